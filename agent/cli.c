@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Option-table parser: --name VALUE, --name=VALUE, flags, repeatable
+ * options, "--" to end options, -h/--help anywhere. Unknown flags get the
+ * nearest valid name as a suggestion.
+ */
+#include "cli.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "util/mem.h"
+
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t row[64];
+
+    if (la >= 63 || lb >= 63) return 99;
+    for (size_t j = 0; j <= lb; j++) row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+size_t ea_cli_index(const struct ea_cli_cmd *cmd, const char *name)
+{
+    for (size_t i = 0; cmd->opts[i].name; i++) {
+        if (strcmp(cmd->opts[i].name, name) == 0) return i;
+    }
+    return SIZE_MAX;
+}
+
+const char *ea_cli_value(const struct ea_cli_args *a, const struct ea_cli_cmd *cmd,
+                         const char *name)
+{
+    size_t i = ea_cli_index(cmd, name);
+    return i == SIZE_MAX ? NULL : a->value[i];
+}
+
+bool ea_cli_flag(const struct ea_cli_args *a, const struct ea_cli_cmd *cmd, const char *name)
+{
+    size_t i = ea_cli_index(cmd, name);
+    return i != SIZE_MAX && a->set[i];
+}
+
+static int push(const char ***list, size_t *n, const char *v)
+{
+    const char **nl = ea_realloc(*list, (*n + 1) * sizeof(**list));
+
+    if (!nl) return ea_fail(EA_ENOMEM, "out of memory");
+    nl[(*n)++] = v;
+    *list = nl;
+    return 0;
+}
+
+static int unknown_flag(const struct ea_cli_cmd *cmd, const char *flag)
+{
+    const char *best = NULL;
+    size_t best_d = 99;
+    char name[64];
+    size_t n = strcspn(flag, "=");
+
+    snprintf(name, sizeof(name), "%.*s", (int)(n < 63 ? n : 63), flag);
+    for (size_t i = 0; cmd->opts[i].name; i++) {
+        size_t d = distance(name, cmd->opts[i].name);
+        if (d < best_d) {
+            best_d = d;
+            best = cmd->opts[i].name;
+        }
+    }
+    if (best && best_d <= 3)
+        return ea_fail(EA_EUSAGE, "%s: unknown option '--%s' (did you mean '--%s'? see '%s --help')",
+                       cmd->name, name, best, cmd->name);
+    return ea_fail(EA_EUSAGE, "%s: unknown option '--%s' (see 'evidence-agent %s --help')",
+                   cmd->name, name, cmd->name);
+}
+
+int ea_cli_parse(struct ea_cli_args *a, const struct ea_cli_cmd *cmd, int argc, char **argv)
+{
+    bool options_done = false;
+    int rc;
+
+    memset(a, 0, sizeof(*a));
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (options_done || arg[0] != '-' || strcmp(arg, "-") == 0) {
+            rc = push(&a->pos, &a->npos, arg);
+            if (rc < 0) return rc;
+            continue;
+        }
+        if (strcmp(arg, "--") == 0) {
+            options_done = true;
+            continue;
+        }
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            a->help = true;
+            continue;
+        }
+        if (arg[1] != '-')
+            return ea_fail(EA_EUSAGE, "%s: unknown option '%s' (options are long: see '%s --help')",
+                           cmd->name, arg, cmd->name);
+        const char *name = arg + 2;
+        const char *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        size_t k;
+        for (k = 0; cmd->opts[k].name; k++) {
+            if (strlen(cmd->opts[k].name) == len && strncmp(cmd->opts[k].name, name, len) == 0)
+                break;
+        }
+        if (!cmd->opts[k].name) return unknown_flag(cmd, name);
+        const struct ea_cli_opt *o = &cmd->opts[k];
+        const char *value = NULL;
+        if (o->kind == EA_CLI_FLAG) {
+            if (eq)
+                return ea_fail(EA_EUSAGE, "%s: --%s takes no value", cmd->name, o->name);
+        } else if (eq) {
+            value = eq + 1;
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            return ea_fail(EA_EUSAGE, "%s: --%s needs a value (%s)", cmd->name, o->name,
+                           o->metavar);
+        }
+        a->set[k] = true;
+        if (o->kind == EA_CLI_VALUE) a->value[k] = value;
+        if (o->kind == EA_CLI_LIST) {
+            rc = push(&a->list[k], &a->nlist[k], value);
+            if (rc < 0) return rc;
+        }
+    }
+    if (a->help) return 0;
+    if (a->npos < cmd->min_args)
+        return ea_fail(EA_EUSAGE, "%s: missing argument (usage: evidence-agent %s %s)", cmd->name,
+                       cmd->name, cmd->usage);
+    if (a->npos > cmd->max_args)
+        return ea_fail(EA_EUSAGE, "%s: unexpected argument '%s' (usage: evidence-agent %s %s)",
+                       cmd->name, a->pos[cmd->max_args], cmd->name, cmd->usage);
+    return 0;
+}
+
+void ea_cli_args_dispose(struct ea_cli_args *a)
+{
+    for (size_t i = 0; i < EA_CLI_OPTS_MAX; i++) ea_free(a->list[i]);
+    ea_free(a->pos);
+    memset(a, 0, sizeof(*a));
+}
+
+void ea_cli_help(FILE *f, const struct ea_cli_cmd *cmd)
+{
+    fprintf(f, "Usage: evidence-agent %s %s\n\n%s\n", cmd->name, cmd->usage, cmd->summary);
+    if (cmd->opts[0].name) fprintf(f, "\nOptions:\n");
+    for (size_t i = 0; cmd->opts[i].name; i++) {
+        const struct ea_cli_opt *o = &cmd->opts[i];
+        char left[64];
+        snprintf(left, sizeof(left), "--%s%s%s%s", o->name, o->metavar ? " " : "",
+                 o->metavar ? o->metavar : "", o->kind == EA_CLI_LIST ? "..." : "");
+        fprintf(f, "  %-24s %s\n", left, o->help);
+    }
+    fprintf(f, "  %-24s %s\n", "-h, --help", "show this help and exit");
+    if (cmd->details) fprintf(f, "\n%s", cmd->details);
+}

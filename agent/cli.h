@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Command-line parsing from option tables. One table per command drives
+ * parsing, --help and "did you mean" for unknown flags, so what --help says
+ * is what the parser accepts. Values point into argv (borrowed).
+ */
+#ifndef EA_CLI_H
+#define EA_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum ea_cli_kind {
+    EA_CLI_FLAG,  /* --dry-run */
+    EA_CLI_VALUE, /* --store URL (last one wins) */
+    EA_CLI_LIST,  /* --control ID, repeatable */
+};
+
+struct ea_cli_opt {
+    const char *name;    /* long name without dashes; NULL ends the table */
+    enum ea_cli_kind kind;
+    const char *metavar; /* "URL"; NULL for flags */
+    const char *help;    /* one line */
+};
+
+struct ea_cli_cmd {
+    const char *name;    /* "collect" */
+    const char *usage;   /* "[options] COLLECTOR[=ARG]..." */
+    const char *summary; /* one line */
+    const struct ea_cli_opt *opts;
+    const char *details; /* text after the options, may be NULL */
+    size_t min_args, max_args; /* positional bounds; max_args 0 = none allowed, SIZE_MAX = any */
+};
+
+#define EA_CLI_OPTS_MAX 24
+
+struct ea_cli_args {
+    bool help;
+    bool set[EA_CLI_OPTS_MAX];
+    const char *value[EA_CLI_OPTS_MAX];  /* EA_CLI_VALUE: borrowed from argv */
+    const char **list[EA_CLI_OPTS_MAX];  /* EA_CLI_LIST: owned array of borrowed strings */
+    size_t nlist[EA_CLI_OPTS_MAX];
+    const char **pos;                    /* owned array of borrowed strings */
+    size_t npos;
+};
+
+/**
+ * Parses argv[1..argc) (argv[0] is the command name).
+ * @param out caller's storage; dispose with ea_cli_args_dispose, also on error.
+ * @return 0 or EA_EUSAGE naming the bad flag and the nearest valid one.
+ */
+int ea_cli_parse(struct ea_cli_args *out, const struct ea_cli_cmd *cmd, int argc, char **argv);
+void ea_cli_args_dispose(struct ea_cli_args *a);
+/** Index of the option called name in cmd's table (programming error if absent). */
+size_t ea_cli_index(const struct ea_cli_cmd *cmd, const char *name);
+/** Value of a VALUE option, or NULL. */
+const char *ea_cli_value(const struct ea_cli_args *a, const struct ea_cli_cmd *cmd,
+                         const char *name);
+bool ea_cli_flag(const struct ea_cli_args *a, const struct ea_cli_cmd *cmd, const char *name);
+/** Writes the --help text of cmd. */
+void ea_cli_help(FILE *f, const struct ea_cli_cmd *cmd);
+
+#endif

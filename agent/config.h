@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Settings that come from the environment, resolved in one place with one
+ * precedence: flag > environment > default. This module is the only one
+ * that reads the environment (besides CI detection tables).
+ */
+#ifndef EA_CONFIG_H
+#define EA_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sign.h"
+
+/** The default store when neither --store nor EVIDENCE_STORE is given. */
+#define EA_DEFAULT_STORE "./evidence-store"
+
+/** The store URL: flag, else $EVIDENCE_STORE, else ./evidence-store. Borrowed. */
+const char *ea_config_store_url(const char *flag);
+/** The agent ID: flag, else $EVIDENCE_AGENT_ID, else the host name, else "agent". */
+int ea_config_agent_id(char *out, size_t cap, const char *flag);
+/**
+ * Loads the signing key: --key FILE, else $EVIDENCE_KEY (a path), else
+ * $EVIDENCE_KEY_PEM (the PEM text itself, as CI secrets are given).
+ * @param out owned on success.
+ * @return 0, EA_ECONFIG when no key is configured (the message says how to
+ *         make one) or the key's load error.
+ */
+int ea_config_signing_key(struct ea_key **out, const char *flag);
+/**
+ * Loads every --pubkey file. @param out owned array of owned keys; free with
+ * ea_config_keys_free.
+ */
+int ea_config_public_keys(struct ea_key ***out, const char *const *paths, size_t n);
+void ea_config_keys_free(struct ea_key **keys, size_t n);
+
+#endif

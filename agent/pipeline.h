@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The pipeline of one record: a collector's fact is normalised into a
+ * Statement, given its controls, serialised once, signed, and either stored
+ * (then the stream head advances) or printed (dry run). One pipeline is one
+ * stream: records it makes are numbered 1, 2, ... and chained by `previous`.
+ */
+#ifndef EA_PIPELINE_H
+#define EA_PIPELINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <evidence/collector.h>
+
+#include "controls.h"
+#include "record.h"
+#include "sign.h"
+#include "store/store.h"
+
+struct ea_pipeline_opts {
+    const struct ea_key *key;           /* borrowed; signs every record */
+    struct ea_store *store;             /* borrowed; NULL with a dry run */
+    FILE *dry_run_out;                  /* borrowed; envelopes as JSON lines when store is NULL */
+    const char *agent_id;               /* borrowed */
+    const char *stream;                 /* borrowed; [A-Za-z0-9._-]{1,128} */
+    const struct ea_control_set *extra; /* borrowed; added to every record's controls */
+    int64_t (*clock_us)(void);          /* NULL = wall clock (tests freeze it) */
+};
+
+struct ea_pipeline {
+    struct ea_pipeline_opts o;
+    uint64_t sequence;                 /* of the last record made */
+    char previous[EA_SHA256_HEX_LEN + 1]; /* its ID, "" before the first */
+    unsigned records;                  /* made by this pipeline */
+    unsigned failed_results;           /* records whose result is fail */
+};
+
+/** Initialises p (caller's storage); nothing to dispose. */
+void ea_pipeline_init(struct ea_pipeline *p, const struct ea_pipeline_opts *opts);
+/**
+ * Runs one collector instance: init with arg and options, collect, free.
+ * Every emitted fact goes through ea_pipeline_fact with the collector's
+ * defaults plus the pipeline's extra controls.
+ * @return the number of records made (>= 0) or a negative EA_E* code.
+ */
+int ea_pipeline_run(struct ea_pipeline *p, const struct ea_collector *c, const char *arg,
+                    const json_t *options);
+/**
+ * Makes one record from a fact.
+ * @param defaults NULL-terminated default control IDs of the collector.
+ */
+int ea_pipeline_fact(struct ea_pipeline *p, const struct ea_collector *c,
+                     const char *const *defaults, const struct ea_fact *fact);
+
+#endif

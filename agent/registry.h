@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The table of built-in collectors, lookup by name with "did you mean", and
+ * the host services handed to a collector instance.
+ */
+#ifndef EA_REGISTRY_H
+#define EA_REGISTRY_H
+
+#include <stddef.h>
+
+#include <evidence/collector.h>
+
+/** Per-instance context behind struct ea_host (caller's storage). */
+struct ea_host_ctx {
+    const char *collector_name; /* borrowed; prefixes log lines */
+};
+
+/** The built-in collectors, sorted by name, NULL-terminated. Borrowed, static. */
+const struct ea_collector *const *ea_registry_builtins(void);
+/**
+ * Finds a built-in collector.
+ * @param out borrowed descriptor on success.
+ * @return 0 or EA_EUSAGE naming the collector and the nearest names.
+ */
+int ea_registry_find(const struct ea_collector **out, const char *name);
+/** Fills host (caller's storage) with the agent's services for one instance. */
+void ea_registry_host_init(struct ea_host *host, struct ea_host_ctx *ctx);
+
+#endif

@@ -1,0 +1,434 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Keys and DSSE. Signing builds the envelope text directly: every field is
+ * base64 or hex, so no JSON escaping is needed and the stored bytes are
+ * byte-for-byte predictable. Verification parses with jansson, decodes
+ * either base64 alphabet, and checks Ed25519 over the PAE bytes; only the
+ * payload that verified is handed back for parsing.
+ */
+#include "sign.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "util/fs.h"
+#include "util/hash.h"
+#include "util/mem.h"
+
+#define KEY_FILE_MAX (64 * 1024)
+#define ED25519_SIG_LEN 64
+
+struct ea_key {
+    EVP_PKEY *pkey;
+    bool has_private;
+    char id[EA_SHA256_HEX_LEN + 1];
+    char *origin;
+};
+
+static void openssl_clear(void)
+{
+    ERR_clear_error();
+}
+
+static int key_finish(struct ea_key **out, EVP_PKEY *pkey, bool has_private, const char *origin)
+{
+    struct ea_key *k = NULL;
+    unsigned char *der = NULL;
+    int der_len;
+    int rc;
+
+    *out = NULL;
+    if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_ED25519) {
+        EVP_PKEY_free(pkey);
+        return ea_fail(EA_EINPUT, "%s: not an Ed25519 key (make one with 'evidence-agent keygen')",
+                       origin);
+    }
+    der_len = i2d_PUBKEY(pkey, &der);
+    if (der_len <= 0) {
+        EVP_PKEY_free(pkey);
+        openssl_clear();
+        return ea_fail(EA_EINPUT, "%s: cannot encode the public key", origin);
+    }
+    k = ea_calloc(1, sizeof(*k));
+    if (k) k->origin = ea_strdup(origin);
+    if (!k || !k->origin) {
+        OPENSSL_free(der);
+        EVP_PKEY_free(pkey);
+        if (k) ea_free(k);
+        return ea_fail(EA_ENOMEM, "out of memory");
+    }
+    rc = ea_sha256_hex(k->id, der, (size_t)der_len);
+    OPENSSL_free(der);
+    k->pkey = pkey;
+    k->has_private = has_private;
+    if (rc < 0) {
+        ea_key_free(k);
+        return rc;
+    }
+    *out = k;
+    return 0;
+}
+
+int ea_key_generate(struct ea_key **out)
+{
+    EVP_PKEY *pkey = NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, NULL);
+
+    *out = NULL;
+    if (!ctx || EVP_PKEY_keygen_init(ctx) <= 0 || EVP_PKEY_keygen(ctx, &pkey) <= 0) {
+        EVP_PKEY_CTX_free(ctx);
+        openssl_clear();
+        return ea_fail(EA_ERROR, "Ed25519 key generation failed in OpenSSL");
+    }
+    EVP_PKEY_CTX_free(ctx);
+    return key_finish(out, pkey, true, "new key");
+}
+
+int ea_key_load_private_pem(struct ea_key **out, const char *pem, size_t len, const char *origin)
+{
+    BIO *bio;
+    EVP_PKEY *pkey;
+
+    *out = NULL;
+    if (len > KEY_FILE_MAX) return ea_fail(EA_EINPUT, "%s: too large to be a key", origin);
+    bio = BIO_new_mem_buf(pem, (int)len);
+    if (!bio) return ea_fail(EA_ENOMEM, "out of memory");
+    pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)"");
+    BIO_free(bio);
+    openssl_clear();
+    if (!pkey)
+        return ea_fail(EA_EINPUT,
+                       "%s: not a PEM private key, or corrupt (make one with 'evidence-agent "
+                       "keygen --private key.pem --public key.pub')",
+                       origin);
+    return key_finish(out, pkey, true, origin);
+}
+
+int ea_key_load_private_file(struct ea_key **out, const char *path)
+{
+    struct ea_buf b;
+    int rc;
+
+    *out = NULL;
+    rc = ea_fs_read(&b, path, KEY_FILE_MAX);
+    if (rc < 0) {
+        if (rc == EA_ENOTFOUND)
+            return ea_fail(EA_ECONFIG,
+                           "%s: no such key file (make one with 'evidence-agent keygen --private "
+                           "%s --public key.pub')",
+                           path, path);
+        if (rc == EA_ETOOBIG) return ea_fail(EA_EINPUT, "%s: too large to be a key", path);
+        return ea_fail(EA_ECONFIG, "%s: cannot read the key file (%s)", path,
+                       ea_error_message(rc));
+    }
+    rc = ea_key_load_private_pem(out, b.data, b.len, path);
+    ea_free_secret(b.data, b.cap);
+    return rc;
+}
+
+int ea_key_load_public_file(struct ea_key **out, const char *path)
+{
+    struct ea_buf b;
+    EVP_PKEY *pkey;
+    BIO *bio;
+    int rc;
+
+    *out = NULL;
+    rc = ea_fs_read(&b, path, KEY_FILE_MAX);
+    if (rc < 0) {
+        if (rc == EA_ENOTFOUND)
+            return ea_fail(EA_ECONFIG, "%s: no such public key file (check --pubkey)", path);
+        return ea_fail(EA_ECONFIG, "%s: cannot read the public key (%s)", path,
+                       ea_error_message(rc));
+    }
+    bio = BIO_new_mem_buf(b.data, (int)b.len);
+    pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+    if (!pkey && bio) {
+        /* A private key file also names its public half. */
+        BIO_free(bio);
+        bio = BIO_new_mem_buf(b.data, (int)b.len);
+        pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)"") : NULL;
+    }
+    BIO_free(bio);
+    ea_free_secret(b.data, b.cap);
+    openssl_clear();
+    if (!pkey)
+        return ea_fail(EA_EINPUT, "%s: not a PEM public key, or corrupt (use the .pub file "
+                                  "written by 'evidence-agent keygen')",
+                       path);
+    return key_finish(out, pkey, false, path);
+}
+
+static int write_pem(const struct ea_key *key, const char *path, bool force, bool private_part)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data = NULL;
+    long len;
+    int fd = -1;
+    int rc = 0;
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (force ? O_TRUNC : O_EXCL);
+
+    if (!bio) return ea_fail(EA_ENOMEM, "out of memory");
+    if (private_part ? !PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL, NULL)
+                     : !PEM_write_bio_PUBKEY(bio, key->pkey)) {
+        rc = ea_fail(EA_ERROR, "%s: cannot encode the key", path);
+        goto out;
+    }
+    len = BIO_get_mem_data(bio, &data);
+    fd = open(path, flags, private_part ? 0600 : 0644);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            rc = ea_fail(EA_EUSAGE, "%s: already exists (keep it, or pass --force to replace it)",
+                         path);
+        else
+            rc = ea_fail(EA_EIO, "%s: cannot create: %s", path, strerror(errno));
+        goto out;
+    }
+    if (private_part && fchmod(fd, 0600) < 0) {
+        rc = ea_fail(EA_EIO, "%s: cannot restrict permissions: %s", path, strerror(errno));
+        goto out;
+    }
+    if (write(fd, data, (size_t)len) != (ssize_t)len || fsync(fd) < 0) {
+        rc = ea_fail(EA_EIO, "%s: write failed: %s", path, strerror(errno));
+        goto out;
+    }
+out:
+    if (fd >= 0 && close(fd) < 0 && rc == 0)
+        rc = ea_fail(EA_EIO, "%s: close failed: %s", path, strerror(errno));
+    if (data && len > 0) OPENSSL_cleanse(data, (size_t)len);
+    BIO_free(bio);
+    openssl_clear();
+    return rc;
+}
+
+int ea_key_write_private(const struct ea_key *key, const char *path, bool force)
+{
+    if (!key->has_private) return ea_fail(EA_EUSAGE, "%s: no private key to write", path);
+    return write_pem(key, path, force, true);
+}
+
+int ea_key_write_public(const struct ea_key *key, const char *path, bool force)
+{
+    return write_pem(key, path, force, false);
+}
+
+const char *ea_key_id(const struct ea_key *key)
+{
+    return key->id;
+}
+
+const char *ea_key_origin(const struct ea_key *key)
+{
+    return key->origin;
+}
+
+void ea_key_free(struct ea_key *key)
+{
+    if (!key) return;
+    EVP_PKEY_free(key->pkey);
+    ea_free(key->origin);
+    ea_free(key);
+}
+
+int ea_dsse_pae(struct ea_buf *out, const char *type, const void *body, size_t len)
+{
+    int rc = ea_buf_printf(out, "DSSEv1 %zu %s %zu ", strlen(type), type, len);
+    if (rc < 0) return rc;
+    return ea_buf_append(out, body, len);
+}
+
+int ea_key_sign(const struct ea_key *key, unsigned char sig[ED25519_SIG_LEN], const void *msg,
+                size_t len)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    size_t sig_len = ED25519_SIG_LEN;
+    int ok;
+
+    if (!key->has_private) {
+        EVP_MD_CTX_free(md);
+        return ea_fail(EA_EUSAGE, "%s: a public key cannot sign", key->origin);
+    }
+    if (!md) return ea_fail(EA_ENOMEM, "out of memory");
+    ok = EVP_DigestSignInit(md, NULL, NULL, NULL, key->pkey) > 0 &&
+         EVP_DigestSign(md, sig, &sig_len, msg, len) > 0 && sig_len == ED25519_SIG_LEN;
+    EVP_MD_CTX_free(md);
+    if (!ok) {
+        openssl_clear();
+        return ea_fail(EA_ERROR, "Ed25519 signing failed in OpenSSL (key %s)", key->origin);
+    }
+    return 0;
+}
+
+int ea_sign_envelope(struct ea_envelope *env, const struct ea_record_bytes *rec,
+                     const struct ea_key *key)
+{
+    unsigned char sig[ED25519_SIG_LEN];
+    struct ea_buf pae;
+    struct ea_buf doc;
+    char *payload_b64 = NULL;
+    char *sig_b64 = NULL;
+    int rc;
+
+    if (!key->has_private) return ea_fail(EA_EUSAGE, "%s: a public key cannot sign", key->origin);
+    ea_buf_init(&pae, 0);
+    ea_buf_init(&doc, 0);
+    rc = ea_dsse_pae(&pae, EA_PAYLOAD_TYPE, rec->bytes, rec->len);
+    if (rc == 0) rc = ea_key_sign(key, sig, pae.data, pae.len);
+    if (rc == 0) rc = ea_base64_encode(&payload_b64, NULL, rec->bytes, rec->len);
+    if (rc == 0) rc = ea_base64_encode(&sig_b64, NULL, sig, sizeof(sig));
+    if (rc == 0)
+        rc = ea_buf_printf(&doc,
+                           "{\"payloadType\":\"" EA_PAYLOAD_TYPE "\",\"payload\":\"%s\","
+                           "\"signatures\":[{\"keyid\":\"%s\",\"sig\":\"%s\"}]}",
+                           payload_b64, key->id, sig_b64);
+    if (rc == 0) {
+        memcpy(env->id, rec->id, sizeof(env->id));
+        env->json = ea_buf_take(&doc, &env->json_len);
+    }
+    ea_free(sig_b64);
+    ea_free(payload_b64);
+    ea_buf_dispose(&doc);
+    ea_buf_dispose(&pae);
+    return rc;
+}
+
+void ea_dsse_dispose(struct ea_dsse *d)
+{
+    ea_free(d->payload_type);
+    ea_free(d->payload);
+    for (size_t i = 0; i < d->nsigs; i++) {
+        ea_free(d->sigs[i].keyid);
+        ea_free(d->sigs[i].sig);
+    }
+    memset(d, 0, sizeof(*d));
+}
+
+static int b64_field(unsigned char **out, size_t *out_len, const json_t *v, const char *what)
+{
+    int rc;
+
+    if (!json_is_string(v)) return ea_fail(EA_EINPUT, "envelope: %s is missing or not a string", what);
+    rc = ea_base64_decode(out, out_len, json_string_value(v), json_string_length(v));
+    if (rc < 0) ea_fail_prefix("envelope: %s", what);
+    return rc;
+}
+
+int ea_dsse_parse(struct ea_dsse *d, const char *text, size_t len)
+{
+    json_error_t err;
+    json_t *doc;
+    json_t *sigs;
+    json_t *s;
+    size_t i;
+    int rc = 0;
+
+    memset(d, 0, sizeof(*d));
+    if (len > EA_ENVELOPE_MAX_BYTES)
+        return ea_fail(EA_ETOOBIG, "envelope of %zu bytes exceeds the limit of %u bytes", len,
+                       (unsigned)EA_ENVELOPE_MAX_BYTES);
+    doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+    if (!doc)
+        return ea_fail(EA_EINPUT, "not a JSON envelope: %s (line %d, column %d)", err.text,
+                       err.line, err.column);
+    if (!json_is_object(doc)) {
+        rc = ea_fail(EA_EINPUT, "envelope: not a JSON object");
+        goto out;
+    }
+    if (!json_is_string(json_object_get(doc, "payloadType"))) {
+        rc = ea_fail(EA_EINPUT, "envelope: payloadType is missing or not a string");
+        goto out;
+    }
+    d->payload_type = ea_strdup(json_string_value(json_object_get(doc, "payloadType")));
+    if (!d->payload_type) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    rc = b64_field(&d->payload, &d->payload_len, json_object_get(doc, "payload"), "payload");
+    if (rc < 0) goto out;
+    sigs = json_object_get(doc, "signatures");
+    if (!json_is_array(sigs) || json_array_size(sigs) == 0) {
+        rc = ea_fail(EA_EINPUT, "envelope: signatures is missing or empty");
+        goto out;
+    }
+    if (json_array_size(sigs) > EA_DSSE_SIGS_MAX) {
+        rc = ea_fail(EA_EINPUT, "envelope: more than %d signatures", EA_DSSE_SIGS_MAX);
+        goto out;
+    }
+    json_array_foreach(sigs, i, s) {
+        const json_t *kid = json_object_get(s, "keyid");
+        if (!json_is_object(s)) {
+            rc = ea_fail(EA_EINPUT, "envelope: signatures[%zu] is not an object", i);
+            goto out;
+        }
+        rc = b64_field(&d->sigs[i].sig, &d->sigs[i].sig_len, json_object_get(s, "sig"), "sig");
+        d->nsigs = i + 1;
+        if (rc < 0) goto out;
+        if (json_is_string(kid)) {
+            d->sigs[i].keyid = ea_strdup(json_string_value(kid));
+            if (!d->sigs[i].keyid) {
+                rc = ea_fail(EA_ENOMEM, "out of memory");
+                goto out;
+            }
+        }
+    }
+out:
+    json_decref(doc);
+    if (rc < 0) ea_dsse_dispose(d);
+    return rc;
+}
+
+bool ea_key_verify(const struct ea_key *key, const unsigned char *sig, size_t sig_len,
+                   const void *msg, size_t len)
+{
+    EVP_MD_CTX *md;
+    bool ok;
+
+    if (sig_len != ED25519_SIG_LEN) return false;
+    md = EVP_MD_CTX_new();
+    if (!md) return false;
+    ok = EVP_DigestVerifyInit(md, NULL, NULL, NULL, key->pkey) > 0 &&
+         EVP_DigestVerify(md, sig, sig_len, msg, len) == 1;
+    EVP_MD_CTX_free(md);
+    openssl_clear();
+    return ok;
+}
+
+int ea_dsse_verify(const struct ea_dsse *d, struct ea_key *const *keys, size_t nkeys,
+                   const struct ea_key **matched)
+{
+    struct ea_buf pae;
+    int rc;
+
+    if (matched) *matched = NULL;
+    ea_buf_init(&pae, 0);
+    rc = ea_dsse_pae(&pae, d->payload_type, d->payload, d->payload_len);
+    if (rc < 0) return rc;
+    rc = ea_fail(EA_EVERIFY, "no signature verifies with the given public key%s",
+                 nkeys == 1 ? "" : "s");
+    /* Two passes: keys whose ID matches the keyid hint first, then every key. */
+    for (int pass = 0; pass < 2 && rc < 0; pass++) {
+        for (size_t s = 0; s < d->nsigs && rc < 0; s++) {
+            for (size_t k = 0; k < nkeys && rc < 0; k++) {
+                bool hinted = d->sigs[s].keyid && strcmp(d->sigs[s].keyid, keys[k]->id) == 0;
+                if (hinted != (pass == 0)) continue;
+                if (ea_key_verify(keys[k], d->sigs[s].sig, d->sigs[s].sig_len, pae.data,
+                                   pae.len)) {
+                    if (matched) *matched = keys[k];
+                    ea_error_clear();
+                    rc = 0;
+                }
+            }
+        }
+    }
+    ea_buf_dispose(&pae);
+    return rc;
+}

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The store interface: put (idempotent, content-addressed), list by control
+ * and time range, get, and the per-stream heads. A backend embeds
+ * struct ea_store as its first member and is chosen by the URL's scheme
+ * (a bare path is the file backend). Key layout, the same for every backend:
+ *
+ *   controls/<control-id>/<YYYY>/<MM>/<DD>/<time>_<record-id>.json
+ *   streams/<stream>.json
+ *
+ * Lexical order of keys is time order; the record ID is recoverable from the
+ * key; putting the same record twice leaves one object per control.
+ */
+#ifndef EA_STORE_H
+#define EA_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../record.h"
+#include "../util/buf.h"
+
+struct ea_store_ops;
+
+struct ea_store {
+    const struct ea_store_ops *ops;
+};
+
+/** One listed object. All strings borrowed for the duration of the callback. */
+struct ea_store_entry {
+    const char *key;     /* "controls/A.8.32/2026/11/22/20261122T..._<id>.json" */
+    const char *control; /* "A.8.32" */
+    const char *id;      /* 64 hex, from the key */
+    int64_t time_us;     /* from the key */
+};
+
+/** What to list: one control or all (control NULL), in [since_us, until_us]. */
+struct ea_query {
+    const char *control;
+    int64_t since_us;
+    int64_t until_us;
+};
+
+/** A stream's head: its last sequence number and record ID. */
+struct ea_stream_head {
+    const char *stream;
+    uint64_t sequence;
+    const char *last_id;
+};
+
+/** List callback: return 0 to go on, or a negative code to stop with it. */
+typedef int (*ea_store_list_cb)(const struct ea_store_entry *entry, void *payload);
+typedef int (*ea_store_stream_cb)(const struct ea_stream_head *head, void *payload);
+
+/** The backends (store_<scheme>.c). */
+extern const struct ea_store_ops ea_store_file_ops;
+
+/** Flags of ea_store_open. */
+#define EA_STORE_CREATE 1u /* create the store when it does not exist (writers) */
+
+struct ea_store_ops {
+    const char *scheme;
+    int (*open)(struct ea_store **out, const char *location, unsigned flags);
+    int (*put)(struct ea_store *st, const struct ea_envelope *env);
+    int (*list)(struct ea_store *st, const struct ea_query *q, ea_store_list_cb cb, void *payload);
+    int (*get)(struct ea_store *st, const char *key, struct ea_buf *out);
+    int (*put_stream)(struct ea_store *st, const struct ea_stream_head *head);
+    int (*list_streams)(struct ea_store *st, ea_store_stream_cb cb, void *payload);
+    void (*close)(struct ea_store *st);
+};
+
+/**
+ * Opens the store named by url: "file:///path", "file:path" or a bare path.
+ * @param out owned; close with ea_store_close.
+ * @return 0, EA_EUSAGE (unknown scheme), EA_ENOTFOUND (no store there) or EA_EIO.
+ */
+int ea_store_open(struct ea_store **out, const char *url, unsigned flags);
+void ea_store_close(struct ea_store *st);
+int ea_store_put(struct ea_store *st, const struct ea_envelope *env);
+int ea_store_list(struct ea_store *st, const struct ea_query *q, ea_store_list_cb cb, void *payload);
+/** @param out initialised by the backend; the caller disposes it. */
+int ea_store_get(struct ea_store *st, const char *key, struct ea_buf *out);
+int ea_store_put_stream(struct ea_store *st, const struct ea_stream_head *head);
+int ea_store_list_streams(struct ea_store *st, ea_store_stream_cb cb, void *payload);
+
+/** Builds the key of env under control (into out, at least EA_STORE_KEY_MAX bytes). */
+#define EA_STORE_KEY_MAX 160
+int ea_store_key(char *out, const struct ea_envelope *env, const char *control);
+/** Parses "<time>_<id>.json" (a key's last segment). @return 0 or EA_EINPUT. */
+int ea_store_parse_name(const char *name, int64_t *time_us, char id[65]);
+/** True when s is a safe stream name: [A-Za-z0-9._-]{1,128}, not "." or "..". */
+bool ea_store_stream_name_ok(const char *s);
+
+/** Largest object a reader accepts from a store. */
+#define EA_STORE_OBJECT_MAX ((size_t)EA_ENVELOPE_MAX_BYTES)
+
+#endif

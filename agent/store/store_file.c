@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The file backend, the embedded default. Each object is a file under the
+ * store root, written atomically and durably (temp file, fsync, rename,
+ * fsync of the directory; new directories are synced into their parents).
+ * Files are 0600 and directories 0700. Listing walks only the control and
+ * day folders a query can match, and reads names, never contents.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../controls.h"
+#include "../error.h"
+#include "../util/fs.h"
+#include "../util/mem.h"
+#include "../util/time.h"
+#include "store.h"
+
+#define STREAM_FILE_MAX 4096
+
+struct file_store {
+    struct ea_store base; /* first: ea_store pointers cast back to file_store here only */
+    char *root;
+};
+
+static int check_dir(const char *path, bool writable)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0) {
+        if (errno == ENOENT)
+            return ea_fail(EA_ENOTFOUND,
+                           "%s: no evidence store here (run 'evidence-agent collect' first, or "
+                           "pass --store or EVIDENCE_STORE)",
+                           path);
+        return ea_fail(EA_EIO, "%s: cannot access the store: %s (check its permissions)", path,
+                       strerror(errno));
+    }
+    if (!S_ISDIR(st.st_mode)) return ea_fail(EA_EUSAGE, "%s: not a folder (give a store folder)", path);
+    if (access(path, R_OK | X_OK | (writable ? W_OK : 0)) < 0)
+        return ea_fail(EA_EIO, "%s: the store is not %s by this user (check its permissions)",
+                       path, writable ? "writable" : "readable");
+    return 0;
+}
+
+/* mkdir -p that also syncs each new directory into its parent, for durability. */
+static int mkdirs_durable(const char *dir)
+{
+    char *p = ea_strdup(dir);
+    int rc = 0;
+
+    if (!p) return ea_fail(EA_ENOMEM, "out of memory");
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0') continue;
+        char saved = *s;
+        *s = '\0';
+        if (mkdir(p, 0700) == 0) {
+            char *slash = strrchr(p, '/');
+            if (slash && slash != p) {
+                *slash = '\0';
+                rc = ea_fs_sync_dir(p);
+                *slash = '/';
+            }
+        } else if (errno != EEXIST) {
+            rc = ea_fail(EA_EIO, "%s: cannot create folder: %s (check permissions and disk space)",
+                         p, strerror(errno));
+        }
+        *s = saved;
+        if (rc < 0 || saved == '\0') break;
+    }
+    ea_free(p);
+    return rc;
+}
+
+static int file_open(struct ea_store **out, const char *location, unsigned flags)
+{
+    struct file_store *fs;
+    size_t n = strlen(location);
+    int rc;
+
+    *out = NULL;
+    while (n > 1 && location[n - 1] == '/') n--;
+    if (n == 0) return ea_fail(EA_EUSAGE, "empty store path");
+    if ((flags & EA_STORE_CREATE) && !ea_fs_exists(location)) {
+        char *tmp = ea_strndup(location, n);
+        if (!tmp) return ea_fail(EA_ENOMEM, "out of memory");
+        rc = ea_fs_mkdirs(tmp);
+        ea_free(tmp);
+        if (rc < 0) return rc;
+    }
+    fs = ea_calloc(1, sizeof(*fs));
+    if (!fs || !(fs->root = ea_strndup(location, n))) {
+        ea_free(fs);
+        return ea_fail(EA_ENOMEM, "out of memory");
+    }
+    rc = check_dir(fs->root, flags & EA_STORE_CREATE);
+    if (rc < 0) {
+        ea_free(fs->root);
+        ea_free(fs);
+        return rc;
+    }
+    fs->base.ops = &ea_store_file_ops;
+    *out = &fs->base;
+    return 0;
+}
+
+static void file_close(struct ea_store *st)
+{
+    struct file_store *fs = (struct file_store *)st;
+
+    ea_free(fs->root);
+    ea_free(fs);
+}
+
+static int file_put(struct ea_store *st, const struct ea_envelope *env)
+{
+    struct file_store *fs = (struct file_store *)st;
+    char key[EA_STORE_KEY_MAX];
+    char *path = NULL;
+    int rc = 0;
+
+    for (size_t i = 0; i < env->controls.n && rc == 0; i++) {
+        rc = ea_store_key(key, env, env->controls.ids[i]);
+        if (rc < 0) break;
+        path = ea_asprintf("%s/%s", fs->root, key);
+        if (!path) {
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+            break;
+        }
+        if (!ea_fs_exists(path)) { /* content-addressed: an existing name holds this record */
+            char *slash = strrchr(path, '/');
+            *slash = '\0';
+            rc = mkdirs_durable(path);
+            *slash = '/';
+            if (rc == 0) rc = ea_fs_write_atomic(path, env->json, env->json_len, true);
+        }
+        ea_free(path);
+        path = NULL;
+    }
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorted names of dir's entries that pass keep(); missing dir = empty list. */
+static int list_dir(char ***out, size_t *n, const char *dir, bool (*keep)(const char *name))
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char **names = NULL;
+    size_t cap = 0;
+    int rc = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (!d) {
+        if (errno == ENOENT) return 0;
+        return ea_fail(EA_EIO, "%s: cannot read folder: %s (check permissions)", dir,
+                       strerror(errno));
+    }
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || !keep(e->d_name)) continue;
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            char **nn = ea_realloc(names, ncap * sizeof(*names));
+            if (!nn) {
+                rc = ea_fail(EA_ENOMEM, "out of memory listing %s", dir);
+                break;
+            }
+            names = nn;
+            cap = ncap;
+        }
+        if (!(names[*n] = ea_strdup(e->d_name))) {
+            rc = ea_fail(EA_ENOMEM, "out of memory listing %s", dir);
+            break;
+        }
+        (*n)++;
+    }
+    closedir(d);
+    if (rc < 0) {
+        for (size_t i = 0; i < *n; i++) ea_free(names[i]);
+        ea_free(names);
+        *n = 0;
+        return rc;
+    }
+    if (*n) qsort(names, *n, sizeof(*names), cmp_str);
+    *out = names;
+    return 0;
+}
+
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) ea_free(names[i]);
+    ea_free(names);
+}
+
+static bool is_number_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n != 2 && n != 4) return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return false;
+    }
+    return true;
+}
+
+static bool is_control_name(const char *s)
+{
+    return ea_controls_find(s) != NULL;
+}
+
+static bool is_record_name(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 70 && strcmp(s + n - 5, ".json") == 0 && strstr(s, ".tmp.") == NULL;
+}
+
+struct walk {
+    struct file_store *fs;
+    const struct ea_query *q;
+    ea_store_list_cb cb;
+    void *payload;
+    long first_day, last_day; /* YYYYMMDD */
+};
+
+static int walk_day(struct walk *w, const char *control, const char *y, const char *m,
+                    const char *d)
+{
+    char *dir = ea_asprintf("%s/controls/%s/%s/%s/%s", w->fs->root, control, y, m, d);
+    char **names = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (!dir) return ea_fail(EA_ENOMEM, "out of memory");
+    rc = list_dir(&names, &n, dir, is_record_name);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct ea_store_entry e;
+        char key[EA_STORE_KEY_MAX];
+        char id[65];
+
+        if (ea_store_parse_name(names[i], &e.time_us, id) < 0) {
+            ea_error_clear(); /* not ours: verify reports stray files, list skips them */
+            continue;
+        }
+        if (e.time_us < w->q->since_us || e.time_us > w->q->until_us) continue;
+        snprintf(key, sizeof(key), "controls/%s/%s/%s/%s/%s", control, y, m, d, names[i]);
+        e.key = key;
+        e.control = control;
+        e.id = id;
+        rc = w->cb(&e, w->payload);
+    }
+    free_names(names, n);
+    ea_free(dir);
+    return rc;
+}
+
+/* Walks year/month/day folders below dir, pruning by the query's day range. */
+static int walk_dates(struct walk *w, const char *control, const char *dir, int depth, long prefix,
+                      const char *names_so_far[3])
+{
+    char **names = NULL;
+    size_t n = 0;
+    int rc = list_dir(&names, &n, dir, is_number_name);
+
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        long v = strtol(names[i], NULL, 10);
+        long here = prefix * (depth == 0 ? 1 : 100) + v;
+        long scale = depth == 0 ? 10000 : depth == 1 ? 100 : 1;
+        /* here*scale .. here*scale+scale-1 is the range of YYYYMMDD this folder holds */
+        if (here * scale + scale - 1 < w->first_day || here * scale > w->last_day) continue;
+        names_so_far[depth] = names[i];
+        if (depth == 2) {
+            rc = walk_day(w, control, names_so_far[0], names_so_far[1], names_so_far[2]);
+        } else {
+            char *sub = ea_asprintf("%s/%s", dir, names[i]);
+            if (!sub) {
+                rc = ea_fail(EA_ENOMEM, "out of memory");
+                break;
+            }
+            rc = walk_dates(w, control, sub, depth + 1, here, names_so_far);
+            ea_free(sub);
+        }
+    }
+    free_names(names, n);
+    return rc;
+}
+
+static long yyyymmdd(int64_t us)
+{
+    /* Years 0..9999 are all a key can hold; clamping also keeps INT64_MIN/MAX sane. */
+    const int64_t lo = -62135596800LL * 1000000LL, hi = 253402300799LL * 1000000LL;
+    int y, m, d;
+
+    if (us < lo) return 0;
+    if (us > hi) return 99999999L;
+    ea_time_civil(us, &y, &m, &d);
+    return (long)y * 10000 + m * 100 + d;
+}
+
+static int file_list(struct ea_store *st, const struct ea_query *q, ea_store_list_cb cb,
+                     void *payload)
+{
+    struct file_store *fs = (struct file_store *)st;
+    struct walk w = {.fs = fs, .q = q, .cb = cb, .payload = payload};
+    const char *parts[3] = {NULL, NULL, NULL};
+    char **controls = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    w.first_day = yyyymmdd(q->since_us);
+    w.last_day = yyyymmdd(q->until_us);
+    if (q->control) {
+        char *dir = ea_asprintf("%s/controls/%s", fs->root, q->control);
+        if (!dir) return ea_fail(EA_ENOMEM, "out of memory");
+        rc = walk_dates(&w, q->control, dir, 0, 0, parts);
+        ea_free(dir);
+        return rc;
+    }
+    {
+        char *dir = ea_asprintf("%s/controls", fs->root);
+        if (!dir) return ea_fail(EA_ENOMEM, "out of memory");
+        rc = list_dir(&controls, &n, dir, is_control_name);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            char *sub = ea_asprintf("%s/%s", dir, controls[i]);
+            if (!sub) {
+                rc = ea_fail(EA_ENOMEM, "out of memory");
+                break;
+            }
+            rc = walk_dates(&w, controls[i], sub, 0, 0, parts);
+            ea_free(sub);
+        }
+        ea_free(dir);
+    }
+    free_names(controls, n);
+    return rc;
+}
+
+/* A key is relative, has no empty, "." or ".." segment, and starts in a known folder. */
+static bool key_ok(const char *key)
+{
+    const char *seg = key;
+
+    if (strncmp(key, "controls/", 9) != 0 && strncmp(key, "streams/", 8) != 0) return false;
+    for (const char *p = key;; p++) {
+        if (*p == '/' || *p == '\0') {
+            size_t len = (size_t)(p - seg);
+            if (len == 0 || (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+                return false;
+            if (*p == '\0') return true;
+            seg = p + 1;
+        }
+    }
+}
+
+static int file_get(struct ea_store *st, const char *key, struct ea_buf *out)
+{
+    struct file_store *fs = (struct file_store *)st;
+    char *path;
+    int rc;
+
+    ea_buf_init(out, EA_STORE_OBJECT_MAX);
+    if (!key_ok(key)) return ea_fail(EA_EINPUT, "'%s': not a key of this store", key);
+    path = ea_asprintf("%s/%s", fs->root, key);
+    if (!path) return ea_fail(EA_ENOMEM, "out of memory");
+    rc = ea_fs_read(out, path, EA_STORE_OBJECT_MAX);
+    ea_free(path);
+    return rc;
+}
+
+static int file_put_stream(struct ea_store *st, const struct ea_stream_head *head)
+{
+    struct file_store *fs = (struct file_store *)st;
+    char *dir = ea_asprintf("%s/streams", fs->root);
+    char *path = ea_asprintf("%s/streams/%s.json", fs->root, head->stream);
+    char *text = ea_asprintf("{\"stream\":\"%s\",\"sequence\":%llu,\"last_id\":\"%s\"}\n",
+                             head->stream, (unsigned long long)head->sequence, head->last_id);
+    int rc;
+
+    if (!dir || !path || !text) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    rc = mkdirs_durable(dir);
+    if (rc == 0) rc = ea_fs_write_atomic(path, text, strlen(text), true);
+out:
+    ea_free(text);
+    ea_free(path);
+    ea_free(dir);
+    return rc;
+}
+
+static bool is_stream_file(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 5 && strcmp(s + n - 5, ".json") == 0 && strstr(s, ".tmp.") == NULL;
+}
+
+static int file_list_streams(struct ea_store *st, ea_store_stream_cb cb, void *payload)
+{
+    struct file_store *fs = (struct file_store *)st;
+    char *dir = ea_asprintf("%s/streams", fs->root);
+    char **names = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (!dir) return ea_fail(EA_ENOMEM, "out of memory");
+    rc = list_dir(&names, &n, dir, is_stream_file);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char *path = ea_asprintf("%s/%s", dir, names[i]);
+        struct ea_buf b;
+        json_t *doc = NULL;
+        json_error_t err;
+        struct ea_stream_head h;
+
+        if (!path) {
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+            break;
+        }
+        rc = ea_fs_read(&b, path, STREAM_FILE_MAX);
+        if (rc == 0) {
+            doc = json_loadb(b.data, b.len, 0, &err);
+            ea_buf_dispose(&b);
+        }
+        h.stream = json_string_value(json_object_get(doc, "stream"));
+        h.last_id = json_string_value(json_object_get(doc, "last_id"));
+        h.sequence = (uint64_t)json_integer_value(json_object_get(doc, "sequence"));
+        if (rc == 0 && (!h.stream || !h.last_id || !json_is_integer(json_object_get(doc, "sequence"))))
+            rc = ea_fail(EA_EINPUT, "%s: not a stream file (expected stream, sequence, last_id)",
+                         path);
+        if (rc == 0) rc = cb(&h, payload);
+        json_decref(doc);
+        ea_free(path);
+    }
+    free_names(names, n);
+    ea_free(dir);
+    return rc;
+}
+
+const struct ea_store_ops ea_store_file_ops = {
+    .scheme = "file",
+    .open = file_open,
+    .put = file_put,
+    .list = file_list,
+    .get = file_get,
+    .put_stream = file_put_stream,
+    .list_streams = file_list_streams,
+    .close = file_close,
+};

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Durable writes and bounded reads; see fs.h. */
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../error.h"
+#include "mem.h"
+
+int ea_fs_mkdirs(const char *dir)
+{
+    char *p = ea_strdup(dir);
+    char *s;
+    int rc = 0;
+
+    if (!p) return ea_fail(EA_ENOMEM, "out of memory");
+    for (s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0') continue;
+        char saved = *s;
+        *s = '\0';
+        if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+            rc = ea_fail(EA_EIO, "%s: cannot create directory: %s (check permissions)", p,
+                         strerror(errno));
+            goto out;
+        }
+        *s = saved;
+        if (saved == '\0') break;
+    }
+out:
+    ea_free(p);
+    return rc;
+}
+
+int ea_fs_sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0) return ea_fail(EA_EIO, "%s: cannot open directory: %s", dir, strerror(errno));
+    if (fsync(fd) < 0 && errno != EINVAL) {
+        int e = errno;
+        close(fd);
+        return ea_fail(EA_EIO, "%s: fsync failed: %s", dir, strerror(e));
+    }
+    close(fd);
+    return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int ea_fs_write_atomic(const char *path, const void *p, size_t n, bool fsync_dir)
+{
+    char *tmp = NULL;
+    char *dir = NULL;
+    char *slash;
+    int fd = -1;
+    int rc = 0;
+
+    tmp = ea_asprintf("%s.tmp.%ld", path, (long)getpid());
+    dir = ea_strdup(path);
+    if (!tmp || !dir) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    slash = strrchr(dir, '/');
+    if (!slash) {
+        ea_free(dir);
+        dir = ea_strdup(".");
+        if (!dir) {
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+            goto out;
+        }
+    } else if (slash == dir) {
+        slash[1] = '\0';
+    } else {
+        *slash = '\0';
+    }
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        rc = ea_fail(EA_EIO, "%s: cannot create: %s (check the folder's permissions)", tmp,
+                     strerror(errno));
+        goto out;
+    }
+    if (write_all(fd, p, n) < 0 || fsync(fd) < 0) {
+        int e = errno;
+        rc = ea_fail(EA_EIO, "%s: write failed: %s%s", tmp, strerror(e),
+                     e == ENOSPC ? " (free disk space; nothing was half-written)" : "");
+        goto out;
+    }
+    if (close(fd) < 0) {
+        fd = -1;
+        rc = ea_fail(EA_EIO, "%s: close failed: %s", tmp, strerror(errno));
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, path) < 0) {
+        rc = ea_fail(EA_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
+        goto out;
+    }
+    if (fsync_dir) rc = ea_fs_sync_dir(dir);
+out:
+    if (fd >= 0) close(fd);
+    if (rc < 0 && tmp) unlink(tmp);
+    ea_free(dir);
+    ea_free(tmp);
+    return rc;
+}
+
+int ea_fs_read(struct ea_buf *out, const char *path, size_t max_bytes)
+{
+    char chunk[65536];
+    int fd;
+    int rc = 0;
+
+    ea_buf_init(out, max_bytes);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int code = errno == ENOENT ? EA_ENOTFOUND : EA_EIO;
+        return ea_fail(code, "%s: cannot open: %s", path, strerror(errno));
+    }
+    for (;;) {
+        ssize_t r = read(fd, chunk, sizeof(chunk));
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            rc = ea_fail(EA_EIO, "%s: read failed: %s", path, strerror(errno));
+            break;
+        }
+        if (r == 0) break;
+        rc = ea_buf_append(out, chunk, (size_t)r);
+        if (rc < 0) {
+            if (rc == EA_ETOOBIG)
+                ea_fail(EA_ETOOBIG, "%s: larger than the limit of %zu bytes", path, max_bytes);
+            break;
+        }
+    }
+    close(fd);
+    if (rc < 0) ea_buf_dispose(out);
+    else if (!out->data) rc = ea_buf_append(out, "", 0);
+    return rc;
+}
+
+bool ea_fs_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Durable file operations shared by the spool and the file store. A file is
+ * published by writing it under a temporary name, fsyncing it, renaming it
+ * into place and fsyncing the directory, so a reader sees either nothing or
+ * the whole file, and a crash after return loses nothing. Files are 0600 and
+ * directories 0700: evidence is not for other local users.
+ */
+#ifndef EA_UTIL_FS_H
+#define EA_UTIL_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+/** Creates dir and its missing parents with mode 0700. Existing ones are kept. */
+int ea_fs_mkdirs(const char *dir);
+/**
+ * Writes p[0..n) to path atomically and durably: a temp file beside path,
+ * fsync, rename, fsync of the directory.
+ * @param fsync_dir false lets a caller batch directory syncs (see ea_fs_sync_dir).
+ */
+int ea_fs_write_atomic(const char *path, const void *p, size_t n, bool fsync_dir);
+/** fsyncs a directory so that renames inside it are durable. */
+int ea_fs_sync_dir(const char *dir);
+/**
+ * Reads a whole file, at most max_bytes (EA_ETOOBIG beyond).
+ * @param out initialised by this function; the caller disposes it.
+ */
+int ea_fs_read(struct ea_buf *out, const char *path, size_t max_bytes);
+/** True when path exists (any type). */
+bool ea_fs_exists(const char *path);
+
+#endif

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * UTF-8 validity. Every string in a record must be valid UTF-8 (JSON
+ * requires it); telling invalid input apart from out-of-memory needs a check
+ * that does not allocate.
+ */
+#ifndef EA_UTIL_UTF8_H
+#define EA_UTIL_UTF8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/** True when s[0..n) is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+bool ea_utf8_valid(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Checks the rules a compiler does not: banned functions, // comments, exit or
+# abort outside main.c, and an SPDX line at the top of every source file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fail=0
+files=$(git ls-files 'agent/*.c' 'agent/*.h' 'collectors/*.c' 'collectors/*.h' 'include/*.h' 2>/dev/null ||
+    find agent collectors include -name '*.[ch]')
+banned='\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok|system|popen|tmpnam)[[:space:]]*\('
+for f in $files; do
+    if grep -nE "$banned" "$f" | grep -v '^\s*\*'; then
+        echo "lint: $f uses a banned function" >&2; fail=1
+    fi
+    if grep -nE '(^|[^:"])//' "$f" | grep -v 'https\?://' | grep -v '"[^"]*//[^"]*"'; then
+        echo "lint: $f has a // comment" >&2; fail=1
+    fi
+    if [ "$f" != agent/main.c ] && grep -nE '\b(exit|abort)[[:space:]]*\(' "$f"; then
+        echo "lint: $f calls exit or abort (only main.c ends the process)" >&2; fail=1
+    fi
+    if ! head -1 "$f" | grep -q 'SPDX-License-Identifier'; then
+        echo "lint: $f lacks the SPDX line" >&2; fail=1
+    fi
+done
+[ $fail -eq 0 ] && echo "lint: $(echo "$files" | wc -w) files clean"
+exit $fail

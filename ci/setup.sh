@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs exactly what building and testing evidence-agent needs, from Debian's
+# archive, and only what is missing (so a second run does nothing). Needs root
+# or sudo when something is missing.
+set -euo pipefail
+
+packages=(
+    build-essential cmake pkg-config git ca-certificates
+    libcurl4-openssl-dev libjansson-dev libgit2-dev libssl-dev openssl
+    check
+    python3 python3-jsonschema
+)
+# Optional: clang with its runtime builds the libFuzzer targets (ci/fuzz.sh).
+if [ "${EA_WITH_FUZZ:-0}" = 1 ]; then packages+=(clang libclang-rt-14-dev); fi
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "setup: all ${#packages[@]} packages present"
+    exit 0
+fi
+echo "setup: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "setup: done"

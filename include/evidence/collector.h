@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The collector plug-in interface: the only contract between the agent and
+ * a collector, built in or loaded from a shared object. A collector is a
+ * const descriptor (identity, data, three callbacks). It turns raw input into
+ * facts and hands them to a sink; it never signs, stores, prints or exits.
+ *
+ * A shared-object plug-in includes only <evidence/evidence.h>, links jansson,
+ * and exports
+ *
+ *     EA_EXPORT const struct ea_collector *ea_collector_entry(void);
+ *
+ * The loader refuses a plug-in whose abi differs from EA_COLLECTOR_ABI or
+ * whose size is smaller than the fields the agent reads. The agent reaches
+ * the plug-in only through the descriptor, and the plug-in reaches the agent
+ * only through struct ea_host and struct ea_sink, so a plug-in needs no agent
+ * symbol at link time.
+ *
+ * Lifecycle: init (validate the argument and options, allocate state; no
+ * network and no heavy I/O, so that configuration can be checked), collect
+ * (once per run or per daemon tick, any number of facts), free (accepts
+ * NULL). An instance is never called concurrently with itself.
+ */
+#ifndef EVIDENCE_COLLECTOR_H
+#define EVIDENCE_COLLECTOR_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common.h"
+#include "record.h"
+#include "version.h"
+
+/** Services the agent offers to a collector. Versioned like the descriptor. */
+struct ea_host {
+    uint32_t abi;  /**< EA_COLLECTOR_ABI of the agent. */
+    uint32_t size; /**< sizeof(struct ea_host) of the agent. */
+    void *ctx;     /**< Passed back to every callback; opaque to the collector. */
+    /** Logs one line; the agent adds the collector's name and redacts it. */
+    void (*log)(void *ctx, enum ea_log_level level, const char *fmt, ...) EA_PRINTF(3, 4);
+    /**
+     * Sets the error message of the failure being returned, naming the input
+     * and the fix, and returns code, so that `return host->fail(...)` works.
+     */
+    int (*fail)(void *ctx, int code, const char *fmt, ...) EA_PRINTF(3, 4);
+    /** Current time in seconds since the epoch (tests may freeze it). */
+    int64_t (*now)(void *ctx);
+};
+
+/** Where a collector puts its facts. */
+struct ea_sink {
+    void *ctx; /**< Opaque to the collector. */
+    /** See ea_emit(). */
+    int (*emit)(void *ctx, const struct ea_fact *fact);
+};
+
+/**
+ * Hands one fact to the agent. The agent copies what it keeps.
+ * @param sink borrowed; the sink passed to collect().
+ * @param fact borrowed; still owned by the caller afterwards.
+ * @return 0, EA_EINPUT naming the field of a malformed fact, or the error of
+ *         a later stage (propagate it).
+ */
+static inline int ea_emit(struct ea_sink *sink, const struct ea_fact *fact)
+{
+    return sink->emit(sink->ctx, fact);
+}
+
+/** The collector descriptor. Define one as a const object. */
+struct ea_collector {
+    uint32_t abi;                        /**< EA_COLLECTOR_ABI */
+    uint32_t size;                       /**< sizeof(struct ea_collector) at build time */
+    const char *name;                    /**< [a-z0-9-]+, unique: "git", "sarif" */
+    const char *version;                 /**< the collector's own version */
+    const char *summary;                 /**< one line, shown by --help */
+    const char *usage;                   /**< what ARG means in NAME=ARG; may be NULL */
+    const char *const *kinds;            /**< NULL-terminated: "git_commit" */
+    const char *const *default_controls; /**< NULL-terminated Annex A 2022 IDs */
+
+    /**
+     * Validates the argument and options and allocates the instance state.
+     * @param state   out; on success the collector owns *state until free().
+     * @param arg     borrowed; the ARG of NAME=ARG, or NULL when none was given.
+     * @param options borrowed reference; a JSON object of options (may be empty).
+     * @param host    borrowed; lives as long as the instance.
+     * @return 0 or a negative EA_E* code with the message set through host->fail.
+     */
+    int (*init)(void **state, const char *arg, const json_t *options,
+                const struct ea_host *host);
+    /**
+     * Collects and emits facts.
+     * @param state the instance state from init().
+     * @param sink  borrowed; valid during this call only.
+     * @return the number of facts emitted (>= 0) or a negative EA_E* code.
+     */
+    int (*collect)(void *state, struct ea_sink *sink);
+    /** Releases the instance state; accepts NULL. */
+    void (*free)(void *state);
+};
+
+/** Builds the abi and size fields of a descriptor. */
+#define EA_COLLECTOR_HEADER EA_COLLECTOR_ABI, (uint32_t)sizeof(struct ea_collector)
+
+/** The symbol a shared-object plug-in exports. */
+typedef const struct ea_collector *(*ea_collector_entry_cb)(void);
+
+#endif

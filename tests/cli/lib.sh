@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: Apache-2.0
+# Helpers for end-to-end scripts that run the real binary. Source it; then call
+# `check NAME EXPECTED_EXIT CMD...` and `finish` at the end. Each check captures
+# stdout and stderr into $OUT and $ERR (files) for later assertions.
+set -u
+: "${EA_BIN:?EA_BIN must name the evidence-agent binary}"
+: "${EA_SOURCE_DIR:?EA_SOURCE_DIR must name the source tree}"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ea-cli-XXXXXX")
+OUT=$WORK/stdout
+ERR=$WORK/stderr
+PASSED=0
+FAILED=0
+trap 'rm -rf "$WORK"' EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    echo "--- stdout:" >&2; head -c 2000 "$OUT" >&2 || true
+    echo "--- stderr:" >&2; head -c 2000 "$ERR" >&2 || true
+    FAILED=$((FAILED + 1))
+}
+
+pass() {
+    PASSED=$((PASSED + 1))
+}
+
+# check NAME EXPECTED_EXIT CMD...: runs CMD, compares its exit status.
+check() {
+    local name=$1 want=$2
+    shift 2
+    local got=0
+    "$@" >"$OUT" 2>"$ERR" </dev/null || got=$?
+    if [ "$got" -ne "$want" ]; then
+        fail "$name: exit $got, expected $want ($*)"
+        return 1
+    fi
+    pass
+    return 0
+}
+
+# contains NAME FILE TEXT: FILE must contain TEXT (fixed string).
+contains() {
+    if grep -qF -- "$3" "$2"; then pass; else fail "$1: '$3' not found"; fi
+}
+
+# lacks NAME FILE TEXT: FILE must not contain TEXT.
+lacks() {
+    if grep -qF -- "$3" "$2"; then fail "$1: '$3' found but must not be"; else pass; fi
+}
+
+# assert NAME CMD...: CMD must succeed.
+assert() {
+    local name=$1
+    shift
+    if "$@" >/dev/null 2>&1; then pass; else fail "$name ($*)"; fi
+}
+
+finish() {
+    echo "$PASSED passed, $FAILED failed"
+    [ "$FAILED" -eq 0 ]
+}
+
+# A git repository with two commits, fixed identities, and a remote with a secret in it.
+make_repo() {
+    local dir=$1
+    mkdir -p "$dir"
+    (
+        cd "$dir" &&
+            export GIT_AUTHOR_NAME="Ada Author" GIT_AUTHOR_EMAIL=ada@example.com \
+                GIT_COMMITTER_NAME="Cy Committer" GIT_COMMITTER_EMAIL=cy@example.com \
+                GIT_AUTHOR_DATE="2026-01-02T03:04:05Z" GIT_COMMITTER_DATE="2026-01-02T03:04:05Z" &&
+            git init -q -b main . &&
+            git config commit.gpgsign false &&
+            echo one >a.txt && git add a.txt && git commit -q -m "first" &&
+            echo two >b.txt && git add b.txt &&
+            git commit -q -m "second" -m "Reviewed-by: Rae Viewer <rae@example.com>" &&
+            git remote add origin "https://bot:ghp_CANARYcanary0123456789abcdefghijklmn@example.com/acme/app.git"
+    )
+}

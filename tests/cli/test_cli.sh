@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# End-to-end: the README's manual steps with the real binary, then every bad
+# input the record issue lists, each with its documented exit status and a
+# message naming the input. Stored records are checked by the independent
+# Python validator and by OpenSSL over the PAE bytes.
+. "$(dirname "$0")/lib.sh"
+EA=$EA_BIN
+cd "$WORK"
+make_repo repo
+STORE=$WORK/evidence-store
+
+# --- help and usage
+check "top-level help" 0 "$EA" --help
+contains "help lists collect" "$OUT" "collect"
+for c in keygen collect query verify controls; do
+    check "$c --help" 0 "$EA" "$c" --help
+    contains "$c --help has usage" "$OUT" "Usage: evidence-agent $c"
+done
+check "collect --help" 0 "$EA" collect --help
+contains "collect --help lists git" "$OUT" "git="
+contains "collect --help names default controls" "$OUT" "default controls: A.8.32 A.8.4"
+check "no command" 2 "$EA"
+check "unknown command" 2 "$EA" frobnicate
+contains "unknown command named" "$ERR" "frobnicate"
+
+# --- keygen
+check "keygen" 0 "$EA" keygen --private key.pem --public key.pub
+assert "private key is 0600" test "$(stat -c %a key.pem)" = 600
+assert "openssl reads the private key" openssl pkey -in key.pem -noout
+assert "openssl reads the public key" openssl pkey -pubin -in key.pub -noout
+check "keygen refuses to overwrite" 2 "$EA" keygen --private key.pem --public other.pub
+contains "overwrite message" "$ERR" "--force"
+assert "refused keygen left no public key" test ! -e other.pub
+check "keygen --force" 0 "$EA" keygen --private k2.pem --public k2.pub
+check "keygen other" 0 "$EA" keygen --private other.pem --public other.pub
+check "keygen without args" 2 "$EA" keygen
+
+# --- collect
+check "collect git" 0 "$EA" collect --store "$STORE" --key key.pem "git=$WORK/repo"
+contains "collect prints one line per record" "$ERR" "git_commit"
+contains "collect names controls" "$ERR" "A.8.32"
+check "collect with extra and 2013 controls" 0 \
+    "$EA" collect --store "$STORE" --key key.pem --control A.8.9 --control A.12.1.2 "git=$WORK/repo"
+contains "2013 id mapped" "$ERR" "A.8.9"
+(cd repo && check "collect in the current directory" 0 "$EA" collect --store "$STORE" --key ../key.pem git)
+check "collect with EVIDENCE_KEY_PEM" 0 env EVIDENCE_KEY_PEM="$(cat key.pem)" \
+    "$EA" collect --store "$STORE" "git=$WORK/repo"
+check "collect with EVIDENCE_KEY and EVIDENCE_STORE" 0 env EVIDENCE_KEY=key.pem \
+    EVIDENCE_STORE="$STORE" "$EA" collect "git=$WORK/repo"
+assert "store files are 0600" test -z "$(find "$STORE" -type f ! -perm 600)"
+assert "store folders are 0700" test -z "$(find "$STORE" -type d ! -perm 700)"
+assert "nothing temporary left" test -z "$(find "$STORE" -name '*.tmp.*')"
+assert "one copy per control" test "$(find "$STORE/controls/A.8.4" -type f | wc -l)" -eq 5
+find "$STORE" -type f -path '*controls*' -exec python3 -c '
+import base64,json,sys
+for p in sys.argv[1:]:
+    print(base64.b64decode(json.load(open(p))["payload"]).decode())' {} + >payloads.txt
+contains "payloads decoded" payloads.txt "git_commit"
+lacks "no secret in any payload" payloads.txt "ghp_CANARY"
+lacks "no secret on stderr" "$ERR" "ghp_CANARY"
+contains "remote kept without credentials" payloads.txt "https://example.com/acme/app.git"
+
+# --- dry run
+before=$(find "$STORE" -type f | wc -l)
+mkdir dry && cd dry
+check "dry run" 0 "$EA" collect --dry-run --key ../key.pem "git=$WORK/repo"
+assert "no default store was created by the dry run" test ! -e ./evidence-store
+cd "$WORK"
+assert "dry run stores nothing" test "$(find "$STORE" -type f | wc -l)" -eq "$before"
+assert "dry run prints one JSON envelope per line" python3 -c '
+import json,sys
+lines=open(sys.argv[1]).read().splitlines()
+assert len(lines)==1
+assert json.loads(lines[0])["payloadType"]=="application/vnd.in-toto+json"' "$OUT"
+cp "$OUT" dry.ndjson
+assert "dry-run envelope is schema-valid" python3 "$EA_SOURCE_DIR/tests/testkit/validate_records.py" dry.ndjson
+
+# --- query
+check "query table" 0 "$EA" query --store "$STORE" --control A.8.32
+contains "table header" "$OUT" "COLLECTED_AT"
+contains "table row" "$OUT" "git_commit"
+check "query json" 0 "$EA" query --store "$STORE" --control A.8.32 --format json
+assert "json is one array of 5 records with statements" python3 -c '
+import json,sys
+a=json.load(open(sys.argv[1]))
+assert len(a)==5, len(a)
+for r in a:
+    assert len(r["id"])==64 and "A.8.32" in r["controls"]
+    assert r["statement"]["predicate"]["kind"]=="git_commit"
+assert [r["statement"]["predicate"]["collected_at"] for r in a]==sorted(r["statement"]["predicate"]["collected_at"] for r in a)' "$OUT"
+check "query ndjson" 0 "$EA" query --store "$STORE" --format ndjson
+assert "ndjson lists each record once" test "$(wc -l <"$OUT")" -eq 5
+check "query 2013 id" 0 "$EA" query --store "$STORE" --control A.12.1.2 --format ndjson
+assert "2013 query finds the A.8.32 records" test "$(wc -l <"$OUT")" -eq 5
+check "query by kind" 0 "$EA" query --store "$STORE" --kind pr_approval --format ndjson
+assert "no records of another kind" test ! -s "$OUT"
+check "query a past period" 0 "$EA" query --store "$STORE" --since 2001-01-01 --until 2001-12-31 --format ndjson
+assert "nothing in 2001" test ! -s "$OUT"
+today=$(date -u +%Y-%m-%d)
+check "query today" 0 "$EA" query --store "$STORE" --control A.8.9 --since "$today" --until "$today" --format ndjson
+assert "one A.8.9 record today" test "$(wc -l <"$OUT")" -eq 1
+check "query with pubkey" 0 "$EA" query --store "$STORE" --pubkey key.pub --format json
+contains "verified flag" "$OUT" '"verified": true'
+check "query bad time" 2 "$EA" query --store "$STORE" --since yesterday
+contains "bad time named" "$ERR" "yesterday"
+check "query bad format" 2 "$EA" query --store "$STORE" --format xml
+check "query missing store" 1 "$EA" query --store "$WORK/none"
+contains "missing store says what to do" "$ERR" "collect"
+
+# --- verify, independent checks
+check "verify" 0 "$EA" verify --store "$STORE" --pubkey key.pub
+contains "verify summary" "$OUT" "OK 11 objects, 5 records"
+check "verify one control" 0 "$EA" verify --store "$STORE" --pubkey key.pub --control A.8.9
+check "verify with the wrong key" 3 "$EA" verify --store "$STORE" --pubkey other.pub
+contains "wrong key reported" "$OUT" "no signature verifies"
+check "verify with both keys" 0 "$EA" verify --store "$STORE" --pubkey other.pub --pubkey key.pub
+check "verify needs a key" 2 "$EA" verify --store "$STORE"
+assert "python validates every stored record" python3 "$EA_SOURCE_DIR/tests/testkit/validate_records.py" "$STORE"
+one=$(find "$STORE/controls/A.8.32" -type f | head -1)
+assert "openssl verifies the PAE bytes independently" python3 - "$one" key.pub <<'PY'
+import base64, json, subprocess, sys, tempfile, os
+env = json.load(open(sys.argv[1]))
+payload = base64.b64decode(env["payload"])
+t = env["payloadType"].encode()
+pae = b"DSSEv1 %d %s %d %s" % (len(t), t, len(payload), payload)
+with tempfile.TemporaryDirectory() as d:
+    open(os.path.join(d, "pae"), "wb").write(pae)
+    open(os.path.join(d, "sig"), "wb").write(base64.b64decode(env["signatures"][0]["sig"]))
+    subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", sys.argv[2], "-rawin",
+                    "-in", os.path.join(d, "pae"), "-sigfile", os.path.join(d, "sig")], check=True,
+                   stdout=subprocess.DEVNULL)
+PY
+assert "keyid is the SHA-256 of the DER SPKI" python3 - "$one" key.pub <<'PY'
+import hashlib, json, subprocess, sys
+der = subprocess.run(["openssl", "pkey", "-pubin", "-in", sys.argv[2], "-outform", "DER"],
+                     check=True, capture_output=True).stdout
+assert json.load(open(sys.argv[1]))["signatures"][0]["keyid"] == hashlib.sha256(der).hexdigest()
+PY
+assert "record ID is the SHA-256 of the payload" python3 - "$one" <<'PY'
+import base64, hashlib, json, sys, os
+p = sys.argv[1]
+rid = os.path.basename(p).split("_", 1)[1][:-5]
+assert hashlib.sha256(base64.b64decode(json.load(open(p))["payload"])).hexdigest() == rid
+PY
+
+# --- tampering: every change to any stored file is caught
+tamper_store() { rm -rf t && cp -a "$STORE" t; }
+tamper_store
+python3 - "$(find t/controls/A.8.4 -type f | head -1)" <<'PY'
+import sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 1; open(p, "wb").write(b)
+PY
+check "one flipped byte is caught" 3 "$EA" verify --store t --pubkey key.pub
+contains "problem names the file" "$OUT" "controls/A.8.4/"
+tamper_store
+f=$(find t/controls/A.8.32 -type f | sort | sed -n 2p)
+rm "$f"
+check "a deleted copy is caught" 3 "$EA" verify --store t --pubkey key.pub
+contains "missing copy reported" "$OUT" "its copy there is missing"
+tamper_store
+for f in $(find t/controls -type f -name "*$(basename "$(find t/controls/A.8.32 -type f | sort | sed -n 2p)" | cut -d_ -f2)"); do rm "$f"; done
+check "a deleted record is caught" 3 "$EA" verify --store t --pubkey key.pub
+contains "gap reported" "$OUT" "stream"
+tamper_store
+echo "not json" > "$(find t/controls/A.8.32 -type f | head -1)"
+check "a store file that is not JSON" 3 "$EA" verify --store t --pubkey key.pub
+contains "not JSON reported" "$OUT" "not a JSON envelope"
+check "query reports it too" 3 "$EA" query --store t --control A.8.32
+tamper_store
+f=$(find t/controls/A.8.32 -type f | head -1)
+head -c 100 "$f" > "$f.cut" && mv "$f.cut" "$f"
+check "a truncated envelope" 3 "$EA" verify --store t --pubkey key.pub
+tamper_store
+f=$(find t/controls/A.8.32 -type f | head -1)
+"$EA" collect --dry-run --key other.pem "git=$WORK/repo" 2>/dev/null > "$f"
+check "an envelope signed by another key" 3 "$EA" verify --store t --pubkey key.pub
+tamper_store
+rm -f t/streams/*.json
+check "a missing stream head" 3 "$EA" verify --store t --pubkey key.pub
+contains "missing head reported" "$OUT" "stream head file is missing"
+
+# --- bad input to collect: each names the input, documented exit status, nothing written
+before=$(find "$STORE" -type f | wc -l)
+check "unknown collector" 2 "$EA" collect --store "$STORE" --key key.pem nosuch
+contains "unknown collector named" "$ERR" "'nosuch': unknown collector"
+check "unknown flag" 2 "$EA" collect --stroe "$STORE" --key key.pem git
+contains "did you mean" "$ERR" "did you mean '--store'"
+check "unknown control" 2 "$EA" collect --store "$STORE" --key key.pem --control A.8.99 git
+contains "unknown control named" "$ERR" "'A.8.99'"
+contains "suggestion" "$ERR" "did you mean"
+check "path in a control id" 2 "$EA" collect --store "$STORE" --key key.pem --control ../x git
+contains "path control named" "$ERR" "'../x'"
+check "empty control id" 2 "$EA" collect --store "$STORE" --key key.pem --control "" git
+check "no key" 2 env -u EVIDENCE_KEY -u EVIDENCE_KEY_PEM "$EA" collect --store "$STORE" git
+contains "no key says how" "$ERR" "keygen"
+echo "garbage" > corrupt.pem
+check "corrupt key" 2 "$EA" collect --store "$STORE" --key corrupt.pem git
+contains "corrupt key named" "$ERR" "corrupt.pem"
+check "corrupt EVIDENCE_KEY_PEM" 2 env EVIDENCE_KEY_PEM="-----BEGIN PRIVATE KEY-----
+bm90IGEga2V5
+-----END PRIVATE KEY-----" "$EA" collect --store "$STORE" git
+lacks "key text never echoed" "$ERR" "bm90IGEga2V5"
+check "missing key file" 2 "$EA" collect --store "$STORE" --key nosuch.pem git
+check "public key cannot sign" 2 "$EA" collect --store "$STORE" --key key.pub git
+check "not a repository" 2 "$EA" collect --store "$STORE" --key key.pem "git=$WORK"
+contains "path named" "$ERR" "$WORK"
+echo x > afile
+check "store is a file" 2 "$EA" collect --store afile --key key.pem "git=$WORK/repo"
+assert "nothing was written by the failures" test "$(find "$STORE" -type f | wc -l)" -eq "$before"
+if [ "$(id -u)" -ne 0 ]; then
+    mkdir locked && chmod 0500 locked
+    check "store not writable" 1 "$EA" collect --store locked/s --key key.pem "git=$WORK/repo"
+    contains "permissions named" "$ERR" "permissions"
+fi
+
+# --- controls
+check "controls change" 0 "$EA" controls change
+contains "change management listed" "$OUT" "A.8.32"
+check "controls all" 0 "$EA" controls
+assert "93 controls" test "$(wc -l <"$OUT")" -eq 93
+check "controls 2013 id" 0 "$EA" controls A.12.1.2
+contains "2013 maps" "$OUT" "A.8.32"
+check "controls nothing" 1 "$EA" controls zzzzqqq
+
+finish
