@@ -2,8 +2,9 @@
 /*
  * The stages of one record, in order, each in its own module: normalise,
  * controls, record (serialise once + ID), sign, then store or print. A
- * failure at any stage leaves nothing half-written: the store's put is
- * atomic per object and the stream head advances only after it succeeded.
+ * failure at any stage leaves nothing half-written: records are staged in
+ * the store and group-committed (ea_pipeline_flush); the stream head
+ * advances only after the records it covers are durable.
  * Redaction slots in between normalise and record (issue: pipeline evidence).
  */
 #include "pipeline.h"
@@ -60,6 +61,11 @@ int ea_pipeline_run(struct ea_pipeline *p, const struct ea_collector *c, const c
     rc = c->collect(state, &sink);
     c->free(state);
     if (rc < 0) ea_fail_prefix("%s", c->name);
+    /* What was emitted before a failure is still evidence: commit it either way. */
+    {
+        int frc = ea_pipeline_flush(p);
+        if (rc >= 0) rc = frc;
+    }
 out:
     json_decref(empty);
     return rc < 0 ? rc : (int)(p->records - before);
@@ -89,7 +95,25 @@ static int resolve_controls(struct ea_control_set *set, const char *const *defau
     return 0;
 }
 
-static void print_summary(const struct ea_envelope *env, const struct ea_fact *fact, bool dry)
+int ea_pipeline_flush(struct ea_pipeline *p)
+{
+    struct ea_stream_head head = {p->o.stream, p->sequence, p->previous};
+    int rc;
+
+    if (!p->o.store || p->staged == 0) return 0;
+    rc = ea_store_sync(p->o.store);
+    if (rc == 0) rc = ea_store_put_stream(p->o.store, &head);
+    if (rc == 0) rc = ea_store_sync(p->o.store);
+    if (rc < 0) {
+        ea_fail_prefix("%u record%s not stored", p->staged, p->staged == 1 ? "" : "s");
+        p->records -= p->staged;
+    }
+    p->staged = 0;
+    return rc;
+}
+
+/* One line per record on stderr; "stored" is said once the batch is committed. */
+static void print_summary(const struct ea_envelope *env, const struct ea_fact *fact)
 {
     char controls[EA_CONTROLS_MAX * 8] = "";
     size_t used = 0;
@@ -100,8 +124,8 @@ static void print_summary(const struct ea_envelope *env, const struct ea_fact *f
         if (n < 0 || (size_t)n >= sizeof(controls) - used) break;
         used += (size_t)n;
     }
-    ea_log(EA_LOG_LEVEL_INFO, NULL, "%s %.12s %s controls=%s result=%s", dry ? "signed" : "stored",
-           env->id, fact->kind, controls, ea_result_name(fact->result));
+    ea_log(EA_LOG_LEVEL_INFO, NULL, "record %.12s %s controls=%s result=%s", env->id, fact->kind,
+           controls, ea_result_name(fact->result));
 }
 
 int ea_pipeline_fact(struct ea_pipeline *p, const struct ea_collector *c,
@@ -140,9 +164,7 @@ int ea_pipeline_fact(struct ea_pipeline *p, const struct ea_collector *c,
     snprintf(env.stream, sizeof(env.stream), "%s", p->o.stream);
 
     if (p->o.store) {
-        struct ea_stream_head head = {p->o.stream, meta.sequence, env.id};
         rc = ea_store_put(p->o.store, &env);
-        if (rc == 0) rc = ea_store_put_stream(p->o.store, &head);
         if (rc < 0) goto out;
     } else if (p->o.dry_run_out) {
         if (fwrite(env.json, 1, env.json_len, p->o.dry_run_out) != env.json_len ||
@@ -155,7 +177,9 @@ int ea_pipeline_fact(struct ea_pipeline *p, const struct ea_collector *c,
     memcpy(p->previous, env.id, sizeof(p->previous));
     p->records++;
     if (fact->result == EA_RESULT_FAIL) p->failed_results++;
-    print_summary(&env, fact, p->o.store == NULL);
+    print_summary(&env, fact);
+    if (p->o.store && ++p->staged >= (p->o.batch_max ? p->o.batch_max : 256))
+        rc = ea_pipeline_flush(p);
 out:
     ea_envelope_dispose(&env);
     ea_record_bytes_dispose(&rec);

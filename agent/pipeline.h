@@ -26,6 +26,7 @@ struct ea_pipeline_opts {
     const char *stream;                 /* borrowed; [A-Za-z0-9._-]{1,128} */
     const struct ea_control_set *extra; /* borrowed; added to every record's controls */
     int64_t (*clock_us)(void);          /* NULL = wall clock (tests freeze it) */
+    unsigned batch_max;                 /* records per group commit; 0 = 256 */
 };
 
 struct ea_pipeline {
@@ -33,6 +34,7 @@ struct ea_pipeline {
     uint64_t sequence;                 /* of the last record made */
     char previous[EA_SHA256_HEX_LEN + 1]; /* its ID, "" before the first */
     unsigned records;                  /* made by this pipeline */
+    unsigned staged;                   /* put since the last flush */
     unsigned failed_results;           /* records whose result is fail */
 };
 
@@ -46,6 +48,12 @@ void ea_pipeline_init(struct ea_pipeline *p, const struct ea_pipeline_opts *opts
  */
 int ea_pipeline_run(struct ea_pipeline *p, const struct ea_collector *c, const char *arg,
                     const json_t *options);
+/**
+ * Commits staged records: the store syncs them, then the stream head
+ * advances to the last one and is synced too. Called by ea_pipeline_run and
+ * whenever batch_max records are staged; call it after ea_pipeline_fact.
+ */
+int ea_pipeline_flush(struct ea_pipeline *p);
 /**
  * Makes one record from a fact.
  * @param defaults NULL-terminated default control IDs of the collector.

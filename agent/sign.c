@@ -29,6 +29,8 @@
 
 struct ea_key {
     EVP_PKEY *pkey;
+    EVP_MD_CTX *sign_proto;   /* initialised once; copied per signature (see md_for) */
+    EVP_MD_CTX *verify_proto;
     bool has_private;
     char id[EA_SHA256_HEX_LEN + 1];
     char *origin;
@@ -37,6 +39,39 @@ struct ea_key {
 static void openssl_clear(void)
 {
     ERR_clear_error();
+}
+
+/*
+ * OpenSSL 3 looks the algorithm up in its providers on every DigestSignInit
+ * or DigestVerifyInit, which costs as much as an Ed25519 operation. So each
+ * key initialises a context once, at load, and every operation works on a
+ * copy of it. The prototypes are never used directly, so a key can be shared
+ * by threads.
+ */
+static EVP_MD_CTX *proto_new(EVP_PKEY *pkey, bool for_signing)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+    if (!md) return NULL;
+    if ((for_signing ? EVP_DigestSignInit(md, NULL, NULL, NULL, pkey)
+                     : EVP_DigestVerifyInit(md, NULL, NULL, NULL, pkey)) <= 0) {
+        EVP_MD_CTX_free(md);
+        openssl_clear();
+        return NULL;
+    }
+    return md;
+}
+
+static EVP_MD_CTX *md_for(const EVP_MD_CTX *proto)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+    if (md && EVP_MD_CTX_copy_ex(md, proto) != 1) {
+        EVP_MD_CTX_free(md);
+        openssl_clear();
+        return NULL;
+    }
+    return md;
 }
 
 static int key_finish(struct ea_key **out, EVP_PKEY *pkey, bool has_private, const char *origin)
@@ -70,6 +105,12 @@ static int key_finish(struct ea_key **out, EVP_PKEY *pkey, bool has_private, con
     OPENSSL_free(der);
     k->pkey = pkey;
     k->has_private = has_private;
+    if (rc == 0) {
+        k->verify_proto = proto_new(pkey, false);
+        k->sign_proto = has_private ? proto_new(pkey, true) : NULL;
+        if (!k->verify_proto || (has_private && !k->sign_proto))
+            rc = ea_fail(EA_ENOMEM, "%s: cannot prepare the key in OpenSSL", origin);
+    }
     if (rc < 0) {
         ea_key_free(k);
         return rc;
@@ -234,6 +275,8 @@ const char *ea_key_origin(const struct ea_key *key)
 void ea_key_free(struct ea_key *key)
 {
     if (!key) return;
+    EVP_MD_CTX_free(key->sign_proto);
+    EVP_MD_CTX_free(key->verify_proto);
     EVP_PKEY_free(key->pkey);
     ea_free(key->origin);
     ea_free(key);
@@ -249,17 +292,14 @@ int ea_dsse_pae(struct ea_buf *out, const char *type, const void *body, size_t l
 int ea_key_sign(const struct ea_key *key, unsigned char sig[ED25519_SIG_LEN], const void *msg,
                 size_t len)
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
     size_t sig_len = ED25519_SIG_LEN;
+    EVP_MD_CTX *md;
     int ok;
 
-    if (!key->has_private) {
-        EVP_MD_CTX_free(md);
-        return ea_fail(EA_EUSAGE, "%s: a public key cannot sign", key->origin);
-    }
+    if (!key->has_private) return ea_fail(EA_EUSAGE, "%s: a public key cannot sign", key->origin);
+    md = md_for(key->sign_proto);
     if (!md) return ea_fail(EA_ENOMEM, "out of memory");
-    ok = EVP_DigestSignInit(md, NULL, NULL, NULL, key->pkey) > 0 &&
-         EVP_DigestSign(md, sig, &sig_len, msg, len) > 0 && sig_len == ED25519_SIG_LEN;
+    ok = EVP_DigestSign(md, sig, &sig_len, msg, len) > 0 && sig_len == ED25519_SIG_LEN;
     EVP_MD_CTX_free(md);
     if (!ok) {
         openssl_clear();
@@ -393,10 +433,9 @@ bool ea_key_verify(const struct ea_key *key, const unsigned char *sig, size_t si
     bool ok;
 
     if (sig_len != ED25519_SIG_LEN) return false;
-    md = EVP_MD_CTX_new();
+    md = md_for(key->verify_proto);
     if (!md) return false;
-    ok = EVP_DigestVerifyInit(md, NULL, NULL, NULL, key->pkey) > 0 &&
-         EVP_DigestVerify(md, sig, sig_len, msg, len) == 1;
+    ok = EVP_DigestVerify(md, sig, sig_len, msg, len) == 1;
     EVP_MD_CTX_free(md);
     openssl_clear();
     return ok;

@@ -66,6 +66,11 @@ int ea_store_put_stream(struct ea_store *st, const struct ea_stream_head *head)
     return st->ops->put_stream(st, head);
 }
 
+int ea_store_sync(struct ea_store *st)
+{
+    return st->ops->sync(st);
+}
+
 int ea_store_list_streams(struct ea_store *st, ea_store_stream_cb cb, void *payload)
 {
     return st->ops->list_streams(st, cb, payload);

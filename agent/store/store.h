@@ -61,10 +61,18 @@ extern const struct ea_store_ops ea_store_file_ops;
 struct ea_store_ops {
     const char *scheme;
     int (*open)(struct ea_store **out, const char *location, unsigned flags);
+    /** Stages an object; it is durable and visible once sync returns 0. Idempotent. */
     int (*put)(struct ea_store *st, const struct ea_envelope *env);
     int (*list)(struct ea_store *st, const struct ea_query *q, ea_store_list_cb cb, void *payload);
     int (*get)(struct ea_store *st, const char *key, struct ea_buf *out);
+    /** Stages a stream head, like put. */
     int (*put_stream)(struct ea_store *st, const struct ea_stream_head *head);
+    /**
+     * Group commit: makes everything staged since the last sync durable, then
+     * visible, in that order. A crash before it returns loses only what was
+     * staged, and never leaves a half-written object under its final name.
+     */
+    int (*sync)(struct ea_store *st);
     int (*list_streams)(struct ea_store *st, ea_store_stream_cb cb, void *payload);
     void (*close)(struct ea_store *st);
 };
@@ -81,6 +89,7 @@ int ea_store_list(struct ea_store *st, const struct ea_query *q, ea_store_list_c
 /** @param out initialised by the backend; the caller disposes it. */
 int ea_store_get(struct ea_store *st, const char *key, struct ea_buf *out);
 int ea_store_put_stream(struct ea_store *st, const struct ea_stream_head *head);
+int ea_store_sync(struct ea_store *st);
 int ea_store_list_streams(struct ea_store *st, ea_store_stream_cb cb, void *payload);
 
 /** Builds the key of env under control (into out, at least EA_STORE_KEY_MAX bytes). */

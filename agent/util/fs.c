@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Durable writes and bounded reads; see fs.h. */
+/*
+ * Durable writes and bounded reads; see fs.h. syncfs(2) is Linux-only, so
+ * this file alone asks for _GNU_SOURCE and keeps a portable fallback.
+ */
+#if defined(__linux__)
+#define _GNU_SOURCE 1
+#endif
 #include "fs.h"
 
 #include <errno.h>
@@ -121,6 +127,69 @@ out:
     if (rc < 0 && tmp) unlink(tmp);
     ea_free(dir);
     ea_free(tmp);
+    return rc;
+}
+
+int ea_fs_write_new(const char *path, const void *p, size_t n)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int rc = 0;
+
+    if (fd < 0)
+        return ea_fail(EA_EIO, "%s: cannot create: %s (check the folder's permissions)", path,
+                       strerror(errno));
+    if (write_all(fd, p, n) < 0) {
+        int e = errno;
+        rc = ea_fail(EA_EIO, "%s: write failed: %s%s", path, strerror(e),
+                     e == ENOSPC ? " (free disk space; nothing was half-written)" : "");
+    }
+    if (close(fd) < 0 && rc == 0) rc = ea_fail(EA_EIO, "%s: close failed: %s", path, strerror(errno));
+    if (rc < 0) unlink(path);
+    return rc;
+}
+
+static int fsync_path(const char *path, bool dir)
+{
+    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+    int rc = 0;
+
+    if (fd < 0) return ea_fail(EA_EIO, "%s: cannot open to sync: %s", path, strerror(errno));
+    if (fsync(fd) < 0 && !(dir && errno == EINVAL))
+        rc = ea_fail(EA_EIO, "%s: fsync failed: %s", path, strerror(errno));
+    close(fd);
+    return rc;
+}
+
+int ea_fs_sync_files(const char *root, char *const *paths, size_t n)
+{
+    int rc = 0;
+
+    if (n == 0) return 0;
+#if defined(__linux__)
+    {
+        int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) return ea_fail(EA_EIO, "%s: cannot open to sync: %s", root, strerror(errno));
+        rc = syncfs(fd);
+        int e = errno;
+        close(fd);
+        if (rc == 0) return 0;
+        if (e != ENOSYS) return ea_fail(EA_EIO, "%s: syncfs failed: %s", root, strerror(e));
+        rc = 0; /* no syncfs in this kernel: sync each file instead */
+    }
+#else
+    (void)root;
+#endif
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char *dir = ea_strdup(paths[i]);
+        char *slash = dir ? strrchr(dir, '/') : NULL;
+        if (!dir) return ea_fail(EA_ENOMEM, "out of memory");
+        rc = fsync_path(paths[i], false);
+        if (rc == 0 && slash) {
+            *slash = '\0';
+            rc = fsync_path(dir, true);
+        }
+        ea_free(dir);
+    }
     return rc;
 }
 

@@ -23,6 +23,17 @@ int ea_fs_mkdirs(const char *dir);
  * @param fsync_dir false lets a caller batch directory syncs (see ea_fs_sync_dir).
  */
 int ea_fs_write_atomic(const char *path, const void *p, size_t n, bool fsync_dir);
+/**
+ * Creates path (which must not exist) with mode 0600 and writes p[0..n) to it,
+ * without fsync: for group commit, where ea_fs_sync_files makes a batch durable.
+ */
+int ea_fs_write_new(const char *path, const void *p, size_t n);
+/**
+ * Makes the named files, and the directories they are in, durable. On Linux
+ * one syncfs(2) of the filesystem holding root covers any number of files
+ * (a group commit); elsewhere each file and each directory is fsynced.
+ */
+int ea_fs_sync_files(const char *root, char *const *paths, size_t n);
 /** fsyncs a directory so that renames inside it are durable. */
 int ea_fs_sync_dir(const char *dir);
 /**

@@ -78,7 +78,10 @@ START_TEST(test_put_files_one_copy_per_control_in_the_documented_layout)
 
     make_env(&env, "{\"a\":1}", T0, "A.8.32", "A.5.3");
     ck_assert_int_eq(ea_store_put(st, &env), 0);
-    ck_assert_int_eq(ea_store_put(st, &env), 0); /* idempotent */
+    ck_assert_int_eq(ea_store_put(st, &env), 0); /* idempotent within a batch */
+    ck_assert_int_eq(ea_store_sync(st), 0);
+    ck_assert_int_eq(ea_store_put(st, &env), 0); /* and across batches */
+    ck_assert_int_eq(ea_store_sync(st), 0);
     ck_assert_int_eq(ea_store_list(st, &all, collect_keys, &s), 0);
     ck_assert_int_eq(s.n, 2);
     snprintf(path, sizeof(path), "controls/A.8.32/2026/11/18/20261118T110640.123456Z_%s.json",
@@ -112,6 +115,7 @@ START_TEST(test_list_is_time_ordered_and_bounded_by_the_query)
         make_env(&e[i], body, times[i], "A.8.32", NULL);
         ck_assert_int_eq(ea_store_put(st, &e[i]), 0);
     }
+    ck_assert_int_eq(ea_store_sync(st), 0);
     ck_assert_int_eq(ea_store_list(st, &q, collect_keys, &s), 0);
     ck_assert_int_eq(s.n, 2);
     ck_assert_ptr_nonnull(strstr(s.keys[0], e[2].id));
@@ -138,6 +142,7 @@ START_TEST(test_list_stops_with_the_callbacks_error)
 
     make_env(&env, "{}", T0, "A.8.32", NULL);
     ck_assert_int_eq(ea_store_put(st, &env), 0);
+    ck_assert_int_eq(ea_store_sync(st), 0);
     ck_assert_int_eq(ea_store_list(st, &all, stop_early, NULL), EA_EIO);
     ea_envelope_dispose(&env);
 }
@@ -172,9 +177,11 @@ START_TEST(test_stream_heads_are_written_and_listed)
     int n = 0;
 
     ck_assert_int_eq(ea_store_put_stream(st, &h), 0);
+    ck_assert_int_eq(ea_store_sync(st), 0);
     h.sequence = 7;
     h.last_id = "abc";
     ck_assert_int_eq(ea_store_put_stream(st, &h), 0);
+    ck_assert_int_eq(ea_store_sync(st), 0);
     ck_assert_int_eq(ea_store_list_streams(st, head_cb, &n), 0);
     ck_assert_int_eq(n, 1);
     h.stream = "../escape";
@@ -223,6 +230,7 @@ START_TEST(test_stray_files_are_not_listed_as_records)
 
     make_env(&env, "{}", T0, "A.8.32", NULL);
     ck_assert_int_eq(ea_store_put(st, &env), 0);
+    ck_assert_int_eq(ea_store_sync(st), 0);
     ck_assert_int_eq(ea_test_sh("mkdir -p '%s/store/controls/A.8.32/2026/11/18' '%s/store/controls/A.99' "
                                 "&& touch '%s/store/controls/A.8.32/2026/11/18/notes.json' "
                                 "'%s/store/controls/A.8.32/2026/11/18/x.json.tmp.1'",
@@ -230,6 +238,23 @@ START_TEST(test_stray_files_are_not_listed_as_records)
                      0);
     ck_assert_int_eq(ea_store_list(st, &all, collect_keys, &s), 0);
     ck_assert_int_eq(s.n, 1);
+    ea_envelope_dispose(&env);
+}
+END_TEST
+
+START_TEST(test_staged_objects_are_invisible_until_sync_and_dropped_on_close)
+{
+    struct ea_envelope env;
+    struct seen s = {.n = 0};
+    struct ea_query all = {NULL, INT64_MIN, INT64_MAX};
+
+    make_env(&env, "{\"staged\":1}", T0, "A.8.32", NULL);
+    ck_assert_int_eq(ea_store_put(st, &env), 0);
+    ck_assert_int_eq(ea_store_list(st, &all, collect_keys, &s), 0);
+    ck_assert_int_eq(s.n, 0);
+    ea_store_close(st); /* never synced: not stored, and no temp file left */
+    st = NULL;
+    ck_assert_int_eq(ea_test_sh("test -z \"$(find '%s/store' -type f)\"", tmp), 0);
     ea_envelope_dispose(&env);
 }
 END_TEST
@@ -247,6 +272,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_stream_heads_are_written_and_listed);
     tcase_add_test(tc, test_opening_a_missing_or_unusable_store_says_what_to_do);
     tcase_add_test(tc, test_stray_files_are_not_listed_as_records);
+    tcase_add_test(tc, test_staged_objects_are_invisible_until_sync_and_dropped_on_close);
     suite_add_tcase(s, tc);
     return s;
 }
