@@ -5,7 +5,10 @@
  * by ci/bench.sh, which sets this beside `openssl speed ed25519` from the same
  * run and times `evidence-agent verify` over the store this leaves behind.
  *
- *   bench_records STORE_DIR KEY.pem [N]
+ *   bench_records STORE_DIR KEY.pem [N [DAYS]]
+ *
+ * With DAYS, the records' times are spread evenly over that many days before
+ * now (for the query benchmark: one control and one day of a large store).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +22,22 @@
 #include "pipeline.h"
 #include "store/store.h"
 #include "util/mem.h"
+#include "util/time.h"
 
 static const char *const defaults[] = {"A.8.32", NULL};
 static const struct ea_collector bench = {
     EA_COLLECTOR_HEADER, "bench", "1.0.0", "benchmark facts", NULL,
     (const char *const[]){"custom", NULL}, defaults, NULL, NULL, NULL,
 };
+
+static long spread_n, spread_i;
+static int64_t spread_days, spread_start;
+
+static int64_t spread_clock(void)
+{
+    int64_t span = spread_days * 86400LL * 1000000LL;
+    return spread_start + (int64_t)((double)span * (double)spread_i++ / (double)spread_n);
+}
 
 static double now_s(void)
 {
@@ -44,7 +57,7 @@ int main(int argc, char **argv)
     int rc;
 
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_records STORE_DIR KEY.pem [N]\n");
+        fprintf(stderr, "usage: bench_records STORE_DIR KEY.pem [N [DAYS]]\n");
         return 2;
     }
     ea_mem_init();
@@ -59,6 +72,12 @@ int main(int argc, char **argv)
     }
     struct ea_pipeline_opts o = {.key = key, .store = st, .agent_id = "bench",
                                  .stream = "bench.1", .extra = &none};
+    if (argc > 4) {
+        spread_n = n;
+        spread_days = strtol(argv[4], NULL, 10);
+        spread_start = ea_time_now_us() - spread_days * 86400LL * 1000000LL;
+        o.clock_us = spread_clock;
+    }
     ea_pipeline_init(&p, &o);
     t0 = now_s();
     for (long i = 0; i < n && rc == 0; i++) {

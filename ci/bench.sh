@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Benchmarks for the budgets of DESIGN.md, each printed beside a peer measured
+# in the same run on the same machine (never a timed assertion in the tests):
+#   sign + durable store   vs  openssl speed ed25519 (sign/s)
+#   verify                 vs  openssl speed ed25519 (verify/s)
+#   collect overhead       vs  git rev-parse (a process that also opens the repo)
+#   query one control/day  in a store of EA_BENCH_QUERY_RECORDS records (default 1,000,000)
+# Usage: ci/bench.sh   (EA_BENCH_RECORDS=20000 EA_BENCH_QUERY_RECORDS=1000000 to change sizes)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash ci/setup.sh >/dev/null
+bash ci/build.sh default >/dev/null
+ea=$PWD/build/agent/evidence-agent
+bench=$PWD/build/tests/bench_records
+n=${EA_BENCH_RECORDS:-20000}
+qn=${EA_BENCH_QUERY_RECORDS:-1000000}
+work=$(mktemp -d "$PWD/build/bench-XXXXXX")
+shm=""
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then shm=$(mktemp -d /dev/shm/ea-bench-XXXXXX); fi
+trap 'rm -rf "$work" ${shm:+"$shm"}' EXIT
+$ea keygen --private "$work/key.pem" --public "$work/key.pub" 2>/dev/null
+
+echo "== machine: $(nproc) cores, $(uname -m), $(openssl version)"
+read -r sign_s verify_s < <(openssl speed -seconds 3 ed25519 2>/dev/null |
+    awk '/Ed25519/ && /EdDSA/ {print $(NF-1), $NF}')
+echo "peer: openssl speed ed25519: $sign_s sign/s, $verify_s verify/s (one core)"
+
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.2f}')" "$1" "$2"; }
+rate() { python3 -c "import sys; print(f'{float(sys.argv[1])/float(sys.argv[2]):.0f}')" "$1" "$2"; }
+secs() { python3 -c "import time; print(time.monotonic())"; }
+
+echo
+echo "== sign + durable store, $n records, file backend (one core)"
+for where in disk tmpfs; do
+    dir=$work/store-$where
+    [ "$where" = tmpfs ] && { [ -n "$shm" ] || continue; dir=$shm/store; }
+    line=$(taskset -c 0 "$bench" "$dir" "$work/key.pem" "$n" 2>/dev/null || "$bench" "$dir" "$work/key.pem" "$n")
+    r=$(echo "$line" | awk '{print $(NF-1)}')
+    echo "$where: $line; ratio to openssl sign: $(ratio "$r" "$sign_s") (budget: 10000/s, 0.36 of 28000 sign/s)"
+done
+floor=$(python3 - "$work" <<'PY'
+import os, sys, time
+d = os.path.join(sys.argv[1], "floor"); os.mkdir(d)
+t = time.monotonic()
+for i in range(2000):
+    fd = os.open(os.path.join(d, "f%d" % i), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.write(fd, b"x" * 1500); os.close(fd)
+print(f"{2000 / (time.monotonic() - t):.0f}")
+PY
+)
+echo "peer: creating files of the same size on this disk (no fsync): $floor files/s"
+
+echo
+echo "== verify, $n envelopes (one core)"
+store=$work/store-disk
+[ -n "$shm" ] && store=$shm/store
+t0=$(secs)
+taskset -c 0 "$ea" verify --store "$store" --pubkey "$work/key.pub" >/dev/null 2>&1 ||
+    "$ea" verify --store "$store" --pubkey "$work/key.pub" >/dev/null
+t1=$(secs)
+v=$(python3 -c "print(f'{$n/($t1-$t0):.0f}')")
+echo "verify: $v envelopes/s; ratio to openssl verify: $(ratio "$v" "$verify_s") (budget: 8000/s, 0.80 of 10000 verify/s)"
+
+echo
+echo "== collect overhead (git collector, --dry-run, network excluded), 20 runs"
+python3 - "$ea" "$work/key.pem" <<'PY'
+import resource, statistics, subprocess, sys, time
+ea, key = sys.argv[1], sys.argv[2]
+def run(cmd):
+    t = time.monotonic(); subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return (time.monotonic() - t) * 1000
+ours = [run([ea, "collect", "--dry-run", "--key", key, "git"]) for _ in range(20)]
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+peer = [run(["git", "rev-parse", "HEAD"]) for _ in range(20)]
+print(f"collect: median {statistics.median(ours):.1f} ms wall, peak RSS {rss:.1f} MiB "
+      f"(budget: < 20 ms, < 8 MiB); peer git rev-parse: median {statistics.median(peer):.1f} ms")
+PY
+
+echo
+echo "== query one control and one day in a store of $qn records"
+qstore=$work/qstore
+[ -n "$shm" ] && qstore=$shm/qstore
+days=$(( qn / 1000 ))
+"$bench" "$qstore" "$work/key.pem" "$qn" "$days" >/dev/null 2>&1
+day=$(ls "$qstore/controls/A.8.32" | head -1)/$(ls "$qstore/controls/A.8.32/$(ls "$qstore/controls/A.8.32" | head -1)" | head -1)
+d=$(ls "$qstore/controls/A.8.32/$day" | sed -n 2p)
+date_arg=$(echo "$day/$d" | tr / -)
+python3 - "$ea" "$qstore" "$date_arg" <<'PY'
+import statistics, subprocess, sys, time
+ea, store, day = sys.argv[1:]
+times, count = [], 0
+for _ in range(5):
+    t = time.monotonic()
+    out = subprocess.run([ea, "query", "--store", store, "--control", "A.8.32", "--since", day,
+                          "--until", day, "--format", "ndjson"], check=True, capture_output=True).stdout
+    times.append((time.monotonic() - t) * 1000)
+    count = out.count(b"\n")
+print(f"query: {count} records of {day} in {statistics.median(times):.1f} ms median (budget: < 100 ms)")
+PY
