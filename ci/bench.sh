@@ -65,16 +65,23 @@ echo "verify: $v envelopes/s; ratio to openssl verify: $(ratio "$v" "$verify_s")
 echo
 echo "== collect overhead (git collector, --dry-run, network excluded), 20 runs"
 python3 - "$ea" "$work/key.pem" <<'PY'
-import resource, statistics, subprocess, sys, time
+import os, statistics, subprocess, sys, tempfile, time
 ea, key = sys.argv[1], sys.argv[2]
 def run(cmd):
     t = time.monotonic(); subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return (time.monotonic() - t) * 1000
-ours = [run([ea, "collect", "--dry-run", "--key", key, "git"]) for _ in range(20)]
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-peer = [run(["git", "rev-parse", "HEAD"]) for _ in range(20)]
-print(f"collect: median {statistics.median(ours):.1f} ms wall, peak RSS {rss:.1f} MiB "
-      f"(budget: < 20 ms, < 8 MiB); peer git rev-parse: median {statistics.median(peer):.1f} ms")
+def rss_kib(cmd):  # GNU time measures the child alone (a Python fork would count Python's memory)
+    with tempfile.NamedTemporaryFile() as f:
+        subprocess.run(["/usr/bin/time", "-o", f.name, "-f", "%M"] + cmd, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return int(open(f.name).read().split()[-1])
+ours = [ea, "collect", "--dry-run", "--key", key, "git"]
+peer = ["git", "rev-parse", "HEAD"]
+wall = [run(ours) for _ in range(20)]
+pwall = [run(peer) for _ in range(20)]
+print(f"collect: median {statistics.median(wall):.1f} ms wall, peak RSS {rss_kib(ours) / 1024:.1f} MiB "
+      f"(budget: < 20 ms, < 8 MiB); peer git rev-parse: median {statistics.median(pwall):.1f} ms, "
+      f"{rss_kib(peer) / 1024:.1f} MiB")
 PY
 
 echo

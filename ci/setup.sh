@@ -10,6 +10,7 @@ packages=(
     libcurl4-openssl-dev libjansson-dev libgit2-dev libssl-dev openssl
     check
     python3 python3-jsonschema
+    time
 )
 # Optional: clang with its runtime builds the libFuzzer targets (ci/fuzz.sh).
 if [ "${EA_WITH_FUZZ:-0}" = 1 ]; then packages+=(clang libclang-rt-14-dev); fi
