@@ -8,6 +8,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../agent/registry.h"
@@ -145,4 +151,95 @@ const struct ea_host *ea_test_host(void)
 
     ea_registry_host_init(&host, &ctx);
     return &host;
+}
+
+#define SERVERS_MAX 8
+static int live_servers[SERVERS_MAX];
+
+static void kill_live_servers(void)
+{
+    for (int i = 0; i < SERVERS_MAX; i++) {
+        if (live_servers[i] > 0) kill(-live_servers[i], SIGKILL);
+    }
+}
+
+int ea_test_replay_start(struct ea_test_server *s, const char *routes_json)
+{
+    static int registered;
+    char routes[4200], port_file[4200];
+    pid_t pid;
+
+    memset(s, 0, sizeof(*s));
+    s->dir = ea_test_tmpdir();
+    if (!s->dir) return -1;
+    snprintf(routes, sizeof(routes), "%s/routes.json", s->dir);
+    snprintf(port_file, sizeof(port_file), "%s/port", s->dir);
+    snprintf(s->log_path, sizeof(s->log_path), "%s/requests.log", s->dir);
+    if (ea_test_write(routes, routes_json) < 0) return -1;
+    if (!registered) {
+        atexit(kill_live_servers);
+        registered = 1;
+    }
+    pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        int fd = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        setpgid(0, 0);
+        if (fd >= 0) dup2(fd, 1);
+        execlp("python3", "python3", EA_SOURCE_DIR "/tests/testkit/replay_server.py", routes,
+               port_file, (char *)NULL);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    s->pid = pid;
+    for (int i = 0; i < SERVERS_MAX; i++) {
+        if (live_servers[i] == 0) {
+            live_servers[i] = pid;
+            break;
+        }
+    }
+    for (int tries = 0; tries < 200; tries++) { /* up to 10 s for Python to start */
+        char *text = ea_test_slurp(port_file, NULL);
+        if (text) {
+            s->port = atoi(text);
+            free(text);
+            snprintf(s->base_url, sizeof(s->base_url), "http://127.0.0.1:%d", s->port);
+            return s->port > 0 ? 0 : -1;
+        }
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    ea_test_server_stop(s);
+    return -1;
+}
+
+void ea_test_server_stop(struct ea_test_server *s)
+{
+    if (s->pid > 0) {
+        kill(-s->pid, SIGKILL);
+        waitpid(s->pid, NULL, 0);
+        for (int i = 0; i < SERVERS_MAX; i++) {
+            if (live_servers[i] == s->pid) live_servers[i] = 0;
+        }
+    }
+    s->pid = 0;
+    ea_test_tmpdir_free(s->dir);
+    s->dir = NULL;
+}
+
+int ea_test_closed_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int port = -1;
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0) close(fd);
+    return port;
 }

@@ -43,6 +43,24 @@ struct ea_fake_sink {
 void ea_fake_sink_init(struct ea_fake_sink *fs);
 void ea_fake_sink_dispose(struct ea_fake_sink *fs);
 
+/**
+ * A loopback server started for a test: the replay server (recorded HTTP
+ * responses) or any other peer. It runs in its own process group and is
+ * killed by ea_test_server_stop, and at exit if a test failed first.
+ */
+struct ea_test_server {
+    int pid;
+    int port;
+    char base_url[64];   /* "http://127.0.0.1:PORT" */
+    char log_path[4096]; /* the server's stdout (one JSON line per request) */
+    char *dir;           /* owned temp dir */
+};
+/** Starts tests/testkit/replay_server.py with routes (JSON text). 0 or -1. */
+int ea_test_replay_start(struct ea_test_server *s, const char *routes_json);
+void ea_test_server_stop(struct ea_test_server *s);
+/** A loopback port with nothing listening (bound, then closed). */
+int ea_test_closed_port(void);
+
 /** A host whose log and fail go to the agent's error and log modules. */
 const struct ea_host *ea_test_host(void);
 

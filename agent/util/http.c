@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * HTTP GET with retries and pagination over one libcurl easy handle; see
+ * http.h. Retry policy lives here for HTTP APIs; stores keep their own
+ * (the spool owns retries of shipping). Response headers are read only for
+ * the few names that steer retries and paging; nothing of a request or a
+ * response is logged.
+ */
+#include "http.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <evidence/version.h>
+
+#include "../error.h"
+#include "mem.h"
+
+#define DEFAULT_TIMEOUT_MS 30000L
+#define DEFAULT_CONNECT_MS 10000L
+#define DEFAULT_BODY_MAX (32u * 1024 * 1024)
+#define DEFAULT_RETRIES 4u
+#define DEFAULT_WAIT_MAX_MS 60000L
+#define DEFAULT_BACKOFF_MS 500L
+#define URL_MAX 4096
+
+struct ea_http {
+    CURL *curl;
+    struct ea_http_opts o;
+    char user_agent[64];
+};
+
+/* What the header callback gathers for one attempt. */
+struct attempt {
+    struct ea_buf *body;
+    long retry_after_ms;   /* -1 when absent */
+    long ratelimit_reset;  /* epoch seconds, 0 when absent */
+    bool ratelimit_empty;  /* X-RateLimit-Remaining: 0 */
+    char link_next[URL_MAX];
+    long next_page;        /* X-Next-Page, 0 when absent */
+    bool too_big;          /* the body passed its bound */
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc;
+
+static void init_curl(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void ea_http_url_display(char *out, size_t cap, const char *url)
+{
+    const char *scheme_end = strstr(url, "://");
+    const char *host = scheme_end ? scheme_end + 3 : url;
+    const char *path = host + strcspn(host, "/?#");
+    const char *at = memchr(host, '@', (size_t)(path - host));
+    size_t path_len = strcspn(path, "?#");
+
+    if (at) host = at + 1;
+    snprintf(out, cap, "%.*s%.*s%.*s", scheme_end ? (int)(scheme_end + 3 - url) : 0, url,
+             (int)(path - host), host, (int)path_len, path);
+}
+
+long ea_http_backoff_ms(unsigned attempt, long base_ms, long cap_ms, long hint_ms,
+                        uint32_t random)
+{
+    long step = base_ms;
+
+    if (hint_ms >= 0) return hint_ms < cap_ms ? hint_ms : cap_ms;
+    for (unsigned i = 1; i < attempt && step < cap_ms; i++) step *= 2;
+    if (step > cap_ms) step = cap_ms;
+    return (long)(random % (uint32_t)(step + 1)); /* full jitter: uniform in [0, step] */
+}
+
+static void trim(const char **v, size_t *n)
+{
+    while (*n && (**v == ' ' || **v == '\t')) {
+        (*v)++;
+        (*n)--;
+    }
+    while (*n && ((*v)[*n - 1] == '\r' || (*v)[*n - 1] == '\n' || (*v)[*n - 1] == ' '))
+        (*n)--;
+}
+
+static bool header_is(const char *line, size_t n, const char *name, const char **value,
+                      size_t *vlen)
+{
+    size_t k = strlen(name);
+
+    if (n <= k || line[k] != ':' || strncasecmp(line, name, k) != 0) return false;
+    *value = line + k + 1;
+    *vlen = n - k - 1;
+    trim(value, vlen);
+    return true;
+}
+
+static long parse_long(const char *v, size_t n)
+{
+    char tmp[32];
+    char *end;
+    long x;
+
+    if (n == 0 || n >= sizeof(tmp)) return -1;
+    memcpy(tmp, v, n);
+    tmp[n] = '\0';
+    x = strtol(tmp, &end, 10);
+    return *end == '\0' && x >= 0 ? x : -1;
+}
+
+/* Link: <https://api/...?page=2>; rel="next", <...>; rel="last" */
+static void parse_link(struct attempt *a, const char *v, size_t n)
+{
+    const char *end = v + n;
+
+    while (v < end) {
+        const char *lt = memchr(v, '<', (size_t)(end - v));
+        const char *gt = lt ? memchr(lt, '>', (size_t)(end - lt)) : NULL;
+        const char *comma;
+        if (!gt) return;
+        comma = memchr(gt, ',', (size_t)(end - gt));
+        if (!comma) comma = end;
+        for (const char *p = gt; p + 10 <= comma; p++) {
+            if (strncmp(p, "rel=\"next\"", 10) == 0 || strncmp(p, "rel=next", 8) == 0) {
+                size_t len = (size_t)(gt - lt - 1);
+                if (len < sizeof(a->link_next)) {
+                    memcpy(a->link_next, lt + 1, len);
+                    a->link_next[len] = '\0';
+                }
+                return;
+            }
+        }
+        v = comma + 1;
+    }
+}
+
+static size_t on_header(char *line, size_t size, size_t nitems, void *payload)
+{
+    struct attempt *a = payload;
+    size_t n = size * nitems;
+    const char *v;
+    size_t vlen;
+
+    if (header_is(line, n, "Retry-After", &v, &vlen)) {
+        long secs = parse_long(v, vlen);
+        if (secs < 0 && vlen < 64) { /* an HTTP date */
+            char date[64];
+            memcpy(date, v, vlen);
+            date[vlen] = '\0';
+            time_t when = curl_getdate(date, NULL);
+            if (when > 0) secs = (long)(when - time(NULL)) > 0 ? (long)(when - time(NULL)) : 0;
+        }
+        if (secs >= 0) a->retry_after_ms = secs > 86400 ? 86400000L : secs * 1000;
+    } else if (header_is(line, n, "X-RateLimit-Remaining", &v, &vlen)) {
+        a->ratelimit_empty = parse_long(v, vlen) == 0;
+    } else if (header_is(line, n, "X-RateLimit-Reset", &v, &vlen)) {
+        a->ratelimit_reset = parse_long(v, vlen);
+    } else if (header_is(line, n, "Link", &v, &vlen)) {
+        parse_link(a, v, vlen);
+    } else if (header_is(line, n, "X-Next-Page", &v, &vlen)) {
+        long page = parse_long(v, vlen);
+        a->next_page = page > 0 ? page : 0;
+    } else if (n >= 5 && strncmp(line, "HTTP/", 5) == 0) {
+        /* a new response (after a redirect or 100-continue): forget the last one's hints */
+        a->retry_after_ms = -1;
+        a->ratelimit_reset = 0;
+        a->ratelimit_empty = false;
+        a->link_next[0] = '\0';
+        a->next_page = 0;
+    }
+    return n;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *payload)
+{
+    struct attempt *a = payload;
+    size_t n = size * nmemb;
+
+    if (ea_buf_append(a->body, data, n) < 0) {
+        a->too_big = true;
+        return 0; /* aborts the transfer */
+    }
+    return n;
+}
+
+int ea_http_open(struct ea_http **out, const struct ea_http_opts *opts)
+{
+    struct ea_http *h;
+
+    *out = NULL;
+    pthread_once(&curl_once, init_curl);
+    if (curl_init_rc != CURLE_OK) return ea_fail(EA_ERROR, "libcurl failed to initialise");
+    h = ea_calloc(1, sizeof(*h));
+    if (!h) return ea_fail(EA_ENOMEM, "out of memory");
+    if (opts) h->o = *opts;
+    if (!h->o.timeout_ms) h->o.timeout_ms = DEFAULT_TIMEOUT_MS;
+    if (!h->o.connect_timeout_ms) h->o.connect_timeout_ms = DEFAULT_CONNECT_MS;
+    if (!h->o.body_max_bytes) h->o.body_max_bytes = DEFAULT_BODY_MAX;
+    if (!h->o.retries_max) h->o.retries_max = DEFAULT_RETRIES;
+    if (h->o.retries_max == EA_HTTP_NO_RETRY) h->o.retries_max = 0;
+    if (!h->o.retry_wait_max_ms) h->o.retry_wait_max_ms = DEFAULT_WAIT_MAX_MS;
+    if (!h->o.backoff_base_ms) h->o.backoff_base_ms = DEFAULT_BACKOFF_MS;
+    snprintf(h->user_agent, sizeof(h->user_agent), "evidence-agent/%s", EA_VERSION);
+    h->curl = curl_easy_init();
+    if (!h->curl) {
+        ea_free(h);
+        return ea_fail(EA_ENOMEM, "libcurl could not make a handle");
+    }
+    *out = h;
+    return 0;
+}
+
+void ea_http_close(struct ea_http *h)
+{
+    if (!h) return;
+    curl_easy_cleanup(h->curl);
+    ea_free(h);
+}
+
+void ea_http_response_dispose(struct ea_http_response *r)
+{
+    ea_buf_dispose(&r->body);
+    ea_free(r->next_url);
+    r->next_url = NULL;
+}
+
+static void sleep_ms(struct ea_http *h, long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    if (h->o.sleep_ms) {
+        h->o.sleep_ms(ms, h->o.sleep_payload);
+        return;
+    }
+    while (nanosleep(&ts, &ts) != 0) continue;
+}
+
+static uint32_t jitter(void)
+{
+    static _Thread_local uint32_t state;
+    if (!state) state = (uint32_t)time(NULL) ^ (uint32_t)(uintptr_t)&state;
+    state ^= state << 13; /* xorshift32: jitter needs spread, not secrecy */
+    state ^= state >> 17;
+    state ^= state << 5;
+    return state;
+}
+
+/* The next page's URL: Link rel="next" first, else url with page=N. Owned. */
+static char *next_url(const char *url, const struct attempt *a)
+{
+    const char *q;
+    char *out;
+
+    if (a->link_next[0]) return ea_strdup(a->link_next);
+    if (!a->next_page) return NULL;
+    q = strstr(url, "?page=");
+    if (!q) q = strstr(url, "&page=");
+    if (q) {
+        const char *rest = q + 6 + strspn(q + 6, "0123456789");
+        return ea_asprintf("%.*s%cpage=%ld%s", (int)(q - url), url, q[0], a->next_page, rest);
+    }
+    out = ea_asprintf("%s%cpage=%ld", url, strchr(url, '?') ? '&' : '?', a->next_page);
+    return out;
+}
+
+static bool retryable_status(long status)
+{
+    return status == 429 || status == 408 || (status >= 500 && status <= 599);
+}
+
+int ea_http_get(struct ea_http *h, struct ea_http_response *out, const char *url,
+                const char *const *headers)
+{
+    struct curl_slist *list = NULL;
+    struct attempt a;
+    char shown[512];
+    CURLcode cc = CURLE_OK;
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    ea_buf_init(&out->body, h->o.body_max_bytes);
+    ea_http_url_display(shown, sizeof(shown), url);
+    for (size_t i = 0; headers && headers[i]; i++) {
+        struct curl_slist *nl = curl_slist_append(list, headers[i]);
+        if (!nl) {
+            curl_slist_free_all(list);
+            return ea_fail(EA_ENOMEM, "out of memory");
+        }
+        list = nl;
+    }
+    for (unsigned attempt_no = 1;; attempt_no++) {
+        long hint = -1;
+
+        memset(&a, 0, sizeof(a));
+        a.body = &out->body;
+        a.retry_after_ms = -1;
+        ea_buf_reset(&out->body);
+        curl_easy_reset(h->curl);
+        curl_easy_setopt(h->curl, CURLOPT_URL, url);
+        curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
+        curl_easy_setopt(h->curl, CURLOPT_USERAGENT, h->o.user_agent ? h->o.user_agent : h->user_agent);
+        curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
+        curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
+        curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L); /* a redirect would resend the token */
+        curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYPEER, h->o.insecure ? 0L : 1L);
+        curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYHOST, h->o.insecure ? 0L : 2L);
+        curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, &a);
+        curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &a);
+        curl_easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, "");
+        cc = curl_easy_perform(h->curl);
+        out->attempts = attempt_no;
+        out->status = 0;
+        if (a.too_big) {
+            rc = ea_fail(EA_ETOOBIG, "%s: response larger than %zu bytes", shown,
+                         h->o.body_max_bytes);
+            break;
+        }
+        if (cc == CURLE_OK) curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &out->status);
+        if (cc == CURLE_OK && out->status >= 200 && out->status <= 299) {
+            out->next_url = next_url(url, &a);
+            if ((a.link_next[0] || a.next_page) && !out->next_url)
+                rc = ea_fail(EA_ENOMEM, "out of memory");
+            break;
+        }
+        if (cc == CURLE_OK && !retryable_status(out->status) &&
+            !(out->status == 403 && a.ratelimit_empty)) {
+            if (out->status == 401)
+                rc = ea_fail(EA_ECONFIG, "%s: 401 Unauthorized (the token is missing, expired or "
+                                         "wrong; check it)", shown);
+            else if (out->status == 403)
+                rc = ea_fail(EA_ECONFIG, "%s: 403 Forbidden (the token lacks the permission for "
+                                         "this; grant read access)", shown);
+            else if (out->status == 404)
+                rc = ea_fail(EA_ENOTFOUND, "%s: 404 Not Found (check the repository and IDs, or "
+                                           "the token's access to them)", shown);
+            else
+                rc = ea_fail(EA_EINPUT, "%s: HTTP %ld", shown, out->status);
+            break;
+        }
+        if (cc != CURLE_OK && cc != CURLE_COULDNT_CONNECT && cc != CURLE_OPERATION_TIMEDOUT &&
+            cc != CURLE_COULDNT_RESOLVE_HOST && cc != CURLE_RECV_ERROR && cc != CURLE_SEND_ERROR &&
+            cc != CURLE_GOT_NOTHING && cc != CURLE_PARTIAL_FILE) {
+            rc = ea_fail(EA_EINPUT, "%s: %s", shown, curl_easy_strerror(cc));
+            break;
+        }
+        if (attempt_no > h->o.retries_max) {
+            if (cc != CURLE_OK)
+                rc = ea_fail(EA_ERETRY, "%s: %s after %u attempts (is the server up and "
+                                        "reachable?)", shown, curl_easy_strerror(cc), attempt_no);
+            else
+                rc = ea_fail(EA_ERETRY, "%s: HTTP %ld after %u attempts (try again later)", shown,
+                             out->status, attempt_no);
+            break;
+        }
+        if (a.retry_after_ms >= 0) {
+            hint = a.retry_after_ms;
+        } else if ((out->status == 429 || out->status == 403) && a.ratelimit_empty &&
+                   a.ratelimit_reset > 0) {
+            long wait_s = a.ratelimit_reset - (long)time(NULL);
+            hint = wait_s > 0 ? wait_s * 1000 : 0;
+        }
+        sleep_ms(h, ea_http_backoff_ms(attempt_no, h->o.backoff_base_ms, h->o.retry_wait_max_ms,
+                                       hint, jitter()));
+    }
+    curl_slist_free_all(list);
+    curl_easy_reset(h->curl); /* drop the header list pointer, which we free */
+    if (rc < 0) {
+        ea_free(out->next_url);
+        out->next_url = NULL;
+    }
+    return rc;
+}
