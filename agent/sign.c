@@ -213,7 +213,7 @@ static int write_pem(const struct ea_key *key, const char *path, bool force, boo
 {
     BIO *bio = BIO_new(BIO_s_mem());
     char *data = NULL;
-    long len;
+    long len = 0;
     int fd = -1;
     int rc = 0;
     int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (force ? O_TRUNC : O_EXCL);
