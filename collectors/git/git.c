@@ -179,24 +179,46 @@ static const char *signature_type(const char *sig)
     return "unknown";
 }
 
-/* The stripped URL of "origin", else of the first remote, else NULL. */
+/*
+ * The stripped URL of "origin", else of the first remote in the configuration,
+ * else NULL. Remotes are found by iterating the configuration rather than with
+ * git_remote_list, whose pattern matching leaks in libgit2 1.5 with PCRE2.
+ */
 static int remote_url(char **out, git_repository *repo)
 {
-    git_strarray names = {NULL, 0};
-    git_remote *remote = NULL;
+    git_config *cfg = NULL;
+    git_config_iterator *it = NULL;
+    git_config_entry *entry;
+    git_config_entry *origin = NULL;
+    char *first = NULL;
     int rc = 0;
 
     *out = NULL;
-    if (git_remote_lookup(&remote, repo, "origin") < 0) {
+    if (git_repository_config_snapshot(&cfg, repo) < 0) {
         git_error_clear();
-        if (git_remote_list(&names, repo) == 0 && names.count > 0 &&
-            git_remote_lookup(&remote, repo, names.strings[0]) < 0)
-            remote = NULL;
-        git_error_clear();
+        return 0; /* no readable configuration: no remote to record */
     }
-    if (remote && git_remote_url(remote)) rc = ea_git_strip_url(out, git_remote_url(remote));
-    git_remote_free(remote);
-    git_strarray_dispose(&names);
+    if (git_config_get_entry(&origin, cfg, "remote.origin.url") == 0) {
+        rc = ea_git_strip_url(out, origin->value);
+        goto out;
+    }
+    git_error_clear();
+    if (git_config_iterator_new(&it, cfg) < 0) goto out;
+    while (!first && git_config_next(&entry, it) == 0) {
+        size_t n = strlen(entry->name);
+        if (n > 11 && strncmp(entry->name, "remote.", 7) == 0 &&
+            strcmp(entry->name + n - 4, ".url") == 0 && entry->value) {
+            first = ea_strdup(entry->value);
+            if (!first) rc = ea_fail(EA_ENOMEM, "out of memory");
+        }
+    }
+    if (first) rc = ea_git_strip_url(out, first);
+out:
+    git_error_clear();
+    ea_free(first);
+    git_config_entry_free(origin);
+    git_config_iterator_free(it);
+    git_config_free(cfg);
     return rc;
 }
 

@@ -253,6 +253,22 @@ START_TEST(test_remote_credentials_never_reach_a_fact)
 }
 END_TEST
 
+START_TEST(test_without_origin_the_first_remote_is_used)
+{
+    struct ea_fake_sink fs;
+    json_t *data;
+
+    ck_assert_int_eq(ea_test_sh(GIT_ENV "echo a > a.txt && git add a.txt && git commit -q -m one && "
+                                        "git remote add upstream https://tok@example.org/up.git",
+                                repo),
+                     0);
+    ck_assert_int_eq(run(&fs, repo, NULL), 1);
+    data = only_data(&fs);
+    ck_assert_str_eq(str(data, "repository.remote"), "https://example.org/up.git");
+    ea_fake_sink_dispose(&fs);
+}
+END_TEST
+
 START_TEST(test_the_file_list_is_capped_by_max_files)
 {
     struct ea_fake_sink fs;
@@ -389,6 +405,7 @@ static Suite *git_suite(void)
     tcase_add_test(tc, test_trailers_are_recorded);
     tcase_add_test(tc, test_a_signature_is_detected_and_typed);
     tcase_add_test(tc, test_remote_credentials_never_reach_a_fact);
+    tcase_add_test(tc, test_without_origin_the_first_remote_is_used);
     tcase_add_test(tc, test_the_file_list_is_capped_by_max_files);
     tcase_add_test(tc, test_a_subfolder_finds_its_repository);
     tcase_add_test(tc, test_errors_name_the_path_and_the_fix);
