@@ -45,6 +45,8 @@ int ea_registry_find(const struct ea_collector **out, const char *name)
                    name, names);
 }
 
+static void host_log(void *ctx, enum ea_log_level level, const char *fmt, ...) EA_PRINTF(3, 4);
+
 static void host_log(void *ctx, enum ea_log_level level, const char *fmt, ...)
 {
     struct ea_host_ctx *hc = ctx;
@@ -57,6 +59,8 @@ static void host_log(void *ctx, enum ea_log_level level, const char *fmt, ...)
     va_end(ap);
     ea_log(level, hc->collector_name, "%s", msg);
 }
+
+static int host_fail(void *ctx, int code, const char *fmt, ...) EA_PRINTF(3, 4);
 
 static int host_fail(void *ctx, int code, const char *fmt, ...)
 {
