@@ -25,7 +25,7 @@ void ea_buf_dispose(struct ea_buf *b)
     b->len = b->cap = 0;
 }
 
-static int reserve(struct ea_buf *b, size_t extra)
+int ea_buf_reserve(struct ea_buf *b, size_t extra)
 {
     size_t need;
     size_t cap;
@@ -46,7 +46,7 @@ static int reserve(struct ea_buf *b, size_t extra)
 
 int ea_buf_append(struct ea_buf *b, const void *p, size_t n)
 {
-    int rc = reserve(b, n);
+    int rc = ea_buf_reserve(b, n);
 
     if (rc < 0) return rc;
     if (n) memcpy(b->data + b->len, p, n);
@@ -70,7 +70,7 @@ int ea_buf_printf(struct ea_buf *b, const char *fmt, ...)
     n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n < 0) return ea_fail(EA_ERROR, "formatting failed");
-    rc = reserve(b, (size_t)n);
+    rc = ea_buf_reserve(b, (size_t)n);
     if (rc < 0) return rc;
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);

@@ -21,6 +21,8 @@ struct ea_buf {
 void ea_buf_init(struct ea_buf *b, size_t max_bytes);
 /** Frees the data; b may be reused after ea_buf_init. */
 void ea_buf_dispose(struct ea_buf *b);
+/** Makes room for extra more bytes (within the bound). @return 0, EA_ETOOBIG or EA_ENOMEM. */
+int ea_buf_reserve(struct ea_buf *b, size_t extra);
 /** Appends n bytes. @return 0, EA_ETOOBIG (message names the bound) or EA_ENOMEM. */
 int ea_buf_append(struct ea_buf *b, const void *p, size_t n);
 /** Appends a C string. */

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -195,7 +196,7 @@ int ea_fs_sync_files(const char *root, char *const *paths, size_t n)
 
 int ea_fs_read(struct ea_buf *out, const char *path, size_t max_bytes)
 {
-    char chunk[65536];
+    struct stat st;
     int fd;
     int rc = 0;
 
@@ -205,20 +206,47 @@ int ea_fs_read(struct ea_buf *out, const char *path, size_t max_bytes)
         int code = errno == ENOENT ? EA_ENOTFOUND : EA_EIO;
         return ea_fail(code, "%s: cannot open: %s", path, strerror(errno));
     }
+    /* Size the buffer once from fstat; the loop still copes with a file that grows. */
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        if ((uintmax_t)st.st_size > (uintmax_t)out->max_bytes) {
+            close(fd);
+            return ea_fail(EA_ETOOBIG, "%s: larger than the limit of %zu bytes", path, max_bytes);
+        }
+        rc = ea_buf_reserve(out, (size_t)st.st_size + 1);
+        if (rc < 0 && rc != EA_ETOOBIG) {
+            close(fd);
+            return rc;
+        }
+        rc = 0;
+    }
     for (;;) {
-        ssize_t r = read(fd, chunk, sizeof(chunk));
+        ssize_t r;
+        if (out->cap - out->len < 4097) {
+            rc = ea_buf_reserve(out, 65536 < out->max_bytes - out->len ? 65536
+                                                                       : out->max_bytes - out->len);
+            if (rc < 0 || out->cap - out->len < 2) {
+                /* at the bound: one more byte read means too big */
+                char probe;
+                ssize_t extra = read(fd, &probe, 1);
+                if (extra > 0) {
+                    rc = ea_fail(EA_ETOOBIG, "%s: larger than the limit of %zu bytes", path,
+                                 max_bytes);
+                } else {
+                    rc = extra < 0 ? ea_fail(EA_EIO, "%s: read failed: %s", path, strerror(errno))
+                                   : 0;
+                }
+                break;
+            }
+        }
+        r = read(fd, out->data + out->len, out->cap - out->len - 1);
         if (r < 0) {
             if (errno == EINTR) continue;
             rc = ea_fail(EA_EIO, "%s: read failed: %s", path, strerror(errno));
             break;
         }
         if (r == 0) break;
-        rc = ea_buf_append(out, chunk, (size_t)r);
-        if (rc < 0) {
-            if (rc == EA_ETOOBIG)
-                ea_fail(EA_ETOOBIG, "%s: larger than the limit of %zu bytes", path, max_bytes);
-            break;
-        }
+        out->len += (size_t)r;
+        out->data[out->len] = '\0';
     }
     close(fd);
     if (rc < 0) ea_buf_dispose(out);
