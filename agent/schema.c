@@ -152,45 +152,61 @@ static const regex_t *find_pattern(const json_t *node)
     return NULL;
 }
 
-/* The path of the value being checked, built as the walk descends. */
+/*
+ * The path of the value being checked: a stack of segments, formatted only
+ * when an error is reported (formatting on every step cost a sixth of the
+ * validation time).
+ */
+struct segment {
+    const char *key; /* NULL for an array index */
+    size_t index;
+};
+
 struct path {
-    char text[PATH_MAX_BYTES];
+    struct segment seg[DEPTH_MAX + 8];
     size_t len;
 };
 
 static size_t path_push_key(struct path *p, const char *key)
 {
     size_t old = p->len;
-    int n = snprintf(p->text + p->len, sizeof(p->text) - p->len, "%s%s", p->len ? "." : "", key);
-    if (n > 0) p->len = p->len + (size_t)n < sizeof(p->text) ? p->len + (size_t)n : sizeof(p->text) - 1;
+    if (p->len < sizeof(p->seg) / sizeof(p->seg[0])) p->seg[p->len++] = (struct segment){key, 0};
     return old;
 }
 
 static size_t path_push_index(struct path *p, size_t i)
 {
     size_t old = p->len;
-    int n = snprintf(p->text + p->len, sizeof(p->text) - p->len, "[%zu]", i);
-    if (n > 0) p->len = p->len + (size_t)n < sizeof(p->text) ? p->len + (size_t)n : sizeof(p->text) - 1;
+    if (p->len < sizeof(p->seg) / sizeof(p->seg[0])) p->seg[p->len++] = (struct segment){NULL, i};
     return old;
 }
 
 static void path_pop(struct path *p, size_t old)
 {
     p->len = old;
-    p->text[old] = '\0';
 }
 
 static int invalid(const struct path *p, const char *fmt, ...) EA_PRINTF(2, 3);
 
 static int invalid(const struct path *p, const char *fmt, ...)
 {
+    char where[PATH_MAX_BYTES] = "(document)";
     char what[160];
+    size_t used = 0;
     va_list ap;
 
+    for (size_t i = 0; i < p->len && used < sizeof(where) - 1; i++) {
+        int n = p->seg[i].key ? snprintf(where + used, sizeof(where) - used, "%s%s",
+                                         used ? "." : "", p->seg[i].key)
+                              : snprintf(where + used, sizeof(where) - used, "[%zu]",
+                                         p->seg[i].index);
+        if (n < 0) break;
+        used += (size_t)n < sizeof(where) - used ? (size_t)n : sizeof(where) - 1 - used;
+    }
     va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
-    return ea_fail(EA_EINPUT, "%s: %s", p->len ? p->text : "(document)", what);
+    return ea_fail(EA_EINPUT, "%s: %s", where, what);
 }
 
 static const char *type_name(const json_t *v)
@@ -395,10 +411,11 @@ static int check(const json_t *root, const json_t *s, const json_t *v, struct pa
 
 int ea_schema_validate(const char *name, const json_t *instance)
 {
-    struct path p = {{0}, 0};
+    struct path p;
     const json_t *root;
     int rc = ready();
 
+    p.len = 0;
     if (rc < 0) return rc;
     root = find_schema(name);
     if (!root) return ea_fail(EA_ERROR, "no embedded schema called %s", name);
