@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The CI detection table; see ci.h. Each field is a template: "{VAR}" is
+ * replaced by the variable's value, and a field whose variables are not all
+ * set is left out (null) rather than half-filled. Sources: each platform's
+ * documentation of its predefined variables (GitHub Actions "Variables
+ * reference", GitLab "Predefined CI/CD variables", Jenkins "env-vars.html",
+ * Azure Pipelines "Predefined variables", CircleCI "Project values and
+ * variables", Bitbucket "Variables and secrets", Buildkite "Environment
+ * variables"). Detection is in table order; the first platform whose
+ * variable is set wins.
+ */
+#include "ci.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "util/buf.h"
+#include "util/mem.h"
+#include "util/utf8.h"
+
+struct platform {
+    const char *name;
+    const char *detect;        /* variable that must be set (non-empty) */
+    const char *field[EA_CI_FIELDS];
+};
+
+/* Order of fields: server_url, repository, run_id, run_attempt, run_url, workflow, job,
+ * event, ref, sha, actor, runner_os, runner_name. */
+static const struct platform platforms[] = {
+    {"github", "GITHUB_ACTIONS",
+     {"{GITHUB_SERVER_URL}", "{GITHUB_REPOSITORY}", "{GITHUB_RUN_ID}", "{GITHUB_RUN_ATTEMPT}",
+      "{GITHUB_SERVER_URL}/{GITHUB_REPOSITORY}/actions/runs/{GITHUB_RUN_ID}", "{GITHUB_WORKFLOW}",
+      "{GITHUB_JOB}", "{GITHUB_EVENT_NAME}", "{GITHUB_REF}", "{GITHUB_SHA}", "{GITHUB_ACTOR}",
+      "{RUNNER_OS}", "{RUNNER_NAME}"}},
+    {"gitlab", "GITLAB_CI",
+     {"{CI_SERVER_URL}", "{CI_PROJECT_PATH}", "{CI_PIPELINE_ID}", NULL, "{CI_PIPELINE_URL}",
+      "{CI_PIPELINE_NAME}", "{CI_JOB_NAME}", "{CI_PIPELINE_SOURCE}", "{CI_COMMIT_REF_NAME}",
+      "{CI_COMMIT_SHA}", "{GITLAB_USER_LOGIN}", "{CI_RUNNER_EXECUTABLE_ARCH}",
+      "{CI_RUNNER_DESCRIPTION}"}},
+    {"jenkins", "JENKINS_URL",
+     {"{JENKINS_URL}", "{GIT_URL}", "{BUILD_NUMBER}", NULL, "{BUILD_URL}", "{JOB_NAME}",
+      "{STAGE_NAME}", NULL, "{GIT_BRANCH}", "{GIT_COMMIT}", "{BUILD_USER_ID}", NULL,
+      "{NODE_NAME}"}},
+    {"azure", "TF_BUILD",
+     {"{SYSTEM_COLLECTIONURI}", "{BUILD_REPOSITORY_NAME}", "{BUILD_BUILDID}",
+      "{SYSTEM_JOBATTEMPT}",
+      "{SYSTEM_COLLECTIONURI}{SYSTEM_TEAMPROJECT}/_build/results?buildId={BUILD_BUILDID}",
+      "{BUILD_DEFINITIONNAME}", "{SYSTEM_JOBDISPLAYNAME}", "{BUILD_REASON}",
+      "{BUILD_SOURCEBRANCH}", "{BUILD_SOURCEVERSION}", "{BUILD_REQUESTEDFOR}", "{AGENT_OS}",
+      "{AGENT_NAME}"}},
+    {"circleci", "CIRCLECI",
+     {"https://circleci.com", "{CIRCLE_PROJECT_USERNAME}/{CIRCLE_PROJECT_REPONAME}",
+      "{CIRCLE_WORKFLOW_ID}", NULL, "{CIRCLE_BUILD_URL}", NULL, "{CIRCLE_JOB}", NULL,
+      "{CIRCLE_BRANCH}", "{CIRCLE_SHA1}", "{CIRCLE_USERNAME}", NULL, NULL}},
+    {"bitbucket", "BITBUCKET_BUILD_NUMBER",
+     {"https://bitbucket.org", "{BITBUCKET_REPO_FULL_NAME}", "{BITBUCKET_BUILD_NUMBER}", NULL,
+      "https://bitbucket.org/{BITBUCKET_REPO_FULL_NAME}/pipelines/results/"
+      "{BITBUCKET_BUILD_NUMBER}",
+      NULL, "{BITBUCKET_STEP_UUID}", NULL, "{BITBUCKET_BRANCH}", "{BITBUCKET_COMMIT}",
+      "{BITBUCKET_STEP_TRIGGERER_UUID}", NULL, NULL}},
+    {"buildkite", "BUILDKITE",
+     {"https://buildkite.com", "{BUILDKITE_REPO}", "{BUILDKITE_BUILD_ID}",
+      "{BUILDKITE_RETRY_COUNT}", "{BUILDKITE_BUILD_URL}", "{BUILDKITE_PIPELINE_SLUG}",
+      "{BUILDKITE_LABEL}", "{BUILDKITE_SOURCE}", "{BUILDKITE_BRANCH}", "{BUILDKITE_COMMIT}",
+      "{BUILDKITE_BUILD_CREATOR}", NULL, "{BUILDKITE_AGENT_NAME}"}},
+};
+
+static const char *const field_names[EA_CI_FIELDS] = {
+    "server_url", "repository", "run_id", "run_attempt", "run_url",  "workflow",    "job",
+    "event",      "ref",        "sha",    "actor",       "runner_os", "runner_name",
+};
+
+const char *ea_ci_field_name(enum ea_ci_field f)
+{
+    return (unsigned)f < EA_CI_FIELDS ? field_names[f] : "?";
+}
+
+static const char *process_env(const char *name, void *payload)
+{
+    (void)payload;
+    return getenv(name);
+}
+
+/* Expands a template; *out NULL when a variable is unset or empty. */
+static int expand(char **out, const char *tmpl, ea_ci_env_cb env, void *payload)
+{
+    struct ea_buf b;
+    const char *p = tmpl;
+    int rc = 0;
+
+    *out = NULL;
+    ea_buf_init(&b, 8192);
+    while (*p && rc == 0) {
+        const char *open = strchr(p, '{');
+        const char *close = open ? strchr(open, '}') : NULL;
+        char name[96];
+        const char *v;
+
+        if (!open || !close) {
+            rc = ea_buf_puts(&b, p);
+            break;
+        }
+        rc = ea_buf_append(&b, p, (size_t)(open - p));
+        if (rc < 0 || (size_t)(close - open - 1) >= sizeof(name)) break;
+        memcpy(name, open + 1, (size_t)(close - open - 1));
+        name[close - open - 1] = '\0';
+        v = env(name, payload);
+        if (!v || !*v) {
+            ea_buf_dispose(&b);
+            return 0;
+        }
+        rc = ea_buf_puts(&b, v);
+        p = close + 1;
+    }
+    if (rc < 0) {
+        ea_buf_dispose(&b);
+        ea_error_clear();
+        return 0; /* an over-long value is left out, not an error of the run */
+    }
+    if (!ea_utf8_valid(b.data ? b.data : "", b.len)) {
+        ea_buf_dispose(&b);
+        return 0;
+    }
+    *out = ea_buf_take(&b, NULL);
+    if (!*out) *out = ea_strdup("");
+    return *out ? 0 : ea_fail(EA_ENOMEM, "out of memory");
+}
+
+int ea_ci_detect(struct ea_ci_run *out, ea_ci_env_cb env, void *payload)
+{
+    const struct platform *pf = NULL;
+
+    memset(out, 0, sizeof(*out));
+    out->platform = "local";
+    if (!env) env = process_env;
+    for (size_t i = 0; i < sizeof(platforms) / sizeof(platforms[0]); i++) {
+        const char *v = env(platforms[i].detect, payload);
+        if (v && *v && strcmp(v, "false") != 0) {
+            pf = &platforms[i];
+            break;
+        }
+    }
+    if (!pf) return 0;
+    out->platform = pf->name;
+    for (int f = 0; f < EA_CI_FIELDS; f++) {
+        int rc;
+        if (!pf->field[f]) continue;
+        rc = expand(&out->fields[f], pf->field[f], env, payload);
+        if (rc < 0) {
+            ea_ci_run_dispose(out);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+void ea_ci_run_dispose(struct ea_ci_run *r)
+{
+    for (int f = 0; f < EA_CI_FIELDS; f++) {
+        ea_free(r->fields[f]);
+        r->fields[f] = NULL;
+    }
+}
+
+json_t *ea_ci_run_json(const struct ea_ci_run *r)
+{
+    json_t *o = json_pack("{s:s}", "platform", r->platform);
+
+    for (int f = 0; o && f < EA_CI_FIELDS; f++) {
+        json_t *v = r->fields[f] ? json_string(r->fields[f]) : json_null();
+        if (!v || json_object_set_new(o, field_names[f], v) < 0) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * CI platform detection from the environment each CI sets. One table in
+ * ci.c lists, per platform, the variable that reveals it and the variables
+ * (or templates of variables) that give each field; it is the only place
+ * outside config.c that reads the environment, and it reads it through a
+ * callback so tests can give any environment.
+ */
+#ifndef EA_CI_H
+#define EA_CI_H
+
+#include <jansson.h>
+
+enum ea_ci_field {
+    EA_CI_SERVER_URL,
+    EA_CI_REPOSITORY,
+    EA_CI_RUN_ID,
+    EA_CI_RUN_ATTEMPT,
+    EA_CI_RUN_URL,
+    EA_CI_WORKFLOW,
+    EA_CI_JOB,
+    EA_CI_EVENT,
+    EA_CI_REF,
+    EA_CI_SHA,
+    EA_CI_ACTOR,
+    EA_CI_RUNNER_OS,
+    EA_CI_RUNNER_NAME,
+    EA_CI_FIELDS
+};
+
+/** Reads one environment variable; NULL when unset. */
+typedef const char *(*ea_ci_env_cb)(const char *name, void *payload);
+
+/** A detected run. Caller's storage; ea_ci_run_dispose frees the fields. */
+struct ea_ci_run {
+    const char *platform;         /* static: "github", "gitlab", ..., or "local" */
+    char *fields[EA_CI_FIELDS];   /* owned; NULL when the CI did not say */
+};
+
+/** The JSON names of the fields ("server_url", "repository", ...). Static. */
+const char *ea_ci_field_name(enum ea_ci_field f);
+/**
+ * Detects the platform and fills its fields. env NULL reads the process
+ * environment. @return 0 or EA_ENOMEM.
+ */
+int ea_ci_detect(struct ea_ci_run *out, ea_ci_env_cb env, void *payload);
+void ea_ci_run_dispose(struct ea_ci_run *r);
+/** {"platform": ..., "<field>": value or null, ...}. @return new reference or NULL. */
+json_t *ea_ci_run_json(const struct ea_ci_run *r);
+
+#endif
