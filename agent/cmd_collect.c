@@ -16,6 +16,7 @@
 #include "error.h"
 #include "log.h"
 #include "pipeline.h"
+#include "redact.h"
 #include "registry.h"
 #include "store/store.h"
 #include "util/hash.h"
@@ -29,6 +30,7 @@ static const struct ea_cli_opt opts[] = {
     {"control", EA_CLI_LIST, "ID", "add an Annex A control to every record (2013 IDs are mapped)"},
     {"dry-run", EA_CLI_FLAG, NULL, "print the signed envelopes as JSON lines; store nothing"},
     {"agent-id", EA_CLI_VALUE, "ID", "name of this agent (default $EVIDENCE_AGENT_ID, else host)"},
+    {"redact-env", EA_CLI_LIST, "NAME", "also mask the value of this environment variable"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -84,6 +86,7 @@ int ea_cmd_collect(int argc, char **argv)
     struct ea_pipeline_opts po;
     struct ea_store *store = NULL;
     struct ea_key *key = NULL;
+    struct ea_redactor *redactor = NULL;
     struct job *jobs = NULL;
     char agent_id[72];
     char stream[EA_STREAM_MAX + 1];
@@ -126,6 +129,12 @@ int ea_cmd_collect(int argc, char **argv)
             goto out;
         }
     }
+    {
+        size_t ri = ea_cli_index(&cmd, "redact-env");
+        rc = ea_config_redactor(&redactor, a.list[ri], a.nlist[ri]);
+        if (rc < 0) goto out;
+        ea_log_set_redactor(redactor);
+    }
     rc = ea_config_signing_key(&key, ea_cli_value(&a, &cmd, "key"));
     if (rc < 0) goto out;
     rc = ea_config_agent_id(agent_id, sizeof(agent_id), ea_cli_value(&a, &cmd, "agent-id"));
@@ -145,6 +154,7 @@ int ea_cmd_collect(int argc, char **argv)
         .agent_id = agent_id,
         .stream = stream,
         .extra = &extra,
+        .redactor = redactor,
     };
     ea_pipeline_init(&p, &po);
     for (size_t i = 0; i < a.npos; i++) {
@@ -163,6 +173,8 @@ out:
     ea_free(jobs);
     ea_store_close(store);
     ea_key_free(key);
+    ea_log_set_redactor(NULL);
+    ea_redactor_free(redactor);
     ea_cli_args_dispose(&a);
     return rc;
 }

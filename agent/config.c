@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "log.h"
+#include "redact.h"
 #include "util/mem.h"
 
 const char *ea_config_store_url(const char *flag)
@@ -95,4 +97,44 @@ void ea_config_keys_free(struct ea_key **keys, size_t n)
     if (!keys) return;
     for (size_t i = 0; i < n; i++) ea_key_free(keys[i]);
     ea_free(keys);
+}
+
+static const char *const own_secrets[] = {
+    "GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN", "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN", "EVIDENCE_KEY_PEM", "EA_INGEST_TOKEN", NULL,
+};
+
+static int add_env_value(struct ea_redactor *r, const char *name, bool named_by_user)
+{
+    const char *v = getenv(name);
+    int rc;
+
+    if (!v || !*v) {
+        if (named_by_user)
+            EA_LOG_WARN(NULL, "--redact-env %s: the variable is not set; nothing to redact", name);
+        return 0;
+    }
+    rc = ea_redactor_add_literal(r, v, strlen(v));
+    if (rc == EA_EINPUT) { /* too short to mask safely; say so without the value */
+        EA_LOG_WARN(NULL, "%s: value too short to redact (under 4 bytes)", name);
+        ea_error_clear();
+        return 0;
+    }
+    return rc;
+}
+
+int ea_config_redactor(struct ea_redactor **out, const char *const *names, size_t n)
+{
+    struct ea_redactor *r = NULL;
+    int rc = ea_redactor_new(&r);
+
+    *out = NULL;
+    for (size_t i = 0; rc == 0 && own_secrets[i]; i++) rc = add_env_value(r, own_secrets[i], false);
+    for (size_t i = 0; rc == 0 && i < n; i++) rc = add_env_value(r, names[i], true);
+    if (rc < 0) {
+        ea_redactor_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
 }

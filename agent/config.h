@@ -34,4 +34,13 @@ int ea_config_signing_key(struct ea_key **out, const char *flag);
 int ea_config_public_keys(struct ea_key ***out, const char *const *paths, size_t n);
 void ea_config_keys_free(struct ea_key **keys, size_t n);
 
+struct ea_redactor;
+/**
+ * The redactor of a run: built-in patterns, plus the values of the agent's own
+ * credential variables (GITHUB_TOKEN, GH_TOKEN, GITLAB_TOKEN, CI_JOB_TOKEN,
+ * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, EVIDENCE_KEY_PEM) and of every
+ * variable named in names (--redact-env). @param out owned.
+ */
+int ea_config_redactor(struct ea_redactor **out, const char *const *names, size_t n);
+
 #endif

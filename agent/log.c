@@ -12,12 +12,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "redact.h"
+#include "util/buf.h"
 #include "util/time.h"
 
 #define LINE_MAX_BYTES 2048
 
 static enum ea_log_level log_level = EA_LOG_LEVEL_INFO;
 static bool log_json;
+static const struct ea_redactor *log_redactor;
+
+void ea_log_set_redactor(const struct ea_redactor *r)
+{
+    log_redactor = r;
+}
 
 void ea_log_set_level(enum ea_log_level level)
 {
@@ -56,6 +64,16 @@ void ea_log(enum ea_log_level level, const char *component, const char *fmt, ...
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    {
+        /* Redact before anything is written; on failure write a placeholder, never the line. */
+        struct ea_buf b;
+        ea_buf_init(&b, sizeof(msg) * 2);
+        if (ea_redact_text(log_redactor, NULL, &b, msg, strlen(msg), NULL) == 0 && b.data)
+            snprintf(msg, sizeof(msg), "%s", b.data);
+        else if (b.data == NULL && msg[0])
+            snprintf(msg, sizeof(msg), "(a log line could not be redacted and was dropped)");
+        ea_buf_dispose(&b);
+    }
     if (log_json) {
         char ts[EA_TIME_TEXT_MAX];
         json_t *o;

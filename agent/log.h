@@ -14,6 +14,9 @@
 void ea_log_set_level(enum ea_log_level level);
 enum ea_log_level ea_log_get_level(void);
 void ea_log_set_json(bool json);
+struct ea_redactor;
+/** Every line passes through this redactor before it is written (borrowed; NULL = patterns only). */
+void ea_log_set_redactor(const struct ea_redactor *r);
 void ea_log(enum ea_log_level level, const char *component, const char *fmt, ...) EA_PRINTF(3, 4);
 
 #define EA_LOG_(lvl, comp, ...)                               \

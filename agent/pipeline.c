@@ -5,7 +5,8 @@
  * failure at any stage leaves nothing half-written: records are staged in
  * the store and group-committed (ea_pipeline_flush); the stream head
  * advances only after the records it covers are durable.
- * Redaction slots in between normalise and record (issue: pipeline evidence).
+ * Redaction runs between normalise and record, over every string of the
+ * Statement, so no collector can forget it.
  */
 #include "pipeline.h"
 
@@ -15,6 +16,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "redact.h"
 #include "registry.h"
 #include "util/time.h"
 
@@ -113,6 +115,19 @@ int ea_pipeline_flush(struct ea_pipeline *p)
 }
 
 /* One line per record on stderr; "stored" is said once the batch is committed. */
+/* Masks secrets anywhere in the Statement and records how many (predicate.redactions). */
+static int redact_statement(struct ea_pipeline *p, json_t *statement)
+{
+    unsigned count = 0;
+    int rc = ea_redact_json(p->o.redactor, statement, &count);
+
+    if (rc < 0) return rc;
+    if (json_object_set_new(json_object_get(statement, "predicate"), "redactions",
+                            json_integer((json_int_t)count)) < 0)
+        return ea_fail(EA_ENOMEM, "out of memory");
+    return 0;
+}
+
 static void print_summary(const struct ea_envelope *env, const struct ea_fact *fact)
 {
     char controls[EA_CONTROLS_MAX * 8] = "";
@@ -153,6 +168,8 @@ int ea_pipeline_fact(struct ea_pipeline *p, const struct ea_collector *c,
         .controls = &controls,
     };
     rc = ea_normalise_fact(&statement, fact, &meta);
+    if (rc < 0) goto out;
+    rc = redact_statement(p, statement);
     if (rc < 0) goto out;
     rc = ea_record_serialise(&rec, statement);
     if (rc < 0) goto out;

@@ -27,6 +27,7 @@ struct ea_pipeline_opts {
     const struct ea_control_set *extra; /* borrowed; added to every record's controls */
     int64_t (*clock_us)(void);          /* NULL = wall clock (tests freeze it) */
     unsigned batch_max;                 /* records per group commit; 0 = 256 */
+    const struct ea_redactor *redactor; /* borrowed; NULL = built-in patterns only */
 };
 
 struct ea_pipeline {

@@ -214,6 +214,49 @@ if [ "$(id -u)" -ne 0 ]; then
     contains "permissions named" "$ERR" "permissions"
 fi
 
+# --- canaries: secrets in a commit, in the environment and in --redact-env never leave
+CAN_GH="ghp_CANARYzz0123456789abcdefghijklmnopqrs"
+CAN_ENV="env-CANARY-$(date +%s)-value"
+CAN_TOK="tok-CANARY-agent-own-token"
+(
+    cd repo && export GIT_AUTHOR_NAME=A GIT_AUTHOR_EMAIL=a@example.com GIT_COMMITTER_NAME=C \
+        GIT_COMMITTER_EMAIL=c@example.com &&
+        echo x >"note-$CAN_TOK.txt" && git add . &&
+        git commit -q -m "deploy with $CAN_GH and $CAN_ENV" \
+            -m "password=hunter2-CANARY-pw
+Reviewed-by: R <r@example.com>"
+)
+canary_store=$WORK/canary-store
+check "collect with secrets in the commit" 0 env GITHUB_TOKEN="$CAN_TOK" MY_SECRET="$CAN_ENV" \
+    "$EA" collect --store "$canary_store" --key key.pem --redact-env MY_SECRET "git=$WORK/repo"
+cp "$ERR" canary.stderr
+check "dry run with secrets" 0 env GITHUB_TOKEN="$CAN_TOK" MY_SECRET="$CAN_ENV" \
+    "$EA" collect --dry-run --key key.pem --redact-env MY_SECRET "git=$WORK/repo"
+cp "$OUT" canary.stdout
+cat "$ERR" >>canary.stderr
+find "$canary_store" -type f -path '*controls*' -exec python3 -c '
+import base64,json,sys
+for p in sys.argv[1:]:
+    print(base64.b64decode(json.load(open(p))["payload"]).decode())' {} + >canary.payloads
+python3 -c '
+import base64,json,sys
+for l in open(sys.argv[1]):
+    print(base64.b64decode(json.loads(l)["payload"]).decode())' canary.stdout >>canary.payloads
+contains "canary payloads decoded" canary.payloads "git_commit"
+for c in CANARYzz hunter2-CANARY "$CAN_ENV" "$CAN_TOK"; do
+    lacks "no canary $c in records" canary.payloads "$c"
+    lacks "no canary $c on stderr" canary.stderr "$c"
+    lacks "no canary $c in raw store files" <(cat $(find "$canary_store" -type f)) "$c"
+done
+contains "masks are visible" canary.payloads "[REDACTED:github-token]"
+contains "literal masks are visible" canary.payloads "[REDACTED:literal]"
+assert "records count their masks" python3 -c '
+import json,sys
+for l in open(sys.argv[1]):
+    assert json.loads(l)["predicate"]["redactions"] >= 3, l' canary.payloads
+check "redacted records verify" 0 "$EA" verify --store "$canary_store" --pubkey key.pub
+assert "redacted records are schema-valid" python3 "$EA_SOURCE_DIR/tests/testkit/validate_records.py" "$canary_store"
+
 # --- controls
 check "controls change" 0 "$EA" controls change
 contains "change management listed" "$OUT" "A.8.32"
