@@ -15,9 +15,11 @@
 #include "util/time.h"
 
 extern const struct ea_collector ea_collector_git;
+extern const struct ea_collector ea_collector_pipeline;
 
 static const struct ea_collector *const builtins[] = {
     &ea_collector_git,
+    &ea_collector_pipeline,
     NULL,
 };
 

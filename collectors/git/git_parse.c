@@ -37,41 +37,7 @@ int ea_git_strip_url(char **out, const char *url)
     return *out ? 0 : ea_fail(EA_ENOMEM, "out of memory");
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t valid_seq(const unsigned char *s, size_t n)
-{
-    size_t len = s[0] < 0x80 ? 1 : s[0] >= 0xC2 && s[0] <= 0xDF ? 2
-                 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
-
-    if (len == 0 || len > n) return 0;
-    return ea_utf8_valid((const char *)s, len) ? len : 0;
-}
-
 json_t *ea_git_json_text(const char *s, size_t n, size_t max_bytes)
 {
-    static const char replacement[] = "\xEF\xBF\xBD";
-    struct ea_buf b;
-    json_t *j;
-    size_t i = 0;
-
-    ea_buf_init(&b, 0);
-    while (i < n) {
-        size_t len = valid_seq((const unsigned char *)s + i, n - i);
-        const char *piece = len ? s + i : replacement;
-        size_t plen = len ? len : 3;
-        if (s[i] == '\0') { /* JSON can hold NUL, but C consumers of records cannot */
-            piece = replacement;
-            plen = 3;
-        }
-        if (b.len + plen > max_bytes) break;
-        if (ea_buf_append(&b, piece, plen) < 0) {
-            ea_buf_dispose(&b);
-            ea_error_clear();
-            return NULL;
-        }
-        i += len ? len : 1;
-    }
-    j = json_stringn_nocheck(b.data ? b.data : "", b.len);
-    ea_buf_dispose(&b);
-    return j;
+    return ea_utf8_json(s, n, max_bytes);
 }

@@ -257,6 +257,26 @@ for l in open(sys.argv[1]):
 check "redacted records verify" 0 "$EA" verify --store "$canary_store" --pubkey key.pub
 assert "redacted records are schema-valid" python3 "$EA_SOURCE_DIR/tests/testkit/validate_records.py" "$canary_store"
 
+# --- pipeline collector: a job log from a file and from standard input, in a GitHub-like env
+printf '2026-01-02T03:04:05Z build\nerror: one\nexport GITHUB_TOKEN=%s\n' "$CAN_TOK" >job.log
+pstore=$WORK/pipeline-store
+check "collect pipeline log" 0 env GITHUB_ACTIONS=true GITHUB_REPOSITORY=acme/app GITHUB_RUN_ID=7 \
+    GITHUB_SHA=ffac537e6cbbf934b08745a378932722df287a53 GITHUB_TOKEN="$CAN_TOK" \
+    "$EA" collect --store "$pstore" --key key.pem pipeline=job.log
+contains "pipeline record line" "$ERR" "pipeline_run controls=A.8.25,A.8.32"
+if "$EA" collect --dry-run --key key.pem pipeline=- <job.log >stdin.out 2>stdin.err; then pass; else
+    fail "collect pipeline=- from standard input"; fi
+assert "stdin log was read" python3 -c '
+import base64,json,sys
+st=json.loads(base64.b64decode(json.loads(open(sys.argv[1]).readline())["payload"]))
+log=st["predicate"]["data"]["log"]
+assert log["lines"]==3 and log["error_lines"]==1, log' stdin.out
+lacks "no token from the log in the record" stdin.out "$CAN_TOK"
+check "pipeline records verify" 0 "$EA" verify --store "$pstore" --pubkey key.pub
+assert "pipeline records are schema-valid" python3 "$EA_SOURCE_DIR/tests/testkit/validate_records.py" "$pstore"
+check "pipeline log missing" 2 "$EA" collect --dry-run --key key.pem pipeline=nosuch.log
+contains "missing log named" "$ERR" "nosuch.log"
+
 # --- controls
 check "controls change" 0 "$EA" controls change
 contains "change management listed" "$OUT" "A.8.32"

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The pipeline collector: one pipeline_run record for the CI run it runs in
+ * (platform, repository, run, job, trigger, ref, commit, actor, runner, from
+ * the CI's own environment; see agent/ci.c) and, with pipeline=PATH or
+ * pipeline=- (standard input), a summary of a job log: its SHA-256 and size,
+ * line count, first and last timestamps, error and warning line counts, the
+ * redacted last lines and the redacted lines matching configured patterns.
+ * The log is streamed in 64 KiB chunks: memory does not grow with its size.
+ * Outside CI the platform is "local" and only the log is described.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <evidence/collector.h>
+
+#include "ci.h"
+#include "error.h"
+#include "pipeline_parse.h"
+#include "util/hash.h"
+#include "util/mem.h"
+
+#define TAIL_DEFAULT 20
+#define MATCHES_DEFAULT 50
+#define CHUNK (64 * 1024)
+
+struct pipeline_state {
+    char *log_path; /* owned; NULL = no log; "-" = standard input */
+    size_t tail_lines, matches_max;
+    const char **patterns; /* owned array of borrowed strings (from options_copy) */
+    json_t *options_copy;  /* owned */
+};
+
+static void pipeline_free(void *state)
+{
+    struct pipeline_state *s = state;
+
+    if (!s) return;
+    ea_free(s->log_path);
+    ea_free(s->patterns);
+    json_decref(s->options_copy);
+    ea_free(s);
+}
+
+static int size_option(const json_t *o, const char *key, size_t dflt, size_t max, size_t *out)
+{
+    const json_t *v = json_object_get(o, key);
+
+    *out = dflt;
+    if (!v) return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || (size_t)json_integer_value(v) > max)
+        return ea_fail(EA_ECONFIG, "pipeline: %s must be an integer from 0 to %zu", key, max);
+    *out = (size_t)json_integer_value(v);
+    return 0;
+}
+
+static int pipeline_init(void **state, const char *arg, const json_t *options,
+                         const struct ea_host *host)
+{
+    struct pipeline_state *s;
+    const json_t *match;
+    size_t i;
+    json_t *m;
+    int rc;
+
+    (void)host;
+    *state = NULL;
+    s = ea_calloc(1, sizeof(*s));
+    if (!s) return ea_fail(EA_ENOMEM, "out of memory");
+    if (arg && *arg && !(s->log_path = ea_strdup(arg))) {
+        pipeline_free(s);
+        return ea_fail(EA_ENOMEM, "out of memory");
+    }
+    rc = size_option(options, "tail_lines", TAIL_DEFAULT, EA_LOG_TAIL_MAX, &s->tail_lines);
+    if (rc == 0)
+        rc = size_option(options, "max_matches", MATCHES_DEFAULT, EA_LOG_MATCH_MAX, &s->matches_max);
+    match = json_object_get(options, "match");
+    if (rc == 0 && match) {
+        s->options_copy = json_deep_copy(match);
+        if (!json_is_array(match) || json_array_size(match) > EA_LOG_PATTERNS_MAX)
+            rc = ea_fail(EA_ECONFIG, "pipeline: match must be a list of at most %d patterns",
+                         EA_LOG_PATTERNS_MAX);
+        else if (!s->options_copy ||
+                 !(s->patterns = ea_calloc(json_array_size(match) + 1, sizeof(*s->patterns))))
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+        json_array_foreach(s->options_copy, i, m) {
+            if (rc < 0) break;
+            if (!json_is_string(m)) rc = ea_fail(EA_ECONFIG, "pipeline: match[%zu] is not a string", i);
+            else s->patterns[i] = json_string_value(m);
+        }
+    }
+    if (rc == 0 && s->log_path && strcmp(s->log_path, "-") != 0 &&
+        access(s->log_path, R_OK) != 0)
+        rc = ea_fail(EA_EINPUT, "%s: cannot read the log: %s (give pipeline=PATH of a job log, "
+                                "or pipeline=- for standard input)",
+                     s->log_path, strerror(errno));
+    if (rc < 0) {
+        pipeline_free(s);
+        return rc;
+    }
+    *state = s;
+    return 0;
+}
+
+static int scan_log(struct pipeline_state *s, json_t **out)
+{
+    struct ea_log_scan scan;
+    char *buf = NULL;
+    int fd = -1;
+    int rc;
+
+    *out = NULL;
+    rc = ea_log_scan_init(&scan, s->tail_lines, s->matches_max, s->patterns);
+    if (rc < 0) return rc;
+    buf = ea_malloc(CHUNK);
+    fd = strcmp(s->log_path, "-") == 0 ? STDIN_FILENO : open(s->log_path, O_RDONLY | O_CLOEXEC);
+    if (!buf) rc = ea_fail(EA_ENOMEM, "out of memory");
+    else if (fd < 0) rc = ea_fail(EA_EINPUT, "%s: cannot open the log: %s", s->log_path,
+                                  strerror(errno));
+    while (rc == 0) {
+        ssize_t n = read(fd, buf, CHUNK);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) rc = ea_fail(EA_EIO, "%s: read failed: %s", s->log_path, strerror(errno));
+        if (n <= 0) break;
+        rc = ea_log_scan_feed(&scan, buf, (size_t)n);
+    }
+    if (rc == 0) rc = ea_log_scan_finish(&scan, out);
+    if (fd > STDIN_FILENO) close(fd);
+    ea_free(buf);
+    ea_log_scan_dispose(&scan);
+    return rc;
+}
+
+static int pipeline_collect(void *state, struct ea_sink *sink)
+{
+    struct pipeline_state *s = state;
+    struct ea_ci_run run;
+    struct ea_fact fact = EA_FACT_INIT;
+    json_t *data = NULL, *log = NULL, *ci = NULL;
+    char digest[EA_SHA256_HEX_LEN + 1];
+    char *subject = NULL, *summary = NULL, *ci_text = NULL;
+    const char *sha, *alg = "sha256";
+    int rc;
+
+    rc = ea_ci_detect(&run, NULL, NULL);
+    if (rc < 0) return rc;
+    if (s->log_path) rc = scan_log(s, &log);
+    if (rc < 0) goto out;
+    ci = ea_ci_run_json(&run);
+    data = ci ? json_pack("{s:O, s:O}", "ci", ci, "log", log ? log : json_null()) : NULL;
+    ci_text = ci ? json_dumps(ci, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (!data || !ci_text) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* The subject is the commit the pipeline built when the CI names one, else the log
+     * (by its hash), else the run description itself. */
+    sha = run.fields[EA_CI_SHA];
+    if (sha && (ea_is_hex(sha, 40) || ea_is_hex(sha, 64))) {
+        alg = "gitCommit";
+        snprintf(digest, sizeof(digest), "%s", sha);
+    } else if (log) {
+        snprintf(digest, sizeof(digest), "%s", json_string_value(json_object_get(log, "sha256")));
+    } else if ((rc = ea_sha256_hex(digest, ci_text, strlen(ci_text))) < 0) {
+        goto out;
+    }
+    subject = ea_asprintf("%s:%s@%s", run.platform,
+                          run.fields[EA_CI_REPOSITORY] ? run.fields[EA_CI_REPOSITORY] : "-",
+                          run.fields[EA_CI_RUN_ID] ? run.fields[EA_CI_RUN_ID] : "local");
+    if (log)
+        summary = ea_asprintf(
+            "Pipeline run %s on %s%s%s: log of %lld lines, %lld error and %lld warning lines.",
+            run.fields[EA_CI_RUN_ID] ? run.fields[EA_CI_RUN_ID] : "(local)", run.platform,
+            run.fields[EA_CI_JOB] ? ", job " : "",
+            run.fields[EA_CI_JOB] ? run.fields[EA_CI_JOB] : "",
+            (long long)json_integer_value(json_object_get(log, "lines")),
+            (long long)json_integer_value(json_object_get(log, "error_lines")),
+            (long long)json_integer_value(json_object_get(log, "warning_lines")));
+    else
+        summary = ea_asprintf("Pipeline run %s on %s%s%s.",
+                              run.fields[EA_CI_RUN_ID] ? run.fields[EA_CI_RUN_ID] : "(local)",
+                              run.platform, run.fields[EA_CI_JOB] ? ", job " : "",
+                              run.fields[EA_CI_JOB] ? run.fields[EA_CI_JOB] : "");
+    if (!subject || !summary) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    fact.kind = "pipeline_run";
+    fact.subject_name = subject;
+    fact.subject_digest_alg = alg;
+    fact.subject_digest = digest;
+    fact.source_system = run.platform;
+    fact.source_uri = run.fields[EA_CI_RUN_URL];
+    if (log) fact.raw_sha256 = json_string_value(json_object_get(log, "sha256"));
+    fact.result = EA_RESULT_INFO;
+    fact.summary = summary;
+    fact.data = data;
+    rc = ea_emit(sink, &fact);
+    if (rc == 0) rc = 1;
+out:
+    free(ci_text);
+    ea_free(summary);
+    ea_free(subject);
+    json_decref(data);
+    json_decref(ci);
+    json_decref(log);
+    ea_ci_run_dispose(&run);
+    return rc;
+}
+
+static const char *const kinds[] = {"pipeline_run", NULL};
+static const char *const defaults[] = {"A.8.32", "A.8.25", NULL};
+
+const struct ea_collector ea_collector_pipeline = {
+    .abi = EA_COLLECTOR_ABI,
+    .size = (uint32_t)sizeof(struct ea_collector),
+    .name = "pipeline",
+    .version = "0.1.0",
+    .summary = "the CI run this step is part of (from the CI's environment) and its job log",
+    .usage = "LOG (a job log file, or - for standard input; optional)",
+    .kinds = kinds,
+    .default_controls = defaults,
+    .init = pipeline_init,
+    .collect = pipeline_collect,
+    .free = pipeline_free,
+};

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Streaming job-log analysis; see pipeline_parse.h. Each line is looked at
+ * once: counted, its timestamp noted, classified as error or warning, tested
+ * against the configured patterns, and kept in a bounded ring for the tail.
+ * Kept lines are stored raw and redacted once at the end with every
+ * ::add-mask:: value the log declared, so a value masked later in the log
+ * is also masked in earlier kept lines (stricter than the runner, never
+ * weaker). A line is classified on its first EA_LOG_LINE_MAX bytes.
+ */
+#include "pipeline_parse.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "error.h"
+#include "util/hash.h"
+#include "util/mem.h"
+#include "util/utf8.h"
+
+int ea_log_scan_init(struct ea_log_scan *s, size_t tail_lines, size_t matches_max,
+                     const char *const *patterns)
+{
+    int rc;
+
+    memset(s, 0, sizeof(*s));
+    ea_buf_init(&s->partial, EA_LOG_LINE_MAX);
+    s->tail_max = tail_lines > EA_LOG_TAIL_MAX ? EA_LOG_TAIL_MAX : tail_lines;
+    s->matches_max = matches_max > EA_LOG_MATCH_MAX ? EA_LOG_MATCH_MAX : matches_max;
+    s->sha = EVP_MD_CTX_new();
+    s->matches = json_array();
+    if (!s->sha || !s->matches || EVP_DigestInit_ex(s->sha, EVP_sha256(), NULL) != 1) {
+        ea_log_scan_dispose(s);
+        return ea_fail(EA_ENOMEM, "out of memory");
+    }
+    rc = ea_redactor_new(&s->redactor);
+    for (size_t i = 0; rc == 0 && patterns && patterns[i]; i++) {
+        if (s->npatterns == EA_LOG_PATTERNS_MAX) {
+            rc = ea_fail(EA_ECONFIG, "more than %d match patterns", EA_LOG_PATTERNS_MAX);
+            break;
+        }
+        if (regcomp(&s->patterns[s->npatterns], patterns[i], REG_EXTENDED | REG_NOSUB) != 0) {
+            rc = ea_fail(EA_ECONFIG, "match pattern '%.80s' is not a POSIX extended regular "
+                                     "expression", patterns[i]);
+            break;
+        }
+        s->npatterns++;
+    }
+    if (rc < 0) ea_log_scan_dispose(s);
+    return rc;
+}
+
+void ea_log_scan_dispose(struct ea_log_scan *s)
+{
+    EVP_MD_CTX_free(s->sha);
+    s->sha = NULL;
+    for (size_t i = 0; i < EA_LOG_TAIL_MAX; i++) {
+        ea_free(s->tail[i]);
+        s->tail[i] = NULL;
+    }
+    for (size_t i = 0; i < s->npatterns; i++) regfree(&s->patterns[i]);
+    s->npatterns = 0;
+    json_decref(s->matches);
+    s->matches = NULL;
+    ea_redactor_free(s->redactor);
+    s->redactor = NULL;
+    ea_buf_dispose(&s->partial);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS[.fff]Z" at the start of a line: its length, or 0. */
+static size_t timestamp_len(const char *l, size_t n)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    size_t i;
+
+    if (n < sizeof(shape)) return 0;
+    for (i = 0; i < sizeof(shape) - 1; i++) {
+        if (shape[i] == 'd' ? !isdigit((unsigned char)l[i]) : l[i] != shape[i]) return 0;
+    }
+    if (l[i] == '.') {
+        i++;
+        while (i < n && i < 36 && isdigit((unsigned char)l[i])) i++;
+    }
+    return i < n && l[i] == 'Z' ? i + 1 : 0;
+}
+
+static bool has_word(const char *l, size_t n, const char *word)
+{
+    size_t w = strlen(word);
+
+    for (size_t i = 0; i + w <= n; i++) {
+        if (strncasecmp(l + i, word, w) == 0 && (i == 0 || !isalpha((unsigned char)l[i - 1])) &&
+            (i + w == n || !isalpha((unsigned char)l[i + w])))
+            return true;
+    }
+    return false;
+}
+
+static int process_line(struct ea_log_scan *s, const char *l, size_t n)
+{
+    char text[EA_LOG_LINE_MAX + 1];
+    size_t ts;
+    int rc;
+
+    if (n > 0 && l[n - 1] == '\r') n--;
+    if (n > EA_LOG_LINE_MAX) n = EA_LOG_LINE_MAX;
+    s->lines++;
+    if ((ts = timestamp_len(l, n)) > 0 && ts < sizeof(s->last_ts)) {
+        memcpy(s->last_ts, l, ts);
+        s->last_ts[ts] = '\0';
+        if (!s->first_ts[0]) memcpy(s->first_ts, s->last_ts, ts + 1);
+    }
+    rc = ea_redactor_scan_add_mask(s->redactor, l, n);
+    if (rc < 0) ea_error_clear(); /* a value too short to mask is not a log error */
+    if (has_word(l, n, "error") || has_word(l, n, "fatal")) s->errors++;
+    else if (has_word(l, n, "warning") || has_word(l, n, "warn")) s->warnings++;
+    memcpy(text, l, n);
+    text[n] = '\0';
+    for (size_t i = 0; i < s->npatterns; i++) {
+        if (regexec(&s->patterns[i], text, 0, NULL, 0) != 0) continue;
+        if (json_array_size(s->matches) >= s->matches_max) {
+            s->matches_truncated = true;
+            break;
+        }
+        if (json_array_append_new(s->matches,
+                                  json_pack("{s:I, s:o}", "line", (json_int_t)s->lines, "text",
+                                            ea_utf8_json(text, n, EA_LOG_LINE_MAX * 2))) < 0)
+            return ea_fail(EA_ENOMEM, "out of memory");
+        break;
+    }
+    if (s->tail_max) {
+        char *copy = ea_strndup(l, n);
+        if (!copy) return ea_fail(EA_ENOMEM, "out of memory");
+        ea_free(s->tail[s->tail_next]);
+        s->tail[s->tail_next] = copy;
+        s->tail_next = (s->tail_next + 1) % s->tail_max;
+        if (s->tail_count < s->tail_max) s->tail_count++;
+    }
+    return 0;
+}
+
+int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
+{
+    const char *p = data, *end = data + len;
+    int rc = 0;
+
+    if (EVP_DigestUpdate(s->sha, data, len) != 1) return ea_fail(EA_ERROR, "SHA-256 failed");
+    s->bytes += len;
+    while (p < end && rc == 0) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = nl ? nl : end;
+        size_t seg = (size_t)(stop - p);
+
+        if (s->partial.len || s->partial_cut || !nl) {
+            size_t room = EA_LOG_LINE_MAX - s->partial.len;
+            if (seg > room) s->partial_cut = true;
+            rc = ea_buf_append(&s->partial, p, seg < room ? seg : room);
+            if (rc == 0 && nl) {
+                rc = process_line(s, s->partial.data ? s->partial.data : "", s->partial.len);
+                ea_buf_reset(&s->partial);
+                s->partial_cut = false;
+            }
+        } else {
+            rc = process_line(s, p, seg);
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return rc;
+}
+
+/* Redacts a kept line with everything the log declared, as a JSON string. */
+static json_t *kept(struct ea_log_scan *s, const char *line, size_t n)
+{
+    struct ea_buf b;
+    json_t *j = NULL;
+
+    ea_buf_init(&b, 0);
+    if (ea_redact_text(s->redactor, NULL, &b, line, n, &s->masked) == 0)
+        j = ea_utf8_json(b.data ? b.data : "", b.len, EA_LOG_LINE_MAX * 2);
+    ea_buf_dispose(&b);
+    return j;
+}
+
+int ea_log_scan_finish(struct ea_log_scan *s, json_t **out)
+{
+    unsigned char md[EA_SHA256_LEN];
+    char hex[EA_SHA256_HEX_LEN + 1];
+    json_t *o = NULL, *tail = NULL, *x;
+    size_t i;
+    int rc = 0;
+
+    *out = NULL;
+    if (s->partial.len || s->partial_cut) {
+        rc = process_line(s, s->partial.data ? s->partial.data : "", s->partial.len);
+        ea_buf_reset(&s->partial);
+        if (rc < 0) return rc;
+    }
+    if (EVP_DigestFinal_ex(s->sha, md, NULL) != 1) return ea_fail(EA_ERROR, "SHA-256 failed");
+    ea_hex_encode(hex, md, sizeof(md));
+    tail = json_array();
+    for (i = 0; tail && i < s->tail_count; i++) {
+        size_t at = (s->tail_next + s->tail_max - s->tail_count + i) % s->tail_max;
+        if (json_array_append_new(tail, kept(s, s->tail[at], strlen(s->tail[at]))) < 0) {
+            json_decref(tail);
+            tail = NULL;
+        }
+    }
+    json_array_foreach(s->matches, i, x) {
+        json_t *t = json_object_get(x, "text");
+        json_t *r = kept(s, json_string_value(t), json_string_length(t));
+        if (!r || json_object_set_new(x, "text", r) < 0) {
+            json_decref(tail);
+            tail = NULL;
+            break;
+        }
+    }
+    if (tail)
+        o = json_pack("{s:s, s:I, s:I, s:s?, s:s?, s:I, s:I, s:o, s:O, s:b}", "sha256", hex,
+                      "bytes", (json_int_t)s->bytes, "lines", (json_int_t)s->lines,
+                      "first_timestamp", s->first_ts[0] ? s->first_ts : NULL, "last_timestamp",
+                      s->last_ts[0] ? s->last_ts : NULL, "error_lines", (json_int_t)s->errors,
+                      "warning_lines", (json_int_t)s->warnings, "tail", tail, "matches",
+                      s->matches, "matches_truncated", s->matches_truncated);
+    if (!o) return ea_fail(EA_ENOMEM, "out of memory");
+    if (!s->first_ts[0]) json_object_set_new(o, "first_timestamp", json_null());
+    if (!s->last_ts[0]) json_object_set_new(o, "last_timestamp", json_null());
+    *out = o;
+    return 0;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Streaming job-log analysis for the pipeline collector, pure and bounded:
+ * feed any number of chunks, then finish into a JSON summary. Memory is
+ * bounded by the tail and match limits, never by the log's size.
+ */
+#ifndef EA_PIPELINE_PARSE_H
+#define EA_PIPELINE_PARSE_H
+
+#include <regex.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "redact.h"
+#include "util/buf.h"
+
+#define EA_LOG_LINE_MAX 1000   /* bytes kept of one line */
+#define EA_LOG_TAIL_MAX 200
+#define EA_LOG_MATCH_MAX 100
+#define EA_LOG_PATTERNS_MAX 16
+
+struct ea_log_scan {
+    EVP_MD_CTX *sha;                /* owned */
+    uint64_t bytes, lines, errors, warnings;
+    char first_ts[40], last_ts[40];
+    struct ea_buf partial;          /* an unfinished line carried between chunks (bounded) */
+    bool partial_cut;               /* the carried line was longer than kept */
+    char *tail[EA_LOG_TAIL_MAX];    /* ring of the last lines (owned, redacted) */
+    size_t tail_max, tail_next, tail_count;
+    regex_t patterns[EA_LOG_PATTERNS_MAX];
+    size_t npatterns;
+    json_t *matches;                /* array of {"line": n, "text": "..."} (owned) */
+    size_t matches_max;
+    bool matches_truncated;
+    struct ea_redactor *redactor;   /* owned: built-ins + ::add-mask:: values seen so far */
+    unsigned masked;
+};
+
+/**
+ * @param patterns NULL-terminated POSIX EREs whose matching lines are kept (borrowed).
+ * @return 0, EA_ECONFIG naming a bad pattern, or EA_ENOMEM.
+ */
+int ea_log_scan_init(struct ea_log_scan *s, size_t tail_lines, size_t matches_max,
+                     const char *const *patterns);
+/** Feeds the next bytes of the log. */
+int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len);
+/** Ends the log; *out gets the summary object (new reference). */
+int ea_log_scan_finish(struct ea_log_scan *s, json_t **out);
+void ea_log_scan_dispose(struct ea_log_scan *s);
+
+#endif

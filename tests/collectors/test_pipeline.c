@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Suite "pipeline": the streaming log scanner (chunk boundaries, long lines,
+ * CRLF, timestamps, error and warning counts, tail, match patterns, secrets
+ * and ::add-mask:: values masked in what is kept) and the collector in a
+ * GitHub Actions environment and outside CI. With ../shared/fixtures, every
+ * recorded job log there is scanned and its record validated.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ci.h"
+#include "error.h"
+#include "schema.h"
+#include "testkit.h"
+#include "../../collectors/pipeline/pipeline_parse.h"
+
+extern const struct ea_collector ea_collector_pipeline;
+
+static const char log_text[] =
+    "2026-01-02T03:04:05.100Z start\r\n"
+    "::add-mask::late-CANARY-mask\n"
+    "compile ok\n"
+    "src/a.c:3: error: boom\n"
+    "warning: deprecated\n"
+    "Tests: 12 passed, 0 failed\n"
+    "export TOKEN=ghp_CANARYa1b2c3d4e5f6g7h8i9j0k1l2m3n4o5\n"
+    "echo late-CANARY-mask\n"
+    "2026-01-02T03:09:00Z done\n";
+
+static json_t *scan(const char *text, size_t len, size_t step, size_t tail,
+                    const char *const *patterns)
+{
+    struct ea_log_scan s;
+    json_t *out = NULL;
+
+    ck_assert_int_eq(ea_log_scan_init(&s, tail, 10, patterns), 0);
+    for (size_t i = 0; i < len; i += step)
+        ck_assert_int_eq(ea_log_scan_feed(&s, text + i, i + step > len ? len - i : step), 0);
+    ck_assert_int_eq(ea_log_scan_finish(&s, &out), 0);
+    ea_log_scan_dispose(&s);
+    return out;
+}
+
+START_TEST(test_the_summary_does_not_depend_on_chunk_boundaries)
+{
+    static const char *const pats[] = {"^Tests: ", NULL};
+    json_t *whole = scan(log_text, strlen(log_text), strlen(log_text), 5, pats);
+    json_t *bytes = scan(log_text, strlen(log_text), 1, 5, pats);
+    json_t *sevens = scan(log_text, strlen(log_text), 7, 5, pats);
+
+    ck_assert(json_equal(whole, bytes));
+    ck_assert(json_equal(whole, sevens));
+    ck_assert_int_eq(json_integer_value(json_object_get(whole, "lines")), 9);
+    ck_assert_int_eq(json_integer_value(json_object_get(whole, "bytes")), (json_int_t)strlen(log_text));
+    ck_assert_int_eq(json_integer_value(json_object_get(whole, "error_lines")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(whole, "warning_lines")), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(whole, "first_timestamp")),
+                     "2026-01-02T03:04:05.100Z");
+    ck_assert_str_eq(json_string_value(json_object_get(whole, "last_timestamp")),
+                     "2026-01-02T03:09:00Z");
+    ck_assert_uint_eq(json_array_size(json_object_get(whole, "tail")), 5);
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(whole, "tail"), 4)),
+                     "2026-01-02T03:09:00Z done");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(
+                         json_object_get(whole, "matches"), 0), "line")), 6);
+    json_decref(whole);
+    json_decref(bytes);
+    json_decref(sevens);
+}
+END_TEST
+
+START_TEST(test_kept_lines_are_redacted_including_add_mask_values)
+{
+    json_t *out = scan(log_text, strlen(log_text), 64, 20, NULL);
+    char *text = json_dumps(out, 0);
+
+    ck_assert_msg(strstr(text, "CANARY") == NULL, "a secret survived in kept lines");
+    ck_assert_ptr_nonnull(strstr(text, "export TOKEN=[REDACTED:"));
+    ck_assert_ptr_nonnull(strstr(text, "echo [REDACTED:literal]"));
+    free(text);
+    json_decref(out);
+}
+END_TEST
+
+START_TEST(test_long_lines_and_invalid_utf8_stay_bounded_and_valid)
+{
+    size_t n = 3 * 1000 * 1000;
+    char *big = malloc(n + 16);
+    json_t *out, *tail;
+
+    memset(big, 'x', n);
+    memcpy(big + 10, "\xff\xfe error", 9);
+    memcpy(big + n, "\nend\n", 6);
+    out = scan(big, n + 5, 65536, 3, NULL);
+    tail = json_object_get(out, "tail");
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "lines")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(out, "error_lines")), 1);
+    ck_assert_uint_le(json_string_length(json_array_get(tail, 0)), 2 * EA_LOG_LINE_MAX);
+    ck_assert_str_eq(json_string_value(json_array_get(tail, 1)), "end");
+    json_decref(out);
+    free(big);
+}
+END_TEST
+
+START_TEST(test_a_bad_pattern_is_a_configuration_error)
+{
+    static const char *const pats[] = {"(unclosed", NULL};
+    struct ea_log_scan s;
+    int rc = ea_log_scan_init(&s, 5, 5, pats);
+
+    ck_assert_int_eq(rc, EA_ECONFIG);
+    ck_assert_ptr_nonnull(strstr(ea_error_message(rc), "(unclosed"));
+}
+END_TEST
+
+static const char *const github_env[] = {
+    "GITHUB_ACTIONS", "true", "GITHUB_SERVER_URL", "https://github.com", "GITHUB_REPOSITORY",
+    "acme/app", "GITHUB_RUN_ID", "99", "GITHUB_JOB", "build", "GITHUB_SHA",
+    "ffac537e6cbbf934b08745a378932722df287a53", NULL};
+
+START_TEST(test_in_github_actions_the_subject_is_the_built_commit)
+{
+    struct ea_fake_sink fs;
+    void *state = NULL;
+    json_t *opts = json_object(), *fact, *data;
+    char *tmp = ea_test_tmpdir();
+    char path[4200];
+
+    snprintf(path, sizeof(path), "%s/job.log", tmp);
+    ck_assert_int_eq(ea_test_write(path, log_text), 0);
+    for (size_t i = 0; github_env[i]; i += 2) setenv(github_env[i], github_env[i + 1], 1);
+    ea_fake_sink_init(&fs);
+    ck_assert_int_eq(ea_collector_pipeline.init(&state, path, opts, ea_test_host()), 0);
+    ck_assert_int_eq(ea_collector_pipeline.collect(state, &fs.sink), 1);
+    ea_collector_pipeline.free(state);
+    for (size_t i = 0; github_env[i]; i += 2) unsetenv(github_env[i]);
+    fact = json_array_get(fs.facts, 0);
+    data = json_object_get(fact, "data");
+    ck_assert_int_eq(ea_schema_validate("data/pipeline_run.schema.json", data), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(fact, "subject_digest_alg")), "gitCommit");
+    ck_assert_str_eq(json_string_value(json_object_get(fact, "subject_name")), "github:acme/app@99");
+    ck_assert_str_eq(json_string_value(json_object_get(fact, "source_uri")),
+                     "https://github.com/acme/app/actions/runs/99");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(data, "ci"), "job")),
+                     "build");
+    ea_fake_sink_dispose(&fs);
+    json_decref(opts);
+    ea_test_tmpdir_free(tmp);
+}
+END_TEST
+
+START_TEST(test_errors_name_the_log_and_the_option)
+{
+    void *state = NULL;
+    json_t *opts = json_pack("{s:s}", "tail_lines", "many");
+    int rc;
+
+    rc = ea_collector_pipeline.init(&state, "/nonexistent/job.log", NULL, ea_test_host());
+    ck_assert_int_eq(rc, EA_EINPUT);
+    ck_assert_ptr_nonnull(strstr(ea_error_message(rc), "/nonexistent/job.log"));
+    rc = ea_collector_pipeline.init(&state, NULL, opts, ea_test_host());
+    ck_assert_int_eq(rc, EA_ECONFIG);
+    ck_assert_ptr_nonnull(strstr(ea_error_message(rc), "tail_lines"));
+    json_decref(opts);
+}
+END_TEST
+
+static const char *no_env(const char *name, void *payload)
+{
+    (void)name;
+    (void)payload;
+    return NULL;
+}
+
+START_TEST(test_recorded_job_logs_conform)
+{
+    const char *fx = ea_test_fixtures_dir();
+    char dir[4200];
+    struct dirent *e;
+    DIR *d;
+    int seen = 0;
+
+    if (!fx) {
+        fprintf(stderr, "../shared/fixtures absent: recorded logs skipped\n");
+        return;
+    }
+    snprintf(dir, sizeof(dir), "%s/logs", fx);
+    d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    while ((e = readdir(d))) {
+        char path[4500];
+        size_t len;
+        char *text;
+        json_t *out, *data;
+        if (!strstr(e->d_name, ".log")) continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        text = ea_test_slurp(path, &len);
+        out = scan(text, len, 65536, 20, NULL);
+        ck_assert_int_gt(json_integer_value(json_object_get(out, "lines")), 0);
+        {
+            struct ea_ci_run run;
+            ck_assert_int_eq(ea_ci_detect(&run, no_env, NULL), 0);
+            data = json_pack("{s:o, s:O}", "ci", ea_ci_run_json(&run), "log", out);
+            ck_assert_int_eq(ea_schema_validate("data/pipeline_run.schema.json", data), 0);
+            ea_ci_run_dispose(&run);
+        }
+        json_decref(data);
+        json_decref(out);
+        free(text);
+        seen++;
+    }
+    closedir(d);
+    ck_assert_int_gt(seen, 0);
+}
+END_TEST
+
+static Suite *pipeline_suite(void)
+{
+    Suite *s = suite_create("pipeline");
+    TCase *tc = tcase_create("log");
+
+    tcase_add_test(tc, test_the_summary_does_not_depend_on_chunk_boundaries);
+    tcase_add_test(tc, test_kept_lines_are_redacted_including_add_mask_values);
+    tcase_add_test(tc, test_long_lines_and_invalid_utf8_stay_bounded_and_valid);
+    tcase_add_test(tc, test_a_bad_pattern_is_a_configuration_error);
+    tcase_add_test(tc, test_recorded_job_logs_conform);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("collector");
+    tcase_add_test(tc, test_in_github_actions_the_subject_is_the_built_commit);
+    tcase_add_test(tc, test_errors_name_the_log_and_the_option);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+EA_TEST_MAIN(pipeline_suite)
