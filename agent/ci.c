@@ -177,3 +177,60 @@ json_t *ea_ci_run_json(const struct ea_ci_run *r)
     }
     return o;
 }
+
+static const char *first_set(ea_ci_env_cb env, void *payload, const char *a, const char *b)
+{
+    const char *v = env(a, payload);
+    if (v && *v) return v;
+    v = b ? env(b, payload) : NULL;
+    return v && *v ? v : NULL;
+}
+
+int ea_ci_api_lookup(struct ea_ci_api *out, const struct ea_ci_run *run, ea_ci_env_cb env,
+                     void *payload)
+{
+    const char *token, *base;
+
+    memset(out, 0, sizeof(*out));
+    if (!env) env = process_env;
+    if (strcmp(run->platform, "github") == 0) {
+        token = first_set(env, payload, "GITHUB_TOKEN", "GH_TOKEN");
+        if (!token) return 0;
+        base = first_set(env, payload, "GITHUB_API_URL", NULL);
+        out->base_url = ea_strdup(base ? base : "https://api.github.com");
+        out->auth_header = ea_asprintf("Authorization: Bearer %s", token);
+    } else if (strcmp(run->platform, "gitlab") == 0) {
+        const char *private_token = first_set(env, payload, "GITLAB_TOKEN", NULL);
+        const char *job_token = first_set(env, payload, "CI_JOB_TOKEN", NULL);
+        const char *project = first_set(env, payload, "CI_PROJECT_ID", NULL);
+        if ((!private_token && !job_token) || !project) return 0;
+        base = first_set(env, payload, "CI_API_V4_URL", NULL);
+        out->base_url = base ? ea_strdup(base)
+                             : run->fields[EA_CI_SERVER_URL]
+                                   ? ea_asprintf("%s/api/v4", run->fields[EA_CI_SERVER_URL])
+                                   : ea_strdup("https://gitlab.com/api/v4");
+        out->auth_header = private_token ? ea_asprintf("PRIVATE-TOKEN: %s", private_token)
+                                         : ea_asprintf("JOB-TOKEN: %s", job_token);
+        out->project_id = ea_strdup(project);
+        if (!out->project_id) goto oom;
+    } else {
+        return 0;
+    }
+    if (!out->base_url || !out->auth_header) goto oom;
+    {
+        size_t n = strlen(out->base_url); /* "…/api/v4/" and "…/api/v4" are the same base */
+        while (n > 0 && out->base_url[n - 1] == '/') out->base_url[--n] = '\0';
+    }
+    return 0;
+oom:
+    ea_ci_api_dispose(out);
+    return ea_fail(EA_ENOMEM, "out of memory");
+}
+
+void ea_ci_api_dispose(struct ea_ci_api *a)
+{
+    if (a->auth_header) ea_free_secret(a->auth_header, strlen(a->auth_header));
+    ea_free(a->base_url);
+    ea_free(a->project_id);
+    memset(a, 0, sizeof(*a));
+}

@@ -48,4 +48,22 @@ void ea_ci_run_dispose(struct ea_ci_run *r);
 /** {"platform": ..., "<field>": value or null, ...}. @return new reference or NULL. */
 json_t *ea_ci_run_json(const struct ea_ci_run *r);
 
+/** How to reach the run's CI API, when a token is available. Caller's storage. */
+struct ea_ci_api {
+    char *base_url;    /* owned: GITHUB_API_URL or CI_API_V4_URL (or their defaults) */
+    char *auth_header; /* owned, secret: "Authorization: Bearer ...", "PRIVATE-TOKEN: ..." */
+    char *project_id;  /* owned: GitLab's CI_PROJECT_ID; NULL elsewhere */
+};
+
+/**
+ * Finds the API of run's platform (GitHub: GITHUB_TOKEN or GH_TOKEN, base
+ * GITHUB_API_URL; GitLab: GITLAB_TOKEN or CI_JOB_TOKEN, base CI_API_V4_URL).
+ * out->base_url is NULL when there is no token or the platform has no API
+ * support. @return 0 or EA_ENOMEM.
+ */
+int ea_ci_api_lookup(struct ea_ci_api *out, const struct ea_ci_run *run, ea_ci_env_cb env,
+                     void *payload);
+/** Wipes the token and frees; accepts a zeroed struct. */
+void ea_ci_api_dispose(struct ea_ci_api *a);
+
 #endif

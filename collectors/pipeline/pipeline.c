@@ -18,6 +18,7 @@
 
 #include "ci.h"
 #include "error.h"
+#include "pipeline_api.h"
 #include "pipeline_parse.h"
 #include "util/hash.h"
 #include "util/mem.h"
@@ -133,12 +134,44 @@ static int scan_log(struct pipeline_state *s, json_t **out)
     return rc;
 }
 
+/* The run and its jobs from the CI's API, when a token is there; NULL otherwise. */
+static int enrich(const struct ea_ci_run *run, json_t **out)
+{
+    struct ea_ci_api api;
+    int rc;
+
+    *out = NULL;
+    rc = ea_ci_api_lookup(&api, run, NULL, NULL);
+    if (rc == 0 && api.base_url) rc = ea_pipeline_api_fetch(out, run, &api);
+    ea_ci_api_dispose(&api);
+    return rc;
+}
+
+/* pass or fail from the run's outcome when the API gave one; error when it failed. */
+static enum ea_result run_result(const json_t *api)
+{
+    const json_t *r = json_object_get(api, "run");
+    const char *v = json_string_value(json_object_get(r, "conclusion"));
+
+    const char *status = json_string_value(json_object_get(api, "status"));
+
+    if (!api) return EA_RESULT_INFO;
+    if (!status || strcmp(status, "ok") != 0) return EA_RESULT_ERROR;
+    if (!v) v = json_string_value(json_object_get(r, "status")); /* GitLab has status only */
+    if (!v) return EA_RESULT_INFO;
+    if (strcmp(v, "success") == 0) return EA_RESULT_PASS;
+    if (strcmp(v, "failure") == 0 || strcmp(v, "failed") == 0 || strcmp(v, "cancelled") == 0 ||
+        strcmp(v, "canceled") == 0 || strcmp(v, "timed_out") == 0)
+        return EA_RESULT_FAIL;
+    return EA_RESULT_INFO;
+}
+
 static int pipeline_collect(void *state, struct ea_sink *sink)
 {
     struct pipeline_state *s = state;
     struct ea_ci_run run;
     struct ea_fact fact = EA_FACT_INIT;
-    json_t *data = NULL, *log = NULL, *ci = NULL;
+    json_t *data = NULL, *log = NULL, *ci = NULL, *api_result = NULL;
     char digest[EA_SHA256_HEX_LEN + 1];
     char *subject = NULL, *summary = NULL, *ci_text = NULL;
     const char *sha, *alg = "sha256";
@@ -148,8 +181,12 @@ static int pipeline_collect(void *state, struct ea_sink *sink)
     if (rc < 0) return rc;
     if (s->log_path) rc = scan_log(s, &log);
     if (rc < 0) goto out;
+    rc = enrich(&run, &api_result);
+    if (rc < 0) goto out;
     ci = ea_ci_run_json(&run);
-    data = ci ? json_pack("{s:O, s:O}", "ci", ci, "log", log ? log : json_null()) : NULL;
+    data = ci ? json_pack("{s:O, s:O, s:O}", "ci", ci, "log", log ? log : json_null(), "api",
+                          api_result ? api_result : json_null())
+              : NULL;
     ci_text = ci ? json_dumps(ci, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     if (!data || !ci_text) {
         rc = ea_fail(EA_ENOMEM, "out of memory");
@@ -194,7 +231,7 @@ static int pipeline_collect(void *state, struct ea_sink *sink)
     fact.source_system = run.platform;
     fact.source_uri = run.fields[EA_CI_RUN_URL];
     if (log) fact.raw_sha256 = json_string_value(json_object_get(log, "sha256"));
-    fact.result = EA_RESULT_INFO;
+    fact.result = run_result(api_result);
     fact.summary = summary;
     fact.data = data;
     rc = ea_emit(sink, &fact);
@@ -206,6 +243,7 @@ out:
     json_decref(data);
     json_decref(ci);
     json_decref(log);
+    json_decref(api_result);
     ea_ci_run_dispose(&run);
     return rc;
 }

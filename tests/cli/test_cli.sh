@@ -260,9 +260,13 @@ assert "redacted records are schema-valid" python3 "$EA_SOURCE_DIR/tests/testkit
 # --- pipeline collector: a job log from a file and from standard input, in a GitHub-like env
 printf '2026-01-02T03:04:05Z build\nerror: one\nexport GITHUB_TOKEN=%s\n' "$CAN_TOK" >job.log
 pstore=$WORK/pipeline-store
-check "collect pipeline log" 0 env GITHUB_ACTIONS=true GITHUB_REPOSITORY=acme/app GITHUB_RUN_ID=7 \
-    GITHUB_SHA=ffac537e6cbbf934b08745a378932722df287a53 GITHUB_TOKEN="$CAN_TOK" \
+closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+check "collect pipeline log (API unreachable)" 0 env GITHUB_ACTIONS=true GITHUB_REPOSITORY=acme/app \
+    GITHUB_RUN_ID=7 GITHUB_SHA=ffac537e6cbbf934b08745a378932722df287a53 GITHUB_TOKEN="$CAN_TOK" \
+    GITHUB_API_URL="http://127.0.0.1:$closed" \
     "$EA" collect --store "$pstore" --key key.pem pipeline=job.log
+contains "an unreachable API is an error result, not a lost record" "$ERR" "result=error"
+lacks "the token is not on stderr" "$ERR" "$CAN_TOK"
 contains "pipeline record line" "$ERR" "pipeline_run controls=A.8.25,A.8.32"
 if "$EA" collect --dry-run --key key.pem pipeline=- <job.log >stdin.out 2>stdin.err; then pass; else
     fail "collect pipeline=- from standard input"; fi

@@ -15,6 +15,7 @@
 #include "error.h"
 #include "schema.h"
 #include "testkit.h"
+#include "../../collectors/pipeline/pipeline_api.h"
 #include "../../collectors/pipeline/pipeline_parse.h"
 
 extern const struct ea_collector ea_collector_pipeline;
@@ -132,6 +133,8 @@ START_TEST(test_in_github_actions_the_subject_is_the_built_commit)
     snprintf(path, sizeof(path), "%s/job.log", tmp);
     ck_assert_int_eq(ea_test_write(path, log_text), 0);
     for (size_t i = 0; github_env[i]; i += 2) setenv(github_env[i], github_env[i + 1], 1);
+    unsetenv("GITHUB_TOKEN"); /* no token: no API call (never leave loopback in tests) */
+    unsetenv("GH_TOKEN");
     ea_fake_sink_init(&fs);
     ck_assert_int_eq(ea_collector_pipeline.init(&state, path, opts, ea_test_host()), 0);
     ck_assert_int_eq(ea_collector_pipeline.collect(state, &fs.sink), 1);
@@ -203,7 +206,7 @@ START_TEST(test_recorded_job_logs_conform)
         {
             struct ea_ci_run run;
             ck_assert_int_eq(ea_ci_detect(&run, no_env, NULL), 0);
-            data = json_pack("{s:o, s:O}", "ci", ea_ci_run_json(&run), "log", out);
+            data = json_pack("{s:o, s:O, s:n}", "ci", ea_ci_run_json(&run), "log", out, "api");
             ck_assert_int_eq(ea_schema_validate("data/pipeline_run.schema.json", data), 0);
             ea_ci_run_dispose(&run);
         }
@@ -214,6 +217,159 @@ START_TEST(test_recorded_job_logs_conform)
     }
     closedir(d);
     ck_assert_int_gt(seen, 0);
+}
+END_TEST
+
+/* Runs the collector with env (NAME, VALUE, ..., NULL) set, then unset; returns the fact. */
+static json_t *collect_with(const char *const *env, struct ea_fake_sink *fs)
+{
+    void *state = NULL;
+    json_t *opts = json_object();
+
+    for (size_t i = 0; env[i]; i += 2) setenv(env[i], env[i + 1], 1);
+    ea_fake_sink_init(fs);
+    ck_assert_int_eq(ea_collector_pipeline.init(&state, NULL, opts, ea_test_host()), 0);
+    ck_assert_int_eq(ea_collector_pipeline.collect(state, &fs->sink), 1);
+    ea_collector_pipeline.free(state);
+    for (size_t i = 0; env[i]; i += 2) unsetenv(env[i]);
+    json_decref(opts);
+    ck_assert_int_eq(ea_schema_validate("data/pipeline_run.schema.json",
+                                        json_object_get(json_array_get(fs->facts, 0), "data")),
+                     0);
+    return json_array_get(fs->facts, 0);
+}
+
+static const char github_routes[] =
+    "{\"routes\": ["
+    "{\"path\": \"/repos/acme/app/actions/runs/99\", \"responses\": [{\"status\": 500}, "
+    "{\"status\": 200, \"body\": {\"status\": \"completed\", \"conclusion\": \"failure\", "
+    "\"event\": \"push\", \"head_sha\": \"ffac537e6cbbf934b08745a378932722df287a53\", "
+    "\"triggering_actor\": {\"login\": \"octocat\"}, \"html_url\": \"https://x/99\", "
+    "\"extra\": {\"nested\": 1}}}]},"
+    "{\"path\": \"/repos/acme/app/actions/runs/99/jobs\", \"query\": {\"page\": \"2\"}, "
+    "\"responses\": [{\"status\": 200, \"body\": {\"jobs\": [{\"name\": \"test\", "
+    "\"conclusion\": \"failure\", \"steps\": []}]}}]},"
+    "{\"path\": \"/repos/acme/app/actions/runs/99/jobs\", \"responses\": [{\"status\": 200, "
+    "\"headers\": {\"Link\": \"<{base}/repos/acme/app/actions/runs/99/jobs?per_page=100&page=2>; "
+    "rel=\\\"next\\\"\"}, \"body\": {\"jobs\": [{\"name\": \"build\", \"conclusion\": "
+    "\"success\", \"steps\": [{\"name\": \"checkout\", \"conclusion\": \"success\"}]}]}}]},"
+    "{\"path\": \"/repos/acme/app/actions/runs/401\", \"responses\": [{\"status\": 401}]},"
+    "{\"path\": \"/api/v4/projects/42/pipelines/1000\", \"responses\": [{\"status\": 200, "
+    "\"body\": {\"status\": \"success\", \"source\": \"push\", \"user\": {\"username\": "
+    "\"alice\"}}}]},"
+    "{\"path\": \"/api/v4/projects/42/pipelines/1000/jobs\", \"responses\": [{\"status\": 200, "
+    "\"body\": [{\"name\": \"unit\", \"stage\": \"test\", \"status\": \"success\"}]}]}"
+    "]}";
+
+START_TEST(test_github_run_and_paginated_jobs_come_from_the_api)
+{
+    struct ea_test_server srv;
+    struct ea_fake_sink fs;
+    json_t *fact, *api;
+    char *all;
+
+    ck_assert_int_eq(ea_test_replay_start(&srv, github_routes), 0);
+    const char *env[] = {"GITHUB_ACTIONS", "true", "GITHUB_REPOSITORY", "acme/app",
+                         "GITHUB_RUN_ID", "99", "GITHUB_TOKEN", "tok-CANARY-gh",
+                         "GITHUB_API_URL", srv.base_url, NULL};
+    fact = collect_with(env, &fs);
+    api = json_object_get(json_object_get(fact, "data"), "api");
+    ck_assert_str_eq(json_string_value(json_object_get(api, "status")), "ok");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(api, "run"), "actor")),
+                     "octocat");
+    ck_assert_ptr_null(json_object_get(json_object_get(api, "run"), "extra"));
+    ck_assert_uint_eq(json_array_size(json_object_get(api, "jobs")), 2);
+    ck_assert_str_eq(json_string_value(json_object_get(fact, "result")), "fail");
+    all = json_dumps(fs.facts, 0);
+    ck_assert_msg(strstr(all, "CANARY") == NULL, "the token reached a fact");
+    free(all);
+    all = ea_test_slurp(srv.log_path, NULL);
+    ck_assert_ptr_nonnull(strstr(all, "\"authorization\": true"));
+    free(all);
+    ea_fake_sink_dispose(&fs);
+    ea_test_server_stop(&srv);
+}
+END_TEST
+
+START_TEST(test_an_api_failure_keeps_the_record_with_result_error)
+{
+    struct ea_test_server srv;
+    struct ea_fake_sink fs;
+    json_t *fact, *api;
+
+    ck_assert_int_eq(ea_test_replay_start(&srv, github_routes), 0);
+    const char *env[] = {"GITHUB_ACTIONS", "true", "GITHUB_REPOSITORY", "acme/app",
+                         "GITHUB_RUN_ID", "401", "GITHUB_TOKEN", "tok-CANARY-gh",
+                         "GITHUB_API_URL", srv.base_url, NULL};
+    fact = collect_with(env, &fs);
+    api = json_object_get(json_object_get(fact, "data"), "api");
+    ck_assert_str_eq(json_string_value(json_object_get(api, "status")), "error");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(api, "error")), "401"));
+    ck_assert_ptr_null(strstr(json_string_value(json_object_get(api, "error")), "CANARY"));
+    ck_assert_str_eq(json_string_value(json_object_get(fact, "result")), "error");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(fact, "data"),
+                                                                       "ci"), "run_id")), "401");
+    ea_fake_sink_dispose(&fs);
+    ea_test_server_stop(&srv);
+}
+END_TEST
+
+START_TEST(test_gitlab_pipeline_and_jobs_come_from_the_api)
+{
+    struct ea_test_server srv;
+    struct ea_fake_sink fs;
+    json_t *fact, *api;
+    char base[128];
+
+    ck_assert_int_eq(ea_test_replay_start(&srv, github_routes), 0);
+    snprintf(base, sizeof(base), "%s/api/v4", srv.base_url);
+    const char *env[] = {"GITLAB_CI", "true", "CI_PROJECT_PATH", "group/app", "CI_PIPELINE_ID",
+                         "1000", "CI_PROJECT_ID", "42", "CI_JOB_TOKEN", "job-CANARY-tok",
+                         "CI_API_V4_URL", base, NULL};
+    fact = collect_with(env, &fs);
+    api = json_object_get(json_object_get(fact, "data"), "api");
+    ck_assert_str_eq(json_string_value(json_object_get(api, "status")), "ok");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(api, "run"), "user")),
+                     "alice");
+    ck_assert_uint_eq(json_array_size(json_object_get(api, "jobs")), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(fact, "result")), "pass");
+    ea_fake_sink_dispose(&fs);
+    ea_test_server_stop(&srv);
+}
+END_TEST
+
+START_TEST(test_recorded_github_responses_normalise)
+{
+    const char *fx = ea_test_fixtures_dir();
+    char path[4200];
+    json_t *run, *page, *norm, *jobs = json_array();
+
+    if (!fx) {
+        fprintf(stderr, "../shared/fixtures absent: recorded API responses skipped\n");
+        json_decref(jobs);
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/github/actions-run.json", fx);
+    run = json_load_file(path, 0, NULL);
+    ck_assert_ptr_nonnull(run);
+    norm = ea_pipeline_github_run(run);
+    ck_assert_str_eq(json_string_value(json_object_get(norm, "status")), "queued");
+    ck_assert(json_is_null(json_object_get(norm, "conclusion")));
+    snprintf(path, sizeof(path), "%s/github/actions-run-jobs.json", fx);
+    page = json_load_file(path, 0, NULL);
+    ck_assert_int_eq(ea_pipeline_github_jobs(jobs, page), 0);
+    ck_assert_uint_ge(json_array_size(jobs), 1);
+    ck_assert_uint_ge(json_array_size(json_object_get(json_array_get(jobs, 0), "steps")), 1);
+    snprintf(path, sizeof(path), "%s/gitlab/pipeline-jobs-list.json", fx);
+    json_decref(page);
+    page = json_load_file(path, 0, NULL);
+    json_array_clear(jobs);
+    ck_assert_int_eq(ea_pipeline_gitlab_jobs(jobs, page), 0);
+    ck_assert_uint_eq(json_array_size(jobs), 2);
+    json_decref(page);
+    json_decref(jobs);
+    json_decref(norm);
+    json_decref(run);
 }
 END_TEST
 
@@ -231,6 +387,11 @@ static Suite *pipeline_suite(void)
     tc = tcase_create("collector");
     tcase_add_test(tc, test_in_github_actions_the_subject_is_the_built_commit);
     tcase_add_test(tc, test_errors_name_the_log_and_the_option);
+    tcase_add_test(tc, test_github_run_and_paginated_jobs_come_from_the_api);
+    tcase_add_test(tc, test_an_api_failure_keeps_the_record_with_result_error);
+    tcase_add_test(tc, test_gitlab_pipeline_and_jobs_come_from_the_api);
+    tcase_add_test(tc, test_recorded_github_responses_normalise);
+    tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * GitHub and GitLab run enrichment over the shared HTTP client; see
+ * pipeline_api.h. Only named string fields are copied out of responses
+ * (nothing nested or unexpected reaches a record), and every page of jobs
+ * is bounded by the client's body limit and EA_PIPELINE_PAGES_MAX.
+ */
+#include "pipeline_api.h"
+
+#include <string.h>
+
+#include "error.h"
+#include "util/http.h"
+#include "util/mem.h"
+#include "util/utf8.h"
+
+#define BODY_MAX (8u * 1024 * 1024)
+#define TEXT_MAX 1024
+
+/* A string field of o, or null: never an object, a number or an over-long text. */
+static json_t *text(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+
+    if (json_is_string(v) && json_string_length(v) <= TEXT_MAX) return json_incref((json_t *)v);
+    if (json_is_integer(v)) return json_sprintf("%lld", (long long)json_integer_value(v));
+    return json_null();
+}
+
+static int put(json_t *o, const char *key, json_t *v)
+{
+    if (!v || json_object_set_new(o, key, v) < 0) return ea_fail(EA_ENOMEM, "out of memory");
+    return 0;
+}
+
+json_t *ea_pipeline_github_run(const json_t *b)
+{
+    const json_t *actor = json_object_get(b, "triggering_actor");
+    json_t *o = json_object();
+
+    if (!json_is_object(actor)) actor = json_object_get(b, "actor");
+    if (!o || put(o, "status", text(b, "status")) < 0 ||
+        put(o, "conclusion", text(b, "conclusion")) < 0 || put(o, "event", text(b, "event")) < 0 ||
+        put(o, "head_sha", text(b, "head_sha")) < 0 || put(o, "actor", text(actor, "login")) < 0 ||
+        put(o, "created_at", text(b, "created_at")) < 0 ||
+        put(o, "started_at", text(b, "run_started_at")) < 0 ||
+        put(o, "updated_at", text(b, "updated_at")) < 0 ||
+        put(o, "url", text(b, "html_url")) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+int ea_pipeline_github_jobs(json_t *jobs, const json_t *page)
+{
+    const json_t *list = json_object_get(page, "jobs");
+    const json_t *j, *st;
+    size_t i, k;
+
+    if (!json_is_array(list)) return ea_fail(EA_EINPUT, "jobs page has no \"jobs\" array");
+    json_array_foreach(list, i, j) {
+        json_t *steps = json_array();
+        json_t *o = json_object();
+        if (!steps || !o || json_array_append_new(jobs, o) < 0) {
+            json_decref(steps);
+            json_decref(o);
+            return ea_fail(EA_ENOMEM, "out of memory");
+        }
+        if (put(o, "name", text(j, "name")) < 0 || put(o, "status", text(j, "status")) < 0 ||
+            put(o, "conclusion", text(j, "conclusion")) < 0 ||
+            put(o, "started_at", text(j, "started_at")) < 0 ||
+            put(o, "completed_at", text(j, "completed_at")) < 0 || put(o, "steps", steps) < 0)
+            return EA_ENOMEM;
+        json_array_foreach(json_object_get(j, "steps"), k, st) {
+            json_t *s = json_object();
+            if (!s || json_array_append_new(steps, s) < 0 || put(s, "name", text(st, "name")) < 0 ||
+                put(s, "conclusion", text(st, "conclusion")) < 0)
+                return ea_fail(EA_ENOMEM, "out of memory");
+        }
+    }
+    return 0;
+}
+
+json_t *ea_pipeline_gitlab_run(const json_t *b)
+{
+    json_t *o = json_object();
+
+    if (!o || put(o, "status", text(b, "status")) < 0 || put(o, "source", text(b, "source")) < 0 ||
+        put(o, "sha", text(b, "sha")) < 0 ||
+        put(o, "user", text(json_object_get(b, "user"), "username")) < 0 ||
+        put(o, "created_at", text(b, "created_at")) < 0 ||
+        put(o, "started_at", text(b, "started_at")) < 0 ||
+        put(o, "finished_at", text(b, "finished_at")) < 0 || put(o, "url", text(b, "web_url")) < 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+int ea_pipeline_gitlab_jobs(json_t *jobs, const json_t *page)
+{
+    const json_t *j;
+    size_t i;
+
+    if (!json_is_array(page)) return ea_fail(EA_EINPUT, "jobs page is not an array");
+    json_array_foreach(page, i, j) {
+        json_t *o = json_object();
+        if (!o || json_array_append_new(jobs, o) < 0 || put(o, "name", text(j, "name")) < 0 ||
+            put(o, "stage", text(j, "stage")) < 0 || put(o, "status", text(j, "status")) < 0 ||
+            put(o, "started_at", text(j, "started_at")) < 0 ||
+            put(o, "finished_at", text(j, "finished_at")) < 0)
+            return ea_fail(EA_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+/* GET url and parse its JSON body. On failure the message says why (no token in it). */
+static int get_json(struct ea_http *h, const char *auth, const char *url, json_t **out,
+                    char **next)
+{
+    const char *headers[] = {auth, "Accept: application/json", NULL};
+    struct ea_http_response r;
+    json_error_t err;
+    char shown[512];
+    int rc;
+
+    *out = NULL;
+    if (next) *next = NULL;
+    rc = ea_http_get(h, &r, url, headers);
+    if (rc == 0) {
+        *out = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, &err);
+        if (!*out) {
+            ea_http_url_display(shown, sizeof(shown), url);
+            rc = ea_fail(EA_EINPUT, "%s: response is not JSON (%s)", shown, err.text);
+        } else if (next) {
+            *next = r.next_url;
+            r.next_url = NULL;
+        }
+    }
+    ea_http_response_dispose(&r);
+    return rc;
+}
+
+static int fetch(json_t *result, const struct ea_ci_run *run, const struct ea_ci_api *api)
+{
+    struct ea_http_opts o = {.body_max_bytes = BODY_MAX, .retries_max = 3, .backoff_base_ms = 250,
+                             .retry_wait_max_ms = 30000};
+    bool github = strcmp(run->platform, "github") == 0;
+    struct ea_http *h = NULL;
+    json_t *body = NULL, *jobs = json_array(), *norm;
+    char *url = NULL, *next = NULL;
+    unsigned pages = 0;
+    int rc;
+
+    if (!jobs) return ea_fail(EA_ENOMEM, "out of memory");
+    if (!run->fields[EA_CI_RUN_ID] || (github && !run->fields[EA_CI_REPOSITORY])) {
+        json_decref(jobs);
+        return ea_fail(EA_EINPUT, "the CI environment names no run to look up");
+    }
+    rc = ea_http_open(&h, &o);
+    if (rc < 0) goto out;
+    url = github ? ea_asprintf("%s/repos/%s/actions/runs/%s", api->base_url,
+                               run->fields[EA_CI_REPOSITORY], run->fields[EA_CI_RUN_ID])
+                 : ea_asprintf("%s/projects/%s/pipelines/%s", api->base_url, api->project_id,
+                               run->fields[EA_CI_RUN_ID]);
+    if (!url) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    rc = get_json(h, api->auth_header, url, &body, NULL);
+    if (rc < 0) goto out;
+    norm = github ? ea_pipeline_github_run(body) : ea_pipeline_gitlab_run(body);
+    if ((rc = put(result, "run", norm)) < 0) goto out;
+    ea_free(url);
+    url = github ? ea_asprintf("%s/repos/%s/actions/runs/%s/jobs?per_page=100", api->base_url,
+                               run->fields[EA_CI_REPOSITORY], run->fields[EA_CI_RUN_ID])
+                 : ea_asprintf("%s/projects/%s/pipelines/%s/jobs?per_page=100", api->base_url,
+                               api->project_id, run->fields[EA_CI_RUN_ID]);
+    while (url && rc == 0 && pages < EA_PIPELINE_PAGES_MAX) {
+        json_decref(body);
+        body = NULL;
+        rc = get_json(h, api->auth_header, url, &body, &next);
+        if (rc == 0) rc = github ? ea_pipeline_github_jobs(jobs, body) : ea_pipeline_gitlab_jobs(jobs, body);
+        pages++;
+        ea_free(url);
+        url = next;
+        next = NULL;
+    }
+    if (rc < 0) goto out;
+    rc = put(result, "jobs", json_incref(jobs));
+    if (rc == 0) rc = put(result, "jobs_truncated", json_boolean(url != NULL));
+out:
+    ea_free(next);
+    ea_free(url);
+    json_decref(body);
+    json_decref(jobs);
+    ea_http_close(h);
+    return rc;
+}
+
+int ea_pipeline_api_fetch(json_t **out, const struct ea_ci_run *run, const struct ea_ci_api *api)
+{
+    json_t *result = json_object();
+    int rc;
+
+    *out = NULL;
+    if (!result) return ea_fail(EA_ENOMEM, "out of memory");
+    rc = fetch(result, run, api);
+    if (rc == EA_ENOMEM) {
+        json_decref(result);
+        return rc;
+    }
+    if (rc < 0) { /* the record keeps what the environment said, and why the API did not */
+        json_object_clear(result);
+        rc = put(result, "status", json_string("error"));
+        if (rc == 0) rc = put(result, "error", ea_utf8_json(ea_error_message(EA_ERROR), strlen(ea_error_message(EA_ERROR)), 1024));
+        ea_error_clear();
+    } else {
+        rc = put(result, "status", json_string("ok"));
+    }
+    if (rc < 0) {
+        json_decref(result);
+        return rc;
+    }
+    *out = result;
+    return 0;
+}
