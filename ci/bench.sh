@@ -102,6 +102,12 @@ PY
 t0=$(secs); lines=$(grep -c . "$log"); t1=$(secs)
 g=$(python3 -c "import os; print(f'{os.path.getsize(\"$log\")/1e6/($t1-$t0):.0f}')")
 r=$(taskset -c 0 "$PWD/build/tests/bench_redact" "$log")
+t0=$(secs)
+"$ea" collect --dry-run --key "$work/key.pem" "pipeline=$log" >/dev/null 2>&1
+t1=$(secs)
+ingest=$(python3 -c "import os; print(f'{os.path.getsize(\"$log\")/1e6/($t1-$t0):.0f}')")
+rss=$(/usr/bin/time -f %M "$ea" collect --dry-run --key "$work/key.pem" "pipeline=$log" 2>&1 >/dev/null | tail -1)
+echo "collect pipeline=LOG (scan + hash + kept lines redacted): $ingest MB/s, peak RSS $((rss / 1024)) MiB; ratio to grep -c: $(ratio "$ingest" "$g")"
 rm -f "$log"
 echo "$r; peer grep -c: $g MB/s ($lines lines); ratio $(ratio "$(echo "$r" | awk '{print $(NF-3)}')" "$g")"
 

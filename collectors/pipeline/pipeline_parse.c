@@ -68,6 +68,16 @@ void ea_log_scan_dispose(struct ea_log_scan *s)
     ea_buf_dispose(&s->partial);
 }
 
+static bool letter(unsigned char c)
+{
+    return (unsigned char)((c | 0x20) - 'a') < 26;
+}
+
+static bool digit(unsigned char c)
+{
+    return (unsigned char)(c - '0') < 10;
+}
+
 /* "YYYY-MM-DDTHH:MM:SS[.fff]Z" at the start of a line: its length, or 0. */
 static size_t timestamp_len(const char *l, size_t n)
 {
@@ -76,25 +86,39 @@ static size_t timestamp_len(const char *l, size_t n)
 
     if (n < sizeof(shape)) return 0;
     for (i = 0; i < sizeof(shape) - 1; i++) {
-        if (shape[i] == 'd' ? !isdigit((unsigned char)l[i]) : l[i] != shape[i]) return 0;
+        if (shape[i] == 'd' ? !digit((unsigned char)l[i]) : l[i] != shape[i]) return 0;
     }
     if (l[i] == '.') {
         i++;
-        while (i < n && i < 36 && isdigit((unsigned char)l[i])) i++;
+        while (i < n && i < 36 && digit((unsigned char)l[i])) i++;
     }
     return i < n && l[i] == 'Z' ? i + 1 : 0;
 }
 
-static bool has_word(const char *l, size_t n, const char *word)
+static bool word_at(const char *l, size_t n, size_t i, const char *word, size_t w)
 {
-    size_t w = strlen(word);
+    if (n - i < w || strncasecmp(l + i, word, w) != 0) return false;
+    return i + w == n || !letter((unsigned char)l[i + w]);
+}
 
-    for (size_t i = 0; i + w <= n; i++) {
-        if (strncasecmp(l + i, word, w) == 0 && (i == 0 || !isalpha((unsigned char)l[i - 1])) &&
-            (i + w == n || !isalpha((unsigned char)l[i + w])))
-            return true;
+/*
+ * 2 for an error line (the word "error" or "fatal"), 1 for a warning line
+ * ("warning" or "warn"), else 0. One pass; words are only tried where a word
+ * starts with e, f or w.
+ */
+static int classify(const char *l, size_t n)
+{
+    int found = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)l[i] | 0x20;
+        if ((c != 'e' && c != 'f' && c != 'w') || (i > 0 && letter((unsigned char)l[i - 1])))
+            continue;
+        if (c == 'e' && word_at(l, n, i, "error", 5)) return 2;
+        if (c == 'f' && word_at(l, n, i, "fatal", 5)) return 2;
+        if (c == 'w' && (word_at(l, n, i, "warning", 7) || word_at(l, n, i, "warn", 4))) found = 1;
     }
-    return false;
+    return found;
 }
 
 static int process_line(struct ea_log_scan *s, const char *l, size_t n)
@@ -111,12 +135,20 @@ static int process_line(struct ea_log_scan *s, const char *l, size_t n)
         s->last_ts[ts] = '\0';
         if (!s->first_ts[0]) memcpy(s->first_ts, s->last_ts, ts + 1);
     }
-    rc = ea_redactor_scan_add_mask(s->redactor, l, n);
-    if (rc < 0) ea_error_clear(); /* a value too short to mask is not a log error */
-    if (has_word(l, n, "error") || has_word(l, n, "fatal")) s->errors++;
-    else if (has_word(l, n, "warning") || has_word(l, n, "warn")) s->warnings++;
-    memcpy(text, l, n);
-    text[n] = '\0';
+    /* "::add-mask::" always has a 'k' after its "::"; memchr skips most lines cheaply. */
+    if (n >= 12 && memchr(l, 'k', n)) {
+        rc = ea_redactor_scan_add_mask(s->redactor, l, n);
+        if (rc < 0) ea_error_clear(); /* a value too short to mask is not a log error */
+    }
+    switch (classify(l, n)) {
+    case 2: s->errors++; break;
+    case 1: s->warnings++; break;
+    default: break;
+    }
+    if (s->npatterns) {
+        memcpy(text, l, n);
+        text[n] = '\0';
+    }
     for (size_t i = 0; i < s->npatterns; i++) {
         if (regexec(&s->patterns[i], text, 0, NULL, 0) != 0) continue;
         if (json_array_size(s->matches) >= s->matches_max) {
@@ -130,10 +162,13 @@ static int process_line(struct ea_log_scan *s, const char *l, size_t n)
         break;
     }
     if (s->tail_max) {
-        char *copy = ea_strndup(l, n);
-        if (!copy) return ea_fail(EA_ENOMEM, "out of memory");
-        ea_free(s->tail[s->tail_next]);
-        s->tail[s->tail_next] = copy;
+        /* Ring slots are allocated once at full line size and reused. */
+        char *slot = s->tail[s->tail_next];
+        if (!slot && !(slot = ea_malloc(EA_LOG_LINE_MAX + 1)))
+            return ea_fail(EA_ENOMEM, "out of memory");
+        memcpy(slot, l, n);
+        slot[n] = '\0';
+        s->tail[s->tail_next] = slot;
         s->tail_next = (s->tail_next + 1) % s->tail_max;
         if (s->tail_count < s->tail_max) s->tail_count++;
     }
