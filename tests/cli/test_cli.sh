@@ -278,6 +278,32 @@ assert log["lines"]==3 and log["error_lines"]==1, log' stdin.out
 lacks "no token from the log in the record" stdin.out "$CAN_TOK"
 check "pipeline records verify" 0 "$EA" verify --store "$pstore" --pubkey key.pub
 assert "pipeline records are schema-valid" python3 "$EA_SOURCE_DIR/tests/testkit/validate_records.py" "$pstore"
+# a secret inside an API response is masked too (replay server on loopback, stopped on exit)
+cat >routes.json <<JSON
+{"routes": [
+ {"path": "/repos/acme/app/actions/runs/8", "responses": [{"status": 200, "body":
+   {"status": "completed", "conclusion": "success", "html_url": "https://ci.example.com/?token=$CAN_GH"}}]},
+ {"path": "/repos/acme/app/actions/runs/8/jobs", "responses": [{"status": 200, "body":
+   {"jobs": [{"name": "deploy with password=api-CANARY-pw", "conclusion": "success", "steps": []}]}}]}
+]}
+JSON
+python3 "$EA_SOURCE_DIR/tests/testkit/replay_server.py" routes.json port.txt >replay.log 2>&1 &
+replay_pid=$!
+trap 'kill $replay_pid 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 100); do [ -s port.txt ] && break; sleep 0.1; done
+check "collect pipeline with the API" 0 env GITHUB_ACTIONS=true GITHUB_REPOSITORY=acme/app \
+    GITHUB_RUN_ID=8 GITHUB_TOKEN="$CAN_TOK" GITHUB_API_URL="http://127.0.0.1:$(cat port.txt)" \
+    "$EA" collect --dry-run --key key.pem pipeline
+kill $replay_pid 2>/dev/null
+python3 -c '
+import base64,json,sys
+for l in open(sys.argv[1]):
+    print(base64.b64decode(json.loads(l)["payload"]).decode())' "$OUT" >api.payloads
+contains "the API answered" api.payloads '"status":"ok"'
+contains "a passing run is a pass" api.payloads '"result":"pass"'
+lacks "no token from an API response" api.payloads "CANARYzz"
+lacks "no password from an API response" api.payloads "api-CANARY-pw"
+lacks "our token never reached the record" api.payloads "$CAN_TOK"
 check "pipeline log missing" 2 "$EA" collect --dry-run --key key.pem pipeline=nosuch.log
 contains "missing log named" "$ERR" "nosuch.log"
 
