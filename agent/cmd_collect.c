@@ -31,6 +31,8 @@ static const struct ea_cli_opt opts[] = {
     {"dry-run", EA_CLI_FLAG, NULL, "print the signed envelopes as JSON lines; store nothing"},
     {"agent-id", EA_CLI_VALUE, "ID", "name of this agent (default $EVIDENCE_AGENT_ID, else host)"},
     {"redact-env", EA_CLI_LIST, "NAME", "also mask the value of this environment variable"},
+    {"set", EA_CLI_LIST, "C.KEY=VAL", "a collector option, e.g. pipeline.tail_lines=50 (repeat a"
+                                      " key to make a list)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -61,8 +63,53 @@ static void print_help(void)
 
 struct job {
     const struct ea_collector *c;
-    char *arg; /* owned; NULL when none */
+    char *arg;       /* owned; NULL when none */
+    json_t *options; /* owned: from --set */
 };
+
+/*
+ * --set COLLECTOR.KEY=VALUE: VALUE is JSON when it parses as a number, true,
+ * false or null, else a string; a key given twice becomes a list.
+ */
+static int apply_set(struct job *jobs, size_t njobs, const char *text)
+{
+    const char *dot = strchr(text, '.');
+    const char *eq = dot ? strchr(dot, '=') : NULL;
+    char name[64], key[64];
+    json_t *v, *old;
+    bool used = false;
+
+    if (!dot || !eq || dot == text || eq == dot + 1 || (size_t)(dot - text) >= sizeof(name) ||
+        (size_t)(eq - dot - 1) >= sizeof(key))
+        return ea_fail(EA_EUSAGE, "--set '%s': use COLLECTOR.KEY=VALUE", text);
+    snprintf(name, sizeof(name), "%.*s", (int)(dot - text), text);
+    snprintf(key, sizeof(key), "%.*s", (int)(eq - dot - 1), dot + 1);
+    for (size_t i = 0; i < njobs; i++) {
+        if (strcmp(jobs[i].c->name, name) != 0) continue;
+        used = true;
+        v = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
+        if (!v || json_is_object(v) || json_is_array(v) || json_is_string(v)) {
+            json_decref(v);
+            v = json_string(eq + 1);
+        }
+        if (!v) return ea_fail(EA_EUSAGE, "--set %s.%s: the value is not valid UTF-8", name, key);
+        old = json_object_get(jobs[i].options, key);
+        if (old && !json_is_array(old)) {
+            json_t *list = json_pack("[O]", old);
+            if (!list || json_object_set_new(jobs[i].options, key, list) < 0) {
+                json_decref(v);
+                return ea_fail(EA_ENOMEM, "out of memory");
+            }
+            old = list;
+        }
+        if (old ? json_array_append_new(old, v) < 0
+                : json_object_set_new(jobs[i].options, key, v) < 0)
+            return ea_fail(EA_ENOMEM, "out of memory");
+    }
+    if (!used)
+        return ea_fail(EA_EUSAGE, "--set %s: no collector '%s' in this run", text, name);
+    return 0;
+}
 
 static int make_stream(char *out, size_t cap, const char *agent_id)
 {
@@ -124,9 +171,16 @@ int ea_cmd_collect(int argc, char **argv)
         rc = ea_registry_find(&jobs[i].c, name);
         ea_free(name);
         if (rc < 0) goto out;
-        if (eq && !(jobs[i].arg = ea_strdup(eq + 1))) {
+        if ((eq && !(jobs[i].arg = ea_strdup(eq + 1))) || !(jobs[i].options = json_object())) {
             rc = ea_fail(EA_ENOMEM, "out of memory");
             goto out;
+        }
+    }
+    {
+        size_t si = ea_cli_index(&cmd, "set");
+        for (size_t i = 0; i < a.nlist[si]; i++) {
+            rc = apply_set(jobs, a.npos, a.list[si][i]);
+            if (rc < 0) goto out;
         }
     }
     {
@@ -158,7 +212,7 @@ int ea_cmd_collect(int argc, char **argv)
     };
     ea_pipeline_init(&p, &po);
     for (size_t i = 0; i < a.npos; i++) {
-        rc = ea_pipeline_run(&p, jobs[i].c, jobs[i].arg, NULL);
+        rc = ea_pipeline_run(&p, jobs[i].c, jobs[i].arg, jobs[i].options);
         if (rc < 0) goto out;
     }
     if (dry)
@@ -169,7 +223,10 @@ int ea_cmd_collect(int argc, char **argv)
                p.records == 1 ? "" : "s", store_url, stream);
     rc = 0;
 out:
-    for (size_t i = 0; jobs && i < a.npos; i++) ea_free(jobs[i].arg);
+    for (size_t i = 0; jobs && i < a.npos; i++) {
+        ea_free(jobs[i].arg);
+        json_decref(jobs[i].options);
+    }
     ea_free(jobs);
     ea_store_close(store);
     ea_key_free(key);

@@ -71,7 +71,7 @@ static int git_init(void **state, const char *arg, const json_t *options,
         if (!json_is_integer(max) || json_integer_value(max) < 0 ||
             json_integer_value(max) > 1000000) {
             git_free_state(s);
-            return ea_fail(EA_ECONFIG, "git: max_files must be an integer from 0 to 1000000");
+            return ea_fail(EA_ECONFIG, "max_files must be an integer from 0 to 1000000");
         }
         s->max_files = (size_t)json_integer_value(max);
     }

@@ -52,7 +52,7 @@ static int size_option(const json_t *o, const char *key, size_t dflt, size_t max
     *out = dflt;
     if (!v) return 0;
     if (!json_is_integer(v) || json_integer_value(v) < 0 || (size_t)json_integer_value(v) > max)
-        return ea_fail(EA_ECONFIG, "pipeline: %s must be an integer from 0 to %zu", key, max);
+        return ea_fail(EA_ECONFIG, "%s must be an integer from 0 to %zu", key, max);
     *out = (size_t)json_integer_value(v);
     return 0;
 }
@@ -79,18 +79,25 @@ static int pipeline_init(void **state, const char *arg, const json_t *options,
         rc = size_option(options, "max_matches", MATCHES_DEFAULT, EA_LOG_MATCH_MAX, &s->matches_max);
     match = json_object_get(options, "match");
     if (rc == 0 && match) {
-        s->options_copy = json_deep_copy(match);
-        if (!json_is_array(match) || json_array_size(match) > EA_LOG_PATTERNS_MAX)
-            rc = ea_fail(EA_ECONFIG, "pipeline: match must be a list of at most %d patterns",
+        s->options_copy = json_is_string(match) ? json_pack("[O]", match) : json_deep_copy(match);
+        if ((!json_is_array(match) && !json_is_string(match)) ||
+            json_array_size(match) > EA_LOG_PATTERNS_MAX)
+            rc = ea_fail(EA_ECONFIG, "match must be a pattern or a list of at most %d patterns",
                          EA_LOG_PATTERNS_MAX);
         else if (!s->options_copy ||
-                 !(s->patterns = ea_calloc(json_array_size(match) + 1, sizeof(*s->patterns))))
+                 !(s->patterns = ea_calloc(json_array_size(s->options_copy) + 1,
+                                           sizeof(*s->patterns))))
             rc = ea_fail(EA_ENOMEM, "out of memory");
         json_array_foreach(s->options_copy, i, m) {
             if (rc < 0) break;
-            if (!json_is_string(m)) rc = ea_fail(EA_ECONFIG, "pipeline: match[%zu] is not a string", i);
+            if (!json_is_string(m)) rc = ea_fail(EA_ECONFIG, "match[%zu] is not a string", i);
             else s->patterns[i] = json_string_value(m);
         }
+    }
+    if (rc == 0 && s->patterns) { /* compile once now so a bad pattern fails before any work */
+        struct ea_log_scan probe;
+        rc = ea_log_scan_init(&probe, 0, 0, s->patterns);
+        if (rc == 0) ea_log_scan_dispose(&probe);
     }
     if (rc == 0 && s->log_path && strcmp(s->log_path, "-") != 0 &&
         access(s->log_path, R_OK) != 0)

@@ -304,6 +304,15 @@ contains "a passing run is a pass" api.payloads '"result":"pass"'
 lacks "no token from an API response" api.payloads "CANARYzz"
 lacks "no password from an API response" api.payloads "api-CANARY-pw"
 lacks "our token never reached the record" api.payloads "$CAN_TOK"
+check "collector options with --set" 0 "$EA" collect --dry-run --key key.pem \
+    --set pipeline.match='^error' --set pipeline.tail_lines=1 pipeline=job.log
+assert "--set reached the collector" python3 -c '
+import base64,json,sys
+log=json.loads(base64.b64decode(json.loads(open(sys.argv[1]).readline())["payload"]))["predicate"]["data"]["log"]
+assert len(log["tail"])==1 and len(log["matches"])==1, log' "$OUT"
+check "a bad pattern" 2 "$EA" collect --dry-run --key key.pem --set 'pipeline.match=(' pipeline
+contains "bad pattern named" "$ERR" "match pattern '('"
+check "--set for a collector not in the run" 2 "$EA" collect --dry-run --key key.pem --set git.max_files=1 pipeline
 check "pipeline log missing" 2 "$EA" collect --dry-run --key key.pem pipeline=nosuch.log
 contains "missing log named" "$ERR" "nosuch.log"
 
