@@ -8,6 +8,7 @@
  * is also masked in earlier kept lines (stricter than the runner, never
  * weaker). A line is classified on its first EA_LOG_LINE_MAX bytes.
  */
+#define _GNU_SOURCE 1 /* memmem */
 #include "pipeline_parse.h"
 
 #include <ctype.h>
@@ -121,7 +122,21 @@ static int classify(const char *l, size_t n)
     return found;
 }
 
-static int process_line(struct ea_log_scan *s, const char *l, size_t n)
+#define LINE_ERROR 1
+#define LINE_WARNING 2
+#define LINE_ADD_MASK 4
+#define LINE_UNKNOWN (-1)
+
+/* Flags of a line found by the per-byte path (lines that span chunks). */
+static int line_flags(const char *l, size_t n)
+{
+    int c = classify(l, n);
+
+    return (c == 2 ? LINE_ERROR : c == 1 ? LINE_WARNING : 0) |
+           (n >= 12 && memmem(l, n, "::add-mask::", 12) ? LINE_ADD_MASK : 0);
+}
+
+static int process_line(struct ea_log_scan *s, const char *l, size_t n, int flags)
 {
     char text[EA_LOG_LINE_MAX + 1];
     size_t ts;
@@ -135,16 +150,13 @@ static int process_line(struct ea_log_scan *s, const char *l, size_t n)
         s->last_ts[ts] = '\0';
         if (!s->first_ts[0]) memcpy(s->first_ts, s->last_ts, ts + 1);
     }
-    /* "::add-mask::" always has a 'k' after its "::"; memchr skips most lines cheaply. */
-    if (n >= 12 && memchr(l, 'k', n)) {
+    if (flags == LINE_UNKNOWN) flags = line_flags(l, n);
+    if (flags & LINE_ADD_MASK) {
         rc = ea_redactor_scan_add_mask(s->redactor, l, n);
         if (rc < 0) ea_error_clear(); /* a value too short to mask is not a log error */
     }
-    switch (classify(l, n)) {
-    case 2: s->errors++; break;
-    case 1: s->warnings++; break;
-    default: break;
-    }
+    if (flags & LINE_ERROR) s->errors++;
+    else if (flags & LINE_WARNING) s->warnings++;
     if (s->npatterns) {
         memcpy(text, l, n);
         text[n] = '\0';
@@ -175,10 +187,76 @@ static int process_line(struct ea_log_scan *s, const char *l, size_t n)
     return 0;
 }
 
+/*
+ * Whole-chunk search: each needle is found with memmem across the chunk and
+ * only re-searched once a line passes its last hit, so ordinary lines cost
+ * a few comparisons instead of a per-byte scan. Hits are then checked as
+ * whole words (error, fatal, warning, warn: lower case, Capitalised or UPPER).
+ */
+static const struct {
+    const char *text;
+    size_t len;
+    int flag;
+} needles[] = {
+    {"rror", 4, LINE_ERROR},   {"RROR", 4, LINE_ERROR},   {"atal", 4, LINE_ERROR},
+    {"ATAL", 4, LINE_ERROR},   {"arn", 3, LINE_WARNING},  {"ARN", 3, LINE_WARNING},
+    {"::add-mask::", 12, LINE_ADD_MASK},
+};
+#define NEEDLES (sizeof(needles) / sizeof(needles[0]))
+
+struct finder {
+    const char *end;
+    const char *next[NEEDLES]; /* next hit at or after the current line, or end */
+};
+
+static const char *find(const char *from, const char *end, size_t k)
+{
+    const char *h = memmem(from, (size_t)(end - from), needles[k].text, needles[k].len);
+    return h ? h : end;
+}
+
+/* A word needle hits one byte into its word, which must start at a word boundary. */
+static bool word_start_ok(const char *a, const char *hit)
+{
+    const char *w = hit - 1;
+    return w >= a && (w == a || !letter((unsigned char)w[-1]));
+}
+
+static int finder_flags(struct finder *f, const char *a, size_t n)
+{
+    const char *b = a + n;
+    int flags = 0;
+
+    for (size_t k = 0; k < NEEDLES; k++) {
+        if (f->next[k] < a) f->next[k] = find(a, f->end, k); /* passed by earlier lines */
+        while (f->next[k] < b && !(flags & needles[k].flag)) {
+            const char *hit = f->next[k];
+            bool ok = needles[k].flag == LINE_ADD_MASK;
+            if (!ok && word_start_ok(a, hit)) {
+                const char *w = hit - 1;
+                size_t rest = (size_t)(b - w);
+                ok = needles[k].flag == LINE_ERROR
+                         ? word_at(w, rest, 0, "error", 5) || word_at(w, rest, 0, "fatal", 5)
+                         : word_at(w, rest, 0, "warning", 7) || word_at(w, rest, 0, "warn", 4);
+            }
+            if (ok) {
+                flags |= needles[k].flag;
+                break;
+            }
+            f->next[k] = find(hit + 1, f->end, k);
+        }
+    }
+    return flags;
+}
+
 int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
 {
     const char *p = data, *end = data + len;
+    struct finder f;
     int rc = 0;
+
+    f.end = end;
+    for (size_t k = 0; k < NEEDLES; k++) f.next[k] = find(data, end, k);
 
     if (EVP_DigestUpdate(s->sha, data, len) != 1) return ea_fail(EA_ERROR, "SHA-256 failed");
     s->bytes += len;
@@ -192,12 +270,14 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
             if (seg > room) s->partial_cut = true;
             rc = ea_buf_append(&s->partial, p, seg < room ? seg : room);
             if (rc == 0 && nl) {
-                rc = process_line(s, s->partial.data ? s->partial.data : "", s->partial.len);
+                rc = process_line(s, s->partial.data ? s->partial.data : "", s->partial.len,
+                                  LINE_UNKNOWN);
                 ea_buf_reset(&s->partial);
                 s->partial_cut = false;
             }
         } else {
-            rc = process_line(s, p, seg);
+            size_t kept = seg > EA_LOG_LINE_MAX ? EA_LOG_LINE_MAX : seg;
+            rc = process_line(s, p, seg, finder_flags(&f, p, kept));
         }
         p = nl ? nl + 1 : end;
     }
@@ -227,7 +307,8 @@ int ea_log_scan_finish(struct ea_log_scan *s, json_t **out)
 
     *out = NULL;
     if (s->partial.len || s->partial_cut) {
-        rc = process_line(s, s->partial.data ? s->partial.data : "", s->partial.len);
+        rc = process_line(s, s->partial.data ? s->partial.data : "", s->partial.len,
+                          LINE_UNKNOWN);
         ea_buf_reset(&s->partial);
         if (rc < 0) return rc;
     }
