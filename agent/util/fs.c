@@ -221,23 +221,24 @@ int ea_fs_read(struct ea_buf *out, const char *path, size_t max_bytes)
     }
     for (;;) {
         ssize_t r;
-        if (out->cap - out->len < 4097) {
-            rc = ea_buf_reserve(out, 65536 < out->max_bytes - out->len ? 65536
-                                                                       : out->max_bytes - out->len);
-            if (rc < 0 || out->cap - out->len < 2) {
-                /* at the bound: one more byte read means too big */
+        if (!out->data || out->cap - out->len < 2) { /* full (or never sized): grow, within the bound */
+            size_t room = out->max_bytes - out->len;
+            rc = room ? ea_buf_reserve(out, room < 65536 ? room : 65536) : EA_ETOOBIG;
+            if (rc == EA_ENOMEM) break;
+            if (rc < 0) {
+                /* at the bound: one more byte means too big */
                 char probe;
                 ssize_t extra = read(fd, &probe, 1);
-                if (extra > 0) {
+                if (extra > 0)
                     rc = ea_fail(EA_ETOOBIG, "%s: larger than the limit of %zu bytes", path,
                                  max_bytes);
-                } else {
+                else
                     rc = extra < 0 ? ea_fail(EA_EIO, "%s: read failed: %s", path, strerror(errno))
                                    : 0;
-                }
                 break;
             }
         }
+        out->data[out->len] = '\0';
         r = read(fd, out->data + out->len, out->cap - out->len - 1);
         if (r < 0) {
             if (errno == EINTR) continue;

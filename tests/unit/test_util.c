@@ -170,6 +170,22 @@ START_TEST(test_write_atomic_is_private_and_replaces_whole)
     ck_assert_str_eq(b.data, "two!");
     ea_buf_dispose(&b);
     ck_assert_int_eq(ea_fs_read(&b, path, 2), EA_ETOOBIG);
+    ck_assert_int_eq(ea_fs_read(&b, path, 4), 0); /* exactly at the bound */
+    ck_assert_uint_eq(b.len, 4);
+    ea_buf_dispose(&b);
+    ck_assert_int_eq(ea_fs_read(&b, path, 3), EA_ETOOBIG);
+    ck_assert_ptr_null(b.data);
+    snprintf(path, sizeof(path), "%s/empty", dir);
+    ck_assert_int_eq(ea_test_write(path, ""), 0);
+    ck_assert_int_eq(ea_fs_read(&b, path, 10), 0);
+    ck_assert_str_eq(b.data, "");
+    ea_buf_dispose(&b);
+    snprintf(path, sizeof(path), "%s/big", dir);
+    ck_assert_int_eq(ea_test_sh("head -c 300000 /dev/zero | tr '\\0' x > '%s'", path), 0);
+    ck_assert_int_eq(ea_fs_read(&b, path, 1000000), 0);
+    ck_assert_uint_eq(b.len, 300000);
+    ea_buf_dispose(&b);
+    ck_assert_int_eq(ea_fs_read(&b, path, 299999), EA_ETOOBIG);
     snprintf(path, sizeof(path), "%s/missing", dir);
     ck_assert_int_eq(ea_fs_read(&b, path, 2), EA_ENOTFOUND);
     ea_test_tmpdir_free(dir);
