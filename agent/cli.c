@@ -12,28 +12,7 @@
 
 #include "error.h"
 #include "util/mem.h"
-
-static size_t distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    size_t row[64];
-
-    if (la >= 63 || lb >= 63) return 99;
-    for (size_t j = 0; j <= lb; j++) row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best) best = up + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
+#include "util/text.h"
 
 size_t ea_cli_index(const struct ea_cli_cmd *cmd, const char *name)
 {
@@ -75,7 +54,7 @@ static int unknown_flag(const struct ea_cli_cmd *cmd, const char *flag)
 
     snprintf(name, sizeof(name), "%.*s", (int)(n < 63 ? n : 63), flag);
     for (size_t i = 0; cmd->opts[i].name; i++) {
-        size_t d = distance(name, cmd->opts[i].name);
+        size_t d = ea_text_distance(name, cmd->opts[i].name);
         if (d < best_d) {
             best_d = d;
             best = cmd->opts[i].name;

@@ -18,6 +18,7 @@
 #include "../schemas/schemas.h"
 #include "error.h"
 #include "util/mem.h"
+#include "util/text.h"
 
 #define MAP_MAX 160
 #define MAP_TARGETS_MAX 4
@@ -179,28 +180,6 @@ static bool contains_ci(const char *hay, const char *needle)
     return n == 0;
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    size_t row[ID_TEXT_MAX + 1];
-
-    if (la > ID_TEXT_MAX || lb > ID_TEXT_MAX) return 99;
-    for (size_t j = 0; j <= lb; j++) row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
-            if (up + 1 < best) best = up + 1;
-            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 /* Appends up to three nearest valid IDs to out, for "did you mean". */
 static void suggest(char *out, size_t cap, const char *text)
 {
@@ -210,7 +189,7 @@ static void suggest(char *out, size_t cap, const char *text)
 
     for (size_t i = 0; i < cat.ncontrols; i++) {
         const char *id = cat.controls[i].id;
-        size_t d = edit_distance(text, id);
+        size_t d = ea_text_distance(text, id);
         if (contains_ci(cat.controls[i].title, text) && strlen(text) >= 3) d = 0;
         for (int k = 0; k < 3; k++) {
             if (d < dist[k]) {

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Small text helpers shared by the "did you mean" suggestions of the command
+ * line and of the control catalogue.
+ */
+#ifndef EA_UTIL_TEXT_H
+#define EA_UTIL_TEXT_H
+
+#include <stddef.h>
+
+/** Longest text ea_text_distance compares; longer texts are "far" (EA_TEXT_FAR). */
+#define EA_TEXT_DISTANCE_MAX 63
+#define EA_TEXT_FAR 99
+
+/** Levenshtein distance between a and b, ASCII case-insensitive. */
+size_t ea_text_distance(const char *a, const char *b);
+
+#endif
