@@ -6,12 +6,18 @@
  * Kept lines are stored raw and redacted once at the end with every
  * ::add-mask:: value the log declared, so a value masked later in the log
  * is also masked in earlier kept lines (stricter than the runner, never
- * weaker). A line is classified on its first EA_LOG_LINE_MAX bytes.
+ * weaker). A line is classified on its first EA_LOG_LINE_MAX bytes, by
+ * Hyperscan over whole chunks, or by classify() for the few lines that span
+ * chunks; both apply the same rule (whole words, any case, \b boundaries).
  */
 #define _GNU_SOURCE 1 /* memmem */
 #include "pipeline_parse.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
+#include <hs/hs.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -19,6 +25,61 @@
 #include "util/hash.h"
 #include "util/mem.h"
 #include "util/utf8.h"
+
+#define LINE_ERROR 1
+#define LINE_WARNING 2
+#define LINE_ADD_MASK 4
+#define LINE_UNKNOWN (-1)
+
+/*
+ * Whole-chunk search with Hyperscan: one scan of each chunk finds every
+ * error/fatal and warning/warn word (any case, whole words) and every
+ * ::add-mask:: marker; lines then only collect the hits that end inside
+ * them. The database is compiled once per process and only read after that;
+ * each scan has its own scratch space.
+ */
+static struct {
+    void *lib; /* libhs, loaded on first use; NULL when not installed */
+    hs_error_t (*compile_multi)(const char *const *, const unsigned *, const unsigned *,
+                                unsigned, unsigned, const hs_platform_info_t *,
+                                hs_database_t **, hs_compile_error_t **);
+    hs_error_t (*free_compile_error)(hs_compile_error_t *);
+    hs_error_t (*alloc_scratch)(const hs_database_t *, hs_scratch_t **);
+    hs_error_t (*free_scratch)(hs_scratch_t *);
+    hs_error_t (*scan)(const hs_database_t *, const char *, unsigned, unsigned, hs_scratch_t *,
+                       match_event_handler, void *);
+    hs_database_t *db;
+} hs;
+static pthread_once_t hs_once = PTHREAD_ONCE_INIT;
+
+/*
+ * Hyperscan is loaded with dlopen, only when a log is scanned: it is a large
+ * C++ library whose relocations would otherwise add ~10 ms to every command.
+ * Without it (not installed, or a CPU it does not support), lines are
+ * classified one by one with the same rule, only slower.
+ */
+static void load_hyperscan(void)
+{
+    static const char *const exprs[] = {"\\b(error|fatal)\\b", "\\b(warning|warn)\\b",
+                                        "::add-mask::"};
+    static const unsigned flags[] = {HS_FLAG_CASELESS, HS_FLAG_CASELESS, 0};
+    static const unsigned ids[] = {LINE_ERROR, LINE_WARNING, LINE_ADD_MASK};
+    hs_compile_error_t *err = NULL;
+
+    hs.lib = dlopen("libhs.so.5", RTLD_NOW | RTLD_LOCAL);
+    if (!hs.lib) return;
+    *(void **)&hs.compile_multi = dlsym(hs.lib, "hs_compile_multi");
+    *(void **)&hs.free_compile_error = dlsym(hs.lib, "hs_free_compile_error");
+    *(void **)&hs.alloc_scratch = dlsym(hs.lib, "hs_alloc_scratch");
+    *(void **)&hs.free_scratch = dlsym(hs.lib, "hs_free_scratch");
+    *(void **)&hs.scan = dlsym(hs.lib, "hs_scan");
+    if (!hs.compile_multi || !hs.free_compile_error || !hs.alloc_scratch || !hs.free_scratch ||
+        !hs.scan ||
+        hs.compile_multi(exprs, flags, ids, 3, HS_MODE_BLOCK, NULL, &hs.db, &err) != HS_SUCCESS) {
+        if (err && hs.free_compile_error) hs.free_compile_error(err);
+        hs.db = NULL;
+    }
+}
 
 int ea_log_scan_init(struct ea_log_scan *s, size_t tail_lines, size_t matches_max,
                      const char *const *patterns)
@@ -34,6 +95,11 @@ int ea_log_scan_init(struct ea_log_scan *s, size_t tail_lines, size_t matches_ma
     if (!s->sha || !s->matches || EVP_DigestInit_ex(s->sha, EVP_sha256(), NULL) != 1) {
         ea_log_scan_dispose(s);
         return ea_fail(EA_ENOMEM, "out of memory");
+    }
+    pthread_once(&hs_once, load_hyperscan);
+    if (hs.db && hs.alloc_scratch(hs.db, &s->scratch) != HS_SUCCESS) {
+        ea_log_scan_dispose(s);
+        return ea_fail(EA_ENOMEM, "out of memory for the log scanner");
     }
     rc = ea_redactor_new(&s->redactor);
     for (size_t i = 0; rc == 0 && patterns && patterns[i]; i++) {
@@ -54,6 +120,11 @@ int ea_log_scan_init(struct ea_log_scan *s, size_t tail_lines, size_t matches_ma
 
 void ea_log_scan_dispose(struct ea_log_scan *s)
 {
+    if (s->scratch) hs.free_scratch(s->scratch);
+    s->scratch = NULL;
+    ea_free(s->hits);
+    s->hits = NULL;
+    s->nhits = s->hits_cap = 0;
     EVP_MD_CTX_free(s->sha);
     s->sha = NULL;
     for (size_t i = 0; i < EA_LOG_TAIL_MAX; i++) {
@@ -69,9 +140,12 @@ void ea_log_scan_dispose(struct ea_log_scan *s)
     ea_buf_dispose(&s->partial);
 }
 
+static bool digit(unsigned char c);
+
+/* A word character, as Hyperscan's \\b sees it: letters, digits, underscore. */
 static bool letter(unsigned char c)
 {
-    return (unsigned char)((c | 0x20) - 'a') < 26;
+    return (unsigned char)((c | 0x20) - 'a') < 26 || digit(c) || c == '_';
 }
 
 static bool digit(unsigned char c)
@@ -122,10 +196,6 @@ static int classify(const char *l, size_t n)
     return found;
 }
 
-#define LINE_ERROR 1
-#define LINE_WARNING 2
-#define LINE_ADD_MASK 4
-#define LINE_UNKNOWN (-1)
 
 /* Flags of a line found by the per-byte path (lines that span chunks). */
 static int line_flags(const char *l, size_t n)
@@ -173,8 +243,21 @@ static int process_line(struct ea_log_scan *s, const char *l, size_t n, int flag
             return ea_fail(EA_ENOMEM, "out of memory");
         break;
     }
+    return 0;
+}
+
+/* What of a line is kept: without its CR, at most EA_LOG_LINE_MAX bytes. */
+static size_t kept_len(const char *l, size_t n)
+{
+    if (n > 0 && l[n - 1] == '\r') n--;
+    return n > EA_LOG_LINE_MAX ? EA_LOG_LINE_MAX : n;
+}
+
+/* Puts a kept line into the tail ring (slots allocated once and reused). */
+static int tail_push(struct ea_log_scan *s, const char *l, size_t n)
+{
+    n = kept_len(l, n);
     if (s->tail_max) {
-        /* Ring slots are allocated once at full line size and reused. */
         char *slot = s->tail[s->tail_next];
         if (!slot && !(slot = ea_malloc(EA_LOG_LINE_MAX + 1)))
             return ea_fail(EA_ENOMEM, "out of memory");
@@ -187,76 +270,67 @@ static int process_line(struct ea_log_scan *s, const char *l, size_t n, int flag
     return 0;
 }
 
-/*
- * Whole-chunk search: each needle is found with memmem across the chunk and
- * only re-searched once a line passes its last hit, so ordinary lines cost
- * a few comparisons instead of a per-byte scan. Hits are then checked as
- * whole words (error, fatal, warning, warn: lower case, Capitalised or UPPER).
- */
-static const struct {
-    const char *text;
-    size_t len;
-    int flag;
-} needles[] = {
-    {"rror", 4, LINE_ERROR},   {"RROR", 4, LINE_ERROR},   {"atal", 4, LINE_ERROR},
-    {"ATAL", 4, LINE_ERROR},   {"arn", 3, LINE_WARNING},  {"ARN", 3, LINE_WARNING},
-    {"::add-mask::", 12, LINE_ADD_MASK},
-};
-#define NEEDLES (sizeof(needles) / sizeof(needles[0]))
-
-struct finder {
-    const char *end;
-    const char *next[NEEDLES]; /* next hit at or after the current line, or end */
+struct hit_list {
+    struct ea_log_scan *s;
+    int failed;
 };
 
-static const char *find(const char *from, const char *end, size_t k)
+static int on_hit(unsigned int id, unsigned long long from, unsigned long long to,
+                  unsigned int flags, void *ctx)
 {
-    const char *h = memmem(from, (size_t)(end - from), needles[k].text, needles[k].len);
-    return h ? h : end;
+    struct hit_list *hl = ctx;
+    struct ea_log_scan *s = hl->s;
+
+    (void)from;
+    (void)flags;
+    if (s->nhits == s->hits_cap) {
+        size_t ncap = s->hits_cap ? s->hits_cap * 2 : 256;
+        struct ea_log_hit *nh = ea_realloc(s->hits, ncap * sizeof(*nh));
+        if (!nh) {
+            hl->failed = 1;
+            return 1; /* stops the scan */
+        }
+        s->hits = nh;
+        s->hits_cap = ncap;
+    }
+    s->hits[s->nhits].end = (size_t)to;
+    s->hits[s->nhits].flag = (int)id;
+    s->nhits++;
+    return 0;
 }
 
-/* A word needle hits one byte into its word, which must start at a word boundary. */
-static bool word_start_ok(const char *a, const char *hit)
+/* Flags of the line data[a, a+n) from the chunk's hits (consumed in order). */
+static int hits_flags(struct ea_log_scan *s, size_t *next, size_t a, size_t n)
 {
-    const char *w = hit - 1;
-    return w >= a && (w == a || !letter((unsigned char)w[-1]));
-}
-
-static int finder_flags(struct finder *f, const char *a, size_t n)
-{
-    const char *b = a + n;
+    size_t kept_end = a + (n > EA_LOG_LINE_MAX ? EA_LOG_LINE_MAX : n);
     int flags = 0;
 
-    for (size_t k = 0; k < NEEDLES; k++) {
-        if (f->next[k] < a) f->next[k] = find(a, f->end, k); /* passed by earlier lines */
-        while (f->next[k] < b && !(flags & needles[k].flag)) {
-            const char *hit = f->next[k];
-            bool ok = needles[k].flag == LINE_ADD_MASK;
-            if (!ok && word_start_ok(a, hit)) {
-                const char *w = hit - 1;
-                size_t rest = (size_t)(b - w);
-                ok = needles[k].flag == LINE_ERROR
-                         ? word_at(w, rest, 0, "error", 5) || word_at(w, rest, 0, "fatal", 5)
-                         : word_at(w, rest, 0, "warning", 7) || word_at(w, rest, 0, "warn", 4);
-            }
-            if (ok) {
-                flags |= needles[k].flag;
-                break;
-            }
-            f->next[k] = find(hit + 1, f->end, k);
-        }
+    while (*next < s->nhits && s->hits[*next].end <= a) (*next)++;
+    for (size_t k = *next; k < s->nhits && s->hits[k].end <= a + n; k++) {
+        if (s->hits[k].end <= kept_end) flags |= s->hits[k].flag; /* as classify: kept bytes */
     }
     return flags;
 }
 
+#define RECENT_MAX EA_LOG_TAIL_MAX
+
 int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
 {
     const char *p = data, *end = data + len;
-    struct finder f;
+    struct hit_list hl = {s, 0};
+    struct {
+        size_t off, len;
+    } recent[RECENT_MAX];
+    size_t nrecent = 0;
+    size_t next_hit = 0;
     int rc = 0;
 
-    f.end = end;
-    for (size_t k = 0; k < NEEDLES; k++) f.next[k] = find(data, end, k);
+    s->nhits = 0;
+    if (len > 0xffffffffu) return ea_fail(EA_ETOOBIG, "log chunk over 4 GiB");
+    if (s->scratch &&
+        hs.scan(hs.db, data, (unsigned int)len, 0, s->scratch, on_hit, &hl) != HS_SUCCESS &&
+        hl.failed)
+        return ea_fail(EA_ENOMEM, "out of memory");
 
     if (EVP_DigestUpdate(s->sha, data, len) != 1) return ea_fail(EA_ERROR, "SHA-256 failed");
     s->bytes += len;
@@ -272,14 +346,27 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
             if (rc == 0 && nl) {
                 rc = process_line(s, s->partial.data ? s->partial.data : "", s->partial.len,
                                   LINE_UNKNOWN);
+                if (rc == 0) rc = tail_push(s, s->partial.data ? s->partial.data : "",
+                                            s->partial.len);
                 ea_buf_reset(&s->partial);
                 s->partial_cut = false;
             }
         } else {
-            size_t kept = seg > EA_LOG_LINE_MAX ? EA_LOG_LINE_MAX : seg;
-            rc = process_line(s, p, seg, finder_flags(&f, p, kept));
+            rc = process_line(s, p, seg,
+                              s->scratch ? hits_flags(s, &next_hit, (size_t)(p - data), seg)
+                                         : LINE_UNKNOWN);
+            /* Only the chunk's last lines can end up in the tail: note where they are and
+             * copy them once, after the loop. */
+            recent[nrecent % RECENT_MAX].off = (size_t)(p - data);
+            recent[nrecent % RECENT_MAX].len = seg;
+            nrecent++;
         }
         p = nl ? nl + 1 : end;
+    }
+    {
+        size_t keep = nrecent < s->tail_max ? nrecent : s->tail_max;
+        for (size_t k = nrecent - keep; rc == 0 && k < nrecent; k++)
+            rc = tail_push(s, data + recent[k % RECENT_MAX].off, recent[k % RECENT_MAX].len);
     }
     return rc;
 }
@@ -309,6 +396,7 @@ int ea_log_scan_finish(struct ea_log_scan *s, json_t **out)
     if (s->partial.len || s->partial_cut) {
         rc = process_line(s, s->partial.data ? s->partial.data : "", s->partial.len,
                           LINE_UNKNOWN);
+        if (rc == 0) rc = tail_push(s, s->partial.data ? s->partial.data : "", s->partial.len);
         ea_buf_reset(&s->partial);
         if (rc < 0) return rc;
     }

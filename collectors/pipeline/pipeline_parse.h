@@ -22,7 +22,17 @@
 #define EA_LOG_MATCH_MAX 100
 #define EA_LOG_PATTERNS_MAX 16
 
+struct hs_scratch;
+
+struct ea_log_hit {
+    size_t end; /* offset just past the match, in the chunk */
+    int flag;
+};
+
 struct ea_log_scan {
+    struct hs_scratch *scratch;     /* owned: Hyperscan scratch space; NULL without Hyperscan */
+    struct ea_log_hit *hits;        /* owned: hits of the current chunk */
+    size_t nhits, hits_cap;
     EVP_MD_CTX *sha;                /* owned */
     uint64_t bytes, lines, errors, warnings;
     char first_ts[40], last_ts[40];
