@@ -9,6 +9,7 @@
 #include "http.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,12 +47,48 @@ struct attempt {
     bool too_big;          /* the body passed its bound */
 };
 
+/*
+ * libcurl and the thirty libraries it brings (GSSAPI, LDAP, SSH, ...) cost
+ * several milliseconds of relocations and megabytes of memory in every
+ * process; most commands never make a request. So libcurl is dlopen()ed on
+ * the first ea_http_open, and called through this table.
+ */
+static struct {
+    void *lib;
+    CURLcode (*global_init)(long flags);
+    CURL *(*easy_init)(void);
+    void (*easy_cleanup)(CURL *h);
+    void (*easy_reset)(CURL *h);
+    CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
+    CURLcode (*easy_perform)(CURL *h);
+    CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
+    const char *(*easy_strerror)(CURLcode c);
+    time_t (*getdate)(const char *text, const time_t *unused);
+    struct curl_slist *(*slist_append)(struct curl_slist *list, const char *text);
+    void (*slist_free_all)(struct curl_slist *list);
+} cu;
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
+static int curl_init_rc = -1;
 
 static void init_curl(void)
 {
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    cu.lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!cu.lib) return;
+    *(void **)&cu.global_init = dlsym(cu.lib, "curl_global_init");
+    *(void **)&cu.easy_init = dlsym(cu.lib, "curl_easy_init");
+    *(void **)&cu.easy_cleanup = dlsym(cu.lib, "curl_easy_cleanup");
+    *(void **)&cu.easy_reset = dlsym(cu.lib, "curl_easy_reset");
+    *(void **)&cu.easy_setopt = dlsym(cu.lib, "curl_easy_setopt");
+    *(void **)&cu.easy_perform = dlsym(cu.lib, "curl_easy_perform");
+    *(void **)&cu.easy_getinfo = dlsym(cu.lib, "curl_easy_getinfo");
+    *(void **)&cu.easy_strerror = dlsym(cu.lib, "curl_easy_strerror");
+    *(void **)&cu.getdate = dlsym(cu.lib, "curl_getdate");
+    *(void **)&cu.slist_append = dlsym(cu.lib, "curl_slist_append");
+    *(void **)&cu.slist_free_all = dlsym(cu.lib, "curl_slist_free_all");
+    if (cu.global_init && cu.easy_init && cu.easy_cleanup && cu.easy_reset && cu.easy_setopt &&
+        cu.easy_perform && cu.easy_getinfo && cu.easy_strerror && cu.getdate &&
+        cu.slist_append && cu.slist_free_all && cu.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
+        curl_init_rc = 0;
 }
 
 void ea_http_url_display(char *out, size_t cap, const char *url)
@@ -152,7 +189,7 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *payload)
             char date[64];
             memcpy(date, v, vlen);
             date[vlen] = '\0';
-            time_t when = curl_getdate(date, NULL);
+            time_t when = cu.getdate(date, NULL);
             if (when > 0) secs = (long)(when - time(NULL)) > 0 ? (long)(when - time(NULL)) : 0;
         }
         if (secs >= 0) a->retry_after_ms = secs > 86400 ? 86400000L : secs * 1000;
@@ -194,7 +231,9 @@ int ea_http_open(struct ea_http **out, const struct ea_http_opts *opts)
 
     *out = NULL;
     pthread_once(&curl_once, init_curl);
-    if (curl_init_rc != CURLE_OK) return ea_fail(EA_ERROR, "libcurl failed to initialise");
+    if (curl_init_rc != 0)
+        return ea_fail(EA_ERROR, "libcurl could not be loaded or initialised (install the "
+                                 "libcurl4 package)");
     h = ea_calloc(1, sizeof(*h));
     if (!h) return ea_fail(EA_ENOMEM, "out of memory");
     if (opts) h->o = *opts;
@@ -206,7 +245,7 @@ int ea_http_open(struct ea_http **out, const struct ea_http_opts *opts)
     if (!h->o.retry_wait_max_ms) h->o.retry_wait_max_ms = DEFAULT_WAIT_MAX_MS;
     if (!h->o.backoff_base_ms) h->o.backoff_base_ms = DEFAULT_BACKOFF_MS;
     snprintf(h->user_agent, sizeof(h->user_agent), "evidence-agent/%s", EA_VERSION);
-    h->curl = curl_easy_init();
+    h->curl = cu.easy_init();
     if (!h->curl) {
         ea_free(h);
         return ea_fail(EA_ENOMEM, "libcurl could not make a handle");
@@ -218,7 +257,7 @@ int ea_http_open(struct ea_http **out, const struct ea_http_opts *opts)
 void ea_http_close(struct ea_http *h)
 {
     if (!h) return;
-    curl_easy_cleanup(h->curl);
+    cu.easy_cleanup(h->curl);
     ea_free(h);
 }
 
@@ -286,9 +325,9 @@ int ea_http_get(struct ea_http *h, struct ea_http_response *out, const char *url
     ea_buf_init(&out->body, h->o.body_max_bytes);
     ea_http_url_display(shown, sizeof(shown), url);
     for (size_t i = 0; headers && headers[i]; i++) {
-        struct curl_slist *nl = curl_slist_append(list, headers[i]);
+        struct curl_slist *nl = cu.slist_append(list, headers[i]);
         if (!nl) {
-            curl_slist_free_all(list);
+            cu.slist_free_all(list);
             return ea_fail(EA_ENOMEM, "out of memory");
         }
         list = nl;
@@ -300,23 +339,23 @@ int ea_http_get(struct ea_http *h, struct ea_http_response *out, const char *url
         a.body = &out->body;
         a.retry_after_ms = -1;
         ea_buf_reset(&out->body);
-        curl_easy_reset(h->curl);
-        curl_easy_setopt(h->curl, CURLOPT_URL, url);
-        curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
-        curl_easy_setopt(h->curl, CURLOPT_USERAGENT, h->o.user_agent ? h->o.user_agent : h->user_agent);
-        curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
-        curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
-        curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L); /* a redirect would resend the token */
-        curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYPEER, h->o.insecure ? 0L : 1L);
-        curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYHOST, h->o.insecure ? 0L : 2L);
-        curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
-        curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, &a);
-        curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &a);
-        curl_easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, "");
-        cc = curl_easy_perform(h->curl);
+        cu.easy_reset(h->curl);
+        cu.easy_setopt(h->curl, CURLOPT_URL, url);
+        cu.easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
+        cu.easy_setopt(h->curl, CURLOPT_USERAGENT, h->o.user_agent ? h->o.user_agent : h->user_agent);
+        cu.easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
+        cu.easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
+        cu.easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
+        cu.easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L); /* a redirect would resend the token */
+        cu.easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        cu.easy_setopt(h->curl, CURLOPT_SSL_VERIFYPEER, h->o.insecure ? 0L : 1L);
+        cu.easy_setopt(h->curl, CURLOPT_SSL_VERIFYHOST, h->o.insecure ? 0L : 2L);
+        cu.easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
+        cu.easy_setopt(h->curl, CURLOPT_HEADERDATA, &a);
+        cu.easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
+        cu.easy_setopt(h->curl, CURLOPT_WRITEDATA, &a);
+        cu.easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, "");
+        cc = cu.easy_perform(h->curl);
         out->attempts = attempt_no;
         out->status = 0;
         if (a.too_big) {
@@ -324,7 +363,7 @@ int ea_http_get(struct ea_http *h, struct ea_http_response *out, const char *url
                          h->o.body_max_bytes);
             break;
         }
-        if (cc == CURLE_OK) curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &out->status);
+        if (cc == CURLE_OK) cu.easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &out->status);
         if (cc == CURLE_OK && out->status >= 200 && out->status <= 299) {
             out->next_url = next_url(url, &a);
             if ((a.link_next[0] || a.next_page) && !out->next_url)
@@ -349,13 +388,13 @@ int ea_http_get(struct ea_http *h, struct ea_http_response *out, const char *url
         if (cc != CURLE_OK && cc != CURLE_COULDNT_CONNECT && cc != CURLE_OPERATION_TIMEDOUT &&
             cc != CURLE_COULDNT_RESOLVE_HOST && cc != CURLE_RECV_ERROR && cc != CURLE_SEND_ERROR &&
             cc != CURLE_GOT_NOTHING && cc != CURLE_PARTIAL_FILE) {
-            rc = ea_fail(EA_EINPUT, "%s: %s", shown, curl_easy_strerror(cc));
+            rc = ea_fail(EA_EINPUT, "%s: %s", shown, cu.easy_strerror(cc));
             break;
         }
         if (attempt_no > h->o.retries_max) {
             if (cc != CURLE_OK)
                 rc = ea_fail(EA_ERETRY, "%s: %s after %u attempts (is the server up and "
-                                        "reachable?)", shown, curl_easy_strerror(cc), attempt_no);
+                                        "reachable?)", shown, cu.easy_strerror(cc), attempt_no);
             else
                 rc = ea_fail(EA_ERETRY, "%s: HTTP %ld after %u attempts (try again later)", shown,
                              out->status, attempt_no);
@@ -371,8 +410,8 @@ int ea_http_get(struct ea_http *h, struct ea_http_response *out, const char *url
         sleep_ms(h, ea_http_backoff_ms(attempt_no, h->o.backoff_base_ms, h->o.retry_wait_max_ms,
                                        hint, jitter()));
     }
-    curl_slist_free_all(list);
-    curl_easy_reset(h->curl); /* drop the header list pointer, which we free */
+    cu.slist_free_all(list);
+    cu.easy_reset(h->curl); /* drop the header list pointer, which we free */
     if (rc < 0) {
         ea_free(out->next_url);
         out->next_url = NULL;
