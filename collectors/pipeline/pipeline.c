@@ -25,7 +25,7 @@
 
 #define TAIL_DEFAULT 20
 #define MATCHES_DEFAULT 50
-#define CHUNK (64 * 1024)
+#define CHUNK (1024 * 1024) /* large enough for the hash to run beside the scan */
 
 struct pipeline_state {
     char *log_path; /* owned; NULL = no log; "-" = standard input */

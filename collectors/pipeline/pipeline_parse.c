@@ -206,20 +206,33 @@ static int line_flags(const char *l, size_t n)
            (n >= 12 && memmem(l, n, "::add-mask::", 12) ? LINE_ADD_MASK : 0);
 }
 
+/* Records a leading timestamp as the last one (and the first, if none yet). */
+static bool note_timestamp(struct ea_log_scan *s, const char *l, size_t n)
+{
+    size_t ts = timestamp_len(l, n);
+
+    if (ts == 0 || ts >= sizeof(s->last_ts)) return false;
+    memcpy(s->last_ts, l, ts);
+    s->last_ts[ts] = '\0';
+    if (!s->first_ts[0]) memcpy(s->first_ts, s->last_ts, ts + 1);
+    return true;
+}
+
+/*
+ * Lines inside a chunk (flags known) only look for a timestamp until the
+ * first is found; the chunk's last timestamp is then found by walking back
+ * from its end (see last_timestamp), usually one line. Lines that span chunks
+ * (flags unknown) are always looked at, in order.
+ */
 static int process_line(struct ea_log_scan *s, const char *l, size_t n, int flags)
 {
     char text[EA_LOG_LINE_MAX + 1];
-    size_t ts;
     int rc;
 
     if (n > 0 && l[n - 1] == '\r') n--;
     if (n > EA_LOG_LINE_MAX) n = EA_LOG_LINE_MAX;
     s->lines++;
-    if ((ts = timestamp_len(l, n)) > 0 && ts < sizeof(s->last_ts)) {
-        memcpy(s->last_ts, l, ts);
-        s->last_ts[ts] = '\0';
-        if (!s->first_ts[0]) memcpy(s->first_ts, s->last_ts, ts + 1);
-    }
+    if (flags == LINE_UNKNOWN || !s->first_ts[0]) (void)note_timestamp(s, l, n);
     if (flags == LINE_UNKNOWN) flags = line_flags(l, n);
     if (flags & LINE_ADD_MASK) {
         rc = ea_redactor_scan_add_mask(s->redactor, l, n);
@@ -314,6 +327,39 @@ static int hits_flags(struct ea_log_scan *s, size_t *next, size_t a, size_t n)
 
 #define RECENT_MAX EA_LOG_TAIL_MAX
 
+/* The last timestamped line of data[0, end), found from the end backwards. */
+static void last_timestamp(struct ea_log_scan *s, const char *data, const char *end)
+{
+    const char *stop = end - 1; /* the newline of the last line */
+
+    while (stop >= data) {
+        const char *nl = stop > data ? memrchr(data, '\n', (size_t)(stop - data)) : NULL;
+        const char *start = nl ? nl + 1 : data;
+        size_t n = (size_t)(stop - start);
+        if (n > EA_LOG_LINE_MAX) n = EA_LOG_LINE_MAX;
+        if (note_timestamp(s, start, n)) return;
+        if (!nl) return;
+        stop = nl;
+    }
+}
+#define THREADED_HASH_MIN (256 * 1024)
+
+/* SHA-256 of a chunk on a second thread while this one scans it (both only read it). */
+struct hash_job {
+    EVP_MD_CTX *ctx;
+    const char *data;
+    size_t len;
+    int ok;
+};
+
+static void *hash_worker(void *arg)
+{
+    struct hash_job *job = arg;
+
+    job->ok = EVP_DigestUpdate(job->ctx, job->data, job->len) == 1;
+    return NULL;
+}
+
 int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
 {
     const char *p = data, *end = data + len;
@@ -323,17 +369,26 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
     } recent[RECENT_MAX];
     size_t nrecent = 0;
     size_t next_hit = 0;
+    const char *complete_end = data; /* end of the last whole line scanned in this chunk */
+    struct hash_job job = {s->sha, data, len, 0};
+    pthread_t hasher;
+    bool threaded;
     int rc = 0;
 
-    s->nhits = 0;
-    if (len > 0xffffffffu) return ea_fail(EA_ETOOBIG, "log chunk over 4 GiB");
-    if (s->scratch &&
-        hs.scan(hs.db, data, (unsigned int)len, 0, s->scratch, on_hit, &hl) != HS_SUCCESS &&
-        hl.failed)
-        return ea_fail(EA_ENOMEM, "out of memory");
-
-    if (EVP_DigestUpdate(s->sha, data, len) != 1) return ea_fail(EA_ERROR, "SHA-256 failed");
+    threaded = len >= THREADED_HASH_MIN && pthread_create(&hasher, NULL, hash_worker, &job) == 0;
+    if (!threaded) hash_worker(&job);
     s->bytes += len;
+    s->nhits = 0;
+    if (len > 0xffffffffu) {
+        rc = ea_fail(EA_ETOOBIG, "log chunk over 4 GiB");
+        p = end; /* nothing is scanned; the hasher is still joined below */
+    } else if (s->scratch &&
+               hs.scan(hs.db, data, (unsigned int)len, 0, s->scratch, on_hit, &hl) !=
+                   HS_SUCCESS &&
+               hl.failed) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        p = end;
+    }
     while (p < end && rc == 0) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *stop = nl ? nl : end;
@@ -357,17 +412,21 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
                                          : LINE_UNKNOWN);
             /* Only the chunk's last lines can end up in the tail: note where they are and
              * copy them once, after the loop. */
+            complete_end = nl + 1;
             recent[nrecent % RECENT_MAX].off = (size_t)(p - data);
             recent[nrecent % RECENT_MAX].len = seg;
             nrecent++;
         }
         p = nl ? nl + 1 : end;
     }
+    if (rc == 0 && complete_end > data) last_timestamp(s, data, complete_end);
     {
         size_t keep = nrecent < s->tail_max ? nrecent : s->tail_max;
         for (size_t k = nrecent - keep; rc == 0 && k < nrecent; k++)
             rc = tail_push(s, data + recent[k % RECENT_MAX].off, recent[k % RECENT_MAX].len);
     }
+    if (threaded) pthread_join(hasher, NULL); /* the caller may reuse data after we return */
+    if (rc == 0 && !job.ok) rc = ea_fail(EA_ERROR, "SHA-256 failed");
     return rc;
 }
 

@@ -247,7 +247,8 @@ static const char github_routes[] =
     "\"triggering_actor\": {\"login\": \"octocat\"}, \"html_url\": \"https://x/99\", "
     "\"extra\": {\"nested\": 1}}}]},"
     "{\"path\": \"/repos/acme/app/actions/runs/99/jobs\", \"query\": {\"page\": \"2\"}, "
-    "\"responses\": [{\"status\": 200, \"body\": {\"jobs\": [{\"name\": \"test\", "
+    "\"responses\": [{\"status\": 429, \"headers\": {\"Retry-After\": \"1\"}}, "
+    "{\"status\": 200, \"body\": {\"jobs\": [{\"name\": \"test\", "
     "\"conclusion\": \"failure\", \"steps\": []}]}}]},"
     "{\"path\": \"/repos/acme/app/actions/runs/99/jobs\", \"responses\": [{\"status\": 200, "
     "\"headers\": {\"Link\": \"<{base}/repos/acme/app/actions/runs/99/jobs?per_page=100&page=2>; "
@@ -261,6 +262,14 @@ static const char github_routes[] =
     "\"body\": [{\"name\": \"unit\", \"stage\": \"test\", \"status\": \"success\"}]}]}"
     "]}";
 
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle)) n++;
+    return n;
+}
+
+/* The run answers 500 once and the second jobs page 429 (Retry-After: 1) once: both retried. */
 START_TEST(test_github_run_and_paginated_jobs_come_from_the_api)
 {
     struct ea_test_server srv;
@@ -280,6 +289,10 @@ START_TEST(test_github_run_and_paginated_jobs_come_from_the_api)
     ck_assert_ptr_null(json_object_get(json_object_get(api, "run"), "extra"));
     ck_assert_uint_eq(json_array_size(json_object_get(api, "jobs")), 2);
     ck_assert_str_eq(json_string_value(json_object_get(fact, "result")), "fail");
+    all = ea_test_slurp(srv.log_path, NULL); /* 500 and 429 were each answered, then retried */
+    ck_assert_int_eq(count_of(all, "\"path\": \"/repos/acme/app/actions/runs/99\""), 2);
+    ck_assert_int_eq(count_of(all, "\"page\": \"2\""), 2);
+    free(all);
     all = json_dumps(fs.facts, 0);
     ck_assert_msg(strstr(all, "CANARY") == NULL, "the token reached a fact");
     free(all);
