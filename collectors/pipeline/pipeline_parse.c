@@ -87,7 +87,7 @@ int ea_log_scan_init(struct ea_log_scan *s, size_t tail_lines, size_t matches_ma
     int rc;
 
     memset(s, 0, sizeof(*s));
-    ea_buf_init(&s->partial, EA_LOG_LINE_MAX);
+    ea_buf_init(&s->partial, EA_LOG_LINE_MAX + 1); /* one byte more: the boundary after a word */
     s->tail_max = tail_lines > EA_LOG_TAIL_MAX ? EA_LOG_TAIL_MAX : tail_lines;
     s->matches_max = matches_max > EA_LOG_MATCH_MAX ? EA_LOG_MATCH_MAX : matches_max;
     s->sha = EVP_MD_CTX_new();
@@ -181,17 +181,21 @@ static bool word_at(const char *l, size_t n, size_t i, const char *word, size_t 
  * ("warning" or "warn"), else 0. One pass; words are only tried where a word
  * starts with e, f or w.
  */
-static int classify(const char *l, size_t n)
+static int classify(const char *l, size_t n, size_t limit)
 {
     int found = 0;
 
-    for (size_t i = 0; i < n; i++) {
+    /* Words must end within the first `limit` bytes; the byte after may be read (up to n)
+     * to tell a word boundary, as Hyperscan does on the whole line. */
+    for (size_t i = 0; i < limit; i++) {
         unsigned char c = (unsigned char)l[i] | 0x20;
         if ((c != 'e' && c != 'f' && c != 'w') || (i > 0 && letter((unsigned char)l[i - 1])))
             continue;
-        if (c == 'e' && word_at(l, n, i, "error", 5)) return 2;
-        if (c == 'f' && word_at(l, n, i, "fatal", 5)) return 2;
-        if (c == 'w' && (word_at(l, n, i, "warning", 7) || word_at(l, n, i, "warn", 4))) found = 1;
+        if (c == 'e' && i + 5 <= limit && word_at(l, n, i, "error", 5)) return 2;
+        if (c == 'f' && i + 5 <= limit && word_at(l, n, i, "fatal", 5)) return 2;
+        if (c == 'w' && ((i + 7 <= limit && word_at(l, n, i, "warning", 7)) ||
+                         (i + 4 <= limit && word_at(l, n, i, "warn", 4))))
+            found = 1;
     }
     return found;
 }
@@ -200,10 +204,11 @@ static int classify(const char *l, size_t n)
 /* Flags of a line found by the per-byte path (lines that span chunks). */
 static int line_flags(const char *l, size_t n)
 {
-    int c = classify(l, n);
+    size_t limit = n > EA_LOG_LINE_MAX ? EA_LOG_LINE_MAX : n;
+    int c = classify(l, n, limit);
 
     return (c == 2 ? LINE_ERROR : c == 1 ? LINE_WARNING : 0) |
-           (n >= 12 && memmem(l, n, "::add-mask::", 12) ? LINE_ADD_MASK : 0);
+           (limit >= 12 && memmem(l, limit, "::add-mask::", 12) ? LINE_ADD_MASK : 0);
 }
 
 /* Records a leading timestamp as the last one (and the first, if none yet). */
@@ -226,14 +231,15 @@ static bool note_timestamp(struct ea_log_scan *s, const char *l, size_t n)
  */
 static int process_line(struct ea_log_scan *s, const char *l, size_t n, int flags)
 {
+    bool in_chunk = flags != LINE_UNKNOWN;
     char text[EA_LOG_LINE_MAX + 1];
     int rc;
 
     if (n > 0 && l[n - 1] == '\r') n--;
+    if (flags == LINE_UNKNOWN) flags = line_flags(l, n); /* before the cut: it needs one more byte */
     if (n > EA_LOG_LINE_MAX) n = EA_LOG_LINE_MAX;
     s->lines++;
-    if (flags == LINE_UNKNOWN || !s->first_ts[0]) (void)note_timestamp(s, l, n);
-    if (flags == LINE_UNKNOWN) flags = line_flags(l, n);
+    if (!s->first_ts[0] || !in_chunk) (void)note_timestamp(s, l, n);
     if (flags & LINE_ADD_MASK) {
         rc = ea_redactor_scan_add_mask(s->redactor, l, n);
         if (rc < 0) ea_error_clear(); /* a value too short to mask is not a log error */
@@ -395,7 +401,7 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
         size_t seg = (size_t)(stop - p);
 
         if (s->partial.len || s->partial_cut || !nl) {
-            size_t room = EA_LOG_LINE_MAX - s->partial.len;
+            size_t room = EA_LOG_LINE_MAX + 1 - s->partial.len;
             if (seg > room) s->partial_cut = true;
             rc = ea_buf_append(&s->partial, p, seg < room ? seg : room);
             if (rc == 0 && nl) {
