@@ -3,8 +3,8 @@
  * Suite "pipeline": the streaming log scanner (chunk boundaries, long lines,
  * CRLF, timestamps, error and warning counts, tail, match patterns, secrets
  * and ::add-mask:: values masked in what is kept) and the collector in a
- * GitHub Actions environment and outside CI. With ../shared/fixtures, every
- * recorded job log there is scanned and its record validated.
+ * GitHub Actions environment and outside CI. Recorded logs and API responses
+ * from ../shared/fixtures run in tests/conformance.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -171,54 +171,7 @@ START_TEST(test_errors_name_the_log_and_the_option)
 }
 END_TEST
 
-static const char *no_env(const char *name, void *payload)
-{
-    (void)name;
-    (void)payload;
-    return NULL;
-}
 
-START_TEST(test_recorded_job_logs_conform)
-{
-    const char *fx = ea_test_fixtures_dir();
-    char dir[4200];
-    struct dirent *e;
-    DIR *d;
-    int seen = 0;
-
-    if (!fx) {
-        fprintf(stderr, "../shared/fixtures absent: recorded logs skipped\n");
-        return;
-    }
-    snprintf(dir, sizeof(dir), "%s/logs", fx);
-    d = opendir(dir);
-    ck_assert_ptr_nonnull(d);
-    while ((e = readdir(d))) {
-        char path[4500];
-        size_t len;
-        char *text;
-        json_t *out, *data;
-        if (!strstr(e->d_name, ".log")) continue;
-        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        text = ea_test_slurp(path, &len);
-        out = scan(text, len, 65536, 20, NULL);
-        ck_assert_int_gt(json_integer_value(json_object_get(out, "lines")), 0);
-        {
-            struct ea_ci_run run;
-            ck_assert_int_eq(ea_ci_detect(&run, no_env, NULL), 0);
-            data = json_pack("{s:o, s:O, s:n}", "ci", ea_ci_run_json(&run), "log", out, "api");
-            ck_assert_int_eq(ea_schema_validate("data/pipeline_run.schema.json", data), 0);
-            ea_ci_run_dispose(&run);
-        }
-        json_decref(data);
-        json_decref(out);
-        free(text);
-        seen++;
-    }
-    closedir(d);
-    ck_assert_int_gt(seen, 0);
-}
-END_TEST
 
 /* Runs the collector with env (NAME, VALUE, ..., NULL) set, then unset; returns the fact. */
 static json_t *collect_with(const char *const *env, struct ea_fake_sink *fs)
@@ -351,40 +304,6 @@ START_TEST(test_gitlab_pipeline_and_jobs_come_from_the_api)
 }
 END_TEST
 
-START_TEST(test_recorded_github_responses_normalise)
-{
-    const char *fx = ea_test_fixtures_dir();
-    char path[4200];
-    json_t *run, *page, *norm, *jobs = json_array();
-
-    if (!fx) {
-        fprintf(stderr, "../shared/fixtures absent: recorded API responses skipped\n");
-        json_decref(jobs);
-        return;
-    }
-    snprintf(path, sizeof(path), "%s/github/actions-run.json", fx);
-    run = json_load_file(path, 0, NULL);
-    ck_assert_ptr_nonnull(run);
-    norm = ea_pipeline_github_run(run);
-    ck_assert_str_eq(json_string_value(json_object_get(norm, "status")), "queued");
-    ck_assert(json_is_null(json_object_get(norm, "conclusion")));
-    snprintf(path, sizeof(path), "%s/github/actions-run-jobs.json", fx);
-    page = json_load_file(path, 0, NULL);
-    ck_assert_int_eq(ea_pipeline_github_jobs(jobs, page), 0);
-    ck_assert_uint_ge(json_array_size(jobs), 1);
-    ck_assert_uint_ge(json_array_size(json_object_get(json_array_get(jobs, 0), "steps")), 1);
-    snprintf(path, sizeof(path), "%s/gitlab/pipeline-jobs-list.json", fx);
-    json_decref(page);
-    page = json_load_file(path, 0, NULL);
-    json_array_clear(jobs);
-    ck_assert_int_eq(ea_pipeline_gitlab_jobs(jobs, page), 0);
-    ck_assert_uint_eq(json_array_size(jobs), 2);
-    json_decref(page);
-    json_decref(jobs);
-    json_decref(norm);
-    json_decref(run);
-}
-END_TEST
 
 static Suite *pipeline_suite(void)
 {
@@ -395,7 +314,6 @@ static Suite *pipeline_suite(void)
     tcase_add_test(tc, test_kept_lines_are_redacted_including_add_mask_values);
     tcase_add_test(tc, test_long_lines_and_invalid_utf8_stay_bounded_and_valid);
     tcase_add_test(tc, test_a_bad_pattern_is_a_configuration_error);
-    tcase_add_test(tc, test_recorded_job_logs_conform);
     suite_add_tcase(s, tc);
     tc = tcase_create("collector");
     tcase_add_test(tc, test_in_github_actions_the_subject_is_the_built_commit);
@@ -403,7 +321,6 @@ static Suite *pipeline_suite(void)
     tcase_add_test(tc, test_github_run_and_paginated_jobs_come_from_the_api);
     tcase_add_test(tc, test_an_api_failure_keeps_the_record_with_result_error);
     tcase_add_test(tc, test_gitlab_pipeline_and_jobs_come_from_the_api);
-    tcase_add_test(tc, test_recorded_github_responses_normalise);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Suite "controls": the catalogue holds exactly the 93 Annex A 2022 controls,
- * 2013 IDs map to 2022, and anything else is refused with suggestions. When
- * ../shared/reference is present, the compiled-in catalogue and map are
- * compared with it entry by entry.
+ * 2013 IDs map to 2022, and anything else is refused with suggestions. The
+ * comparison with ../shared/reference runs in tests/conformance.
  */
 #include <stdio.h>
 #include <string.h>
@@ -152,44 +151,6 @@ START_TEST(test_builtin_defaults_agree_with_defaults_json)
 }
 END_TEST
 
-START_TEST(test_catalogue_matches_the_shared_reference)
-{
-    const char *fx = ea_test_fixtures_dir();
-    char path[4096];
-    json_t *ref, *map, *v;
-    json_error_t err;
-    size_t i;
-
-    if (!fx) {
-        fprintf(stderr, "shared reference absent: comparison skipped\n");
-        return;
-    }
-    snprintf(path, sizeof(path), "%s/../reference/annex-a-2022.json", fx);
-    ref = json_load_file(path, 0, &err);
-    ck_assert_ptr_nonnull(ref);
-    ck_assert_uint_eq(json_array_size(ref), 93);
-    json_array_foreach(ref, i, v) {
-        const struct ea_control *c = ea_controls_find(json_string_value(json_object_get(v, "id")));
-        ck_assert_ptr_nonnull(c);
-        ck_assert_str_eq(c->title, json_string_value(json_object_get(v, "title")));
-        ck_assert_str_eq(c->theme, json_string_value(json_object_get(v, "theme")));
-    }
-    json_decref(ref);
-    snprintf(path, sizeof(path), "%s/../reference/annex-a-2013-to-2022.json", fx);
-    map = json_load_file(path, 0, &err);
-    ck_assert_ptr_nonnull(map);
-    json_array_foreach(json_object_get(map, "mappings"), i, v) {
-        struct ea_control_set set;
-        json_t *ids = json_object_get(v, "ids_2022");
-        memset(&set, 0, sizeof(set));
-        ck_assert_int_eq(ea_controls_add(&set, json_string_value(json_object_get(v, "id_2013"))), 0);
-        ck_assert_uint_eq(set.n, json_array_size(ids));
-        for (size_t k = 0; k < json_array_size(ids); k++)
-            ck_assert(ea_control_set_has(&set, json_string_value(json_array_get(ids, k))));
-    }
-    json_decref(map);
-}
-END_TEST
 
 static Suite *controls_suite(void)
 {
@@ -204,7 +165,6 @@ static Suite *controls_suite(void)
     tcase_add_test(tc, test_set_is_sorted_in_catalogue_order_without_duplicates);
     tcase_add_test(tc, test_search_finds_by_word_theme_and_2013_id);
     tcase_add_test(tc, test_builtin_defaults_agree_with_defaults_json);
-    tcase_add_test(tc, test_catalogue_matches_the_shared_reference);
     suite_add_tcase(s, tc);
     return s;
 }
