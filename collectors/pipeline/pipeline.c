@@ -115,29 +115,33 @@ static int pipeline_init(void **state, const char *arg, const json_t *options,
 static int scan_log(struct pipeline_state *s, json_t **out)
 {
     struct ea_log_scan scan;
-    char *buf = NULL;
+    char *buf[2] = {NULL, NULL}; /* one is hashed on the scanner's thread while the other fills */
+    unsigned which = 0;
     int fd = -1;
     int rc;
 
     *out = NULL;
     rc = ea_log_scan_init(&scan, s->tail_lines, s->matches_max, s->patterns);
     if (rc < 0) return rc;
-    buf = ea_malloc(CHUNK);
+    buf[0] = ea_malloc(CHUNK);
+    buf[1] = ea_malloc(CHUNK);
     fd = strcmp(s->log_path, "-") == 0 ? STDIN_FILENO : open(s->log_path, O_RDONLY | O_CLOEXEC);
-    if (!buf) rc = ea_fail(EA_ENOMEM, "out of memory");
+    if (!buf[0] || !buf[1]) rc = ea_fail(EA_ENOMEM, "out of memory");
     else if (fd < 0) rc = ea_fail(EA_EINPUT, "%s: cannot open the log: %s", s->log_path,
                                   strerror(errno));
     while (rc == 0) {
-        ssize_t n = read(fd, buf, CHUNK);
+        ssize_t n = read(fd, buf[which], CHUNK);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) rc = ea_fail(EA_EIO, "%s: read failed: %s", s->log_path, strerror(errno));
         if (n <= 0) break;
-        rc = ea_log_scan_feed(&scan, buf, (size_t)n);
+        rc = ea_log_scan_feed(&scan, buf[which], (size_t)n);
+        which ^= 1;
     }
     if (rc == 0) rc = ea_log_scan_finish(&scan, out);
     if (fd > STDIN_FILENO) close(fd);
-    ea_free(buf);
-    ea_log_scan_dispose(&scan);
+    ea_log_scan_dispose(&scan); /* first: it may still be hashing a buffer */
+    ea_free(buf[0]);
+    ea_free(buf[1]);
     return rc;
 }
 

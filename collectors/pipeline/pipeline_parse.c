@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Streaming job-log analysis; see pipeline_parse.h. Each line is looked at
- * once: counted, its timestamp noted, classified as error or warning, tested
- * against the configured patterns, and kept in a bounded ring for the tail.
+ * Streaming job-log analysis; see pipeline_parse.h. Every line is counted,
+ * classified as error or warning, tested against the configured patterns,
+ * and the last ones kept in a bounded ring for the tail; the first and last
+ * timestamps are noted. When no pattern is configured, whole lines inside a
+ * chunk are not visited one by one (see bulk_lines): only the lines holding
+ * a Hyperscan hit are.
  * Kept lines are stored raw and redacted once at the end with every
  * ::add-mask:: value the log declared, so a value masked later in the log
  * is also masked in earlier kept lines (stricter than the runner, never
@@ -118,8 +121,11 @@ int ea_log_scan_init(struct ea_log_scan *s, size_t tail_lines, size_t matches_ma
     return rc;
 }
 
+static int hash_wait(struct ea_log_scan *s);
+
 void ea_log_scan_dispose(struct ea_log_scan *s)
 {
+    (void)hash_wait(s);
     if (s->scratch) hs.free_scratch(s->scratch);
     s->scratch = NULL;
     ea_free(s->hits);
@@ -229,23 +235,28 @@ static bool note_timestamp(struct ea_log_scan *s, const char *l, size_t n)
  * from its end (see last_timestamp), usually one line. Lines that span chunks
  * (flags unknown) are always looked at, in order.
  */
+/* Counts an error or warning line and learns its ::add-mask:: value (l[0, n) without CR). */
+static void apply_flags(struct ea_log_scan *s, const char *l, size_t n, int flags)
+{
+    if (flags & LINE_ADD_MASK) {
+        if (ea_redactor_scan_add_mask(s->redactor, l, n) < 0)
+            ea_error_clear(); /* a value too short to mask is not a log error */
+    }
+    if (flags & LINE_ERROR) s->errors++;
+    else if (flags & LINE_WARNING) s->warnings++;
+}
+
 static int process_line(struct ea_log_scan *s, const char *l, size_t n, int flags)
 {
     bool in_chunk = flags != LINE_UNKNOWN;
     char text[EA_LOG_LINE_MAX + 1];
-    int rc;
 
     if (n > 0 && l[n - 1] == '\r') n--;
     if (flags == LINE_UNKNOWN) flags = line_flags(l, n); /* before the cut: it needs one more byte */
     if (n > EA_LOG_LINE_MAX) n = EA_LOG_LINE_MAX;
     s->lines++;
     if (!s->first_ts[0] || !in_chunk) (void)note_timestamp(s, l, n);
-    if (flags & LINE_ADD_MASK) {
-        rc = ea_redactor_scan_add_mask(s->redactor, l, n);
-        if (rc < 0) ea_error_clear(); /* a value too short to mask is not a log error */
-    }
-    if (flags & LINE_ERROR) s->errors++;
-    else if (flags & LINE_WARNING) s->warnings++;
+    apply_flags(s, l, n, flags);
     if (s->npatterns) {
         memcpy(text, l, n);
         text[n] = '\0';
@@ -331,8 +342,6 @@ static int hits_flags(struct ea_log_scan *s, size_t *next, size_t a, size_t n)
     return flags;
 }
 
-#define RECENT_MAX EA_LOG_TAIL_MAX
-
 /* The last timestamped line of data[0, end), found from the end backwards. */
 static void last_timestamp(struct ea_log_scan *s, const char *data, const char *end)
 {
@@ -351,38 +360,109 @@ static void last_timestamp(struct ea_log_scan *s, const char *data, const char *
 #define THREADED_HASH_MIN (256 * 1024)
 
 /* SHA-256 of a chunk on a second thread while this one scans it (both only read it). */
-struct hash_job {
-    EVP_MD_CTX *ctx;
-    const char *data;
-    size_t len;
-    int ok;
-};
-
 static void *hash_worker(void *arg)
 {
-    struct hash_job *job = arg;
+    struct ea_log_hash_job *job = arg;
 
     job->ok = EVP_DigestUpdate(job->ctx, job->data, job->len) == 1;
     return NULL;
+}
+
+/* Newlines in p[0, n): eight bytes at a time (a zero byte of w ^ "\n\n..." is a newline). */
+static uint64_t count_newlines(const char *p, size_t n)
+{
+    const uint64_t ones7 = 0x7f7f7f7f7f7f7f7fULL, nl = 0x0a0a0a0a0a0a0a0aULL;
+    uint64_t count = 0;
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        w ^= nl;
+        w = ~(((w & ones7) + ones7) | w | ones7) >> 7; /* 1 in each newline byte, else 0 */
+        count += (w * 0x0101010101010101ULL) >> 56;     /* the sum of the eight bytes */
+    }
+    for (; i < n; i++) count += p[i] == '\n';
+    return count;
+}
+
+/*
+ * The whole lines data[a, b) of a chunk at once, when nothing needs each
+ * line (no match patterns, first timestamp known, Hyperscan found the words):
+ * newlines are counted eight bytes at a time and only the lines that hold a
+ * hit are looked at. Gives the same counts as process_line on each line.
+ */
+static void bulk_lines(struct ea_log_scan *s, const char *data, size_t a, size_t b,
+                       size_t *next)
+{
+    size_t line = SIZE_MAX, line_end = 0;
+    int flags = 0;
+
+    s->lines += count_newlines(data + a, b - a);
+    while (*next < s->nhits && s->hits[*next].end <= a) (*next)++;
+    for (; *next < s->nhits && s->hits[*next].end <= b; (*next)++) {
+        size_t e = s->hits[*next].end;
+        if (line == SIZE_MAX || e > line_end) {
+            const char *nl;
+            if (line != SIZE_MAX)
+                apply_flags(s, data + line, kept_len(data + line, line_end - line), flags);
+            nl = memrchr(data + a, '\n', e - 1 - a);
+            line = nl ? (size_t)(nl - data) + 1 : a;
+            line_end = (size_t)((const char *)memchr(data + e - 1, '\n', b - (e - 1)) - data);
+            flags = 0;
+        }
+        if (e <= line + (line_end - line > EA_LOG_LINE_MAX ? EA_LOG_LINE_MAX : line_end - line))
+            flags |= s->hits[*next].flag; /* as classify: only words within the kept bytes */
+    }
+    if (line != SIZE_MAX) apply_flags(s, data + line, kept_len(data + line, line_end - line), flags);
+}
+
+/* Puts the last tail_max lines of data[from, end) (end just past a newline) into the tail. */
+static int tail_from_chunk(struct ea_log_scan *s, const char *data, size_t from, size_t end)
+{
+    size_t starts[EA_LOG_TAIL_MAX], n = 0, stop = end - 1; /* stop: the newline of a line */
+    int rc = 0;
+
+    while (n < s->tail_max) {
+        const char *nl = stop > from ? memrchr(data + from, '\n', stop - from) : NULL;
+        starts[n++] = nl ? (size_t)(nl - data) + 1 : from;
+        if (!nl) break;
+        stop = (size_t)(nl - data);
+    }
+    for (size_t k = n; rc == 0 && k > 0; k--) {
+        size_t st = starts[k - 1];
+        const char *nl = memchr(data + st, '\n', end - st);
+        rc = tail_push(s, data + st, (size_t)(nl - (data + st)));
+    }
+    return rc;
+}
+
+/* Waits for the previous chunk's hash. */
+static int hash_wait(struct ea_log_scan *s)
+{
+    if (s->hashing) {
+        pthread_join(s->hasher, NULL);
+        s->hashing = false;
+        if (!s->job.ok) return ea_fail(EA_ERROR, "SHA-256 failed");
+    }
+    return 0;
 }
 
 int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
 {
     const char *p = data, *end = data + len;
     struct hit_list hl = {s, 0};
-    struct {
-        size_t off, len;
-    } recent[RECENT_MAX];
-    size_t nrecent = 0;
     size_t next_hit = 0;
+    const char *first_whole = NULL; /* start of this chunk's first line scanned in the chunk */
     const char *complete_end = data; /* end of the last whole line scanned in this chunk */
-    struct hash_job job = {s->sha, data, len, 0};
-    pthread_t hasher;
-    bool threaded;
-    int rc = 0;
+    int rc = hash_wait(s);
 
-    threaded = len >= THREADED_HASH_MIN && pthread_create(&hasher, NULL, hash_worker, &job) == 0;
-    if (!threaded) hash_worker(&job);
+    if (rc < 0) return rc;
+    s->job = (struct ea_log_hash_job){s->sha, data, len, 0};
+    s->hashing = len >= THREADED_HASH_MIN &&
+                 pthread_create(&s->hasher, NULL, hash_worker, &s->job) == 0;
+    if (!s->hashing && (hash_worker(&s->job), !s->job.ok))
+        return ea_fail(EA_ERROR, "SHA-256 failed");
     s->bytes += len;
     s->nhits = 0;
     if (len > 0xffffffffu) {
@@ -412,28 +492,25 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
                 ea_buf_reset(&s->partial);
                 s->partial_cut = false;
             }
-        } else {
-            rc = process_line(s, p, seg,
-                              s->scratch ? hits_flags(s, &next_hit, (size_t)(p - data), seg)
-                                         : LINE_UNKNOWN);
-            /* Only the chunk's last lines can end up in the tail: note where they are and
-             * copy them once, after the loop. */
-            complete_end = nl + 1;
-            recent[nrecent % RECENT_MAX].off = (size_t)(p - data);
-            recent[nrecent % RECENT_MAX].len = seg;
-            nrecent++;
+            p = nl ? nl + 1 : end;
+            continue;
         }
-        p = nl ? nl + 1 : end;
+        if (!first_whole) first_whole = p;
+        if (s->scratch && !s->npatterns && s->first_ts[0]) {
+            const char *last = memrchr(p, '\n', (size_t)(end - p));
+            bulk_lines(s, data, (size_t)(p - data), (size_t)(last + 1 - data), &next_hit);
+            complete_end = p = last + 1;
+            continue;
+        }
+        rc = process_line(s, p, seg,
+                          s->scratch ? hits_flags(s, &next_hit, (size_t)(p - data), seg)
+                                     : LINE_UNKNOWN);
+        complete_end = p = nl + 1;
     }
     if (rc == 0 && complete_end > data) last_timestamp(s, data, complete_end);
-    {
-        size_t keep = nrecent < s->tail_max ? nrecent : s->tail_max;
-        for (size_t k = nrecent - keep; rc == 0 && k < nrecent; k++)
-            rc = tail_push(s, data + recent[k % RECENT_MAX].off, recent[k % RECENT_MAX].len);
-    }
-    if (threaded) pthread_join(hasher, NULL); /* the caller may reuse data after we return */
-    if (rc == 0 && !job.ok) rc = ea_fail(EA_ERROR, "SHA-256 failed");
-    return rc;
+    if (rc == 0 && first_whole && complete_end > first_whole)
+        rc = tail_from_chunk(s, data, (size_t)(first_whole - data), (size_t)(complete_end - data));
+    return rc; /* the hash may still run: joined by the next feed, finish or dispose */
 }
 
 /* Redacts a kept line with everything the log declared, as a JSON string. */
@@ -465,6 +542,7 @@ int ea_log_scan_finish(struct ea_log_scan *s, json_t **out)
         ea_buf_reset(&s->partial);
         if (rc < 0) return rc;
     }
+    if ((rc = hash_wait(s)) < 0) return rc;
     if (EVP_DigestFinal_ex(s->sha, md, NULL) != 1) return ea_fail(EA_ERROR, "SHA-256 failed");
     ea_hex_encode(hex, md, sizeof(md));
     tail = json_array();

@@ -7,7 +7,9 @@
 #ifndef EA_PIPELINE_PARSE_H
 #define EA_PIPELINE_PARSE_H
 
+#include <pthread.h>
 #include <regex.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,11 +31,21 @@ struct ea_log_hit {
     int flag;
 };
 
+struct ea_log_hash_job {
+    EVP_MD_CTX *ctx;
+    const char *data;
+    size_t len;
+    int ok;
+};
+
 struct ea_log_scan {
     struct hs_scratch *scratch;     /* owned: Hyperscan scratch space; NULL without Hyperscan */
     struct ea_log_hit *hits;        /* owned: hits of the current chunk */
     size_t nhits, hits_cap;
     EVP_MD_CTX *sha;                /* owned */
+    struct ea_log_hash_job job;     /* the SHA-256 of the last chunk, maybe still running */
+    pthread_t hasher;
+    bool hashing;                   /* hasher runs and must be joined */
     uint64_t bytes, lines, errors, warnings;
     char first_ts[40], last_ts[40];
     struct ea_buf partial;          /* an unfinished line carried between chunks (bounded) */
@@ -55,7 +67,12 @@ struct ea_log_scan {
  */
 int ea_log_scan_init(struct ea_log_scan *s, size_t tail_lines, size_t matches_max,
                      const char *const *patterns);
-/** Feeds the next bytes of the log. */
+/**
+ * Feeds the next bytes of the log. The bytes are hashed on a second thread
+ * while this one scans them and the caller reads the next chunk: they must
+ * stay unchanged until the next feed, finish or dispose (alternate two
+ * buffers).
+ */
 int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len);
 /** Ends the log; *out gets the summary object (new reference). */
 int ea_log_scan_finish(struct ea_log_scan *s, json_t **out);

@@ -73,6 +73,51 @@ START_TEST(test_the_summary_does_not_depend_on_chunk_boundaries)
 }
 END_TEST
 
+/*
+ * A chunk whose lines nothing needs one by one takes a bulk path (newlines
+ * counted eight bytes at a time, only lines with a hit looked at); a match
+ * pattern forces the per-line path. Both must agree on every log, including
+ * empty lines, CRs, lines over the kept length and words on both sides of it.
+ */
+START_TEST(test_the_bulk_path_agrees_with_the_per_line_path)
+{
+    static const char *const words[] = {"error", "Error:", "warning", "WARN", "fatal", "info",
+                                        "errors", "::add-mask::bulk-CANARY-1", "\r", "",
+                                        "2026-01-02T03:04:05Z", "_error", "warn."};
+    static const char *const never[] = {"^NEVER MATCHES$", NULL};
+    struct ea_buf b;
+    unsigned seed = 7;
+    json_t *bulk, *per_line, *bytes;
+
+    ea_buf_init(&b, 0);
+    for (int i = 0; i < 3000; i++) {
+        int n = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 6;
+        if (i % 97 == 0) { /* a line longer than what is kept, a word across the cut */
+            for (int k = 0; k < 996; k++) ea_buf_append(&b, "x ", 1 + (k & 1));
+            ea_buf_append(&b, " error warning", 14);
+        }
+        for (int k = 0; k < n; k++) {
+            const char *w = words[((seed = seed * 1103515245u + 12345u) >> 16) % 13];
+            ea_buf_append(&b, w, strlen(w));
+            ea_buf_append(&b, " ", 1);
+        }
+        ea_buf_append(&b, "\n", 1);
+    }
+    bulk = scan(b.data, b.len, 65536, 20, NULL);
+    per_line = scan(b.data, b.len, 65536, 20, never);
+    bytes = scan(b.data, b.len, 13, 20, NULL);
+    ck_assert_int_eq(json_integer_value(json_object_get(bulk, "lines")), 3000);
+    ck_assert_int_gt(json_integer_value(json_object_get(bulk, "error_lines")), 100);
+    ck_assert_int_gt(json_integer_value(json_object_get(bulk, "warning_lines")), 10);
+    ck_assert_msg(json_equal(bulk, per_line), "bulk and per-line summaries differ");
+    ck_assert_msg(json_equal(bulk, bytes), "whole chunks and 13-byte chunks differ");
+    json_decref(bulk);
+    json_decref(per_line);
+    json_decref(bytes);
+    ea_buf_dispose(&b);
+}
+END_TEST
+
 START_TEST(test_kept_lines_are_redacted_including_add_mask_values)
 {
     json_t *out = scan(log_text, strlen(log_text), 64, 20, NULL);
@@ -311,6 +356,7 @@ static Suite *pipeline_suite(void)
     TCase *tc = tcase_create("log");
 
     tcase_add_test(tc, test_the_summary_does_not_depend_on_chunk_boundaries);
+    tcase_add_test(tc, test_the_bulk_path_agrees_with_the_per_line_path);
     tcase_add_test(tc, test_kept_lines_are_redacted_including_add_mask_values);
     tcase_add_test(tc, test_long_lines_and_invalid_utf8_stay_bounded_and_valid);
     tcase_add_test(tc, test_a_bad_pattern_is_a_configuration_error);
