@@ -289,6 +289,23 @@ static uint32_t jitter(void)
     return state;
 }
 
+/* Length of "scheme://userinfo@host:port" of url (up to the path). */
+static size_t origin_len(const char *url)
+{
+    const char *scheme_end = strstr(url, "://");
+    const char *host = scheme_end ? scheme_end + 3 : url;
+
+    return (size_t)(host - url) + strcspn(host, "/?#");
+}
+
+/* Whether b has the same scheme, host and port as a (a token sent to a may go to b). */
+static bool same_origin(const char *a, const char *b)
+{
+    size_t n = origin_len(a);
+
+    return n == origin_len(b) && strncasecmp(a, b, n) == 0;
+}
+
 /* The next page's URL: Link rel="next" first, else url with page=N. Owned. */
 static char *next_url(const char *url, const struct attempt *a)
 {
@@ -365,6 +382,12 @@ int ea_http_get(struct ea_http *h, struct ea_http_response *out, const char *url
         }
         if (cc == CURLE_OK) cu.easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &out->status);
         if (cc == CURLE_OK && out->status >= 200 && out->status <= 299) {
+            if (a.link_next[0] && !same_origin(url, a.link_next)) {
+                /* request headers (tokens) go only where the caller sent them */
+                rc = ea_fail(EA_EINPUT, "%s: the next page's link points to another host; "
+                                        "not followed", shown);
+                break;
+            }
             out->next_url = next_url(url, &a);
             if ((a.link_next[0] || a.next_page) && !out->next_url)
                 rc = ea_fail(EA_ENOMEM, "out of memory");
@@ -416,5 +439,31 @@ int ea_http_get(struct ea_http *h, struct ea_http_response *out, const char *url
         ea_free(out->next_url);
         out->next_url = NULL;
     }
+    return rc;
+}
+
+int ea_http_get_json(struct ea_http *h, const char *const *headers, const char *url,
+                     json_t **out, char **next, long *status)
+{
+    struct ea_http_response r;
+    json_error_t err;
+    char shown[512];
+    int rc;
+
+    *out = NULL;
+    if (next) *next = NULL;
+    rc = ea_http_get(h, &r, url, headers);
+    if (status) *status = r.status;
+    if (rc == 0) {
+        *out = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, &err);
+        if (!*out) {
+            ea_http_url_display(shown, sizeof(shown), url);
+            rc = ea_fail(EA_EINPUT, "%s: the response is not JSON (%s)", shown, err.text);
+        } else if (next) {
+            *next = r.next_url;
+            r.next_url = NULL;
+        }
+    }
+    ea_http_response_dispose(&r);
     return rc;
 }

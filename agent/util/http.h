@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "buf.h"
 
 struct ea_http_opts {
@@ -62,6 +64,16 @@ void ea_http_close(struct ea_http *h);
 int ea_http_get(struct ea_http *h, struct ea_http_response *out, const char *url,
                 const char *const *headers);
 void ea_http_response_dispose(struct ea_http_response *r);
+
+/**
+ * GET url (as ea_http_get) and parse the body as JSON.
+ * @param out    new reference on success, else NULL.
+ * @param next   when not NULL, gets the next page's URL (owned) or NULL.
+ * @param status when not NULL, gets the final HTTP status (0 without a response).
+ * @return as ea_http_get, or EA_EINPUT when the body is not JSON.
+ */
+int ea_http_get_json(struct ea_http *h, const char *const *headers, const char *url,
+                     json_t **out, char **next, long *status);
 
 /** Writes url without userinfo, query or fragment into out (for messages). */
 void ea_http_url_display(char *out, size_t cap, const char *url);

@@ -120,26 +120,8 @@ static int get_json(struct ea_http *h, const char *auth, const char *url, json_t
                     char **next)
 {
     const char *headers[] = {auth, "Accept: application/json", NULL};
-    struct ea_http_response r;
-    json_error_t err;
-    char shown[512];
-    int rc;
 
-    *out = NULL;
-    if (next) *next = NULL;
-    rc = ea_http_get(h, &r, url, headers);
-    if (rc == 0) {
-        *out = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, &err);
-        if (!*out) {
-            ea_http_url_display(shown, sizeof(shown), url);
-            rc = ea_fail(EA_EINPUT, "%s: response is not JSON (%s)", shown, err.text);
-        } else if (next) {
-            *next = r.next_url;
-            r.next_url = NULL;
-        }
-    }
-    ea_http_response_dispose(&r);
-    return rc;
+    return ea_http_get_json(h, headers, url, out, next, NULL);
 }
 
 static int fetch(json_t *result, const struct ea_ci_run *run, const struct ea_ci_api *api)

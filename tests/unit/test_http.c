@@ -38,6 +38,8 @@ static const char routes[] =
     "{\"path\": \"/limited\", \"responses\": [{\"status\": 429, \"headers\": {\"Retry-After\": "
     "\"7\"}}, {\"status\": 200, \"body\": {}}]},"
     "{\"path\": \"/down\", \"responses\": [{\"status\": 503}]},"
+    "{\"path\": \"/elsewhere\", \"responses\": [{\"status\": 200, \"body\": [], \"headers\": "
+    "{\"Link\": \"<http://127.0.0.2:9/steal?page=2>; rel=\\\"next\\\"\"}}]},"
     "{\"path\": \"/401\", \"responses\": [{\"status\": 401}]},"
     "{\"path\": \"/403\", \"responses\": [{\"status\": 403}]},"
     "{\"path\": \"/big\", \"responses\": [{\"status\": 200, \"body_text\": "
@@ -100,6 +102,18 @@ START_TEST(test_link_next_and_x_next_page_give_the_next_url)
     ck_assert_int_eq(get(&r, "/gitlab?per_page=100&page=2"), 0);
     snprintf(want, sizeof(want), "%s/gitlab?per_page=100&page=3", srv.base_url);
     ck_assert_str_eq(r.next_url, want);
+    ea_http_response_dispose(&r);
+}
+END_TEST
+
+/* A token goes only to the host it was meant for: a next link elsewhere is refused. */
+START_TEST(test_a_next_link_to_another_host_is_not_followed)
+{
+    struct ea_http_response r;
+
+    ck_assert_int_eq(get(&r, "/elsewhere"), EA_EINPUT);
+    ck_assert_ptr_null(r.next_url);
+    ck_assert_ptr_nonnull(strstr(ea_error_message(EA_EINPUT), "another host"));
     ea_http_response_dispose(&r);
 }
 END_TEST
@@ -196,6 +210,7 @@ static Suite *http_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_get_returns_the_body_and_sends_a_user_agent);
     tcase_add_test(tc, test_link_next_and_x_next_page_give_the_next_url);
+    tcase_add_test(tc, test_a_next_link_to_another_host_is_not_followed);
     tcase_add_test(tc, test_5xx_is_retried_until_success);
     tcase_add_test(tc, test_429_waits_as_long_as_retry_after_says);
     tcase_add_loop_test(tc, test_failures_have_clear_outcomes, 0,
