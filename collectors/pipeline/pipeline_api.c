@@ -11,27 +11,11 @@
 
 #include "error.h"
 #include "util/http.h"
+#include "util/json.h"
 #include "util/mem.h"
 #include "util/utf8.h"
 
 #define BODY_MAX (8u * 1024 * 1024)
-#define TEXT_MAX 1024
-
-/* A string field of o, or null: never an object, a number or an over-long text. */
-static json_t *text(const json_t *o, const char *key)
-{
-    const json_t *v = json_object_get(o, key);
-
-    if (json_is_string(v) && json_string_length(v) <= TEXT_MAX) return json_incref((json_t *)v);
-    if (json_is_integer(v)) return json_sprintf("%lld", (long long)json_integer_value(v));
-    return json_null();
-}
-
-static int put(json_t *o, const char *key, json_t *v)
-{
-    if (!v || json_object_set_new(o, key, v) < 0) return ea_fail(EA_ENOMEM, "out of memory");
-    return 0;
-}
 
 json_t *ea_pipeline_github_run(const json_t *b)
 {
@@ -39,13 +23,15 @@ json_t *ea_pipeline_github_run(const json_t *b)
     json_t *o = json_object();
 
     if (!json_is_object(actor)) actor = json_object_get(b, "actor");
-    if (!o || put(o, "status", text(b, "status")) < 0 ||
-        put(o, "conclusion", text(b, "conclusion")) < 0 || put(o, "event", text(b, "event")) < 0 ||
-        put(o, "head_sha", text(b, "head_sha")) < 0 || put(o, "actor", text(actor, "login")) < 0 ||
-        put(o, "created_at", text(b, "created_at")) < 0 ||
-        put(o, "started_at", text(b, "run_started_at")) < 0 ||
-        put(o, "updated_at", text(b, "updated_at")) < 0 ||
-        put(o, "url", text(b, "html_url")) < 0) {
+    if (!o || ea_json_put(o, "status", ea_json_text(b, "status")) < 0 ||
+        ea_json_put(o, "conclusion", ea_json_text(b, "conclusion")) < 0 ||
+        ea_json_put(o, "event", ea_json_text(b, "event")) < 0 ||
+        ea_json_put(o, "head_sha", ea_json_text(b, "head_sha")) < 0 ||
+        ea_json_put(o, "actor", ea_json_text(actor, "login")) < 0 ||
+        ea_json_put(o, "created_at", ea_json_text(b, "created_at")) < 0 ||
+        ea_json_put(o, "started_at", ea_json_text(b, "run_started_at")) < 0 ||
+        ea_json_put(o, "updated_at", ea_json_text(b, "updated_at")) < 0 ||
+        ea_json_put(o, "url", ea_json_text(b, "html_url")) < 0) {
         json_decref(o);
         return NULL;
     }
@@ -67,15 +53,18 @@ int ea_pipeline_github_jobs(json_t *jobs, const json_t *page)
             json_decref(o);
             return ea_fail(EA_ENOMEM, "out of memory");
         }
-        if (put(o, "name", text(j, "name")) < 0 || put(o, "status", text(j, "status")) < 0 ||
-            put(o, "conclusion", text(j, "conclusion")) < 0 ||
-            put(o, "started_at", text(j, "started_at")) < 0 ||
-            put(o, "completed_at", text(j, "completed_at")) < 0 || put(o, "steps", steps) < 0)
+        if (ea_json_put(o, "name", ea_json_text(j, "name")) < 0 ||
+            ea_json_put(o, "status", ea_json_text(j, "status")) < 0 ||
+            ea_json_put(o, "conclusion", ea_json_text(j, "conclusion")) < 0 ||
+            ea_json_put(o, "started_at", ea_json_text(j, "started_at")) < 0 ||
+            ea_json_put(o, "completed_at", ea_json_text(j, "completed_at")) < 0 ||
+            ea_json_put(o, "steps", steps) < 0)
             return EA_ENOMEM;
         json_array_foreach(json_object_get(j, "steps"), k, st) {
             json_t *s = json_object();
-            if (!s || json_array_append_new(steps, s) < 0 || put(s, "name", text(st, "name")) < 0 ||
-                put(s, "conclusion", text(st, "conclusion")) < 0)
+            if (!s || json_array_append_new(steps, s) < 0 ||
+                ea_json_put(s, "name", ea_json_text(st, "name")) < 0 ||
+                ea_json_put(s, "conclusion", ea_json_text(st, "conclusion")) < 0)
                 return ea_fail(EA_ENOMEM, "out of memory");
         }
     }
@@ -86,12 +75,14 @@ json_t *ea_pipeline_gitlab_run(const json_t *b)
 {
     json_t *o = json_object();
 
-    if (!o || put(o, "status", text(b, "status")) < 0 || put(o, "source", text(b, "source")) < 0 ||
-        put(o, "sha", text(b, "sha")) < 0 ||
-        put(o, "user", text(json_object_get(b, "user"), "username")) < 0 ||
-        put(o, "created_at", text(b, "created_at")) < 0 ||
-        put(o, "started_at", text(b, "started_at")) < 0 ||
-        put(o, "finished_at", text(b, "finished_at")) < 0 || put(o, "url", text(b, "web_url")) < 0) {
+    if (!o || ea_json_put(o, "status", ea_json_text(b, "status")) < 0 ||
+        ea_json_put(o, "source", ea_json_text(b, "source")) < 0 ||
+        ea_json_put(o, "sha", ea_json_text(b, "sha")) < 0 ||
+        ea_json_put(o, "user", ea_json_text(json_object_get(b, "user"), "username")) < 0 ||
+        ea_json_put(o, "created_at", ea_json_text(b, "created_at")) < 0 ||
+        ea_json_put(o, "started_at", ea_json_text(b, "started_at")) < 0 ||
+        ea_json_put(o, "finished_at", ea_json_text(b, "finished_at")) < 0 ||
+        ea_json_put(o, "url", ea_json_text(b, "web_url")) < 0) {
         json_decref(o);
         return NULL;
     }
@@ -106,18 +97,19 @@ int ea_pipeline_gitlab_jobs(json_t *jobs, const json_t *page)
     if (!json_is_array(page)) return ea_fail(EA_EINPUT, "jobs page is not an array");
     json_array_foreach(page, i, j) {
         json_t *o = json_object();
-        if (!o || json_array_append_new(jobs, o) < 0 || put(o, "name", text(j, "name")) < 0 ||
-            put(o, "stage", text(j, "stage")) < 0 || put(o, "status", text(j, "status")) < 0 ||
-            put(o, "started_at", text(j, "started_at")) < 0 ||
-            put(o, "finished_at", text(j, "finished_at")) < 0)
+        if (!o || json_array_append_new(jobs, o) < 0 ||
+            ea_json_put(o, "name", ea_json_text(j, "name")) < 0 ||
+            ea_json_put(o, "stage", ea_json_text(j, "stage")) < 0 ||
+            ea_json_put(o, "status", ea_json_text(j, "status")) < 0 ||
+            ea_json_put(o, "started_at", ea_json_text(j, "started_at")) < 0 ||
+            ea_json_put(o, "finished_at", ea_json_text(j, "finished_at")) < 0)
             return ea_fail(EA_ENOMEM, "out of memory");
     }
     return 0;
 }
 
 /* GET url and parse its JSON body. On failure the message says why (no token in it). */
-static int get_json(struct ea_http *h, const char *auth, const char *url, json_t **out,
-                    char **next)
+static int get_json(struct ea_http *h, const char *auth, const char *url, json_t **out, char **next)
 {
     const char *headers[] = {auth, "Accept: application/json", NULL};
 
@@ -126,7 +118,9 @@ static int get_json(struct ea_http *h, const char *auth, const char *url, json_t
 
 static int fetch(json_t *result, const struct ea_ci_run *run, const struct ea_ci_api *api)
 {
-    struct ea_http_opts o = {.body_max_bytes = BODY_MAX, .retries_max = 3, .backoff_base_ms = 250,
+    struct ea_http_opts o = {.body_max_bytes = BODY_MAX,
+                             .retries_max = 3,
+                             .backoff_base_ms = 250,
                              .retry_wait_max_ms = 30000};
     bool github = strcmp(run->platform, "github") == 0;
     struct ea_http *h = NULL;
@@ -153,7 +147,7 @@ static int fetch(json_t *result, const struct ea_ci_run *run, const struct ea_ci
     rc = get_json(h, api->auth_header, url, &body, NULL);
     if (rc < 0) goto out;
     norm = github ? ea_pipeline_github_run(body) : ea_pipeline_gitlab_run(body);
-    if ((rc = put(result, "run", norm)) < 0) goto out;
+    if ((rc = ea_json_put(result, "run", norm)) < 0) goto out;
     ea_free(url);
     url = github ? ea_asprintf("%s/repos/%s/actions/runs/%s/jobs?per_page=100", api->base_url,
                                run->fields[EA_CI_REPOSITORY], run->fields[EA_CI_RUN_ID])
@@ -163,15 +157,16 @@ static int fetch(json_t *result, const struct ea_ci_run *run, const struct ea_ci
         json_decref(body);
         body = NULL;
         rc = get_json(h, api->auth_header, url, &body, &next);
-        if (rc == 0) rc = github ? ea_pipeline_github_jobs(jobs, body) : ea_pipeline_gitlab_jobs(jobs, body);
+        if (rc == 0)
+            rc = github ? ea_pipeline_github_jobs(jobs, body) : ea_pipeline_gitlab_jobs(jobs, body);
         pages++;
         ea_free(url);
         url = next;
         next = NULL;
     }
     if (rc < 0) goto out;
-    rc = put(result, "jobs", json_incref(jobs));
-    if (rc == 0) rc = put(result, "jobs_truncated", json_boolean(url != NULL));
+    rc = ea_json_put(result, "jobs", json_incref(jobs));
+    if (rc == 0) rc = ea_json_put(result, "jobs_truncated", json_boolean(url != NULL));
 out:
     ea_free(next);
     ea_free(url);
@@ -195,11 +190,14 @@ int ea_pipeline_api_fetch(json_t **out, const struct ea_ci_run *run, const struc
     }
     if (rc < 0) { /* the record keeps what the environment said, and why the API did not */
         json_object_clear(result);
-        rc = put(result, "status", json_string("error"));
-        if (rc == 0) rc = put(result, "error", ea_utf8_json(ea_error_message(EA_ERROR), strlen(ea_error_message(EA_ERROR)), 1024));
+        rc = ea_json_put(result, "status", json_string("error"));
+        if (rc == 0)
+            rc = ea_json_put(
+                result, "error",
+                ea_utf8_json(ea_error_message(EA_ERROR), strlen(ea_error_message(EA_ERROR)), 1024));
         ea_error_clear();
     } else {
-        rc = put(result, "status", json_string("ok"));
+        rc = ea_json_put(result, "status", json_string("ok"));
     }
     if (rc < 0) {
         json_decref(result);
