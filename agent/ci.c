@@ -12,6 +12,7 @@
  */
 #include "ci.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +28,8 @@ struct platform {
 };
 
 /* Order of fields: server_url, repository, run_id, run_attempt, run_url, workflow, job,
- * event, ref, sha, actor, runner_os, runner_name. */
+ * event, ref, sha, actor, runner_os, runner_name, change_request (GitHub's comes from
+ * GITHUB_REF refs/pull/N/merge, see ea_ci_detect). */
 static const struct platform platforms[] = {
     {"github", "GITHUB_ACTIONS",
      {"{GITHUB_SERVER_URL}", "{GITHUB_REPOSITORY}", "{GITHUB_RUN_ID}", "{GITHUB_RUN_ATTEMPT}",
@@ -38,38 +40,39 @@ static const struct platform platforms[] = {
      {"{CI_SERVER_URL}", "{CI_PROJECT_PATH}", "{CI_PIPELINE_ID}", NULL, "{CI_PIPELINE_URL}",
       "{CI_PIPELINE_NAME}", "{CI_JOB_NAME}", "{CI_PIPELINE_SOURCE}", "{CI_COMMIT_REF_NAME}",
       "{CI_COMMIT_SHA}", "{GITLAB_USER_LOGIN}", "{CI_RUNNER_EXECUTABLE_ARCH}",
-      "{CI_RUNNER_DESCRIPTION}"}},
+      "{CI_RUNNER_DESCRIPTION}", "{CI_MERGE_REQUEST_IID}"}},
     {"jenkins", "JENKINS_URL",
      {"{JENKINS_URL}", "{GIT_URL}", "{BUILD_NUMBER}", NULL, "{BUILD_URL}", "{JOB_NAME}",
       "{STAGE_NAME}", NULL, "{GIT_BRANCH}", "{GIT_COMMIT}", "{BUILD_USER_ID}", NULL,
-      "{NODE_NAME}"}},
+      "{NODE_NAME}", "{CHANGE_ID}"}},
     {"azure", "TF_BUILD",
      {"{SYSTEM_COLLECTIONURI}", "{BUILD_REPOSITORY_NAME}", "{BUILD_BUILDID}",
       "{SYSTEM_JOBATTEMPT}",
       "{SYSTEM_COLLECTIONURI}{SYSTEM_TEAMPROJECT}/_build/results?buildId={BUILD_BUILDID}",
       "{BUILD_DEFINITIONNAME}", "{SYSTEM_JOBDISPLAYNAME}", "{BUILD_REASON}",
       "{BUILD_SOURCEBRANCH}", "{BUILD_SOURCEVERSION}", "{BUILD_REQUESTEDFOR}", "{AGENT_OS}",
-      "{AGENT_NAME}"}},
+      "{AGENT_NAME}", "{SYSTEM_PULLREQUEST_PULLREQUESTNUMBER}"}},
     {"circleci", "CIRCLECI",
      {"https://circleci.com", "{CIRCLE_PROJECT_USERNAME}/{CIRCLE_PROJECT_REPONAME}",
       "{CIRCLE_WORKFLOW_ID}", NULL, "{CIRCLE_BUILD_URL}", NULL, "{CIRCLE_JOB}", NULL,
-      "{CIRCLE_BRANCH}", "{CIRCLE_SHA1}", "{CIRCLE_USERNAME}", NULL, NULL}},
+      "{CIRCLE_BRANCH}", "{CIRCLE_SHA1}", "{CIRCLE_USERNAME}", NULL, NULL, "{CIRCLE_PR_NUMBER}"}},
     {"bitbucket", "BITBUCKET_BUILD_NUMBER",
      {"https://bitbucket.org", "{BITBUCKET_REPO_FULL_NAME}", "{BITBUCKET_BUILD_NUMBER}", NULL,
       "https://bitbucket.org/{BITBUCKET_REPO_FULL_NAME}/pipelines/results/"
       "{BITBUCKET_BUILD_NUMBER}",
       NULL, "{BITBUCKET_STEP_UUID}", NULL, "{BITBUCKET_BRANCH}", "{BITBUCKET_COMMIT}",
-      "{BITBUCKET_STEP_TRIGGERER_UUID}", NULL, NULL}},
+      "{BITBUCKET_STEP_TRIGGERER_UUID}", NULL, NULL, "{BITBUCKET_PR_ID}"}},
     {"buildkite", "BUILDKITE",
      {"https://buildkite.com", "{BUILDKITE_REPO}", "{BUILDKITE_BUILD_ID}",
       "{BUILDKITE_RETRY_COUNT}", "{BUILDKITE_BUILD_URL}", "{BUILDKITE_PIPELINE_SLUG}",
       "{BUILDKITE_LABEL}", "{BUILDKITE_SOURCE}", "{BUILDKITE_BRANCH}", "{BUILDKITE_COMMIT}",
-      "{BUILDKITE_BUILD_CREATOR}", NULL, "{BUILDKITE_AGENT_NAME}"}},
+      "{BUILDKITE_BUILD_CREATOR}", NULL, "{BUILDKITE_AGENT_NAME}", "{BUILDKITE_PULL_REQUEST}"}},
 };
 
 static const char *const field_names[EA_CI_FIELDS] = {
     "server_url", "repository", "run_id", "run_attempt", "run_url",  "workflow",    "job",
     "event",      "ref",        "sha",    "actor",       "runner_os", "runner_name",
+    "change_request",
 };
 
 const char *ea_ci_field_name(enum ea_ci_field f)
@@ -128,6 +131,44 @@ static int expand(char **out, const char *tmpl, ea_ci_env_cb env, void *payload)
     return *out ? 0 : ea_fail(EA_ENOMEM, "out of memory");
 }
 
+static bool all_digits(const char *s)
+{
+    if (!s || !*s) return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9') return false;
+    return true;
+}
+
+/*
+ * Fields that are not one variable: GitHub's pull request number is in
+ * GITHUB_REF (refs/pull/N/merge or refs/pull/N/head), and its event payload
+ * path is kept for collectors that read it. A change request that is not a
+ * number (Buildkite says "false" outside PR builds) is left out.
+ */
+static int derive(struct ea_ci_run *out, ea_ci_env_cb env, void *payload)
+{
+    const char *ref = out->fields[EA_CI_REF];
+    char **cr = &out->fields[EA_CI_CHANGE_REQUEST];
+
+    if (strcmp(out->platform, "github") == 0) {
+        const char *ev = env("GITHUB_EVENT_PATH", payload);
+        if (ref && strncmp(ref, "refs/pull/", 10) == 0) {
+            size_t n = strspn(ref + 10, "0123456789");
+            if (n > 0 && n < 20 && ref[10 + n] == '/' && !(*cr = ea_strndup(ref + 10, n)))
+                goto oom;
+        }
+        if (ev && *ev && !(out->event_path = ea_strdup(ev))) goto oom;
+    }
+    if (*cr && !all_digits(*cr)) {
+        ea_free(*cr);
+        *cr = NULL;
+    }
+    return 0;
+oom:
+    ea_ci_run_dispose(out);
+    return ea_fail(EA_ENOMEM, "out of memory");
+}
+
 int ea_ci_detect(struct ea_ci_run *out, ea_ci_env_cb env, void *payload)
 {
     const struct platform *pf = NULL;
@@ -153,7 +194,7 @@ int ea_ci_detect(struct ea_ci_run *out, ea_ci_env_cb env, void *payload)
             return rc;
         }
     }
-    return 0;
+    return derive(out, env, payload);
 }
 
 void ea_ci_run_dispose(struct ea_ci_run *r)
@@ -162,6 +203,8 @@ void ea_ci_run_dispose(struct ea_ci_run *r)
         ea_free(r->fields[f]);
         r->fields[f] = NULL;
     }
+    ea_free(r->event_path);
+    r->event_path = NULL;
 }
 
 json_t *ea_ci_run_json(const struct ea_ci_run *r)

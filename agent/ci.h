@@ -25,6 +25,7 @@ enum ea_ci_field {
     EA_CI_ACTOR,
     EA_CI_RUNNER_OS,
     EA_CI_RUNNER_NAME,
+    EA_CI_CHANGE_REQUEST, /* the pull/merge request number of a PR pipeline */
     EA_CI_FIELDS
 };
 
@@ -35,6 +36,7 @@ typedef const char *(*ea_ci_env_cb)(const char *name, void *payload);
 struct ea_ci_run {
     const char *platform;         /* static: "github", "gitlab", ..., or "local" */
     char *fields[EA_CI_FIELDS];   /* owned; NULL when the CI did not say */
+    char *event_path;             /* owned: GitHub's GITHUB_EVENT_PATH (not recorded); or NULL */
 };
 
 /** The JSON names of the fields ("server_url", "repository", ...). Static. */

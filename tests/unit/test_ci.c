@@ -109,6 +109,28 @@ static const struct {
      (const char *const[]){"GITHUB_ACTIONS", "true", "GITHUB_REPOSITORY", "acme/app",
                            "GITHUB_RUN_ID", "5", NULL},
      {NULL, "acme/app", "5"}},
+    /* change_request: GitHub's from GITHUB_REF, the others from one variable */
+    {"github",
+     (const char *const[]){"GITHUB_ACTIONS", "true", "GITHUB_REF", "refs/pull/42/merge", NULL},
+     {[EA_CI_REF] = "refs/pull/42/merge", [EA_CI_CHANGE_REQUEST] = "42"}},
+    {"github", /* not a pull request ref: nothing derived */
+     (const char *const[]){"GITHUB_ACTIONS", "true", "GITHUB_REF", "refs/pull/x/merge", NULL},
+     {[EA_CI_REF] = "refs/pull/x/merge"}},
+    {"gitlab", (const char *const[]){"GITLAB_CI", "true", "CI_MERGE_REQUEST_IID", "7", NULL},
+     {[EA_CI_CHANGE_REQUEST] = "7"}},
+    {"jenkins", (const char *const[]){"JENKINS_URL", "https://ci/", "CHANGE_ID", "12", NULL},
+     {"https://ci/", [EA_CI_CHANGE_REQUEST] = "12"}},
+    {"azure",
+     (const char *const[]){"TF_BUILD", "True", "SYSTEM_PULLREQUEST_PULLREQUESTNUMBER", "3", NULL},
+     {[EA_CI_CHANGE_REQUEST] = "3"}},
+    {"circleci", (const char *const[]){"CIRCLECI", "true", "CIRCLE_PR_NUMBER", "9", NULL},
+     {"https://circleci.com", [EA_CI_CHANGE_REQUEST] = "9"}},
+    {"bitbucket",
+     (const char *const[]){"BITBUCKET_BUILD_NUMBER", "8", "BITBUCKET_PR_ID", "4", NULL},
+     {"https://bitbucket.org", [EA_CI_RUN_ID] = "8", [EA_CI_CHANGE_REQUEST] = "4"}},
+    {"buildkite", /* Buildkite says "false" outside pull request builds: not a number, null */
+     (const char *const[]){"BUILDKITE", "true", "BUILDKITE_PULL_REQUEST", "false", NULL},
+     {"https://buildkite.com"}},
 };
 
 START_TEST(test_each_platform_yields_its_documented_fields)
@@ -138,6 +160,20 @@ START_TEST(test_each_platform_yields_its_documented_fields)
 }
 END_TEST
 
+START_TEST(test_github_keeps_the_event_payload_path)
+{
+    struct env e = {(const char *const[]){"GITHUB_ACTIONS", "true", "GITHUB_EVENT_PATH",
+                                          "/home/runner/work/_temp/_github_workflow/event.json",
+                                          NULL}};
+    struct ea_ci_run run;
+
+    ck_assert_int_eq(ea_ci_detect(&run, lookup, &e), 0);
+    ck_assert_str_eq(run.event_path, "/home/runner/work/_temp/_github_workflow/event.json");
+    ea_ci_run_dispose(&run);
+    ck_assert_ptr_null(run.event_path);
+}
+END_TEST
+
 static Suite *ci_suite(void)
 {
     Suite *s = suite_create("ci");
@@ -145,6 +181,7 @@ static Suite *ci_suite(void)
 
     tcase_add_loop_test(tc, test_each_platform_yields_its_documented_fields, 0,
                         sizeof(cases) / sizeof(cases[0]));
+    tcase_add_test(tc, test_github_keeps_the_event_payload_path);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Review policy; see approvals_policy.h. Logins are compared without regard
+ * to case, as GitHub and GitLab treat them.
+ */
+#include "approvals_policy.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "error.h"
+
+static const char *str(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+static bool same_login(const char *a, const char *b)
+{
+    return a && b && strcasecmp(a, b) == 0;
+}
+
+bool ea_approvals_is_bot(const json_t *user, const char *login)
+{
+    const char *type = str(user, "type");
+    size_t n = login ? strlen(login) : 0;
+
+    return (type && strcmp(type, "Bot") == 0) || json_is_true(json_object_get(user, "bot")) ||
+           (n > 5 && strcmp(login + n - 5, "[bot]") == 0);
+}
+
+/* Each reviewer's latest deciding review, in order of first appearance. New reference. */
+static json_t *latest_states(const json_t *reviews)
+{
+    json_t *latest = json_array();
+    const json_t *r;
+    size_t i;
+
+    json_array_foreach(reviews, i, r) {
+        const char *who = str(r, "reviewer"), *state = str(r, "state");
+        bool deciding;
+        size_t k;
+        json_t *seen;
+
+        if (!latest) return NULL;
+        if (!who || !state || strcmp(state, "PENDING") == 0) continue;
+        deciding = strcmp(state, "COMMENTED") != 0;
+        json_array_foreach(latest, k, seen) {
+            if (same_login(str(seen, "reviewer"), who)) break;
+        }
+        if (k < json_array_size(latest)) {
+            if (deciding && json_array_set(latest, k, (json_t *)r) < 0) goto oom;
+        } else if (json_array_append(latest, (json_t *)r) < 0) {
+            goto oom;
+        }
+    }
+    return latest;
+oom:
+    json_decref(latest);
+    return NULL;
+}
+
+static int reason(json_t *reasons, const char *fmt, ...) EA_PRINTF(2, 3);
+static int reason(json_t *reasons, const char *fmt, ...)
+{
+    va_list ap;
+    char text[512];
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    return json_array_append_new(reasons, json_string(text));
+}
+
+int ea_approvals_judge(json_t *data, const json_t *cr, const json_t *reviews,
+                       const struct ea_approval_policy *pol, enum ea_result *result)
+{
+    const char *author = str(cr, "author"), *head = str(cr, "head_sha");
+    const char *merged_by = str(cr, "merged_by");
+    bool merged = json_is_true(json_object_get(cr, "merged"));
+    json_t *latest = latest_states(reviews), *approvals = json_array(), *reasons = json_array();
+    long effective = 0, stale = 0, bots = 0, self = 0;
+    const json_t *r;
+    size_t i;
+    int rc = 0;
+
+    *result = EA_RESULT_FAIL;
+    if (!latest || !approvals || !reasons) goto oom;
+    json_array_foreach(latest, i, r) {
+        const char *who = str(r, "reviewer"), *commit = str(r, "commit");
+        bool bot = json_is_true(json_object_get(r, "bot"));
+        bool by_author = same_login(who, author);
+        /* GitLab names no commit per approval: it reports the approvals in force */
+        bool on_head = !commit || (head && strcasecmp(commit, head) == 0);
+        bool counts;
+
+        if (strcmp(str(r, "state"), "APPROVED") != 0) continue;
+        counts = !bot && !(pol->require_independent && by_author) && (on_head || pol->allow_stale);
+        effective += counts;
+        stale += !bot && !on_head;
+        bots += bot;
+        self += by_author;
+        if (json_array_append_new(approvals,
+                                  json_pack("{s:O?, s:O?, s:O?, s:b, s:b, s:b, s:b}", "reviewer",
+                                            json_object_get(r, "reviewer"), "at",
+                                            json_object_get(r, "at"), "commit",
+                                            json_object_get(r, "commit"), "bot", bot, "by_author",
+                                            by_author, "on_head", on_head, "counts", counts)) < 0)
+            goto oom;
+    }
+    if (!cr) {
+        rc = reason(reasons, "no pull or merge request was found for the commit: it reached the "
+                             "branch by a direct push");
+    } else if (effective < pol->min_approvals) {
+        rc = reason(reasons, "%ld effective approval%s, the policy requires %ld", effective,
+                    effective == 1 ? "" : "s", pol->min_approvals);
+        if (rc == 0 && self && pol->require_independent)
+            rc = reason(reasons, "the author's own approval does not count as independent review");
+        if (rc == 0 && stale && !pol->allow_stale)
+            rc = reason(reasons, "%ld approval%s %s given on an older commit than the head %.12s",
+                        stale, stale == 1 ? "" : "s", stale == 1 ? "was" : "were",
+                        head ? head : "?");
+        if (rc == 0 && bots)
+            rc = reason(reasons, "%ld approval%s by bots %s not count", bots, bots == 1 ? "" : "s",
+                        bots == 1 ? "does" : "do");
+    }
+    if (rc < 0) goto oom;
+    if (json_array_size(reasons) == 0) *result = EA_RESULT_PASS;
+    if (json_object_set_new(data, "reviews", latest) < 0) {
+        latest = NULL;
+        goto oom;
+    }
+    latest = NULL;
+    if (json_object_set(data, "approvals", approvals) < 0 ||
+        json_object_set_new(data, "effective_approvals", json_integer(effective)) < 0 ||
+        json_object_set_new(data, "flags",
+                            json_pack("{s:b, s:b, s:b, s:b, s:I, s:I}", "no_change_request",
+                                      cr == NULL, "self_approval", self > 0, "self_merge",
+                                      merged && same_login(merged_by, author),
+                                      "merged_without_approval", merged && effective == 0,
+                                      "stale_approvals", (json_int_t)stale, "bot_approvals",
+                                      (json_int_t)bots)) < 0 ||
+        json_object_set_new(data, "policy",
+                            json_pack("{s:I, s:b, s:b}", "min_approvals",
+                                      (json_int_t)pol->min_approvals, "require_independent",
+                                      pol->require_independent, "allow_stale", pol->allow_stale)) <
+            0 ||
+        json_object_set(data, "reasons", reasons) < 0)
+        goto oom;
+    json_decref(approvals);
+    json_decref(reasons);
+    return 0;
+oom:
+    json_decref(latest);
+    json_decref(approvals);
+    json_decref(reasons);
+    return ea_fail(EA_ENOMEM, "out of memory");
+}
