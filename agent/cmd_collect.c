@@ -33,6 +33,14 @@ static const struct ea_cli_opt opts[] = {
     {"redact-env", EA_CLI_LIST, "NAME", "also mask the value of this environment variable"},
     {"set", EA_CLI_LIST, "C.KEY=VAL", "a collector option, e.g. pipeline.tail_lines=50 (repeat a"
                                       " key to make a list)"},
+    {"gate", EA_CLI_FLAG, NULL, "exit 4 when a record's result is fail or error (block the"
+                                " pipeline)"},
+    {"repo", EA_CLI_VALUE, "OWNER/NAME", "repository for approvals (GitLab: project ID or path);"
+                                         " default from the CI"},
+    {"min-approvals", EA_CLI_VALUE, "N", "approvals: independent approvals needed (default 1)"},
+    {"allow-stale", EA_CLI_FLAG, NULL, "approvals: count approvals given on an older commit"},
+    {"allow-self-approval", EA_CLI_FLAG, NULL,
+     "approvals: count the author's own approval (require_independent=false)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -44,6 +52,20 @@ static const struct ea_cli_cmd cmd = {
     .details = NULL, /* the collector list is printed by print_collectors() */
     .min_args = 1,
     .max_args = (size_t)-1,
+};
+
+/*
+ * Shorthand flags for collector options: each sets OPTION of COLLECTOR as
+ * --set COLLECTOR.OPTION=VALUE would (a flag sets its fixed value). --set,
+ * applied after, wins.
+ */
+static const struct {
+    const char *flag, *collector, *option, *value; /* value NULL: the flag's argument */
+} shorthands[] = {
+    {"repo", "approvals", "repo", NULL},
+    {"min-approvals", "approvals", "min_approvals", NULL},
+    {"allow-stale", "approvals", "allow_stale", "true"},
+    {"allow-self-approval", "approvals", "require_independent", "false"},
 };
 
 static void print_help(void)
@@ -58,7 +80,8 @@ static void print_help(void)
         printf("\n");
     }
     printf("\nOne line per record goes to stderr: id, kind, controls, result. Exit status: 0 ok,\n"
-           "1 runtime failure, 2 usage or configuration error.\n");
+           "1 runtime failure, 2 usage or configuration error, 4 with --gate when a record's\n"
+           "result is fail or error (the records are stored all the same).\n");
 }
 
 struct job {
@@ -176,6 +199,28 @@ int ea_cmd_collect(int argc, char **argv)
             goto out;
         }
     }
+    for (size_t i = 0; i < sizeof(shorthands) / sizeof(shorthands[0]); i++) {
+        const char *v = shorthands[i].value;
+        char set[1100];
+        if (v ? !ea_cli_flag(&a, &cmd, shorthands[i].flag)
+              : !(v = ea_cli_value(&a, &cmd, shorthands[i].flag)))
+            continue;
+        size_t k = 0;
+        while (k < a.npos && strcmp(jobs[k].c->name, shorthands[i].collector) != 0) k++;
+        if (k == a.npos) {
+            rc = ea_fail(EA_EUSAGE, "--%s applies to the %s collector, which this run does not "
+                                    "have (add %s)",
+                         shorthands[i].flag, shorthands[i].collector, shorthands[i].collector);
+            goto out;
+        }
+        snprintf(set, sizeof(set), "%s.%s=%.1000s", shorthands[i].collector, shorthands[i].option,
+                 v);
+        rc = apply_set(jobs, a.npos, set);
+        if (rc < 0) {
+            ea_fail_prefix("--%s", shorthands[i].flag);
+            goto out;
+        }
+    }
     {
         size_t si = ea_cli_index(&cmd, "set");
         for (size_t i = 0; i < a.nlist[si]; i++) {
@@ -222,6 +267,10 @@ int ea_cmd_collect(int argc, char **argv)
         ea_log(EA_LOG_LEVEL_INFO, NULL, "%u record%s stored in %s (stream %s)", p.records,
                p.records == 1 ? "" : "s", store_url, stream);
     rc = 0;
+    if (ea_cli_flag(&a, &cmd, "gate") && (p.failed_results || p.error_results))
+        rc = ea_fail(EA_EPOLICY, "gate: %u record%s failed and %u could not be judged (error); "
+                                 "the records are stored",
+                     p.failed_results, p.failed_results == 1 ? "" : "s", p.error_results);
 out:
     for (size_t i = 0; jobs && i < a.npos; i++) {
         ea_free(jobs[i].arg);

@@ -194,6 +194,7 @@ int ea_pipeline_fact(struct ea_pipeline *p, const struct ea_collector *c,
     memcpy(p->previous, env.id, sizeof(p->previous));
     p->records++;
     if (fact->result == EA_RESULT_FAIL) p->failed_results++;
+    if (fact->result == EA_RESULT_ERROR) p->error_results++;
     print_summary(&env, fact);
     if (p->o.store && ++p->staged >= (p->o.batch_max ? p->o.batch_max : 256))
         rc = ea_pipeline_flush(p);

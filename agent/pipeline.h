@@ -37,6 +37,7 @@ struct ea_pipeline {
     unsigned records;                  /* made by this pipeline */
     unsigned staged;                   /* put since the last flush */
     unsigned failed_results;           /* records whose result is fail */
+    unsigned error_results;            /* records whose result is error */
 };
 
 /** Initialises p (caller's storage); nothing to dispose. */

@@ -16,10 +16,12 @@
 
 extern const struct ea_collector ea_collector_git;
 extern const struct ea_collector ea_collector_pipeline;
+extern const struct ea_collector ea_collector_approvals;
 
 static const struct ea_collector *const builtins[] = {
     &ea_collector_git,
     &ea_collector_pipeline,
+    &ea_collector_approvals,
     NULL,
 };
 

@@ -54,6 +54,11 @@ assert() {
     if "$@" >/dev/null 2>&1; then pass; else fail "$name ($*)"; fi
 }
 
+# closed_port: a loopback port with nothing listening (bound, then closed).
+closed_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
 finish() {
     echo "$PASSED passed, $FAILED failed"
     [ "$FAILED" -eq 0 ]

@@ -316,6 +316,56 @@ check "--set for a collector not in the run" 2 "$EA" collect --dry-run --key key
 check "pipeline log missing" 2 "$EA" collect --dry-run --key key.pem pipeline=nosuch.log
 contains "missing log named" "$ERR" "nosuch.log"
 
+# --- approvals: the gate (replay server on loopback with two recorded pull requests)
+python3 - "$EA_SOURCE_DIR/tests/collectors/approvals" >aroutes.json <<'PY2'
+import json, sys
+d = sys.argv[1]
+routes = json.load(open(d + "/gh-only-self-approval.json"))["routes"]       # PR 1: fail
+routes += json.load(open(d + "/gh-pr-from-ci-ref.json"))["routes"]          # PR 5: pass
+print(json.dumps({"routes": routes}))
+PY2
+rm -f aport.txt
+python3 "$EA_SOURCE_DIR/tests/testkit/replay_server.py" aroutes.json aport.txt >areplay.log 2>&1 &
+areplay_pid=$!
+trap 'kill $areplay_pid $replay_pid 2>/dev/null; rm -rf "$WORK"' EXIT
+for _ in $(seq 100); do [ -s aport.txt ] && break; sleep 0.1; done
+astore=$WORK/astore
+aenv=(env -u GITHUB_ACTIONS -u GITLAB_CI GITHUB_TOKEN="$CAN_TOK" GITHUB_API_URL="http://127.0.0.1:$(cat aport.txt)")
+check "approvals: an approved PR passes the gate" 0 "${aenv[@]}" "$EA" collect --store "$astore" \
+    --key key.pem --repo acme/app --gate approvals=pr:5
+contains "approvals record line" "$ERR" "pr_approval controls=A.5.3,A.8.4,A.8.32 result=pass"
+check "approvals: a self-approved PR fails the gate with exit 4" 4 "${aenv[@]}" "$EA" collect \
+    --store "$astore" --key key.pem --repo acme/app --gate approvals=pr:1
+contains "the gate says why" "$ERR" "gate: 1 record failed"
+check "approvals: without --gate the same record is only stored" 0 "${aenv[@]}" "$EA" collect \
+    --store "$astore" --key key.pem --repo acme/app approvals=pr:1
+check "approvals: --min-approvals 2 fails the approved PR" 4 "${aenv[@]}" "$EA" collect \
+    --dry-run --key key.pem --repo acme/app --min-approvals 2 --gate approvals=pr:5
+check "approvals: --allow-self-approval passes the self-approved PR" 0 "${aenv[@]}" "$EA" collect \
+    --dry-run --key key.pem --repo acme/app --allow-self-approval --gate approvals=pr:1
+check "approvals: an API that is down is an error, and the gate blocks it" 4 env -u GITHUB_ACTIONS \
+    GITHUB_TOKEN="$CAN_TOK" GITHUB_API_URL="http://127.0.0.1:$(closed_port)" "$EA" collect \
+    --dry-run --key key.pem --repo acme/app --gate approvals=pr:1
+assert "the error is recorded" python3 -c '
+import base64,json,sys
+st=json.loads(base64.b64decode(json.loads(open(sys.argv[1]).readline())["payload"]))
+assert st["predicate"]["result"]=="error" and st["predicate"]["data"]["error"], st' "$OUT"
+check "approvals: --repo without approvals is a usage error" 2 "$EA" collect --dry-run \
+    --key key.pem --repo acme/app git
+contains "--repo names its collector" "$ERR" "--repo applies to the approvals collector"
+check "approvals: a bad argument" 2 "$EA" collect --dry-run --key key.pem approvals=branch:main
+contains "usage named" "$ERR" "approvals=pr:NUMBER"
+kill $areplay_pid 2>/dev/null
+check "approvals records verify" 0 "$EA" verify --store "$astore" --pubkey key.pub
+assert "approvals records are schema-valid" python3 "$EA_SOURCE_DIR/tests/testkit/validate_records.py" "$astore"
+check "query by kind" 0 "$EA" query --store "$astore" --kind pr_approval --format ndjson
+assert "three approvals records stored: one pass, two fail" python3 -c '
+import json,sys
+rs={r["id"]: r["statement"]["predicate"]["result"] for r in map(json.loads, open(sys.argv[1]))}
+assert sorted(rs.values())==["fail","fail","pass"], rs' "$OUT"
+for f in "$WORK"/stdout "$WORK"/stderr; do lacks "no token in output" "$f" "$CAN_TOK"; done
+if grep -rqF "$CAN_TOK" "$astore"; then fail "the token reached the store"; else pass; fi
+
 # --- controls
 check "controls change" 0 "$EA" controls change
 contains "change management listed" "$OUT" "A.8.32"

@@ -21,6 +21,8 @@
 #include "sign.h"
 #include "testkit.h"
 #include "util/mem.h"
+#include "../../collectors/approvals/approvals_forge.h"
+#include "../../collectors/approvals/approvals_policy.h"
 #include "../../collectors/pipeline/pipeline_api.h"
 #include "../../collectors/pipeline/pipeline_parse.h"
 
@@ -243,6 +245,89 @@ START_TEST(test_recorded_github_responses_normalise)
 }
 END_TEST
 
+static json_t *fixture(const char *name)
+{
+    char path[4200];
+    json_t *j;
+
+    snprintf(path, sizeof(path), "%s/%s", ea_test_fixtures_dir(), name);
+    j = json_load_file(path, 0, NULL);
+    ck_assert_msg(j != NULL, "%s is not readable JSON", path);
+    return j;
+}
+
+static const char *field(const json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? v : "(null)";
+}
+
+/* Recorded pull requests, reviews, protection and merge requests, through the approvals
+ * normalisers and the policy. */
+START_TEST(test_recorded_change_requests_normalise)
+{
+    struct ea_approval_policy pol = EA_APPROVAL_POLICY_DEFAULT;
+    json_t *pr = fixture("github/pull-request.json"), *cr = ea_forge_github_pr(pr);
+    json_t *page = fixture("github/pr-reviews-approved-and-changes.json");
+    json_t *one = fixture("github/pr-review-approved-example.json");
+    json_t *prot = fixture("github/branch-protection.json"), *p = ea_forge_github_protection(prot);
+    json_t *mr = fixture("gitlab/merge-request.json"), *gcr = ea_forge_gitlab_mr(mr);
+    json_t *ap = fixture("gitlab/mr-approvals.json");
+    json_t *reviews = json_array(), *data = json_object(), *list = json_array();
+    enum ea_result result;
+
+    ck_assert_int_eq(json_integer_value(json_object_get(cr, "number")), 327);
+    ck_assert_str_eq(field(cr, "state"), "merged");
+    ck_assert_str_eq(field(cr, "author"), "orta");
+    ck_assert_str_eq(field(cr, "merged_at"), "2016-10-03T09:39:23Z");
+    ck_assert_str_eq(field(cr, "base_ref"), "master");
+    ck_assert_str_eq(field(cr, "head_sha"), "cfa8fb80d2b65f4c4fa0b54d25352a3a0ff58f75");
+    ck_assert_ptr_null(json_object_get(cr, "body")); /* free text is not copied */
+    /* APPROVED by one reviewer, then two others spelled REQUESTED_CHANGES: a known variant */
+    ck_assert_int_eq(ea_forge_github_reviews(reviews, page), 0);
+    ck_assert_uint_eq(json_array_size(reviews), 3);
+    ck_assert_str_eq(field(json_array_get(reviews, 1), "state"), "CHANGES_REQUESTED");
+    json_array_append(list, one); /* a single review object, as GET .../reviews/{id} gives */
+    ck_assert_int_eq(ea_forge_github_reviews(reviews, list), 0);
+    ck_assert_str_eq(field(json_array_get(reviews, 3), "state"), "APPROVED");
+    ck_assert_int_eq(ea_approvals_judge(data, cr, reviews, &pol, &result), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(data, "effective_approvals")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(data, "flags"),
+                                                        "stale_approvals")), 2);
+    ck_assert_int_eq(result, EA_RESULT_FAIL); /* both approvals were given on older commits */
+    ck_assert_int_eq(json_integer_value(json_object_get(p, "required_approving_reviews")), 2);
+    ck_assert(json_is_true(json_object_get(p, "enforce_admins")));
+    ck_assert(json_is_true(json_object_get(p, "require_code_owner_reviews")));
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(p, "required_status_checks"), 0)),
+                     "continuous-integration/travis-ci");
+    ck_assert_int_eq(json_integer_value(json_object_get(gcr, "number")), 1);
+    ck_assert_str_eq(field(gcr, "state"), "merged");
+    ck_assert_str_eq(field(gcr, "author"), "admin");
+    ck_assert_str_eq(field(gcr, "merged_by"), "DouweM");
+    ck_assert_str_eq(field(gcr, "head_sha"), "2be7ddb704c7b6b83732fdd5b9f09d5a397b5f8f");
+    json_array_clear(reviews);
+    ck_assert_int_eq(ea_forge_gitlab_approvals(reviews, ap), 0);
+    ck_assert_uint_eq(json_array_size(reviews), 2);
+    ck_assert_str_eq(field(json_array_get(reviews, 1), "reviewer"), "ryley");
+    json_object_clear(data);
+    ck_assert_int_eq(ea_approvals_judge(data, gcr, reviews, &pol, &result), 0);
+    ck_assert_int_eq(result, EA_RESULT_PASS);
+    ck_assert_int_eq(json_integer_value(json_object_get(data, "effective_approvals")), 2);
+    json_decref(pr);
+    json_decref(cr);
+    json_decref(page);
+    json_decref(one);
+    json_decref(prot);
+    json_decref(p);
+    json_decref(mr);
+    json_decref(gcr);
+    json_decref(ap);
+    json_decref(reviews);
+    json_decref(data);
+    json_decref(list);
+}
+END_TEST
+
 static Suite *conformance_suite(void)
 {
     Suite *s = suite_create("conformance");
@@ -253,6 +338,7 @@ static Suite *conformance_suite(void)
     tcase_add_test(tc, test_catalogue_matches_the_shared_reference);
     tcase_add_test(tc, test_recorded_job_logs_conform);
     tcase_add_test(tc, test_recorded_github_responses_normalise);
+    tcase_add_test(tc, test_recorded_change_requests_normalise);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;

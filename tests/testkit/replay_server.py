@@ -12,9 +12,11 @@ Responses are served in order; the last one repeats. "{base}" in headers and
 text bodies becomes this server's base URL. Unknown paths answer 404. Binds
 127.0.0.1 on a free port, writes the port to PORT_FILE, and logs one JSON
 line per request to stdout (method, path, query; whether an Authorization
-header was present, never its value).
+header was present, never its value). It exits by itself when the process
+that started it is gone (a test that failed before stopping it).
 """
 import json
+import os
 import sys
 import threading
 import time
@@ -74,9 +76,16 @@ def main():
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = handle_any
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    parent = os.getppid()
+
+    def watch_parent():
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(0)
+
+    threading.Thread(target=watch_parent, daemon=True).start()
     with open(port_file + ".tmp", "w") as f:
         f.write(str(server.server_address[1]))
-    import os
     os.rename(port_file + ".tmp", port_file)
     server.serve_forever()
 

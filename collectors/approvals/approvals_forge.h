@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Reading a change request from the forge: GitHub pull requests (the PR, all
+ * its reviews, its commits, the base branch's protection) and GitLab merge
+ * requests (the MR, /approvals, /approval_state), normalised to one shape:
+ *
+ *   change request: {"number", "url", "title", "state" (open|closed|merged),
+ *                    "author", "author_bot", "merged", "merged_by", "merged_at",
+ *                    "merge_commit_sha", "base_ref", "base_sha", "head_ref",
+ *                    "head_sha", "commits"}
+ *   review:         {"reviewer", "bot", "state" (APPROVED, CHANGES_REQUESTED,
+ *                    DISMISSED, COMMENTED, PENDING), "at", "commit"}
+ *
+ * Only named scalar fields are copied out of responses (util/json.h). The
+ * token is sent only to the configured API base (the HTTP client refuses a
+ * next-page link to another host) and never appears in a message.
+ */
+#ifndef EA_APPROVALS_FORGE_H
+#define EA_APPROVALS_FORGE_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+struct ea_http;
+
+#define EA_FORGE_PAGES_MAX 10 /* of 100 reviews or commits */
+
+struct ea_forge {
+    bool gitlab;          /* else GitHub */
+    const char *base_url; /* borrowed: the API base, without a trailing slash */
+    const char *auth;     /* borrowed, secret: the authentication header line */
+    const char *repo;     /* borrowed: "owner/name" (GitHub), project ID or path (GitLab) */
+    char *project;        /* owned: repo as a URL path segment (GitLab paths %2F-encoded) */
+    struct ea_http *http; /* owned */
+};
+
+/** @return 0, or EA_ENOMEM. Dispose with ea_forge_close. */
+int ea_forge_open(struct ea_forge *f, bool gitlab, const char *base_url, const char *auth,
+                  const char *repo);
+void ea_forge_close(struct ea_forge *f);
+
+/**
+ * The change request that brought sha: GitHub GET /repos/{repo}/commits/{sha}/pulls,
+ * GitLab GET /projects/:id/repository/commits/:sha/merge_requests. Prefers the
+ * one merged as sha, then the one whose head is sha, then the first.
+ * @param number out: its number, or 0 when there is none (a direct push).
+ * @return 0 or an EA_E* code with a message naming the missing permission.
+ */
+int ea_forge_find(struct ea_forge *f, const char *sha, long *number);
+
+/**
+ * Reads change request number into data: "change_request", and
+ * "protection" (GitHub) or "approval_rules" (GitLab); *reviews gets every
+ * review in order (new reference).
+ */
+int ea_forge_read(struct ea_forge *f, long number, json_t *data, json_t **reviews);
+
+/* Normalisers of one response body (borrowed), exposed for tests. New references. */
+json_t *ea_forge_github_pr(const json_t *pr);
+int ea_forge_github_reviews(json_t *reviews, const json_t *page);
+json_t *ea_forge_github_protection(const json_t *p);
+json_t *ea_forge_gitlab_mr(const json_t *mr);
+int ea_forge_gitlab_approvals(json_t *reviews, const json_t *body);
+
+#endif
