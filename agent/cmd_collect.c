@@ -41,6 +41,7 @@ static const struct ea_cli_opt opts[] = {
     {"allow-stale", EA_CLI_FLAG, NULL, "approvals: count approvals given on an older commit"},
     {"allow-self-approval", EA_CLI_FLAG, NULL,
      "approvals: count the author's own approval (require_independent=false)"},
+    {"fail-on", EA_CLI_VALUE, "SEVERITY", "scan: critical, high (default), medium, low or none"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -66,6 +67,7 @@ static const struct {
     {"min-approvals", "approvals", "min_approvals", NULL},
     {"allow-stale", "approvals", "allow_stale", "true"},
     {"allow-self-approval", "approvals", "require_independent", "false"},
+    {"fail-on", "scan", "fail_on", NULL},
 };
 
 static void print_help(void)
@@ -77,7 +79,9 @@ static void print_help(void)
         if ((*c)->usage) printf("  %-10s %s=%s\n", "", (*c)->name, (*c)->usage);
         printf("  %-10s default controls:", "");
         for (const char *const *d = (*c)->default_controls; d && *d; d++) printf(" %s", *d);
-        printf("\n");
+        printf("%s\n", (*c)->default_controls && (*c)->default_controls[0]
+                           ? ""
+                           : " by what the record holds (see the collector's README)");
     }
     printf("\nOne line per record goes to stderr: id, kind, controls, result. Exit status: 0 ok,\n"
            "1 runtime failure, 2 usage or configuration error, 4 with --gate when a record's\n"

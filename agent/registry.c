@@ -17,11 +17,13 @@
 extern const struct ea_collector ea_collector_git;
 extern const struct ea_collector ea_collector_pipeline;
 extern const struct ea_collector ea_collector_approvals;
+extern const struct ea_collector ea_collector_scan;
 
 static const struct ea_collector *const builtins[] = {
     &ea_collector_git,
     &ea_collector_pipeline,
     &ea_collector_approvals,
+    &ea_collector_scan,
     NULL,
 };
 

@@ -8,10 +8,14 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config git ca-certificates
     libcurl4-openssl-dev libjansson-dev libgit2-dev libssl-dev openssl libhyperscan-dev
+    libyajl-dev
     check
     python3 python3-jsonschema
     time
+    flawfinder jq
 )
+# flawfinder makes a real SARIF report in the scan tests; jq is their independent
+# counter and the benchmarks' peer.
 # Optional: clang with its runtime builds the libFuzzer targets (ci/fuzz.sh).
 if [ "${EA_WITH_FUZZ:-0}" = 1 ]; then packages+=(clang libclang-rt-14-dev); fi
 

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The scan collector: one scan_result record per scanner report.
+ *
+ *   scan=PATH                 the format is told from the content
+ *   scan=PATH,format=NAME     forced: sarif, trivy, grype, gitleaks, cyclonedx, zap
+ *
+ * Options: format, fail_on (critical, high, medium, low or none; default
+ * high), max_findings (default 100, at most 1000), category (to file a report
+ * differently). The report is streamed in 1 MiB chunks (scan_report.h), its
+ * SHA-256 computed on the way, and nothing is emitted unless the whole report
+ * parsed: a broken report is an input error naming the file and the byte.
+ * Controls come from the category, as data (schemas/controls/defaults.json,
+ * "scan_categories").
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <evidence/collector.h>
+#include <openssl/evp.h>
+
+#include "ci.h"
+#include "error.h"
+#include "scan_report.h"
+#include "schemas.h"
+#include "util/hash.h"
+#include "util/json.h"
+#include "util/mem.h"
+#include "util/utf8.h"
+
+#define HEAD_MAX (64 * 1024)
+#define CHUNK (1024 * 1024)
+#define CONTROLS_MAX 8
+
+struct scan_state {
+    char *path;                          /* owned */
+    const struct ea_scan_format *format; /* forced, or NULL */
+    int fail_on;                         /* an ea_sev, or -1 for none */
+    size_t max_findings;
+    char *category; /* owned override, or NULL */
+};
+
+static void scan_free(void *state)
+{
+    struct scan_state *s = state;
+
+    if (!s) return;
+    ea_free(s->path);
+    ea_free(s->category);
+    ea_free(s);
+}
+
+static int set_format(struct scan_state *s, const char *name)
+{
+    if (!(s->format = ea_scan_format_find(name)))
+        return ea_fail(EA_EUSAGE, "%s: format '%.40s' is not one of %s", s->path, name,
+                       ea_scan_format_list());
+    return 0;
+}
+
+static int scan_init(void **state, const char *arg, const json_t *options,
+                     const struct ea_host *host)
+{
+    struct scan_state *s;
+    const char *comma;
+    const json_t *v;
+    int rc = 0;
+
+    (void)host;
+    *state = NULL;
+    if (!arg || !*arg)
+        return ea_fail(EA_EUSAGE, "scan needs a report: scan=PATH or scan=PATH,format=NAME");
+    s = ea_calloc(1, sizeof(*s));
+    if (!s) return ea_fail(EA_ENOMEM, "out of memory");
+    s->fail_on = EA_SEV_HIGH;
+    s->max_findings = EA_SCAN_FINDINGS_DEFAULT;
+    comma = strrchr(arg, ',');
+    if (comma && strncmp(comma, ",format=", 8) == 0) { /* a path may hold commas: only a
+                                                          trailing ,format= is an option */
+        s->path = ea_strndup(arg, (size_t)(comma - arg));
+        if (s->path) rc = set_format(s, comma + 8);
+    } else {
+        s->path = ea_strdup(arg);
+    }
+    if (!s->path) rc = ea_fail(EA_ENOMEM, "out of memory");
+    if (rc == 0 && (v = json_object_get(options, "format")))
+        rc = json_is_string(v) ? set_format(s, json_string_value(v))
+                               : ea_fail(EA_ECONFIG, "format must be a string");
+    if (rc == 0 && (v = json_object_get(options, "fail_on"))) {
+        const char *f = json_string_value(v);
+        int sev = ea_sev_parse(f);
+        if (f && strcmp(f, "none") == 0)
+            s->fail_on = -1;
+        else if (sev >= EA_SEV_LOW)
+            s->fail_on = sev;
+        else
+            rc = ea_fail(EA_ECONFIG, "fail_on must be critical, high, medium, low or none");
+    }
+    if (rc == 0 && (v = json_object_get(options, "max_findings"))) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+            json_integer_value(v) > EA_SCAN_FINDINGS_MAX)
+            rc = ea_fail(EA_ECONFIG, "max_findings must be an integer from 0 to %d",
+                         EA_SCAN_FINDINGS_MAX);
+        else
+            s->max_findings = (size_t)json_integer_value(v);
+    }
+    if (rc == 0 && (v = json_object_get(options, "category"))) {
+        static const char *const known[] = {"sast", "sca", "secrets", "dast", "iac", "sbom"};
+        const char *c = json_string_value(v);
+        size_t i = 0;
+        while (c && i < 6 && strcmp(c, known[i]) != 0) i++;
+        if (i == 6)
+            rc = ea_fail(EA_ECONFIG, "category must be sast, sca, secrets, dast, iac or sbom");
+        else if (!(s->category = ea_strdup(c)))
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+    }
+    if (rc == 0 && access(s->path, R_OK) != 0)
+        rc = ea_fail(EA_EINPUT, "%s: cannot read the report: %s", s->path, strerror(errno));
+    if (rc < 0) {
+        scan_free(s);
+        return rc;
+    }
+    *state = s;
+    return 0;
+}
+
+/* Reads up to cap bytes (fewer only at the end of the file). */
+static ssize_t read_full(int fd, char *buf, size_t cap)
+{
+    size_t got = 0;
+
+    while (got < cap) {
+        ssize_t n = read(fd, buf + got, cap - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (n == 0) break;
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
+/* Streams the whole report: the summary and the report's SHA-256 and size. */
+static int read_report(struct scan_state *s, json_t **summary, char *hex, uint64_t *bytes)
+{
+    struct ea_scan_report r;
+    const struct ea_scan_format *fmt = s->format;
+    unsigned char md[EA_SHA256_LEN];
+    EVP_MD_CTX *sha = EVP_MD_CTX_new();
+    char *buf = ea_malloc(CHUNK);
+    bool started = false;
+    ssize_t n;
+    int fd = -1, rc = 0;
+
+    *summary = NULL;
+    *bytes = 0;
+    if (!sha || !buf || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    fd = open(s->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = ea_fail(EA_EINPUT, "cannot open the report: %s", strerror(errno));
+        goto out;
+    }
+    n = read_full(fd, buf, HEAD_MAX);
+    if (n < 0) {
+        rc = ea_fail(EA_EIO, "read failed: %s", strerror(errno));
+        goto out;
+    }
+    if (!fmt && (rc = ea_scan_detect(buf, (size_t)n, &fmt)) < 0) goto out;
+    if ((rc = ea_scan_init(&r, fmt, s->max_findings)) < 0) goto out;
+    started = true;
+    while (n > 0) {
+        *bytes += (uint64_t)n;
+        if (EVP_DigestUpdate(sha, buf, (size_t)n) != 1) {
+            rc = ea_fail(EA_ERROR, "SHA-256 failed");
+            goto out;
+        }
+        if ((rc = ea_scan_feed(&r, buf, (size_t)n)) != 0) goto out;
+        n = read_full(fd, buf, CHUNK);
+        if (n < 0) {
+            rc = ea_fail(EA_EIO, "read failed: %s", strerror(errno));
+            goto out;
+        }
+    }
+    rc = ea_scan_finish(&r, summary);
+    if (rc == 0 && EVP_DigestFinal_ex(sha, md, NULL) != 1) rc = ea_fail(EA_ERROR, "SHA-256 failed");
+    if (rc == 0) ea_hex_encode(hex, md, sizeof(md));
+out:
+    if (rc > 0) rc = ea_fail(EA_ERROR, "the report's parse stopped early");
+    if (started) ea_scan_dispose(&r);
+    if (fd >= 0) close(fd);
+    ea_free(buf);
+    EVP_MD_CTX_free(sha);
+    if (rc < 0) {
+        json_decref(*summary);
+        *summary = NULL;
+        ea_fail_prefix("%s", s->path);
+    }
+    return rc;
+}
+
+/* The controls of a category, from schemas/controls/defaults.json. */
+static int category_controls(const char *category, const char **out, size_t cap)
+{
+    const struct ea_schema_file *f = ea_schema_file_get("controls/defaults.json");
+    static json_t *doc; /* parsed once, kept for the process (the strings are borrowed) */
+    const json_t *list, *c;
+    size_t i, n = 0;
+
+    if (!doc && f) doc = json_loadb(f->data, f->len, 0, NULL);
+    list = json_object_get(json_object_get(doc, "scan_categories"), category);
+    if (!json_is_array(list))
+        return ea_fail(EA_ERROR, "defaults.json has no controls for scan category %s", category);
+    json_array_foreach(list, i, c) {
+        if (n + 1 < cap && json_is_string(c)) out[n++] = json_string_value(c);
+    }
+    out[n] = NULL;
+    return 0;
+}
+
+static int scan_collect(void *state, struct ea_sink *sink)
+{
+    struct scan_state *s = state;
+    struct ea_fact fact = EA_FACT_INIT;
+    struct ea_ci_run run;
+    const char *controls[CONTROLS_MAX + 1];
+    char hex[EA_SHA256_HEX_LEN + 1], worst[160] = "";
+    json_t *data = NULL, *scanned, *counts, *reasons;
+    char *subject = NULL, *summary = NULL;
+    const char *category, *what;
+    uint64_t bytes, failing = 0;
+    int rc;
+
+    memset(&run, 0, sizeof(run));
+    rc = read_report(s, &data, hex, &bytes);
+    if (rc < 0) return rc;
+    if (s->category && (rc = ea_json_put(data, "category", json_string(s->category))) < 0) goto out;
+    category = ea_json_str(data, "category");
+    /* what was scanned: the report's own words first, then the CI's repository and commit */
+    if ((rc = ea_ci_detect(&run, NULL, NULL)) < 0) goto out;
+    scanned = json_object_get(data, "scanned");
+    if (json_is_null(json_object_get(scanned, "repository")) && run.fields[EA_CI_REPOSITORY])
+        json_object_set_new(scanned, "repository", json_string(run.fields[EA_CI_REPOSITORY]));
+    if (json_is_null(json_object_get(scanned, "commit")) && run.fields[EA_CI_SHA])
+        json_object_set_new(scanned, "commit", json_string(run.fields[EA_CI_SHA]));
+    counts = json_object_get(data, "counts");
+    reasons = json_array();
+    for (int sev = EA_SEV_CRITICAL; s->fail_on >= 0 && sev >= s->fail_on; sev--) {
+        json_int_t c = json_integer_value(json_object_get(counts, ea_sev_name((enum ea_sev)sev)));
+        if (c > 0) {
+            size_t len = strlen(worst);
+            snprintf(worst + len, sizeof(worst) - len, "%s%lld %s", len ? ", " : "", (long long)c,
+                     ea_sev_name((enum ea_sev)sev));
+            failing += (uint64_t)c;
+        }
+    }
+    if (failing && reasons)
+        json_array_append_new(reasons, json_sprintf("unsuppressed findings at or above %s: %s",
+                                                    ea_sev_name((enum ea_sev)s->fail_on), worst));
+    if (!reasons ||
+        ea_json_put(data, "policy",
+                    json_pack("{s:s}", "fail_on",
+                              s->fail_on < 0 ? "none" : ea_sev_name((enum ea_sev)s->fail_on))) <
+            0 ||
+        ea_json_put(data, "reasons", reasons) < 0 ||
+        ea_json_put(data, "report",
+                    json_pack("{s:o, s:s, s:I}", "path",
+                              ea_utf8_json(s->path, strlen(s->path), 1024), "sha256", hex, "bytes",
+                              (json_int_t)bytes)) < 0) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = category_controls(category, controls, sizeof(controls) / sizeof(controls[0]))) < 0)
+        goto out;
+    what = ea_json_str(scanned, "artifact");
+    if (!what) what = ea_json_str(scanned, "repository");
+    if (!what) what = s->path;
+    subject = ea_asprintf("scan:%s:%s", ea_json_str(data, "format"), what);
+    summary = ea_asprintf(
+        "%s %s report on %s (%s): %lld critical, %lld high, %lld medium, %lld low, %lld info, "
+        "%lld unknown; %lld suppressed: %s.",
+        ea_json_str(json_object_get(data, "tool"), "name")
+            ? ea_json_str(json_object_get(data, "tool"), "name")
+            : "scanner",
+        ea_json_str(data, "format"), what, category,
+        (long long)json_integer_value(json_object_get(counts, "critical")),
+        (long long)json_integer_value(json_object_get(counts, "high")),
+        (long long)json_integer_value(json_object_get(counts, "medium")),
+        (long long)json_integer_value(json_object_get(counts, "low")),
+        (long long)json_integer_value(json_object_get(counts, "info")),
+        (long long)json_integer_value(json_object_get(counts, "unknown")),
+        (long long)json_integer_value(json_object_get(data, "suppressed")),
+        failing ? "fail" : "pass");
+    if (!subject || !summary) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    fact.kind = "scan_result";
+    fact.subject_name = subject;
+    fact.subject_digest_alg = "sha256";
+    fact.subject_digest = hex;
+    fact.source_system = ea_json_str(data, "format");
+    fact.raw_sha256 = hex;
+    fact.result = failing ? EA_RESULT_FAIL : EA_RESULT_PASS;
+    fact.summary = summary;
+    fact.data = data;
+    fact.controls = controls;
+    rc = ea_emit(sink, &fact);
+    if (rc == 0) rc = 1;
+out:
+    ea_ci_run_dispose(&run);
+    ea_free(subject);
+    ea_free(summary);
+    json_decref(data);
+    return rc;
+}
+
+static const char *const kinds[] = {"scan_result", NULL};
+static const char *const defaults[] = {NULL}; /* by category, see category_controls */
+
+const struct ea_collector ea_collector_scan = {
+    .abi = EA_COLLECTOR_ABI,
+    .size = (uint32_t)sizeof(struct ea_collector),
+    .name = "scan",
+    .version = "0.1.0",
+    .summary = "a scanner report: SARIF, Trivy, Grype, gitleaks, CycloneDX or ZAP JSON",
+    .usage = "PATH[,format=NAME] (the format is told from the content unless named)",
+    .kinds = kinds,
+    .default_controls = defaults,
+    .init = scan_init,
+    .collect = scan_collect,
+    .free = scan_free,
+};

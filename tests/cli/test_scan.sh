@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# End to end: the scan collector on the project's own reports (one per format,
+# with their edges), on a real SARIF report made now by Debian's flawfinder,
+# on every report under ../shared/fixtures (counts checked against an
+# independent count), and on broken input. Records must verify, be
+# schema-valid and hold no secret of the reports.
+. "$(dirname "$0")/lib.sh"
+EA=$EA_BIN
+FX=$EA_SOURCE_DIR/tests/collectors/scan
+cd "$WORK" || exit 1
+"$EA" keygen --private key.pem --public key.pub 2>/dev/null || { echo "keygen failed"; exit 1; }
+store=$WORK/store
+
+# payload FILE: the Statement of the first envelope of a dry run, as JSON.
+payloads() {
+    python3 -c '
+import base64,json,sys
+for l in open(sys.argv[1]):
+    print(base64.b64decode(json.loads(l)["payload"]).decode())' "$1"
+}
+
+# --- the project's fixtures: every count, flag and verdict
+for f in sarif-edges.sarif trivy.json grype.json gitleaks.json cyclonedx.json zap.json; do
+    check "scan $f" 0 "$EA" collect --store "$store" --key key.pem scan="$FX/$f" || continue
+    check "scan $f (dry run)" 0 "$EA" collect --dry-run --key key.pem scan="$FX/$f"
+    payloads "$OUT" >payload.json
+    assert "scan $f: the expected summary" python3 - "$FX/expect.json" "$f" payload.json <<'PY'
+import json, sys
+want = json.load(open(sys.argv[1]))["expect"][sys.argv[2]]
+st = json.load(open(sys.argv[3]))
+d = st["predicate"]["data"]
+assert d["format"] == want["format"], d["format"]
+assert d["counts"] == want["counts"], (d["counts"], want["counts"])
+for k in ("suppressed", "absent", "total", "runs", "components"):
+    if k in want: assert d[k] == want[k], (k, d[k], want[k])
+assert d["tool"]["name"] == want["tool"], d["tool"]
+assert d["category"] == want["category"], d["category"]
+if "artifact" in want: assert d["scanned"]["artifact"] == want["artifact"], d["scanned"]
+if "repository" in want: assert d["scanned"]["repository"] == want["repository"], d["scanned"]
+assert st["predicate"]["result"] == want["result"], st["predicate"]["result"]
+assert d["report"]["bytes"] > 0 and len(d["report"]["sha256"]) == 64
+f = d["findings"]
+ranks = ["unknown", "info", "low", "medium", "high", "critical"]
+keys = [(not x["suppressed"], ranks.index(x["severity"]) if not x["suppressed"] else 0) for x in f]
+assert keys == sorted(keys, reverse=True), "findings are not worst first"
+PY
+done
+# every stored Statement, decoded (a secret would hide in base64 otherwise)
+python3 - "$store" >stored.json <<'PY2'
+import base64, json, os, sys
+for root, _, files in os.walk(os.path.join(sys.argv[1], "controls")):
+    for f in files:
+        print(base64.b64decode(json.load(open(os.path.join(root, f)))["payload"]).decode())
+PY2
+contains "the secrets fixtures were stored" stored.json '"format":"gitleaks"'
+for s in $(python3 -c 'import json,sys; print(" ".join(json.load(open(sys.argv[1]))["secrets"]))' "$FX/expect.json"); do
+    lacks "no secret of the reports in the store" stored.json "$s"
+    lacks "no secret on stderr" "$ERR" "$s"
+done
+check "controls follow the category" 0 "$EA" query --store "$store" --control A.8.12 --format ndjson
+assert "gitleaks and trivy's secrets are A.8.12" python3 -c '
+import json,sys
+kinds=[json.loads(l)["statement"]["predicate"]["data"]["category"] for l in open(sys.argv[1])]
+assert kinds==["secrets"], kinds' "$OUT"
+
+# --- the policy and the gate
+check "fail-on critical passes a report with only high" 0 "$EA" collect --dry-run --key key.pem \
+    --gate --fail-on critical scan="$FX/gitleaks.json"
+check "the gate blocks a failing report" 4 "$EA" collect --dry-run --key key.pem --gate \
+    scan="$FX/gitleaks.json"
+check "fail-on none never fails" 0 "$EA" collect --dry-run --key key.pem --gate --fail-on none \
+    scan="$FX/trivy.json"
+check "fail-on low catches the zap low" 4 "$EA" collect --dry-run --key key.pem --gate \
+    --fail-on low --set scan.max_findings=1 scan="$FX/zap.json"
+payloads "$OUT" >payload.json
+assert "max_findings caps the list" python3 -c '
+import json,sys; d=json.load(open(sys.argv[1]))["predicate"]["data"]
+assert len(d["findings"])==1 and d["findings_truncated"] and d["findings"][0]["severity"]=="high", d' payload.json
+check "a bad fail-on" 2 "$EA" collect --dry-run --key key.pem --fail-on severe scan="$FX/zap.json"
+contains "fail_on named" "$ERR" "fail_on must be"
+
+# --- broken input: exit 2, the file named, the byte where it broke, nothing stored
+bad=$WORK/badstore
+head -c 700 "$FX/sarif-edges.sarif" >truncated.sarif
+printf '{"hello": 1}' >other.json
+python3 -c 'print("{\"runs\": " + "[" * 300 + "]" * 300 + "}")' >deep.sarif
+printf '{"version": "2.1.0", "runs": [{"results": [{"message": {"text": "\xff\xfe"}}]}]}' >badutf8.sarif
+: >empty.json
+for case in "truncated.sarif:byte" "other.json:not a report of a known format" \
+    "deep.sarif:nested deeper than 256" "badutf8.sarif:byte" "empty.json:empty" \
+    "missing.json:cannot read the report" "$FX/trivy.json,format=sarif:not a sarif report" \
+    "$FX/sarif-edges.sarif,format=cobol:is not one of"; do
+    arg=${case%%:*} want=${case#*:}
+    check "broken: $arg" 2 "$EA" collect --store "$bad" --key key.pem scan="$arg"
+    contains "broken: $arg named" "$ERR" "${arg%%,*}"
+    contains "broken: $arg says why" "$ERR" "$want"
+done
+if [ -d "$bad/controls" ] && [ -n "$(find "$bad/controls" -type f)" ]; then
+    fail "a broken report was stored"
+else pass; fi
+check "null with a forced format is an empty report" 0 "$EA" collect --dry-run --key key.pem \
+    scan="$(printf 'null' >null.json; echo "$WORK/null.json"),format=gitleaks"
+
+# --- a real report, made now: flawfinder --sarif on this repository's agent/
+if command -v flawfinder >/dev/null; then
+    flawfinder --sarif "$EA_SOURCE_DIR/agent" >flawfinder.sarif 2>/dev/null
+    check "flawfinder's SARIF" 0 "$EA" collect --store "$store" --key key.pem scan=flawfinder.sarif
+    check "flawfinder's SARIF (dry run)" 0 "$EA" collect --dry-run --key key.pem scan=flawfinder.sarif
+    payloads "$OUT" >payload.json
+    # independent count with jq: flawfinder gives levels only (error high, warning medium, note low)
+    jq -c '[.runs[].results[] | .level // "warning"] | {high: map(select(. == "error")) | length,
+        medium: map(select(. == "warning")) | length, low: map(select(. == "note")) | length,
+        total: length}' flawfinder.sarif >jq.count
+    assert "flawfinder counts agree with jq" python3 -c '
+import json,sys
+d=json.load(open(sys.argv[1]))["predicate"]["data"]; j=json.load(open(sys.argv[2]))
+assert d["tool"]["name"]=="Flawfinder", d["tool"]
+assert (d["counts"]["high"],d["counts"]["medium"],d["counts"]["low"],d["total"])==(j["high"],j["medium"],j["low"],j["total"]), (d["counts"],j)
+assert j["total"] > 0' payload.json jq.count
+else
+    echo "SKIP: flawfinder is not installed (ci/setup.sh installs it)"
+fi
+
+# --- ../shared/fixtures: every report, counts against an independent count
+SHARED=${EA_FIXTURES_DIR:-$EA_SOURCE_DIR/../shared/fixtures}
+if [ -d "$SHARED/sarif" ]; then
+    n=0
+    for f in "$SHARED"/sarif/*.sarif "$SHARED"/{trivy,grype,gitleaks,cyclonedx,zap}/*.json; do
+        [ -f "$f" ] || continue
+        if "$EA" collect --dry-run --key key.pem scan="$f" >one.out 2>one.err; then
+            payloads one.out >payload.json
+            if python3 - "$f" payload.json <<'PY'; then pass; else fail "independent count of $f"; fi
+import json, sys
+path, st = sys.argv[1], json.load(open(sys.argv[2]))
+d = st["predicate"]["data"]
+doc = json.load(open(path, encoding="utf-8-sig"))
+fmt = d["format"]
+def items(x, key):
+    return x.get(key) or [] if isinstance(x, dict) else []
+if fmt == "sarif":
+    res = [r for run in doc.get("runs") or [] for r in run.get("results") or []]
+    res = [r for r in res if r.get("baselineState") != "absent"]
+    supp = [r for r in res if any(s.get("status", "accepted") == "accepted" for s in r.get("suppressions") or [])]
+    want = {"total": len(res), "suppressed": len(supp)}
+elif fmt == "grype":
+    m, ig = doc.get("matches") or [], doc.get("ignoredMatches") or []
+    want = {"total": len(m) + len(ig), "suppressed": len(ig)}
+    sev = {}
+    for x in m:
+        s = x["vulnerability"].get("severity", "Unknown").lower()
+        s = {"negligible": "info"}.get(s, s)
+        sev[s] = sev.get(s, 0) + 1
+    want["counts"] = sev
+elif fmt == "gitleaks":
+    want = {"total": len(doc or []), "suppressed": 0}
+elif fmt == "zap":
+    al = [a for s in doc.get("site") or [] for a in s.get("alerts") or []]
+    fp = [a for a in al if a.get("confidence") == "0"]
+    want = {"total": len(al), "suppressed": len(fp)}
+elif fmt == "cyclonedx":
+    v = doc.get("vulnerabilities") or []
+    want = {"total": len(v), "components": len(doc.get("components") or [])}
+elif fmt == "trivy":
+    results = doc if isinstance(doc, list) else (doc.get("Results") or [])
+    if isinstance(doc, dict) and "ClusterName" in doc:
+        results = [r for k in ("Vulnerabilities", "Misconfigurations") for res in doc.get(k) or [] for r in res.get("Results") or []]
+    v = [x for r in results for x in r.get("Vulnerabilities") or []]
+    mc = [x for r in results for x in r.get("Misconfigurations") or [] if x.get("Status") != "PASS"]
+    se = [x for r in results for x in r.get("Secrets") or []]
+    mod = [x for r in results for k in ("ExperimentalModifiedFindings", "ModifiedFindings") for x in r.get(k) or []]
+    want = {"total": len(v) + len(mc) + len(se) + len(mod)}
+for k, w in want.items():
+    got = d[k] if k != "counts" else {s: c for s, c in d["counts"].items() if c}
+    assert got == w, (path, k, got, w)
+PY
+            n=$((n + 1))
+        else
+            # the reports the collector refuses must be refused for a named reason, exit 2
+            case "$(basename "$f")" in
+            binskim-v2.0.0.sarif|sarif-v1-minimal.sarif|invalid-results-not-array.sarif|\
+            alpine-310-gitlab-container-scanning.json|legacy-null.json|null-no-findings.json|\
+            spec-invalid-bomformat-1.6.json) pass ;;
+            *) fail "fixture refused: $f: $(cat one.err)" ;;
+            esac
+        fi
+        # the secrets the report holds (some fixtures hold them masked already: skip those)
+        payloads one.out >decoded.json 2>/dev/null || : >decoded.json
+        jq -r '.. | objects | (.Secret?, .Match?, .offender?) | strings' "$f" 2>/dev/null |
+            grep -vE '^[*]+$' | grep -E '^.{8,}$' | head -50 >secrets.txt || true
+        while IFS= read -r s; do
+            if grep -qF -- "$s" decoded.json one.err; then fail "a secret of $f reached the record"; else pass; fi
+        done <secrets.txt
+    done
+    echo "conformance: $n shared reports ingested and counted"
+    "$EA" collect --store "$store" --key key.pem scan="$SHARED/gitleaks/v8-many.json" \
+        scan="$SHARED/trivy/secrets.json" 2>/dev/null
+else
+    echo "SKIP: ../shared/fixtures not present; the shared reports were not read"
+fi
+
+check "scan records verify" 0 "$EA" verify --store "$store" --pubkey key.pub
+assert "scan records are schema-valid" python3 "$EA_SOURCE_DIR/tests/testkit/validate_records.py" "$store"
+finish
