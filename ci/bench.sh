@@ -141,3 +141,7 @@ for _ in range(5):
     count = out.count(b"\n")
 print(f"query: {count} records of {day} in {statistics.median(times):.1f} ms median (budget: < 100 ms)")
 PY
+
+echo
+echo "== scanner reports (scan collector), beside jq"
+bash ci/bench_scan.sh

@@ -31,6 +31,20 @@ struct path {
     struct seg segs[SEGS_MAX];
     size_t nsegs;
     bool count;
+    bool flat;
+};
+
+#define FLAT_PATH_MAX 512
+
+struct flat_node { /* as ea_jflat_node, with offsets into the arena while it may move */
+    size_t path, text, len;
+    int type;
+};
+
+struct flat_frame {
+    bool is_map;
+    size_t next;
+    size_t path_len; /* of the container's path in flat_cur */
 };
 
 struct frame {
@@ -58,6 +72,20 @@ struct ea_jstream {
     int build_path;
     size_t build_wild[EA_JSTREAM_WILD_MAX], build_nwild;
     size_t build_bytes;
+    /* the selected value being seen flat */
+    bool flat_on;
+    struct flat_frame flat_stack[EA_JSTREAM_DEPTH_MAX];
+    size_t flat_depth;
+    char flat_cur[FLAT_PATH_MAX + 1]; /* path of the innermost open container */
+    char flat_key[FLAT_PATH_MAX + 1];
+    size_t flat_key_len;
+    char *arena;
+    size_t arena_len, arena_cap;
+    struct flat_node *fnodes;
+    size_t nfnodes, fnodes_cap;
+    struct ea_jflat_node *view;
+    size_t view_cap;
+    struct ea_jflat flat;
     /* outcome */
     int stop;      /* > 0: stopped by the callback; < 0: an error */
     size_t offset; /* bytes before the current chunk */
@@ -71,8 +99,9 @@ static int parse_paths(struct ea_jstream *js, const char *const *paths)
 
         if (js->npaths == EA_JSTREAM_PATHS_MAX)
             return ea_fail(EA_ECONFIG, "more than %d stream paths", EA_JSTREAM_PATHS_MAX);
-        if (*s == '#') {
-            p->count = true;
+        if (*s == '#' || *s == '~') {
+            p->count = *s == '#';
+            p->flat = *s == '~';
             s++;
         }
         while (*s) {
@@ -169,10 +198,117 @@ static int attach(struct ea_jstream *js, json_t *v)
     return rc == 0 ? 1 : fail_at(js, EA_ENOMEM, "out of memory");
 }
 
+/* ---- flat values ---- */
+
+static int arena_put(struct ea_jstream *js, const char *s, size_t n, size_t *off)
+{
+    if (js->arena_len + n + 1 > EA_JSTREAM_VALUE_MAX)
+        return fail_at(js, EA_ETOOBIG, "one selected value is larger than 16 MiB");
+    if (js->arena_len + n + 1 > js->arena_cap) {
+        size_t cap = js->arena_cap ? js->arena_cap : 4096;
+        char *a;
+        while (cap < js->arena_len + n + 1) cap *= 2;
+        if (!(a = ea_realloc(js->arena, cap))) return fail_at(js, EA_ENOMEM, "out of memory");
+        js->arena = a;
+        js->arena_cap = cap;
+    }
+    *off = js->arena_len;
+    if (n) memcpy(js->arena + js->arena_len, s, n);
+    js->arena[js->arena_len + n] = '\0';
+    js->arena_len += n + 1;
+    return 1;
+}
+
+/* A node starts: its path is the container's plus the key or index. */
+static int flat_node(struct ea_jstream *js, int type, const char *text, size_t len)
+{
+    struct flat_node *nd;
+    char path[FLAT_PATH_MAX * 2 + 24];
+    size_t plen = 0;
+
+    if (js->flat_depth) {
+        struct flat_frame *f = &js->flat_stack[js->flat_depth - 1];
+        memcpy(path, js->flat_cur, f->path_len);
+        plen = f->path_len;
+        if (plen) path[plen++] = '.';
+        if (f->is_map) {
+            memcpy(path + plen, js->flat_key, js->flat_key_len);
+            plen += js->flat_key_len;
+        } else {
+            plen += (size_t)snprintf(path + plen, 24, "%zu", f->next++);
+        }
+        if (plen > FLAT_PATH_MAX) plen = FLAT_PATH_MAX; /* a cut path matches nothing asked */
+    }
+    if (js->nfnodes == js->fnodes_cap) {
+        size_t cap = js->fnodes_cap ? js->fnodes_cap * 2 : 64;
+        struct flat_node *n = ea_realloc(js->fnodes, cap * sizeof(*n));
+        if (!n) return fail_at(js, EA_ENOMEM, "out of memory");
+        js->fnodes = n;
+        js->fnodes_cap = cap;
+    }
+    nd = &js->fnodes[js->nfnodes];
+    nd->type = type;
+    nd->len = len;
+    if (!arena_put(js, path, plen, &nd->path) || !arena_put(js, text, len, &nd->text)) return 0;
+    js->nfnodes++;
+    if (type == JSON_OBJECT || type == JSON_ARRAY) {
+        if (js->flat_depth == EA_JSTREAM_DEPTH_MAX)
+            return fail_at(js, EA_EINPUT, "nested deeper than 256 levels");
+        memcpy(js->flat_cur, path, plen);
+        js->flat_stack[js->flat_depth++] = (struct flat_frame){type == JSON_OBJECT, 0, plen};
+    }
+    return 1;
+}
+
+/* The flat value is whole: give it to the callback. */
+static int flat_deliver(struct ea_jstream *js)
+{
+    size_t wild[EA_JSTREAM_WILD_MAX];
+
+    if (js->nfnodes > js->view_cap) {
+        struct ea_jflat_node *v = ea_realloc(js->view, js->nfnodes * sizeof(*v));
+        if (!v) return fail_at(js, EA_ENOMEM, "out of memory");
+        js->view = v;
+        js->view_cap = js->nfnodes;
+    }
+    for (size_t i = 0; i < js->nfnodes; i++)
+        js->view[i] = (struct ea_jflat_node){js->arena + js->fnodes[i].path, js->fnodes[i].type,
+                                             js->arena + js->fnodes[i].text, js->fnodes[i].len};
+    js->flat = (struct ea_jflat){js->view, js->nfnodes};
+    js->flat_on = false;
+    memcpy(wild, js->build_wild, sizeof(wild));
+    return deliver(js, js->build_path, NULL, wild, js->build_nwild);
+}
+
+static void flat_start(struct ea_jstream *js, int path)
+{
+    js->flat_on = true;
+    js->flat_depth = 0;
+    js->nfnodes = 0;
+    js->arena_len = 0;
+    js->build_path = path;
+    js->build_nwild = wild_of(js, path, js->build_wild);
+}
+
+const struct ea_jflat *ea_jstream_flat(const struct ea_jstream *js)
+{
+    return &js->flat;
+}
+
+const struct ea_jflat_node *ea_jflat_get(const struct ea_jflat *f, const char *path)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (strcmp(f->nodes[i].path, path) == 0) return &f->nodes[i];
+    return NULL;
+}
+
 static bool building(const struct ea_jstream *js)
 {
     return js->nbuild > 0;
 }
+
+static int flat_scalar(struct ea_jstream *js, json_t *(*make)(const void *, size_t), const void *a,
+                       size_t n);
 
 /* A scalar: kept when it is, or is inside, a selected value. */
 static int scalar(struct ea_jstream *js, json_t *(*make)(const void *, size_t), const void *a,
@@ -182,11 +318,32 @@ static int scalar(struct ea_jstream *js, json_t *(*make)(const void *, size_t), 
     int sel;
     size_t wild[EA_JSTREAM_WILD_MAX], nwild;
 
+    if (js->flat_on) return flat_scalar(js, make, a, n);
     if (building(js)) return attach(js, make(a, n));
     sel = selects(js, &inside);
     if (sel < 0) return 1;
+    if (js->paths[sel].flat) {
+        flat_start(js, sel);
+        return flat_scalar(js, make, a, n) ? flat_deliver(js) : 0;
+    }
     nwild = wild_of(js, sel, wild);
     return deliver(js, sel, make(a, n), wild, nwild); /* counting paths too: a scalar is given */
+}
+
+static json_t *make_null(const void *a, size_t n);
+static json_t *make_bool(const void *a, size_t n);
+static json_t *make_string(const void *a, size_t n);
+
+/* A scalar of a flat value: its type from the maker that would build it. */
+static int flat_scalar(struct ea_jstream *js, json_t *(*make)(const void *, size_t), const void *a,
+                       size_t n)
+{
+    if (make == make_null) return flat_node(js, JSON_NULL, "", 0);
+    if (make == make_bool) return flat_node(js, n ? JSON_TRUE : JSON_FALSE, "", 0);
+    if (make == make_string) return flat_node(js, JSON_STRING, a, n);
+    return flat_node(js, memchr(a, '.', n) || memchr(a, 'e', n) || memchr(a, 'E', n) ? JSON_REAL
+                                                                                    : JSON_INTEGER,
+                     a, n);
 }
 
 static json_t *make_null(const void *a, size_t n)
@@ -253,6 +410,11 @@ static int on_key(void *ctx, const unsigned char *k, size_t n)
     struct ea_jstream *js = ctx;
     struct frame *f;
 
+    if (js->flat_on) {
+        js->flat_key_len = n < FLAT_PATH_MAX ? n : FLAT_PATH_MAX;
+        memcpy(js->flat_key, k, js->flat_key_len);
+        return 1;
+    }
     if (building(js)) {
         size_t top = js->nbuild - 1;
         if ((js->build_bytes += n) > EA_JSTREAM_VALUE_MAX)
@@ -278,6 +440,7 @@ static int open_container(struct ea_jstream *js, bool is_map)
 
     if (js->depth + js->nbuild >= EA_JSTREAM_DEPTH_MAX)
         return fail_at(js, EA_EINPUT, "nested deeper than 256 levels");
+    if (js->flat_on) return flat_node(js, is_map ? JSON_OBJECT : JSON_ARRAY, "", 0);
     if (building(js)) { /* attached now, filled later: the root of the value owns it all */
         json_t *c = is_map ? json_object() : json_array();
         if (!attach(js, c)) return 0;
@@ -292,6 +455,10 @@ static int open_container(struct ea_jstream *js, bool is_map)
         size_t wild[EA_JSTREAM_WILD_MAX], nwild = wild_of(js, sel, wild);
         if (!deliver(js, sel, NULL, wild, nwild)) return 0;
         sel = -1;
+    }
+    if (sel >= 0 && js->paths[sel].flat) {
+        flat_start(js, sel);
+        return flat_node(js, is_map ? JSON_OBJECT : JSON_ARRAY, "", 0);
     }
     if (sel >= 0) {
         json_t *c = is_map ? json_object() : json_array();
@@ -312,6 +479,12 @@ static int open_container(struct ea_jstream *js, bool is_map)
 
 static int close_container(struct ea_jstream *js)
 {
+    if (js->flat_on) {
+        js->flat_depth--;
+        if (js->flat_depth == 0) return flat_deliver(js);
+        js->flat_cur[js->flat_stack[js->flat_depth - 1].path_len] = '\0';
+        return 1;
+    }
     if (building(js)) {
         json_t *c = js->build[--js->nbuild];
         ea_free(js->build_key[js->nbuild]);
@@ -419,6 +592,9 @@ size_t ea_jstream_offset(const struct ea_jstream *js)
 void ea_jstream_free(struct ea_jstream *js)
 {
     if (!js) return;
+    ea_free(js->arena);
+    ea_free(js->fnodes);
+    ea_free(js->view);
     if (js->yajl) yajl_free(js->yajl);
     for (size_t i = 0; i < js->nbuild; i++) {
         ea_free(js->build_key[i]);

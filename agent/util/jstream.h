@@ -10,7 +10,10 @@
  * array element or any key, e.g. "runs.*.results.*" or "ArtifactName". A
  * path starting with "#" only counts: the callback gets NULL instead of a
  * built array or object (e.g. "#components.*"), and a scalar as it is (so a
- * caller can tell that a list it expected is a number). Keys containing '.'
+ * caller can tell that a list it expected is a number). A path starting
+ * with "~" selects values to be seen flat, without building them: the
+ * callback gets NULL and reads ea_jstream_flat() (no allocation per value:
+ * the fastest way through millions of small records). Keys containing '.'
  * cannot be named.
  */
 #ifndef EA_UTIL_JSTREAM_H
@@ -26,6 +29,20 @@
 #define EA_JSTREAM_WILD_MAX 8 /* "*" segments reported per path */
 
 struct ea_jstream;
+
+/** One node of a value seen flat: its path relative to the value ("" for the value,
+ * "message.text", "locations.0.physicalLocation.region.startLine"). */
+struct ea_jflat_node {
+    const char *path;
+    int type;         /* a json_type: JSON_OBJECT, JSON_ARRAY, JSON_STRING, JSON_INTEGER, ... */
+    const char *text; /* strings (NUL-terminated, may hold NUL), numbers as written, else "" */
+    size_t len;
+};
+
+struct ea_jflat {
+    const struct ea_jflat_node *nodes; /* in document order */
+    size_t n;
+};
 
 /**
  * Called for each selected value, in document order.
@@ -55,6 +72,11 @@ int ea_jstream_new(struct ea_jstream **out, const char *const *paths, ea_jstream
 int ea_jstream_feed(struct ea_jstream *js, const char *data, size_t len);
 /** Ends the document: a truncated one is EA_EINPUT naming the byte offset. */
 int ea_jstream_finish(struct ea_jstream *js);
+/** During a callback for a "~" path: the value, flat. Valid until the callback returns. */
+const struct ea_jflat *ea_jstream_flat(const struct ea_jstream *js);
+/** The node at path in f, or NULL. */
+const struct ea_jflat_node *ea_jflat_get(const struct ea_jflat *f, const char *path);
+
 /** Bytes consumed so far. */
 size_t ea_jstream_offset(const struct ea_jstream *js);
 void ea_jstream_free(struct ea_jstream *js);

@@ -213,7 +213,7 @@ static const char *const sarif_paths[] = {"version",
                                           "runs.*.tool.driver.rules.*",
                                           "runs.*.tool.extensions.*.rules.*",
                                           "#runs.*.results",
-                                          "runs.*.results.*",
+                                          "~runs.*.results.*",
                                           "runs.*.versionControlProvenance.*",
                                           "#runs.*",
                                           NULL};
@@ -265,65 +265,128 @@ static int sarif_rule(struct ea_scan_report *r, json_t *rule, bool indexed)
     return 0;
 }
 
-static bool sarif_suppressed(const json_t *result)
-{
-    const json_t *s;
-    size_t i;
+/* A result's fields, read in one pass over the flat result (see util/jstream.h). */
+struct sarif_fields {
+    const char *rule_id, *rule_ref_id, *kind, *level, *baseline, *score, *text, *uri, *line;
+    const char *fingerprint, *partial_fingerprint;
+    long rule_index;
+    bool suppressed;
+};
 
-    json_array_foreach(at(result, "suppressions"), i, s) {
-        const char *status = str(s, "status");
-        if (!status || strcmp(status, "accepted") == 0) return true;
-    }
-    return false;
+/* "suppressions.N" and "suppressions.N.status": suppressed unless every one is rejected or
+ * under review. */
+static void sarif_suppression(struct sarif_fields *f, const struct ea_jflat *flat, size_t i)
+{
+    const struct ea_jflat_node *nd = &flat->nodes[i];
+    const char *p = nd->path + 13; /* after "suppressions." */
+    size_t digits = strspn(p, "0123456789");
+    char status[64];
+
+    if (nd->type != JSON_OBJECT || digits == 0 || p[digits] != '\0') return;
+    snprintf(status, sizeof(status), "%s.status", nd->path);
+    nd = ea_jflat_get(flat, status);
+    if (!nd || strcmp(nd->text, "accepted") == 0) f->suppressed = true;
 }
 
-static int sarif_result(struct ea_scan_report *r, json_t *res)
+static void sarif_fields(struct sarif_fields *f, const struct ea_jflat *flat)
 {
-    const json_t *rule_ref = at(res, "rule"), *rule = NULL, *phys, *loc, *fp;
-    const char *rule_id = str(res, "ruleId"), *kind = str(res, "kind"), *level, *key;
-    const char *baseline = str(res, "baselineState");
-    const json_t *idx = at(res, "ruleIndex");
+    memset(f, 0, sizeof(*f));
+    f->rule_index = -1;
+    for (size_t i = 0; i < flat->n; i++) {
+        const struct ea_jflat_node *nd = &flat->nodes[i];
+        const char *p = nd->path, *t = nd->type == JSON_STRING ? nd->text : NULL;
+        bool num = nd->type == JSON_INTEGER || nd->type == JSON_REAL;
+        switch (p[0]) {
+        case 'r':
+            if (strcmp(p, "ruleId") == 0)
+                f->rule_id = t;
+            else if (strcmp(p, "ruleIndex") == 0 && nd->type == JSON_INTEGER)
+                f->rule_index = strtol(nd->text, NULL, 10);
+            else if (strcmp(p, "rule.id") == 0)
+                f->rule_ref_id = t;
+            else if (strcmp(p, "rule.index") == 0 && nd->type == JSON_INTEGER && f->rule_index < 0)
+                f->rule_index = strtol(nd->text, NULL, 10);
+            break;
+        case 'k':
+            if (strcmp(p, "kind") == 0) f->kind = t;
+            break;
+        case 'l':
+            if (strcmp(p, "level") == 0)
+                f->level = t;
+            else if (strcmp(p, "locations.0.physicalLocation.artifactLocation.uri") == 0)
+                f->uri = t;
+            else if (strcmp(p, "locations.0.physicalLocation.region.startLine") == 0 && num)
+                f->line = nd->text;
+            break;
+        case 'b':
+            if (strcmp(p, "baselineState") == 0) f->baseline = t;
+            break;
+        case 'p':
+            if (strcmp(p, "properties.security-severity") == 0 && (t || num))
+                f->score = nd->text;
+            else if (!f->partial_fingerprint && t && strncmp(p, "partialFingerprints.", 20) == 0 &&
+                     !strchr(p + 20, '.'))
+                f->partial_fingerprint = t;
+            break;
+        case 'f':
+            if (!f->fingerprint && t && strncmp(p, "fingerprints.", 13) == 0 &&
+                !strchr(p + 13, '.'))
+                f->fingerprint = t;
+            break;
+        case 'm':
+            if (strcmp(p, "message.text") == 0) f->text = t;
+            break;
+        case 's':
+            if (strncmp(p, "suppressions.", 13) == 0) sarif_suppression(f, flat, i);
+            break;
+        }
+    }
+}
+
+/* A numeric text (security-severity is written as a string or a number), or -1. */
+static double score_text(const char *s)
+{
+    char *end;
+    double d;
+
+    if (!s) return -1;
+    d = strtod(s, &end);
+    return end != s && *end == '\0' && d >= 0 && d <= 10 ? d : -1;
+}
+
+static int sarif_result(struct ea_scan_report *r, const struct ea_jflat *flat)
+{
+    struct sarif_fields f;
+    const json_t *rule = NULL;
+    const char *rule_id, *level;
     double score;
     enum ea_sev sev;
     char where[600];
-    const char *fingerprint = NULL;
 
-    if (baseline && strcmp(baseline, "absent") == 0) {
+    sarif_fields(&f, flat);
+    if (f.baseline && strcmp(f.baseline, "absent") == 0) {
         r->absent++;
         return 0;
     }
-    if (!rule_id) rule_id = str(rule_ref, "id");
-    if (!json_is_integer(idx)) idx = at(rule_ref, "index");
+    rule_id = f.rule_id ? f.rule_id : f.rule_ref_id;
     if (rule_id) rule = at(r->rules_by_id, rule_id);
-    if (!rule && json_is_integer(idx)) {
-        rule = json_array_get(r->rules_by_index, (size_t)json_integer_value(idx));
+    if (!rule && f.rule_index >= 0) {
+        rule = json_array_get(r->rules_by_index, (size_t)f.rule_index);
         if (!rule_id) rule_id = str(rule, "id");
     }
-    score = score_of(at(at(res, "properties"), "security-severity"));
+    score = score_text(f.score);
     if (score < 0) score = score_of(at(rule, "ss"));
-    level = str(res, "level");
-    if (!level) level = str(rule, "level");
-    if (kind && strcmp(kind, "fail") != 0 && strcmp(kind, "open") != 0 &&
-        strcmp(kind, "review") != 0)
+    level = f.level ? f.level : str(rule, "level");
+    if (f.kind && strcmp(f.kind, "fail") != 0 && strcmp(f.kind, "open") != 0 &&
+        strcmp(f.kind, "review") != 0)
         sev = EA_SEV_INFO;
     else if (score >= 0)
         sev = ea_sev_from_cvss(score);
     else
         sev = sarif_level(level);
-    phys = at(json_array_get(at(res, "locations"), 0), "physicalLocation");
-    loc = at(phys, "artifactLocation");
-    file_line(where, sizeof(where), str(loc, "uri"),
-              json_integer_value(at(at(phys, "region"), "startLine")));
-    fp = at(res, "partialFingerprints");
-    if (!json_object_size(fp)) fp = at(res, "fingerprints");
-    {
-        json_t *v;
-        json_object_foreach((json_t *)fp, key, v) {
-            if ((fingerprint = json_string_value(v))) break;
-        }
-    }
-    return finding(r, sev, sarif_suppressed(res), rule_id, str(at(res, "message"), "text"),
-                   str(loc, "uri") ? where : NULL, fingerprint);
+    return finding(r, sev, f.suppressed, rule_id, f.text,
+                   file_line(where, sizeof(where), f.uri, f.line ? strtoll(f.line, NULL, 10) : 0),
+                   f.partial_fingerprint ? f.partial_fingerprint : f.fingerprint);
 }
 
 /* A SARIF run's tool says what it is best filed as. */
@@ -374,7 +437,7 @@ static int sarif_handle(struct ea_scan_report *r, int path, json_t *v, const siz
     case SARIF_RESULT:
         sarif_new_run(r, run);
         if (!r->rules_by_id) return ea_fail(EA_ENOMEM, "out of memory");
-        return sarif_result(r, v);
+        return sarif_result(r, ea_jstream_flat(r->js));
     case SARIF_VCS:
         if (run == 0) {
             set_text(&r->repository, str(v, "repositoryUri"));
