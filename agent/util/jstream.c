@@ -235,7 +235,10 @@ static int flat_node(struct ea_jstream *js, int type, const char *text, size_t l
             memcpy(path + plen, js->flat_key, js->flat_key_len);
             plen += js->flat_key_len;
         } else {
-            plen += (size_t)snprintf(path + plen, 24, "%zu", f->next++);
+            char digits[24];
+            size_t nds = 0, v = f->next++;
+            do digits[nds++] = (char)('0' + v % 10); while ((v /= 10) && nds < sizeof(digits));
+            while (nds) path[plen++] = digits[--nds];
         }
         if (plen > FLAT_PATH_MAX) plen = FLAT_PATH_MAX; /* a cut path matches nothing asked */
     }

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -142,6 +143,22 @@ static ssize_t read_full(int fd, char *buf, size_t cap)
     return (ssize_t)got;
 }
 
+/* SHA-256 of one chunk on a second thread while this one parses it. */
+struct hash_job {
+    EVP_MD_CTX *ctx;
+    const char *data;
+    size_t len;
+    int ok;
+};
+
+static void *hash_chunk(void *arg)
+{
+    struct hash_job *j = arg;
+
+    j->ok = EVP_DigestUpdate(j->ctx, j->data, j->len) == 1;
+    return NULL;
+}
+
 /* Streams the whole report: the summary and the report's SHA-256 and size. */
 static int read_report(struct scan_state *s, json_t **summary, char *hex, uint64_t *bytes)
 {
@@ -174,12 +191,16 @@ static int read_report(struct scan_state *s, json_t **summary, char *hex, uint64
     if ((rc = ea_scan_init(&r, fmt, s->max_findings)) < 0) goto out;
     started = true;
     while (n > 0) {
+        struct hash_job job = {sha, buf, (size_t)n, 0};
+        pthread_t t;
+        bool threaded = pthread_create(&t, NULL, hash_chunk, &job) == 0;
+
+        if (!threaded) hash_chunk(&job);
         *bytes += (uint64_t)n;
-        if (EVP_DigestUpdate(sha, buf, (size_t)n) != 1) {
-            rc = ea_fail(EA_ERROR, "SHA-256 failed");
-            goto out;
-        }
-        if ((rc = ea_scan_feed(&r, buf, (size_t)n)) != 0) goto out;
+        rc = ea_scan_feed(&r, buf, (size_t)n);
+        if (threaded) pthread_join(t, NULL); /* before buf is read into again */
+        if (rc == 0 && !job.ok) rc = ea_fail(EA_ERROR, "SHA-256 failed");
+        if (rc != 0) goto out;
         n = read_full(fd, buf, CHUNK);
         if (n < 0) {
             rc = ea_fail(EA_EIO, "read failed: %s", strerror(errno));
