@@ -25,6 +25,7 @@ static const struct {
     {"collect", ea_cmd_collect, "run collectors, sign their records and store them"},
     {"query", ea_cmd_query, "find evidence by control, period and kind"},
     {"verify", ea_cmd_verify, "check signatures, IDs, schemas and completeness of a store"},
+    {"report", ea_cmd_report, "the Statement of Applicability with live evidence per control"},
     {"controls", ea_cmd_controls, "list or search the ISO/IEC 27001:2022 Annex A controls"},
 };
 

@@ -194,3 +194,43 @@ int ea_time_parse_key(int64_t *out, const char *text)
            us;
     return 0;
 }
+
+static const struct {
+    char unit;
+    int64_t us;
+} duration_units[] = {{'w', 7 * S_PER_DAY * US_PER_S}, {'d', S_PER_DAY * US_PER_S},
+                      {'h', 3600 * US_PER_S},          {'m', 60 * US_PER_S},
+                      {'s', US_PER_S}};
+
+int ea_duration_parse(int64_t *out_us, const char *text)
+{
+    const char *s = text;
+    int64_t n = 0;
+
+    if (!s || *s < '0' || *s > '9') goto bad;
+    while (*s >= '0' && *s <= '9') {
+        if (n > 100000000) goto bad;
+        n = n * 10 + (*s++ - '0');
+    }
+    for (size_t i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) {
+        if (s[0] == duration_units[i].unit && s[1] == '\0') {
+            *out_us = n * duration_units[i].us;
+            return n > 0 ? 0 : ea_fail(EA_EINPUT, "duration '%s' must be more than zero", text);
+        }
+    }
+bad:
+    return ea_fail(EA_EINPUT, "duration '%.40s': use a whole number and s, m, h, d or w "
+                              "(30s, 5m, 1h, 7d, 2w)",
+                   text ? text : "");
+}
+
+void ea_duration_format(char out[32], int64_t us)
+{
+    for (size_t i = 1; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) { /* not w */
+        if (us > 0 && us % duration_units[i].us == 0) {
+            snprintf(out, 32, "%lld%c", (long long)(us / duration_units[i].us), duration_units[i].unit);
+            return;
+        }
+    }
+    snprintf(out, 32, "%lldus", (long long)us);
+}

@@ -27,6 +27,13 @@ int ea_time_format_key(char out[EA_TIME_TEXT_MAX], int64_t us);
 int ea_time_parse(int64_t *out, const char *text, bool end_of_day);
 /** Parses the store key form written by ea_time_format_key. */
 int ea_time_parse_key(int64_t *out, const char *text);
+/**
+ * Parses a duration: a whole number and a unit, s, m, h, d or w ("30s", "5m",
+ * "1h", "7d", "2w"). @return 0 or EA_EINPUT naming the text and the units.
+ */
+int ea_duration_parse(int64_t *out_us, const char *text);
+/** Writes a duration as the largest unit that divides it ("7d", "90m"). */
+void ea_duration_format(char out[32], int64_t us);
 /** Splits us into UTC calendar fields. */
 void ea_time_civil(int64_t us, int *year, int *month, int *day);
 

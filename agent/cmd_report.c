@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * report: the Statement of Applicability joined with the store, as JSON,
+ * Markdown, HTML or OSCAL; --gate answers "are we audit-ready?" with exit 4;
+ * --init-soa writes a starter SoA. The output is written to a temporary file
+ * and renamed, so a failed run never leaves half a report behind.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "config.h"
+#include "error.h"
+#include "log.h"
+#include "report.h"
+#include "soa.h"
+#include "util/mem.h"
+#include "util/time.h"
+
+static const struct ea_cli_opt opts[] = {
+    {"soa", EA_CLI_VALUE, "FILE", "the Statement of Applicability (YAML or JSON)"},
+    {"store", EA_CLI_VALUE, "URL",
+     "store to read (default $EVIDENCE_STORE, else ./evidence-store)"},
+    {"since", EA_CLI_VALUE, "TIME", "period start (RFC 3339 or YYYY-MM-DD; default: all)"},
+    {"until", EA_CLI_VALUE, "TIME", "period end, and when freshness is judged (default: now)"},
+    {"pubkey", EA_CLI_LIST, "FILE", "verify every counted record with these public keys"},
+    {"format", EA_CLI_VALUE, "FMT", "md (default), html, json or oscal"},
+    {"out", EA_CLI_VALUE, "FILE", "write here instead of standard output"},
+    {"gate", EA_CLI_FLAG, NULL,
+     "exit 4 when an applied control's evidence is missing, stale or "
+     "failing"},
+    {"init-soa", EA_CLI_FLAG, NULL, "write a starter SoA (all 93 controls) and exit"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct ea_cli_cmd cmd = {
+    .name = "report",
+    .usage = "--soa FILE [--store URL] [--since T] [--until T] [--pubkey FILE]... "
+             "[--format md|html|json|oscal] [--out FILE] [--gate]",
+    .summary = "Reports, per control of the SoA, whether fresh, verified, passing evidence exists.",
+    .opts = opts,
+    .details =
+        "Verdicts of an applied control: ok (fresh and passing), stale (older than its "
+        "max_age at --until),\nmissing (no record of its kinds in the period), failing "
+        "(latest result fail or error, or a\nrecord that failed a check). Only the applied "
+        "controls the SoA names are read.\nExit status: 0 ok, 1 runtime failure, 2 usage or "
+        "SoA error, 3 a record failed a check,\n4 with --gate when an applied control is not "
+        "ok.\n",
+    .min_args = 0,
+    .max_args = 0,
+};
+
+typedef int (*render_fn)(FILE *f, const json_t *report);
+
+static int render_json(FILE *f, const json_t *report)
+{
+    if (json_dumpf(report, f, JSON_INDENT(1)) < 0 || fputc('\n', f) == EOF)
+        return ea_fail(EA_EIO, "cannot write the report");
+    return 0;
+}
+
+/* Writes through a temporary file renamed into place (or to stdout). */
+static int write_out(const char *path, render_fn fn, const json_t *report, bool init_soa)
+{
+    char tmp[4200];
+    FILE *f;
+    int rc;
+
+    if (!path) return init_soa ? ea_soa_write_starter(stdout) : fn(stdout, report);
+    if (init_soa && access(path, F_OK) == 0)
+        return ea_fail(EA_EUSAGE, "%s exists; not overwriting an SoA (remove it first)", path);
+    snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid());
+    f = fopen(tmp, "w");
+    if (!f) return ea_fail(EA_EIO, "%s: cannot write: %s", path, strerror(errno));
+    rc = init_soa ? ea_soa_write_starter(f) : fn(f, report);
+    if (fclose(f) != 0 && rc == 0)
+        rc = ea_fail(EA_EIO, "%s: cannot write: %s", path, strerror(errno));
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = ea_fail(EA_EIO, "%s: cannot write: %s", path, strerror(errno));
+    if (rc < 0) unlink(tmp);
+    return rc;
+}
+
+int ea_cmd_report(int argc, char **argv)
+{
+    struct ea_cli_args a;
+    struct ea_soa soa;
+    struct ea_report_opts o = {.since_us = INT64_MIN};
+    struct ea_key **keys = NULL;
+    struct ea_store *store = NULL;
+    json_t *report = NULL;
+    render_fn fn = ea_report_write_md;
+    unsigned problems = 0;
+    size_t pk = 0, nkeys = 0;
+    const char *v;
+    int rc;
+
+    memset(&soa, 0, sizeof(soa));
+    rc = ea_cli_parse(&a, &cmd, argc, argv);
+    if (rc < 0 || a.help) {
+        if (a.help) ea_cli_help(stdout, &cmd);
+        goto out;
+    }
+    if (ea_cli_flag(&a, &cmd, "init-soa")) {
+        rc = write_out(ea_cli_value(&a, &cmd, "out"), NULL, NULL, true);
+        if (rc == 0 && ea_cli_value(&a, &cmd, "out"))
+            ea_log(EA_LOG_LEVEL_INFO, NULL, "starter SoA written to %s: set each control's status",
+                   ea_cli_value(&a, &cmd, "out"));
+        goto out;
+    }
+    v = ea_cli_value(&a, &cmd, "format");
+    if (!v || strcmp(v, "md") == 0)
+        fn = ea_report_write_md;
+    else if (strcmp(v, "html") == 0)
+        fn = ea_report_write_html;
+    else if (strcmp(v, "json") == 0)
+        fn = render_json;
+    else if (strcmp(v, "oscal") == 0)
+        fn = ea_report_write_oscal;
+    else {
+        rc = ea_fail(EA_EUSAGE, "--format '%s': use md, html, json or oscal", v);
+        goto out;
+    }
+    if (!(v = ea_cli_value(&a, &cmd, "soa"))) {
+        rc = ea_fail(EA_EUSAGE, "--soa FILE is required ('evidence-agent report --init-soa --out "
+                                "soa.yaml' writes a starter)");
+        goto out;
+    }
+    rc = ea_soa_load(&soa, v);
+    if (rc < 0) goto out;
+    o.now_us = ea_time_now_us();
+    o.until_us = o.now_us;
+    if ((v = ea_cli_value(&a, &cmd, "since")) && (rc = ea_time_parse(&o.since_us, v, false)) < 0) {
+        ea_fail_prefix("--since");
+        goto out;
+    }
+    if ((v = ea_cli_value(&a, &cmd, "until")) && (rc = ea_time_parse(&o.until_us, v, true)) < 0) {
+        ea_fail_prefix("--until");
+        goto out;
+    }
+    if (o.since_us > o.until_us) {
+        rc = ea_fail(EA_EUSAGE, "--since is after --until (swap them)");
+        goto out;
+    }
+    pk = ea_cli_index(&cmd, "pubkey");
+    rc = ea_config_public_keys(&keys, a.list[pk], a.nlist[pk]);
+    if (rc < 0) goto out;
+    nkeys = a.nlist[pk];
+    o.keys = keys;
+    o.nkeys = nkeys;
+    o.store_url = ea_config_store_url(ea_cli_value(&a, &cmd, "store"));
+    rc = ea_store_open(&store, o.store_url, 0);
+    if (rc < 0) goto out;
+    o.store = store;
+    rc = ea_report_build(&report, &problems, &soa, &o);
+    if (rc == 0) rc = write_out(ea_cli_value(&a, &cmd, "out"), fn, report, false);
+    if (rc < 0) goto out;
+    if (problems)
+        rc = ea_fail(EA_EVERIFY,
+                     "%u record%s failed a check (tampered or unreadable); the report "
+                     "marks their controls failing (run 'evidence-agent verify')",
+                     problems, problems == 1 ? "" : "s");
+    else if (ea_cli_flag(&a, &cmd, "gate") && ea_report_not_ready(report))
+        rc = ea_fail(EA_EPOLICY, "gate: %zu applied control%s without fresh, passing evidence",
+                     ea_report_not_ready(report), ea_report_not_ready(report) == 1 ? "" : "s");
+out:
+    json_decref(report);
+    ea_store_close(store);
+    ea_config_keys_free(keys, nkeys);
+    ea_soa_dispose(&soa);
+    ea_cli_args_dispose(&a);
+    return rc;
+}

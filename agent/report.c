@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Building the report; see report.h. Verdicts, for an applied control:
+ *   missing  no evidence of the asked kinds in the period;
+ *   failing  its latest record's result is fail or error, or a record failed
+ *            a check (signature, ID, schema: tampered or unreadable);
+ *   stale    its latest record is older than max_age at the end of the period;
+ *   ok       fresh, passing, and (with keys) verified.
+ * Planned and excluded controls are "n/a" and their evidence is not read.
+ */
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "error.h"
+#include "util/mem.h"
+#include "util/time.h"
+
+struct entry {
+    int64_t time_us;
+    char id[65];
+    char *key; /* owned */
+};
+
+struct listing {
+    struct entry *e;
+    size_t n, cap;
+};
+
+static int on_entry(const struct ea_store_entry *se, void *payload)
+{
+    struct listing *l = payload;
+
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        struct entry *ne = ea_realloc(l->e, cap * sizeof(*ne));
+        if (!ne) return ea_fail(EA_ENOMEM, "out of memory");
+        l->e = ne;
+        l->cap = cap;
+    }
+    l->e[l->n].time_us = se->time_us;
+    memcpy(l->e[l->n].id, se->id, sizeof(l->e[l->n].id));
+    if (!(l->e[l->n].key = ea_strdup(se->key))) return ea_fail(EA_ENOMEM, "out of memory");
+    l->n++;
+    return 0;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+    const struct entry *x = a, *y = b;
+    if (x->time_us != y->time_us) return x->time_us > y->time_us ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+static json_t *text_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *time_json(int64_t us)
+{
+    char t[EA_TIME_TEXT_MAX];
+
+    ea_time_format_rfc3339(t, us);
+    return json_string(t);
+}
+
+static bool kind_wanted(const json_t *kinds, const char *kind)
+{
+    const json_t *k;
+    size_t i;
+
+    if (!kinds) return true;
+    json_array_foreach(kinds, i, k) {
+        if (kind && strcmp(json_string_value(k), kind) == 0) return true;
+    }
+    return false;
+}
+
+/* Reads the evidence of one applied control into c. */
+static int read_evidence(json_t *c, const struct ea_soa_control *sc, const struct ea_report_opts *o,
+                         unsigned *problems)
+{
+    struct ea_query q = {sc->control->id, o->since_us, o->until_us};
+    struct listing l = {0};
+    json_t *evidence = json_array(), *results = json_pack("{s:i, s:i, s:i, s:i}", "pass", 0, "fail",
+                                                          0, "error", 0, "info", 0);
+    json_t *latest = NULL;
+    int64_t latest_us = 0;
+    size_t count = 0, bad = 0, verified = 0;
+    const char *verdict, *freshness;
+    int rc;
+
+    if (!evidence || !results) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    rc = ea_store_list(o->store, &q, on_entry, &l);
+    if (rc < 0) goto out;
+    if (l.n) qsort(l.e, l.n, sizeof(*l.e), newest_first);
+    for (size_t i = 0; i < l.n; i++) {
+        struct ea_store_entry se = {l.e[i].key, sc->control->id, l.e[i].id, l.e[i].time_us};
+        struct ea_audit_record ar;
+        const json_t *pred;
+        const char *kind, *result;
+        json_t *row;
+
+        rc = ea_audit_check(&ar, o->store, &se, o->keys, o->nkeys);
+        if (rc == EA_EIO || rc == EA_ENOMEM) {
+            ea_audit_record_dispose(&ar);
+            goto out;
+        }
+        if (rc < 0) { /* tampered or unreadable: it proves nothing, and says so */
+            bad++;
+            (*problems)++;
+            row = json_pack("{s:s, s:o, s:s, s:s, s:b}", "id", l.e[i].id, "time",
+                            time_json(l.e[i].time_us), "key", l.e[i].key, "problem",
+                            ea_error_message(rc), "verified", 0);
+            ea_error_clear();
+            ea_audit_record_dispose(&ar);
+            rc = 0;
+            if (!row || json_array_append_new(evidence, row) < 0) {
+                rc = ea_fail(EA_ENOMEM, "out of memory");
+                goto out;
+            }
+            continue;
+        }
+        pred = json_object_get(ar.statement, "predicate");
+        kind = json_string_value(json_object_get(pred, "kind"));
+        result = json_string_value(json_object_get(pred, "result"));
+        if (!kind_wanted(sc->kinds, kind)) {
+            ea_audit_record_dispose(&ar);
+            continue;
+        }
+        count++;
+        verified += ar.signature_checked;
+        if (result && json_object_get(results, result))
+            json_object_set_new(
+                results, result,
+                json_integer(json_integer_value(json_object_get(results, result)) + 1));
+        row = json_pack(
+            "{s:s, s:o, s:s?, s:s?, s:O?, s:O?, s:s, s:o}", "id", l.e[i].id, "time",
+            time_json(l.e[i].time_us), "kind", kind, "result", result, "summary",
+            json_object_get(pred, "summary"), "subject",
+            json_object_get(json_array_get(json_object_get(ar.statement, "subject"), 0), "name"),
+            "key", l.e[i].key, "verified",
+            o->nkeys ? json_boolean(ar.signature_checked) : json_null());
+        ea_audit_record_dispose(&ar);
+        if (!row) {
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+            goto out;
+        }
+        if (!latest) {
+            latest = json_incref(row);
+            latest_us = l.e[i].time_us;
+        }
+        if (json_array_size(evidence) < EA_REPORT_EVIDENCE_MAX) json_array_append(evidence, row);
+        json_decref(row);
+    }
+    if (!latest)
+        freshness = "missing";
+    else
+        freshness = o->until_us - latest_us > sc->max_age_us ? "stale" : "fresh";
+    {
+        const char *lr = json_string_value(json_object_get(latest, "result"));
+        if (!latest && !bad)
+            verdict = "missing";
+        else if (bad || (lr && (strcmp(lr, "fail") == 0 || strcmp(lr, "error") == 0)))
+            verdict = "failing";
+        else if (!latest)
+            verdict = "missing";
+        else if (strcmp(freshness, "stale") == 0)
+            verdict = "stale";
+        else
+            verdict = "ok";
+    }
+    if (json_object_set_new(c, "count", json_integer((json_int_t)count)) < 0 ||
+        json_object_set(c, "results", results) < 0 ||
+        json_object_set_new(c, "latest", latest ? json_incref(latest) : json_null()) < 0 ||
+        json_object_set_new(c, "freshness", json_string(freshness)) < 0 ||
+        json_object_set_new(c, "verdict", json_string(verdict)) < 0 ||
+        json_object_set_new(c, "problems", json_integer((json_int_t)bad)) < 0 ||
+        json_object_set_new(c, "verified",
+                            o->nkeys ? json_boolean(bad == 0 && verified == count) : json_null()) <
+            0 ||
+        json_object_set(c, "evidence", evidence) < 0 ||
+        json_object_set_new(c, "evidence_truncated",
+                            json_boolean(count + bad > json_array_size(evidence))) < 0)
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+out:
+    for (size_t i = 0; i < l.n; i++) ea_free(l.e[i].key);
+    ea_free(l.e);
+    json_decref(latest);
+    json_decref(evidence);
+    json_decref(results);
+    return rc;
+}
+
+static int not_read(json_t *c)
+{
+    if (json_object_set_new(c, "count", json_integer(0)) < 0 ||
+        json_object_set_new(
+            c, "results",
+            json_pack("{s:i, s:i, s:i, s:i}", "pass", 0, "fail", 0, "error", 0, "info", 0)) < 0 ||
+        json_object_set_new(c, "latest", json_null()) < 0 ||
+        json_object_set_new(c, "freshness", json_string("n/a")) < 0 ||
+        json_object_set_new(c, "verdict", json_string("n/a")) < 0 ||
+        json_object_set_new(c, "problems", json_integer(0)) < 0 ||
+        json_object_set_new(c, "verified", json_null()) < 0 ||
+        json_object_set_new(c, "evidence", json_array()) < 0 ||
+        json_object_set_new(c, "evidence_truncated", json_false()) < 0)
+        return ea_fail(EA_ENOMEM, "out of memory");
+    return 0;
+}
+
+int ea_report_build(json_t **out, unsigned *problems, const struct ea_soa *soa,
+                    const struct ea_report_opts *o)
+{
+    json_t *doc, *controls = json_array(), *uncovered = json_array();
+    size_t ncat, counts[4] = {0}; /* ok, stale, missing, failing */
+    size_t by_status[3] = {0};
+    const struct ea_control *all = ea_controls_all(&ncat);
+    char max_age[32];
+    int rc = 0;
+
+    *out = NULL;
+    *problems = 0;
+    for (size_t i = 0; rc == 0 && i < soa->n; i++) {
+        const struct ea_soa_control *sc = &soa->controls[i];
+        json_t *c;
+        const char *v;
+
+        ea_duration_format(max_age, sc->max_age_us);
+        c = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:O, s:O?, s:s, s:I}", "id", sc->control->id,
+                      "title", sc->control->title, "theme", sc->control->theme, "status",
+                      ea_soa_status_name(sc->status), "justification",
+                      text_or_null(sc->justification), "owner", text_or_null(sc->owner),
+                      "implementation", sc->implementation, "evidence_kinds", sc->kinds, "max_age",
+                      max_age, "soa_line", (json_int_t)sc->line);
+        if (!c || !controls || json_array_append_new(controls, c) < 0) {
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+            break;
+        }
+        by_status[sc->status]++;
+        rc = sc->status == EA_SOA_APPLIED ? read_evidence(c, sc, o, problems) : not_read(c);
+        v = json_string_value(json_object_get(c, "verdict"));
+        if (rc == 0 && sc->status == EA_SOA_APPLIED) {
+            if (strcmp(v, "ok") == 0)
+                counts[0]++;
+            else if (strcmp(v, "stale") == 0)
+                counts[1]++;
+            else if (strcmp(v, "missing") == 0)
+                counts[2]++;
+            else
+                counts[3]++;
+        }
+    }
+    for (size_t k = 0; rc == 0 && k < ncat; k++) {
+        bool named = false;
+        for (size_t i = 0; i < soa->n && !named; i++) named = soa->controls[i].control == &all[k];
+        if (!named && json_array_append_new(uncovered, json_string(all[k].id)) < 0)
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+    }
+    if (rc < 0) {
+        json_decref(controls);
+        json_decref(uncovered);
+        return rc;
+    }
+    doc = json_pack(
+        "{s:i, s:o, s:{s:s, s:o, s:o}, s:s, s:{s:o, s:o}, s:b, "
+        "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o}",
+        "report_version", 1, "generated_at", time_json(o->now_us), "soa", "file", soa->path,
+        "organisation", text_or_null(soa->organisation), "scope", text_or_null(soa->scope), "store",
+        o->store_url ? o->store_url : "", "period", "since",
+        o->since_us > INT64_MIN ? time_json(o->since_us) : json_null(), "until",
+        time_json(o->until_us), "signatures_checked", o->nkeys > 0, "summary", "controls_in_soa",
+        (json_int_t)soa->n, "applied", (json_int_t)by_status[EA_SOA_APPLIED], "planned",
+        (json_int_t)by_status[EA_SOA_PLANNED], "excluded", (json_int_t)by_status[EA_SOA_EXCLUDED],
+        "ok", (json_int_t)counts[0], "stale", (json_int_t)counts[1], "missing",
+        (json_int_t)counts[2], "failing", (json_int_t)counts[3], "not_covered",
+        (json_int_t)json_array_size(uncovered), "records_failing_checks", (json_int_t)*problems,
+        "controls", controls, "not_covered", uncovered);
+    if (!doc) return ea_fail(EA_ENOMEM, "out of memory");
+    *out = doc;
+    return 0;
+}
+
+size_t ea_report_not_ready(const json_t *report)
+{
+    const json_t *s = json_object_get(report, "summary");
+
+    return (size_t)(json_integer_value(json_object_get(s, "stale")) +
+                    json_integer_value(json_object_get(s, "missing")) +
+                    json_integer_value(json_object_get(s, "failing")));
+}

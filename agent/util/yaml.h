@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * YAML files (and JSON, which YAML reads too) as jansson values, for the
+ * files people write by hand: the Statement of Applicability, the daemon's
+ * configuration. Scalars stay strings (the reader decides what "7d" or "true"
+ * means); aliases are refused (no entity expansion); every mapping key's line
+ * is kept so that errors can name it.
+ */
+#ifndef EA_UTIL_YAML_H
+#define EA_UTIL_YAML_H
+
+#include <jansson.h>
+
+#define EA_YAML_FILE_MAX (4u << 20)
+
+/**
+ * Loads path.
+ * @param out   new reference: the document (an empty file is an empty object).
+ * @param lines new reference: {"a/b/c": line, ...}, the 1-based line of each mapping
+ *              key by its path of keys joined with '/' (sequence items by index).
+ * @return 0, EA_EINPUT "path:line:column: problem", EA_ENOTFOUND, EA_ETOOBIG.
+ */
+int ea_yaml_load(const char *path, json_t **out, json_t **lines);
+
+#endif
