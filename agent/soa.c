@@ -154,14 +154,24 @@ static int by_catalogue(const void *a, const void *b)
 
 int ea_soa_load(struct ea_soa *s, const char *path)
 {
+    json_t *doc, *lines;
+    int rc = ea_yaml_load(path, &doc, &lines);
+
+    memset(s, 0, sizeof(*s));
+    if (rc < 0) return rc;
+    return ea_soa_from(s, path, doc, lines);
+}
+
+int ea_soa_from(struct ea_soa *s, const char *path, json_t *doc, json_t *lines)
+{
     json_t *controls, *c;
     const char *key;
     int rc;
 
     memset(s, 0, sizeof(*s));
     s->path = path;
-    rc = ea_yaml_load(path, &s->doc, &s->lines);
-    if (rc < 0) return rc;
+    s->doc = doc;
+    s->lines = lines;
     if (!json_is_object(s->doc)) {
         rc = ea_fail(EA_EINPUT, "%s: an SoA is a mapping with organisation, scope and controls",
                      path);

@@ -46,6 +46,8 @@ struct ea_soa {
  *         unknown status, excluded without justification, bad max_age, ...).
  */
 int ea_soa_load(struct ea_soa *out, const char *path);
+/** The same from a parsed document (util/yaml.h); takes doc and lines. */
+int ea_soa_from(struct ea_soa *out, const char *path, json_t *doc, json_t *lines);
 void ea_soa_dispose(struct ea_soa *s);
 const char *ea_soa_status_name(enum ea_soa_status s);
 /** Writes a starter SoA listing all 93 controls as planned. */

@@ -13,9 +13,10 @@ packages=(
     python3 python3-jsonschema
     time
     flawfinder jq
+    chromium
 )
 # flawfinder makes a real SARIF report in the scan tests; jq is their independent
-# counter and the benchmarks' peer.
+# counter and the benchmarks' peer; chromium renders the HTML report in its test.
 # Optional: clang with its runtime builds the libFuzzer targets (ci/fuzz.sh).
 if [ "${EA_WITH_FUZZ:-0}" = 1 ]; then packages+=(clang libclang-rt-14-dev); fi
 

@@ -118,41 +118,27 @@ static int on_scalar(struct loader *l, const yaml_event_t *ev)
     return place(l, json_stringn(text, ev->data.scalar.length), &ev->start_mark);
 }
 
-int ea_yaml_load(const char *path, json_t **out, json_t **lines)
+int ea_yaml_parse(const char *name, const char *data, size_t len, json_t **out, json_t **lines)
 {
     struct loader l;
     yaml_parser_t parser;
     yaml_event_t ev;
-    FILE *f;
-    long size;
     bool done = false;
     int rc = 0;
 
     *out = NULL;
     *lines = NULL;
     memset(&l, 0, sizeof(l));
-    l.file = path;
-    f = fopen(path, "rb");
-    if (!f)
-        return ea_fail(errno == ENOENT ? EA_ENOTFOUND : EA_EINPUT, "%s: %s", path, strerror(errno));
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return ea_fail(EA_EINPUT, "%s: not a regular file", path);
-    }
-    if ((unsigned long)size > EA_YAML_FILE_MAX) {
-        fclose(f);
-        return ea_fail(EA_ETOOBIG, "%s: larger than %u MiB", path, EA_YAML_FILE_MAX >> 20);
-    }
-    if (!yaml_parser_initialize(&parser)) {
-        fclose(f);
-        return ea_fail(EA_ENOMEM, "out of memory");
-    }
-    yaml_parser_set_input_file(&parser, f);
+    l.file = name;
+    if (len > EA_YAML_FILE_MAX)
+        return ea_fail(EA_ETOOBIG, "%s: larger than %u MiB", name, EA_YAML_FILE_MAX >> 20);
+    if (!yaml_parser_initialize(&parser)) return ea_fail(EA_ENOMEM, "out of memory");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
     l.lines = json_object();
     if (!l.lines) rc = ea_fail(EA_ENOMEM, "out of memory");
     while (rc == 0 && !done) {
         if (!yaml_parser_parse(&parser, &ev)) {
-            rc = ea_fail(EA_EINPUT, "%s:%zu:%zu: %s%s%s", path, parser.problem_mark.line + 1,
+            rc = ea_fail(EA_EINPUT, "%s:%zu:%zu: %s%s%s", name, parser.problem_mark.line + 1,
                          parser.problem_mark.column + 1,
                          parser.problem ? parser.problem : "invalid YAML",
                          parser.context ? " " : "", parser.context ? parser.context : "");
@@ -161,15 +147,15 @@ int ea_yaml_load(const char *path, json_t **out, json_t **lines)
         switch (ev.type) {
         case YAML_STREAM_END_EVENT: done = true; break;
         case YAML_DOCUMENT_START_EVENT:
-            if (l.root) {
-                rc = ea_fail(EA_EINPUT, "%s:%zu: only one YAML document is read", path,
+            if (l.root)
+                rc = ea_fail(EA_EINPUT, "%s:%zu: only one YAML document is read", name,
                              ev.start_mark.line + 1);
-            }
             break;
         case YAML_ALIAS_EVENT:
             rc = ea_fail(EA_EINPUT,
-                         "%s:%zu:%zu: aliases (*name) are not supported; write the value out", path,
-                         ev.start_mark.line + 1, ev.start_mark.column + 1);
+                         "%s:%zu:%zu: aliases (*name) are not supported; write the "
+                         "value out",
+                         name, ev.start_mark.line + 1, ev.start_mark.column + 1);
             break;
         case YAML_SCALAR_EVENT: rc = on_scalar(&l, &ev); break;
         case YAML_MAPPING_START_EVENT:
@@ -180,9 +166,11 @@ int ea_yaml_load(const char *path, json_t **out, json_t **lines)
             break;
         case YAML_MAPPING_END_EVENT:
         case YAML_SEQUENCE_END_EVENT:
-            l.depth--;
-            ea_free(l.stack[l.depth].key);
-            l.stack[l.depth].key = NULL;
+            if (l.depth > 0) {
+                l.depth--;
+                ea_free(l.stack[l.depth].key);
+                l.stack[l.depth].key = NULL;
+            }
             break;
         default: break;
         }
@@ -190,7 +178,6 @@ int ea_yaml_load(const char *path, json_t **out, json_t **lines)
     }
     while (l.depth > 0) ea_free(l.stack[--l.depth].key);
     yaml_parser_delete(&parser);
-    fclose(f);
     if (rc == 0 && !l.root) l.root = json_object(); /* an empty file */
     if (rc < 0 || !l.root) {
         json_decref(l.root);
@@ -200,4 +187,28 @@ int ea_yaml_load(const char *path, json_t **out, json_t **lines)
     *out = l.root;
     *lines = l.lines;
     return 0;
+}
+
+int ea_yaml_load(const char *path, json_t **out, json_t **lines)
+{
+    struct ea_buf b;
+    char chunk[65536];
+    FILE *f = fopen(path, "rb");
+    size_t n;
+    int rc = 0;
+
+    *out = NULL;
+    *lines = NULL;
+    if (!f) return ea_fail(EA_EINPUT, "%s: cannot read: %s", path, strerror(errno));
+    ea_buf_init(&b, EA_YAML_FILE_MAX);
+    while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) rc = ea_buf_append(&b, chunk, n);
+    if (rc == 0 && ferror(f)) rc = ea_fail(EA_EINPUT, "%s: cannot read: %s", path, strerror(errno));
+    fclose(f);
+    if (rc == EA_ETOOBIG || (rc < 0 && b.len >= EA_YAML_FILE_MAX)) {
+        ea_error_clear();
+        rc = ea_fail(EA_ETOOBIG, "%s: larger than %u MiB", path, EA_YAML_FILE_MAX >> 20);
+    }
+    if (rc == 0) rc = ea_yaml_parse(path, b.data ? b.data : "", b.len, out, lines);
+    ea_buf_dispose(&b);
+    return rc;
 }

@@ -18,8 +18,10 @@
  * @param out   new reference: the document (an empty file is an empty object).
  * @param lines new reference: {"a/b/c": line, ...}, the 1-based line of each mapping
  *              key by its path of keys joined with '/' (sequence items by index).
- * @return 0, EA_EINPUT "path:line:column: problem", EA_ENOTFOUND, EA_ETOOBIG.
+ * @return 0, EA_EINPUT "path:line:column: problem" (also for a missing file), EA_ETOOBIG.
  */
 int ea_yaml_load(const char *path, json_t **out, json_t **lines);
+/** The same from memory; name is used in messages. */
+int ea_yaml_parse(const char *name, const char *data, size_t len, json_t **out, json_t **lines);
 
 #endif

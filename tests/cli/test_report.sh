@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# End to end: report on a store made here (fresh, stale, missing, failing,
+# planned, excluded controls), in every format: JSON against its schema, the
+# Markdown table, the HTML page rendered by headless Chromium (DOM text and a
+# screenshot), OSCAL against NIST's schema from ../shared/reference; the gate;
+# a tampered envelope; bad SoA files; the starter SoA.
+. "$(dirname "$0")/lib.sh"
+EA=$EA_BIN
+cd "$WORK" || exit 1
+"$EA" keygen --private key.pem --public key.pub 2>/dev/null || { echo "keygen failed"; exit 1; }
+make_repo repo
+store=$WORK/store
+check "git evidence" 0 "$EA" collect --store "$store" --key key.pem git=repo
+check "a failing secrets scan" 0 "$EA" collect --store "$store" --key key.pem \
+    scan="$EA_SOURCE_DIR/tests/collectors/scan/gitleaks.json"
+
+# Freshness is judged at --until: evaluating a day ahead makes 1h-old evidence stale.
+until=$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
+cat >soa.yaml <<'EOF'
+organisation: Acme Payments
+scope: CI/CD and production platform of payments-api
+controls:
+  A.8.32:                      # applied, fresh
+    status: applied
+    justification: All production changes go through reviewed PRs and the release pipeline
+    owner: platform-team
+    implementation: [github.com/acme/payments, release workflow]
+    evidence:
+      kinds: [git_commit, pipeline_run]
+      max_age: 7d
+  A.8.4:                       # applied, stale at --until
+    status: applied
+    justification: Source code access is controlled by the forge
+    owner: platform-team
+    evidence:
+      kinds: [git_commit]
+      max_age: 1h
+  A.8.9:                       # applied, missing
+    status: applied
+    justification: Configuration is kept in the repository
+    evidence: {kinds: [config_state], max_age: 7d}
+  A.8.12:                      # applied, failing (gitleaks found secrets)
+    status: applied
+    justification: Secret scanning in CI
+    owner: security
+  A.6.3:
+    status: planned
+    justification: Security training roadmap defined
+  A.7.1:
+    status: excluded
+    justification: No own premises; hosted by a cloud provider
+  A.12.1.2:                    # a 2013 ID, mapped: A.8.32 is named twice
+    status: applied
+    justification: duplicate
+EOF
+check "a control named twice (2013 and 2022 IDs) is an error" 2 "$EA" report --soa soa.yaml --store "$store"
+contains "duplicate named with its line" "$ERR" "soa.yaml:$(grep -n '^  A.12.1.2' soa.yaml | cut -d: -f1): A.12.1.2 names A.8.32 again"
+python3 - soa.yaml <<'PY'
+import sys
+p = sys.argv[1]
+lines = open(p).read().split("\n")
+i = next(k for k, l in enumerate(lines) if l.startswith("  A.12.1.2"))
+open(p, "w").write("\n".join(lines[:i]) + "\n")
+PY
+
+expect_verdicts() { # FILE: the JSON report holds the six expected verdicts
+    python3 - "$1" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+v = {c["id"]: c["verdict"] for c in r["controls"]}
+want = {"A.8.32": "ok", "A.8.4": "stale", "A.8.9": "missing", "A.8.12": "failing",
+        "A.6.3": "n/a", "A.7.1": "n/a"}
+assert v == want, v
+s = r["summary"]
+assert (s["applied"], s["ok"], s["stale"], s["missing"], s["failing"], s["planned"], s["excluded"]) == (4, 1, 1, 1, 1, 1, 1), s
+assert s["not_covered"] == 87 and "A.5.1" in r["not_covered"], s
+c = {c["id"]: c for c in r["controls"]}
+assert c["A.8.32"]["count"] == 1 and c["A.8.32"]["latest"]["kind"] == "git_commit"
+assert c["A.8.12"]["results"]["fail"] == 1 and c["A.8.32"]["max_age"] == "7d"
+PY
+}
+check "report json" 0 "$EA" report --soa soa.yaml --store "$store" --until "$until" --format json \
+    --pubkey key.pub --out report.json
+assert "json: every verdict" expect_verdicts report.json
+assert "json: valid against schemas/report.schema.json" python3 -c '
+import json,jsonschema,sys
+jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))' report.json "$EA_SOURCE_DIR/schemas/report.schema.json"
+assert "json: signatures verified" python3 -c '
+import json,sys; r=json.load(open(sys.argv[1]))
+assert r["signatures_checked"] and all(c["verified"] in (True,None) for c in r["controls"])' report.json
+check "report md (stdout)" 0 "$EA" report --soa soa.yaml --store "$store" --until "$until"
+for row in "| A.8.32 Change management | applied |" "fresh, passing |" "| STALE |" "| MISSING |" \
+    "| FAILING |" "| A.7.1 Physical security perimeters | excluded | No own premises" "| 1 | 1 | 1 | 1 | 1 | 1 |"; do
+    contains "md: $row" "$OUT" "$row"
+done
+check "a period that holds nothing: every applied control is missing" 0 "$EA" report --soa soa.yaml \
+    --store "$store" --since "$until" --until "$until" --format json
+assert "missing everywhere" python3 -c '
+import json,sys; r=json.load(sys.stdin)
+assert r["summary"]["missing"]==4, r["summary"]' <"$OUT"
+
+# --- the gate
+check "gate: not audit-ready is exit 4" 4 "$EA" report --soa soa.yaml --store "$store" \
+    --until "$until" --gate --out gate.md
+contains "gate says how many" "$ERR" "gate: 3 applied controls without fresh, passing evidence"
+[ -s gate.md ] && pass || fail "the report is written even when the gate fails"
+cat >ready.yaml <<'EOF'
+organisation: Acme
+scope: app
+controls:
+  A.8.32: {status: applied, justification: reviewed changes, evidence: {kinds: [git_commit], max_age: 30d}}
+  A.7.1: {status: excluded, justification: no premises}
+EOF
+check "gate: audit-ready is exit 0" 0 "$EA" report --soa ready.yaml --store "$store" --gate --format md
+
+# --- HTML: one self-contained file, rendered by headless Chromium
+check "report html" 0 "$EA" report --soa soa.yaml --store "$store" --until "$until" --format html \
+    --out report.html
+if grep -qE '(src|href)="(https?:)?//' report.html; then fail "html: refers to an external asset"; else pass; fi
+chrome=$(command -v chromium || command -v chromium-browser || true)
+if [ -n "$chrome" ]; then
+    timeout 120 "$chrome" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+        --dump-dom "file://$WORK/report.html" >dom.html 2>chrome.err || true
+    for text in "Statement of Applicability" "fresh, passing" "STALE" "MISSING" "FAILING" \
+        "Acme Payments" "A.8.32" "not in the SoA"; do
+        contains "html DOM: $text" dom.html "$text"
+    done
+    timeout 120 "$chrome" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+        --window-size=1280,1400 --screenshot="$WORK/shot.png" "file://$WORK/report.html" \
+        >/dev/null 2>>chrome.err || true
+    assert "html screenshot shows the page with its verdict colours" python3 - shot.png <<'PY'
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+pos, idat, w = 8, b"", 0
+while pos < len(data):
+    n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    if kind == b"IHDR":
+        w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+        assert depth == 8 and ctype in (2, 6), (depth, ctype)
+        bpp = 3 if ctype == 2 else 4
+    elif kind == b"IDAT":
+        idat += body
+    pos += 12 + n
+raw, stride = zlib.decompress(idat), w * bpp
+prev, rows, i = bytearray(stride), [], 0
+for _ in range(h):  # undo the PNG filters
+    f, line = raw[i], bytearray(raw[i + 1:i + 1 + stride]); i += 1 + stride
+    for x in range(stride):
+        a = line[x - bpp] if x >= bpp else 0
+        b, c = prev[x], prev[x - bpp] if x >= bpp else 0
+        if f == 1: line[x] = (line[x] + a) & 255
+        elif f == 2: line[x] = (line[x] + b) & 255
+        elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c; pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    rows.append(line); prev = line
+colours = {tuple(r[x:x + 3]) for r in rows[::4] for x in range(0, stride, bpp * 2)}
+def near(c, t): return all(abs(p - q) < 40 for p, q in zip(c, t))
+assert w == 1280 and len(colours) > 20, (w, len(colours))
+assert any(near(c, (207, 34, 46)) for c in colours), "no red (missing/failing) on the page"
+assert any(near(c, (26, 127, 55)) for c in colours), "no green (ok) on the page"
+PY
+else
+    fail "chromium is not installed (ci/setup.sh installs it): the HTML was not rendered"
+fi
+
+# --- OSCAL, against NIST's schema
+check "report oscal" 0 "$EA" report --soa soa.yaml --store "$store" --until "$until" --format oscal \
+    --out oscal.json
+OSCAL_SCHEMA=$EA_SOURCE_DIR/../shared/reference/oscal_assessment-results_schema-1.0.6.json
+if [ -f "$OSCAL_SCHEMA" ]; then
+    assert "oscal: valid against NIST's assessment-results schema 1.0.6" python3 - oscal.json "$OSCAL_SCHEMA" <<'PY'
+import json, sys, jsonschema
+# Python's re has no \p{L} / \p{N}: the same classes, spelled for it
+text = open(sys.argv[2]).read().replace("\\\\p{L}", "[^\\\\W\\\\d_]").replace("\\\\p{N}", "\\\\d")
+v = jsonschema.Draft7Validator(json.loads(text), format_checker=jsonschema.FormatChecker())
+doc = json.load(open(sys.argv[1]))
+errors = [f"{list(e.path)}: {e.message[:150]}" for e in v.iter_errors(doc)]
+assert not errors, errors[:5]
+res = doc["assessment-results"]["results"][0]
+states = {f["target"]["target-id"]: f["target"]["status"]["state"] for f in res["findings"]}
+assert states["A.8.32"] == "satisfied" and states["A.8.12"] == "not-satisfied", states
+assert len(res["observations"]) == 3, len(res["observations"])  # one per record used
+PY
+else
+    echo "SKIP: $OSCAL_SCHEMA absent; the OSCAL output was not validated"
+fi
+
+# --- a tampered envelope: found with --pubkey, exit 3, its control failing
+cp -r "$store" tampered
+victim=$(find tampered/controls/A.8.32 -name '*.json' | head -1)
+python3 - "$victim" <<'PY'
+import base64, json, sys
+e = json.load(open(sys.argv[1]))
+s = bytearray(base64.b64decode(e["signatures"][0]["sig"])); s[0] ^= 1
+e["signatures"][0]["sig"] = base64.b64encode(bytes(s)).decode()
+json.dump(e, open(sys.argv[1], "w"))
+PY
+check "tampered: report --pubkey exits 3" 3 "$EA" report --soa soa.yaml --store tampered \
+    --pubkey key.pub --format json --out tampered.json
+contains "tampered: the error says so" "$ERR" "1 record failed a check"
+assert "tampered: its control is failing and unverified" python3 -c '
+import json,sys; c={c["id"]:c for c in json.load(open(sys.argv[1]))["controls"]}
+assert c["A.8.32"]["verdict"]=="failing" and c["A.8.32"]["verified"] is False, c["A.8.32"]' tampered.json
+
+# --- bad SoA files: each a clear error naming the line
+printf 'controls:\n  A.8.32:\n    status: applied\n    justification: x\n  A.8.99:\n    status: applied\n' >unknown.yaml
+printf 'controls:\n  A.8.32:\n    status: implemented\n' >status.yaml
+printf 'controls:\n  A.8.32:\n    status: applied\n  A.7.1:\n    status: excluded\n' >nojust.yaml
+printf 'controls:\n  A.8.32: [unclosed\n' >broken.yaml
+printf 'controls:\n  A.8.32:\n    status: applied\n    evidence: {max_age: soon}\n' >age.yaml
+for case in "unknown.yaml:unknown.yaml:5:" "status.yaml:status.yaml:3: control A.8.32: status 'implemented'" \
+    "nojust.yaml:nojust.yaml:4: control A.7.1 is excluded without a justification" \
+    "broken.yaml:broken.yaml:3:" "age.yaml:duration 'soon'" "missing.yaml:missing.yaml"; do
+    f=${case%%:*} want=${case#*:}
+    check "bad SoA: $f" 2 "$EA" report --soa "$f" --store "$store"
+    contains "bad SoA: $f says where" "$ERR" "$want"
+done
+contains "unknown control suggests" "$ERR" "missing.yaml"
+check "no --soa" 2 "$EA" report --store "$store"
+contains "no --soa says how to start" "$ERR" "--init-soa"
+
+# --- the starter SoA
+check "init-soa" 0 "$EA" report --init-soa --out starter.yaml
+check "init-soa does not overwrite" 2 "$EA" report --init-soa --out starter.yaml
+check "the starter SoA is read" 0 "$EA" report --soa starter.yaml --store "$store" --format json
+assert "the starter covers all 93 controls" python3 -c '
+import json,sys; r=json.load(sys.stdin)
+assert r["summary"]["controls_in_soa"]==93 and r["summary"]["not_covered"]==0, r["summary"]' <"$OUT"
+finish
