@@ -14,5 +14,6 @@ int ea_cmd_query(int argc, char **argv);
 int ea_cmd_verify(int argc, char **argv);
 int ea_cmd_controls(int argc, char **argv);
 int ea_cmd_report(int argc, char **argv);
+int ea_cmd_export(int argc, char **argv);
 
 #endif

@@ -207,6 +207,52 @@ assert "tampered: its control is failing and unverified" python3 -c '
 import json,sys; c={c["id"]:c for c in json.load(open(sys.argv[1]))["controls"]}
 assert c["A.8.32"]["verdict"]=="failing" and c["A.8.32"]["verified"] is False, c["A.8.32"]' tampered.json
 
+# --- the audit pack
+check "export" 0 "$EA" export --store "$store" --control A.8.32 --control A.12.6.1 \
+    --pubkey key.pub --out pack.tar.gz
+contains "export says what it wrote" "$ERR" "1 record of 2 controls written to pack.tar.gz"
+mkdir unpacked && tar -xzf pack.tar.gz -C unpacked
+assert "pack: sha256sum -c SHA256SUMS" sh -c 'cd unpacked/audit-pack && sha256sum -c --quiet SHA256SUMS'
+for f in README.md manifest.json report.json report.md keys/1.pub; do
+    [ -f "unpacked/audit-pack/$f" ] && pass || fail "pack lacks $f"
+done
+assert "pack: every record as stored" python3 - unpacked/audit-pack "$store" <<'PY2'
+import json, os, sys
+pack, store = sys.argv[1:]
+m = json.load(open(os.path.join(pack, "manifest.json")))
+assert m["controls"] == ["A.8.8", "A.8.32"] and m["signatures_checked"], m["controls"]
+assert len(m["records"]) == 1, m["records"]  # git evidence is A.8.32; nothing is filed under A.8.8
+for r in m["records"]:
+    a = open(os.path.join(pack, r["path"]), "rb").read()
+    b = open(os.path.join(store, r["path"][len("records/"):]), "rb").read()
+    assert a == b, r["path"]
+PY2
+# the README's own instructions, run as an auditor would (openssl and python3 only)
+python3 - unpacked/audit-pack/README.md >verify.sh <<'PY2'
+import re, sys
+text = open(sys.argv[1]).read()
+block = text.split("2. Each record")[1].split("With python3-cryptography")[0]
+print("\n".join(l[7:] if l.startswith("       ") else "" for l in block.splitlines()))
+PY2
+assert "pack: the README's openssl check passes" sh -c 'cd unpacked/audit-pack && bash ../../verify.sh | grep -q "^yes records/" && ! bash ../../verify.sh | grep -q "^no "'
+if python3 -c 'import cryptography' 2>/dev/null; then
+    assert "pack: python3-cryptography verifies too" python3 - unpacked/audit-pack <<'PY2'
+import base64, glob, json, os, sys
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+pack = sys.argv[1]
+key = load_pem_public_key(open(os.path.join(pack, "keys/1.pub"), "rb").read())
+for f in glob.glob(os.path.join(pack, "records/**/*.json"), recursive=True):
+    e = json.load(open(f)); p = base64.b64decode(e["payload"]); t = e["payloadType"].encode()
+    key.verify(base64.b64decode(e["signatures"][0]["sig"]), b"DSSEv1 %d %s %d %s" % (len(t), t, len(p), p))
+PY2
+fi
+check "export of a tampered store exits 3" 3 "$EA" export --store tampered --control A.8.32 \
+    --pubkey key.pub --out bad.tar.gz
+contains "export names the tampered record" "$ERR" "FAIL controls/A.8.32/"
+[ ! -e bad.tar.gz ] && pass || fail "a pack was written from a tampered store"
+check "export without --control" 2 "$EA" export --store "$store" --out x.tar.gz
+check "export without --out" 2 "$EA" export --store "$store" --control A.8.32
+
 # --- bad SoA files: each a clear error naming the line
 printf 'controls:\n  A.8.32:\n    status: applied\n    justification: x\n  A.8.99:\n    status: applied\n' >unknown.yaml
 printf 'controls:\n  A.8.32:\n    status: implemented\n' >status.yaml
