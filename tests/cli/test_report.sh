@@ -100,6 +100,14 @@ assert "missing everywhere" python3 -c '
 import json,sys; r=json.load(sys.stdin)
 assert r["summary"]["missing"]==4, r["summary"]' <"$OUT"
 
+# --- only the named controls, in the period, are read: a corrupt record elsewhere is not touched
+cp -r "$store" partial
+mkdir -p partial/controls/A.5.1/2020/01/01
+echo "not an envelope" >"partial/controls/A.5.1/2020/01/01/20200101T000000.000000Z_$(printf 'a%.0s' $(seq 64)).json"
+check "a corrupt record of a control the SoA does not name is not read" 0 "$EA" report \
+    --soa soa.yaml --store partial --until "$until" --format json
+check "verify, which reads everything, finds it" 3 "$EA" verify --store partial --pubkey key.pub
+
 # --- the gate
 check "gate: not audit-ready is exit 4" 4 "$EA" report --soa soa.yaml --store "$store" \
     --until "$until" --gate --out gate.md
