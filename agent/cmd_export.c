@@ -308,7 +308,7 @@ int ea_cmd_export(int argc, char **argv)
     struct pack pack = {0};
     struct collect_ctx c = {0};
     json_t *manifest = NULL, *ids = NULL, *keylist = NULL;
-    const char *v, *out;
+    const char *out;
     size_t ci, pk = 0, nkeys = 0;
     char *text = NULL;
     char t1[EA_TIME_TEXT_MAX], t2[EA_TIME_TEXT_MAX];
@@ -336,19 +336,9 @@ int ea_cmd_export(int argc, char **argv)
         goto out;
     }
     o.now_us = ea_time_now_us();
-    o.until_us = o.now_us;
-    if ((v = ea_cli_value(&a, &cmd, "since")) && (rc = ea_time_parse(&o.since_us, v, false)) < 0) {
-        ea_fail_prefix("--since");
-        goto out;
-    }
-    if ((v = ea_cli_value(&a, &cmd, "until")) && (rc = ea_time_parse(&o.until_us, v, true)) < 0) {
-        ea_fail_prefix("--until");
-        goto out;
-    }
-    if (o.since_us > o.until_us) {
-        rc = ea_fail(EA_EUSAGE, "--since is after --until (swap them)");
-        goto out;
-    }
+    rc = ea_config_period(&o.since_us, &o.until_us, ea_cli_value(&a, &cmd, "since"),
+                          ea_cli_value(&a, &cmd, "until"), o.now_us);
+    if (rc < 0) goto out;
     pk = ea_cli_index(&cmd, "pubkey");
     if ((rc = ea_config_public_keys(&keys, a.list[pk], a.nlist[pk])) < 0) goto out;
     nkeys = a.nlist[pk];

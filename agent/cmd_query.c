@@ -20,7 +20,8 @@
 #include "util/time.h"
 
 static const struct ea_cli_opt opts[] = {
-    {"store", EA_CLI_VALUE, "URL", "store to read (default $EVIDENCE_STORE, else ./evidence-store)"},
+    {"store", EA_CLI_VALUE, "URL",
+     "store to read (default $EVIDENCE_STORE, else ./evidence-store)"},
     {"control", EA_CLI_VALUE, "ID", "only this Annex A control (2013 IDs are mapped)"},
     {"since", EA_CLI_VALUE, "TIME", "from this time (RFC 3339 or YYYY-MM-DD, inclusive)"},
     {"until", EA_CLI_VALUE, "TIME", "up to this time (a bare date includes the whole day)"},
@@ -47,9 +48,9 @@ enum format { FORMAT_TABLE, FORMAT_JSON, FORMAT_NDJSON };
 struct hit {
     int64_t time_us;
     char id[65];
-    char *key;          /* owned */
+    char *key;           /* owned */
     const char *control; /* borrowed catalogue string */
-    json_t *statement;  /* owned reference */
+    json_t *statement;   /* owned reference */
     bool verified;
 };
 
@@ -123,8 +124,10 @@ static int check_all(struct query_ctx *q)
         struct ea_audit_record r;
         const char *kind;
 
-        if (rc == 0) rc = ea_audit_check(&r, q->store, &e, q->keys, q->nkeys);
-        else memset(&r, 0, sizeof(r));
+        if (rc == 0)
+            rc = ea_audit_check(&r, q->store, &e, q->keys, q->nkeys);
+        else
+            memset(&r, 0, sizeof(r));
         if (rc == EA_EVERIFY) {
             ea_log(EA_LOG_LEVEL_ERROR, NULL, "%s/%s: %s", q->store_url, h->key,
                    ea_error_message(rc));
@@ -164,8 +167,8 @@ static json_t *hit_json(const struct hit *h, bool with_verified)
 
 static void print_table(const struct query_ctx *q)
 {
-    printf("%-27s %-12s %-12s %-6s %-18s %s\n", "COLLECTED_AT", "ID", "KIND", "RESULT",
-           "CONTROLS", "SUMMARY");
+    printf("%-27s %-12s %-12s %-6s %-18s %s\n", "COLLECTED_AT", "ID", "KIND", "RESULT", "CONTROLS",
+           "SUMMARY");
     for (size_t i = 0; i < q->nhits; i++) {
         const struct hit *h = &q->hits[i];
         json_t *pred = json_object_get(h->statement, "predicate");
@@ -234,8 +237,10 @@ int ea_cmd_query(int argc, char **argv)
         goto out;
     }
     v = ea_cli_value(&a, &cmd, "format");
-    if (v && strcmp(v, "json") == 0) f = FORMAT_JSON;
-    else if (v && strcmp(v, "ndjson") == 0) f = FORMAT_NDJSON;
+    if (v && strcmp(v, "json") == 0)
+        f = FORMAT_JSON;
+    else if (v && strcmp(v, "ndjson") == 0)
+        f = FORMAT_NDJSON;
     else if (v && strcmp(v, "table") != 0) {
         rc = ea_fail(EA_EUSAGE, "--format '%s': use table, json or ndjson", v);
         goto out;
@@ -249,18 +254,9 @@ int ea_cmd_query(int argc, char **argv)
         }
         sel.control = one.ids[0];
     }
-    if ((v = ea_cli_value(&a, &cmd, "since")) && (rc = ea_time_parse(&sel.since_us, v, false)) < 0) {
-        ea_fail_prefix("--since");
-        goto out;
-    }
-    if ((v = ea_cli_value(&a, &cmd, "until")) && (rc = ea_time_parse(&sel.until_us, v, true)) < 0) {
-        ea_fail_prefix("--until");
-        goto out;
-    }
-    if (sel.since_us > sel.until_us) {
-        rc = ea_fail(EA_EUSAGE, "--since is after --until (swap them)");
-        goto out;
-    }
+    rc = ea_config_period(&sel.since_us, &sel.until_us, ea_cli_value(&a, &cmd, "since"),
+                          ea_cli_value(&a, &cmd, "until"), INT64_MAX);
+    if (rc < 0) goto out;
     q.kind = ea_cli_value(&a, &cmd, "kind");
     pk = ea_cli_index(&cmd, "pubkey");
     rc = ea_config_public_keys(&q.keys, a.list[pk], a.nlist[pk]);
@@ -274,8 +270,10 @@ int ea_cmd_query(int argc, char **argv)
     dedupe(&q);
     rc = check_all(&q);
     if (rc < 0) goto out;
-    if (f == FORMAT_TABLE) print_table(&q);
-    else rc = print_json(&q, f);
+    if (f == FORMAT_TABLE)
+        print_table(&q);
+    else
+        rc = print_json(&q, f);
     if (rc == 0 && q.problems)
         rc = ea_fail(EA_EVERIFY, "%u record%s failed a check (run 'evidence-agent verify')",
                      q.problems, q.problems == 1 ? "" : "s");

@@ -132,19 +132,9 @@ int ea_cmd_report(int argc, char **argv)
     rc = ea_soa_load(&soa, v);
     if (rc < 0) goto out;
     o.now_us = ea_time_now_us();
-    o.until_us = o.now_us;
-    if ((v = ea_cli_value(&a, &cmd, "since")) && (rc = ea_time_parse(&o.since_us, v, false)) < 0) {
-        ea_fail_prefix("--since");
-        goto out;
-    }
-    if ((v = ea_cli_value(&a, &cmd, "until")) && (rc = ea_time_parse(&o.until_us, v, true)) < 0) {
-        ea_fail_prefix("--until");
-        goto out;
-    }
-    if (o.since_us > o.until_us) {
-        rc = ea_fail(EA_EUSAGE, "--since is after --until (swap them)");
-        goto out;
-    }
+    rc = ea_config_period(&o.since_us, &o.until_us, ea_cli_value(&a, &cmd, "since"),
+                          ea_cli_value(&a, &cmd, "until"), o.now_us);
+    if (rc < 0) goto out;
     pk = ea_cli_index(&cmd, "pubkey");
     rc = ea_config_public_keys(&keys, a.list[pk], a.nlist[pk]);
     if (rc < 0) goto out;

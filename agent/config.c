@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "util/time.h"
 #include "log.h"
 #include "redact.h"
 #include "util/mem.h"
@@ -136,5 +137,24 @@ int ea_config_redactor(struct ea_redactor **out, const char *const *names, size_
         return rc;
     }
     *out = r;
+    return 0;
+}
+
+int ea_config_period(int64_t *since_us, int64_t *until_us, const char *since, const char *until,
+                     int64_t dflt_until)
+{
+    int rc;
+
+    *since_us = INT64_MIN;
+    *until_us = dflt_until;
+    if (since && (rc = ea_time_parse(since_us, since, false)) < 0) {
+        ea_fail_prefix("--since");
+        return rc;
+    }
+    if (until && (rc = ea_time_parse(until_us, until, true)) < 0) {
+        ea_fail_prefix("--until");
+        return rc;
+    }
+    if (*since_us > *until_us) return ea_fail(EA_EUSAGE, "--since is after --until (swap them)");
     return 0;
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sign.h"
 
@@ -33,6 +34,13 @@ int ea_config_signing_key(struct ea_key **out, const char *flag);
  */
 int ea_config_public_keys(struct ea_key ***out, const char *const *paths, size_t n);
 void ea_config_keys_free(struct ea_key **keys, size_t n);
+/**
+ * The period of --since and --until (either may be NULL): since defaults to
+ * INT64_MIN (everything), until to dflt_until; a bare --until date includes the
+ * whole day. @return 0, or EA_EINPUT/EA_EUSAGE naming the flag.
+ */
+int ea_config_period(int64_t *since_us, int64_t *until_us, const char *since, const char *until,
+                     int64_t dflt_until);
 
 struct ea_redactor;
 /**
