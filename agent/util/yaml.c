@@ -19,15 +19,81 @@ struct level {
     char *key;       /* mappings: the pending key (owned), NULL when a key is expected */
     size_t path_len; /* of this container's path in the path buffer */
     size_t index;    /* sequences: the next item's index */
+    json_t *merges;  /* mappings: the values of "<<" keys (owned), merged when the mapping ends */
 };
+
+#define ANCHORS_MAX 1024
 
 struct loader {
     const char *file;
     struct level stack[DEPTH_MAX];
     size_t depth;
     json_t *root, *lines;
+    json_t *docs; /* multi-document streams: every document, in order */
+    json_t *keep; /* values that left the document but an anchor may name ("<<" values) */
+    bool multi;
     char path[4096];
+    struct {
+        char *name;   /* owned */
+        json_t *node; /* borrowed: held by the document */
+        bool open;    /* a container still being filled (an alias to it would recurse) */
+    } anchors[ANCHORS_MAX];
+    size_t nanchors;
+    size_t nodes; /* made so far, aliases expanded: bounded against alias bombs */
 };
+
+static size_t node_count(const json_t *v)
+{
+    size_t n = 1;
+    const json_t *x;
+    const char *k;
+    size_t i;
+
+    if (json_is_array(v))
+        json_array_foreach(v, i, x) n += node_count(x);
+    else if (json_is_object(v))
+        json_object_foreach((json_t *)v, k, x) n += node_count(x);
+    return n;
+}
+
+static int count_nodes(struct loader *l, size_t n, const yaml_mark_t *mark)
+{
+    l->nodes += n;
+    if (l->nodes > EA_YAML_NODES_MAX)
+        return ea_fail(EA_EINPUT,
+                       "%s:%zu:%zu: more than %u values once aliases are expanded "
+                       "(an alias bomb?)",
+                       l->file, mark->line + 1, mark->column + 1, EA_YAML_NODES_MAX);
+    return 0;
+}
+
+static int anchor(struct loader *l, const unsigned char *name, json_t *node, bool open,
+                  const yaml_mark_t *mark)
+{
+    if (!name) return 0;
+    for (size_t i = 0; i < l->nanchors; i++) { /* a redefined anchor: the later one counts */
+        if (strcmp(l->anchors[i].name, (const char *)name) == 0) {
+            l->anchors[i].node = node;
+            l->anchors[i].open = open;
+            return 0;
+        }
+    }
+    if (l->nanchors == ANCHORS_MAX)
+        return ea_fail(EA_EINPUT, "%s:%zu: more than %d anchors", l->file, mark->line + 1,
+                       ANCHORS_MAX);
+    if (!(l->anchors[l->nanchors].name = ea_strdup((const char *)name)))
+        return ea_fail(EA_ENOMEM, "out of memory");
+    l->anchors[l->nanchors].node = node;
+    l->anchors[l->nanchors].open = open;
+    l->nanchors++;
+    return 0;
+}
+
+static void anchor_closed(struct loader *l, const json_t *node)
+{
+    for (size_t i = 0; i < l->nanchors; i++)
+        if (l->anchors[i].node == node) l->anchors[i].open = false;
+}
 
 /* Attaches v (stolen) where the parser is: as a key's value, a sequence item or the root. */
 static int place(struct loader *l, json_t *v, const yaml_mark_t *mark)
@@ -37,6 +103,11 @@ static int place(struct loader *l, json_t *v, const yaml_mark_t *mark)
 
     if (!v) return ea_fail(EA_ENOMEM, "out of memory");
     if (l->depth == 0) {
+        if (l->multi) {
+            if (json_array_append_new(l->docs, v) < 0) return ea_fail(EA_ENOMEM, "out of memory");
+            l->root = json_array_get(l->docs, json_array_size(l->docs) - 1);
+            return 0;
+        }
         l->root = v;
         return 0;
     }
@@ -49,6 +120,16 @@ static int place(struct loader *l, json_t *v, const yaml_mark_t *mark)
         json_decref(v);
         return ea_fail(EA_EINPUT, "%s:%zu:%zu: a mapping key must be a plain text", l->file,
                        mark->line + 1, mark->column + 1);
+    }
+    if (strcmp(top->key, "<<") == 0) {
+        /* a YAML merge key: kept aside (it may still be filling) and merged at the end */
+        if (!top->merges) top->merges = json_array();
+        rc = top->merges && json_array_append_new(top->merges, v) == 0
+                 ? 0
+                 : ea_fail(EA_ENOMEM, "out of memory");
+        ea_free(top->key);
+        top->key = NULL;
+        return rc;
     }
     if (json_object_get(top->node, top->key)) {
         json_decref(v);
@@ -76,11 +157,17 @@ static size_t child_path(struct loader *l, const char *key)
     return n + (size_t)w;
 }
 
-static int open_container(struct loader *l, json_t *c, const yaml_mark_t *mark)
+static int open_container(struct loader *l, json_t *c, const yaml_mark_t *mark,
+                          const unsigned char *anchor_name)
 {
     size_t plen = l->depth ? child_path(l, l->stack[l->depth - 1].key) : 0;
-    int rc;
+    int rc = count_nodes(l, 1, mark);
 
+    if (rc == 0) rc = anchor(l, anchor_name, c, true, mark);
+    if (rc < 0) {
+        json_decref(c);
+        return rc;
+    }
     if (l->depth == DEPTH_MAX) {
         json_decref(c);
         return ea_fail(EA_EINPUT, "%s:%zu:%zu: nested deeper than %d levels", l->file,
@@ -92,7 +179,7 @@ static int open_container(struct loader *l, json_t *c, const yaml_mark_t *mark)
         json_decref(c);
         return rc;
     }
-    l->stack[l->depth++] = (struct level){c, NULL, plen, 0};
+    l->stack[l->depth++] = (struct level){c, NULL, plen, 0, NULL};
     json_decref(c); /* now owned by its parent (or held as the root) */
     return 0;
 }
@@ -112,33 +199,104 @@ static int on_scalar(struct loader *l, const yaml_event_t *ev)
         l->path[top->path_len] = '\0';
         return 0;
     }
-    /* an empty plain scalar is null ("key:" with nothing after it) */
-    if (ev->data.scalar.length == 0 && ev->data.scalar.plain_implicit)
-        return place(l, json_null(), &ev->start_mark);
-    return place(l, json_stringn(text, ev->data.scalar.length), &ev->start_mark);
+    {
+        /* an empty plain scalar is null ("key:" with nothing after it) */
+        json_t *v = ev->data.scalar.length == 0 && ev->data.scalar.plain_implicit
+                        ? json_null()
+                        : json_stringn(text, ev->data.scalar.length);
+        int rc = count_nodes(l, 1, &ev->start_mark);
+        if (rc == 0) rc = anchor(l, ev->data.scalar.anchor, v, false, &ev->start_mark);
+        if (rc < 0) {
+            json_decref(v);
+            return rc;
+        }
+        return place(l, v, &ev->start_mark);
+    }
 }
 
-int ea_yaml_parse(const char *name, const char *data, size_t len, json_t **out, json_t **lines)
+/* A mapping ends: the keys its "<<" values bring are added where it has none (a key written
+ * in the mapping wins over a merged one, whatever the order). */
+static int merge(struct loader *l, struct level *lv, const yaml_mark_t *mark)
 {
-    struct loader l;
+    json_t *src, *m, *x;
+    const char *k;
+    size_t i, j;
+    int rc = 0;
+
+    json_array_foreach(lv->merges, i, src) {
+        for (j = 0, m = json_is_array(src) ? json_array_get(src, 0) : src; m && rc == 0;
+             m = json_is_array(src) ? json_array_get(src, ++j) : NULL) {
+            if (!json_is_object(m)) {
+                rc = ea_fail(EA_EINPUT, "%s:%zu:%zu: '<<' merges mappings only", l->file,
+                             mark->line + 1, mark->column + 1);
+                break;
+            }
+            json_object_foreach(m, k, x) {
+                if (!json_object_get(lv->node, k) && json_object_set(lv->node, k, x) < 0)
+                    rc = ea_fail(EA_ENOMEM, "out of memory");
+            }
+        }
+        if (rc < 0) break;
+    }
+    /* kept to the end of the parse: an anchor may still name one of them */
+    if (lv->merges && (!l->keep || json_array_append(l->keep, lv->merges) < 0) && rc == 0)
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+    json_decref(lv->merges);
+    lv->merges = NULL;
+    return rc;
+}
+
+static void loader_dispose(struct loader *l)
+{
+    while (l->depth > 0) {
+        l->depth--;
+        ea_free(l->stack[l->depth].key);
+        json_decref(l->stack[l->depth].merges);
+    }
+    for (size_t i = 0; i < l->nanchors; i++) ea_free(l->anchors[i].name);
+    l->nanchors = 0;
+}
+
+static int on_alias(struct loader *l, const yaml_event_t *ev)
+{
+    const char *name = (const char *)ev->data.alias.anchor;
+
+    for (size_t i = l->nanchors; i-- > 0;) {
+        if (strcmp(l->anchors[i].name, name) != 0) continue;
+        if (l->anchors[i].open)
+            return ea_fail(EA_EINPUT, "%s:%zu:%zu: alias *%s refers to a value that contains it",
+                           l->file, ev->start_mark.line + 1, ev->start_mark.column + 1, name);
+        {
+            int rc = count_nodes(l, node_count(l->anchors[i].node), &ev->start_mark);
+            json_t *copy = rc == 0 ? json_deep_copy(l->anchors[i].node) : NULL;
+            if (rc < 0) return rc;
+            return place(l, copy, &ev->start_mark);
+        }
+    }
+    return ea_fail(EA_EINPUT, "%s:%zu:%zu: alias *%s has no anchor &%s before it", l->file,
+                   ev->start_mark.line + 1, ev->start_mark.column + 1, name, name);
+}
+
+/* Parses one or (multi) several documents. */
+static int parse(struct loader *l, const char *data, size_t len)
+{
     yaml_parser_t parser;
     yaml_event_t ev;
     bool done = false;
     int rc = 0;
 
-    *out = NULL;
-    *lines = NULL;
-    memset(&l, 0, sizeof(l));
-    l.file = name;
     if (len > EA_YAML_FILE_MAX)
-        return ea_fail(EA_ETOOBIG, "%s: larger than %u MiB", name, EA_YAML_FILE_MAX >> 20);
-    if (!yaml_parser_initialize(&parser)) return ea_fail(EA_ENOMEM, "out of memory");
+        return ea_fail(EA_ETOOBIG, "%s: larger than %u MiB", l->file, EA_YAML_FILE_MAX >> 20);
+    if (!(l->keep = json_array())) return ea_fail(EA_ENOMEM, "out of memory");
+    if (!yaml_parser_initialize(&parser)) {
+        json_decref(l->keep);
+        l->keep = NULL;
+        return ea_fail(EA_ENOMEM, "out of memory");
+    }
     yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-    l.lines = json_object();
-    if (!l.lines) rc = ea_fail(EA_ENOMEM, "out of memory");
     while (rc == 0 && !done) {
         if (!yaml_parser_parse(&parser, &ev)) {
-            rc = ea_fail(EA_EINPUT, "%s:%zu:%zu: %s%s%s", name, parser.problem_mark.line + 1,
+            rc = ea_fail(EA_EINPUT, "%s:%zu:%zu: %s%s%s", l->file, parser.problem_mark.line + 1,
                          parser.problem_mark.column + 1,
                          parser.problem ? parser.problem : "invalid YAML",
                          parser.context ? " " : "", parser.context ? parser.context : "");
@@ -147,37 +305,50 @@ int ea_yaml_parse(const char *name, const char *data, size_t len, json_t **out, 
         switch (ev.type) {
         case YAML_STREAM_END_EVENT: done = true; break;
         case YAML_DOCUMENT_START_EVENT:
-            if (l.root)
-                rc = ea_fail(EA_EINPUT, "%s:%zu: only one YAML document is read", name,
+            if (l->root && !l->multi)
+                rc = ea_fail(EA_EINPUT, "%s:%zu: only one YAML document is read here", l->file,
                              ev.start_mark.line + 1);
             break;
-        case YAML_ALIAS_EVENT:
-            rc = ea_fail(EA_EINPUT,
-                         "%s:%zu:%zu: aliases (*name) are not supported; write the "
-                         "value out",
-                         name, ev.start_mark.line + 1, ev.start_mark.column + 1);
-            break;
-        case YAML_SCALAR_EVENT: rc = on_scalar(&l, &ev); break;
+        case YAML_ALIAS_EVENT: rc = on_alias(l, &ev); break;
+        case YAML_SCALAR_EVENT: rc = on_scalar(l, &ev); break;
         case YAML_MAPPING_START_EVENT:
-            rc = open_container(&l, json_object(), &ev.start_mark);
+            rc = open_container(l, json_object(), &ev.start_mark, ev.data.mapping_start.anchor);
             break;
         case YAML_SEQUENCE_START_EVENT:
-            rc = open_container(&l, json_array(), &ev.start_mark);
+            rc = open_container(l, json_array(), &ev.start_mark, ev.data.sequence_start.anchor);
             break;
         case YAML_MAPPING_END_EVENT:
         case YAML_SEQUENCE_END_EVENT:
-            if (l.depth > 0) {
-                l.depth--;
-                ea_free(l.stack[l.depth].key);
-                l.stack[l.depth].key = NULL;
+            if (l->depth > 0) {
+                l->depth--;
+                rc = merge(l, &l->stack[l->depth], &ev.start_mark);
+                anchor_closed(l, l->stack[l->depth].node);
+                ea_free(l->stack[l->depth].key);
+                l->stack[l->depth].key = NULL;
             }
             break;
         default: break;
         }
         yaml_event_delete(&ev);
     }
-    while (l.depth > 0) ea_free(l.stack[--l.depth].key);
     yaml_parser_delete(&parser);
+    loader_dispose(l);
+    json_decref(l->keep);
+    l->keep = NULL;
+    return rc;
+}
+
+int ea_yaml_parse(const char *name, const char *data, size_t len, json_t **out, json_t **lines)
+{
+    struct loader l;
+    int rc;
+
+    *out = NULL;
+    *lines = NULL;
+    memset(&l, 0, sizeof(l));
+    l.file = name;
+    l.lines = json_object();
+    rc = l.lines ? parse(&l, data, len) : ea_fail(EA_ENOMEM, "out of memory");
     if (rc == 0 && !l.root) l.root = json_object(); /* an empty file */
     if (rc < 0 || !l.root) {
         json_decref(l.root);
@@ -186,6 +357,27 @@ int ea_yaml_parse(const char *name, const char *data, size_t len, json_t **out, 
     }
     *out = l.root;
     *lines = l.lines;
+    return 0;
+}
+
+int ea_yaml_parse_stream(const char *name, const char *data, size_t len, json_t **docs)
+{
+    struct loader l;
+    int rc;
+
+    *docs = NULL;
+    memset(&l, 0, sizeof(l));
+    l.file = name;
+    l.multi = true;
+    l.lines = json_object();
+    l.docs = json_array();
+    rc = l.lines && l.docs ? parse(&l, data, len) : ea_fail(EA_ENOMEM, "out of memory");
+    json_decref(l.lines);
+    if (rc < 0) {
+        json_decref(l.docs);
+        return rc;
+    }
+    *docs = l.docs;
     return 0;
 }
 

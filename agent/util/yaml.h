@@ -2,16 +2,20 @@
 /*
  * YAML files (and JSON, which YAML reads too) as jansson values, for the
  * files people write by hand: the Statement of Applicability, the daemon's
- * configuration. Scalars stay strings (the reader decides what "7d" or "true"
- * means); aliases are refused (no entity expansion); every mapping key's line
- * is kept so that errors can name it.
+ * configuration, configuration snapshots. Scalars stay strings (the reader
+ * decides what "7d" or "true" means); anchors and aliases are expanded (an
+ * alias to a value that contains it is refused, and the expanded document is
+ * bounded by EA_YAML_NODES_MAX values, against alias bombs); merge keys
+ * ("<<: *base") add the keys they bring without overriding; every mapping
+ * key's line is kept so that errors can name it.
  */
 #ifndef EA_UTIL_YAML_H
 #define EA_UTIL_YAML_H
 
 #include <jansson.h>
 
-#define EA_YAML_FILE_MAX (4u << 20)
+#define EA_YAML_FILE_MAX (64u << 20)
+#define EA_YAML_NODES_MAX 2000000u /* values, aliases expanded: an alias bomb stops here */
 
 /**
  * Loads path.
@@ -23,5 +27,7 @@
 int ea_yaml_load(const char *path, json_t **out, json_t **lines);
 /** The same from memory; name is used in messages. */
 int ea_yaml_parse(const char *name, const char *data, size_t len, json_t **out, json_t **lines);
+/** Every document of a multi-document stream ("---" separated), as an array (new reference). */
+int ea_yaml_parse_stream(const char *name, const char *data, size_t len, json_t **docs);
 
 #endif
