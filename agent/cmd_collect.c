@@ -42,6 +42,7 @@ static const struct ea_cli_opt opts[] = {
     {"allow-self-approval", EA_CLI_FLAG, NULL,
      "approvals: count the author's own approval (require_independent=false)"},
     {"fail-on", EA_CLI_VALUE, "SEVERITY", "scan: critical, high (default), medium, low or none"},
+    {"baseline", EA_CLI_VALUE, "FILE", "config: the approved file; drift from it is a fail"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -68,6 +69,7 @@ static const struct {
     {"allow-stale", "approvals", "allow_stale", "true"},
     {"allow-self-approval", "approvals", "require_independent", "false"},
     {"fail-on", "scan", "fail_on", NULL},
+    {"baseline", "config", "baseline", NULL},
 };
 
 static void print_help(void)

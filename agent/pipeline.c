@@ -40,7 +40,7 @@ static int sink_emit(void *ctx, const struct ea_fact *fact)
 int ea_pipeline_run(struct ea_pipeline *p, const struct ea_collector *c, const char *arg,
                     const json_t *options)
 {
-    struct ea_host_ctx hctx = {.collector_name = c->name};
+    struct ea_host_ctx hctx = {.collector_name = c->name, .store = p->o.store};
     struct ea_host host;
     struct sink_ctx sc = {.p = p, .c = c};
     struct ea_sink sink = {.ctx = &sc, .emit = sink_emit};

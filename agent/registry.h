@@ -11,8 +11,11 @@
 #include <evidence/collector.h>
 
 /** Per-instance context behind struct ea_host (caller's storage). */
+struct ea_store;
+
 struct ea_host_ctx {
     const char *collector_name; /* borrowed; prefixes log lines */
+    struct ea_store *store;     /* borrowed; NULL on a dry run (latest finds nothing) */
 };
 
 /** The built-in collectors, sorted by name, NULL-terminated. Borrowed, static. */

@@ -46,6 +46,17 @@ struct ea_host {
     int (*fail)(void *ctx, int code, const char *fmt, ...) EA_PRINTF(3, 4);
     /** Current time in seconds since the epoch (tests may freeze it). */
     int64_t (*now)(void *ctx);
+    /**
+     * The newest stored record of kind whose subject name is subject, looked
+     * for under control (where such records are filed), for collectors that
+     * compare with what was recorded before (drift).
+     * Present when size reaches this field (check host->size before calling).
+     * @param out new reference {"id": record ID, "data": predicate.data}, or
+     *            NULL when there is none, or no store (a dry run).
+     * @return 0, or a negative EA_E* code for a store that cannot be read.
+     */
+    int (*latest)(void *ctx, const char *control, const char *kind, const char *subject,
+                  json_t **out);
 };
 
 /** Where a collector puts its facts. */

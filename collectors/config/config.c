@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The config collector: one config_state record per file matched by
+ * config=GLOB. For each file: its path relative to its git repository, the
+ * SHA-256 of its bytes, and for JSON and YAML a canonical form (keys sorted,
+ * formatting and comments gone, secrets masked) with its own SHA-256, so a
+ * reformat is not a change; a digest per key path for drift; the facts of a
+ * recognised kind (config_facts.c).
+ *
+ * Drift: against the newest config_state record of the same repository and
+ * path in the store (host->latest), and, with the baseline option, against
+ * an approved file: result fail on drift from a baseline. Only key paths
+ * are reported, never values. Values under secret-looking keys (password,
+ * secret, token, apikey, private key, credential) and values the redactor
+ * recognises are masked before any hash, so no record can be used to guess
+ * them; a change of such a value alone is therefore not seen as drift.
+ */
+#define _GNU_SOURCE 1 /* strcasestr */
+#include <errno.h>
+#include <git2.h>
+#include <glob.h>
+#include <openssl/evp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <evidence/collector.h>
+
+#include "ci.h"
+#include "config_facts.h"
+#include "error.h"
+#include "redact.h"
+#include "util/buf.h"
+#include "util/hash.h"
+#include "util/json.h"
+#include "util/mem.h"
+#include "util/utf8.h"
+#include "util/yaml.h"
+#include "../git/git_parse.h"
+
+#define FILE_MAX (64u << 20) /* larger files are hashed, not parsed */
+#define LEAVES_MAX 5000
+#define DRIFT_PATHS_MAX 100
+#define MASK "[MASKED]"
+
+struct config_state {
+    char *pattern;  /* owned */
+    char *baseline; /* owned, or NULL */
+    const struct ea_host *host;
+};
+
+static void config_free(void *state)
+{
+    struct config_state *s = state;
+
+    if (!s) return;
+    ea_free(s->pattern);
+    ea_free(s->baseline);
+    ea_free(s);
+}
+
+static int config_init(void **state, const char *arg, const json_t *options,
+                       const struct ea_host *host)
+{
+    struct config_state *s;
+    const json_t *b = json_object_get(options, "baseline");
+
+    *state = NULL;
+    if (!arg || !*arg)
+        return ea_fail(EA_EUSAGE, "config needs files: config=GLOB (e.g. config='deploy/*.yaml')");
+    if (b && !json_is_string(b)) return ea_fail(EA_ECONFIG, "baseline must be a file path");
+    if (b && access(json_string_value(b), R_OK) != 0)
+        return ea_fail(EA_EINPUT, "%s: cannot read the baseline: %s", json_string_value(b),
+                       strerror(errno));
+    s = ea_calloc(1, sizeof(*s));
+    if (!s || !(s->pattern = ea_strdup(arg)) ||
+        (b && !(s->baseline = ea_strdup(json_string_value(b))))) {
+        config_free(s);
+        return ea_fail(EA_ENOMEM, "out of memory");
+    }
+    s->host = host;
+    *state = s;
+    return 0;
+}
+
+static bool secret_key(const char *k)
+{
+    static const char *const words[] = {"password",    "passwd",      "secret",     "token",
+                                        "apikey",      "api_key",     "api-key",    "privatekey",
+                                        "private_key", "private-key", "credential", NULL};
+    for (size_t i = 0; words[i]; i++)
+        if (strcasestr(k, words[i])) return true;
+    return false;
+}
+
+/* Masks the values of secret-looking keys, in place. */
+static void mask_secret_keys(json_t *v)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+
+    if (json_is_array(v))
+        json_array_foreach(v, i, x) mask_secret_keys(x);
+    if (!json_is_object(v)) return;
+    json_object_foreach(v, k, x) {
+        if (secret_key(k) && (json_is_string(x) || json_is_number(x)))
+            json_object_set_new(v, k, json_string(MASK));
+        else
+            mask_secret_keys(x);
+    }
+}
+
+static int sha_of_json(char hex[EA_SHA256_HEX_LEN + 1], const json_t *v)
+{
+    char *text = json_dumps(v, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
+    int rc;
+
+    if (!text) return ea_fail(EA_ENOMEM, "out of memory");
+    rc = ea_sha256_hex(hex, text, strlen(text));
+    free(text);
+    return rc;
+}
+
+/* Every leaf's path (a.b[0].c) and a short digest of its value, at most LEAVES_MAX. */
+static int leaves(json_t *out, const json_t *v, struct ea_buf *path, bool *truncated)
+{
+    size_t len = path->len, i;
+    const char *k;
+    json_t *x;
+    int rc = 0;
+
+    if (json_is_object(v) && json_object_size(v)) {
+        json_object_foreach((json_t *)v, k, x) {
+            path->len = len;
+            rc = ea_buf_printf(path, "%s%s", len ? "." : "", k);
+            if (rc == 0) rc = leaves(out, x, path, truncated);
+            if (rc < 0) break;
+        }
+    } else if (json_is_array(v) && json_array_size(v)) {
+        json_array_foreach(v, i, x) {
+            path->len = len;
+            rc = ea_buf_printf(path, "[%zu]", i);
+            if (rc == 0) rc = leaves(out, x, path, truncated);
+            if (rc < 0) break;
+        }
+    } else if (json_object_size(out) >= LEAVES_MAX) {
+        *truncated = true;
+    } else {
+        char hex[EA_SHA256_HEX_LEN + 1];
+        rc = sha_of_json(hex, v);
+        hex[16] = '\0';
+        if (rc == 0 && ea_buf_puts(path, "") == 0 &&
+            json_object_set_new(out, path->data ? path->data : "", json_string(hex)) < 0)
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+    }
+    path->len = len;
+    if (path->data) path->data[len] = '\0';
+    return rc;
+}
+
+/* added / removed / modified paths between two leaf maps (either may be NULL). */
+static json_t *diff(const json_t *before, const json_t *after)
+{
+    json_t *added = json_array(), *removed = json_array(), *modified = json_array();
+    const char *k;
+    json_t *v;
+    size_t total = 0;
+
+    json_object_foreach((json_t *)after, k, v) {
+        const json_t *old = json_object_get(before, k);
+        if (!old)
+            total += json_array_size(added) < DRIFT_PATHS_MAX
+                         ? !json_array_append_new(added, json_string(k))
+                         : 1;
+        else if (!json_equal(old, v))
+            total += json_array_size(modified) < DRIFT_PATHS_MAX
+                         ? !json_array_append_new(modified, json_string(k))
+                         : 1;
+    }
+    json_object_foreach((json_t *)before, k, v) {
+        if (!json_object_get(after, k))
+            total += json_array_size(removed) < DRIFT_PATHS_MAX
+                         ? !json_array_append_new(removed, json_string(k))
+                         : 1;
+    }
+    return json_pack("{s:o, s:o, s:o, s:b}", "added", added, "removed", removed, "modified",
+                     modified, "paths_truncated",
+                     total > json_array_size(added) + json_array_size(removed) +
+                                 json_array_size(modified));
+}
+
+struct snapshot {
+    char sha[EA_SHA256_HEX_LEN + 1], canonical[EA_SHA256_HEX_LEN + 1];
+    uint64_t bytes;
+    const char *format; /* json, yaml, text, binary, too_large */
+    json_t *docs;       /* owned: parsed documents, masked; NULL when not parsed */
+    json_t *leaves;     /* owned */
+    bool leaves_truncated;
+    char *error; /* owned: why a JSON/YAML file could not be parsed */
+};
+
+static void snapshot_dispose(struct snapshot *sn)
+{
+    json_decref(sn->docs);
+    json_decref(sn->leaves);
+    ea_free(sn->error);
+    memset(sn, 0, sizeof(*sn));
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+/* Reads and parses one file. Only I/O failures are errors; a bad JSON/YAML is recorded. */
+static int snapshot(struct snapshot *sn, const char *path, const struct ea_redactor *red)
+{
+    struct ea_buf b;
+    struct stat st;
+    FILE *f;
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+
+    memset(sn, 0, sizeof(*sn));
+    if (stat(path, &st) != 0 || !(f = fopen(path, "rb")))
+        return ea_fail(EA_EINPUT, "%s: cannot read: %s", path, strerror(errno));
+    ea_buf_init(&b, 0);
+    {
+        EVP_MD_CTX *sha = EVP_MD_CTX_new();
+        unsigned char md[EA_SHA256_LEN];
+        if (!sha || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1)
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+        while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+            sn->bytes += n;
+            if (EVP_DigestUpdate(sha, chunk, n) != 1)
+                rc = ea_fail(EA_ERROR, "SHA-256 failed");
+            else if (sn->bytes <= FILE_MAX)
+                rc = ea_buf_append(&b, chunk, n);
+        }
+        if (rc == 0 && ferror(f))
+            rc = ea_fail(EA_EIO, "%s: read failed: %s", path, strerror(errno));
+        if (rc == 0 && EVP_DigestFinal_ex(sha, md, NULL) != 1)
+            rc = ea_fail(EA_ERROR, "SHA-256 failed");
+        if (rc == 0) ea_hex_encode(sn->sha, md, sizeof(md));
+        EVP_MD_CTX_free(sha);
+    }
+    fclose(f);
+    if (rc < 0) goto out;
+    if (sn->bytes > FILE_MAX) {
+        sn->format = "too_large";
+        goto out;
+    }
+    if (memchr(b.data ? b.data : "", '\0', b.len) || !ea_utf8_valid(b.data ? b.data : "", b.len)) {
+        sn->format = "binary";
+        goto out;
+    }
+    {
+        const char *p = b.data ? b.data : "";
+        size_t skip = strspn(p, " \t\r\n");
+        bool json_like =
+            ends_with(path, ".json") || ((p[skip] == '{' || p[skip] == '[') &&
+                                         !ends_with(path, ".yaml") && !ends_with(path, ".yml"));
+        if (json_like) {
+            json_error_t err;
+            json_t *doc = json_loadb(p, b.len, JSON_DECODE_ANY, &err);
+            sn->format = "json";
+            if (doc)
+                sn->docs = json_pack("[o]", doc);
+            else if (ends_with(path, ".json"))
+                sn->error = ea_asprintf("%s:%d:%d: %s", path, err.line, err.column, err.text);
+            else
+                sn->format = "text";
+        } else if (ends_with(path, ".yaml") || ends_with(path, ".yml")) {
+            sn->format = "yaml";
+            if (ea_yaml_parse_stream(path, p, b.len, &sn->docs) < 0) {
+                sn->error = ea_strdup(ea_error_message(EA_EINPUT));
+                ea_error_clear();
+            }
+        } else {
+            sn->format = "text";
+        }
+    }
+    if (sn->docs) {
+        struct ea_buf path_buf;
+        unsigned masked = 0;
+        json_t *canon = json_array_size(sn->docs) == 1 ? json_array_get(sn->docs, 0) : sn->docs;
+        mask_secret_keys(sn->docs);
+        rc = ea_redact_json(red, sn->docs, &masked);
+        if (rc == 0) rc = sha_of_json(sn->canonical, canon);
+        sn->leaves = json_object();
+        ea_buf_init(&path_buf, 0);
+        if (rc == 0 && !sn->leaves) rc = ea_fail(EA_ENOMEM, "out of memory");
+        if (rc == 0) rc = leaves(sn->leaves, canon, &path_buf, &sn->leaves_truncated);
+        ea_buf_dispose(&path_buf);
+    }
+out:
+    ea_buf_dispose(&b);
+    if (rc < 0) snapshot_dispose(sn);
+    return rc;
+}
+
+/* The repository a file belongs to (its remote, without credentials) and its path in it. */
+static void locate(const char *file, char **repo, char **rel)
+{
+    git_repository *r = NULL;
+    git_remote *remote = NULL;
+    char abs[4096];
+
+    *repo = NULL;
+    *rel = NULL;
+    if (!realpath(file, abs)) snprintf(abs, sizeof(abs), "%s", file);
+    if (git_libgit2_init() < 0) return;
+    if (git_repository_open_ext(&r, abs, 0, NULL) == 0 && git_repository_workdir(r)) {
+        const char *wd = git_repository_workdir(r);
+        size_t n = strlen(wd);
+        if (strncmp(abs, wd, n) == 0) *rel = ea_strdup(abs + n);
+        if (git_remote_lookup(&remote, r, "origin") == 0 && git_remote_url(remote))
+            ea_git_strip_url(repo, git_remote_url(remote));
+        if (!*repo) {
+            char copy[4096];
+            snprintf(copy, sizeof(copy), "%.*s", (int)(n > 1 ? n - 1 : n), wd);
+            *repo = ea_strdup(strrchr(copy, '/') ? strrchr(copy, '/') + 1 : copy);
+        }
+    }
+    git_remote_free(remote);
+    git_repository_free(r);
+    git_libgit2_shutdown();
+    if (!*rel) *rel = ea_strdup(file);
+    if (!*repo) *repo = ea_strdup("local");
+}
+
+static int one_file(struct config_state *s, const char *file, const struct snapshot *base,
+                    const struct ea_redactor *red, struct ea_sink *sink)
+{
+    struct snapshot sn;
+    struct ea_fact fact = EA_FACT_INIT;
+    char *repo = NULL, *rel = NULL, *subject = NULL, *summary = NULL;
+    json_t *data = NULL, *prev = NULL, *drift = NULL, *bdrift = NULL, *facts = NULL;
+    const char *kind = "other";
+    static const char *const controls[] = {NULL};
+    bool changed = false;
+    int rc = snapshot(&sn, file, red);
+
+    if (rc < 0) return rc;
+    locate(file, &repo, &rel);
+    subject = ea_asprintf("config:%s:%s", repo, rel);
+    if (!subject) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (sn.docs) {
+        kind = ea_config_kind(rel, sn.docs);
+        facts = ea_config_facts(kind, sn.docs);
+    }
+    if (s->host->size >= offsetof(struct ea_host, latest) + sizeof(s->host->latest) &&
+        s->host->latest &&
+        (rc = s->host->latest(s->host->ctx, "A.8.9", "config_state", subject, &prev)) < 0)
+        goto out;
+    if (prev) {
+        const json_t *pd = json_object_get(prev, "data");
+        const char *pc = json_string_value(json_object_get(pd, "canonical_sha256"));
+        changed = pc && *sn.canonical
+                      ? strcmp(pc, sn.canonical) != 0
+                      : strcmp(json_string_value(json_object_get(pd, "sha256")), sn.sha) != 0;
+        drift = json_pack("{s:b, s:O, s:o}", "changed", changed, "previous_id",
+                          json_object_get(prev, "id"), "paths",
+                          changed && sn.leaves && !sn.leaves_truncated &&
+                                  json_is_object(json_object_get(pd, "leaves")) &&
+                                  !json_is_true(json_object_get(pd, "leaves_truncated"))
+                              ? diff(json_object_get(pd, "leaves"), sn.leaves)
+                              : json_null());
+    } else {
+        drift = json_pack("{s:b, s:n, s:n}", "changed", 0, "previous_id", "paths");
+    }
+    if (base) {
+        bool differs = *base->canonical && *sn.canonical
+                           ? strcmp(base->canonical, sn.canonical) != 0
+                           : strcmp(base->sha, sn.sha) != 0;
+        bdrift = json_pack("{s:s, s:s, s:b, s:o}", "file", s->baseline, "sha256", base->sha,
+                           "drift", differs, "paths",
+                           differs && base->leaves && sn.leaves ? diff(base->leaves, sn.leaves)
+                                                                : json_null());
+        fact.result = differs ? EA_RESULT_FAIL : EA_RESULT_PASS;
+    } else {
+        fact.result = sn.error ? EA_RESULT_ERROR : EA_RESULT_INFO;
+    }
+    data = json_pack(
+        "{s:o, s:o, s:s, s:I, s:s, s:o, s:s, s:I, s:o, s:O?, s:b, s:o, s:o, s:o}", "repository",
+        ea_utf8_json(repo, strlen(repo), 1024), "path", ea_utf8_json(rel, strlen(rel), 2048),
+        "sha256", sn.sha, "bytes", (json_int_t)sn.bytes, "format", sn.format, "canonical_sha256",
+        *sn.canonical ? json_string(sn.canonical) : json_null(), "kind", kind, "documents",
+        (json_int_t)json_array_size(sn.docs), "facts", facts ? facts : json_null(), "leaves",
+        sn.leaves, "leaves_truncated", sn.leaves_truncated, "drift", drift ? drift : json_null(),
+        "baseline", bdrift ? bdrift : json_null(), "error",
+        sn.error ? ea_utf8_json(sn.error, strlen(sn.error), 1024) : json_null());
+    facts = drift = bdrift = NULL;
+    if (data && !json_object_get(data, "leaves")) json_object_set_new(data, "leaves", json_null());
+    summary = ea_asprintf("%s %s (%s, %s): %s%s.", kind, rel, sn.format, repo,
+                          base   ? (fact.result == EA_RESULT_FAIL ? "drifted from the baseline"
+                                                                  : "matches the baseline")
+                          : prev ? (changed ? "changed since the last record" : "unchanged")
+                                 : "first snapshot",
+                          sn.error ? "; could not be parsed" : "");
+    if (!data || !summary) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    fact.kind = "config_state";
+    fact.subject_name = subject;
+    fact.subject_digest_alg = "sha256";
+    fact.subject_digest = sn.sha;
+    fact.source_system = "file";
+    fact.raw_sha256 = sn.sha;
+    fact.summary = summary;
+    fact.data = data;
+    fact.controls = controls;
+    rc = ea_emit(sink, &fact);
+out:
+    json_decref(facts);
+    json_decref(drift);
+    json_decref(bdrift);
+    json_decref(prev);
+    json_decref(data);
+    ea_free(summary);
+    ea_free(subject);
+    ea_free(repo);
+    ea_free(rel);
+    snapshot_dispose(&sn);
+    return rc;
+}
+
+static int config_collect(void *state, struct ea_sink *sink)
+{
+    struct config_state *s = state;
+    struct ea_redactor *red = NULL;
+    struct snapshot base;
+    glob_t g;
+    int rc, n = 0, gr;
+
+    memset(&base, 0, sizeof(base));
+    memset(&g, 0, sizeof(g));
+    rc = ea_redactor_new(&red);
+    if (rc == 0 && s->baseline) rc = snapshot(&base, s->baseline, red);
+    if (rc < 0) goto out;
+    gr = glob(s->pattern, 0, NULL, &g);
+    if (gr == GLOB_NOMATCH || (gr == 0 && g.gl_pathc == 0)) {
+        rc = ea_fail(EA_EINPUT,
+                     "config=%s matched no file (quote the pattern so the shell leaves it "
+                     "to the agent)",
+                     s->pattern);
+        goto out;
+    }
+    if (gr != 0) {
+        rc = ea_fail(EA_EINPUT, "config=%s: cannot list: %s", s->pattern, strerror(errno));
+        goto out;
+    }
+    for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++) {
+        struct stat st;
+        if (stat(g.gl_pathv[i], &st) == 0 && S_ISDIR(st.st_mode)) continue;
+        rc = one_file(s, g.gl_pathv[i], s->baseline ? &base : NULL, red, sink);
+        n++;
+    }
+    if (rc == 0) rc = n;
+out:
+    if (g.gl_pathv) globfree(&g);
+    snapshot_dispose(&base);
+    ea_redactor_free(red);
+    return rc;
+}
+
+static const char *const kinds[] = {"config_state", NULL};
+static const char *const defaults[] = {"A.8.9", NULL};
+
+const struct ea_collector ea_collector_config = {
+    .abi = EA_COLLECTOR_ABI,
+    .size = (uint32_t)sizeof(struct ea_collector),
+    .name = "config",
+    .version = "0.1.0",
+    .summary =
+        "configuration files: snapshot, canonical hash, drift, Kubernetes/Terraform/CI facts",
+    .usage = "GLOB (files to snapshot, e.g. 'deploy/*.yaml'; quote it)",
+    .kinds = kinds,
+    .default_controls = defaults,
+    .init = config_init,
+    .collect = config_collect,
+    .free = config_free,
+};

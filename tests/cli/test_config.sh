@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# End to end: the config collector on files written here (Kubernetes, a
+# Terraform plan, GitHub Actions and GitLab CI workflows, YAML with anchors
+# and a secret, a binary file, a broken YAML), drift against the previous
+# record (one edited value seen by its path; a reformat is not drift), drift
+# against a baseline (the gate), and the shared Kubernetes and Terraform
+# fixtures. Records verify, are schema-valid and hold no secret.
+. "$(dirname "$0")/lib.sh"
+EA=$EA_BIN
+cd "$WORK" || exit 1
+"$EA" keygen --private key.pem --public key.pub 2>/dev/null || { echo "keygen failed"; exit 1; }
+store=$WORK/store
+make_repo repo
+mkdir -p repo/deploy repo/.github/workflows repo/infra
+cat >repo/deploy/app.yaml <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: payments, namespace: prod}
+spec:
+  replicas: 3
+  template:
+    spec:
+      hostNetwork: true
+      securityContext: {runAsNonRoot: true}
+      containers:
+        - name: api
+          image: registry.example.com/payments@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+          securityContext: {readOnlyRootFilesystem: true}
+        - name: sidecar
+          image: busybox:1.36
+          securityContext: {privileged: true, readOnlyRootFilesystem: true}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: payments}
+EOF
+cat >repo/deploy/settings.yaml <<'EOF'
+defaults: &defaults
+  timeout: 30
+  retries: 2
+db:
+  <<: *defaults
+  host: db.internal
+  password: hunter2-CANARY-config
+  token: ghp_CANARYconfigTOKEN0123456789abcdefghij
+replicas: 3
+EOF
+printf '\x00\x01binary\xff' >repo/deploy/blob.bin
+printf 'a: [1, 2\n' >repo/deploy/broken.yaml
+cat >repo/infra/plan.json <<'EOF'
+{"format_version": "1.2", "terraform_version": "1.6.0", "resource_changes": [
+ {"address": "aws_s3_bucket.logs", "change": {"actions": ["create"]}},
+ {"address": "aws_iam_role.ci", "change": {"actions": ["update"]}},
+ {"address": "aws_instance.old", "change": {"actions": ["delete"]}},
+ {"address": "aws_db_instance.main", "change": {"actions": ["delete", "create"]}},
+ {"address": "aws_vpc.main", "change": {"actions": ["no-op"]}}]}
+EOF
+cat >repo/.github/workflows/ci.yml <<'EOF'
+name: ci
+on:
+  pull_request_target:
+    branches: [main]
+permissions:
+  contents: read
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    permissions: {pull-requests: write}
+    steps:
+      - uses: actions/checkout@v4
+      - uses: some-vendor/deploy-action@v1
+      - uses: other/pinned@0123456789abcdef0123456789abcdef01234567
+      - uses: ./local-action
+      - run: make
+EOF
+cat >repo/.gitlab-ci.yml <<'EOF'
+include:
+  - remote: https://example.com/ci/common.yml
+  - project: group/templates
+    ref: main
+    file: /build.yml
+build:
+  image: node:20
+  script: [npm ci]
+EOF
+
+records() { # the Statements of a dry run's output, one JSON per line
+    python3 -c '
+import base64,json,sys
+for l in open(sys.argv[1]):
+    print(base64.b64decode(json.loads(l)["payload"]).decode())' "$1"
+}
+
+check "config: every file" 0 "$EA" collect --store "$store" --key key.pem \
+    config='repo/deploy/*' config=repo/infra/plan.json config='repo/.github/workflows/*.yml' \
+    config=repo/.gitlab-ci.yml
+contains "one record per file" "$ERR" "7 records stored"
+check "config: the same, dry run" 0 "$EA" collect --dry-run --key key.pem \
+    config='repo/deploy/*' config=repo/infra/plan.json config='repo/.github/workflows/*.yml' \
+    config=repo/.gitlab-ci.yml
+records "$OUT" >snap.json
+assert "config: kinds and facts" python3 - snap.json <<'PY'
+import json, sys
+by = {}
+for l in open(sys.argv[1]):
+    st = json.loads(l); d = st["predicate"]["data"]; by[d["path"]] = (st, d)
+st, d = by["deploy/app.yaml"]
+assert d["kind"] == "kubernetes" and d["documents"] == 2 and d["format"] == "yaml", d
+o = d["facts"]["objects"][0]
+assert (o["kind"], o["name"], o["namespace"]) == ("Deployment", "payments", "prod"), o
+assert [i["pinned_by_digest"] for i in o["images"]] == [True, False], o["images"]
+assert o["privileged"] and o["host_network"] and o["run_as_non_root"] and o["read_only_root_filesystem"], o
+assert d["facts"]["objects"][1]["kind"] == "Service"
+st, d = by["infra/plan.json"]
+f = d["facts"]
+assert d["kind"] == "terraform_plan" and (f["create"], f["update"], f["delete"], f["replace"], f["no_op"]) == (1, 1, 1, 1, 1), f
+assert "aws_db_instance.main" in f["addresses_changed"] and "aws_vpc.main" not in f["addresses_changed"], f
+st, d = by[".github/workflows/ci.yml"]
+f = d["facts"]
+assert d["kind"] == "github_actions" and f["pull_request_target"] and f["permissions"] == {"contents": "read"}, f
+assert f["job_permissions"] == {"build": {"pull-requests": "write"}}, f
+assert [(u["uses"], u["third_party"]) for u in f["unpinned_actions"]] == [("actions/checkout@v4", False), ("some-vendor/deploy-action@v1", True)], f
+st, d = by[".gitlab-ci.yml"]
+assert d["kind"] == "gitlab_ci" and d["facts"]["unpinned_includes"] == ["https://example.com/ci/common.yml", "group/templates@main"], d["facts"]
+assert d["facts"]["unpinned_images"] == ["build: node:20"], d["facts"]
+st, d = by["deploy/blob.bin"]
+assert d["format"] == "binary" and d["canonical_sha256"] is None and d["leaves"] is None, d
+st, d = by["deploy/broken.yaml"]
+assert st["predicate"]["result"] == "error" and "broken.yaml:" in d["error"], d
+st, d = by["deploy/settings.yaml"]
+assert "db.timeout" in d["leaves"] and "db.password" in d["leaves"], d["leaves"]  # the merge key expanded
+assert d["repository"].endswith("acme/app.git") and "CANARY" not in d["repository"], d["repository"]
+assert all(s["predicate"]["kind"] == "config_state" and s["predicate"]["controls"] == ["A.8.9"] for s, _ in by.values())
+assert all(d["drift"]["changed"] is False and d["drift"]["previous_id"] is None for _, d in by.values())
+PY
+lacks "no secret value in the records" snap.json "hunter2"
+lacks "no token in the records" snap.json "CANARYconfigTOKEN"
+
+# --- drift against the previous record: one edited value, seen by its path
+sed -i 's/^replicas: 3/replicas: 4/' repo/deploy/settings.yaml
+check "config: after an edit" 0 "$EA" collect --store "$store" --key key.pem config=repo/deploy/settings.yaml
+check "config: after an edit (dry run needs the store: query it)" 0 "$EA" query --store "$store" \
+    --kind config_state --format ndjson
+assert "drift: exactly the edited path" python3 - "$OUT" <<'PY'
+import json, sys
+rows = [json.loads(l)["statement"]["predicate"] for l in open(sys.argv[1])]
+mine = [p for p in rows if p["data"]["path"] == "deploy/settings.yaml"]
+d = mine[-1]["data"]["drift"]
+assert d["changed"] and d["previous_id"] and d["paths"] == {"added": [], "removed": [], "modified": ["replicas"], "paths_truncated": False}, d
+PY
+# a reformat (indentation, key order, comments, quoting) is not drift
+cat >repo/deploy/settings.yaml <<'EOF'
+# reformatted, same values
+replicas: "4"
+defaults: &defaults {retries: 2, timeout: 30}
+db:
+    <<: *defaults
+    token: ghp_CANARYconfigTOKEN0123456789abcdefghij
+    password: hunter2-CANARY-config
+    host: "db.internal"
+EOF
+check "config: after a reformat" 0 "$EA" collect --store "$store" --key key.pem config=repo/deploy/settings.yaml
+"$EA" query --store "$store" --kind config_state --format ndjson >rows.json 2>/dev/null
+assert "a reformat is not drift" python3 - rows.json <<'PY'
+import json, sys
+rows = [json.loads(l)["statement"]["predicate"] for l in open(sys.argv[1])]
+d = [p for p in rows if p["data"]["path"] == "deploy/settings.yaml"][-1]["data"]["drift"]
+assert d["changed"] is False and d["previous_id"], d
+PY
+# a changed secret alone is masked, hence not drift (documented), and never recorded
+sed -i 's/hunter2-CANARY-config/another-CANARY-secret/' repo/deploy/settings.yaml
+check "config: a secret rotated" 0 "$EA" collect --dry-run --key key.pem config=repo/deploy/settings.yaml
+records "$OUT" >rot.json
+lacks "the new secret is not recorded" rot.json "another-CANARY-secret"
+
+# --- drift against an approved baseline, and the gate
+cp repo/deploy/settings.yaml approved.yaml
+check "baseline: same values pass" 0 "$EA" collect --dry-run --key key.pem --gate \
+    --baseline approved.yaml config=repo/deploy/settings.yaml
+sed -i 's/timeout: 30/timeout: 60/' repo/deploy/settings.yaml
+check "baseline: drift fails the gate" 4 "$EA" collect --dry-run --key key.pem --gate \
+    --baseline approved.yaml config=repo/deploy/settings.yaml
+records "$OUT" >base.json
+assert "baseline: the drifted path" python3 -c '
+import json,sys; d=json.loads(open(sys.argv[1]).readline())["predicate"]["data"]["baseline"]
+assert d["drift"] and d["paths"]["modified"]==["defaults.timeout", "db.timeout"], d' base.json
+
+# --- bad input
+check "config: a glob matching nothing" 2 "$EA" collect --dry-run --key key.pem config='nowhere/*.yaml'
+contains "says it matched nothing" "$ERR" "matched no file"
+check "config: no glob" 2 "$EA" collect --dry-run --key key.pem config
+check "config: a missing baseline" 2 "$EA" collect --dry-run --key key.pem --baseline nosuch.yaml config=approved.yaml
+contains "names the baseline" "$ERR" "nosuch.yaml"
+
+# --- the shared fixtures: every Kubernetes manifest, the Terraform plan
+SHARED=${EA_FIXTURES_DIR:-$EA_SOURCE_DIR/../shared/fixtures}
+if [ -d "$SHARED/k8s" ]; then
+    check "shared kubernetes manifests" 0 "$EA" collect --dry-run --key key.pem config="$SHARED/k8s/*.yaml"
+    records "$OUT" >k8s.json
+    assert "every manifest is kubernetes, privileged and hostNetwork ones found" python3 - k8s.json <<'PY'
+import json, sys
+rows = [json.loads(l)["predicate"]["data"] for l in open(sys.argv[1])]
+assert rows and all(r["kind"] == "kubernetes" for r in rows), [(r["path"], r["kind"]) for r in rows]
+objs = {r["path"].rsplit("/", 1)[-1]: r["facts"]["objects"] for r in rows}
+assert any(o.get("privileged") for o in objs["multi-doc-privileged-container.yaml"])
+assert any(o.get("host_network") for o in objs["host-network.yaml"])
+PY
+    check "shared terraform plan" 0 "$EA" collect --dry-run --key key.pem config="$SHARED/terraform/plan-show-json.json"
+    records "$OUT" >tf.json
+    assert "terraform counts agree with jq" python3 - tf.json "$SHARED/terraform/plan-show-json.json" <<'PY'
+import json, subprocess, sys
+f = json.loads(open(sys.argv[1]).readline())["predicate"]["data"]["facts"]
+j = json.loads(subprocess.run(["jq", "-c", '[.resource_changes[].change.actions | if length == 2 then "replace" else .[0] end] | group_by(.) | map({(.[0]): length}) | add // {}', sys.argv[2]], capture_output=True, text=True, check=True).stdout)
+got = {k: f[k if k != "no-op" else "no_op"] for k in ("create", "update", "delete", "replace")}
+want = {k: j.get(k, 0) for k in ("create", "update", "delete", "replace")}
+assert got == want, (got, want)
+PY
+else
+    echo "SKIP: ../shared/fixtures not present; the shared manifests were not read"
+fi
+
+check "config records verify" 0 "$EA" verify --store "$store" --pubkey key.pub
+assert "config records are schema-valid" python3 "$EA_SOURCE_DIR/tests/testkit/validate_records.py" "$store"
+finish
