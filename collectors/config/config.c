@@ -310,7 +310,6 @@ out:
 static void locate(const char *file, char **repo, char **rel)
 {
     git_repository *r = NULL;
-    git_remote *remote = NULL;
     char abs[4096];
 
     *repo = NULL;
@@ -321,15 +320,21 @@ static void locate(const char *file, char **repo, char **rel)
         const char *wd = git_repository_workdir(r);
         size_t n = strlen(wd);
         if (strncmp(abs, wd, n) == 0) *rel = ea_strdup(abs + n);
-        if (git_remote_lookup(&remote, r, "origin") == 0 && git_remote_url(remote))
-            ea_git_strip_url(repo, git_remote_url(remote));
+        git_config *cfg = NULL;
+        git_config_entry *origin = NULL;
+        /* the configuration, not git_remote_lookup: its URL rewriting leaks in libgit2 1.5
+         * with PCRE2 (as the git collector found) */
+        if (git_repository_config_snapshot(&cfg, r) == 0 &&
+            git_config_get_entry(&origin, cfg, "remote.origin.url") == 0)
+            ea_git_strip_url(repo, origin->value);
+        git_config_entry_free(origin);
+        git_config_free(cfg);
         if (!*repo) {
             char copy[4096];
             snprintf(copy, sizeof(copy), "%.*s", (int)(n > 1 ? n - 1 : n), wd);
             *repo = ea_strdup(strrchr(copy, '/') ? strrchr(copy, '/') + 1 : copy);
         }
     }
-    git_remote_free(remote);
     git_repository_free(r);
     git_libgit2_shutdown();
     if (!*rel) *rel = ea_strdup(file);
