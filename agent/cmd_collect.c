@@ -31,18 +31,23 @@ static const struct ea_cli_opt opts[] = {
     {"dry-run", EA_CLI_FLAG, NULL, "print the signed envelopes as JSON lines; store nothing"},
     {"agent-id", EA_CLI_VALUE, "ID", "name of this agent (default $EVIDENCE_AGENT_ID, else host)"},
     {"redact-env", EA_CLI_LIST, "NAME", "also mask the value of this environment variable"},
-    {"set", EA_CLI_LIST, "C.KEY=VAL", "a collector option, e.g. pipeline.tail_lines=50 (repeat a"
-                                      " key to make a list)"},
-    {"gate", EA_CLI_FLAG, NULL, "exit 4 when a record's result is fail or error (block the"
-                                " pipeline)"},
-    {"repo", EA_CLI_VALUE, "OWNER/NAME", "repository for approvals (GitLab: project ID or path);"
-                                         " default from the CI"},
+    {"set", EA_CLI_LIST, "C.KEY=VAL",
+     "a collector option, e.g. pipeline.tail_lines=50 (repeat a"
+     " key to make a list)"},
+    {"gate", EA_CLI_FLAG, NULL,
+     "exit 4 when a record's result is fail or error (block the"
+     " pipeline)"},
+    {"repo", EA_CLI_VALUE, "OWNER/NAME",
+     "repository for approvals and branch-protection (GitLab:"
+     " project ID or path); default from the CI"},
     {"min-approvals", EA_CLI_VALUE, "N", "approvals: independent approvals needed (default 1)"},
     {"allow-stale", EA_CLI_FLAG, NULL, "approvals: count approvals given on an older commit"},
     {"allow-self-approval", EA_CLI_FLAG, NULL,
      "approvals: count the author's own approval (require_independent=false)"},
     {"fail-on", EA_CLI_VALUE, "SEVERITY", "scan: critical, high (default), medium, low or none"},
     {"baseline", EA_CLI_VALUE, "FILE", "config: the approved file; drift from it is a fail"},
+    {"require-approvals", EA_CLI_VALUE, "N",
+     "branch-protection: approving reviews required (default 1)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -70,6 +75,8 @@ static const struct {
     {"allow-self-approval", "approvals", "require_independent", "false"},
     {"fail-on", "scan", "fail_on", NULL},
     {"baseline", "config", "baseline", NULL},
+    {"require-approvals", "branch-protection", "require_approvals", NULL},
+    {"repo", "branch-protection", "repo", NULL},
 };
 
 static void print_help(void)
@@ -135,8 +142,7 @@ static int apply_set(struct job *jobs, size_t njobs, const char *text)
                 : json_object_set_new(jobs[i].options, key, v) < 0)
             return ea_fail(EA_ENOMEM, "out of memory");
     }
-    if (!used)
-        return ea_fail(EA_EUSAGE, "--set %s: no collector '%s' in this run", text, name);
+    if (!used) return ea_fail(EA_EUSAGE, "--set %s: no collector '%s' in this run", text, name);
     return 0;
 }
 
@@ -208,17 +214,27 @@ int ea_cmd_collect(int argc, char **argv)
     for (size_t i = 0; i < sizeof(shorthands) / sizeof(shorthands[0]); i++) {
         const char *v = shorthands[i].value;
         char set[1100];
+        bool used = false;
         if (v ? !ea_cli_flag(&a, &cmd, shorthands[i].flag)
               : !(v = ea_cli_value(&a, &cmd, shorthands[i].flag)))
             continue;
-        size_t k = 0;
-        while (k < a.npos && strcmp(jobs[k].c->name, shorthands[i].collector) != 0) k++;
-        if (k == a.npos) {
-            rc = ea_fail(EA_EUSAGE, "--%s applies to the %s collector, which this run does not "
-                                    "have (add %s)",
+        /* a flag may serve several collectors (--repo): it goes to those in the run */
+        for (size_t j = 0; j < sizeof(shorthands) / sizeof(shorthands[0]); j++) {
+            if (strcmp(shorthands[j].flag, shorthands[i].flag) != 0) continue;
+            for (size_t k = 0; k < a.npos; k++)
+                used |= strcmp(jobs[k].c->name, shorthands[j].collector) == 0;
+        }
+        if (!used) {
+            rc = ea_fail(EA_EUSAGE,
+                         "--%s applies to the %s collector, which this run does not "
+                         "have (add %s)",
                          shorthands[i].flag, shorthands[i].collector, shorthands[i].collector);
             goto out;
         }
+        used = false;
+        for (size_t k = 0; k < a.npos && !used; k++)
+            used = strcmp(jobs[k].c->name, shorthands[i].collector) == 0;
+        if (!used) continue;
         snprintf(set, sizeof(set), "%s.%s=%.1000s", shorthands[i].collector, shorthands[i].option,
                  v);
         rc = apply_set(jobs, a.npos, set);
@@ -274,8 +290,9 @@ int ea_cmd_collect(int argc, char **argv)
                p.records == 1 ? "" : "s", store_url, stream);
     rc = 0;
     if (ea_cli_flag(&a, &cmd, "gate") && (p.failed_results || p.error_results))
-        rc = ea_fail(EA_EPOLICY, "gate: %u record%s failed and %u could not be judged (error); "
-                                 "the records are stored",
+        rc = ea_fail(EA_EPOLICY,
+                     "gate: %u record%s failed and %u could not be judged (error); "
+                     "the records are stored",
                      p.failed_results, p.failed_results == 1 ? "" : "s", p.error_results);
 out:
     for (size_t i = 0; jobs && i < a.npos; i++) {

@@ -22,13 +22,15 @@ extern const struct ea_collector ea_collector_pipeline;
 extern const struct ea_collector ea_collector_approvals;
 extern const struct ea_collector ea_collector_scan;
 extern const struct ea_collector ea_collector_config;
+extern const struct ea_collector ea_collector_branch_protection;
 
 static const struct ea_collector *const builtins[] = {
-    &ea_collector_git,       /* the commit */
-    &ea_collector_pipeline,  /* the CI run and its log */
-    &ea_collector_approvals, /* review of the change */
-    &ea_collector_scan,      /* scanner reports */
-    &ea_collector_config,    /* configuration files */
+    &ea_collector_git,               /* the commit */
+    &ea_collector_pipeline,          /* the CI run and its log */
+    &ea_collector_approvals,         /* review of the change */
+    &ea_collector_scan,              /* scanner reports */
+    &ea_collector_config,            /* configuration files */
+    &ea_collector_branch_protection, /* the forge's protection of a branch */
     NULL,
 };
 

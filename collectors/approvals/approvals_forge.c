@@ -91,8 +91,8 @@ static int explain(const struct ea_forge *f, int rc, long status, const char *wh
     return rc;
 }
 
-static int get(struct ea_forge *f, const char *url, json_t **out, char **next, long *status,
-               const char *what)
+int ea_forge_get(struct ea_forge *f, const char *url, json_t **out, char **next, long *status,
+                 const char *what)
 {
     const char *gh[] = {f->auth, "Accept: application/vnd.github+json",
                         "X-GitHub-Api-Version: 2022-11-28", NULL};
@@ -116,7 +116,7 @@ static int get_pages(struct ea_forge *f, char *url, page_fn fn, json_t *acc, con
     while (url && rc == 0 && pages < EA_FORGE_PAGES_MAX) {
         json_t *body = NULL;
         char *next = NULL;
-        rc = get(f, url, &body, &next, NULL, what);
+        rc = ea_forge_get(f, url, &body, &next, NULL, what);
         if (rc == 0) rc = fn(acc, body);
         json_decref(body);
         ea_free(url);
@@ -374,7 +374,7 @@ int ea_forge_find(struct ea_forge *f, const char *sha, long *number)
     if (!url) return ea_fail(EA_ENOMEM, "out of memory");
     snprintf(what, sizeof(what), "the %s of commit %.12s",
              f->gitlab ? "merge requests" : "pull requests", sha);
-    rc = get(f, url, &list, NULL, NULL, what);
+    rc = ea_forge_get(f, url, &list, NULL, NULL, what);
     ea_free(url);
     if (rc == 0 && !json_is_array(list))
         rc = ea_fail(EA_EINPUT, "%s: the answer is not a list", what);
@@ -405,7 +405,7 @@ static int github_protection(struct ea_forge *f, json_t *data, const char *branc
     ea_buf_dispose(&b);
     if (!branch) return ea_json_put(data, "protection", json_null());
     if (!url) return ea_fail(EA_ENOMEM, "out of memory");
-    rc = get(f, url, &body, NULL, &status, NULL);
+    rc = ea_forge_get(f, url, &body, NULL, &status, NULL);
     ea_free(url);
     if (rc == 0) {
         p = ea_forge_github_protection(body);
@@ -434,7 +434,7 @@ static int read_github(struct ea_forge *f, long n, json_t *data, json_t *reviews
         rc = ea_fail(EA_ENOMEM, "out of memory");
         goto out;
     }
-    rc = get(f, url, &pr, NULL, NULL, what);
+    rc = ea_forge_get(f, url, &pr, NULL, NULL, what);
     if (rc < 0) goto out;
     if (!(cr = ea_forge_github_pr(pr))) {
         rc = ea_fail(EA_ENOMEM, "out of memory");
@@ -481,7 +481,7 @@ static int read_gitlab(struct ea_forge *f, long n, json_t *data, json_t *reviews
 
     snprintf(what, sizeof(what), "merge request !%ld", n);
     if (!url) return ea_fail(EA_ENOMEM, "out of memory");
-    rc = get(f, url, &mr, NULL, NULL, what);
+    rc = ea_forge_get(f, url, &mr, NULL, NULL, what);
     ea_free(url);
     if (rc < 0) return rc;
     if (!(cr = ea_forge_gitlab_mr(mr))) {
@@ -490,14 +490,14 @@ static int read_gitlab(struct ea_forge *f, long n, json_t *data, json_t *reviews
     }
     snprintf(what, sizeof(what), "the approvals of merge request !%ld", n);
     url = ea_asprintf("%s/projects/%s/merge_requests/%ld/approvals", f->base_url, f->project, n);
-    rc = url ? get(f, url, &ap, NULL, NULL, what) : ea_fail(EA_ENOMEM, "out of memory");
+    rc = url ? ea_forge_get(f, url, &ap, NULL, NULL, what) : ea_fail(EA_ENOMEM, "out of memory");
     ea_free(url);
     if (rc == 0) rc = ea_forge_gitlab_approvals(reviews, ap);
     if (rc < 0) goto out;
     /* approval_state needs GitLab Premium: without it (403/404) the rules are null */
     url =
         ea_asprintf("%s/projects/%s/merge_requests/%ld/approval_state", f->base_url, f->project, n);
-    rc = url ? get(f, url, &state, NULL, &status, NULL) : ea_fail(EA_ENOMEM, "out of memory");
+    rc = url ? ea_forge_get(f, url, &state, NULL, &status, NULL) : ea_fail(EA_ENOMEM, "out of memory");
     ea_free(url);
     if (rc < 0 && rc != EA_ENOMEM) {
         ea_error_clear();

@@ -56,6 +56,15 @@ int ea_forge_find(struct ea_forge *f, const char *sha, long *number);
  */
 int ea_forge_read(struct ea_forge *f, long number, json_t *data, json_t **reviews);
 
+/**
+ * GET url from the forge's API with its token and Accept headers, as JSON.
+ * @param what when not NULL, a 401/403/404 message is replaced by one naming
+ *             what could not be read and the permission it needs.
+ * @param status when not NULL, gets the HTTP status (0 without a response).
+ */
+int ea_forge_get(struct ea_forge *f, const char *url, json_t **out, char **next, long *status,
+                 const char *what);
+
 /* Normalisers of one response body (borrowed), exposed for tests. New references. */
 json_t *ea_forge_github_pr(const json_t *pr);
 int ea_forge_github_reviews(json_t *reviews, const json_t *page);

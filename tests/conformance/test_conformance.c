@@ -24,6 +24,7 @@
 #include "../../collectors/approvals/approvals_forge.h"
 #include "../../collectors/approvals/approvals_policy.h"
 #include "../../collectors/pipeline/pipeline_api.h"
+#include "../../collectors/protection/protection.h"
 #include "../../collectors/pipeline/pipeline_parse.h"
 
 static char *tmp;
@@ -328,6 +329,25 @@ START_TEST(test_recorded_change_requests_normalise)
 }
 END_TEST
 
+/* GitHub's documented branch-protection example through the merge of classic and rulesets. */
+START_TEST(test_recorded_branch_protection_normalises)
+{
+    json_t *classic = fixture("github/branch-protection.json"), *none = json_array();
+    json_t *eff = ea_protection_github_merge(classic, none);
+
+    ck_assert(json_is_true(json_object_get(eff, "protected")));
+    ck_assert_int_eq(json_integer_value(json_object_get(eff, "required_approvals")), 2);
+    ck_assert(json_is_true(json_object_get(eff, "code_owner_review")));
+    ck_assert(json_is_true(json_object_get(eff, "enforce_admins")));
+    ck_assert(json_is_true(json_object_get(eff, "force_pushes_allowed")));
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(eff, "required_status_checks"), 0)),
+                     "continuous-integration/travis-ci");
+    json_decref(eff);
+    json_decref(classic);
+    json_decref(none);
+}
+END_TEST
+
 static Suite *conformance_suite(void)
 {
     Suite *s = suite_create("conformance");
@@ -339,6 +359,7 @@ static Suite *conformance_suite(void)
     tcase_add_test(tc, test_recorded_job_logs_conform);
     tcase_add_test(tc, test_recorded_github_responses_normalise);
     tcase_add_test(tc, test_recorded_change_requests_normalise);
+    tcase_add_test(tc, test_recorded_branch_protection_normalises);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Suite "approvals": the review policy on its own, then one case per file of
- * tests/collectors/approvals/: each file holds the environment, the argument
- * and options, the routes a replay server on loopback answers with, and the
- * verdict expected. Every fact must be schema-valid and hold no token.
+ * Suite "forge": the collectors that read GitHub and GitLab (approvals,
+ * branch-protection). The review policy on its own, then one case per file
+ * of tests/collectors/approvals/ and tests/collectors/protection/: each file
+ * holds the collector (default approvals), the environment, the argument and
+ * options, the routes a replay server on loopback answers with, and what is
+ * expected ("data" is matched as a subset). Every fact must be schema-valid
+ * and hold no token.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -17,6 +20,30 @@
 #include "../../collectors/approvals/approvals_policy.h"
 
 extern const struct ea_collector ea_collector_approvals;
+extern const struct ea_collector ea_collector_branch_protection;
+
+/* want is a subset of got: every key of an object, every item of an array in order. */
+static bool subset(const json_t *got, const json_t *want)
+{
+    const char *k;
+    json_t *v;
+    size_t i;
+
+    if (json_is_object(want)) {
+        json_object_foreach((json_t *)want, k, v) {
+            if (!subset(json_object_get(got, k), v)) return false;
+        }
+        return json_is_object(got);
+    }
+    if (json_is_array(want)) {
+        if (!json_is_array(got) || json_array_size(got) != json_array_size(want)) return false;
+        json_array_foreach(want, i, v) {
+            if (!subset(json_array_get(got, i), v)) return false;
+        }
+        return true;
+    }
+    return json_equal(got, want);
+}
 
 /* Variables a surrounding CI could have set: cleared before each case. */
 static const char *const ci_vars[] = {"GITHUB_ACTIONS",
@@ -120,31 +147,36 @@ static int count_of(const char *hay, const char *needle)
     return n;
 }
 
-static char *case_names[64];
+static char *case_names[64]; /* "approvals/x.json", "protection/y.json" */
 static int ncases;
 
 static void list_cases(void)
 {
-    char dir[4096];
-    DIR *d;
-    struct dirent *e;
+    static const char *const dirs[] = {"approvals", "protection"};
 
-    snprintf(dir, sizeof(dir), "%s/tests/collectors/approvals", EA_SOURCE_DIR);
-    d = opendir(dir);
-    if (!d) return;
-    while ((e = readdir(d)) && ncases < 64) {
-        size_t n = strlen(e->d_name);
-        if (n > 5 && strcmp(e->d_name + n - 5, ".json") == 0)
-            case_names[ncases++] = strdup(e->d_name);
+    for (size_t d = 0; d < 2; d++) {
+        char dir[4096];
+        DIR *dh;
+        struct dirent *e;
+        int first = ncases;
+        snprintf(dir, sizeof(dir), "%s/tests/collectors/%s", EA_SOURCE_DIR, dirs[d]);
+        if (!(dh = opendir(dir))) continue;
+        while ((e = readdir(dh)) && ncases < 64) {
+            size_t n = strlen(e->d_name);
+            char name[512];
+            if (n <= 5 || strcmp(e->d_name + n - 5, ".json") != 0) continue;
+            snprintf(name, sizeof(name), "%s/%s", dirs[d], e->d_name);
+            case_names[ncases++] = strdup(name);
+        }
+        closedir(dh);
+        for (int i = first; i < ncases; i++) /* sorted, so a failure names a stable case */
+            for (int k = i + 1; k < ncases; k++)
+                if (strcmp(case_names[k], case_names[i]) < 0) {
+                    char *t = case_names[i];
+                    case_names[i] = case_names[k];
+                    case_names[k] = t;
+                }
     }
-    closedir(d);
-    for (int i = 0; i < ncases; i++) /* sorted, so a failure names a stable case */
-        for (int k = i + 1; k < ncases; k++)
-            if (strcmp(case_names[k], case_names[i]) < 0) {
-                char *t = case_names[i];
-                case_names[i] = case_names[k];
-                case_names[k] = t;
-            }
 }
 
 static void check_expectations(const char *name, const json_t *fact, const json_t *want,
@@ -194,11 +226,14 @@ static void check_expectations(const char *name, const json_t *fact, const json_
                       json_string_value(v));
         free(all);
     }
+    if ((v = json_object_get(want, "data")))
+        ck_assert_msg(subset(data, v), "%s: data %s does not hold %s", name, json_dumps(data, 0),
+                      json_dumps(v, 0));
     if ((v = json_object_get(want, "error"))) {
         const char *err = json_string_value(json_object_get(data, "error"));
         ck_assert_msg(err && strstr(err, json_string_value(v)), "%s: error '%s' lacks '%s'", name,
                       err ? err : "(null)", json_string_value(v));
-    } else {
+    } else if (json_object_get(data, "error")) {
         ck_assert_msg(json_is_null(json_object_get(data, "error")), "%s: unexpected error %s", name,
                       json_string_value(json_object_get(data, "error")));
     }
@@ -226,10 +261,11 @@ START_TEST(test_each_recorded_case_gives_its_verdict)
     const char *name = case_names[_i], *key;
     char *text, *expanded, *all, *tmp = ea_test_tmpdir();
     json_t *c, *env, *v, *fact, *opts;
+    const struct ea_collector *col;
     void *state = NULL;
     int rc;
 
-    snprintf(path, sizeof(path), "%s/tests/collectors/approvals/%s", EA_SOURCE_DIR, name);
+    snprintf(path, sizeof(path), "%s/tests/collectors/%s", EA_SOURCE_DIR, name);
     text = ea_test_slurp(path, NULL);
     ck_assert_ptr_nonnull(text);
     ck_assert_int_eq(ea_test_replay_start(&srv, text), 0);
@@ -244,22 +280,29 @@ START_TEST(test_each_recorded_case_gives_its_verdict)
     ea_fake_sink_init(&fs);
     opts =
         json_object_get(c, "options") ? json_incref(json_object_get(c, "options")) : json_object();
-    rc = ea_collector_approvals.init(&state, json_string_value(json_object_get(c, "arg")), opts,
-                                     ea_test_host());
+    col =
+        json_string_value(json_object_get(c, "collector")) &&
+                strcmp(json_string_value(json_object_get(c, "collector")), "branch-protection") == 0
+            ? &ea_collector_branch_protection
+            : &ea_collector_approvals;
+    rc = col->init(&state, json_string_value(json_object_get(c, "arg")), opts, ea_test_host());
     json_decref(opts);
     ck_assert_msg(rc == 0, "%s: init: %s", name, ea_error_message(rc));
-    rc = ea_collector_approvals.collect(state, &fs.sink);
+    rc = col->collect(state, &fs.sink);
     ck_assert_msg(rc == 1, "%s: collect: %s", name, ea_error_message(rc));
-    ea_collector_approvals.free(state);
+    col->free(state);
     json_object_foreach(env, key, v) unsetenv(key);
     fact = json_array_get(fs.facts, 0);
-    ck_assert_str_eq(json_string_value(json_object_get(fact, "kind")), "pr_approval");
-    rc = ea_schema_validate("data/pr_approval.schema.json", json_object_get(fact, "data"));
+    ck_assert_str_eq(json_string_value(json_object_get(fact, "kind")),
+                     col == &ea_collector_approvals ? "pr_approval" : "config_state");
+    rc = ea_schema_validate(col == &ea_collector_approvals ? "data/pr_approval.schema.json"
+                                                           : "data/config_state.schema.json",
+                            json_object_get(fact, "data"));
     ck_assert_msg(rc == 0, "%s: schema: %s", name, ea_error_message(rc));
     all = ea_test_slurp(srv.log_path, NULL);
     check_expectations(name, fact, json_object_get(c, "expect"), all ? all : "");
     ck_assert_msg(!all || count_of(all, "\"authorization\": false") == 0 ||
-                      strstr(name, "gl-") == name, /* GitLab sends PRIVATE-TOKEN instead */
+                      strstr(name, "/gl-") != NULL, /* GitLab sends PRIVATE-TOKEN instead */
                   "%s: a request went without the token", name);
     free(all);
     all = json_dumps(fs.facts, 0);
@@ -329,9 +372,9 @@ START_TEST(test_without_a_token_it_says_which_variables)
 }
 END_TEST
 
-static Suite *approvals_suite(void)
+static Suite *forge_suite(void)
 {
-    Suite *s = suite_create("approvals");
+    Suite *s = suite_create("forge");
     TCase *tc = tcase_create("policy");
 
     tcase_add_test(tc, test_latest_deciding_review_wins_and_comments_change_nothing);
@@ -348,4 +391,4 @@ static Suite *approvals_suite(void)
     return s;
 }
 
-EA_TEST_MAIN(approvals_suite)
+EA_TEST_MAIN(forge_suite)
