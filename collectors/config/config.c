@@ -466,12 +466,26 @@ static int config_collect(void *state, struct ea_sink *sink)
         rc = ea_fail(EA_EINPUT, "config=%s: cannot list: %s", s->pattern, strerror(errno));
         goto out;
     }
-    for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++) {
+    for (size_t i = 0; i < g.gl_pathc; i++) {
         struct stat st;
+        int frc;
         if (stat(g.gl_pathv[i], &st) == 0 && S_ISDIR(st.st_mode)) continue;
-        rc = one_file(s, g.gl_pathv[i], s->baseline ? &base : NULL, red, sink);
+        frc = one_file(s, g.gl_pathv[i], s->baseline ? &base : NULL, red, sink);
+        if (frc == EA_EINPUT && rc == 0) { /* unreadable: say so, go on with the others */
+            s->host->log(s->host->ctx, EA_LOG_LEVEL_ERROR, "%s", ea_error_message(frc));
+            rc = frc;
+            continue;
+        }
+        if (frc < 0) {
+            rc = frc;
+            break;
+        }
         n++;
     }
+    if (rc == EA_EINPUT)
+        rc = ea_fail(EA_EINPUT, "config=%s: a file could not be read (named above); the others "
+                                "were recorded",
+                     s->pattern);
     if (rc == 0) rc = n;
 out:
     if (g.gl_pathv) globfree(&g);

@@ -193,6 +193,31 @@ check "config: no glob" 2 "$EA" collect --dry-run --key key.pem config
 check "config: a missing baseline" 2 "$EA" collect --dry-run --key key.pem --baseline nosuch.yaml config=approved.yaml
 contains "names the baseline" "$ERR" "nosuch.yaml"
 
+# --- an unreadable file: named, exit 2, and the other files recorded all the same
+ln -s /nonexistent/target repo/deploy/dangling.yaml
+check "config: an unreadable file" 2 "$EA" collect --store "$WORK/store2" --key key.pem config='repo/deploy/*'
+contains "names the unreadable file" "$ERR" "dangling.yaml: cannot read"
+contains "the others were recorded" "$ERR" "config_state controls=A.8.9"
+assert "four other files stored" python3 -c '
+import os,sys
+n=sum(len(f) for _,_,f in os.walk(os.path.join(sys.argv[1],"controls")))
+assert n==4, n' "$WORK/store2"
+rm repo/deploy/dangling.yaml
+
+# --- a large Terraform plan (20,000 resources): counted as jq counts it
+python3 - big-plan.json <<'PY2'
+import json, sys
+acts = [["create"], ["update"], ["delete"], ["delete", "create"], ["no-op"]]
+rc = [{"address": f"aws_instance.x[{i}]", "change": {"actions": acts[i % 5], "after": {"tags": {"k": "v" * 100}}}} for i in range(20000)]
+json.dump({"format_version": "1.2", "terraform_version": "1.6.0", "resource_changes": rc}, open(sys.argv[1], "w"))
+PY2
+check "config: a large plan" 0 "$EA" collect --dry-run --key key.pem config=big-plan.json
+records "$OUT" >big.json
+assert "large plan: counts, addresses capped, leaves capped" python3 -c '
+import json,sys; d=json.loads(open(sys.argv[1]).readline())["predicate"]["data"]; f=d["facts"]
+assert (f["create"],f["update"],f["delete"],f["replace"],f["no_op"])==(4000,4000,4000,4000,4000), f
+assert len(f["addresses_changed"])==200 and f["addresses_truncated"] and d["leaves_truncated"], d["leaves_truncated"]' big.json
+
 # --- the shared fixtures: every Kubernetes manifest, the Terraform plan
 SHARED=${EA_FIXTURES_DIR:-$EA_SOURCE_DIR/../shared/fixtures}
 if [ -d "$SHARED/k8s" ]; then
