@@ -241,6 +241,31 @@ got = {k: f[k if k != "no-op" else "no_op"] for k in ("create", "update", "delet
 want = {k: j.get(k, 0) for k in ("create", "update", "delete", "replace")}
 assert got == want, (got, want)
 PY
+    # GitLab's recorded protected branch and approval settings, served on loopback
+    python3 - "$SHARED/gitlab" >glroutes.json <<'PY2'
+import json, sys
+d = sys.argv[1]
+pb = json.load(open(d + "/protected-branch.json"))
+ap = json.load(open(d + "/project-approvals-config.json"))
+print(json.dumps({"routes": [
+    {"path": "/api/v4/projects/7/protected_branches", "responses": [{"status": 200, "body": [pb]}]},
+    {"path": "/api/v4/projects/7/approvals", "responses": [{"status": 200, "body": ap}]}]}))
+PY2
+    rm -f glport.txt
+    python3 "$EA_SOURCE_DIR/tests/testkit/replay_server.py" glroutes.json glport.txt >gl.log 2>&1 &
+    gl_pid=$!
+    trap 'kill $gl_pid 2>/dev/null; rm -rf "$WORK"' EXIT
+    for _ in $(seq 100); do [ -s glport.txt ] && break; sleep 0.1; done
+    check "branch-protection on GitLab's recorded settings" 0 env -u GITHUB_ACTIONS GITLAB_CI=true \
+        CI_PROJECT_ID=7 GITLAB_TOKEN=glpat-CANARY-recorded "CI_API_V4_URL=http://127.0.0.1:$(cat glport.txt)/api/v4" \
+        "$EA" collect --dry-run --key key.pem --gate branch-protection=develop
+    kill $gl_pid 2>/dev/null
+    records "$OUT" >glbp.json
+    assert "recorded GitLab protection normalised" python3 -c '
+import json,sys; d=json.loads(open(sys.argv[1]).readline())["predicate"]["data"]; e=d["effective"]
+assert d["setting"]=="branch_protection" and e["protected"] and e["required_approvals"]==2 and e["dismiss_stale_reviews"], e
+assert e["force_pushes_allowed"] is False and e["bypass"][0]["actor_id"]=="Masters", e' glbp.json
+    lacks "no GitLab token in the record" glbp.json "CANARY-recorded"
 else
     echo "SKIP: ../shared/fixtures not present; the shared manifests were not read"
 fi
