@@ -34,6 +34,9 @@ static const struct ea_cli_opt opts[] = {
     {"set", EA_CLI_LIST, "C.KEY=VAL",
      "a collector option, e.g. pipeline.tail_lines=50 (repeat a"
      " key to make a list)"},
+    {"plugin", EA_CLI_LIST, "FILE.so",
+     "load a collector plug-in (also: NAME.so in "
+     "$EVIDENCE_PLUGIN_PATH)"},
     {"gate", EA_CLI_FLAG, NULL,
      "exit 4 when a record's result is fail or error (block the"
      " pipeline)"},
@@ -189,6 +192,15 @@ int ea_cmd_collect(int argc, char **argv)
         if (rc < 0) {
             ea_fail_prefix("--control");
             goto out;
+        }
+    }
+    {
+        size_t pi = ea_cli_index(&cmd, "plugin");
+        for (size_t i = 0; i < a.nlist[pi]; i++) {
+            if ((rc = ea_registry_load_plugin(a.list[pi][i], NULL)) < 0) {
+                ea_fail_prefix("--plugin");
+                goto out;
+            }
         }
     }
     jobs = ea_calloc(a.npos, sizeof(*jobs));

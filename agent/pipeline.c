@@ -94,6 +94,10 @@ static int resolve_controls(struct ea_control_set *set, const char *const *defau
         }
     }
     for (size_t i = 0; extra && i < extra->n; i++) ea_control_set_put(set, extra->ids[i]);
+    if (set->n == 0)
+        return ea_fail(EA_ECONFIG, "a %s record has no control: give --control ID (or the "
+                                   "collector's controls option)",
+                       fact->kind ? fact->kind : "");
     return 0;
 }
 

@@ -7,7 +7,11 @@
 #include "registry.h"
 
 #include <stdarg.h>
+#include <dlfcn.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "audit.h"
@@ -23,6 +27,7 @@ extern const struct ea_collector ea_collector_approvals;
 extern const struct ea_collector ea_collector_scan;
 extern const struct ea_collector ea_collector_config;
 extern const struct ea_collector ea_collector_branch_protection;
+extern const struct ea_collector ea_collector_exec;
 
 static const struct ea_collector *const builtins[] = {
     &ea_collector_git,               /* the commit */
@@ -31,6 +36,7 @@ static const struct ea_collector *const builtins[] = {
     &ea_collector_scan,              /* scanner reports */
     &ea_collector_config,            /* configuration files */
     &ea_collector_branch_protection, /* the forge's protection of a branch */
+    &ea_collector_exec,              /* any program that prints JSON */
     NULL,
 };
 
@@ -39,10 +45,99 @@ const struct ea_collector *const *ea_registry_builtins(void)
     return builtins;
 }
 
+#define PLUGINS_MAX 32
+
+/* Collectors loaded from shared objects, kept loaded for the life of the process. */
+static const struct ea_collector *plugins[PLUGINS_MAX];
+static size_t nplugins;
+
+static bool name_ok(const char *n)
+{
+    size_t len = n ? strlen(n) : 0;
+    return len > 0 && len <= 64 && strspn(n, "abcdefghijklmnopqrstuvwxyz0123456789-") == len;
+}
+
+int ea_registry_load_plugin(const char *path, const struct ea_collector **out)
+{
+    ea_collector_entry_cb entry;
+    const struct ea_collector *c;
+    void *h;
+
+    if (out) *out = NULL;
+    if (nplugins == PLUGINS_MAX) return ea_fail(EA_ECONFIG, "more than %d plug-ins", PLUGINS_MAX);
+    h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!h) return ea_fail(EA_ECONFIG, "%s: cannot load the plug-in: %s", path, dlerror());
+    *(void **)&entry = dlsym(h, "ea_collector_entry");
+    if (!entry) {
+        dlclose(h);
+        return ea_fail(EA_ECONFIG, "%s: not an evidence-agent plug-in (no ea_collector_entry)",
+                       path);
+    }
+    c = entry();
+    /* every message is made before dlclose: c lives in the library */
+    if (!c || c->abi != EA_COLLECTOR_ABI) {
+        int rc = ea_fail(EA_ECONFIG, "%s: built for collector ABI %u, this agent speaks ABI %u: "
+                                     "rebuild it against this version's include/",
+                         path, c ? c->abi : 0, (unsigned)EA_COLLECTOR_ABI);
+        dlclose(h);
+        return rc;
+    }
+    if (c->size < offsetof(struct ea_collector, free) + sizeof(c->free) || !name_ok(c->name) ||
+        !c->init || !c->collect || !c->free || !c->kinds || !c->kinds[0]) {
+        dlclose(h);
+        return ea_fail(EA_ECONFIG, "%s: its collector descriptor is incomplete (size, name "
+                                   "[a-z0-9-], kinds, init, collect, free)",
+                       path);
+    }
+    for (size_t i = 0; builtins[i]; i++) {
+        if (strcmp(builtins[i]->name, c->name) == 0) {
+            int rc = ea_fail(EA_ECONFIG, "%s: its collector '%s' has the name of a built-in one",
+                             path, c->name);
+            dlclose(h);
+            return rc;
+        }
+    }
+    for (size_t i = 0; i < nplugins; i++) {
+        if (plugins[i] == c || strcmp(plugins[i]->name, c->name) == 0) { /* loaded already */
+            if (out) *out = plugins[i];
+            return 0;
+        }
+    }
+    plugins[nplugins++] = c; /* the handle stays open: the descriptor lives in it */
+    if (out) *out = c;
+    return 0;
+}
+
+/* NAME.so in each folder of EVIDENCE_PLUGIN_PATH (colon-separated); *rc < 0 when one was
+ * found but refused. */
+static const struct ea_collector *from_plugin_path(const char *name, int *rc)
+{
+    const char *path = getenv("EVIDENCE_PLUGIN_PATH");
+    const struct ea_collector *c = NULL;
+    char file[4096];
+
+    *rc = 0;
+    while (path && *path && !c && *rc == 0) {
+        size_t n = strcspn(path, ":");
+        snprintf(file, sizeof(file), "%.*s/%s.so", (int)n, path, name);
+        if (n && name_ok(name) && access(file, R_OK) == 0) {
+            *rc = ea_registry_load_plugin(file, &c);
+            if (*rc == 0 && c && strcmp(c->name, name) != 0) {
+                *rc = ea_fail(EA_ECONFIG, "%s: its collector is named '%s', not '%s'", file,
+                              c->name, name);
+                c = NULL;
+            }
+        }
+        path += n + (path[n] == ':');
+    }
+    return c;
+}
+
 int ea_registry_find(const struct ea_collector **out, const char *name)
 {
-    char names[256] = "";
+    char names[512] = "";
     size_t used = 0;
+    int rc;
 
     *out = NULL;
     for (size_t i = 0; builtins[i]; i++) {
@@ -50,12 +145,23 @@ int ea_registry_find(const struct ea_collector **out, const char *name)
             *out = builtins[i];
             return 0;
         }
+    }
+    for (size_t i = 0; i < nplugins; i++) {
+        if (strcmp(plugins[i]->name, name) == 0) {
+            *out = plugins[i];
+            return 0;
+        }
+    }
+    if ((*out = from_plugin_path(name, &rc))) return 0;
+    if (rc < 0) return rc; /* a plug-in was found but refused: that message says why */
+    for (size_t i = 0; builtins[i]; i++) {
         int n = snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
                          builtins[i]->name);
         if (n > 0 && (size_t)n < sizeof(names) - used) used += (size_t)n;
     }
     return ea_fail(EA_EUSAGE,
-                   "'%s': unknown collector (available: %s; see 'evidence-agent collect --help')",
+                   "'%s': unknown collector (built in: %s; plug-ins: --plugin FILE.so or "
+                   "EVIDENCE_PLUGIN_PATH; see 'evidence-agent collect --help')",
                    name, names);
 }
 

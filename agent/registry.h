@@ -28,5 +28,13 @@ const struct ea_collector *const *ea_registry_builtins(void);
 int ea_registry_find(const struct ea_collector **out, const char *name);
 /** Fills host (caller's storage) with the agent's services for one instance. */
 void ea_registry_host_init(struct ea_host *host, struct ea_host_ctx *ctx);
+/**
+ * Loads a collector plug-in (a shared object exporting ea_collector_entry),
+ * checking its ABI version and descriptor. It stays loaded for the life of
+ * the process and is then found by name.
+ * @param out may be NULL; gets the descriptor.
+ * @return 0 or EA_ECONFIG naming the file and what is wrong.
+ */
+int ea_registry_load_plugin(const char *path, const struct ea_collector **out);
 
 #endif

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# End to end: external collectors. The exec collector runs programs written
+# here (JSON out, failures, timeouts, floods, no JSON); the sample plug-in
+# (tests/plugin, built from the public headers alone) is loaded with
+# --plugin and from EVIDENCE_PLUGIN_PATH; one built for another ABI version
+# is refused. Records verify and are schema-valid.
+. "$(dirname "$0")/lib.sh"
+EA=$EA_BIN
+: "${EA_PLUGIN:?EA_PLUGIN must name the sample plug-in}"
+cd "$WORK" || exit 1
+"$EA" keygen --private key.pem --public key.pub 2>/dev/null || { echo "keygen failed"; exit 1; }
+store=$WORK/store
+
+records() {
+    python3 -c '
+import base64,json,sys
+for l in open(sys.argv[1]):
+    print(base64.b64decode(json.loads(l)["payload"]).decode())' "$1"
+}
+
+# --- exec
+cat >check.sh <<'EOF'
+#!/bin/sh
+echo "checking $1 with token=ghp_CANARYexecSTDERR0123456789abcdefghijkl" >&2
+printf '{"summary": "restore of %s verified", "result": "pass", "subject": {"name": "backup-%s"}, "data": {"restored_rows": 42, "source": "%s"}}\n' "$1" "$1" "$1"
+EOF
+printf '#!/bin/sh\necho "{\\"ok\\": false}"\nexit 3\n' >failing.sh
+printf '#!/bin/sh\nsleep 30\n' >slow.sh
+printf '#!/bin/sh\nyes\n' >flood.sh
+printf '#!/bin/sh\necho not json\n' >nojson.sh
+chmod +x check.sh failing.sh slow.sh flood.sh nojson.sh
+check "exec: a check that passes" 0 "$EA" collect --store "$store" --key key.pem --control A.8.13 \
+    --set exec.args=db1 exec="$WORK/check.sh"
+contains "exec record line" "$ERR" "custom controls=A.8.13 result=pass"
+lacks "its stderr is logged redacted" "$ERR" "ghp_CANARYexecSTDERR"
+contains "its stderr is logged" "$ERR" "checking db1 with token="
+check "exec: dry run" 0 "$EA" collect --dry-run --key key.pem --set exec.controls=A.8.13 \
+    --set exec.args=db2 exec="$WORK/check.sh"
+records "$OUT" >exec.json
+assert "exec: data, summary, subject from the JSON" python3 -c '
+import json,sys; p=json.loads(open(sys.argv[1]).readline())
+d=p["predicate"]
+assert d["kind"]=="custom" and d["data"]=={"restored_rows": 42, "source": "db2"} and d["result"]=="pass", d
+assert d["summary"]=="restore of db2 verified" and p["subject"][0]["name"]=="exec:backup-db2", p["subject"]' exec.json
+check "exec: a non-zero exit with JSON is a fail record" 4 "$EA" collect --dry-run --key key.pem \
+    --control A.8.13 --gate exec="$WORK/failing.sh"
+check "exec: a timeout" 1 "$EA" collect --dry-run --key key.pem --control A.8.13 \
+    --set exec.timeout=1s exec="$WORK/slow.sh"
+contains "timeout named" "$ERR" "slow.sh: killed after its timeout"
+check "exec: output over the cap" 2 "$EA" collect --dry-run --key key.pem --control A.8.13 \
+    --set exec.output_max=1000 exec="$WORK/flood.sh"
+contains "cap named" "$ERR" "printed more than 1000 bytes"
+check "exec: no JSON" 2 "$EA" collect --dry-run --key key.pem --control A.8.13 exec="$WORK/nojson.sh"
+contains "no JSON named" "$ERR" "nojson.sh: printed no JSON object"
+check "exec: no control" 2 "$EA" collect --dry-run --key key.pem exec="$WORK/check.sh"
+contains "no control says how" "$ERR" "give --control ID"
+check "exec: not a program" 2 "$EA" collect --dry-run --key key.pem --control A.8.13 exec=/nonexistent/x
+check "exec: no shell" 0 "$EA" collect --dry-run --key key.pem --control A.8.13 \
+    --set 'exec.args=$(touch pwned); echo' exec="$WORK/check.sh"
+[ ! -e pwned ] && pass || fail "an argument went through a shell"
+
+# --- plug-ins
+check "plug-in: loaded with --plugin" 0 "$EA" collect --store "$store" --key key.pem \
+    --plugin "$EA_PLUGIN" sample=auditor
+contains "plug-in record" "$ERR" "custom controls=A.5.37 result=pass"
+contains "plug-in logs through the host" "$ERR" "sample: saying hello to auditor"
+mkdir plugins && cp "$EA_PLUGIN" plugins/sample.so
+check "plug-in: found in EVIDENCE_PLUGIN_PATH" 0 env EVIDENCE_PLUGIN_PATH="$WORK/nowhere:$WORK/plugins" \
+    "$EA" collect --dry-run --key key.pem sample=path
+check "plug-in: another ABI is refused" 2 "$EA" collect --dry-run --key key.pem \
+    --plugin "$EA_PLUGIN_WRONG_ABI" sample=x
+contains "ABI mismatch explained" "$ERR" "this agent speaks ABI"
+check "plug-in: not a plug-in" 2 "$EA" collect --dry-run --key key.pem --plugin "$WORK/check.sh" sample=x
+check "unknown collector mentions plug-ins" 2 "$EA" collect --dry-run --key key.pem nosuch
+contains "plug-ins explained" "$ERR" "EVIDENCE_PLUGIN_PATH"
+
+check "records verify" 0 "$EA" verify --store "$store" --pubkey key.pub
+assert "records are schema-valid" python3 "$EA_SOURCE_DIR/tests/testkit/validate_records.py" "$store"
+finish
