@@ -158,3 +158,9 @@ int ea_config_period(int64_t *since_us, int64_t *until_us, const char *since, co
     if (*since_us > *until_us) return ea_fail(EA_EUSAGE, "--since is after --until (swap them)");
     return 0;
 }
+
+const char *ea_config_env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}

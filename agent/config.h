@@ -34,6 +34,8 @@ int ea_config_signing_key(struct ea_key **out, const char *flag);
  */
 int ea_config_public_keys(struct ea_key ***out, const char *const *paths, size_t n);
 void ea_config_keys_free(struct ea_key **keys, size_t n);
+/** The environment variable name, or NULL when unset or empty (borrowed). */
+const char *ea_config_env(const char *name);
 /**
  * The period of --since and --until (either may be NULL): since defaults to
  * INT64_MIN (everything), until to dflt_until; a bare --until date includes the

@@ -20,6 +20,9 @@ packages=(
 # Optional: clang with its runtime builds the libFuzzer targets (ci/fuzz.sh).
 if [ "${EA_WITH_FUZZ:-0}" = 1 ]; then packages+=(clang libclang-rt-14-dev); fi
 
+# Node.js and npm run s3rver, the S3 peer of the S3 store tests: from Debian when the machine
+# has no npm of its own (a nodejs from elsewhere is left alone).
+if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -28,12 +31,20 @@ for p in "${packages[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
     echo "setup: all ${#packages[@]} packages present"
-    exit 0
+else
+    echo "setup: installing ${missing[*]}"
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    echo "setup: done"
 fi
-echo "setup: installing ${missing[*]}"
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "setup: done"
+
+# s3rver (npm), pinned, into .tools/ (kept across builds): the tests start it on loopback.
+tools=${EA_TOOLS_DIR:-$(cd "$(dirname "$0")/.." && pwd)/.tools}
+if [ ! -x "$tools/node_modules/.bin/s3rver" ]; then
+    mkdir -p "$tools"
+    echo "setup: npm install s3rver@3.7.1 into $tools"
+    npm install --prefix "$tools" --no-audit --no-fund --loglevel=error s3rver@3.7.1 >/dev/null
+fi

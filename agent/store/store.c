@@ -14,6 +14,7 @@
 
 static const struct ea_store_ops *const schemes[] = {
     &ea_store_file_ops,
+    &ea_store_s3_ops,
 };
 
 int ea_store_open(struct ea_store **out, const char *url, unsigned flags)
@@ -33,7 +34,7 @@ int ea_store_open(struct ea_store **out, const char *url, unsigned flags)
                 return schemes[i]->open(out, loc, flags);
             }
         }
-        return ea_fail(EA_EUSAGE, "%s: unknown store scheme '%.*s' (use a folder path or file://)",
+        return ea_fail(EA_EUSAGE, "%s: unknown store scheme '%.*s' (use a folder path, file:// or s3://)",
                        url, (int)n, url);
     }
     return ea_store_file_ops.open(out, url, flags);

@@ -54,6 +54,7 @@ typedef int (*ea_store_stream_cb)(const struct ea_stream_head *head, void *paylo
 
 /** The backends (store_<scheme>.c). */
 extern const struct ea_store_ops ea_store_file_ops;
+extern const struct ea_store_ops ea_store_s3_ops;
 
 /** Flags of ea_store_open. */
 #define EA_STORE_CREATE 1u /* create the store when it does not exist (writers) */

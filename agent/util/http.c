@@ -332,6 +332,15 @@ static bool retryable_status(long status)
 int ea_http_get(struct ea_http *h, struct ea_http_response *out, const char *url,
                 const char *const *headers)
 {
+    struct ea_http_req req = {.url = url, .headers = headers};
+
+    return ea_http_request(h, out, &req);
+}
+
+int ea_http_request(struct ea_http *h, struct ea_http_response *out, const struct ea_http_req *req)
+{
+    const char *url = req->url;
+    const char *const *headers = req->headers;
     struct curl_slist *list = NULL;
     struct attempt a;
     char shown[512];
@@ -372,6 +381,17 @@ int ea_http_get(struct ea_http *h, struct ea_http_response *out, const char *url
         cu.easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body);
         cu.easy_setopt(h->curl, CURLOPT_WRITEDATA, &a);
         cu.easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, "");
+        if (req->method && strcmp(req->method, "GET") != 0) {
+            cu.easy_setopt(h->curl, CURLOPT_CUSTOMREQUEST, req->method);
+            if (req->body) {
+                cu.easy_setopt(h->curl, CURLOPT_POSTFIELDS, req->body);
+                cu.easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+            }
+        }
+        if (req->aws_sigv4) { /* the caller sends x-amz-content-sha256: curl 7.88 does not */
+            cu.easy_setopt(h->curl, CURLOPT_AWS_SIGV4, req->aws_sigv4);
+            cu.easy_setopt(h->curl, CURLOPT_USERPWD, req->userpwd);
+        }
         cc = cu.easy_perform(h->curl);
         out->attempts = attempt_no;
         out->status = 0;

@@ -65,6 +65,20 @@ int ea_http_get(struct ea_http *h, struct ea_http_response *out, const char *url
                 const char *const *headers);
 void ea_http_response_dispose(struct ea_http_response *r);
 
+/** Any request (ea_http_get is a GET without body). All strings borrowed. */
+struct ea_http_req {
+    const char *method;           /* NULL or "GET", "PUT", "POST", "DELETE", "HEAD" */
+    const char *url;
+    const char *const *headers;   /* NULL-terminated "Name: value", may hold secrets */
+    const void *body;             /* with body_len; NULL for none */
+    size_t body_len;
+    const char *aws_sigv4;        /* "aws:amz:REGION:s3" to sign with AWS SigV4, else NULL */
+    const char *userpwd;          /* with aws_sigv4: "ACCESS_KEY:SECRET_KEY" (secret) */
+};
+
+/** As ea_http_get, for any method, body and signing. Retries are for idempotent requests. */
+int ea_http_request(struct ea_http *h, struct ea_http_response *out, const struct ea_http_req *req);
+
 /**
  * GET url (as ea_http_get) and parse the body as JSON.
  * @param out    new reference on success, else NULL.
