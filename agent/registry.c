@@ -76,8 +76,9 @@ int ea_registry_load_plugin(const char *path, const struct ea_collector **out)
     c = entry();
     /* every message is made before dlclose: c lives in the library */
     if (!c || c->abi != EA_COLLECTOR_ABI) {
-        int rc = ea_fail(EA_ECONFIG, "%s: built for collector ABI %u, this agent speaks ABI %u: "
-                                     "rebuild it against this version's include/",
+        int rc = ea_fail(EA_ECONFIG,
+                         "%s: built for collector ABI %u, this agent speaks ABI %u: "
+                         "rebuild it against this version's include/",
                          path, c ? c->abi : 0, (unsigned)EA_COLLECTOR_ABI);
         dlclose(h);
         return rc;
@@ -85,8 +86,9 @@ int ea_registry_load_plugin(const char *path, const struct ea_collector **out)
     if (c->size < offsetof(struct ea_collector, free) + sizeof(c->free) || !name_ok(c->name) ||
         !c->init || !c->collect || !c->free || !c->kinds || !c->kinds[0]) {
         dlclose(h);
-        return ea_fail(EA_ECONFIG, "%s: its collector descriptor is incomplete (size, name "
-                                   "[a-z0-9-], kinds, init, collect, free)",
+        return ea_fail(EA_ECONFIG,
+                       "%s: its collector descriptor is incomplete (size, name "
+                       "[a-z0-9-], kinds, init, collect, free)",
                        path);
     }
     for (size_t i = 0; builtins[i]; i++) {
@@ -98,9 +100,16 @@ int ea_registry_load_plugin(const char *path, const struct ea_collector **out)
         }
     }
     for (size_t i = 0; i < nplugins; i++) {
-        if (plugins[i] == c || strcmp(plugins[i]->name, c->name) == 0) { /* loaded already */
+        if (plugins[i] == c) { /* the same library, loaded already */
             if (out) *out = plugins[i];
+            dlclose(h); /* drops the reference this dlopen added */
             return 0;
+        }
+        if (strcmp(plugins[i]->name, c->name) == 0) {
+            int rc =
+                ea_fail(EA_ECONFIG, "%s: a plug-in named '%s' is loaded already", path, c->name);
+            dlclose(h);
+            return rc;
         }
     }
     plugins[nplugins++] = c; /* the handle stays open: the descriptor lives in it */
@@ -252,7 +261,13 @@ static int host_latest(void *ctx, const char *control, const char *kind, const c
         struct ea_store_entry se = {l.e[i].key, control, l.e[i].id, l.e[i].t};
         struct ea_audit_record ar;
         const json_t *pred;
-        if (ea_audit_check(&ar, hc->store, &se, NULL, 0) == 0) {
+        int arc = ea_audit_check(&ar, hc->store, &se, NULL, 0);
+        if (arc == EA_EIO || arc == EA_ENOMEM || arc == EA_ERETRY) { /* the store, not the record */
+            ea_audit_record_dispose(&ar);
+            rc = arc;
+            break;
+        }
+        if (arc == 0) {
             pred = json_object_get(ar.statement, "predicate");
             if (strcmp(json_string_value(json_object_get(pred, "kind")), kind) == 0 &&
                 strcmp(json_string_value(json_object_get(

@@ -9,6 +9,7 @@
 #include "jstream.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -237,7 +238,8 @@ static int flat_node(struct ea_jstream *js, int type, const char *text, size_t l
         } else {
             char digits[24];
             size_t nds = 0, v = f->next++;
-            do digits[nds++] = (char)('0' + v % 10); while ((v /= 10) && nds < sizeof(digits));
+            do digits[nds++] = (char)('0' + v % 10);
+            while ((v /= 10) && nds < sizeof(digits));
             while (nds) path[plen++] = digits[--nds];
         }
         if (plen > FLAT_PATH_MAX) plen = FLAT_PATH_MAX; /* a cut path matches nothing asked */
@@ -322,7 +324,12 @@ static int scalar(struct ea_jstream *js, json_t *(*make)(const void *, size_t), 
     size_t wild[EA_JSTREAM_WILD_MAX], nwild;
 
     if (js->flat_on) return flat_scalar(js, make, a, n);
-    if (building(js)) return attach(js, make(a, n));
+    if (building(js)) {
+        if ((js->build_bytes += n + 16) >
+            EA_JSTREAM_VALUE_MAX) /* every node costs, not only text */
+            return fail_at(js, EA_ETOOBIG, "one selected value is larger than 16 MiB");
+        return attach(js, make(a, n));
+    }
     sel = selects(js, &inside);
     if (sel < 0) return 1;
     if (js->paths[sel].flat) {
@@ -344,9 +351,9 @@ static int flat_scalar(struct ea_jstream *js, json_t *(*make)(const void *, size
     if (make == make_null) return flat_node(js, JSON_NULL, "", 0);
     if (make == make_bool) return flat_node(js, n ? JSON_TRUE : JSON_FALSE, "", 0);
     if (make == make_string) return flat_node(js, JSON_STRING, a, n);
-    return flat_node(js, memchr(a, '.', n) || memchr(a, 'e', n) || memchr(a, 'E', n) ? JSON_REAL
-                                                                                    : JSON_INTEGER,
-                     a, n);
+    return flat_node(
+        js, memchr(a, '.', n) || memchr(a, 'e', n) || memchr(a, 'E', n) ? JSON_REAL : JSON_INTEGER,
+        a, n);
 }
 
 static json_t *make_null(const void *a, size_t n)
@@ -370,18 +377,24 @@ static json_t *make_string(const void *a, size_t n)
 /* A number as yajl saw it: an integer when it is one and fits, else a real. */
 static json_t *make_number(const void *a, size_t n)
 {
-    char text[64], *end;
+    char small[64], *text = n < sizeof(small) ? small : ea_malloc(n + 1), *end;
+    json_t *v;
     long long i;
+    double d;
 
-    if (n >= sizeof(text)) return json_real(0.0);
+    if (!text) return NULL;
     memcpy(text, a, n);
     text[n] = '\0';
-    if (!strpbrk(text, ".eE")) {
-        errno = 0;
-        i = strtoll(text, &end, 10);
-        if (errno == 0 && *end == '\0') return json_integer(i);
+    errno = 0;
+    if (!strpbrk(text, ".eE") && (i = strtoll(text, &end, 10), errno == 0 && *end == '\0')) {
+        v = json_integer(i);
+    } else {
+        d = strtod(text, NULL);
+        /* beyond a double (1e999): kept as the text it was, not an error */
+        v = isfinite(d) ? json_real(d) : json_stringn(text, n);
     }
-    return json_real(strtod(text, NULL));
+    if (text != small) ea_free(text);
+    return v;
 }
 
 static int on_null(void *ctx)
@@ -445,7 +458,10 @@ static int open_container(struct ea_jstream *js, bool is_map)
         return fail_at(js, EA_EINPUT, "nested deeper than 256 levels");
     if (js->flat_on) return flat_node(js, is_map ? JSON_OBJECT : JSON_ARRAY, "", 0);
     if (building(js)) { /* attached now, filled later: the root of the value owns it all */
-        json_t *c = is_map ? json_object() : json_array();
+        json_t *c;
+        if ((js->build_bytes += 64) > EA_JSTREAM_VALUE_MAX)
+            return fail_at(js, EA_ETOOBIG, "one selected value is larger than 16 MiB");
+        c = is_map ? json_object() : json_array();
         if (!attach(js, c)) return 0;
         js->build[js->nbuild] = c;
         js->build_key[js->nbuild] = NULL;

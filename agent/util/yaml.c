@@ -42,6 +42,22 @@ struct loader {
     size_t nodes; /* made so far, aliases expanded: bounded against alias bombs */
 };
 
+static size_t node_depth(const json_t *v)
+{
+    size_t d = 0, x;
+    const json_t *c;
+    const char *k;
+    size_t i;
+
+    if (json_is_array(v))
+        json_array_foreach(v, i, c)
+            if ((x = node_depth(c)) > d) d = x;
+    if (json_is_object(v))
+        json_object_foreach((json_t *)v, k, c)
+            if ((x = node_depth(c)) > d) d = x;
+    return json_is_array(v) || json_is_object(v) ? d + 1 : 0;
+}
+
 static size_t node_count(const json_t *v)
 {
     size_t n = 1;
@@ -266,6 +282,10 @@ static int on_alias(struct loader *l, const yaml_event_t *ev)
         if (l->anchors[i].open)
             return ea_fail(EA_EINPUT, "%s:%zu:%zu: alias *%s refers to a value that contains it",
                            l->file, ev->start_mark.line + 1, ev->start_mark.column + 1, name);
+        if (l->depth + node_depth(l->anchors[i].node) > DEPTH_MAX)
+            return ea_fail(EA_EINPUT, "%s:%zu:%zu: alias *%s would nest deeper than %d levels",
+                           l->file, ev->start_mark.line + 1, ev->start_mark.column + 1, name,
+                           DEPTH_MAX);
         {
             int rc = count_nodes(l, node_count(l->anchors[i].node), &ev->start_mark);
             json_t *copy = rc == 0 ? json_deep_copy(l->anchors[i].node) : NULL;

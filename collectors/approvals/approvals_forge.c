@@ -339,7 +339,8 @@ static json_t *gitlab_rules(const json_t *state)
     return rules;
 }
 
-/* Which merge request or pull request in list brought sha. */
+/* Which merge request or pull request in list brought sha: merged as sha, else a merged one
+ * whose head is sha, else an open one whose head is sha, else the first. */
 static long pick(const json_t *list, const char *sha, bool gitlab)
 {
     const char *num = gitlab ? "iid" : "number";
@@ -352,10 +353,16 @@ static long pick(const json_t *list, const char *sha, bool gitlab)
         if ((m && strcasecmp(m, sha) == 0) || (sq && strcasecmp(sq, sha) == 0))
             return (long)json_integer_value(json_object_get(x, num));
     }
-    json_array_foreach(list, i, x) {
-        const char *h =
-            gitlab ? ea_json_str(x, "sha") : ea_json_str(json_object_get(x, "head"), "sha");
-        if (h && strcasecmp(h, sha) == 0) return (long)json_integer_value(json_object_get(x, num));
+    for (int want_merged = 1; want_merged >= 0; want_merged--) {
+        json_array_foreach(list, i, x) {
+            const char *h =
+                gitlab ? ea_json_str(x, "sha") : ea_json_str(json_object_get(x, "head"), "sha");
+            const char *state = ea_json_str(x, "state");
+            bool merged = gitlab ? state && strcmp(state, "merged") == 0
+                                 : json_is_string(json_object_get(x, "merged_at"));
+            if (h && strcasecmp(h, sha) == 0 && merged == (bool)want_merged)
+                return (long)json_integer_value(json_object_get(x, num));
+        }
     }
     return (long)json_integer_value(json_object_get(json_array_get(list, 0), num));
 }
@@ -497,7 +504,8 @@ static int read_gitlab(struct ea_forge *f, long n, json_t *data, json_t *reviews
     /* approval_state needs GitLab Premium: without it (403/404) the rules are null */
     url =
         ea_asprintf("%s/projects/%s/merge_requests/%ld/approval_state", f->base_url, f->project, n);
-    rc = url ? ea_forge_get(f, url, &state, NULL, &status, NULL) : ea_fail(EA_ENOMEM, "out of memory");
+    rc = url ? ea_forge_get(f, url, &state, NULL, &status, NULL)
+             : ea_fail(EA_ENOMEM, "out of memory");
     ea_free(url);
     if (rc < 0 && rc != EA_ENOMEM) {
         ea_error_clear();

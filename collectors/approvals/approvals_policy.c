@@ -111,6 +111,9 @@ int ea_approvals_judge(json_t *data, const json_t *cr, const json_t *reviews,
     if (!cr) {
         rc = reason(reasons, "no pull or merge request was found for the commit: it reached the "
                              "branch by a direct push");
+    } else if (!merged && str(cr, "state") && strcmp(str(cr, "state"), "closed") == 0) {
+        /* its approvals approved nothing that was merged: the commit got in another way */
+        rc = reason(reasons, "the change request was closed without being merged");
     } else if (effective < pol->min_approvals) {
         rc = reason(reasons, "%ld effective approval%s, the policy requires %ld", effective,
                     effective == 1 ? "" : "s", pol->min_approvals);

@@ -108,7 +108,7 @@ static void mask_secret_keys(json_t *v)
         json_array_foreach(v, i, x) mask_secret_keys(x);
     if (!json_is_object(v)) return;
     json_object_foreach(v, k, x) {
-        if (secret_key(k) && (json_is_string(x) || json_is_number(x)))
+        if (secret_key(k) && !json_is_null(x)) /* whatever it holds: a list of tokens too */
             json_object_set_new(v, k, json_string(MASK));
         else
             mask_secret_keys(x);
@@ -373,7 +373,8 @@ static int one_file(struct config_state *s, const char *file, const struct snaps
         const char *pc = json_string_value(json_object_get(pd, "canonical_sha256"));
         changed = pc && *sn.canonical
                       ? strcmp(pc, sn.canonical) != 0
-                      : strcmp(json_string_value(json_object_get(pd, "sha256")), sn.sha) != 0;
+                      : !json_string_value(json_object_get(pd, "sha256")) ||
+                            strcmp(json_string_value(json_object_get(pd, "sha256")), sn.sha) != 0;
         drift = json_pack("{s:b, s:O, s:o}", "changed", changed, "previous_id",
                           json_object_get(prev, "id"), "paths",
                           changed && sn.leaves && !sn.leaves_truncated &&
@@ -471,7 +472,7 @@ static int config_collect(void *state, struct ea_sink *sink)
         int frc;
         if (stat(g.gl_pathv[i], &st) == 0 && S_ISDIR(st.st_mode)) continue;
         frc = one_file(s, g.gl_pathv[i], s->baseline ? &base : NULL, red, sink);
-        if (frc == EA_EINPUT && rc == 0) { /* unreadable: say so, go on with the others */
+        if (frc == EA_EINPUT) { /* unreadable: say so, go on with the others */
             s->host->log(s->host->ctx, EA_LOG_LEVEL_ERROR, "%s", ea_error_message(frc));
             rc = frc;
             continue;
@@ -483,8 +484,9 @@ static int config_collect(void *state, struct ea_sink *sink)
         n++;
     }
     if (rc == EA_EINPUT)
-        rc = ea_fail(EA_EINPUT, "config=%s: a file could not be read (named above); the others "
-                                "were recorded",
+        rc = ea_fail(EA_EINPUT,
+                     "config=%s: a file could not be read (named above); the others "
+                     "were recorded",
                      s->pattern);
     if (rc == 0) rc = n;
 out:

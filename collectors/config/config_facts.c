@@ -244,7 +244,9 @@ static json_t *gitlab_ci(const json_t *ci)
     }
     json_decref(list);
     json_object_foreach((json_t *)ci, name, job) {
-        const json_t *img = json_object_get(job, "image");
+        const json_t *img = strcmp(name, "image") == 0 || strcmp(name, "default") == 0
+                                ? (strcmp(name, "image") == 0 ? job : json_object_get(job, "image"))
+                                : json_object_get(job, "image");
         const char *image = json_is_string(img) ? json_string_value(img) : str(img, "name");
         if (image && !strstr(image, "@sha256:"))
             json_array_append_new(images, json_sprintf("%s: %s", name, image));

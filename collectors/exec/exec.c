@@ -197,11 +197,20 @@ static int run(struct exec_state *s, struct ea_buf *out, int *status)
         }
         if (outp[0] < 0 && errp[0] < 0) break;
     }
-    while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
+    /* the program may close its pipes and go on running: the deadline still holds */
+    for (;;) {
+        pid_t w = waitpid(pid, status, killed ? 0 : WNOHANG);
+        if (w == pid || (w < 0 && errno != EINTR)) break;
+        if (w == 0 && ea_time_now_us() >= deadline) {
+            kill(pid, SIGKILL);
+            killed = true;
+        } else if (w == 0) {
+            struct timespec ts = {0, 20 * 1000000};
+            nanosleep(&ts, NULL);
+        }
     }
     if (err.len) { /* its stderr, line by line, through the (redacting) log */
         char *line = err.data, *nl;
-        ea_buf_append(&err, "", 1);
         for (; line && *line; line = nl ? nl + 1 : NULL) {
             nl = strchr(line, '\n');
             if (nl) *nl = '\0';

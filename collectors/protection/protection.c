@@ -290,12 +290,13 @@ static int gitlab(struct ea_forge *f, const char *branch, json_t *data)
     json_t *list = NULL, *approvals = NULL, *pb = NULL, *bypass = json_array();
     const json_t *x, *lvl;
     long st = 0, st_a = 0;
-    int rc;
+    int rc, rc_list, rc_a;
     size_t i, k;
 
     rc = url ? ea_forge_get(f, url, &list, NULL, &st, NULL) : ea_fail(EA_ENOMEM, "out of memory");
     ea_free(url);
     ea_error_clear();
+    rc_list = rc;
     json_array_foreach(list, i, x) { /* the exact name first, else a wildcard that matches */
         const char *name = json_string_value(json_object_get(x, "name"));
         if (name && strcmp(name, branch) == 0) pb = (json_t *)x;
@@ -305,7 +306,8 @@ static int gitlab(struct ea_forge *f, const char *branch, json_t *data)
         if (!pb && name && fnmatch(name, branch, 0) == 0) pb = (json_t *)x;
     }
     url = ea_asprintf("%s/projects/%s/approvals", f->base_url, f->project);
-    if (url && ea_forge_get(f, url, &approvals, NULL, &st_a, NULL) < 0) ea_error_clear();
+    rc_a = url ? ea_forge_get(f, url, &approvals, NULL, &st_a, NULL) : EA_ENOMEM;
+    if (rc_a < 0) ea_error_clear();
     ea_free(url);
     json_array_foreach(json_object_get(pb, "push_access_levels"), k, lvl)
         json_array_append_new(bypass, json_pack("{s:s, s:o, s:s}", "actor_type", "push", "actor_id",
@@ -324,9 +326,10 @@ static int gitlab(struct ea_forge *f, const char *branch, json_t *data)
             !pb || json_is_true(json_object_get(pb, "allow_force_push")), "deletions_allowed",
             pb == NULL, "bypass", bypass));
     if (rc == 0)
-        rc = json_object_set_new(data, "sources",
-                                 json_pack("{s:s, s:s, s:[]}", "classic", source_status(rc, st),
-                                           "rulesets", "none", "ruleset_ids"));
+        rc =
+            json_object_set_new(data, "sources",
+                                json_pack("{s:s, s:s, s:[]}", "classic", source_status(rc_list, st),
+                                          "rulesets", "none", "ruleset_ids"));
     if (rc == 0)
         rc = json_object_set_new(
             data, "unknown",
@@ -334,6 +337,9 @@ static int gitlab(struct ea_forge *f, const char *branch, json_t *data)
                 ? json_string(st == 403 || st == 401 ? "the token may not read protected branches "
                                                        "(GitLab needs read_api and Maintainer)"
                                                      : "protected branches could not be read")
+            : rc_a < 0 && (st_a == 403 || st_a == 401)
+                ? json_string("the token may not read the approval settings (GitLab needs "
+                              "read_api and Maintainer)")
                 : json_null());
     json_decref(list);
     json_decref(approvals);

@@ -159,15 +159,39 @@ static void *hash_chunk(void *arg)
     return NULL;
 }
 
+/* One pass over the whole file into r (hashed into sha when not NULL, on a second thread). */
+static int pass(int fd, char *buf, struct ea_scan_report *r, EVP_MD_CTX *sha, uint64_t *bytes)
+{
+    ssize_t n;
+    int rc = 0;
+
+    if (lseek(fd, 0, SEEK_SET) != 0)
+        return ea_fail(EA_EIO, "cannot read it again: %s", strerror(errno));
+    while (rc == 0 && (n = read_full(fd, buf, CHUNK)) != 0) {
+        struct hash_job job = {sha, buf, (size_t)n, 1};
+        pthread_t t;
+        bool threaded;
+        if (n < 0) return ea_fail(EA_EIO, "read failed: %s", strerror(errno));
+        threaded = sha && pthread_create(&t, NULL, hash_chunk, &job) == 0;
+        if (sha && !threaded) hash_chunk(&job);
+        if (bytes) *bytes += (uint64_t)n;
+        rc = ea_scan_feed(r, buf, (size_t)n);
+        if (threaded) pthread_join(t, NULL); /* before buf is read into again */
+        if (rc == 0 && !job.ok) rc = ea_fail(EA_ERROR, "SHA-256 failed");
+        if ((size_t)n < CHUNK) break;
+    }
+    return rc;
+}
+
 /* Streams the whole report: the summary and the report's SHA-256 and size. */
 static int read_report(struct scan_state *s, json_t **summary, char *hex, uint64_t *bytes)
 {
-    struct ea_scan_report r;
+    struct ea_scan_report r, first;
     const struct ea_scan_format *fmt = s->format;
     unsigned char md[EA_SHA256_LEN];
     EVP_MD_CTX *sha = EVP_MD_CTX_new();
     char *buf = ea_malloc(CHUNK);
-    bool started = false;
+    bool started = false, first_started = false;
     ssize_t n;
     int fd = -1, rc = 0;
 
@@ -190,29 +214,35 @@ static int read_report(struct scan_state *s, json_t **summary, char *hex, uint64
     if (!fmt && (rc = ea_scan_detect(buf, (size_t)n, &fmt)) < 0) goto out;
     if ((rc = ea_scan_init(&r, fmt, s->max_findings)) < 0) goto out;
     started = true;
-    while (n > 0) {
-        struct hash_job job = {sha, buf, (size_t)n, 0};
-        pthread_t t;
-        bool threaded = pthread_create(&t, NULL, hash_chunk, &job) == 0;
-
-        if (!threaded) hash_chunk(&job);
-        *bytes += (uint64_t)n;
-        rc = ea_scan_feed(&r, buf, (size_t)n);
-        if (threaded) pthread_join(t, NULL); /* before buf is read into again */
-        if (rc == 0 && !job.ok) rc = ea_fail(EA_ERROR, "SHA-256 failed");
-        if (rc != 0) goto out;
-        n = read_full(fd, buf, CHUNK);
-        if (n < 0) {
-            rc = ea_fail(EA_EIO, "read failed: %s", strerror(errno));
+    rc = pass(fd, buf, &r, sha, bytes);
+    if (rc == 0) rc = ea_scan_finish(&r, summary);
+    if (rc < 0 && r.rules_late) {
+        /* SARIF with its rules after its results: read the rules first, then again */
+        ea_error_clear();
+        ea_scan_dispose(&r);
+        started = false;
+        *bytes = 0;
+        if (EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1) {
+            rc = ea_fail(EA_ERROR, "SHA-256 failed");
             goto out;
         }
+        if ((rc = ea_scan_init(&first, fmt, 0)) < 0) goto out;
+        first_started = true;
+        rc = ea_scan_rules_pass(&first, true);
+        if (rc == 0) rc = pass(fd, buf, &first, NULL, NULL);
+        if (rc == 0 && (rc = ea_scan_init(&r, fmt, s->max_findings)) == 0) {
+            started = true;
+            ea_scan_preload_rules(&r, &first);
+            rc = pass(fd, buf, &r, sha, bytes);
+            if (rc == 0) rc = ea_scan_finish(&r, summary);
+        }
     }
-    rc = ea_scan_finish(&r, summary);
     if (rc == 0 && EVP_DigestFinal_ex(sha, md, NULL) != 1) rc = ea_fail(EA_ERROR, "SHA-256 failed");
     if (rc == 0) ea_hex_encode(hex, md, sizeof(md));
 out:
     if (rc > 0) rc = ea_fail(EA_ERROR, "the report's parse stopped early");
     if (started) ea_scan_dispose(&r);
+    if (first_started) ea_scan_dispose(&first);
     if (fd >= 0) close(fd);
     ea_free(buf);
     EVP_MD_CTX_free(sha);

@@ -224,7 +224,8 @@ static double score_of(const json_t *v)
     char *end;
     double d;
 
-    if (json_is_number(v)) return json_number_value(v);
+    if (json_is_number(v))
+        return json_number_value(v) >= 0 && json_number_value(v) <= 10 ? json_number_value(v) : -1;
     if (!json_is_string(v)) return -1;
     d = strtod(json_string_value(v), &end);
     return end != json_string_value(v) && *end == '\0' && d >= 0 && d <= 10 ? d : -1;
@@ -240,14 +241,34 @@ static enum ea_sev sarif_level(const char *level)
     return EA_SEV_UNKNOWN;
 }
 
+/*
+ * The rules of run `run` become current. Normally they are read as they come
+ * (tool before results, as most producers write); when a report gives them
+ * after its results, a first pass reads only the rules of every run
+ * (rules_only) and the second starts with them (run_rules).
+ */
 static void sarif_new_run(struct ea_scan_report *r, size_t run)
 {
+    json_t *pre = json_array_get(r->run_rules, run);
+
     if (run == r->run && r->rules_by_id) return;
     r->run = run;
+    r->results_in_run = false;
     json_decref(r->rules_by_id);
     json_decref(r->rules_by_index);
+    if (r->rules_preloaded && pre) {
+        r->rules_by_id = json_incref(json_array_get(pre, 0));
+        r->rules_by_index = json_incref(json_array_get(pre, 1));
+        return;
+    }
     r->rules_by_id = json_object();
     r->rules_by_index = json_array();
+    if (r->rules_only && r->run_rules) { /* keep them for the second pass */
+        while (json_array_size(r->run_rules) <= run)
+            json_array_append_new(r->run_rules, json_null());
+        json_array_set_new(r->run_rules, run,
+                           json_pack("[O, O]", r->rules_by_id, r->rules_by_index));
+    }
 }
 
 static int sarif_rule(struct ea_scan_report *r, json_t *rule, bool indexed)
@@ -258,7 +279,8 @@ static int sarif_rule(struct ea_scan_report *r, json_t *rule, bool indexed)
                               at(at(rule, "defaultConfiguration"), "level"));
 
     if (!small) return ea_fail(EA_ENOMEM, "out of memory");
-    if (id && strlen(id) < 512) json_object_set(r->rules_by_id, id, small);
+    if (id && strlen(id) < 512 && json_object_size(r->rules_by_id) < 100000)
+        json_object_set(r->rules_by_id, id, small);
     if (indexed && json_array_size(r->rules_by_index) < 100000)
         json_array_append(r->rules_by_index, small);
     json_decref(small);
@@ -279,13 +301,17 @@ static void sarif_suppression(struct sarif_fields *f, const struct ea_jflat *fla
 {
     const struct ea_jflat_node *nd = &flat->nodes[i];
     const char *p = nd->path + 13; /* after "suppressions." */
-    size_t digits = strspn(p, "0123456789");
-    char status[64];
+    size_t digits = strspn(p, "0123456789"), plen = strlen(nd->path);
+    const char *status = NULL;
 
     if (nd->type != JSON_OBJECT || digits == 0 || p[digits] != '\0') return;
-    snprintf(status, sizeof(status), "%s.status", nd->path);
-    nd = ea_jflat_get(flat, status);
-    if (!nd || strcmp(nd->text, "accepted") == 0) f->suppressed = true;
+    /* its members follow it in document order: look only there, not at the whole result */
+    for (size_t j = i + 1; j < flat->n; j++) {
+        const char *q = flat->nodes[j].path;
+        if (strncmp(q, nd->path, plen) != 0 || q[plen] != '.') break;
+        if (strcmp(q + plen + 1, "status") == 0) status = flat->nodes[j].text;
+    }
+    if (!status || strcmp(status, "accepted") == 0) f->suppressed = true;
 }
 
 static void sarif_fields(struct sarif_fields *f, const struct ea_jflat *flat)
@@ -429,14 +455,23 @@ static int sarif_handle(struct ea_scan_report *r, int path, json_t *v, const siz
         if (run == 0) set_text(&r->tool_version, json_string_value(v));
         return 0;
     case SARIF_RULE:
-    case SARIF_EXT_RULE: sarif_new_run(r, run); return sarif_rule(r, v, path == SARIF_RULE);
+    case SARIF_EXT_RULE:
+        if (r->rules_preloaded) return 0; /* read by the first pass */
+        sarif_new_run(r, run);
+        if (r->results_in_run) { /* too late for the results read: a second pass is needed */
+            r->rules_late = true;
+            return ea_fail(EA_EINPUT, "runs[%zu]: the tool's rules come after results", run);
+        }
+        return sarif_rule(r, v, path == SARIF_RULE);
     case SARIF_RESULTS:
         if (v && !json_is_null(v))
             return ea_fail(EA_EINPUT, "runs[%zu].results is not a list", run);
         return 0;
     case SARIF_RESULT:
+        if (r->rules_only) return 0;
         sarif_new_run(r, run);
         if (!r->rules_by_id) return ea_fail(EA_ENOMEM, "out of memory");
+        r->results_in_run = true;
         return sarif_result(r, ea_jstream_flat(r->js));
     case SARIF_VCS:
         if (run == 0) {
@@ -463,7 +498,13 @@ enum {
     TRIVY_K8S_VULN,
     TRIVY_K8S_MISCONF,
     TRIVY_RESULT_TARGET,
-    TRIVY_CLUSTER
+    TRIVY_CLUSTER,
+    TRIVY_RES_VULN, /* trivy k8s: Resources[].Results[] (and the consolidated Findings[]) */
+    TRIVY_RES_MISCONF,
+    TRIVY_RES_SECRET,
+    TRIVY_FIND_VULN,
+    TRIVY_FIND_MISCONF,
+    TRIVY_FIND_SECRET
 };
 static const char *const trivy_paths[] = {"ArtifactName",
                                           "ArtifactType",
@@ -478,6 +519,12 @@ static const char *const trivy_paths[] = {"ArtifactName",
                                           "Misconfigurations.*.Results.*.Misconfigurations.*",
                                           "Results.*.Target",
                                           "ClusterName",
+                                          "Resources.*.Results.*.Vulnerabilities.*",
+                                          "Resources.*.Results.*.Misconfigurations.*",
+                                          "Resources.*.Results.*.Secrets.*",
+                                          "Findings.*.Results.*.Vulnerabilities.*",
+                                          "Findings.*.Results.*.Misconfigurations.*",
+                                          "Findings.*.Results.*.Secrets.*",
                                           NULL};
 
 #define CAT_SCA 1u
@@ -527,10 +574,16 @@ static int trivy_handle(struct ea_scan_report *r, int path, json_t *v, const siz
     case TRIVY_RESULT_TARGET: return 0;
     case TRIVY_VULN:
     case TRIVY_LEGACY_VULN:
+    case TRIVY_RES_VULN:
+    case TRIVY_FIND_VULN:
     case TRIVY_K8S_VULN: return trivy_vuln(r, v, false);
     case TRIVY_MISCONF:
+    case TRIVY_RES_MISCONF:
+    case TRIVY_FIND_MISCONF:
     case TRIVY_K8S_MISCONF: return trivy_misconf(r, v);
     case TRIVY_SECRET: /* Match and Code hold the secret: never read */
+    case TRIVY_RES_SECRET:
+    case TRIVY_FIND_SECRET:
         r->categories |= CAT_SECRETS;
         return finding(r, sev_word(str(v, "Severity")), false, str(v, "RuleID"), str(v, "Title"),
                        file_line(where, sizeof(where), str(v, "Target"),
@@ -800,9 +853,8 @@ int ea_scan_detect(const char *head, size_t len, const struct ea_scan_format **o
     if (rc < 0) return rc;
     if (*p == '[') {
         *out = s.trivy_legacy ? ea_scan_format_find("trivy") : ea_scan_format_find("gitleaks");
-        if (!s.trivy_legacy && !s.gitleaks_like &&
-            !(p[1] && skip_bom_ws(p + 1, head + len)[0] == ']'))
-            *out = NULL;
+        const char *q = skip_bom_ws(p + 1, head + len);
+        if (!s.trivy_legacy && !s.gitleaks_like && !(q < head + len && *q == ']')) *out = NULL;
     } else if (s.cdx) {
         *out = ea_scan_format_find("cyclonedx");
     } else {
@@ -938,8 +990,25 @@ int ea_scan_finish(struct ea_scan_report *r, json_t **out)
     return *out ? 0 : ea_fail(EA_ENOMEM, "out of memory");
 }
 
+int ea_scan_rules_pass(struct ea_scan_report *r, bool on)
+{
+    r->rules_only = on;
+    if (on && !r->run_rules && !(r->run_rules = json_array()))
+        return ea_fail(EA_ENOMEM, "out of memory");
+    return 0;
+}
+
+int ea_scan_preload_rules(struct ea_scan_report *to, struct ea_scan_report *from)
+{
+    json_decref(to->run_rules);
+    to->run_rules = json_incref(from->run_rules);
+    to->rules_preloaded = to->run_rules != NULL;
+    return 0;
+}
+
 void ea_scan_dispose(struct ea_scan_report *r)
 {
+    json_decref(r->run_rules);
     ea_jstream_free(r->js);
     for (size_t i = 0; i < r->nkept; i++) json_decref(r->kept[i].obj);
     ea_free(r->kept);

@@ -56,6 +56,10 @@ struct ea_scan_report {
     uint64_t seq;
     /* format state */
     size_t run;                           /* SARIF: current run index */
+    bool results_in_run;                  /* SARIF: a result of the current run was read */
+    bool rules_late;                      /* SARIF: rules came after results: needs two passes */
+    bool rules_only, rules_preloaded;     /* SARIF: the two passes (see ea_scan_rules_pass) */
+    json_t *run_rules;                    /* SARIF: per run [by_id, by_index] (owned) */
     json_t *rules_by_id, *rules_by_index; /* SARIF: the current run's rules */
     unsigned root_keys;                   /* bits of the signature keys seen at the root */
     bool root_object, cdx_marker;
@@ -87,6 +91,13 @@ int ea_scan_feed(struct ea_scan_report *r, const char *data, size_t len);
  */
 int ea_scan_finish(struct ea_scan_report *r, json_t **out);
 void ea_scan_dispose(struct ea_scan_report *r);
+/**
+ * SARIF whose rules come after its results (r->rules_late after a failed
+ * pass): read the report once with ea_scan_rules_pass(first, true), then
+ * again with ea_scan_preload_rules(second, first) before feeding it.
+ */
+int ea_scan_rules_pass(struct ea_scan_report *r, bool on);
+int ea_scan_preload_rules(struct ea_scan_report *to, struct ea_scan_report *from);
 
 /** "critical", ... "unknown". */
 const char *ea_sev_name(enum ea_sev s);

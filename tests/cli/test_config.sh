@@ -174,6 +174,14 @@ check "config: a secret rotated" 0 "$EA" collect --dry-run --key key.pem config=
 records "$OUT" >rot.json
 lacks "the new secret is not recorded" rot.json "another-CANARY-secret"
 
+# a list or a map under a secret-looking key is masked whole: no digest of its items
+printf 'api_tokens: [s3cr3t-CANARY-one, s3cr3t-CANARY-two]\ncredentials: {user: a, pass: b}\nport: 1\n' >listsecret.yaml
+check "config: secrets in lists" 0 "$EA" collect --dry-run --key key.pem config=listsecret.yaml
+records "$OUT" >ls.json
+assert "a secret list is one masked leaf" python3 -c '
+import json,sys; l=json.loads(open(sys.argv[1]).readline())["predicate"]["data"]["leaves"]
+assert sorted(l)==["api_tokens","credentials","port"], l' ls.json
+
 # --- drift against an approved baseline, and the gate
 cp repo/deploy/settings.yaml approved.yaml
 check "baseline: same values pass" 0 "$EA" collect --dry-run --key key.pem --gate \

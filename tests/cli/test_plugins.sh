@@ -29,7 +29,9 @@ printf '#!/bin/sh\necho "{\\"ok\\": false}"\nexit 3\n' >failing.sh
 printf '#!/bin/sh\nsleep 30\n' >slow.sh
 printf '#!/bin/sh\nyes\n' >flood.sh
 printf '#!/bin/sh\necho not json\n' >nojson.sh
-chmod +x check.sh failing.sh slow.sh flood.sh nojson.sh
+printf '#!/bin/sh\nhead -c 254 /dev/zero | tr "\\0" x >&2; echo >&2\necho "{}"\n' >stderr255.sh
+printf '#!/bin/sh\necho "{}"\nexec >&- 2>&-\nsleep 20\n' >detach.sh
+chmod +x check.sh failing.sh slow.sh flood.sh nojson.sh stderr255.sh detach.sh
 check "exec: a check that passes" 0 "$EA" collect --store "$store" --key key.pem --control A.8.13 \
     --set exec.args=db1 exec="$WORK/check.sh"
 contains "exec record line" "$ERR" "custom controls=A.8.13 result=pass"
@@ -51,6 +53,12 @@ contains "timeout named" "$ERR" "slow.sh: killed after its timeout"
 check "exec: output over the cap" 2 "$EA" collect --dry-run --key key.pem --control A.8.13 \
     --set exec.output_max=1000 exec="$WORK/flood.sh"
 contains "cap named" "$ERR" "printed more than 1000 bytes"
+check "exec: stderr of a buffer's exact size" 0 "$EA" collect --dry-run --key key.pem --control A.8.13 \
+    exec="$WORK/stderr255.sh"
+start=$(date +%s)
+check "exec: the deadline holds after the program closes its output" 1 "$EA" collect --dry-run \
+    --key key.pem --control A.8.13 --set exec.timeout=1s exec="$WORK/detach.sh"
+[ $(( $(date +%s) - start )) -lt 10 ] && pass || fail "exec waited past its timeout"
 check "exec: no JSON" 2 "$EA" collect --dry-run --key key.pem --control A.8.13 exec="$WORK/nojson.sh"
 contains "no JSON named" "$ERR" "nojson.sh: printed no JSON object"
 check "exec: no control" 2 "$EA" collect --dry-run --key key.pem exec="$WORK/check.sh"

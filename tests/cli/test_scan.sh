@@ -64,6 +64,24 @@ import json,sys
 kinds=[json.loads(l)["statement"]["predicate"]["data"]["category"] for l in open(sys.argv[1])]
 assert kinds==["secrets"], kinds' "$OUT"
 
+# --- a SARIF with its rules after its results (sorted keys: "results" < "tool"): two passes,
+# the same severities
+python3 -c 'import json,sys; json.dump(json.load(open(sys.argv[1])), open(sys.argv[2], "w"), sort_keys=True)' \
+    "$FX/sarif-edges.sarif" sorted.sarif
+check "scan: rules after results" 0 "$EA" collect --dry-run --key key.pem scan=sorted.sarif
+payloads "$OUT" >sorted.json
+assert "rules after results: the same counts as tool-first" python3 -c '
+import json,sys
+d=json.load(open(sys.argv[1]))["predicate"]["data"]; w=json.load(open(sys.argv[2]))["expect"]["sarif-edges.sarif"]
+assert d["counts"]==w["counts"] and d["suppressed"]==w["suppressed"], (d["counts"], w["counts"])' sorted.json "$FX/expect.json"
+# --- trivy k8s, today's layout (Resources[].Results[]) and the consolidated one (Findings[])
+printf '%s' '{"ClusterName": "prod", "Resources": [{"Namespace": "pay", "Kind": "Deployment", "Name": "api", "Results": [{"Target": "img", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "openssl", "InstalledVersion": "3", "Severity": "CRITICAL"}], "Misconfigurations": [{"ID": "KSV001", "Severity": "HIGH", "Status": "FAIL"}]}]}], "Findings": [{"Results": [{"Secrets": [{"RuleID": "aws", "Severity": "HIGH"}]}]}]}' >k8s-trivy.json
+check "scan: trivy k8s report" 4 "$EA" collect --dry-run --key key.pem --gate scan=k8s-trivy.json
+payloads "$OUT" >k8s.json
+assert "trivy k8s: every finding counted" python3 -c '
+import json,sys; d=json.load(open(sys.argv[1]))["predicate"]["data"]
+assert d["total"]==3 and d["counts"]["critical"]==1 and d["counts"]["high"]==2 and d["scanned"]["artifact"]=="prod", d' k8s.json
+
 # --- the policy and the gate
 check "fail-on critical passes a report with only high" 0 "$EA" collect --dry-run --key key.pem \
     --gate --fail-on critical scan="$FX/gitleaks.json"
