@@ -16,11 +16,27 @@
 void ea_audit_record_dispose(struct ea_audit_record *r)
 {
     json_decref(r->statement);
+    ea_free(r->raw);
     memset(r, 0, sizeof(*r));
 }
 
+static int check(struct ea_audit_record *out, struct ea_store *st, const struct ea_store_entry *e,
+                 struct ea_key *const *keys, size_t nkeys, bool keep_raw);
+
 int ea_audit_check(struct ea_audit_record *out, struct ea_store *st,
                    const struct ea_store_entry *e, struct ea_key *const *keys, size_t nkeys)
+{
+    return check(out, st, e, keys, nkeys, false);
+}
+
+int ea_audit_check_raw(struct ea_audit_record *out, struct ea_store *st,
+                       const struct ea_store_entry *e, struct ea_key *const *keys, size_t nkeys)
+{
+    return check(out, st, e, keys, nkeys, true);
+}
+
+static int check(struct ea_audit_record *out, struct ea_store *st, const struct ea_store_entry *e,
+                 struct ea_key *const *keys, size_t nkeys, bool keep_raw)
 {
     struct ea_envelope meta;
     struct ea_dsse d;
@@ -33,6 +49,11 @@ int ea_audit_check(struct ea_audit_record *out, struct ea_store *st,
     rc = ea_store_get(st, e->key, &b);
     if (rc < 0) return rc == EA_ETOOBIG ? EA_EVERIFY : rc;
     rc = ea_dsse_parse(&d, b.data, b.len);
+    if (keep_raw) { /* the very bytes judged, for callers that pass them on (export) */
+        out->raw_len = b.len;
+        out->raw = ea_buf_take(&b, NULL);
+        if (!out->raw && rc == 0) rc = ea_fail(EA_ENOMEM, "out of memory");
+    }
     ea_buf_dispose(&b);
     if (rc < 0) {
         if (rc == EA_EINPUT || rc == EA_ETOOBIG) rc = EA_EVERIFY;

@@ -157,9 +157,8 @@ static int on_entry(const struct ea_store_entry *e, void *payload)
 {
     struct collect_ctx *c = payload;
     struct ea_audit_record ar;
-    struct ea_buf raw;
     char path[600];
-    int rc = ea_audit_check(&ar, c->store, e, c->keys, c->nkeys);
+    int rc = ea_audit_check_raw(&ar, c->store, e, c->keys, c->nkeys);
 
     if (rc == EA_EIO || rc == EA_ENOMEM) {
         ea_audit_record_dispose(&ar);
@@ -172,16 +171,13 @@ static int on_entry(const struct ea_store_entry *e, void *payload)
         ea_audit_record_dispose(&ar);
         return 0;
     }
-    ea_audit_record_dispose(&ar);
-    ea_buf_init(&raw, 0);
-    rc = ea_store_get(c->store, e->key, &raw);
     snprintf(path, sizeof(path), "records/%s", e->key);
-    if (rc == 0) rc = add(c->pack, path, raw.data ? raw.data : "", raw.len);
-    if (rc == 0 &&
-        json_array_append_new(c->records, json_pack("{s:s, s:s, s:s}", "id", e->id, "control",
-                                                    e->control, "path", path)) < 0)
+    rc = add(c->pack, path, ar.raw ? ar.raw : "", ar.raw_len); /* the bytes that were checked */
+    if (rc == 0 && json_array_append_new(c->records, json_pack("{s:s, s:s, s:s}", "id", e->id,
+                                                               "control", e->control, "path",
+                                                               path)) < 0)
         rc = ea_fail(EA_ENOMEM, "out of memory");
-    ea_buf_dispose(&raw);
+    ea_audit_record_dispose(&ar);
     return rc;
 }
 
