@@ -23,3 +23,13 @@ int ea_json_put(json_t *o, const char *key, json_t *v)
     if (!v || json_object_set_new(o, key, v) < 0) return ea_fail(EA_ENOMEM, "out of memory");
     return 0;
 }
+
+int ea_json_bool_option(const json_t *o, const char *key, bool *out)
+{
+    const json_t *v = json_object_get(o, key);
+
+    if (!v) return 0;
+    if (!json_is_boolean(v)) return ea_fail(EA_ECONFIG, "%s must be true or false", key);
+    *out = json_is_true(v);
+    return 0;
+}

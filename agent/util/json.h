@@ -7,6 +7,8 @@
 #ifndef EA_UTIL_JSON_H
 #define EA_UTIL_JSON_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 /** Longest string field copied; a longer one becomes null. */
@@ -25,5 +27,10 @@ const char *ea_json_str(const json_t *o, const char *key);
  * @return 0 or EA_ENOMEM (message set).
  */
 int ea_json_put(json_t *o, const char *key, json_t *v);
+/**
+ * The boolean option key of o into *out, left as it is when absent.
+ * @return 0, or EA_ECONFIG "KEY must be true or false".
+ */
+int ea_json_bool_option(const json_t *o, const char *key, bool *out);
 
 #endif

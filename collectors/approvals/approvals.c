@@ -37,10 +37,9 @@
 #define EVENT_MAX (8 * 1024 * 1024)
 
 struct approvals_state {
-    long number;    /* from pr:N, else 0 */
-    char *commit;   /* owned: from commit:SHA, else NULL */
-    char *repo;     /* owned: the repo option, or NULL */
-    char *platform; /* owned: the platform option, or NULL */
+    long number;                   /* from pr:N, else 0 */
+    char *commit;                  /* owned: from commit:SHA, else NULL */
+    struct ea_forge_target target; /* the repo and platform options */
     struct ea_approval_policy policy;
     const struct ea_host *host;
 };
@@ -51,8 +50,7 @@ static void approvals_free(void *state)
 
     if (!s) return;
     ea_free(s->commit);
-    ea_free(s->repo);
-    ea_free(s->platform);
+    ea_forge_target_dispose(&s->target);
     ea_free(s);
 }
 
@@ -60,16 +58,6 @@ static bool is_sha(const char *s)
 {
     size_t n = s ? strlen(s) : 0;
     return n >= 7 && n <= 64 && ea_is_hex(s, n);
-}
-
-/* owner/name, a numeric project ID or a group/subgroup/project path. */
-static bool repo_ok(const char *r)
-{
-    size_t n = strlen(r);
-
-    if (n == 0 || n > 255 || r[0] == '/' || r[n - 1] == '/' || strstr(r, "..") || strstr(r, "//"))
-        return false;
-    return strspn(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/") == n;
 }
 
 static int parse_arg(struct approvals_state *s, const char *arg)
@@ -92,16 +80,6 @@ static int parse_arg(struct approvals_state *s, const char *arg)
                    arg);
 }
 
-static int bool_option(const json_t *o, const char *key, bool *out)
-{
-    const json_t *v = json_object_get(o, key);
-
-    if (!v) return 0;
-    if (!json_is_boolean(v)) return ea_fail(EA_ECONFIG, "%s must be true or false", key);
-    *out = json_is_true(v);
-    return 0;
-}
-
 static int approvals_init(void **state, const char *arg, const json_t *options,
                           const struct ea_host *host)
 {
@@ -121,66 +99,16 @@ static int approvals_init(void **state, const char *arg, const json_t *options,
         else
             s->policy.min_approvals = (long)json_integer_value(v);
     }
-    if (rc == 0) rc = bool_option(options, "require_independent", &s->policy.require_independent);
-    if (rc == 0) rc = bool_option(options, "allow_stale", &s->policy.allow_stale);
-    if (rc == 0 && (v = json_object_get(options, "repo"))) {
-        if (!json_is_string(v) || !repo_ok(json_string_value(v)))
-            rc = ea_fail(EA_ECONFIG, "repo must be owner/name (GitHub) or a project ID or "
-                                     "group/project path (GitLab)");
-        else if (!(s->repo = ea_strdup(json_string_value(v))))
-            rc = ea_fail(EA_ENOMEM, "out of memory");
-    }
-    if (rc == 0 && (v = json_object_get(options, "platform"))) {
-        const char *p = json_string_value(v);
-        if (!p || (strcmp(p, "github") != 0 && strcmp(p, "gitlab") != 0))
-            rc = ea_fail(EA_ECONFIG, "platform must be github or gitlab");
-        else if (!(s->platform = ea_strdup(p)))
-            rc = ea_fail(EA_ENOMEM, "out of memory");
-    }
+    if (rc == 0)
+        rc = ea_json_bool_option(options, "require_independent", &s->policy.require_independent);
+    if (rc == 0) rc = ea_json_bool_option(options, "allow_stale", &s->policy.allow_stale);
+    if (rc == 0) rc = ea_forge_options(&s->target, options);
     if (rc < 0) {
         approvals_free(s);
         return rc;
     }
     *state = s;
     return 0;
-}
-
-/* The environment, with the repo option standing in for GitLab's CI_PROJECT_ID. */
-static const char *env_with_repo(const char *name, void *payload)
-{
-    const struct approvals_state *s = payload;
-
-    if (s->repo && strcmp(name, "CI_PROJECT_ID") == 0) return s->repo;
-    return getenv(name);
-}
-
-/* The API to ask: the platform option, else the CI's, else whichever has a token. */
-static int find_api(struct approvals_state *s, const struct ea_ci_run *run, struct ea_ci_api *api,
-                    bool *gitlab)
-{
-    static const char *const order[] = {"github", "gitlab"};
-    struct ea_ci_run probe = *run;
-    int rc = 0;
-
-    memset(api, 0, sizeof(*api));
-    for (size_t i = 0; i < 2 && rc == 0 && !api->base_url; i++) {
-        const char *p =
-            s->platform ? s->platform
-            : strcmp(run->platform, "github") == 0 || strcmp(run->platform, "gitlab") == 0
-                ? run->platform
-                : order[i];
-        probe.platform = p;
-        *gitlab = strcmp(p, "gitlab") == 0;
-        rc = ea_ci_api_lookup(api, &probe, env_with_repo, s);
-        if (s->platform || strcmp(run->platform, "github") == 0 ||
-            strcmp(run->platform, "gitlab") == 0)
-            break;
-    }
-    if (rc == 0 && !api->base_url)
-        rc = ea_fail(EA_ECONFIG,
-                     "approvals needs an API token: GITHUB_TOKEN or GH_TOKEN for GitHub, "
-                     "GITLAB_TOKEN or CI_JOB_TOKEN with CI_PROJECT_ID (or --repo) for GitLab");
-    return rc;
 }
 
 /* The pull request number of a GitHub event payload (pull_request, pull_request_review, ...). */
@@ -294,7 +222,7 @@ static int approvals_collect(void *state, struct ea_sink *sink)
     const char *repo, *subject_sha;
     char digest[EA_SHA256_HEX_LEN + 1];
     char *subject = NULL, *summary = NULL;
-    bool gitlab = false, forge_open = false;
+    bool gitlab = false;
     int rc;
 
     memset(&forge, 0, sizeof(forge));
@@ -305,19 +233,10 @@ static int approvals_collect(void *state, struct ea_sink *sink)
         return rc;
     }
     if (!data) rc = ea_fail(EA_ENOMEM, "out of memory");
-    if (rc == 0) rc = find_api(s, &run, &api, &gitlab);
-    repo = gitlab                                ? api.project_id
-           : s->repo                             ? s->repo
-           : strcmp(run.platform, "github") == 0 ? run.fields[EA_CI_REPOSITORY]
-                                                 : NULL;
-    if (rc == 0 && !repo)
-        rc = ea_fail(EA_ECONFIG, "approvals: which repository? give --repo owner/name (GitHub "
-                                 "Actions sets GITHUB_REPOSITORY)");
-    if (rc == 0 && !gitlab && !strchr(repo, '/'))
-        rc = ea_fail(EA_ECONFIG, "approvals: repository '%.80s' must be owner/name", repo);
+    if (rc == 0) rc = ea_forge_connect(&forge, &api, &run, &s->target, "approvals", "");
+    gitlab = forge.gitlab;
+    repo = forge.repo;
     if (rc == 0) rc = resolve_target(s, &run, gitlab, &t);
-    if (rc == 0) rc = ea_forge_open(&forge, gitlab, api.base_url, api.auth_header, repo);
-    forge_open = rc == 0;
     if (rc == 0 && (ea_json_put(data, "platform", json_string(gitlab ? "gitlab" : "github")) < 0 ||
                     ea_json_put(data, "repository", ea_utf8_json(repo, strlen(repo), 256)) < 0 ||
                     ea_json_put(data, "found_by", json_string(t.found_by)) < 0))
@@ -403,7 +322,7 @@ static int approvals_collect(void *state, struct ea_sink *sink)
     rc = ea_emit(sink, &fact);
     if (rc == 0) rc = 1;
 out:
-    if (forge_open) ea_forge_close(&forge);
+    ea_forge_close(&forge);
     ea_free(t.commit);
     ea_free(subject);
     ea_free(summary);

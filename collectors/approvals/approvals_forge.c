@@ -11,6 +11,7 @@
 #include "approvals_forge.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -47,6 +48,96 @@ int ea_forge_open(struct ea_forge *f, bool gitlab, const char *base_url, const c
     rc = ea_http_open(&f->http, &o);
     if (rc < 0) ea_forge_close(f);
     return rc;
+}
+
+/* owner/name, a numeric project ID or a group/subgroup/project path. */
+static bool repo_ok(const char *r)
+{
+    size_t n = strlen(r);
+
+    if (n == 0 || n > 255 || r[0] == '/' || r[n - 1] == '/' || strstr(r, "..") || strstr(r, "//"))
+        return false;
+    return strspn(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/") == n;
+}
+
+int ea_forge_options(struct ea_forge_target *t, const json_t *options)
+{
+    const json_t *v;
+
+    memset(t, 0, sizeof(*t));
+    if ((v = json_object_get(options, "repo"))) {
+        if (!json_is_string(v) || !repo_ok(json_string_value(v)))
+            return ea_fail(EA_ECONFIG, "repo must be owner/name (GitHub) or a project ID or "
+                                       "group/project path (GitLab)");
+        if (!(t->repo = ea_strdup(json_string_value(v))))
+            return ea_fail(EA_ENOMEM, "out of memory");
+    }
+    if ((v = json_object_get(options, "platform"))) {
+        const char *p = json_string_value(v);
+        if (!p || (strcmp(p, "github") != 0 && strcmp(p, "gitlab") != 0)) {
+            ea_forge_target_dispose(t);
+            return ea_fail(EA_ECONFIG, "platform must be github or gitlab");
+        }
+        if (!(t->platform = ea_strdup(p))) {
+            ea_forge_target_dispose(t);
+            return ea_fail(EA_ENOMEM, "out of memory");
+        }
+    }
+    return 0;
+}
+
+void ea_forge_target_dispose(struct ea_forge_target *t)
+{
+    ea_free(t->repo);
+    ea_free(t->platform);
+    memset(t, 0, sizeof(*t));
+}
+
+/* The environment, with the repo option standing in for GitLab's CI_PROJECT_ID. */
+static const char *env_with_repo(const char *name, void *payload)
+{
+    const struct ea_forge_target *t = payload;
+
+    if (t->repo && strcmp(name, "CI_PROJECT_ID") == 0) return t->repo;
+    return getenv(name);
+}
+
+int ea_forge_connect(struct ea_forge *f, struct ea_ci_api *api, const struct ea_ci_run *run,
+                     const struct ea_forge_target *t, const char *who, const char *token_note)
+{
+    static const char *const order[] = {"github", "gitlab"};
+    bool ci_forge = strcmp(run->platform, "github") == 0 || strcmp(run->platform, "gitlab") == 0;
+    struct ea_ci_run probe = *run;
+    const char *repo;
+    bool gitlab = false;
+    int rc = 0;
+
+    memset(f, 0, sizeof(*f));
+    memset(api, 0, sizeof(*api));
+    for (size_t i = 0; i < 2 && rc == 0 && !api->base_url; i++) {
+        probe.platform = t->platform ? t->platform : ci_forge ? run->platform : order[i];
+        gitlab = strcmp(probe.platform, "gitlab") == 0;
+        rc = ea_ci_api_lookup(api, &probe, env_with_repo, (void *)t);
+        if (t->platform || ci_forge) break;
+    }
+    if (rc < 0) return rc;
+    if (!api->base_url)
+        return ea_fail(EA_ECONFIG,
+                       "%s needs an API token: GITHUB_TOKEN or GH_TOKEN%s for GitHub, "
+                       "GITLAB_TOKEN or CI_JOB_TOKEN with CI_PROJECT_ID (or --repo) for GitLab",
+                       who, token_note);
+    repo = gitlab                                 ? api->project_id
+           : t->repo                              ? t->repo
+           : strcmp(run->platform, "github") == 0 ? run->fields[EA_CI_REPOSITORY]
+                                                  : NULL;
+    if (!repo)
+        return ea_fail(EA_ECONFIG,
+                       "%s: which repository? give --repo owner/name (GitHub "
+                       "Actions sets GITHUB_REPOSITORY)",
+                       who);
+    if (!gitlab && !strchr(repo, '/'))
+        return ea_fail(EA_ECONFIG, "%s: repository '%.80s' must be owner/name", who, repo);
+    return ea_forge_open(f, gitlab, api->base_url, api->auth_header, repo);
 }
 
 void ea_forge_close(struct ea_forge *f)

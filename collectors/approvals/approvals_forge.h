@@ -22,6 +22,8 @@
 
 #include <jansson.h>
 
+#include "ci.h"
+
 struct ea_http;
 
 #define EA_FORGE_PAGES_MAX 10 /* of 100 reviews or commits */
@@ -34,6 +36,29 @@ struct ea_forge {
     char *project;        /* owned: repo as a URL path segment (GitLab paths %2F-encoded) */
     struct ea_http *http; /* owned */
 };
+
+/** The repo and platform options of a forge collector (owned strings, or NULL). */
+struct ea_forge_target {
+    char *repo;     /* owner/name, a GitLab project ID or group/project path */
+    char *platform; /* "github" or "gitlab" */
+};
+
+/** Reads and checks the "repo" and "platform" options. @return 0, EA_ECONFIG or EA_ENOMEM. */
+int ea_forge_options(struct ea_forge_target *t, const json_t *options);
+void ea_forge_target_dispose(struct ea_forge_target *t);
+
+/**
+ * Finds the forge and opens f on it: the platform option, else the CI's, else
+ * whichever has a token (GitHub first); the repository from the repo option,
+ * else GITHUB_REPOSITORY in GitHub Actions, or GitLab's CI_PROJECT_ID (for
+ * which the repo option stands in).
+ * @param api        caller's storage; dispose it with ea_ci_api_dispose in any case.
+ * @param who        the collector, for messages.
+ * @param token_note what a GitHub token needs besides reading ("" or " (with ...)").
+ * @return 0 (f open: close it), or EA_ECONFIG naming the variables or the option to give.
+ */
+int ea_forge_connect(struct ea_forge *f, struct ea_ci_api *api, const struct ea_ci_run *run,
+                     const struct ea_forge_target *t, const char *who, const char *token_note);
 
 /** @return 0, or EA_ENOMEM. Dispose with ea_forge_close. */
 int ea_forge_open(struct ea_forge *f, bool gitlab, const char *base_url, const char *auth,

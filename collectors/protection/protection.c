@@ -48,7 +48,8 @@ struct policy {
 };
 
 struct prot_state {
-    char *branch, *repo, *platform; /* owned, or NULL */
+    char *branch;                  /* owned, or NULL */
+    struct ea_forge_target target; /* the repo and platform options */
     struct policy pol;
     const struct ea_host *host;
 };
@@ -59,19 +60,8 @@ static void prot_free(void *state)
 
     if (!s) return;
     ea_free(s->branch);
-    ea_free(s->repo);
-    ea_free(s->platform);
+    ea_forge_target_dispose(&s->target);
     ea_free(s);
-}
-
-static int flag(const json_t *o, const char *key, bool *out)
-{
-    const json_t *v = json_object_get(o, key);
-
-    if (!v) return 0;
-    if (!json_is_boolean(v)) return ea_fail(EA_ECONFIG, "%s must be true or false", key);
-    *out = json_is_true(v);
-    return 0;
 }
 
 static int prot_init(void **state, const char *arg, const json_t *options,
@@ -97,22 +87,14 @@ static int prot_init(void **state, const char *arg, const json_t *options,
         else
             s->pol.approvals = (long)json_integer_value(v);
     }
-    if (rc == 0) rc = flag(options, "require_code_owner", &s->pol.code_owner);
-    if (rc == 0) rc = flag(options, "require_signed", &s->pol.signed_commits);
-    if (rc == 0) rc = flag(options, "require_status_checks", &s->pol.status_checks);
-    if (rc == 0) rc = flag(options, "require_admin_enforcement", &s->pol.admin_enforcement);
-    if (rc == 0) rc = flag(options, "allow_force_push", &s->pol.force_push);
-    if (rc == 0) rc = flag(options, "allow_deletion", &s->pol.deletion);
-    if (rc == 0 && (v = json_object_get(options, "repo")) &&
-        (!json_is_string(v) || !(s->repo = ea_strdup(json_string_value(v)))))
-        rc = ea_fail(EA_ECONFIG, "repo must be owner/name or a GitLab project ID or path");
-    if (rc == 0 && (v = json_object_get(options, "platform"))) {
-        const char *p = json_string_value(v);
-        if (!p || (strcmp(p, "github") != 0 && strcmp(p, "gitlab") != 0))
-            rc = ea_fail(EA_ECONFIG, "platform must be github or gitlab");
-        else if (!(s->platform = ea_strdup(p)))
-            rc = ea_fail(EA_ENOMEM, "out of memory");
-    }
+    if (rc == 0) rc = ea_json_bool_option(options, "require_code_owner", &s->pol.code_owner);
+    if (rc == 0) rc = ea_json_bool_option(options, "require_signed", &s->pol.signed_commits);
+    if (rc == 0) rc = ea_json_bool_option(options, "require_status_checks", &s->pol.status_checks);
+    if (rc == 0)
+        rc = ea_json_bool_option(options, "require_admin_enforcement", &s->pol.admin_enforcement);
+    if (rc == 0) rc = ea_json_bool_option(options, "allow_force_push", &s->pol.force_push);
+    if (rc == 0) rc = ea_json_bool_option(options, "allow_deletion", &s->pol.deletion);
+    if (rc == 0) rc = ea_forge_options(&s->target, options);
     if (rc < 0) {
         prot_free(s);
         return rc;
@@ -388,19 +370,10 @@ static enum ea_result judge(json_t *data, const struct policy *p)
     return json_array_size(reasons) ? EA_RESULT_FAIL : EA_RESULT_PASS;
 }
 
-static const char *env_repo_payload;
-
-static const char *env_with_repo(const char *name, void *payload)
-{
-    (void)payload;
-    if (env_repo_payload && strcmp(name, "CI_PROJECT_ID") == 0) return env_repo_payload;
-    return getenv(name);
-}
-
 static int prot_collect(void *state, struct ea_sink *sink)
 {
     struct prot_state *s = state;
-    struct ea_ci_run run, probe;
+    struct ea_ci_run run;
     struct ea_ci_api api;
     struct ea_forge forge;
     struct ea_fact fact = EA_FACT_INIT;
@@ -408,7 +381,7 @@ static int prot_collect(void *state, struct ea_sink *sink)
     char *branch = NULL, *subject = NULL, *summary = NULL;
     char digest[EA_SHA256_HEX_LEN + 1];
     const char *repo;
-    bool gitlab_forge = false, opened = false;
+    bool gitlab_forge = false;
     int rc;
 
     memset(&forge, 0, sizeof(forge));
@@ -418,23 +391,10 @@ static int prot_collect(void *state, struct ea_sink *sink)
         json_decref(data);
         return rc;
     }
-    probe = run;
-    probe.platform = s->platform                           ? s->platform
-                     : strcmp(run.platform, "gitlab") == 0 ? "gitlab"
-                                                           : "github";
-    gitlab_forge = strcmp(probe.platform, "gitlab") == 0;
-    env_repo_payload = s->repo;
-    rc = ea_ci_api_lookup(&api, &probe, env_with_repo, NULL);
-    env_repo_payload = NULL;
-    if (rc == 0 && !api.base_url)
-        rc = ea_fail(EA_ECONFIG, "branch-protection needs an API token: GITHUB_TOKEN or GH_TOKEN "
-                                 "(with administration: read), or GITLAB_TOKEN with CI_PROJECT_ID "
-                                 "(or --repo)");
-    repo = gitlab_forge ? api.project_id : s->repo ? s->repo : run.fields[EA_CI_REPOSITORY];
-    if (rc == 0 && (!repo || (!gitlab_forge && !strchr(repo, '/'))))
-        rc = ea_fail(EA_ECONFIG, "branch-protection: which repository? give --repo owner/name");
-    if (rc == 0) rc = ea_forge_open(&forge, gitlab_forge, api.base_url, api.auth_header, repo);
-    opened = rc == 0;
+    rc = ea_forge_connect(&forge, &api, &run, &s->target, "branch-protection",
+                          " (with administration: read)");
+    gitlab_forge = forge.gitlab;
+    repo = forge.repo;
     if (rc < 0) goto out;
     if (s->branch) {
         branch = ea_strdup(s->branch);
@@ -483,7 +443,7 @@ static int prot_collect(void *state, struct ea_sink *sink)
     rc = ea_emit(sink, &fact);
     if (rc == 0) rc = 1;
 out:
-    if (opened) ea_forge_close(&forge);
+    ea_forge_close(&forge);
     json_decref(repo_info);
     json_decref(data);
     ea_free(branch);

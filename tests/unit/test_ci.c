@@ -163,12 +163,12 @@ END_TEST
 START_TEST(test_github_keeps_the_event_payload_path)
 {
     struct env e = {(const char *const[]){"GITHUB_ACTIONS", "true", "GITHUB_EVENT_PATH",
-                                          "/home/runner/work/_temp/_github_workflow/event.json",
+                                          "/github/workflow/event.json",
                                           NULL}};
     struct ea_ci_run run;
 
     ck_assert_int_eq(ea_ci_detect(&run, lookup, &e), 0);
-    ck_assert_str_eq(run.event_path, "/home/runner/work/_temp/_github_workflow/event.json");
+    ck_assert_str_eq(run.event_path, "/github/workflow/event.json");
     ea_ci_run_dispose(&run);
     ck_assert_ptr_null(run.event_path);
 }
