@@ -10,7 +10,8 @@ OUT=$WORK/stdout
 ERR=$WORK/stderr
 PASSED=0
 FAILED=0
-trap 'rm -rf "$WORK"' EXIT
+SERVERS="" # peers started by the script (start_replay, or appended by it): stopped at exit
+trap 'kill $SERVERS 2>/dev/null; rm -rf "$WORK"' EXIT
 
 fail() {
     echo "FAIL: $*" >&2
@@ -57,6 +58,32 @@ assert() {
 # closed_port: a loopback port with nothing listening (bound, then closed).
 closed_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# payloads FILE: the Statement of every envelope in FILE (JSON lines, as --dry-run prints
+# them), decoded, one per line.
+payloads() {
+    python3 -c '
+import base64,json,sys
+for l in open(sys.argv[1]):
+    print(base64.b64decode(json.loads(l)["payload"]).decode())' "$1"
+}
+
+# start_replay ROUTES.json: the replay server on a free loopback port, stopped at exit (or by
+# stop_replay); sets REPLAY_URL (http://127.0.0.1:PORT) and REPLAY_PID.
+start_replay() {
+    local port_file
+    port_file=$(mktemp "$WORK/replay-port.XXXXXX")
+    rm -f "$port_file"
+    python3 "$EA_SOURCE_DIR/tests/testkit/replay_server.py" "$1" "$port_file" >>"$WORK/replay.log" 2>&1 &
+    REPLAY_PID=$!
+    SERVERS="$SERVERS $REPLAY_PID"
+    for _ in $(seq 100); do [ -s "$port_file" ] && break; sleep 0.1; done
+    REPLAY_URL="http://127.0.0.1:$(cat "$port_file")"
+}
+
+stop_replay() {
+    kill "$REPLAY_PID" 2>/dev/null
 }
 
 finish() {

@@ -238,10 +238,7 @@ find "$canary_store" -type f -path '*controls*' -exec python3 -c '
 import base64,json,sys
 for p in sys.argv[1:]:
     print(base64.b64decode(json.load(open(p))["payload"]).decode())' {} + >canary.payloads
-python3 -c '
-import base64,json,sys
-for l in open(sys.argv[1]):
-    print(base64.b64decode(json.loads(l)["payload"]).decode())' canary.stdout >>canary.payloads
+payloads canary.stdout >>canary.payloads
 contains "canary payloads decoded" canary.payloads "git_commit"
 for c in CANARYzz hunter2-CANARY "$CAN_ENV" "$CAN_TOK"; do
     lacks "no canary $c in records" canary.payloads "$c"
@@ -287,18 +284,12 @@ cat >routes.json <<JSON
    {"jobs": [{"name": "deploy with password=api-CANARY-pw", "conclusion": "success", "steps": []}]}}]}
 ]}
 JSON
-python3 "$EA_SOURCE_DIR/tests/testkit/replay_server.py" routes.json port.txt >replay.log 2>&1 &
-replay_pid=$!
-trap 'kill $replay_pid 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do [ -s port.txt ] && break; sleep 0.1; done
+start_replay routes.json
 check "collect pipeline with the API" 0 env GITHUB_ACTIONS=true GITHUB_REPOSITORY=acme/app \
-    GITHUB_RUN_ID=8 GITHUB_TOKEN="$CAN_TOK" GITHUB_API_URL="http://127.0.0.1:$(cat port.txt)" \
+    GITHUB_RUN_ID=8 GITHUB_TOKEN="$CAN_TOK" GITHUB_API_URL="$REPLAY_URL" \
     "$EA" collect --dry-run --key key.pem pipeline
-kill $replay_pid 2>/dev/null
-python3 -c '
-import base64,json,sys
-for l in open(sys.argv[1]):
-    print(base64.b64decode(json.loads(l)["payload"]).decode())' "$OUT" >api.payloads
+stop_replay
+payloads "$OUT" >api.payloads
 contains "the API answered" api.payloads '"status":"ok"'
 contains "a passing run is a pass" api.payloads '"result":"pass"'
 lacks "no token from an API response" api.payloads "CANARYzz"
@@ -324,13 +315,9 @@ routes = json.load(open(d + "/gh-only-self-approval.json"))["routes"]       # PR
 routes += json.load(open(d + "/gh-pr-from-ci-ref.json"))["routes"]          # PR 5: pass
 print(json.dumps({"routes": routes}))
 PY2
-rm -f aport.txt
-python3 "$EA_SOURCE_DIR/tests/testkit/replay_server.py" aroutes.json aport.txt >areplay.log 2>&1 &
-areplay_pid=$!
-trap 'kill $areplay_pid $replay_pid 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 100); do [ -s aport.txt ] && break; sleep 0.1; done
+start_replay aroutes.json
 astore=$WORK/astore
-aenv=(env -u GITHUB_ACTIONS -u GITLAB_CI GITHUB_TOKEN="$CAN_TOK" GITHUB_API_URL="http://127.0.0.1:$(cat aport.txt)")
+aenv=(env -u GITHUB_ACTIONS -u GITLAB_CI GITHUB_TOKEN="$CAN_TOK" GITHUB_API_URL="$REPLAY_URL")
 check "approvals: an approved PR passes the gate" 0 "${aenv[@]}" "$EA" collect --store "$astore" \
     --key key.pem --repo acme/app --gate approvals=pr:5
 contains "approvals record line" "$ERR" "pr_approval controls=A.5.3,A.8.4,A.8.32 result=pass"
@@ -355,7 +342,7 @@ check "approvals: --repo without approvals is a usage error" 2 "$EA" collect --d
 contains "--repo names its collector" "$ERR" "--repo applies to the approvals collector"
 check "approvals: a bad argument" 2 "$EA" collect --dry-run --key key.pem approvals=branch:main
 contains "usage named" "$ERR" "approvals=pr:NUMBER"
-kill $areplay_pid 2>/dev/null
+stop_replay
 check "approvals records verify" 0 "$EA" verify --store "$astore" --pubkey key.pub
 assert "approvals records are schema-valid" python3 "$EA_SOURCE_DIR/tests/testkit/validate_records.py" "$astore"
 check "query by kind" 0 "$EA" query --store "$astore" --kind pr_approval --format ndjson

@@ -85,13 +85,6 @@ build:
   script: [npm ci]
 EOF
 
-records() { # the Statements of a dry run's output, one JSON per line
-    python3 -c '
-import base64,json,sys
-for l in open(sys.argv[1]):
-    print(base64.b64decode(json.loads(l)["payload"]).decode())' "$1"
-}
-
 check "config: every file" 0 "$EA" collect --store "$store" --key key.pem \
     config='repo/deploy/*' config=repo/infra/plan.json config='repo/.github/workflows/*.yml' \
     config=repo/.gitlab-ci.yml
@@ -99,7 +92,7 @@ contains "one record per file" "$ERR" "7 records stored"
 check "config: the same, dry run" 0 "$EA" collect --dry-run --key key.pem \
     config='repo/deploy/*' config=repo/infra/plan.json config='repo/.github/workflows/*.yml' \
     config=repo/.gitlab-ci.yml
-records "$OUT" >snap.json
+payloads "$OUT" >snap.json
 assert "config: kinds and facts" python3 - snap.json <<'PY'
 import json, sys
 by = {}
@@ -171,13 +164,13 @@ PY
 # a changed secret alone is masked, hence not drift (documented), and never recorded
 sed -i 's/hunter2-CANARY-config/another-CANARY-secret/' repo/deploy/settings.yaml
 check "config: a secret rotated" 0 "$EA" collect --dry-run --key key.pem config=repo/deploy/settings.yaml
-records "$OUT" >rot.json
+payloads "$OUT" >rot.json
 lacks "the new secret is not recorded" rot.json "another-CANARY-secret"
 
 # a list or a map under a secret-looking key is masked whole: no digest of its items
 printf 'api_tokens: [s3cr3t-CANARY-one, s3cr3t-CANARY-two]\ncredentials: {user: a, pass: b}\nport: 1\n' >listsecret.yaml
 check "config: secrets in lists" 0 "$EA" collect --dry-run --key key.pem config=listsecret.yaml
-records "$OUT" >ls.json
+payloads "$OUT" >ls.json
 assert "a secret list is one masked leaf" python3 -c '
 import json,sys; l=json.loads(open(sys.argv[1]).readline())["predicate"]["data"]["leaves"]
 assert sorted(l)==["api_tokens","credentials","port"], l' ls.json
@@ -189,7 +182,7 @@ check "baseline: same values pass" 0 "$EA" collect --dry-run --key key.pem --gat
 sed -i 's/timeout: 30/timeout: 60/' repo/deploy/settings.yaml
 check "baseline: drift fails the gate" 4 "$EA" collect --dry-run --key key.pem --gate \
     --baseline approved.yaml config=repo/deploy/settings.yaml
-records "$OUT" >base.json
+payloads "$OUT" >base.json
 assert "baseline: the drifted path" python3 -c '
 import json,sys; d=json.loads(open(sys.argv[1]).readline())["predicate"]["data"]["baseline"]
 assert d["drift"] and d["paths"]["modified"]==["defaults.timeout", "db.timeout"], d' base.json
@@ -220,7 +213,7 @@ rc = [{"address": f"aws_instance.x[{i}]", "change": {"actions": acts[i % 5], "af
 json.dump({"format_version": "1.2", "terraform_version": "1.6.0", "resource_changes": rc}, open(sys.argv[1], "w"))
 PY2
 check "config: a large plan" 0 "$EA" collect --dry-run --key key.pem config=big-plan.json
-records "$OUT" >big.json
+payloads "$OUT" >big.json
 assert "large plan: counts, addresses capped, leaves capped" python3 -c '
 import json,sys; d=json.loads(open(sys.argv[1]).readline())["predicate"]["data"]; f=d["facts"]
 assert (f["create"],f["update"],f["delete"],f["replace"],f["no_op"])==(4000,4000,4000,4000,4000), f
@@ -230,7 +223,7 @@ assert len(f["addresses_changed"])==200 and f["addresses_truncated"] and d["leav
 SHARED=${EA_FIXTURES_DIR:-$EA_SOURCE_DIR/../shared/fixtures}
 if [ -d "$SHARED/k8s" ]; then
     check "shared kubernetes manifests" 0 "$EA" collect --dry-run --key key.pem config="$SHARED/k8s/*.yaml"
-    records "$OUT" >k8s.json
+    payloads "$OUT" >k8s.json
     assert "every manifest is kubernetes, privileged and hostNetwork ones found" python3 - k8s.json <<'PY'
 import json, sys
 rows = [json.loads(l)["predicate"]["data"] for l in open(sys.argv[1])]
@@ -240,7 +233,7 @@ assert any(o.get("privileged") for o in objs["multi-doc-privileged-container.yam
 assert any(o.get("host_network") for o in objs["host-network.yaml"])
 PY
     check "shared terraform plan" 0 "$EA" collect --dry-run --key key.pem config="$SHARED/terraform/plan-show-json.json"
-    records "$OUT" >tf.json
+    payloads "$OUT" >tf.json
     assert "terraform counts agree with jq" python3 - tf.json "$SHARED/terraform/plan-show-json.json" <<'PY'
 import json, subprocess, sys
 f = json.loads(open(sys.argv[1]).readline())["predicate"]["data"]["facts"]
@@ -259,16 +252,12 @@ print(json.dumps({"routes": [
     {"path": "/api/v4/projects/7/protected_branches", "responses": [{"status": 200, "body": [pb]}]},
     {"path": "/api/v4/projects/7/approvals", "responses": [{"status": 200, "body": ap}]}]}))
 PY2
-    rm -f glport.txt
-    python3 "$EA_SOURCE_DIR/tests/testkit/replay_server.py" glroutes.json glport.txt >gl.log 2>&1 &
-    gl_pid=$!
-    trap 'kill $gl_pid 2>/dev/null; rm -rf "$WORK"' EXIT
-    for _ in $(seq 100); do [ -s glport.txt ] && break; sleep 0.1; done
+    start_replay glroutes.json
     check "branch-protection on GitLab's recorded settings" 0 env -u GITHUB_ACTIONS GITLAB_CI=true \
-        CI_PROJECT_ID=7 GITLAB_TOKEN=glpat-CANARY-recorded "CI_API_V4_URL=http://127.0.0.1:$(cat glport.txt)/api/v4" \
+        CI_PROJECT_ID=7 GITLAB_TOKEN=glpat-CANARY-recorded "CI_API_V4_URL=$REPLAY_URL/api/v4" \
         "$EA" collect --dry-run --key key.pem --gate branch-protection=develop
-    kill $gl_pid 2>/dev/null
-    records "$OUT" >glbp.json
+    stop_replay
+    payloads "$OUT" >glbp.json
     assert "recorded GitLab protection normalised" python3 -c '
 import json,sys; d=json.loads(open(sys.argv[1]).readline())["predicate"]["data"]; e=d["effective"]
 assert d["setting"]=="branch_protection" and e["protected"] and e["required_approvals"]==2 and e["dismiss_stale_reviews"], e

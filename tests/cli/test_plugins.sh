@@ -12,13 +12,6 @@ cd "$WORK" || exit 1
 "$EA" keygen --private key.pem --public key.pub 2>/dev/null || { echo "keygen failed"; exit 1; }
 store=$WORK/store
 
-records() {
-    python3 -c '
-import base64,json,sys
-for l in open(sys.argv[1]):
-    print(base64.b64decode(json.loads(l)["payload"]).decode())' "$1"
-}
-
 # --- exec
 cat >check.sh <<'EOF'
 #!/bin/sh
@@ -39,7 +32,7 @@ lacks "its stderr is logged redacted" "$ERR" "ghp_CANARYexecSTDERR"
 contains "its stderr is logged" "$ERR" "checking db1 with token="
 check "exec: dry run" 0 "$EA" collect --dry-run --key key.pem --set exec.controls=A.8.13 \
     --set exec.args=db2 exec="$WORK/check.sh"
-records "$OUT" >exec.json
+payloads "$OUT" >exec.json
 assert "exec: data, summary, subject from the JSON" python3 -c '
 import json,sys; p=json.loads(open(sys.argv[1]).readline())
 d=p["predicate"]

@@ -21,8 +21,7 @@ mkdir s3data
 # has in its legacy provider: without it, every truncated listing answers 500.
 NODE_OPTIONS=--openssl-legacy-provider "$S3RVER" --directory "$WORK/s3data" --port "$port" \
     --address 127.0.0.1 --configure-bucket evidence --silent >s3rver.log 2>&1 &
-s3_pid=$!
-trap 'kill $s3_pid 2>/dev/null; wait $s3_pid 2>/dev/null; rm -rf "$WORK"' EXIT
+SERVERS="$SERVERS $!"
 for _ in $(seq 100); do
     python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2)' "$port" \
         2>/dev/null && break

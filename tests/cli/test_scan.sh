@@ -12,14 +12,6 @@ cd "$WORK" || exit 1
 "$EA" keygen --private key.pem --public key.pub 2>/dev/null || { echo "keygen failed"; exit 1; }
 store=$WORK/store
 
-# payload FILE: the Statement of the first envelope of a dry run, as JSON.
-payloads() {
-    python3 -c '
-import base64,json,sys
-for l in open(sys.argv[1]):
-    print(base64.b64decode(json.loads(l)["payload"]).decode())' "$1"
-}
-
 # --- the project's fixtures: every count, flag and verdict
 for f in sarif-edges.sarif trivy.json grype.json gitleaks.json cyclonedx.json zap.json; do
     check "scan $f" 0 "$EA" collect --store "$store" --key key.pem scan="$FX/$f" || continue
