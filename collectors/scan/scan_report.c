@@ -218,17 +218,23 @@ static const char *const sarif_paths[] = {"version",
                                           "#runs.*",
                                           NULL};
 
-/* A number or a numeric string (security-severity is written both ways), or -1. */
-static double score_of(const json_t *v)
+/* A CVSS score from its text (as the flat view gives it), or -1 unless 0 to 10. */
+static double score_text(const char *s)
 {
     char *end;
     double d;
 
+    if (!s) return -1;
+    d = strtod(s, &end);
+    return end != s && *end == '\0' && d >= 0 && d <= 10 ? d : -1;
+}
+
+/* The same from a rule's JSON value, a number or a numeric string. */
+static double score_of(const json_t *v)
+{
     if (json_is_number(v))
         return json_number_value(v) >= 0 && json_number_value(v) <= 10 ? json_number_value(v) : -1;
-    if (!json_is_string(v)) return -1;
-    d = strtod(json_string_value(v), &end);
-    return end != json_string_value(v) && *end == '\0' && d >= 0 && d <= 10 ? d : -1;
+    return score_text(json_string_value(v));
 }
 
 static enum ea_sev sarif_level(const char *level)
@@ -369,16 +375,6 @@ static void sarif_fields(struct sarif_fields *f, const struct ea_jflat *flat)
     }
 }
 
-/* A numeric text (security-severity is written as a string or a number), or -1. */
-static double score_text(const char *s)
-{
-    char *end;
-    double d;
-
-    if (!s) return -1;
-    d = strtod(s, &end);
-    return end != s && *end == '\0' && d >= 0 && d <= 10 ? d : -1;
-}
 
 static int sarif_result(struct ea_scan_report *r, const struct ea_jflat *flat)
 {
