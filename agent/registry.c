@@ -209,56 +209,20 @@ static int64_t host_now(void *ctx)
     return ea_time_now_us() / 1000000;
 }
 
-struct latest_item {
-    int64_t t;
-    char id[65];
-    char *key; /* owned */
-};
-
-struct latest_ctx {
-    struct latest_item *e;
-    size_t n, cap;
-};
-
-static int latest_entry(const struct ea_store_entry *se, void *payload)
-{
-    struct latest_ctx *l = payload;
-
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        void *ne = ea_realloc(l->e, cap * sizeof(*l->e));
-        if (!ne) return ea_fail(EA_ENOMEM, "out of memory");
-        l->e = ne;
-        l->cap = cap;
-    }
-    l->e[l->n].t = se->time_us;
-    memcpy(l->e[l->n].id, se->id, 65);
-    if (!(l->e[l->n].key = ea_strdup(se->key))) return ea_fail(EA_ENOMEM, "out of memory");
-    l->n++;
-    return 0;
-}
-
-static int newest_first(const void *a, const void *b)
-{
-    const struct latest_item *x = a, *y = b;
-    return x->t != y->t ? (x->t > y->t ? -1 : 1) : strcmp(x->id, y->id);
-}
-
 /* Walks control's records newest first, reading each until one matches. */
 static int host_latest(void *ctx, const char *control, const char *kind, const char *subject,
                        json_t **out)
 {
     struct ea_host_ctx *hc = ctx;
     struct ea_query q = {control, INT64_MIN, INT64_MAX};
-    struct latest_ctx l = {0};
+    struct ea_store_items l = {0};
     int rc;
 
     *out = NULL;
     if (!hc->store) return 0;
-    rc = ea_store_list(hc->store, &q, latest_entry, &l);
-    if (rc == 0 && l.n) qsort(l.e, l.n, sizeof(*l.e), newest_first);
+    rc = ea_store_list_newest(hc->store, &q, &l);
     for (size_t i = 0; rc == 0 && !*out && i < l.n; i++) {
-        struct ea_store_entry se = {l.e[i].key, control, l.e[i].id, l.e[i].t};
+        struct ea_store_entry se = {l.v[i].key, control, l.v[i].id, l.v[i].time_us};
         struct ea_audit_record ar;
         const json_t *pred;
         int arc = ea_audit_check(&ar, hc->store, &se, NULL, 0);
@@ -274,14 +238,13 @@ static int host_latest(void *ctx, const char *control, const char *kind, const c
                            json_array_get(json_object_get(ar.statement, "subject"), 0), "name")),
                        subject) == 0)
                 *out =
-                    json_pack("{s:s, s:O}", "id", l.e[i].id, "data", json_object_get(pred, "data"));
+                    json_pack("{s:s, s:O}", "id", l.v[i].id, "data", json_object_get(pred, "data"));
         } else {
             ea_error_clear(); /* an unsound record is verify's to report, not a previous state */
         }
         ea_audit_record_dispose(&ar);
     }
-    for (size_t i = 0; i < l.n; i++) ea_free(l.e[i].key);
-    ea_free(l.e);
+    ea_store_items_dispose(&l);
     return rc;
 }
 

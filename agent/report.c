@@ -18,42 +18,6 @@
 #include "util/mem.h"
 #include "util/time.h"
 
-struct entry {
-    int64_t time_us;
-    char id[65];
-    char *key; /* owned */
-};
-
-struct listing {
-    struct entry *e;
-    size_t n, cap;
-};
-
-static int on_entry(const struct ea_store_entry *se, void *payload)
-{
-    struct listing *l = payload;
-
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        struct entry *ne = ea_realloc(l->e, cap * sizeof(*ne));
-        if (!ne) return ea_fail(EA_ENOMEM, "out of memory");
-        l->e = ne;
-        l->cap = cap;
-    }
-    l->e[l->n].time_us = se->time_us;
-    memcpy(l->e[l->n].id, se->id, sizeof(l->e[l->n].id));
-    if (!(l->e[l->n].key = ea_strdup(se->key))) return ea_fail(EA_ENOMEM, "out of memory");
-    l->n++;
-    return 0;
-}
-
-static int newest_first(const void *a, const void *b)
-{
-    const struct entry *x = a, *y = b;
-    if (x->time_us != y->time_us) return x->time_us > y->time_us ? -1 : 1;
-    return strcmp(x->id, y->id);
-}
-
 static json_t *text_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
@@ -84,7 +48,7 @@ static int read_evidence(json_t *c, const struct ea_soa_control *sc, const struc
                          unsigned *problems)
 {
     struct ea_query q = {sc->control->id, o->since_us, o->until_us};
-    struct listing l = {0};
+    struct ea_store_items l = {0};
     json_t *evidence = json_array(), *results = json_pack("{s:i, s:i, s:i, s:i}", "pass", 0, "fail",
                                                           0, "error", 0, "info", 0);
     json_t *latest = NULL;
@@ -97,11 +61,10 @@ static int read_evidence(json_t *c, const struct ea_soa_control *sc, const struc
         rc = ea_fail(EA_ENOMEM, "out of memory");
         goto out;
     }
-    rc = ea_store_list(o->store, &q, on_entry, &l);
+    rc = ea_store_list_newest(o->store, &q, &l);
     if (rc < 0) goto out;
-    if (l.n) qsort(l.e, l.n, sizeof(*l.e), newest_first);
     for (size_t i = 0; i < l.n; i++) {
-        struct ea_store_entry se = {l.e[i].key, sc->control->id, l.e[i].id, l.e[i].time_us};
+        struct ea_store_entry se = {l.v[i].key, sc->control->id, l.v[i].id, l.v[i].time_us};
         struct ea_audit_record ar;
         const json_t *pred;
         const char *kind, *result;
@@ -115,8 +78,8 @@ static int read_evidence(json_t *c, const struct ea_soa_control *sc, const struc
         if (rc < 0) { /* tampered or unreadable: it proves nothing, and says so */
             bad++;
             (*problems)++;
-            row = json_pack("{s:s, s:o, s:s, s:s, s:b}", "id", l.e[i].id, "time",
-                            time_json(l.e[i].time_us), "key", l.e[i].key, "problem",
+            row = json_pack("{s:s, s:o, s:s, s:s, s:b}", "id", l.v[i].id, "time",
+                            time_json(l.v[i].time_us), "key", l.v[i].key, "problem",
                             ea_error_message(rc), "verified", 0);
             ea_error_clear();
             ea_audit_record_dispose(&ar);
@@ -141,11 +104,11 @@ static int read_evidence(json_t *c, const struct ea_soa_control *sc, const struc
                 results, result,
                 json_integer(json_integer_value(json_object_get(results, result)) + 1));
         row = json_pack(
-            "{s:s, s:o, s:s?, s:s?, s:O?, s:O?, s:s, s:o}", "id", l.e[i].id, "time",
-            time_json(l.e[i].time_us), "kind", kind, "result", result, "summary",
+            "{s:s, s:o, s:s?, s:s?, s:O?, s:O?, s:s, s:o}", "id", l.v[i].id, "time",
+            time_json(l.v[i].time_us), "kind", kind, "result", result, "summary",
             json_object_get(pred, "summary"), "subject",
             json_object_get(json_array_get(json_object_get(ar.statement, "subject"), 0), "name"),
-            "key", l.e[i].key, "verified",
+            "key", l.v[i].key, "verified",
             o->nkeys ? json_boolean(ar.signature_checked) : json_null());
         ea_audit_record_dispose(&ar);
         if (!row) {
@@ -154,7 +117,7 @@ static int read_evidence(json_t *c, const struct ea_soa_control *sc, const struc
         }
         if (!latest) {
             latest = json_incref(row);
-            latest_us = l.e[i].time_us;
+            latest_us = l.v[i].time_us;
         }
         if (json_array_size(evidence) < EA_REPORT_EVIDENCE_MAX) json_array_append(evidence, row);
         json_decref(row);
@@ -190,8 +153,7 @@ static int read_evidence(json_t *c, const struct ea_soa_control *sc, const struc
                             json_boolean(count + bad > json_array_size(evidence))) < 0)
         rc = ea_fail(EA_ENOMEM, "out of memory");
 out:
-    for (size_t i = 0; i < l.n; i++) ea_free(l.e[i].key);
-    ea_free(l.e);
+    ea_store_items_dispose(&l);
     json_decref(latest);
     json_decref(evidence);
     json_decref(results);

@@ -6,10 +6,12 @@
 #include "store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../error.h"
 #include "../util/hash.h"
+#include "../util/mem.h"
 #include "../util/time.h"
 
 static const struct ea_store_ops *const schemes[] = {
@@ -34,8 +36,9 @@ int ea_store_open(struct ea_store **out, const char *url, unsigned flags)
                 return schemes[i]->open(out, loc, flags);
             }
         }
-        return ea_fail(EA_EUSAGE, "%s: unknown store scheme '%.*s' (use a folder path, file:// or s3://)",
-                       url, (int)n, url);
+        return ea_fail(EA_EUSAGE,
+                       "%s: unknown store scheme '%.*s' (use a folder path, file:// or s3://)", url,
+                       (int)n, url);
     }
     return ea_store_file_ops.open(out, url, flags);
 }
@@ -58,6 +61,48 @@ int ea_store_list(struct ea_store *st, const struct ea_query *q, ea_store_list_c
 int ea_store_get(struct ea_store *st, const char *key, struct ea_buf *out)
 {
     return st->ops->get(st, key, out);
+}
+
+static int keep_item(const struct ea_store_entry *e, void *payload)
+{
+    struct ea_store_items *l = payload;
+
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        struct ea_store_item *nv = ea_realloc(l->v, cap * sizeof(*nv));
+        if (!nv) return ea_fail(EA_ENOMEM, "out of memory");
+        l->v = nv;
+        l->cap = cap;
+    }
+    l->v[l->n].time_us = e->time_us;
+    memcpy(l->v[l->n].id, e->id, sizeof(l->v[l->n].id));
+    if (!(l->v[l->n].key = ea_strdup(e->key))) return ea_fail(EA_ENOMEM, "out of memory");
+    l->n++;
+    return 0;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+    const struct ea_store_item *x = a, *y = b;
+    if (x->time_us != y->time_us) return x->time_us > y->time_us ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+int ea_store_list_newest(struct ea_store *st, const struct ea_query *q, struct ea_store_items *out)
+{
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    rc = ea_store_list(st, q, keep_item, out);
+    if (rc == 0 && out->n) qsort(out->v, out->n, sizeof(*out->v), newest_first);
+    return rc;
+}
+
+void ea_store_items_dispose(struct ea_store_items *items)
+{
+    for (size_t i = 0; i < items->n; i++) ea_free(items->v[i].key);
+    ea_free(items->v);
+    memset(items, 0, sizeof(*items));
 }
 
 int ea_store_put_stream(struct ea_store *st, const struct ea_stream_head *head)

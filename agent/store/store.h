@@ -48,6 +48,18 @@ struct ea_stream_head {
     const char *last_id;
 };
 
+/** A listed object kept after its callback: see ea_store_list_newest. */
+struct ea_store_item {
+    int64_t time_us;
+    char id[65];
+    char *key; /* owned */
+};
+
+struct ea_store_items {
+    struct ea_store_item *v; /* owned */
+    size_t n, cap;
+};
+
 /** List callback: return 0 to go on, or a negative code to stop with it. */
 typedef int (*ea_store_list_cb)(const struct ea_store_entry *entry, void *payload);
 typedef int (*ea_store_stream_cb)(const struct ea_stream_head *head, void *payload);
@@ -86,9 +98,16 @@ struct ea_store_ops {
 int ea_store_open(struct ea_store **out, const char *url, unsigned flags);
 void ea_store_close(struct ea_store *st);
 int ea_store_put(struct ea_store *st, const struct ea_envelope *env);
-int ea_store_list(struct ea_store *st, const struct ea_query *q, ea_store_list_cb cb, void *payload);
+int ea_store_list(struct ea_store *st, const struct ea_query *q, ea_store_list_cb cb,
+                  void *payload);
 /** @param out initialised by the backend; the caller disposes it. */
 int ea_store_get(struct ea_store *st, const char *key, struct ea_buf *out);
+/**
+ * Lists q (one control, a period) into out, newest first (names only: nothing is read).
+ * @param out caller's storage; dispose with ea_store_items_dispose, also on error.
+ */
+int ea_store_list_newest(struct ea_store *st, const struct ea_query *q, struct ea_store_items *out);
+void ea_store_items_dispose(struct ea_store_items *items);
 int ea_store_put_stream(struct ea_store *st, const struct ea_stream_head *head);
 int ea_store_sync(struct ea_store *st);
 int ea_store_list_streams(struct ea_store *st, ea_store_stream_cb cb, void *payload);
