@@ -104,3 +104,41 @@ out:
     ea_dsse_dispose(&d);
     return rc;
 }
+
+int ea_audit_envelope(struct ea_envelope *out, const char *json, size_t len,
+                      struct ea_key *const *keys, size_t nkeys)
+{
+    struct ea_dsse d;
+    json_t *statement = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    memset(&d, 0, sizeof(d));
+    rc = ea_dsse_parse(&d, json, len);
+    if (rc < 0) {
+        rc = EA_EVERIFY;
+        goto out;
+    }
+    if (nkeys && (rc = ea_dsse_verify(&d, keys, nkeys, NULL)) < 0) goto out;
+    if (strcmp(d.payload_type, EA_PAYLOAD_TYPE) != 0) {
+        rc = ea_fail(EA_EVERIFY, "payloadType is '%.64s', not " EA_PAYLOAD_TYPE, d.payload_type);
+        goto out;
+    }
+    if ((rc = ea_sha256_hex(out->id, d.payload, d.payload_len)) < 0) goto out;
+    if (ea_record_parse(&statement, d.payload, d.payload_len) < 0 ||
+        ea_record_meta_from_statement(out, statement) < 0) {
+        rc = EA_EVERIFY;
+        goto out;
+    }
+    if (!(out->json = ea_malloc(len + 1))) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    memcpy(out->json, json, len);
+    out->json[len] = '\0';
+    out->json_len = len;
+out:
+    json_decref(statement);
+    ea_dsse_dispose(&d);
+    return rc;
+}

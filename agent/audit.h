@@ -39,5 +39,14 @@ int ea_audit_check(struct ea_audit_record *out, struct ea_store *st,
 int ea_audit_check_raw(struct ea_audit_record *out, struct ea_store *st,
                        const struct ea_store_entry *e, struct ea_key *const *keys, size_t nkeys);
 void ea_audit_record_dispose(struct ea_audit_record *r);
+/**
+ * Checks an envelope that arrives by itself (ingest, the spool): DSSE shape,
+ * signature against keys (nkeys 0 skips it), payload type, Statement schema,
+ * and fills out with its ID, its store metadata and a copy of json.
+ * @param out caller's storage; dispose with ea_envelope_dispose (also on error).
+ * @return 0, EA_EVERIFY (signature or content; the message says which), EA_ENOMEM.
+ */
+int ea_audit_envelope(struct ea_envelope *out, const char *json, size_t len,
+                      struct ea_key *const *keys, size_t nkeys);
 
 #endif

@@ -6,7 +6,6 @@
  * the key, the store), so a usage mistake never leaves a partial run behind.
  * Each run is its own stream: "<agent-id>.<UTC time>.<random>".
  */
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -149,20 +148,6 @@ static int apply_set(struct job *jobs, size_t njobs, const char *text)
     return 0;
 }
 
-static int make_stream(char *out, size_t cap, const char *agent_id)
-{
-    unsigned char rnd[4];
-    char hex[9];
-    char when[EA_TIME_TEXT_MAX];
-
-    if (RAND_bytes(rnd, sizeof(rnd)) != 1) return ea_fail(EA_ERROR, "no randomness from OpenSSL");
-    ea_hex_encode(hex, rnd, sizeof(rnd));
-    ea_time_format_key(when, ea_time_now_us());
-    when[15] = '\0'; /* YYYYMMDDTHHMMSS */
-    snprintf(out, cap, "%.64s.%sZ.%s", agent_id, when, hex);
-    return 0;
-}
-
 int ea_cmd_collect(int argc, char **argv)
 {
     struct ea_cli_args a;
@@ -272,7 +257,7 @@ int ea_cmd_collect(int argc, char **argv)
     if (rc < 0) goto out;
     rc = ea_config_agent_id(agent_id, sizeof(agent_id), ea_cli_value(&a, &cmd, "agent-id"));
     if (rc < 0) goto out;
-    rc = make_stream(stream, sizeof(stream), agent_id);
+    rc = ea_pipeline_stream_name(stream, sizeof(stream), agent_id, NULL);
     if (rc < 0) goto out;
     dry = ea_cli_flag(&a, &cmd, "dry-run");
     store_url = ea_config_store_url(ea_cli_value(&a, &cmd, "store"));

@@ -15,5 +15,6 @@ int ea_cmd_verify(int argc, char **argv);
 int ea_cmd_controls(int argc, char **argv);
 int ea_cmd_report(int argc, char **argv);
 int ea_cmd_export(int argc, char **argv);
+int ea_cmd_daemon(int argc, char **argv);
 
 #endif

@@ -27,6 +27,7 @@ static const struct {
     {"verify", ea_cmd_verify, "check signatures, IDs, schemas and completeness of a store"},
     {"report", ea_cmd_report, "the Statement of Applicability with live evidence per control"},
     {"export", ea_cmd_export, "write an audit pack: records, keys, report and manifest"},
+    {"daemon", ea_cmd_daemon, "run as a sidecar: scheduled collectors, a spool, stores, HTTP"},
     {"controls", ea_cmd_controls, "list or search the ISO/IEC 27001:2022 Annex A controls"},
 };
 

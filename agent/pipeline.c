@@ -10,6 +10,7 @@
  */
 #include "pipeline.h"
 
+#include <openssl/rand.h>
 #include <string.h>
 
 #include <evidence/version.h>
@@ -18,7 +19,23 @@
 #include "log.h"
 #include "redact.h"
 #include "registry.h"
+#include "util/hash.h"
 #include "util/time.h"
+
+int ea_pipeline_stream_name(char *out, size_t cap, const char *agent_id, const char *label)
+{
+    unsigned char rnd[4];
+    char hex[9];
+    char when[EA_TIME_TEXT_MAX];
+
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) return ea_fail(EA_ERROR, "no randomness from OpenSSL");
+    ea_hex_encode(hex, rnd, sizeof(rnd));
+    ea_time_format_key(when, ea_time_now_us());
+    when[15] = '\0'; /* YYYYMMDDTHHMMSS */
+    snprintf(out, cap, "%.64s%s%.32s.%sZ.%s", agent_id, label ? "." : "", label ? label : "", when,
+             hex);
+    return 0;
+}
 
 void ea_pipeline_init(struct ea_pipeline *p, const struct ea_pipeline_opts *opts)
 {
@@ -40,7 +57,10 @@ static int sink_emit(void *ctx, const struct ea_fact *fact)
 int ea_pipeline_run(struct ea_pipeline *p, const struct ea_collector *c, const char *arg,
                     const json_t *options)
 {
-    struct ea_host_ctx hctx = {.collector_name = c->name, .store = p->o.store};
+    struct ea_host_ctx hctx = {.collector_name = c->name,
+                               .store = p->o.no_history ? NULL
+                                        : p->o.read_store ? p->o.read_store
+                                                          : p->o.store};
     struct ea_host host;
     struct sink_ctx sc = {.p = p, .c = c};
     struct ea_sink sink = {.ctx = &sc, .emit = sink_emit};

@@ -8,6 +8,7 @@
 #ifndef EA_PIPELINE_H
 #define EA_PIPELINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -28,6 +29,8 @@ struct ea_pipeline_opts {
     int64_t (*clock_us)(void);          /* NULL = wall clock (tests freeze it) */
     unsigned batch_max;                 /* records per group commit; 0 = 256 */
     const struct ea_redactor *redactor; /* borrowed; NULL = built-in patterns only */
+    struct ea_store *read_store;        /* borrowed; where host->latest looks (NULL = store) */
+    bool no_history;                    /* host->latest finds nothing (no readable store) */
 };
 
 struct ea_pipeline {
@@ -39,6 +42,12 @@ struct ea_pipeline {
     unsigned failed_results;           /* records whose result is fail */
     unsigned error_results;            /* records whose result is error */
 };
+
+/**
+ * A new stream's name: "<agent-id>[.<label>].<UTC second>Z.<random>", unique
+ * without coordination. @param label NULL or [A-Za-z0-9._-] (cut at 32).
+ */
+int ea_pipeline_stream_name(char *out, size_t cap, const char *agent_id, const char *label);
 
 /** Initialises p (caller's storage); nothing to dispose. */
 void ea_pipeline_init(struct ea_pipeline *p, const struct ea_pipeline_opts *opts);

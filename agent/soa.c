@@ -22,7 +22,7 @@ static long line_of(const struct ea_soa *s, const char *key, const char *sub)
     char path[512];
 
     snprintf(path, sizeof(path), "controls/%s%s%s", key, sub ? "/" : "", sub ? sub : "");
-    return (long)json_integer_value(json_object_get(s->lines, path));
+    return (long)json_integer_value(json_array_get(json_object_get(s->lines, path), 0));
 }
 
 /* A list of strings, or one string as a list of one (new reference), or NULL when wrong. */

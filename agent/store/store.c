@@ -17,6 +17,8 @@
 static const struct ea_store_ops *const schemes[] = {
     &ea_store_file_ops,
     &ea_store_s3_ops,
+    &ea_store_http_ops,
+    &ea_store_https_ops,
 };
 
 int ea_store_open(struct ea_store **out, const char *url, unsigned flags)
@@ -37,7 +39,7 @@ int ea_store_open(struct ea_store **out, const char *url, unsigned flags)
             }
         }
         return ea_fail(EA_EUSAGE,
-                       "%s: unknown store scheme '%.*s' (use a folder path, file:// or s3://)", url,
+                       "%s: unknown store scheme '%.*s' (use a folder path, file://, s3://, http:// or https://)", url,
                        (int)n, url);
     }
     return ea_store_file_ops.open(out, url, flags);

@@ -67,6 +67,8 @@ typedef int (*ea_store_stream_cb)(const struct ea_stream_head *head, void *paylo
 /** The backends (store_<scheme>.c). */
 extern const struct ea_store_ops ea_store_file_ops;
 extern const struct ea_store_ops ea_store_s3_ops;
+extern const struct ea_store_ops ea_store_http_ops; /* write-only: another agent's ingest */
+extern const struct ea_store_ops ea_store_https_ops;
 
 /** Flags of ea_store_open. */
 #define EA_STORE_CREATE 1u /* create the store when it does not exist (writers) */

@@ -13,6 +13,7 @@
  * Listing uses ListObjectsV2 with continuation, one day's prefix at a time
  * when a control and a short period are asked (the layout's point).
  */
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "../util/hash.h"
 #include "../util/http.h"
 #include "../util/mem.h"
+#include "../util/text.h"
 #include "../util/time.h"
 #include "store.h"
 
@@ -37,6 +39,8 @@ struct s3_store {
     char *userpwd; /* secret */
     char *token;   /* secret header line, or NULL */
     bool path_style;
+    char *lock_mode;     /* Object Lock on record objects: GOVERNANCE or COMPLIANCE, or NULL */
+    int64_t lock_retain; /* with lock_mode: retention from the upload, in microseconds */
     unsigned max_keys; /* ListObjectsV2 page size; 0 = the server's (1000) */
 };
 
@@ -51,23 +55,10 @@ static void s3_close(struct ea_store *st)
     ea_free(s->prefix);
     ea_free(s->region);
     ea_free(s->sigv4);
+    ea_free(s->lock_mode);
     if (s->userpwd) ea_free_secret(s->userpwd, strlen(s->userpwd));
     if (s->token) ea_free_secret(s->token, strlen(s->token));
     ea_free(s);
-}
-
-/* The value of name in a query string (a copy), or NULL. */
-static char *query_param(const char *q, const char *name)
-{
-    size_t n = strlen(name);
-
-    while (q && *q) {
-        size_t len = strcspn(q, "&");
-        if (len > n && strncmp(q, name, n) == 0 && q[n] == '=')
-            return ea_strndup(q + n + 1, len - n - 1);
-        q += len + (q[len] == '&');
-    }
-    return NULL;
 }
 
 static int s3_open(struct ea_store **out, const char *loc, unsigned flags)
@@ -94,14 +85,30 @@ static int s3_open(struct ea_store **out, const char *loc, unsigned flags)
         loc[blen] == '/'
             ? ea_strndup(loc + blen + 1, (size_t)((q ? q : loc + strlen(loc)) - (loc + blen + 1)))
             : ea_strdup("");
-    s->endpoint = query_param(q ? q + 1 : NULL, "endpoint");
-    s->region = query_param(q ? q + 1 : NULL, "region");
-    ps = query_param(q ? q + 1 : NULL, "path_style");
+    s->endpoint = ea_query_param(q ? q + 1 : NULL, "endpoint");
+    s->region = ea_query_param(q ? q + 1 : NULL, "region");
+    ps = ea_query_param(q ? q + 1 : NULL, "path_style");
     s->path_style = ps && strcmp(ps, "1") == 0;
     {
-        char *mk = query_param(q ? q + 1 : NULL, "max_keys");
+        char *mk = ea_query_param(q ? q + 1 : NULL, "max_keys");
         s->max_keys = mk ? (unsigned)strtoul(mk, NULL, 10) : 0;
         ea_free(mk);
+    }
+    s->lock_mode = ea_query_param(q ? q + 1 : NULL, "object_lock_mode");
+    {
+        char *retain = ea_query_param(q ? q + 1 : NULL, "object_lock_retain");
+        if (s->lock_mode && strcmp(s->lock_mode, "GOVERNANCE") != 0 &&
+            strcmp(s->lock_mode, "COMPLIANCE") != 0)
+            rc = ea_fail(EA_EUSAGE, "s3://%s: object_lock_mode is '%s': use GOVERNANCE or COMPLIANCE",
+                         s->bucket, s->lock_mode);
+        else if (!s->lock_mode != !retain)
+            rc = ea_fail(EA_EUSAGE, "s3://%s: give object_lock_mode and object_lock_retain together",
+                         s->bucket);
+        else if (retain && (ea_duration_parse(&s->lock_retain, retain) < 0 || s->lock_retain <= 0))
+            rc = ea_fail(EA_EUSAGE, "s3://%s: object_lock_retain '%s' is not a duration like 400d",
+                         s->bucket, retain);
+        ea_free(retain);
+        if (rc < 0) goto out;
     }
     if (!s->region)
         s->region =
@@ -164,10 +171,11 @@ static char *full_key(const struct s3_store *s, const char *key)
 
 /* One signed request; out gets the response (caller disposes). */
 static int request(struct s3_store *s, struct ea_http_response *out, const char *method,
-                   const char *url, const void *body, size_t len, const char *content_type)
+                   const char *url, const void *body, size_t len, const char *content_type,
+                   const char *const *extra)
 {
     char sha[EA_SHA256_HEX_LEN + 1], amz[100], ctype[128];
-    const char *headers[5];
+    const char *headers[9];
     size_t n = 0;
     struct ea_http_req req = {method, url, headers, body, len, s->sigv4, s->userpwd};
     int rc = ea_sha256_hex(sha, body ? body : "", body ? len : 0);
@@ -180,16 +188,49 @@ static int request(struct s3_store *s, struct ea_http_response *out, const char 
         headers[n++] = ctype;
     }
     if (s->token) headers[n++] = s->token;
+    for (size_t i = 0; extra && extra[i] && n < 8; i++) headers[n++] = extra[i];
     headers[n] = NULL;
     return ea_http_request(s->http, out, &req);
 }
 
-static int put_object(struct s3_store *s, const char *key, const void *data, size_t len)
+/*
+ * The Object Lock headers of a record object: mode, retain-until (now plus the
+ * retention) and the Content-MD5 that S3 demands with them. Stream heads are
+ * never locked: they are rewritten as the stream grows.
+ */
+static int lock_headers(const struct s3_store *s, const void *data, size_t len, char mode[64],
+                        char until[96], char md5[64])
 {
-    struct ea_http_response r;
+    unsigned char d[16];
+    char when[EA_TIME_TEXT_MAX];
+    char *b64 = NULL;
+    size_t b64_len = 0;
+    int rc;
+
+    if (EVP_Digest(data, len, d, NULL, EVP_md5(), NULL) != 1)
+        return ea_fail(EA_ERROR, "OpenSSL cannot compute MD5 for Content-MD5");
+    if ((rc = ea_base64_encode(&b64, &b64_len, d, sizeof(d))) < 0) return rc;
+    snprintf(md5, 64, "Content-MD5: %s", b64);
+    ea_free(b64);
+    ea_time_format_rfc3339(when, ea_time_now_us() + s->lock_retain);
+    snprintf(mode, 64, "x-amz-object-lock-mode: %s", s->lock_mode);
+    snprintf(until, 96, "x-amz-object-lock-retain-until-date: %s", when);
+    return 0;
+}
+
+static int put_object(struct s3_store *s, const char *key, const void *data, size_t len,
+                      bool lock)
+{
+    struct ea_http_response r = {0};
+    char mode[64], until[96], md5[64];
+    const char *extra[] = {mode, until, md5, NULL};
     char *k = full_key(s, key), *url = k ? object_url(s, k, NULL) : NULL;
-    int rc = url ? request(s, &r, "PUT", url, data, len, "application/json")
-                 : ea_fail(EA_ENOMEM, "out of memory");
+    int rc = url ? 0 : ea_fail(EA_ENOMEM, "out of memory");
+
+    if (rc == 0 && lock && s->lock_mode) rc = lock_headers(s, data, len, mode, until, md5);
+    if (rc == 0)
+        rc = request(s, &r, "PUT", url, data, len, "application/json",
+                     lock && s->lock_mode ? extra : NULL);
 
     if (url) ea_http_response_dispose(&r);
     if (rc < 0) ea_fail_prefix("s3://%s: PUT %s", s->bucket, key);
@@ -206,7 +247,7 @@ static int s3_put(struct ea_store *st, const struct ea_envelope *env)
 
     for (size_t i = 0; i < env->controls.n && rc == 0; i++) {
         rc = ea_store_key(key, env, env->controls.ids[i]);
-        if (rc == 0) rc = put_object(s, key, env->json, env->json_len);
+        if (rc == 0) rc = put_object(s, key, env->json, env->json_len, true);
     }
     return rc;
 }
@@ -223,7 +264,7 @@ static int s3_get(struct ea_store *st, const char *key, struct ea_buf *out)
         ea_free(k);
         return ea_fail(EA_ENOMEM, "out of memory");
     }
-    rc = request(s, &r, "GET", url, NULL, 0, NULL);
+    rc = request(s, &r, "GET", url, NULL, 0, NULL, NULL);
     if (rc == 0) rc = ea_buf_append(out, r.body.data ? r.body.data : "", r.body.len);
     ea_http_response_dispose(&r);
     ea_free(url);
@@ -349,7 +390,7 @@ static int list_prefix(struct s3_store *s, const char *prefix, int (*on_key)(con
             rc = ea_fail(EA_ENOMEM, "out of memory");
             break;
         }
-        rc = request(s, &r, "GET", url, NULL, 0, NULL);
+        rc = request(s, &r, "GET", url, NULL, 0, NULL, NULL);
         ea_free(url);
         if (rc == 0) {
             char *xml = ea_strndup(r.body.data ? r.body.data : "", r.body.len);
@@ -432,7 +473,7 @@ static int s3_put_stream(struct ea_store *st, const struct ea_stream_head *head)
     char *text = ea_asprintf("{\"stream\":\"%s\",\"sequence\":%llu,\"last_id\":\"%s\"}\n",
                              head->stream, (unsigned long long)head->sequence, head->last_id);
     int rc =
-        key && text ? put_object(s, key, text, strlen(text)) : ea_fail(EA_ENOMEM, "out of memory");
+        key && text ? put_object(s, key, text, strlen(text), false) : ea_fail(EA_ENOMEM, "out of memory");
 
     ea_free(key);
     ea_free(text);

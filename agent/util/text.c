@@ -2,6 +2,8 @@
 /* Edit distance for suggestions; see text.h. One row of the table, on the stack. */
 #include "text.h"
 
+#include "mem.h"
+
 #include <ctype.h>
 #include <string.h>
 
@@ -26,4 +28,17 @@ size_t ea_text_distance(const char *a, const char *b)
         }
     }
     return row[lb];
+}
+
+char *ea_query_param(const char *q, const char *name)
+{
+    size_t n = strlen(name);
+
+    while (q && *q) {
+        size_t len = strcspn(q, "&");
+        if (len > n && strncmp(q, name, n) == 0 && q[n] == '=')
+            return ea_strndup(q + n + 1, len - n - 1);
+        q += len + (q[len] == '&');
+    }
+    return NULL;
 }

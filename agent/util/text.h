@@ -14,5 +14,10 @@
 
 /** Levenshtein distance between a and b, ASCII case-insensitive. */
 size_t ea_text_distance(const char *a, const char *b);
+/**
+ * The value of name in a URL query string "a=1&b=2" (q may be NULL), as an
+ * owned copy (ea_free), or NULL when absent. Values are taken as written.
+ */
+char *ea_query_param(const char *q, const char *name);
 
 #endif

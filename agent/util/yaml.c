@@ -210,7 +210,8 @@ static int on_scalar(struct loader *l, const yaml_event_t *ev)
         if (!(top->key = ea_strdup(text))) return ea_fail(EA_ENOMEM, "out of memory");
         l->path[plen] = '\0';
         if (json_object_set_new(l->lines, l->path,
-                                json_integer((json_int_t)ev->start_mark.line + 1)) < 0)
+                                json_pack("[II]", (json_int_t)ev->start_mark.line + 1,
+                                          (json_int_t)ev->start_mark.column + 1)) < 0)
             return ea_fail(EA_ENOMEM, "out of memory");
         l->path[top->path_len] = '\0';
         return 0;

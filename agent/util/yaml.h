@@ -20,8 +20,9 @@
 /**
  * Loads path.
  * @param out   new reference: the document (an empty file is an empty object).
- * @param lines new reference: {"a/b/c": line, ...}, the 1-based line of each mapping
- *              key by its path of keys joined with '/' (sequence items by index).
+ * @param lines new reference: {"a/b/c": [line, column], ...}, where each mapping key
+ *              starts (1-based), by its path of keys joined with '/' (sequence items
+ *              by index).
  * @return 0, EA_EINPUT "path:line:column: problem" (also for a missing file), EA_ETOOBIG.
  */
 int ea_yaml_load(const char *path, json_t **out, json_t **lines);

@@ -29,8 +29,9 @@ START_TEST(test_scalars_maps_lists_and_lines)
         "{\"a\": \"1\", \"b\": [\"x\", \"y\", \"true\"], \"c\": {\"d\": \"~\", \"e\": null}}", 0,
         NULL);
     ck_assert_msg(json_equal(doc, want), "got %s", json_dumps(doc, 0));
-    ck_assert_int_eq(json_integer_value(json_object_get(lines, "c/d")), 4);
-    ck_assert_int_eq(json_integer_value(json_object_get(lines, "b")), 2);
+    ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(lines, "c/d"), 0)), 4);
+    ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(lines, "c/d"), 1)), 3);
+    ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(lines, "b"), 0)), 2);
     json_decref(want);
     json_decref(doc);
     json_decref(lines);

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The daemon's HTTP endpoints (libmicrohttpd, its own polling thread):
+ *
+ *   GET  /healthz     200 while the process runs
+ *   GET  /readyz      200, or 503 with the reason (spool full, a store failing)
+ *   GET  /metrics     Prometheus text format
+ *   POST /v1/ingest   a signed envelope, a stream head, or a raw scan report
+ *                     (?collector=scan&format=NAME&controls=A.8.8,A.8.28);
+ *                     bearer token required; 202 once spooled; 400 bad
+ *                     input, 401 no or wrong token, 413 over ingest_max,
+ *                     503 spool full or unwritable (retry later)
+ *
+ * Requests are served one at a time: ingest is rare and small, and one
+ * thread keeps the idle daemon's footprint flat.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../audit.h"
+#include "../error.h"
+#include "../log.h"
+#include "../util/hash.h"
+#include "../util/json.h"
+#include "../util/mem.h"
+#include "daemon.h"
+
+struct ea_http_server {
+    struct MHD_Daemon *mhd;
+    struct ea_daemon *d;
+};
+
+struct request {
+    struct ea_buf body;
+    bool too_big;
+};
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
+                             const char *text, size_t len, const char *extra_name,
+                             const char *extra_value)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret;
+
+    if (!r) return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    if (extra_name) MHD_add_response_header(r, extra_name, extra_value);
+    ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* A JSON reply {"error": msg} or {"accepted": n}: the message is ours, never the request's secrets. */
+static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, const char *error,
+                                  unsigned accepted, const char *hn, const char *hv)
+{
+    json_t *o = error ? json_pack("{s:s}", "error", error)
+                      : json_pack("{s:I}", "accepted", (json_int_t)accepted);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    enum MHD_Result ret = text ? reply(c, status, "application/json", text, strlen(text), hn, hv)
+                               : MHD_NO;
+
+    free(text);
+    json_decref(o);
+    return ret;
+}
+
+/* Constant time: both sides are hashed first, so neither length nor content leaks. */
+static bool token_ok(const struct ea_runtime *rt, struct MHD_Connection *c)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    unsigned char want[32], got[32];
+
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0) return false;
+    if (ea_sha256(want, rt->ingest_token, strlen(rt->ingest_token)) < 0 ||
+        ea_sha256(got, h + 7, strlen(h + 7)) < 0)
+        return false;
+    return CRYPTO_memcmp(want, got, sizeof(want)) == 0;
+}
+
+static unsigned status_of(int rc)
+{
+    return rc == EA_EIO || rc == EA_ENOMEM || rc == EA_ERETRY || rc == EA_ERROR ? 503 : 400;
+}
+
+/* A raw scan report: written to a private temporary file, then the scan collector. */
+static enum MHD_Result ingest_report(struct ea_daemon *d, struct MHD_Connection *c,
+                                     const struct request *rq)
+{
+    const char *collector = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "collector");
+    const char *format = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
+    const char *fail_on = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fail_on");
+    const char *controls = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "controls");
+    struct ea_dcollector dc = {.id = "ingest", .name = "scan"};
+    json_t *options = json_object();
+    char *tmp = ea_asprintf("%s/ingest-XXXXXX", ea_spool_dir(d->rt->spool));
+    char msg[512];
+    int fd = -1, rc = 0;
+
+    if (!options || !tmp) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (strcmp(collector, "scan") != 0) {
+        rc = ea_fail(EA_EINPUT, "collector=%.32s: only scan reports are ingested raw", collector);
+        goto out;
+    }
+    if ((format && ea_json_put(options, "format", json_string(format)) < 0) ||
+        (fail_on && ea_json_put(options, "fail_on", json_string(fail_on)) < 0)) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (const char *p = controls; p && *p;) {
+        size_t n = strcspn(p, ",");
+        char id[32];
+        snprintf(id, sizeof(id), "%.*s", (int)(n < 31 ? n : 31), p);
+        if ((rc = ea_controls_add(&dc.controls, id)) < 0) {
+            ea_fail_prefix("controls");
+            goto out;
+        }
+        p += n + (p[n] == ',');
+    }
+    if ((fd = mkstemp(tmp)) < 0 || write(fd, rq->body.data, rq->body.len) != (ssize_t)rq->body.len ||
+        fsync(fd) < 0) {
+        rc = ea_fail(EA_EIO, "cannot write the report to the spool folder: %s", strerror(errno));
+        goto out;
+    }
+    rc = ea_daemon_collect(d, &dc, tmp, "scan", options, NULL);
+out:
+    if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+    }
+    ea_free(tmp);
+    json_decref(options);
+    if (rc < 0) {
+        snprintf(msg, sizeof(msg), "%s", ea_error_message(rc));
+        ea_error_clear();
+        ea_metrics_ingest(d->metrics, status_of(rc), 0);
+        EA_LOG_WARN("ingest", "report refused: %s", msg);
+        return reply_json(c, status_of(rc), msg, 0, NULL, NULL);
+    }
+    ea_metrics_ingest(d->metrics, 202, (unsigned)rc);
+    EA_LOG_INFO("ingest", "scan report: %d record%s spooled", rc, rc == 1 ? "" : "s");
+    return reply_json(c, 202, NULL, (unsigned)rc, NULL, NULL);
+}
+
+/* An envelope (verified against the trusted keys) or a stream head, spooled as one batch. */
+static enum MHD_Result ingest_json(struct ea_daemon *d, struct MHD_Connection *c,
+                                   const struct request *rq)
+{
+    struct ea_runtime *rt = d->rt;
+    json_t *doc = json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, 0, NULL);
+    struct ea_envelope env;
+    struct ea_store *w = NULL;
+    unsigned records = 0;
+    char msg[512];
+    int rc;
+
+    memset(&env, 0, sizeof(env));
+    if (!json_is_object(doc)) {
+        rc = ea_fail(EA_EINPUT, "the body is not a JSON object: send a signed envelope, a stream "
+                                "head, or a scan report with ?collector=scan");
+    } else if (json_object_get(doc, "payloadType")) {
+        if (rt->ntrusted == 0)
+            rc = ea_fail(EA_EINPUT, "this agent has no agent.trusted_keys: it accepts no envelopes");
+        else
+            rc = ea_audit_envelope(&env, rq->body.data, rq->body.len, rt->trusted, rt->ntrusted);
+        if (rc == 0 && (rc = ea_spool_writer(rt->spool, &w)) == 0)
+            rc = ea_spool_writer_put_raw(w, rq->body.data, rq->body.len);
+        records = 1;
+    } else if (json_object_get(doc, "stream") && json_object_get(doc, "sequence")) {
+        const char *stream = json_string_value(json_object_get(doc, "stream"));
+        const char *last = json_string_value(json_object_get(doc, "last_id"));
+        json_t *seq = json_object_get(doc, "sequence");
+        if (!stream || !ea_store_stream_name_ok(stream) || !last || !json_is_integer(seq) ||
+            json_integer_value(seq) < 0)
+            rc = ea_fail(EA_EINPUT, "a stream head needs stream, sequence and last_id");
+        else if ((rc = ea_spool_writer(rt->spool, &w)) == 0)
+            rc = ea_store_put_stream(w, &(struct ea_stream_head){
+                                            stream, (uint64_t)json_integer_value(seq), last});
+    } else {
+        rc = ea_fail(EA_EINPUT, "the body is neither a signed envelope nor a stream head");
+    }
+    if (rc == 0) rc = ea_store_sync(w);
+    ea_store_close(w);
+    json_decref(doc);
+    if (rc < 0) {
+        snprintf(msg, sizeof(msg), "%s", ea_error_message(rc));
+        ea_error_clear();
+        ea_metrics_ingest(d->metrics, status_of(rc), 0);
+        EA_LOG_WARN("ingest", "refused: %s", msg);
+        ea_envelope_dispose(&env);
+        return reply_json(c, status_of(rc), msg, 0, NULL, NULL);
+    }
+    if (records) EA_LOG_INFO("ingest", "record %.12s spooled", env.id);
+    ea_envelope_dispose(&env);
+    ea_metrics_ingest(d->metrics, 202, records);
+    return reply_json(c, 202, NULL, records, NULL, NULL);
+}
+
+static enum MHD_Result on_ingest(struct ea_daemon *d, struct MHD_Connection *c,
+                                 const char *upload, size_t *upload_size, void **con_cls)
+{
+    struct ea_runtime *rt = d->rt;
+    struct request *rq = *con_cls;
+
+    if (!rq) { /* the headers: refuse early, before reading any body */
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        if (!rt->ingest_token) {
+            ea_metrics_ingest(d->metrics, 404, 0);
+            return reply_json(c, 404, "ingest is off: set agent.ingest_token_env", 0, NULL, NULL);
+        }
+        if (!token_ok(rt, c)) {
+            ea_metrics_ingest(d->metrics, 401, 0);
+            EA_LOG_WARN("ingest", "refused a request without the right bearer token");
+            return reply_json(c, 401, "a valid bearer token is required", 0, "WWW-Authenticate",
+                              "Bearer");
+        }
+        if (cl && strtoull(cl, NULL, 10) > rt->cfg->ingest_max) {
+            ea_metrics_ingest(d->metrics, 413, 0);
+            return reply_json(c, 413, "the body is over agent.ingest_max", 0, NULL, NULL);
+        }
+        if (ea_spool_full(rt->spool)) {
+            ea_metrics_ingest(d->metrics, 503, 0);
+            return reply_json(c, 503, "the spool is full: retry later", 0, "Retry-After", "60");
+        }
+        if (!(rq = ea_calloc(1, sizeof(*rq)))) return MHD_NO;
+        ea_buf_init(&rq->body, (size_t)rt->cfg->ingest_max);
+        *con_cls = rq;
+        return MHD_YES;
+    }
+    if (*upload_size) { /* a piece of the body */
+        if (!rq->too_big && ea_buf_append(&rq->body, upload, *upload_size) < 0) {
+            rq->too_big = true;
+            ea_error_clear();
+            ea_buf_dispose(&rq->body);
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (rq->too_big) {
+        ea_metrics_ingest(d->metrics, 413, 0);
+        return reply_json(c, 413, "the body is over agent.ingest_max", 0, NULL, NULL);
+    }
+    if (MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "collector"))
+        return ingest_report(d, c, rq);
+    return ingest_json(d, c, rq);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
+{
+    struct ea_http_server *s = cls;
+    struct ea_daemon *d = s->d;
+    bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, "HEAD") == 0;
+
+    (void)version;
+    if (strcmp(url, "/v1/ingest") == 0) {
+        if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+            return reply_json(c, 405, "use POST", 0, "Allow", "POST");
+        return on_ingest(d, c, upload, upload_size, con_cls);
+    }
+    if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 ||
+        strcmp(url, "/metrics") == 0) {
+        char why[256];
+        bool ready;
+        if (!get) return reply_json(c, 405, "use GET", 0, "Allow", "GET");
+        if (strcmp(url, "/healthz") == 0) return reply(c, 200, "text/plain", "ok\n", 3, NULL, NULL);
+        ready = ea_daemon_ready(d, why, sizeof(why) - 1);
+        if (strcmp(url, "/readyz") == 0) {
+            strcat(why, "\n");
+            return reply(c, ready ? 200 : 503, "text/plain", why, strlen(why), NULL, NULL);
+        }
+        {
+            struct ea_spool_stats st;
+            struct ea_buf b;
+            enum MHD_Result ret = MHD_NO;
+            ea_buf_init(&b, 0);
+            ea_spool_stats(d->rt->spool, &st);
+            if (ea_metrics_render(d->metrics, &st, ready, &b) == 0)
+                ret = reply(c, 200, "text/plain; version=0.0.4", b.data, b.len, NULL, NULL);
+            ea_buf_dispose(&b);
+            return ret;
+        }
+    }
+    return reply_json(c, 404, "no such endpoint (/healthz, /readyz, /metrics, /v1/ingest)", 0,
+                      NULL, NULL);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    struct request *rq = *con_cls;
+
+    (void)cls, (void)c, (void)toe;
+    if (!rq) return;
+    ea_buf_dispose(&rq->body);
+    ea_free(rq);
+    *con_cls = NULL;
+}
+
+int ea_http_server_start(struct ea_http_server **out, struct ea_daemon *d, const char *listen,
+                         unsigned short *port)
+{
+    struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *ai = NULL;
+    const char *colon = strrchr(listen, ':');
+    char host[256];
+    struct ea_http_server *s;
+    const union MHD_DaemonInfo *info;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+    int gai;
+
+    *out = NULL;
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
+    if (host[0] == '[') { /* "[::1]:9464" */
+        memmove(host, host + 1, strlen(host));
+        host[strcspn(host, "]")] = '\0';
+    }
+    if ((gai = getaddrinfo(host, colon + 1, &hints, &ai)) != 0)
+        return ea_fail(EA_ECONFIG, "listen %s: %s", listen, gai_strerror(gai));
+    if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
+    if (!(s = ea_calloc(1, sizeof(*s)))) {
+        freeaddrinfo(ai);
+        return ea_fail(EA_ENOMEM, "out of memory");
+    }
+    s->d = d;
+    s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+                              MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                              MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT,
+                              30u, MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!s->mhd) {
+        ea_free(s);
+        return ea_fail(EA_ECONFIG, "listen %s: cannot listen there (in use, or not an address of "
+                                   "this host)",
+                       listen);
+    }
+    info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    *port = info ? info->port : 0;
+    *out = s;
+    return 0;
+}
+
+void ea_http_server_stop(struct ea_http_server *s)
+{
+    if (!s) return;
+    MHD_stop_daemon(s->mhd);
+    ea_free(s);
+}

@@ -1,0 +1,560 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The spool: see spool.h. Layout under the spool folder:
+ *
+ *   pending/<batch>     committed, waiting for the stores
+ *   seen/<tag>          a shipped batch of the drop folder (its source's digest)
+ *   rejected/<batch>    a batch that cannot be read, kept with <batch>.reason
+ *
+ * The counters (batches, records, bytes) are kept in memory under the lock
+ * and rebuilt from the names and sizes of pending/ on open.
+ */
+#include "spool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../audit.h"
+#include "../error.h"
+#include "../util/fs.h"
+#include "../util/hash.h"
+#include "../util/mem.h"
+#include "../util/time.h"
+
+#define BATCH_READ_MAX ((size_t)1 << 30)
+
+struct ea_spool {
+    char *dir, *pending, *seen, *rejected; /* owned paths */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    uint64_t wakeups; /* bumped by every commit and ea_spool_wake */
+    struct ea_spool_stats stats;
+};
+
+struct writer {
+    struct ea_store base; /* first: the ops cast back to writer */
+    struct ea_spool *sp;
+    struct ea_buf staged;
+    unsigned records;
+    char tag[65];
+};
+
+const char *ea_spool_dir(const struct ea_spool *s) { return s->dir; }
+
+/* "<time>-<random>-<records>[-<tag>].batch": records and tag, or false when not a batch. */
+static bool parse_name(const char *name, unsigned *records, char tag[65])
+{
+    size_t len = strlen(name);
+    const char *p = name;
+    char *end;
+    unsigned long n;
+
+    if (len < 6 || strcmp(name + len - 6, ".batch") != 0 || name[0] == '.') return false;
+    if (!(p = strchr(name, '-')) || !(p = strchr(p + 1, '-'))) return false;
+    errno = 0;
+    n = strtoul(p + 1, &end, 10);
+    if (errno || end == p + 1 || n > UINT32_MAX) return false;
+    *records = (unsigned)n;
+    tag[0] = '\0';
+    if (*end == '-') {
+        if ((size_t)(name + len - 6 - (end + 1)) != 64 || !ea_is_hex(end + 1, 64)) return false;
+        memcpy(tag, end + 1, 64);
+        tag[64] = '\0';
+    } else if (strcmp(end, ".batch") != 0) {
+        return false;
+    }
+    return true;
+}
+
+static int count_pending(struct ea_spool *s)
+{
+    DIR *d = opendir(s->pending);
+    struct dirent *de;
+
+    if (!d) return ea_fail(EA_EIO, "%s: cannot open: %s", s->pending, strerror(errno));
+    while ((de = readdir(d))) {
+        char tag[65], *path;
+        unsigned records;
+        struct stat st;
+
+        if (de->d_name[0] == '.') continue;
+        if (!(path = ea_asprintf("%s/%s", s->pending, de->d_name))) {
+            closedir(d);
+            return ea_fail(EA_ENOMEM, "out of memory");
+        }
+        if (strstr(de->d_name, ".tmp.")) {
+            unlink(path); /* a batch that was never committed: its writer saw the failure */
+        } else if (parse_name(de->d_name, &records, tag) && stat(path, &st) == 0) {
+            s->stats.batches++;
+            s->stats.records += records;
+            s->stats.bytes += (uint64_t)st.st_size;
+        }
+        ea_free(path);
+    }
+    closedir(d);
+    return 0;
+}
+
+int ea_spool_open(struct ea_spool **out, const char *dir, uint64_t max_bytes)
+{
+    struct ea_spool *s = ea_calloc(1, sizeof(*s));
+    int rc = 0;
+
+    *out = NULL;
+    if (!s) return ea_fail(EA_ENOMEM, "out of memory");
+    s->dir = ea_strdup(dir);
+    s->pending = ea_asprintf("%s/pending", dir);
+    s->seen = ea_asprintf("%s/seen", dir);
+    s->rejected = ea_asprintf("%s/rejected", dir);
+    s->stats.max_bytes = max_bytes;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    if (!s->dir || !s->pending || !s->seen || !s->rejected)
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+    if (rc == 0) rc = ea_fs_mkdirs(s->pending);
+    if (rc == 0) rc = ea_fs_mkdirs(s->seen);
+    if (rc == 0) rc = ea_fs_mkdirs(s->rejected);
+    if (rc == 0) rc = count_pending(s);
+    if (rc < 0) {
+        ea_fail_prefix("spool %s", dir);
+        ea_spool_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void ea_spool_close(struct ea_spool *s)
+{
+    if (!s) return;
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
+    ea_free(s->dir);
+    ea_free(s->pending);
+    ea_free(s->seen);
+    ea_free(s->rejected);
+    ea_free(s);
+}
+
+bool ea_spool_full(struct ea_spool *s)
+{
+    bool full;
+
+    pthread_mutex_lock(&s->lock);
+    full = s->stats.max_bytes && s->stats.bytes >= s->stats.max_bytes;
+    pthread_mutex_unlock(&s->lock);
+    return full;
+}
+
+void ea_spool_stats(struct ea_spool *s, struct ea_spool_stats *out)
+{
+    pthread_mutex_lock(&s->lock);
+    *out = s->stats;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void ea_spool_wake(struct ea_spool *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->wakeups++;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void ea_spool_wait(struct ea_spool *s, long timeout_ms)
+{
+    struct timespec until;
+    uint64_t seen;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&s->lock);
+    seen = s->wakeups;
+    while (s->wakeups == seen)
+        if (pthread_cond_timedwait(&s->cond, &s->lock, &until) == ETIMEDOUT) break;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- writers ---- */
+
+static int w_put_line(struct writer *w, char type, const char *json, size_t len)
+{
+    char prefix[2] = {type, ' '};
+
+    if (memchr(json, '\n', len)) return ea_fail(EA_EINPUT, "a spooled line holds a newline");
+    if (ea_buf_append(&w->staged, prefix, 2) < 0 || ea_buf_append(&w->staged, json, len) < 0 ||
+        ea_buf_append(&w->staged, "\n", 1) < 0)
+        return ea_fail(EA_ENOMEM, "out of memory");
+    return 0;
+}
+
+static int w_put(struct ea_store *st, const struct ea_envelope *env)
+{
+    struct writer *w = (struct writer *)st;
+    int rc = w_put_line(w, 'E', env->json, env->json_len);
+
+    if (rc == 0) w->records++;
+    return rc;
+}
+
+int ea_spool_writer_put_raw(struct ea_store *st, const char *json, size_t len)
+{
+    struct writer *w = (struct writer *)st;
+    int rc = w_put_line(w, 'E', json, len);
+
+    if (rc == 0) w->records++;
+    return rc;
+}
+
+static int w_put_stream(struct ea_store *st, const struct ea_stream_head *head)
+{
+    struct writer *w = (struct writer *)st;
+    json_t *o = json_pack("{s:s, s:I, s:s}", "stream", head->stream, "sequence",
+                          (json_int_t)head->sequence, "last_id", head->last_id ? head->last_id : "");
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    int rc = text ? w_put_line(w, 'H', text, strlen(text)) : ea_fail(EA_ENOMEM, "out of memory");
+
+    free(text);
+    json_decref(o);
+    return rc;
+}
+
+static int w_sync(struct ea_store *st)
+{
+    struct writer *w = (struct writer *)st;
+    struct ea_spool *s = w->sp;
+    unsigned char rnd[4];
+    char hex[9], *path;
+    int rc;
+
+    if (w->staged.len == 0) return 0;
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) return ea_fail(EA_ERROR, "no randomness from OpenSSL");
+    ea_hex_encode(hex, rnd, sizeof(rnd));
+    path = ea_asprintf("%s/%017" PRId64 "-%s-%u%s%s.batch", s->pending, ea_time_now_us(), hex,
+                       w->records, w->tag[0] ? "-" : "", w->tag);
+    if (!path) return ea_fail(EA_ENOMEM, "out of memory");
+    rc = ea_fs_write_atomic(path, w->staged.data, w->staged.len, true);
+    ea_free(path);
+    if (rc < 0) {
+        ea_fail_prefix("spool");
+        return rc; /* staged lines stay: the caller may retry, or drop the writer */
+    }
+    pthread_mutex_lock(&s->lock);
+    s->stats.batches++;
+    s->stats.records += w->records;
+    s->stats.bytes += w->staged.len;
+    s->wakeups++;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    ea_buf_reset(&w->staged);
+    w->records = 0;
+    w->tag[0] = '\0';
+    return 0;
+}
+
+static int w_unsupported(void)
+{
+    return ea_fail(EA_EUSAGE, "the spool is write-only: read from a store");
+}
+
+static int w_list(struct ea_store *st, const struct ea_query *q, ea_store_list_cb cb, void *p)
+{
+    (void)st, (void)q, (void)cb, (void)p;
+    return w_unsupported();
+}
+
+static int w_get(struct ea_store *st, const char *key, struct ea_buf *out)
+{
+    (void)st, (void)key;
+    ea_buf_init(out, 0);
+    return w_unsupported();
+}
+
+static int w_list_streams(struct ea_store *st, ea_store_stream_cb cb, void *p)
+{
+    (void)st, (void)cb, (void)p;
+    return w_unsupported();
+}
+
+static void w_close(struct ea_store *st)
+{
+    struct writer *w = (struct writer *)st;
+
+    if (!w) return;
+    ea_buf_dispose(&w->staged);
+    ea_free(w);
+}
+
+static const struct ea_store_ops writer_ops = {
+    .scheme = "spool",
+    .open = NULL,
+    .put = w_put,
+    .list = w_list,
+    .get = w_get,
+    .put_stream = w_put_stream,
+    .sync = w_sync,
+    .list_streams = w_list_streams,
+    .close = w_close,
+};
+
+int ea_spool_writer(struct ea_spool *s, struct ea_store **out)
+{
+    struct writer *w = ea_calloc(1, sizeof(*w));
+
+    *out = NULL;
+    if (!w) return ea_fail(EA_ENOMEM, "out of memory");
+    w->base.ops = &writer_ops;
+    w->sp = s;
+    ea_buf_init(&w->staged, 0);
+    *out = &w->base;
+    return 0;
+}
+
+void ea_spool_writer_tag(struct ea_store *st, const char *tag)
+{
+    struct writer *w = (struct writer *)st;
+
+    snprintf(w->tag, sizeof(w->tag), "%s", tag && strlen(tag) == 64 ? tag : "");
+}
+
+/* ---- the shipper's side ---- */
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void ea_spool_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) ea_free(names[i]);
+    ea_free(names);
+}
+
+int ea_spool_list(struct ea_spool *s, char ***out, size_t *n)
+{
+    DIR *d = opendir(s->pending);
+    struct dirent *de;
+    char **v = NULL;
+    size_t cap = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (!d) return ea_fail(EA_EIO, "%s: cannot open: %s", s->pending, strerror(errno));
+    while ((de = readdir(d))) {
+        char tag[65];
+        unsigned records;
+
+        if (!parse_name(de->d_name, &records, tag)) continue;
+        if (*n == cap) {
+            char **nv = ea_realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+            if (!nv) goto nomem;
+            v = nv;
+        }
+        if (!(v[*n] = ea_strdup(de->d_name))) goto nomem;
+        (*n)++;
+    }
+    closedir(d);
+    if (*n) qsort(v, *n, sizeof(*v), cmp_names);
+    *out = v;
+    return 0;
+nomem:
+    closedir(d);
+    ea_spool_names_free(v, *n);
+    *n = 0;
+    return ea_fail(EA_ENOMEM, "out of memory");
+}
+
+void ea_spool_batch_dispose(struct ea_spool_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->items[i].is_head) {
+            ea_free((char *)b->items[i].head.stream);
+            ea_free((char *)b->items[i].head.last_id);
+        } else {
+            ea_envelope_dispose(&b->items[i].env);
+        }
+    }
+    ea_free(b->items);
+    ea_free(b->name);
+    memset(b, 0, sizeof(*b));
+}
+
+static int parse_head(struct ea_spool_item *it, const char *text, size_t len)
+{
+    json_t *o = json_loadb(text, len, 0, NULL);
+    const char *stream = json_string_value(json_object_get(o, "stream"));
+    const char *last = json_string_value(json_object_get(o, "last_id"));
+    json_t *seq = json_object_get(o, "sequence");
+    int rc = 0;
+
+    if (!stream || !last || !json_is_integer(seq) || json_integer_value(seq) < 0 ||
+        !ea_store_stream_name_ok(stream))
+        rc = ea_fail(EA_EINPUT, "a stream head line is malformed");
+    else if (!(it->head.stream = ea_strdup(stream)) || !(it->head.last_id = ea_strdup(last)))
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+    it->head.sequence = seq ? (uint64_t)json_integer_value(seq) : 0;
+    it->is_head = true;
+    json_decref(o);
+    return rc;
+}
+
+int ea_spool_read(struct ea_spool *s, const char *name, struct ea_spool_batch *out)
+{
+    struct ea_buf b;
+    char *path = ea_asprintf("%s/%s", s->pending, name);
+    unsigned records;
+    size_t cap = 0;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (!path || !(out->name = ea_strdup(name))) {
+        ea_free(path);
+        return ea_fail(EA_ENOMEM, "out of memory");
+    }
+    if (!parse_name(name, &records, out->tag)) {
+        ea_free(path);
+        return ea_fail(EA_EINPUT, "%s: not a batch name", name);
+    }
+    rc = ea_fs_read(&b, path, BATCH_READ_MAX);
+    ea_free(path);
+    if (rc < 0) return rc;
+    out->bytes = b.len;
+    for (size_t at = 0; rc == 0 && at < b.len;) {
+        const char *line = b.data + at;
+        const char *nl = memchr(line, '\n', b.len - at);
+        size_t len = nl ? (size_t)(nl - line) : b.len - at;
+        struct ea_spool_item *it;
+
+        at += len + 1;
+        if (!nl) {
+            rc = ea_fail(EA_EINPUT, "%s: the last line is cut short", name);
+            break;
+        }
+        if (out->n == cap) {
+            struct ea_spool_item *nv =
+                ea_realloc(out->items, (cap = cap ? cap * 2 : 16) * sizeof(*nv));
+            if (!nv) {
+                rc = ea_fail(EA_ENOMEM, "out of memory");
+                break;
+            }
+            out->items = nv;
+        }
+        it = &out->items[out->n++];
+        memset(it, 0, sizeof(*it));
+        if (len > 2 && line[0] == 'E' && line[1] == ' ')
+            rc = ea_audit_envelope(&it->env, line + 2, len - 2, NULL, 0);
+        else if (len > 2 && line[0] == 'H' && line[1] == ' ')
+            rc = parse_head(it, line + 2, len - 2);
+        else
+            rc = ea_fail(EA_EINPUT, "a line is neither a record nor a stream head");
+        if (rc < 0) ea_fail_prefix("%s: line %zu", name, out->n);
+    }
+    ea_buf_dispose(&b);
+    return rc;
+}
+
+static void forget_bytes(struct ea_spool *s, const struct ea_spool_batch *b, const char *name)
+{
+    unsigned records = 0;
+    char tag[65];
+
+    parse_name(name, &records, tag);
+    pthread_mutex_lock(&s->lock);
+    s->stats.batches -= s->stats.batches ? 1 : 0;
+    s->stats.records -= s->stats.records >= records ? records : s->stats.records;
+    s->stats.bytes -= s->stats.bytes >= b->bytes ? b->bytes : s->stats.bytes;
+    s->wakeups++;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+int ea_spool_remove(struct ea_spool *s, const struct ea_spool_batch *b)
+{
+    char *path = ea_asprintf("%s/%s", s->pending, b->name);
+    int rc = path ? 0 : ea_fail(EA_ENOMEM, "out of memory");
+
+    if (rc == 0 && b->tag[0]) {
+        char *mark = ea_asprintf("%s/%s", s->seen, b->tag);
+        rc = mark ? ea_fs_write_atomic(mark, "", 0, true) : ea_fail(EA_ENOMEM, "out of memory");
+        ea_free(mark);
+    }
+    if (rc == 0 && unlink(path) < 0 && errno != ENOENT)
+        rc = ea_fail(EA_EIO, "%s: cannot remove: %s", path, strerror(errno));
+    if (rc == 0) rc = ea_fs_sync_dir(s->pending);
+    if (rc == 0) forget_bytes(s, b, b->name);
+    ea_free(path);
+    return rc;
+}
+
+int ea_spool_reject(struct ea_spool *s, const char *name, const char *reason)
+{
+    char *from = ea_asprintf("%s/%s", s->pending, name);
+    char *to = ea_asprintf("%s/%s", s->rejected, name);
+    char *why = ea_asprintf("%s/%s.reason", s->rejected, name);
+    struct ea_spool_batch b = {0};
+    struct stat st;
+    int rc = from && to && why ? 0 : ea_fail(EA_ENOMEM, "out of memory");
+
+    if (rc == 0 && stat(from, &st) == 0) b.bytes = (uint64_t)st.st_size;
+    if (rc == 0) rc = ea_fs_write_atomic(why, reason, strlen(reason), false);
+    if (rc == 0 && rename(from, to) < 0)
+        rc = ea_fail(EA_EIO, "%s: cannot move to %s: %s", from, s->rejected, strerror(errno));
+    if (rc == 0) rc = ea_fs_sync_dir(s->rejected);
+    if (rc == 0) rc = ea_fs_sync_dir(s->pending);
+    if (rc == 0) forget_bytes(s, &b, name);
+    ea_free(from);
+    ea_free(to);
+    ea_free(why);
+    return rc;
+}
+
+bool ea_spool_tag_seen(struct ea_spool *s, const char *tag)
+{
+    char *mark = ea_asprintf("%s/%s", s->seen, tag);
+    bool seen = mark && ea_fs_exists(mark);
+    char **names = NULL;
+    size_t n = 0;
+
+    ea_free(mark);
+    if (seen || ea_spool_list(s, &names, &n) < 0) return seen;
+    for (size_t i = 0; i < n && !seen; i++) {
+        unsigned records;
+        char t[65];
+        seen = parse_name(names[i], &records, t) && strcmp(t, tag) == 0;
+    }
+    ea_spool_names_free(names, n);
+    return seen;
+}
+
+void ea_spool_tags_prune(struct ea_spool *s, int64_t max_age_us)
+{
+    DIR *d = opendir(s->seen);
+    struct dirent *de;
+    time_t now = time(NULL);
+
+    if (!d) return;
+    while ((de = readdir(d))) {
+        struct stat st;
+        char *path;
+
+        if (de->d_name[0] == '.' || !(path = ea_asprintf("%s/%s", s->seen, de->d_name))) continue;
+        if (stat(path, &st) == 0 && (int64_t)(now - st.st_mtime) * 1000000 > max_age_us)
+            unlink(path);
+        ea_free(path);
+    }
+    closedir(d);
+}

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The drop folder (collector "watch"): every regular file in the folder is
+ * ingested once, then moved to done/, or to failed/ with FILE.reason beside
+ * it. A file holds either signed envelopes, one per line (what
+ * `collect --dry-run` prints; each must verify against agent.trusted_keys),
+ * or a scan report for the scan collector (options: format, fail_on, ...).
+ *
+ * Exactly once, across crashes: a file's records are spooled as one batch
+ * tagged with the file's digest (name, size, mtime and content). If the
+ * agent dies after spooling but before the move, the next pass finds the
+ * tag (pending, or a marker the shipper leaves in seen/) and only moves the
+ * file. Files whose name starts with '.' are skipped: write a report as
+ * .name and rename it into place, so a half-written file is never read.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../audit.h"
+#include "../error.h"
+#include "../log.h"
+#include "../record.h"
+#include "../util/fs.h"
+#include "../util/hash.h"
+#include "../util/mem.h"
+#include "daemon.h"
+
+#define SEEN_MAX_AGE_US (7LL * 24 * 3600 * 1000000)
+#define ENVELOPES_FILE_MAX ((size_t)64 << 20)
+
+/* The file's tag: SHA-256 over its name, size, mtime and bytes. */
+static int digest(char out[65], const char *path, const char *name, const struct stat *st)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned char d[32], chunk[65536];
+    char meta[128];
+    FILE *f = fopen(path, "rb");
+    size_t n;
+    int rc = 0;
+
+    if (!md || !f) {
+        rc = f ? ea_fail(EA_ENOMEM, "out of memory")
+               : ea_fail(EA_EIO, "cannot open: %s", strerror(errno));
+        goto out;
+    }
+    snprintf(meta, sizeof(meta), "\n%lld\n%lld.%09ld\n", (long long)st->st_size,
+             (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    EVP_DigestUpdate(md, name, strlen(name));
+    EVP_DigestUpdate(md, meta, strlen(meta));
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) EVP_DigestUpdate(md, chunk, n);
+    if (ferror(f)) rc = ea_fail(EA_EIO, "cannot read: %s", strerror(errno));
+    EVP_DigestFinal_ex(md, d, NULL);
+    ea_hex_encode(out, d, sizeof(d));
+out:
+    if (f) fclose(f);
+    EVP_MD_CTX_free(md);
+    return rc;
+}
+
+/* True when the file starts with a JSON object that has payloadType: envelopes. */
+static bool is_envelopes(const char *path)
+{
+    char head[4096];
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(head, 1, sizeof(head) - 1, f) : 0;
+
+    if (f) fclose(f);
+    head[n] = '\0';
+    return head[strspn(head, " \t\r\n")] == '{' && strstr(head, "\"payloadType\"");
+}
+
+/* Spools every envelope line of path as one tagged batch. @return records, or an error. */
+static int ingest_envelopes(struct ea_daemon *d, const char *path, const char *tag)
+{
+    struct ea_runtime *rt = d->rt;
+    struct ea_store *w = NULL;
+    struct ea_buf b;
+    size_t line_no = 0;
+    int records = 0, rc;
+
+    if (rt->ntrusted == 0)
+        return ea_fail(EA_ECONFIG, "envelopes need agent.trusted_keys to be verified against");
+    if ((rc = ea_fs_read(&b, path, ENVELOPES_FILE_MAX)) < 0) return rc;
+    if ((rc = ea_spool_writer(rt->spool, &w)) < 0) goto out;
+    ea_spool_writer_tag(w, tag);
+    for (size_t at = 0; rc == 0 && at < b.len;) {
+        const char *line = b.data + at;
+        const char *nl = memchr(line, '\n', b.len - at);
+        size_t len = nl ? (size_t)(nl - line) : b.len - at;
+        struct ea_envelope env;
+
+        at += len + 1;
+        line_no++;
+        while (len && (line[len - 1] == '\r' || line[len - 1] == ' ')) len--;
+        if (len == 0) continue;
+        rc = ea_audit_envelope(&env, line, len, rt->trusted, rt->ntrusted);
+        if (rc == 0) rc = ea_spool_writer_put_raw(w, line, len);
+        ea_envelope_dispose(&env);
+        if (rc < 0)
+            ea_fail_prefix("line %zu", line_no);
+        else
+            records++;
+    }
+    if (rc == 0 && records == 0) rc = ea_fail(EA_EINPUT, "no envelope in the file");
+    if (rc == 0) rc = ea_store_sync(w); /* the one atomic step: all lines, or none */
+out:
+    ea_store_close(w);
+    ea_buf_dispose(&b);
+    return rc < 0 ? rc : records;
+}
+
+/* Moves path into dir/sub/, under a new name if one is there already. */
+static int move_to(const char *dir, const char *sub, const char *name, char **moved)
+{
+    char *from = ea_asprintf("%s/%s", dir, name);
+    char *to = ea_asprintf("%s/%s/%s", dir, sub, name);
+    char *folder = ea_asprintf("%s/%s", dir, sub);
+    int rc = from && to && folder ? 0 : ea_fail(EA_ENOMEM, "out of memory");
+
+    for (unsigned i = 1; rc == 0 && ea_fs_exists(to) && i < 1000; i++) {
+        ea_free(to);
+        if (!(to = ea_asprintf("%s/%s/%s.%u", dir, sub, name, i)))
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+    }
+    if (rc == 0 && rename(from, to) < 0)
+        rc = ea_fail(EA_EIO, "%s: cannot move to %s/: %s", from, sub, strerror(errno));
+    if (rc == 0) rc = ea_fs_sync_dir(folder);
+    if (rc == 0) rc = ea_fs_sync_dir(dir);
+    ea_free(from);
+    ea_free(folder);
+    if (rc == 0 && moved)
+        *moved = to;
+    else
+        ea_free(to);
+    return rc;
+}
+
+static void fail_file(struct ea_daemon *d, const struct ea_dcollector *dc, const char *name,
+                      const char *why)
+{
+    char *moved = NULL, *reason;
+
+    if (move_to(dc->arg, "failed", name, &moved) < 0) {
+        EA_LOG_ERROR(dc->id, "%s: %s", name, ea_error_message(EA_EIO));
+        ea_error_clear();
+        return;
+    }
+    if ((reason = ea_asprintf("%s.reason", moved))) {
+        char *text = ea_asprintf("%s\n", why);
+        if (!text || ea_fs_write_atomic(reason, text, strlen(text), true) < 0) ea_error_clear();
+        ea_free(text);
+    }
+    ea_free(reason);
+    ea_free(moved);
+    EA_LOG_ERROR(dc->id, "%s moved to failed/: %s", name, why);
+    ea_metrics_watched(d->metrics, dc->id, false);
+}
+
+static void one_file(struct ea_daemon *d, const struct ea_dcollector *dc, const char *name)
+{
+    char *path = ea_asprintf("%s/%s", dc->arg, name);
+    char tag[65], why[600];
+    struct stat st;
+    int rc;
+
+    if (!path) return;
+    if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) goto out; /* folders, links: not ours */
+    if ((rc = digest(tag, path, name, &st)) < 0) {
+        snprintf(why, sizeof(why), "%s", ea_error_message(rc));
+        ea_error_clear();
+        fail_file(d, dc, name, why);
+        goto out;
+    }
+    if (ea_spool_tag_seen(d->rt->spool, tag)) { /* spooled before a crash: only the move is left */
+        EA_LOG_INFO(dc->id, "%s was spooled already; moving it to done/", name);
+    } else {
+        rc = is_envelopes(path) ? ingest_envelopes(d, path, tag)
+                                : ea_daemon_collect(d, dc, path, "scan", NULL, tag);
+        if (rc < 0) {
+            snprintf(why, sizeof(why), "%s", ea_error_message(rc));
+            ea_error_clear();
+            if (rc == EA_EIO || rc == EA_ENOMEM) { /* ours, not the file's: try again next pass */
+                EA_LOG_ERROR(dc->id, "%s left in place: %s", name, why);
+                goto out;
+            }
+            fail_file(d, dc, name, why);
+            goto out;
+        }
+        EA_LOG_INFO(dc->id, "%s: %d record%s spooled", name, rc, rc == 1 ? "" : "s");
+        ea_metrics_collected(d->metrics, dc->id, (unsigned)rc, true);
+    }
+    if (move_to(dc->arg, "done", name, NULL) < 0) {
+        EA_LOG_ERROR(dc->id, "%s", ea_error_message(EA_EIO));
+        ea_error_clear();
+        goto out;
+    }
+    ea_metrics_watched(d->metrics, dc->id, true);
+out:
+    ea_free(path);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void ea_watch_pass(struct ea_daemon *d, const struct ea_dcollector *dc)
+{
+    char *done = ea_asprintf("%s/done", dc->arg), *failed = ea_asprintf("%s/failed", dc->arg);
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    DIR *dir = NULL;
+    struct dirent *de;
+
+    if (!done || !failed || ea_fs_mkdirs(done) < 0 || ea_fs_mkdirs(failed) < 0 ||
+        !(dir = opendir(dc->arg))) {
+        EA_LOG_ERROR(dc->id, "drop folder %s: %s", dc->arg,
+                     ea_error_is_set() ? ea_error_message(EA_EIO) : strerror(errno));
+        ea_error_clear();
+        ea_metrics_collected(d->metrics, dc->id, 0, false);
+        goto out;
+    }
+    while ((de = readdir(dir))) {
+        if (de->d_name[0] == '.' || strcmp(de->d_name, "done") == 0 ||
+            strcmp(de->d_name, "failed") == 0)
+            continue;
+        if (n == cap) {
+            char **nv = ea_realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*nv));
+            if (!nv) break;
+            names = nv;
+        }
+        if (!(names[n] = ea_strdup(de->d_name))) break;
+        n++;
+    }
+    closedir(dir);
+    if (n) qsort(names, n, sizeof(*names), cmp_names);
+    for (size_t i = 0; i < n && !ea_daemon_stopping(d) && !ea_spool_full(d->rt->spool); i++)
+        one_file(d, dc, names[i]);
+    ea_spool_tags_prune(d->rt->spool, SEEN_MAX_AGE_US);
+    ea_metrics_collected(d->metrics, dc->id, 0, true);
+out:
+    for (size_t i = 0; i < n; i++) ea_free(names[i]);
+    ea_free(names);
+    ea_free(done);
+    ea_free(failed);
+}

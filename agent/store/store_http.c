@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The HTTP store: another agent's ingest endpoint.
+ *
+ *   http(s)://HOST[:PORT][/BASE]?token_env=NAME[&insecure=1]
+ *
+ * put POSTs the envelope to BASE/v1/ingest, put_stream POSTs the stream head;
+ * the peer answers 202 once it has spooled them durably, so sync has nothing
+ * left to do. The bearer token is read from the environment variable NAME
+ * (default EVIDENCE_INGEST_TOKEN) and never logged. The store is write-only:
+ * query and verify read the store the peer ships to.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../config.h"
+#include "../error.h"
+#include "../util/http.h"
+#include "../util/mem.h"
+#include "../util/text.h"
+#include "store.h"
+
+struct http_store {
+    struct ea_store base;
+    struct ea_http *http;
+    char *url;    /* .../v1/ingest */
+    char *auth;   /* "Authorization: Bearer ..." (secret) */
+    char *where;  /* for messages: the URL without userinfo or query */
+};
+
+static void hs_close(struct ea_store *st)
+{
+    struct http_store *s = (struct http_store *)st;
+
+    if (!s) return;
+    ea_http_close(s->http);
+    ea_free(s->url);
+    ea_free(s->where);
+    if (s->auth) ea_free_secret(s->auth, strlen(s->auth));
+    ea_free(s);
+}
+
+static int hs_open(struct ea_store **out, const char *scheme, const char *loc, unsigned flags,
+                   const struct ea_store_ops *ops)
+{
+    struct ea_http_opts o = {.retries_max = 2, .backoff_base_ms = 200, .timeout_ms = 30000};
+    struct http_store *s = ea_calloc(1, sizeof(*s));
+    const char *q = strchr(loc, '?');
+    size_t base_len = q ? (size_t)(q - loc) : strlen(loc);
+    char *env = NULL, *insecure = NULL;
+    const char *token;
+    int rc = 0;
+
+    (void)flags;
+    *out = NULL;
+    if (!s) return ea_fail(EA_ENOMEM, "out of memory");
+    s->base.ops = ops;
+    while (base_len && loc[base_len - 1] == '/') base_len--;
+    s->url = ea_asprintf("%s://%.*s/v1/ingest", scheme, (int)base_len, loc);
+    env = ea_query_param(q ? q + 1 : NULL, "token_env");
+    insecure = ea_query_param(q ? q + 1 : NULL, "insecure");
+    if (!s->url || !(s->where = ea_malloc(strlen(s->url) + 1))) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    ea_http_url_display(s->where, strlen(s->url) + 1, s->url);
+    if (base_len == 0 || loc[0] == '/') {
+        rc = ea_fail(EA_EUSAGE, "%s://%s: no host (http(s)://HOST:PORT?token_env=NAME)", scheme,
+                     loc);
+        goto out;
+    }
+    token = ea_config_env(env ? env : "EVIDENCE_INGEST_TOKEN");
+    if (!token) {
+        rc = ea_fail(EA_ECONFIG,
+                     "%s: the ingest token variable %s is unset (set it, or name another with "
+                     "?token_env=NAME)",
+                     s->where, env ? env : "EVIDENCE_INGEST_TOKEN");
+        goto out;
+    }
+    if (!(s->auth = ea_asprintf("Authorization: Bearer %s", token))) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    o.insecure = insecure && strcmp(insecure, "1") == 0;
+    rc = ea_http_open(&s->http, &o);
+out:
+    ea_free(env);
+    ea_free(insecure);
+    if (rc < 0) {
+        hs_close(&s->base);
+        return rc;
+    }
+    *out = &s->base;
+    return 0;
+}
+
+static int post(struct http_store *s, const char *body, size_t len, const char *what)
+{
+    const char *headers[] = {"Content-Type: application/json", s->auth, NULL};
+    struct ea_http_req req = {"POST", s->url, headers, body, len, NULL, NULL};
+    struct ea_http_response r = {0};
+    int rc = ea_http_request(s->http, &r, &req);
+
+    if (rc == 0 && r.status != 202)
+        rc = ea_fail(EA_ERETRY, "%s: answered %ld, not 202", s->where, r.status);
+    else if (rc == EA_EINPUT && r.status == 413)
+        rc = ea_fail(EA_ETOOBIG, "%s: the %s is over the peer's body limit (ingest_max)",
+                     s->where, what);
+    else if (rc < 0)
+        ea_fail_prefix("%s: POST %s", s->where, what);
+    ea_http_response_dispose(&r);
+    return rc;
+}
+
+static int hs_put(struct ea_store *st, const struct ea_envelope *env)
+{
+    return post((struct http_store *)st, env->json, env->json_len, "record");
+}
+
+static int hs_put_stream(struct ea_store *st, const struct ea_stream_head *head)
+{
+    json_t *o = json_pack("{s:s, s:I, s:s}", "stream", head->stream, "sequence",
+                          (json_int_t)head->sequence, "last_id", head->last_id ? head->last_id : "");
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    int rc = text ? post((struct http_store *)st, text, strlen(text), "stream head")
+                  : ea_fail(EA_ENOMEM, "out of memory");
+
+    free(text);
+    json_decref(o);
+    return rc;
+}
+
+static int hs_sync(struct ea_store *st)
+{
+    (void)st;
+    return 0; /* each POST returned only once the peer had spooled it */
+}
+
+static int hs_write_only(const struct ea_store *st)
+{
+    const struct http_store *s = (const struct http_store *)st;
+    return ea_fail(EA_EUSAGE,
+                   "%s: an http(s) store is write-only (another agent's ingest): query the store "
+                   "that agent ships to",
+                   s->where);
+}
+
+static int hs_list(struct ea_store *st, const struct ea_query *q, ea_store_list_cb cb, void *p)
+{
+    (void)q, (void)cb, (void)p;
+    return hs_write_only(st);
+}
+
+static int hs_get(struct ea_store *st, const char *key, struct ea_buf *out)
+{
+    (void)key;
+    ea_buf_init(out, 0);
+    return hs_write_only(st);
+}
+
+static int hs_list_streams(struct ea_store *st, ea_store_stream_cb cb, void *p)
+{
+    (void)cb, (void)p;
+    return hs_write_only(st);
+}
+
+static int open_http(struct ea_store **out, const char *loc, unsigned flags)
+{
+    return hs_open(out, "http", loc, flags, &ea_store_http_ops);
+}
+
+static int open_https(struct ea_store **out, const char *loc, unsigned flags)
+{
+    return hs_open(out, "https", loc, flags, &ea_store_https_ops);
+}
+
+const struct ea_store_ops ea_store_http_ops = {
+    .scheme = "http",
+    .open = open_http,
+    .put = hs_put,
+    .list = hs_list,
+    .get = hs_get,
+    .put_stream = hs_put_stream,
+    .sync = hs_sync,
+    .list_streams = hs_list_streams,
+    .close = hs_close,
+};
+
+const struct ea_store_ops ea_store_https_ops = {
+    .scheme = "https",
+    .open = open_https,
+    .put = hs_put,
+    .list = hs_list,
+    .get = hs_get,
+    .put_stream = hs_put_stream,
+    .sync = hs_sync,
+    .list_streams = hs_list_streams,
+    .close = hs_close,
+};
