@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config git ca-certificates
-    libcurl4-openssl-dev libjansson-dev libgit2-dev libssl-dev openssl libhyperscan-dev
+    curl libcurl4-openssl-dev libjansson-dev libgit2-dev libssl-dev openssl libhyperscan-dev
     libyajl-dev libyaml-dev libmicrohttpd-dev libarchive-dev
     check
     python3 python3-jsonschema

@@ -37,6 +37,7 @@
 #define SHIP_BACKOFF_CAP_MS (5 * 60 * 1000)
 #define IDLE_WAIT_MS (60 * 1000)
 #define PAUSED_RETRY_US (10 * 1000000LL)
+#define FIRST_RUN_SPREAD_US (3 * 1000000LL)
 
 static const struct ea_cli_opt opts[] = {
     {"config", EA_CLI_VALUE, "FILE", "the daemon's configuration (YAML or JSON)"},
@@ -279,7 +280,11 @@ static void *scheduler_main(void *arg)
         EA_LOG_ERROR("scheduler", "out of memory: no collector will run");
         return NULL;
     }
-    for (size_t i = 0; i < c->ncollectors; i++) next[i] = now + jitter(c->collectors[i].jitter_us);
+    /* The first runs come soon after start, spread over a few seconds (not a whole jitter). */
+    for (size_t i = 0; i < c->ncollectors; i++)
+        next[i] = now + jitter(c->collectors[i].jitter_us < FIRST_RUN_SPREAD_US
+                                   ? c->collectors[i].jitter_us
+                                   : FIRST_RUN_SPREAD_US);
     while (!ea_daemon_stopping(d)) {
         int64_t soonest = INT64_MAX;
         struct timespec until;
@@ -495,7 +500,9 @@ static int start(struct ea_daemon *d)
     d->stopping = false;
     ea_log_set_level(c->log_level);
     ea_log_set_redactor(d->rt->redactor);
-    if (c->listen && (rc = ea_http_server_start(&d->http, d, c->listen, &d->port)) < 0) return rc;
+    if (c->listen && !d->http &&
+        (rc = ea_http_server_start(&d->http, d, c->listen, &d->port)) < 0)
+        return rc;
     if (pthread_create(&d->scheduler, NULL, scheduler_main, d) != 0) {
         ea_http_server_stop(d->http);
         d->http = NULL;
@@ -556,7 +563,7 @@ static void *join_one(void *arg)
  * run, a batch) and returns. @return true when both returned within
  * timeout_us (then the runtime may be freed), false otherwise.
  */
-static bool stop(struct ea_daemon *d, int64_t timeout_us)
+static bool stop(struct ea_daemon *d, int64_t timeout_us, bool keep_http)
 {
     struct joiner j = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
     struct join_arg a[2] = {{&j, d->scheduler}, {&j, d->shipper}};
@@ -570,8 +577,10 @@ static bool stop(struct ea_daemon *d, int64_t timeout_us)
     pthread_cond_broadcast(&d->cond);
     pthread_mutex_unlock(&d->lock);
     ea_spool_wake(d->rt->spool);
-    ea_http_server_stop(d->http); /* finishes the request in hand */
-    d->http = NULL;
+    if (!keep_http) {
+        ea_http_server_stop(d->http); /* finishes the request in hand */
+        d->http = NULL;
+    }
     if (!d->threads_up) return true;
     for (int i = 0; i < 2; i++) {
         pthread_create(&w[i], NULL, join_one, &a[i]);
@@ -602,9 +611,17 @@ static int check_config(const char *path)
     return 0;
 }
 
+static void swap(struct ea_daemon *d, struct ea_runtime *rt)
+{
+    pthread_rwlock_wrlock(&d->rt_lock);
+    d->rt = rt;
+    pthread_rwlock_unlock(&d->rt_lock);
+}
+
 static int reload(struct ea_daemon *d, const char *path)
 {
     struct ea_runtime *fresh, *old = d->rt;
+    bool keep_http;
     int rc = runtime_prepare(&fresh, path, true);
 
     if (rc < 0) {
@@ -613,13 +630,16 @@ static int reload(struct ea_daemon *d, const char *path)
         ea_error_clear();
         return rc;
     }
-    if (!stop(d, INT64_MAX / 2)) return EA_ERROR; /* unreachable: an unbounded wait */
-    d->rt = fresh;
+    /* The HTTP server keeps running (and its port) unless the address changed. */
+    keep_http = d->http && fresh->cfg->listen && old->cfg->listen &&
+                strcmp(fresh->cfg->listen, old->cfg->listen) == 0;
+    if (!stop(d, INT64_MAX / 2, keep_http)) return EA_ERROR; /* unreachable: unbounded wait */
+    swap(d, fresh);
     if ((rc = start(d)) < 0) {
         EA_LOG_ERROR("daemon", "the new configuration did not start (%s): back to the old one",
                      ea_error_message(rc));
         ea_error_clear();
-        d->rt = old;
+        swap(d, old);
         runtime_free(fresh);
         if ((rc = start(d)) < 0) return rc;
         return 0;
@@ -662,6 +682,7 @@ int ea_cmd_daemon(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     pthread_mutex_init(&d.lock, NULL);
     pthread_cond_init(&d.cond, NULL);
+    pthread_rwlock_init(&d.rt_lock, NULL);
     if ((rc = ea_metrics_new(&d.metrics)) < 0) goto out;
     if ((rc = runtime_prepare(&d.rt, path, true)) < 0) goto out;
     if ((rc = start(&d)) < 0) goto out;
@@ -678,7 +699,7 @@ int ea_cmd_daemon(int argc, char **argv)
         }
         EA_LOG_INFO("daemon", "%s: draining (up to %lld ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
                     (long long)d.rt->cfg->drain_timeout_us / 1000);
-        if (!stop(&d, d.rt->cfg->drain_timeout_us)) {
+        if (!stop(&d, d.rt->cfg->drain_timeout_us, false)) {
             struct ea_spool_stats st;
             ea_spool_stats(d.rt->spool, &st);
             EA_LOG_WARN("daemon",
@@ -698,7 +719,7 @@ int ea_cmd_daemon(int argc, char **argv)
         break;
     }
 out:
-    if (d.threads_up) stop(&d, INT64_MAX / 2);
+    if (d.threads_up || d.http) stop(&d, INT64_MAX / 2, false);
     ea_log_set_redactor(NULL);
     runtime_free(d.rt);
     ea_metrics_free(d.metrics);

@@ -40,7 +40,8 @@ struct ea_runtime {
 };
 
 struct ea_daemon {
-    struct ea_runtime *rt; /* the running configuration */
+    struct ea_runtime *rt;  /* the running configuration */
+    pthread_rwlock_t rt_lock; /* HTTP handlers read rt under it; a reload swaps rt under it */
     struct ea_metrics *metrics;
     pthread_mutex_t lock;
     pthread_cond_t cond; /* the scheduler's wake-up */

@@ -211,6 +211,11 @@ static int get_duration(const struct ctx *x, const json_t *o, const char *path, 
 
     if (rc < 0 || !s) return rc;
     snprintf(at, sizeof(at), "%s/%s", path, key);
+    if (strspn(s, "0") && (s[strspn(s, "0")] == '\0' || strcmp(s + strspn(s, "0"), "s") == 0)) {
+        /* "0" and "0s": no jitter */
+        *out = 0;
+        return 0;
+    }
     if (ea_duration_parse(out, s) < 0 || *out < 0) {
         ea_error_clear();
         return fail_at(x, at, "'%s' is not a duration (use 30s, 5m, 1h or 7d)", s);

@@ -161,7 +161,8 @@ static enum MHD_Result ingest_json(struct ea_daemon *d, struct MHD_Connection *c
                                    const struct request *rq)
 {
     struct ea_runtime *rt = d->rt;
-    json_t *doc = json_loadb(rq->body.data ? rq->body.data : "", rq->body.len, 0, NULL);
+    size_t len = rq->body.len; /* without trailing white space: `collect --dry-run` ends lines */
+    json_t *doc;
     struct ea_envelope env;
     struct ea_store *w = NULL;
     unsigned records = 0;
@@ -169,6 +170,10 @@ static enum MHD_Result ingest_json(struct ea_daemon *d, struct MHD_Connection *c
     int rc;
 
     memset(&env, 0, sizeof(env));
+    while (len && (rq->body.data[len - 1] == '\n' || rq->body.data[len - 1] == '\r' ||
+                   rq->body.data[len - 1] == ' ' || rq->body.data[len - 1] == '\t'))
+        len--;
+    doc = json_loadb(rq->body.data ? rq->body.data : "", len, 0, NULL);
     if (!json_is_object(doc)) {
         rc = ea_fail(EA_EINPUT, "the body is not a JSON object: send a signed envelope, a stream "
                                 "head, or a scan report with ?collector=scan");
@@ -176,9 +181,9 @@ static enum MHD_Result ingest_json(struct ea_daemon *d, struct MHD_Connection *c
         if (rt->ntrusted == 0)
             rc = ea_fail(EA_EINPUT, "this agent has no agent.trusted_keys: it accepts no envelopes");
         else
-            rc = ea_audit_envelope(&env, rq->body.data, rq->body.len, rt->trusted, rt->ntrusted);
+            rc = ea_audit_envelope(&env, rq->body.data, len, rt->trusted, rt->ntrusted);
         if (rc == 0 && (rc = ea_spool_writer(rt->spool, &w)) == 0)
-            rc = ea_spool_writer_put_raw(w, rq->body.data, rq->body.len);
+            rc = ea_spool_writer_put_raw(w, rq->body.data, len);
         records = 1;
     } else if (json_object_get(doc, "stream") && json_object_get(doc, "sequence")) {
         const char *stream = json_string_value(json_object_get(doc, "stream"));
@@ -259,15 +264,32 @@ static enum MHD_Result on_ingest(struct ea_daemon *d, struct MHD_Connection *c,
     return ingest_json(d, c, rq);
 }
 
+static enum MHD_Result route(struct ea_http_server *s, struct MHD_Connection *c, const char *url,
+                             const char *method, const char *upload, size_t *upload_size,
+                             void **con_cls);
+
+/* Every request sees one runtime: a reload waits for it, and it never sees a half swap. */
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
 {
     struct ea_http_server *s = cls;
+    enum MHD_Result ret;
+
+    (void)version;
+    pthread_rwlock_rdlock(&s->d->rt_lock);
+    ret = route(s, c, url, method, upload, upload_size, con_cls);
+    pthread_rwlock_unlock(&s->d->rt_lock);
+    return ret;
+}
+
+static enum MHD_Result route(struct ea_http_server *s, struct MHD_Connection *c, const char *url,
+                             const char *method, const char *upload, size_t *upload_size,
+                             void **con_cls)
+{
     struct ea_daemon *d = s->d;
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, "HEAD") == 0;
 
-    (void)version;
     if (strcmp(url, "/v1/ingest") == 0) {
         if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
             return reply_json(c, 405, "use POST", 0, "Allow", "POST");

@@ -66,7 +66,8 @@ static bool parse_name(const char *name, unsigned *records, char tag[65])
     *records = (unsigned)n;
     tag[0] = '\0';
     if (*end == '-') {
-        if ((size_t)(name + len - 6 - (end + 1)) != 64 || !ea_is_hex(end + 1, 64)) return false;
+        if ((size_t)(name + len - 6 - (end + 1)) != 64 || strspn(end + 1, "0123456789abcdef") != 64)
+            return false;
         memcpy(tag, end + 1, 64);
         tag[64] = '\0';
     } else if (strcmp(end, ".batch") != 0) {

@@ -11,7 +11,7 @@ ERR=$WORK/stderr
 PASSED=0
 FAILED=0
 SERVERS="" # peers started by the script (start_replay, or appended by it): stopped at exit
-trap 'kill $SERVERS 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $SERVERS 2>/dev/null; [ -n "${EA_KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
 
 fail() {
     echo "FAIL: $*" >&2

@@ -5,6 +5,7 @@
     replay_server.py ROUTES.json PORT_FILE
 
 ROUTES.json: {"routes": [{"method": "GET", "path": "/repos/o/r/actions/runs/1",
+  (or "path_prefix": "/bucket/" to match every path under it)
   "query": {"page": "2"},                 # optional: these query parameters must match
   "responses": [{"status": 500}, {"status": 200, "headers": {"Link": "<{base}/x?page=2>; rel=\\"next\\""},
                  "body": {...} | "body_text": "..." | "body_file": "path", "delay_ms": 0}]}]}
@@ -12,7 +13,8 @@ Responses are served in order; the last one repeats. "{base}" in headers and
 text bodies becomes this server's base URL. Unknown paths answer 404. Binds
 127.0.0.1 on a free port, writes the port to PORT_FILE, and logs one JSON
 line per request to stdout (method, path, query; whether an Authorization
-header was present, never its value). It exits by itself when the process
+header was present, never its value; S3 Object Lock headers and whether a
+Content-MD5 was sent). Request bodies are read and dropped. It exits by itself when the process
 that started it is gone (a test that failed before stopping it).
 """
 import json
@@ -40,11 +42,20 @@ def main():
         def handle_any(self):
             url = urlsplit(self.path)
             query = dict(parse_qsl(url.query))
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
             print(json.dumps({"method": self.command, "path": url.path, "query": query,
                               "authorization": "Authorization" in self.headers,
-                              "user_agent": self.headers.get("User-Agent", "")}), flush=True)
+                              "user_agent": self.headers.get("User-Agent", ""),
+                              "object_lock": {k.lower(): v for k, v in self.headers.items()
+                                              if k.lower().startswith("x-amz-object-lock-")},
+                              "content_md5": "Content-MD5" in self.headers}), flush=True)
             for i, r in enumerate(routes):
-                if r.get("method", "GET") != self.command or r["path"] != url.path:
+                if r.get("method", "GET") != self.command:
+                    continue
+                if r.get("path") != url.path and not (
+                        "path_prefix" in r and url.path.startswith(r["path_prefix"])):
                     continue
                 if any(query.get(k) != v for k, v in r.get("query", {}).items()):
                     continue

@@ -1,0 +1,356 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# End to end: the daemon with real peers on loopback. s3rver (npm, from
+# .tools/) is the S3 store; a second daemon is the HTTP store (its ingest).
+# Cases: --check-config errors with file:line:column; collectors (git, exec,
+# the sample plug-in, the drop folder) spool and ship to both stores; ingest
+# refuses no token, a wrong token, an oversize body, a forged envelope; the
+# S3 store stopped, records pile up, then drain; kill -9 while shipping,
+# restart, resume; SIGHUP with a good and a bad config; a full spool pauses
+# collection; /metrics counters match what was done; every record is in each
+# store exactly once and verifies; Object Lock headers reach S3.
+. "$(dirname "$0")/lib.sh"
+EA=$EA_BIN
+S3RVER=${EA_TOOLS_DIR:-$EA_SOURCE_DIR/.tools}/node_modules/.bin/s3rver
+: "${EA_PLUGIN:?EA_PLUGIN must name the sample plug-in}"
+: "${EA_PLUGIN_WRONG_ABI:?EA_PLUGIN_WRONG_ABI must name the wrong-ABI plug-in}"
+cd "$WORK" || exit 1
+if [ ! -x "$S3RVER" ]; then
+    echo "FAIL: s3rver is not installed at $S3RVER (run ci/setup.sh, which installs it with npm)"
+    exit 1
+fi
+"$EA" keygen --private key.pem --public key.pub 2>/dev/null || { echo "keygen failed"; exit 1; }
+"$EA" keygen --private forger.pem --public forger.pub 2>/dev/null || exit 1
+make_repo repo
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+export EA_TOKEN_A=tokenA-0123456789abcdef EA_TOKEN_B=tokenB-0123456789abcdef
+S3PORT=$(closed_port)
+S3URL="s3://evidence/prod?endpoint=http://127.0.0.1:$S3PORT&region=us-east-1&path_style=1"
+mkdir -p s3data inbox
+
+S3PID=""
+start_s3() {
+    NODE_OPTIONS=--openssl-legacy-provider "$S3RVER" --directory "$WORK/s3data" --port "$S3PORT" \
+        --address 127.0.0.1 --configure-bucket evidence --silent >>s3rver.log 2>&1 &
+    S3PID=$!
+    SERVERS="$SERVERS $S3PID"
+    for _ in $(seq 100); do
+        curl -s -o /dev/null "http://127.0.0.1:$S3PORT/" && return 0
+        sleep 0.1
+    done
+    echo "s3rver did not start" >&2
+}
+stop_s3() { kill "$S3PID" 2>/dev/null; wait "$S3PID" 2>/dev/null; }
+
+# start_daemon NAME CONFIG: runs the daemon in the background (log NAME.log); sets
+# PID_<NAME> and PORT_<NAME> once it listens.
+start_daemon() {
+    local name=$1 config=$2 port="" skip
+    skip=$(cat "$name.log" 2>/dev/null | wc -l)
+    "$EA" daemon --config "$config" 2>>"$name.log" &
+    local pid=$!
+    SERVERS="$SERVERS $pid"
+    eval "PID_$name=$pid"
+    for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        port=$(tail -n +"$((skip + 1))" "$name.log" | sed -n 's/.*"listening on [^"]*(port \([0-9]*\))".*/\1/p' | tail -1)
+        [ -n "$port" ] && break
+        sleep 0.1
+    done
+    eval "PORT_$name=$port"
+}
+
+# wait_until SECONDS CMD...: polls CMD every 0.2 s.
+wait_until() {
+    local limit=$(($1 * 5))
+    shift
+    for _ in $(seq "$limit"); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+# metric PORT NAME: the value of one sample ("name{labels}" exactly as exposed), 0 when absent.
+metric() {
+    curl -s "http://127.0.0.1:$1/metrics" | python3 -c '
+import sys
+want = sys.argv[1]
+for line in sys.stdin:
+    if line.startswith("#"): continue
+    name, _, value = line.rstrip("\n").rpartition(" ")
+    if name == want: print(value); break
+else: print(0)' "$2"
+}
+metric_is() { [ "$(metric "$1" "$2")" = "$3" ]; }
+metric_gt() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)' "$(metric "$1" "$2")" "$3"; }
+status_of() { curl -s -o "$OUT" -w '%{http_code}' "$@"; }
+
+# ---------- configuration checks
+cat >good.yaml <<EOF
+agent:
+  id: payments-sidecar
+  spool: spool-a
+  listen: 127.0.0.1:0
+  ingest_token_env: EA_TOKEN_A
+  ingest_max: 64KiB
+  trusted_keys: [key.pub]
+  plugins: [$EA_PLUGIN]
+signing:
+  key: key.pem
+stores:
+  - url: $S3URL
+  - url: http://127.0.0.1:PORT_B?token_env=EA_TOKEN_B
+collectors:
+  - name: git
+    arg: repo
+    interval: 2s
+    jitter: 0s
+    controls: [A.8.32]
+  - name: exec
+    arg: check.sh
+    interval: 1h
+    controls: [A.8.13]
+    options: {args: [db1], timeout: 10s}
+  - name: sample
+    arg: demo
+    interval: 1h
+  - name: watch
+    arg: inbox
+    interval: 1s
+    controls: [A.8.8]
+EOF
+printf '#!/bin/sh\nprintf "{\\"summary\\": \\"restore of %%s verified\\", \\"result\\": \\"pass\\"}\\n" "$1"\n' >check.sh
+chmod +x check.sh
+check "check-config: a good file" 0 "$EA" daemon --config good.yaml --check-config
+contains "check-config: a summary" "$OUT" "ok: agent payments-sidecar, 4 collectors, 2 stores"
+
+bad() { # bad NAME FROM TO EXPECTED: good.yaml with one edit must be refused naming EXPECTED
+    sed "s|$2|$3|" good.yaml >bad.yaml
+    check "check-config refuses $1" 2 "$EA" daemon --config bad.yaml --check-config
+    contains "$1: named with line and column" "$ERR" "$4"
+}
+bad "a bad duration" "interval: 2s" "interval: 5x" "bad.yaml:17:5: collectors.0.interval: '5x' is not a duration"
+bad "an unknown key" "jitter: 0s" "jiter: 0s" "bad.yaml:18:5: collectors.0.jiter: unknown key"
+bad "an unknown control" "A.8.13" "A.99.1" "bad.yaml:23:5: collectors.1.controls:"
+bad "an unknown collector" "name: git" "name: gti" "bad.yaml:15:5: collectors.0.name:"
+bad "a bad size" "ingest_max: 64KiB" "ingest_max: lots" "bad.yaml:6:3: agent.ingest_max: 'lots' is not a size"
+bad "a plug-in of another ABI" "$EA_PLUGIN" "$EA_PLUGIN_WRONG_ABI" "agent.plugins:"
+contains "the ABI is named" "$ERR" "ABI"
+bad "a YAML syntax error" "  - name: sample" "  - name: [sample" "bad.yaml:"
+check "check-config: no such file" 2 "$EA" daemon --config nosuch.yaml --check-config
+contains "the file is named" "$ERR" "nosuch.yaml"
+printf '{"agent": {"spool": "s"}, "signing": {"key": "key.pem"}, "stores": ["st"]}\n' >mini.json
+check "check-config: JSON is accepted, paths relative to the file" 0 "$EA" daemon --config mini.json --check-config
+contains "relative spool" "$OUT" "spool ./s"
+check "daemon without --config" 2 "$EA" daemon
+check "daemon --help" 0 "$EA" daemon --help
+contains "help names the signals" "$OUT" "SIGHUP"
+
+# ---------- B: an ingest-only agent, the HTTP store of A
+cat >b.yaml <<EOF
+agent: {id: central, spool: spool-b, listen: "127.0.0.1:0", ingest_token_env: EA_TOKEN_B, trusted_keys: [key.pub]}
+signing: {key: key.pem}
+stores: [store-b]
+EOF
+start_daemon B b.yaml
+[ -n "$PORT_B" ] && pass || fail "daemon B did not start: $(tail -3 B.log)"
+sed -i "s|PORT_B|$PORT_B|" good.yaml
+
+# ---------- A: the sidecar, shipping to S3 and to B
+start_s3
+cp good.yaml a.yaml
+start_daemon A a.yaml
+[ -n "$PORT_A" ] && pass || fail "daemon A did not start: $(tail -3 A.log)"
+A="http://127.0.0.1:$PORT_A"
+wait_until 20 metric_gt "$PORT_A" 'evidence_agent_records_shipped_total{store="s3://evidence/prod"}' 2 ||
+    fail "nothing shipped to S3: $(tail -5 A.log)"
+wait_until 20 metric_is "$PORT_A" 'evidence_agent_records_collected_total{collector="exec"}' 1 ||
+    fail "exec did not run once"
+assert "the plug-in ran in the daemon" metric_is "$PORT_A" 'evidence_agent_records_collected_total{collector="sample"}' 1
+[ "$(status_of "$A/healthz")" = 200 ] && pass || fail "/healthz"
+wait_until 10 test "$(status_of "$A/readyz")" = 200 || fail "/readyz is not 200: $(cat "$OUT")"
+
+# with_head FILE: appends the stream head of FILE's envelopes (dry runs print none)
+with_head() {
+    python3 - "$1" <<'PY' >>"$1"
+import base64, hashlib, json, sys
+last = [l for l in open(sys.argv[1]) if l.strip()][-1]
+payload = base64.b64decode(json.loads(last)["payload"])
+p = json.loads(payload)["predicate"]["agent"]
+print(json.dumps({"stream": p["stream"], "sequence": p["sequence"],
+                  "last_id": hashlib.sha256(payload).hexdigest()}))
+PY
+}
+
+# ingest
+"$EA" collect --dry-run --key key.pem --control A.5.1 git=repo >good.env 2>/dev/null
+cp good.env good.head && with_head good.head && tail -1 good.head >head.json
+"$EA" collect --dry-run --key forger.pem --control A.5.1 git=repo >forged.env 2>/dev/null
+head -c 100000 /dev/zero | tr '\0' x >big.txt
+[ "$(status_of -X POST --data-binary @good.env "$A/v1/ingest")" = 401 ] && pass || fail "no token: not 401"
+[ "$(status_of -X POST -H "Authorization: Bearer wrong-0123456789abcdef" --data-binary @good.env "$A/v1/ingest")" = 401 ] &&
+    pass || fail "a wrong token: not 401"
+[ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" --data-binary @big.txt "$A/v1/ingest")" = 413 ] &&
+    pass || fail "an oversize body: not 413"
+[ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" --data-binary @forged.env "$A/v1/ingest")" = 400 ] &&
+    pass || fail "a forged envelope: not 400"
+contains "forged: says why" "$OUT" "signature"
+[ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" -d '[1,2]' "$A/v1/ingest")" = 400 ] &&
+    pass || fail "not an envelope: not 400"
+[ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" --data-binary @good.env "$A/v1/ingest")" = 202 ] &&
+    pass || fail "a good envelope: not 202"
+contains "accepted one" "$OUT" '"accepted":1'
+[ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" --data-binary @head.json "$A/v1/ingest")" = 202 ] &&
+    pass || fail "its stream head: not 202"
+[ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" --data-binary @"$EA_SOURCE_DIR/tests/collectors/scan/zap.json" \
+    "$A/v1/ingest?collector=scan&controls=A.8.8,A.8.29")" = 202 ] && pass || fail "a raw report: not 202"
+[ "$(status_of "$A/v1/ingest")" = 405 ] && pass || fail "GET ingest: not 405"
+lacks "no token in A's log" A.log "$EA_TOKEN_A"
+lacks "no token in B's log" B.log "$EA_TOKEN_B"
+
+# the drop folder
+cp "$EA_SOURCE_DIR/tests/collectors/scan/trivy.json" inbox/trivy.json
+"$EA" collect --dry-run --key key.pem --control A.8.9 git=repo >.envelopes.jsonl 2>/dev/null
+with_head .envelopes.jsonl && mv .envelopes.jsonl inbox/envelopes.jsonl
+echo "not a report" >inbox/junk.txt
+wait_until 20 test -e inbox/done/trivy.json -a -e inbox/done/envelopes.jsonl -a -e inbox/failed/junk.txt ||
+    fail "the drop folder did not sort its files: $(ls -R inbox)"
+assert "failed/ has the reason" test -s inbox/failed/junk.txt.reason
+assert "nothing left in the inbox" test -z "$(find inbox -maxdepth 1 -type f)"
+assert "watch counters" metric_is "$PORT_A" 'evidence_agent_watch_files_total{collector="watch",outcome="failed"}' 1
+
+# the S3 store stopped for a while: records pile up, /readyz says so, then everything drains
+stop_s3
+wait_until 20 metric_gt "$PORT_A" 'evidence_agent_ship_failures_total{store="s3://evidence/prod"}' 0 ||
+    fail "no shipping failure while S3 is down"
+wait_until 10 metric_gt "$PORT_A" 'evidence_agent_spool_records' 1 || fail "nothing piled up in the spool"
+[ "$(status_of "$A/readyz")" = 503 ] && pass || fail "/readyz with S3 down: not 503"
+contains "readyz names the store" "$OUT" "s3://evidence/prod"
+assert "B still gets records while S3 is down" metric_gt "$PORT_A" 'evidence_agent_store_up{store="http://127.0.0.1:'"$PORT_B"'"}' 0
+start_s3
+wait_until 60 metric_is "$PORT_A" 'evidence_agent_spool_records' 0 || fail "the spool did not drain: $(tail -3 A.log)"
+wait_until 10 test "$(status_of "$A/readyz")" = 200 || fail "/readyz did not recover"
+
+# kill -9 in the middle of shipping: S3 is frozen (SIGSTOP) so a PUT hangs in flight, the
+# daemon is killed, S3 thaws, the daemon restarts and resumes its spool
+kill -STOP "$S3PID"
+before=$(metric "$PORT_A" 'evidence_agent_records_collected_total{collector="git"}')
+wait_until 20 metric_gt "$PORT_A" 'evidence_agent_records_collected_total{collector="git"}' "$before" ||
+    fail "git did not run while S3 was frozen"
+sleep 1
+kill -9 "$PID_A"
+wait "$PID_A" 2>/dev/null
+kill -CONT "$S3PID"
+left=$(find spool-a/pending -name '*.batch' | wc -l)
+[ "$left" -gt 0 ] && pass || fail "kill -9 while shipping left nothing in the spool to resume"
+start_daemon A a.yaml
+A="http://127.0.0.1:$PORT_A"
+contains "the spool is resumed at start" A.log "($left batch"
+wait_until 60 metric_is "$PORT_A" 'evidence_agent_spool_records' 0 || fail "the resumed spool did not drain"
+
+# SIGHUP: a good config is applied, a bad one refused and the old one kept
+sed 's/interval: 1h/interval: 2h/' a.yaml >a2.yaml && cp a2.yaml a.yaml
+kill -HUP "$PID_A"
+wait_until 20 grep -q '"configuration reloaded' A.log || fail "a good config was not reloaded"
+echo "agent: [" >a.yaml
+kill -HUP "$PID_A"
+wait_until 20 grep -q '"reload refused' A.log || fail "a bad config was not refused"
+contains "the refusal names the file" A.log "a.yaml:"
+[ "$(status_of "$A/healthz")" = 200 ] && pass || fail "A died on a bad reload (or its port moved)"
+collected=$(metric "$PORT_A" 'evidence_agent_records_collected_total{collector="git"}')
+wait_until 10 metric_gt "$PORT_A" 'evidence_agent_records_collected_total{collector="git"}' "$collected" ||
+    fail "the old config stopped collecting"
+cp a2.yaml a.yaml
+
+# /metrics against what was done (this process: exec ran once after the restart, ingest none)
+curl -s "$A/metrics" >metrics.txt
+assert "metrics: valid exposition" python3 -c '
+import re,sys
+for l in open(sys.argv[1]):
+    l=l.rstrip("\n")
+    assert l.startswith("# HELP ") or l.startswith("# TYPE ") or re.match(r"^evidence_agent_[a-z_]+(\{[^}]*\})? -?[0-9.e+]+$", l), l' metrics.txt
+contains "metrics: build info" metrics.txt 'evidence_agent_build_info{version="'
+contains "metrics: last success per collector" metrics.txt 'evidence_agent_collector_last_success_timestamp_seconds{collector="git"}'
+contains "metrics: last success per store" metrics.txt 'evidence_agent_store_last_success_timestamp_seconds{store="s3://evidence/prod"}'
+assert "metrics: exec once" metric_is "$PORT_A" 'evidence_agent_records_collected_total{collector="exec"}' 1
+
+# SIGTERM: drain and exit 0
+kill -TERM "$PID_A"
+rc=0
+wait "$PID_A" || rc=$?
+[ "$rc" = 0 ] && pass || fail "SIGTERM: exit $rc"
+contains "SIGTERM: drained" A.log '"stopped;'
+wait_until 20 metric_is "$PORT_B" 'evidence_agent_spool_records' 0 || fail "B did not drain"
+
+# every record logged by A is in S3 and in B's store exactly once, and verifies
+python3 - A.log good.env inbox/done/envelopes.jsonl >expected.ids <<'PY'
+import base64, hashlib, json, re, sys
+ids = set()
+for line in open(sys.argv[1]):
+    m = re.search(r'"msg":"record ([0-9a-f]{12}) ', line)
+    if m: ids.add(m.group(1))
+for f in sys.argv[2:]:
+    for l in open(f):
+        if '"payload"' in l: ids.add(hashlib.sha256(base64.b64decode(json.loads(l)["payload"])).hexdigest()[:12])
+print("\n".join(sorted(ids)))
+PY
+for store in "$S3URL" store-b; do
+    check "verify $store" 0 "$EA" verify --store "$store" --pubkey key.pub
+    check "query $store" 0 "$EA" query --store "$store" --format ndjson
+    python3 -c '
+import json,sys
+rows=[json.loads(l) for l in open(sys.argv[1])]
+ids=[r["id"][:12] for r in rows]
+assert len(ids)==len(set(ids)), "a record twice"
+want=set(open(sys.argv[2]).read().split())
+assert want <= set(ids), "missing: %s" % sorted(want-set(ids))[:5]
+print(len(ids))' "$OUT" expected.ids >count.txt 2>&1 && pass || fail "exactly once in $store: $(cat count.txt)"
+done
+
+# ---------- a full spool pauses collection and refuses ingest; nothing is dropped
+cat >full.yaml <<EOF
+agent: {spool: spool-full, spool_max: 1KiB, listen: "127.0.0.1:0", ingest_token_env: EA_TOKEN_A, trusted_keys: [key.pub]}
+signing: {key: key.pem}
+stores: ["s3://evidence/x?endpoint=http://127.0.0.1:$(closed_port)&path_style=1"]
+collectors: [{name: git, arg: repo, interval: 1s, jitter: 0s}]
+EOF
+sed -i 's/interval: 1s, jitter: 0s}/interval: 1s, jitter: 0s, controls: [A.8.32]}/' full.yaml
+start_daemon F full.yaml
+wait_until 20 grep -q 'spool full' F.log || fail "a full spool was not logged"
+[ "$(status_of "http://127.0.0.1:$PORT_F/readyz")" = 503 ] && pass || fail "/readyz with a full spool: not 503"
+contains "readyz says spool full" "$OUT" "spool full"
+assert "spool_full metric" metric_is "$PORT_F" evidence_agent_spool_full 1
+assert "paused runs counted" metric_gt "$PORT_F" 'evidence_agent_collector_paused_total{collector="git"}' 0
+[ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" --data-binary @good.env "http://127.0.0.1:$PORT_F/v1/ingest")" = 503 ] &&
+    pass || fail "ingest into a full spool: not 503"
+batches=$(metric "$PORT_F" evidence_agent_spool_batches)
+kill -TERM "$PID_F"
+wait "$PID_F" 2>/dev/null
+[ "$(find spool-full/pending -name '*.batch' | wc -l)" = "$batches" ] && pass || fail "spooled batches were dropped"
+
+# ---------- Object Lock headers reach S3 on records, not on stream heads
+cat >routes.json <<'EOF'
+{"routes": [{"method": "PUT", "path_prefix": "/locked/", "responses": [{"status": 200}]}]}
+EOF
+start_replay routes.json
+check "collect to S3 with Object Lock" 0 "$EA" collect --key key.pem --control A.8.32 \
+    --store "s3://locked/p?endpoint=$REPLAY_URL&path_style=1&object_lock_mode=COMPLIANCE&object_lock_retain=30d" git=repo
+assert "records carry the lock, heads do not" python3 -c '
+import json,sys,datetime
+reqs=[json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+recs=[r for r in reqs if "/controls/" in r["path"]]
+heads=[r for r in reqs if "/streams/" in r["path"]]
+assert recs and heads
+for r in recs:
+    assert r["object_lock"]["x-amz-object-lock-mode"]=="COMPLIANCE" and r["content_md5"], r
+    until=datetime.datetime.fromisoformat(r["object_lock"]["x-amz-object-lock-retain-until-date"].replace("Z","+00:00"))
+    days=(until-datetime.datetime.now(datetime.timezone.utc)).days
+    assert 28 <= days <= 30, days
+for r in heads: assert not r["object_lock"], r' "$WORK/replay.log"
+check "a bad lock mode" 2 "$EA" collect --key key.pem --control A.8.32 \
+    --store "s3://locked/p?endpoint=$REPLAY_URL&object_lock_mode=FOREVER&object_lock_retain=30d" git=repo
+contains "names the modes" "$ERR" "GOVERNANCE or COMPLIANCE"
+
+for f in A.log B.log F.log; do lacks "no secret key in $f" "$f" "S3RVER:S3RVER"; done
+finish
