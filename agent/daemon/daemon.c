@@ -96,8 +96,8 @@ static int load_key(struct ea_runtime *rt)
     if (c->key_path) return ea_key_load_private_file(&rt->key, c->key_path);
     if (!c->key_env) return ea_config_signing_key(&rt->key, NULL);
     if (!(pem = ea_config_env(c->key_env)))
-        return ea_fail(EA_ECONFIG, "%s: signing.key_env names %s, which is unset or empty",
-                       c->path, c->key_env);
+        return ea_fail(EA_ECONFIG, "%s: signing.key_env names %s, which is unset or empty", c->path,
+                       c->key_env);
     return ea_key_load_private_pem(&rt->key, pem, strlen(pem), c->key_env);
 }
 
@@ -126,8 +126,8 @@ static int runtime_prepare(struct ea_runtime **out, const char *path, bool with_
                                     c->ntrusted)) < 0)
         goto out;
     rt->ntrusted = c->ntrusted;
-    if ((rc = ea_config_redactor(&rt->redactor, (const char *const *)c->redact_env,
-                                 c->nredact)) < 0)
+    if ((rc = ea_config_redactor(&rt->redactor, (const char *const *)c->redact_env, c->nredact)) <
+        0)
         goto out;
     if (c->ingest_token_env) {
         const char *tok = ea_config_env(c->ingest_token_env);
@@ -257,8 +257,8 @@ static void run_one(struct ea_daemon *d, const struct ea_dcollector *dc)
     }
     rc = ea_daemon_collect(d, dc, NULL, dc->name, NULL, NULL);
     if (rc < 0) {
-        EA_LOG_ERROR(dc->id, "run failed after %lld ms: %s", (long long)(ea_time_now_us() - t0) / 1000,
-                     ea_error_message(rc));
+        EA_LOG_ERROR(dc->id, "run failed after %lld ms: %s",
+                     (long long)(ea_time_now_us() - t0) / 1000, ea_error_message(rc));
         ea_error_clear();
         ea_metrics_collected(d->metrics, dc->id, 0, false);
         return;
@@ -300,8 +300,8 @@ static void *scheduler_main(void *arg)
                              "until the stores catch up",
                              (unsigned long long)st.bytes, (unsigned long long)st.max_bytes);
                 ea_metrics_paused(d->metrics, dc->id);
-                next[i] = now + (dc->interval_us < PAUSED_RETRY_US ? dc->interval_us
-                                                                    : PAUSED_RETRY_US);
+                next[i] =
+                    now + (dc->interval_us < PAUSED_RETRY_US ? dc->interval_us : PAUSED_RETRY_US);
                 was_full = true;
                 continue;
             }
@@ -406,8 +406,8 @@ static bool ship_round(struct ea_daemon *d, struct ship_state *s)
         rc = ea_spool_read(rt->spool, names[i], &b);
         if (rc < 0) {
             if (rc == EA_EINPUT || rc == EA_EVERIFY) { /* never shippable: set aside, loudly */
-                EA_LOG_ERROR("shipper", "batch %s cannot be read, moved to rejected/: %s",
-                             names[i], ea_error_message(rc));
+                EA_LOG_ERROR("shipper", "batch %s cannot be read, moved to rejected/: %s", names[i],
+                             ea_error_message(rc));
                 ea_spool_reject(rt->spool, names[i], ea_error_message(rc));
                 mask_forget(s, names[i]);
             } else {
@@ -500,8 +500,7 @@ static int start(struct ea_daemon *d)
     d->stopping = false;
     ea_log_set_level(c->log_level);
     ea_log_set_redactor(d->rt->redactor);
-    if (c->listen && !d->http &&
-        (rc = ea_http_server_start(&d->http, d, c->listen, &d->port)) < 0)
+    if (c->listen && !d->http && (rc = ea_http_server_start(&d->http, d, c->listen, &d->port)) < 0)
         return rc;
     if (pthread_create(&d->scheduler, NULL, scheduler_main, d) != 0) {
         ea_http_server_stop(d->http);
@@ -528,8 +527,7 @@ static int start(struct ea_daemon *d)
                     c->agent_id, c->ncollectors, c->ncollectors == 1 ? "" : "s", c->nstores,
                     c->nstores == 1 ? "" : "s", c->spool, (unsigned long long)st.batches,
                     st.batches == 1 ? "" : "es");
-        if (d->http)
-            EA_LOG_INFO("http", "listening on %s (port %u)", c->listen, (unsigned)d->port);
+        if (d->http) EA_LOG_INFO("http", "listening on %s (port %u)", c->listen, (unsigned)d->port);
     }
     return 0;
 }

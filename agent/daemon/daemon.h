@@ -28,19 +28,19 @@
 
 /** Everything a configuration needs at run time, prepared before it is used. */
 struct ea_runtime {
-    struct ea_dconfig *cfg;      /* owned */
-    struct ea_key *key;          /* owned: signs records */
-    struct ea_key **trusted;     /* owned: what ingested envelopes must verify against */
+    struct ea_dconfig *cfg;  /* owned */
+    struct ea_key *key;      /* owned: signs records */
+    struct ea_key **trusted; /* owned: what ingested envelopes must verify against */
     size_t ntrusted;
     struct ea_redactor *redactor; /* owned */
-    struct ea_spool *spool;      /* owned */
-    struct ea_store **stores;    /* owned: the shipper's, one per cfg->stores */
-    struct ea_store *history;    /* owned: the scheduler's reader of stores[0], or NULL */
-    char *ingest_token;          /* owned secret, or NULL when ingest is off */
+    struct ea_spool *spool;       /* owned */
+    struct ea_store **stores;     /* owned: the shipper's, one per cfg->stores */
+    struct ea_store *history;     /* owned: the scheduler's reader of stores[0], or NULL */
+    char *ingest_token;           /* owned secret, or NULL when ingest is off */
 };
 
 struct ea_daemon {
-    struct ea_runtime *rt;  /* the running configuration */
+    struct ea_runtime *rt;    /* the running configuration */
     pthread_rwlock_t rt_lock; /* HTTP handlers read rt under it; a reload swaps rt under it */
     struct ea_metrics *metrics;
     pthread_mutex_t lock;

@@ -50,8 +50,7 @@ static void locate(const struct ctx *x, const char *path, long *line, long *col)
 
     *line = *col = 0;
     if (!at) {
-        json_object_foreach(x->lines, k, v)
-        {
+        json_object_foreach(x->lines, k, v) {
             long l = (long)json_integer_value(json_array_get(v, 0));
             if (strncmp(k, path, n) == 0 && k[n] == '/' && (*line == 0 || l < *line)) {
                 *line = l;
@@ -79,8 +78,7 @@ static int fail_at(const struct ctx *x, const char *path, const char *fmt, ...)
     for (char *p = shown; *p; p++)
         if (*p == '/') *p = '.';
     locate(x, path, &line, &col);
-    if (line)
-        return ea_fail(EA_ECONFIG, "%s:%ld:%ld: %s: %s", x->file, line, col, shown, msg);
+    if (line) return ea_fail(EA_ECONFIG, "%s:%ld:%ld: %s: %s", x->file, line, col, shown, msg);
     return ea_fail(EA_ECONFIG, "%s: %s: %s", x->file, shown, msg);
 }
 
@@ -89,8 +87,8 @@ int ea_size_parse(uint64_t *out, const char *text)
     static const struct {
         const char *suffix;
         unsigned shift;
-    } units[] = {{"", 0},    {"B", 0},    {"K", 10},  {"KiB", 10}, {"M", 20},
-                 {"MiB", 20}, {"G", 30},  {"GiB", 30}, {"KB", 10}, {"MB", 20}, {"GB", 30}};
+    } units[] = {{"", 0},   {"B", 0},    {"K", 10},  {"KiB", 10}, {"M", 20}, {"MiB", 20},
+                 {"G", 30}, {"GiB", 30}, {"KB", 10}, {"MB", 20},  {"GB", 30}};
     char *end;
     unsigned long long v;
 
@@ -115,8 +113,7 @@ static int only_keys(const struct ctx *x, const char *path, const json_t *o,
     json_t *v;
 
     if (!json_is_object(o)) return fail_at(x, path, "must be a mapping of keys");
-    json_object_foreach((json_t *)o, k, v)
-    {
+    json_object_foreach((json_t *)o, k, v) {
         bool ok = false;
         char at[256], list[512] = "";
         size_t used = 0;
@@ -181,8 +178,8 @@ static int get_list(const struct ctx *x, const json_t *o, const char *path, cons
     snprintf(at, sizeof(at), "%s/%s", path, key);
     if (json_is_string(v)) { /* one value is a list of one */
         if (!(*out = ea_calloc(2, sizeof(char *))) ||
-            !((*out)[0] = as_paths ? resolve(x, json_string_value(v))
-                                   : ea_strdup(json_string_value(v))))
+            !((*out)[0] =
+                  as_paths ? resolve(x, json_string_value(v)) : ea_strdup(json_string_value(v))))
             return ea_fail(EA_ENOMEM, "out of memory");
         *n = 1;
         return 0;
@@ -190,12 +187,11 @@ static int get_list(const struct ctx *x, const json_t *o, const char *path, cons
     if (!json_is_array(v)) return fail_at(x, at, "must be a list");
     if (!(*out = ea_calloc(json_array_size(v) + 1, sizeof(char *))))
         return ea_fail(EA_ENOMEM, "out of memory");
-    json_array_foreach(v, i, item)
-    {
+    json_array_foreach(v, i, item) {
         if (!json_is_string(item) || !*json_string_value(item))
             return fail_at(x, at, "item %zu must be a non-empty text value", i + 1);
-        (*out)[i] = as_paths ? resolve(x, json_string_value(item))
-                             : ea_strdup(json_string_value(item));
+        (*out)[i] =
+            as_paths ? resolve(x, json_string_value(item)) : ea_strdup(json_string_value(item));
         if (!(*out)[i]) return ea_fail(EA_ENOMEM, "out of memory");
         (*n)++;
     }
@@ -273,10 +269,9 @@ void ea_dconfig_free(struct ea_dconfig *c)
 
 static int parse_agent(struct ctx *x, struct ea_dconfig *c, const json_t *a)
 {
-    static const char *const keys[] = {"id",          "spool",           "spool_max",
-                                       "listen",      "ingest_token_env", "ingest_max",
-                                       "trusted_keys", "log_level",       "drain_timeout",
-                                       "plugins",     "redact_env",      NULL};
+    static const char *const keys[] = {
+        "id",           "spool",     "spool_max",     "listen",  "ingest_token_env", "ingest_max",
+        "trusted_keys", "log_level", "drain_timeout", "plugins", "redact_env",       NULL};
     static const char *const levels[] = {"error", "warn", "info", "debug"};
     const char *s;
     int rc;
@@ -290,8 +285,9 @@ static int parse_agent(struct ctx *x, struct ea_dconfig *c, const json_t *a)
     }
     if ((rc = get_path(x, a, "agent", "spool", &c->spool)) < 0) return rc;
     if (!c->spool)
-        return fail_at(x, "agent", "spool is required: a folder for records not yet shipped "
-                                   "(e.g. spool: /var/lib/evidence-agent/spool)");
+        return fail_at(x, "agent",
+                       "spool is required: a folder for records not yet shipped "
+                       "(e.g. spool: /var/lib/evidence-agent/spool)");
     c->spool_max = DEFAULT_SPOOL_MAX;
     if ((rc = get_size(x, a, "agent", "spool_max", &c->spool_max)) < 0) return rc;
     if ((rc = get_str(x, a, "agent", "listen", &s)) < 0) return rc;
@@ -354,22 +350,20 @@ static int add_param(char **url, const char *name, const char *value)
 
 static int parse_stores(struct ctx *x, struct ea_dconfig *c, const json_t *list)
 {
-    static const char *const keys[] = {"url", "object_lock_mode", "object_lock_retain",
-                                       "token_env", "insecure", NULL};
+    static const char *const keys[] = {"url",       "object_lock_mode", "object_lock_retain",
+                                       "token_env", "insecure",         NULL};
     static const char *const params[] = {"object_lock_mode", "object_lock_retain", "token_env",
                                          "insecure"};
     json_t *item;
     size_t i;
     int rc;
 
-    if (!list)
-        return fail_at(x, "stores", "at least one store is needed (stores: [{url: ...}])");
+    if (!list) return fail_at(x, "stores", "at least one store is needed (stores: [{url: ...}])");
     if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > STORES_MAX)
         return fail_at(x, "stores", "must be a list of 1 to %d stores", STORES_MAX);
     if (!(c->stores = ea_calloc(json_array_size(list), sizeof(*c->stores))))
         return ea_fail(EA_ENOMEM, "out of memory");
-    json_array_foreach(list, i, item)
-    {
+    json_array_foreach(list, i, item) {
         struct ea_dstore *st = &c->stores[c->nstores++];
         char path[64];
         const char *url, *v;
@@ -392,7 +386,8 @@ static int parse_stores(struct ctx *x, struct ea_dconfig *c, const json_t *list)
             if ((rc = get_str(x, item, path, params[p], &v)) < 0) return rc;
             if (v && (rc = add_param(&st->url, params[p], v)) < 0) return rc;
         }
-        if (!(st->label = ea_malloc(strlen(st->url) + 1))) return ea_fail(EA_ENOMEM, "out of memory");
+        if (!(st->label = ea_malloc(strlen(st->url) + 1)))
+            return ea_fail(EA_ENOMEM, "out of memory");
         if (strstr(st->url, "://"))
             ea_http_url_display(st->label, strlen(st->url) + 1, st->url);
         else
@@ -428,8 +423,8 @@ static json_t *typed(const json_t *v)
 static int parse_collector(struct ctx *x, struct ea_dcollector *dc, const json_t *item,
                            const char *path)
 {
-    static const char *const keys[] = {"name", "id", "arg", "interval", "jitter", "controls",
-                                       "options", NULL};
+    static const char *const keys[] = {"name",   "id",       "arg",     "interval",
+                                       "jitter", "controls", "options", NULL};
     const struct ea_collector *found;
     const char *name, *id, *arg;
     char at[96];
@@ -466,8 +461,7 @@ static int parse_collector(struct ctx *x, struct ea_dcollector *dc, const json_t
     if ((rc = get_duration(x, item, path, "interval", &dc->interval_us)) < 0) return rc;
     if (!dc->interval_us)
         return fail_at(x, path, "interval is required (how often it runs: 30s, 5m, 1h)");
-    if (dc->interval_us < INTERVAL_MIN_US)
-        return fail_at(x, path, "interval must be at least 1s");
+    if (dc->interval_us < INTERVAL_MIN_US) return fail_at(x, path, "interval must be at least 1s");
     dc->jitter_us = dc->interval_us / 10;
     if ((rc = get_duration(x, item, path, "jitter", &dc->jitter_us)) < 0) return rc;
     if (dc->jitter_us > dc->interval_us) {
@@ -479,8 +473,7 @@ static int parse_collector(struct ctx *x, struct ea_dcollector *dc, const json_t
         json_t *one = json_is_string(ctl) ? json_pack("[O]", ctl) : json_incref(ctl), *c;
         size_t i;
         snprintf(at, sizeof(at), "%s/controls", path);
-        json_array_foreach(one, i, c)
-        {
+        json_array_foreach(one, i, c) {
             if (!json_is_string(c) || ea_controls_add(&dc->controls, json_string_value(c)) < 0) {
                 char why[512];
                 snprintf(why, sizeof(why), "%s",
@@ -514,12 +507,10 @@ static int parse_collectors(struct ctx *x, struct ea_dconfig *c, const json_t *l
 
     if (!list || json_is_null(list)) return 0; /* an ingest-only agent */
     if (!json_is_array(list) || json_array_size(list) > COLLECTORS_MAX)
-        return fail_at(x, "collectors", "must be a list of at most %d collectors",
-                       COLLECTORS_MAX);
+        return fail_at(x, "collectors", "must be a list of at most %d collectors", COLLECTORS_MAX);
     if (!(c->collectors = ea_calloc(json_array_size(list) + 1, sizeof(*c->collectors))))
         return ea_fail(EA_ENOMEM, "out of memory");
-    json_array_foreach(list, i, item)
-    {
+    json_array_foreach(list, i, item) {
         char path[64];
         snprintf(path, sizeof(path), "collectors/%zu", i);
         c->ncollectors++;

@@ -19,12 +19,12 @@
 
 /** One scheduled collector. */
 struct ea_dcollector {
-    char *id;                     /* label in logs and metrics; unique; default the name */
-    char *name;                   /* a collector, or "watch" for the drop folder */
-    char *arg;                    /* resolved against the config's folder; NULL when none */
+    char *id;   /* label in logs and metrics; unique; default the name */
+    char *name; /* a collector, or "watch" for the drop folder */
+    char *arg;  /* resolved against the config's folder; NULL when none */
     int64_t interval_us, jitter_us;
     struct ea_control_set controls; /* added to every record it makes */
-    json_t *options;              /* owned object: passed to the collector */
+    json_t *options;                /* owned object: passed to the collector */
 };
 
 /** One store records are shipped to. */
@@ -34,7 +34,7 @@ struct ea_dstore {
 };
 
 struct ea_dconfig {
-    char *path;             /* the file, as given */
+    char *path; /* the file, as given */
     char *agent_id;
     char *spool;
     uint64_t spool_max;

@@ -167,25 +167,30 @@ static int family(struct ea_buf *out, struct ea_metrics *m, const char *name, co
         if (s->is_store != stores) continue;
         if (which == 4 && s->last_success_us == 0) continue;
         switch (which) {
-        case 0: rc = ea_buf_printf(out, "%s{%s=\"%s\"} %" PRIu64 "\n", name,
-                                   stores ? "store" : "collector", s->label, s->records);
+        case 0:
+            rc = ea_buf_printf(out, "%s{%s=\"%s\"} %" PRIu64 "\n", name,
+                               stores ? "store" : "collector", s->label, s->records);
             break;
-        case 1: rc = ea_buf_printf(out, "%s{%s=\"%s\"} %" PRIu64 "\n", name,
-                                   stores ? "store" : "collector", s->label, s->failures);
+        case 1:
+            rc = ea_buf_printf(out, "%s{%s=\"%s\"} %" PRIu64 "\n", name,
+                               stores ? "store" : "collector", s->label, s->failures);
             break;
-        case 2: rc = ea_buf_printf(out, "%s{collector=\"%s\"} %" PRIu64 "\n", name, s->label,
-                                   s->paused);
+        case 2:
+            rc =
+                ea_buf_printf(out, "%s{collector=\"%s\"} %" PRIu64 "\n", name, s->label, s->paused);
             break;
-        case 3: rc = ea_buf_printf(out, "%s{store=\"%s\"} %d\n", name, s->label, s->down ? 0 : 1);
+        case 3:
+            rc = ea_buf_printf(out, "%s{store=\"%s\"} %d\n", name, s->label, s->down ? 0 : 1);
             break;
-        case 4: rc = ea_buf_printf(out, "%s{%s=\"%s\"} %.3f\n", name,
-                                   stores ? "store" : "collector", s->label,
-                                   (double)s->last_success_us / 1e6);
+        case 4:
+            rc = ea_buf_printf(out, "%s{%s=\"%s\"} %.3f\n", name, stores ? "store" : "collector",
+                               s->label, (double)s->last_success_us / 1e6);
             break;
-        case 5: rc = ea_buf_printf(out, "%s{collector=\"%s\",outcome=\"done\"} %" PRIu64
-                                        "\n%s{collector=\"%s\",outcome=\"failed\"} %" PRIu64 "\n",
-                                   name, s->label, s->watched_done, name, s->label,
-                                   s->watched_failed);
+        case 5:
+            rc = ea_buf_printf(out,
+                               "%s{collector=\"%s\",outcome=\"done\"} %" PRIu64
+                               "\n%s{collector=\"%s\",outcome=\"failed\"} %" PRIu64 "\n",
+                               name, s->label, s->watched_done, name, s->label, s->watched_failed);
             break;
         default: break;
         }
@@ -235,9 +240,9 @@ int ea_metrics_render(struct ea_metrics *m, const struct ea_spool_stats *sp, boo
         rc = family(out, m, "evidence_agent_store_last_success_timestamp_seconds", "gauge",
                     "When a store last confirmed a batch.", true, 4);
     if (rc == 0)
-        rc = ea_buf_printf(out,
-                           "# HELP evidence_agent_ingest_requests_total Ingest requests by status.\n"
-                           "# TYPE evidence_agent_ingest_requests_total counter\n");
+        rc = ea_buf_printf(
+            out, "# HELP evidence_agent_ingest_requests_total Ingest requests by status.\n"
+                 "# TYPE evidence_agent_ingest_requests_total counter\n");
     for (size_t i = 0; rc == 0 && i < STATUSES_MAX && m->ingest[i].status; i++)
         rc = ea_buf_printf(out, "evidence_agent_ingest_requests_total{code=\"%u\"} %" PRIu64 "\n",
                            m->ingest[i].status, m->ingest[i].count);

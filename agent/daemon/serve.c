@@ -61,15 +61,16 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
     return ret;
 }
 
-/* A JSON reply {"error": msg} or {"accepted": n}: the message is ours, never the request's secrets. */
+/* A JSON reply {"error": msg} or {"accepted": n}: the message is ours, never the request's secrets.
+ */
 static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned status, const char *error,
                                   unsigned accepted, const char *hn, const char *hv)
 {
     json_t *o = error ? json_pack("{s:s}", "error", error)
                       : json_pack("{s:I}", "accepted", (json_int_t)accepted);
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    enum MHD_Result ret = text ? reply(c, status, "application/json", text, strlen(text), hn, hv)
-                               : MHD_NO;
+    enum MHD_Result ret =
+        text ? reply(c, status, "application/json", text, strlen(text), hn, hv) : MHD_NO;
 
     free(text);
     json_decref(o);
@@ -131,8 +132,8 @@ static enum MHD_Result ingest_report(struct ea_daemon *d, struct MHD_Connection 
         }
         p += n + (p[n] == ',');
     }
-    if ((fd = mkstemp(tmp)) < 0 || write(fd, rq->body.data, rq->body.len) != (ssize_t)rq->body.len ||
-        fsync(fd) < 0) {
+    if ((fd = mkstemp(tmp)) < 0 ||
+        write(fd, rq->body.data, rq->body.len) != (ssize_t)rq->body.len || fsync(fd) < 0) {
         rc = ea_fail(EA_EIO, "cannot write the report to the spool folder: %s", strerror(errno));
         goto out;
     }
@@ -179,7 +180,8 @@ static enum MHD_Result ingest_json(struct ea_daemon *d, struct MHD_Connection *c
                                 "head, or a scan report with ?collector=scan");
     } else if (json_object_get(doc, "payloadType")) {
         if (rt->ntrusted == 0)
-            rc = ea_fail(EA_EINPUT, "this agent has no agent.trusted_keys: it accepts no envelopes");
+            rc =
+                ea_fail(EA_EINPUT, "this agent has no agent.trusted_keys: it accepts no envelopes");
         else
             rc = ea_audit_envelope(&env, rq->body.data, len, rt->trusted, rt->ntrusted);
         if (rc == 0 && (rc = ea_spool_writer(rt->spool, &w)) == 0)
@@ -193,8 +195,8 @@ static enum MHD_Result ingest_json(struct ea_daemon *d, struct MHD_Connection *c
             json_integer_value(seq) < 0)
             rc = ea_fail(EA_EINPUT, "a stream head needs stream, sequence and last_id");
         else if ((rc = ea_spool_writer(rt->spool, &w)) == 0)
-            rc = ea_store_put_stream(w, &(struct ea_stream_head){
-                                            stream, (uint64_t)json_integer_value(seq), last});
+            rc = ea_store_put_stream(
+                w, &(struct ea_stream_head){stream, (uint64_t)json_integer_value(seq), last});
     } else {
         rc = ea_fail(EA_EINPUT, "the body is neither a signed envelope nor a stream head");
     }
@@ -215,8 +217,8 @@ static enum MHD_Result ingest_json(struct ea_daemon *d, struct MHD_Connection *c
     return reply_json(c, 202, NULL, records, NULL, NULL);
 }
 
-static enum MHD_Result on_ingest(struct ea_daemon *d, struct MHD_Connection *c,
-                                 const char *upload, size_t *upload_size, void **con_cls)
+static enum MHD_Result on_ingest(struct ea_daemon *d, struct MHD_Connection *c, const char *upload,
+                                 size_t *upload_size, void **con_cls)
 {
     struct ea_runtime *rt = d->rt;
     struct request *rq = *con_cls;
@@ -297,14 +299,14 @@ static enum MHD_Result route(struct ea_http_server *s, struct MHD_Connection *c,
     }
     if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 ||
         strcmp(url, "/metrics") == 0) {
-        char why[256];
+        char why[256], line[260];
         bool ready;
         if (!get) return reply_json(c, 405, "use GET", 0, "Allow", "GET");
         if (strcmp(url, "/healthz") == 0) return reply(c, 200, "text/plain", "ok\n", 3, NULL, NULL);
-        ready = ea_daemon_ready(d, why, sizeof(why) - 1);
+        ready = ea_daemon_ready(d, why, sizeof(why));
         if (strcmp(url, "/readyz") == 0) {
-            strcat(why, "\n");
-            return reply(c, ready ? 200 : 503, "text/plain", why, strlen(why), NULL, NULL);
+            snprintf(line, sizeof(line), "%s\n", why);
+            return reply(c, ready ? 200 : 503, "text/plain", line, strlen(line), NULL, NULL);
         }
         {
             struct ea_spool_stats st;
@@ -318,8 +320,8 @@ static enum MHD_Result route(struct ea_http_server *s, struct MHD_Connection *c,
             return ret;
         }
     }
-    return reply_json(c, 404, "no such endpoint (/healthz, /readyz, /metrics, /v1/ingest)", 0,
-                      NULL, NULL);
+    return reply_json(c, 404, "no such endpoint (/healthz, /readyz, /metrics, /v1/ingest)", 0, NULL,
+                      NULL);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -360,15 +362,16 @@ int ea_http_server_start(struct ea_http_server **out, struct ea_daemon *d, const
         return ea_fail(EA_ENOMEM, "out of memory");
     }
     s->d = d;
-    s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-                              MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-                              MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT,
-                              30u, MHD_OPTION_END);
+    s->mhd =
+        MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+                         MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_CONNECTION_LIMIT,
+                         64u, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!s->mhd) {
         ea_free(s);
-        return ea_fail(EA_ECONFIG, "listen %s: cannot listen there (in use, or not an address of "
-                                   "this host)",
+        return ea_fail(EA_ECONFIG,
+                       "listen %s: cannot listen there (in use, or not an address of "
+                       "this host)",
                        listen);
     }
     info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);

@@ -48,7 +48,10 @@ struct writer {
     char tag[65];
 };
 
-const char *ea_spool_dir(const struct ea_spool *s) { return s->dir; }
+const char *ea_spool_dir(const struct ea_spool *s)
+{
+    return s->dir;
+}
 
 /* "<time>-<random>-<records>[-<tag>].batch": records and tag, or false when not a batch. */
 static bool parse_name(const char *name, unsigned *records, char tag[65])
@@ -224,8 +227,9 @@ int ea_spool_writer_put_raw(struct ea_store *st, const char *json, size_t len)
 static int w_put_stream(struct ea_store *st, const struct ea_stream_head *head)
 {
     struct writer *w = (struct writer *)st;
-    json_t *o = json_pack("{s:s, s:I, s:s}", "stream", head->stream, "sequence",
-                          (json_int_t)head->sequence, "last_id", head->last_id ? head->last_id : "");
+    json_t *o =
+        json_pack("{s:s, s:I, s:s}", "stream", head->stream, "sequence", (json_int_t)head->sequence,
+                  "last_id", head->last_id ? head->last_id : "");
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     int rc = text ? w_put_line(w, 'H', text, strlen(text)) : ea_fail(EA_ENOMEM, "out of memory");
 

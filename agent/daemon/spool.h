@@ -64,7 +64,7 @@ void ea_spool_names_free(char **names, size_t n);
 /** One line of a batch: an envelope (env filled) or a stream head. */
 struct ea_spool_item {
     bool is_head;
-    struct ea_envelope env; /* when !is_head; owned by the batch */
+    struct ea_envelope env;     /* when !is_head; owned by the batch */
     struct ea_stream_head head; /* when is_head; strings owned by the batch */
 };
 

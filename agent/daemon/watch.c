@@ -107,8 +107,9 @@ static int ingest_envelopes(struct ea_daemon *d, const char *path, const char *t
             json_t *seq = json_object_get(h, "sequence");
             rc = stream && last && json_is_integer(seq) && json_integer_value(seq) >= 0 &&
                          ea_store_stream_name_ok(stream)
-                     ? ea_store_put_stream(w, &(struct ea_stream_head){
-                                                  stream, (uint64_t)json_integer_value(seq), last})
+                     ? ea_store_put_stream(
+                           w, &(struct ea_stream_head){stream, (uint64_t)json_integer_value(seq),
+                                                       last})
                      : ea_fail(EA_EINPUT, "neither a signed envelope nor a stream head");
             json_decref(h);
             if (rc < 0) ea_fail_prefix("line %zu", line_no);

@@ -23,9 +23,9 @@
 struct http_store {
     struct ea_store base;
     struct ea_http *http;
-    char *url;    /* .../v1/ingest */
-    char *auth;   /* "Authorization: Bearer ..." (secret) */
-    char *where;  /* for messages: the URL without userinfo or query */
+    char *url;   /* .../v1/ingest */
+    char *auth;  /* "Authorization: Bearer ..." (secret) */
+    char *where; /* for messages: the URL without userinfo or query */
 };
 
 static void hs_close(struct ea_store *st)
@@ -104,8 +104,8 @@ static int post(struct http_store *s, const char *body, size_t len, const char *
     if (rc == 0 && r.status != 202)
         rc = ea_fail(EA_ERETRY, "%s: answered %ld, not 202", s->where, r.status);
     else if (rc == EA_EINPUT && r.status == 413)
-        rc = ea_fail(EA_ETOOBIG, "%s: the %s is over the peer's body limit (ingest_max)",
-                     s->where, what);
+        rc = ea_fail(EA_ETOOBIG, "%s: the %s is over the peer's body limit (ingest_max)", s->where,
+                     what);
     else if (rc < 0)
         ea_fail_prefix("%s: POST %s", s->where, what);
     ea_http_response_dispose(&r);
@@ -119,8 +119,9 @@ static int hs_put(struct ea_store *st, const struct ea_envelope *env)
 
 static int hs_put_stream(struct ea_store *st, const struct ea_stream_head *head)
 {
-    json_t *o = json_pack("{s:s, s:I, s:s}", "stream", head->stream, "sequence",
-                          (json_int_t)head->sequence, "last_id", head->last_id ? head->last_id : "");
+    json_t *o =
+        json_pack("{s:s, s:I, s:s}", "stream", head->stream, "sequence", (json_int_t)head->sequence,
+                  "last_id", head->last_id ? head->last_id : "");
     char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     int rc = text ? post((struct http_store *)st, text, strlen(text), "stream head")
                   : ea_fail(EA_ENOMEM, "out of memory");
