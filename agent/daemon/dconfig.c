@@ -18,6 +18,7 @@
 #include "../error.h"
 #include "../registry.h"
 #include "../store/store.h"
+#include "../util/fs.h"
 #include "../util/http.h"
 #include "../util/mem.h"
 #include "../util/text.h"
@@ -526,6 +527,21 @@ static int parse_collectors(struct ctx *x, struct ea_dconfig *c, const json_t *l
 
 int ea_dconfig_load(struct ea_dconfig **out, const char *path)
 {
+    struct ea_buf b;
+    int rc = ea_fs_read(&b, path, EA_YAML_FILE_MAX);
+
+    *out = NULL;
+    if (rc < 0) {
+        if (rc == EA_ENOTFOUND || rc == EA_EIO || rc == EA_ETOOBIG) rc = EA_ECONFIG;
+        return rc;
+    }
+    rc = ea_dconfig_parse(out, path, b.data ? b.data : "", b.len);
+    ea_buf_dispose(&b);
+    return rc;
+}
+
+int ea_dconfig_parse(struct ea_dconfig **out, const char *path, const char *data, size_t len)
+{
     static const char *const top[] = {"agent", "signing", "stores", "collectors", NULL};
     struct ctx x = {.file = path};
     struct ea_dconfig *c = ea_calloc(1, sizeof(*c));
@@ -548,7 +564,7 @@ int ea_dconfig_load(struct ea_dconfig **out, const char *path)
         rc = ea_fail(EA_ENOMEM, "out of memory");
         goto out;
     }
-    rc = ea_yaml_load(path, &doc, &x.lines);
+    rc = ea_yaml_parse(path, data, len, &doc, &x.lines);
     if (rc < 0) {
         if (rc != EA_ENOMEM) rc = EA_ECONFIG;
         goto out;

@@ -64,6 +64,8 @@ struct ea_dconfig {
  * @return 0 or EA_ECONFIG "FILE:LINE:COLUMN: what: problem (fix)".
  */
 int ea_dconfig_load(struct ea_dconfig **out, const char *path);
+/** The same from memory; path names the file in messages and anchors relative paths. */
+int ea_dconfig_parse(struct ea_dconfig **out, const char *path, const char *data, size_t len);
 void ea_dconfig_free(struct ea_dconfig *c);
 
 /** Parses a size: "512", "64KiB", "16MiB", "1GiB" (K, M, G alike). @return 0 or EA_EINPUT. */

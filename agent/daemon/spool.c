@@ -421,30 +421,36 @@ int ea_spool_read(struct ea_spool *s, const char *name, struct ea_spool_batch *o
 {
     struct ea_buf b;
     char *path = ea_asprintf("%s/%s", s->pending, name);
-    unsigned records;
-    size_t cap = 0;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if (!path || !(out->name = ea_strdup(name))) {
-        ea_free(path);
-        return ea_fail(EA_ENOMEM, "out of memory");
-    }
-    if (!parse_name(name, &records, out->tag)) {
-        ea_free(path);
-        return ea_fail(EA_EINPUT, "%s: not a batch name", name);
-    }
+    if (!path) return ea_fail(EA_ENOMEM, "out of memory");
     rc = ea_fs_read(&b, path, BATCH_READ_MAX);
     ea_free(path);
     if (rc < 0) return rc;
-    out->bytes = b.len;
-    for (size_t at = 0; rc == 0 && at < b.len;) {
-        const char *line = b.data + at;
-        const char *nl = memchr(line, '\n', b.len - at);
-        size_t len = nl ? (size_t)(nl - line) : b.len - at;
+    rc = ea_spool_parse(out, name, b.data ? b.data : "", b.len);
+    ea_buf_dispose(&b);
+    return rc;
+}
+
+int ea_spool_parse(struct ea_spool_batch *out, const char *name, const char *data, size_t len)
+{
+    unsigned records;
+    size_t cap = 0;
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (!(out->name = ea_strdup(name))) return ea_fail(EA_ENOMEM, "out of memory");
+    if (!parse_name(name, &records, out->tag))
+        return ea_fail(EA_EINPUT, "%s: not a batch name", name);
+    out->bytes = len;
+    for (size_t at = 0; rc == 0 && at < len;) {
+        const char *line = data + at;
+        const char *nl = memchr(line, '\n', len - at);
+        size_t n = nl ? (size_t)(nl - line) : len - at;
         struct ea_spool_item *it;
 
-        at += len + 1;
+        at += n + 1;
         if (!nl) {
             rc = ea_fail(EA_EINPUT, "%s: the last line is cut short", name);
             break;
@@ -460,15 +466,14 @@ int ea_spool_read(struct ea_spool *s, const char *name, struct ea_spool_batch *o
         }
         it = &out->items[out->n++];
         memset(it, 0, sizeof(*it));
-        if (len > 2 && line[0] == 'E' && line[1] == ' ')
-            rc = ea_audit_envelope(&it->env, line + 2, len - 2, NULL, 0);
-        else if (len > 2 && line[0] == 'H' && line[1] == ' ')
-            rc = parse_head(it, line + 2, len - 2);
+        if (n > 2 && line[0] == 'E' && line[1] == ' ')
+            rc = ea_audit_envelope(&it->env, line + 2, n - 2, NULL, 0);
+        else if (n > 2 && line[0] == 'H' && line[1] == ' ')
+            rc = parse_head(it, line + 2, n - 2);
         else
             rc = ea_fail(EA_EINPUT, "a line is neither a record nor a stream head");
         if (rc < 0) ea_fail_prefix("%s: line %zu", name, out->n);
     }
-    ea_buf_dispose(&b);
     return rc;
 }
 

@@ -78,6 +78,8 @@ struct ea_spool_batch {
 
 /** Reads and parses a pending batch. @param out caller's storage; dispose it (also on error). */
 int ea_spool_read(struct ea_spool *s, const char *name, struct ea_spool_batch *out);
+/** Parses a batch's bytes (name: the batch's file name). Dispose out also on error. */
+int ea_spool_parse(struct ea_spool_batch *out, const char *name, const char *data, size_t len);
 void ea_spool_batch_dispose(struct ea_spool_batch *b);
 /**
  * Removes a shipped batch. A tagged batch leaves a marker (see
