@@ -15,6 +15,8 @@
  * written to a temporary file and renamed into place.
  */
 #include <archive.h>
+#include <dlfcn.h>
+#include <stdbool.h>
 #include <archive_entry.h>
 #include <errno.h>
 #include <stdio.h>
@@ -173,9 +175,9 @@ static int on_entry(const struct ea_store_entry *e, void *payload)
     }
     snprintf(path, sizeof(path), "records/%s", e->key);
     rc = add(c->pack, path, ar.raw ? ar.raw : "", ar.raw_len); /* the bytes that were checked */
-    if (rc == 0 && json_array_append_new(c->records, json_pack("{s:s, s:s, s:s}", "id", e->id,
-                                                               "control", e->control, "path",
-                                                               path)) < 0)
+    if (rc == 0 &&
+        json_array_append_new(c->records, json_pack("{s:s, s:s, s:s}", "id", e->id, "control",
+                                                    e->control, "path", path)) < 0)
         rc = ea_fail(EA_ENOMEM, "out of memory");
     ea_audit_record_dispose(&ar);
     return rc;
@@ -257,37 +259,81 @@ static int add_sums(struct pack *p)
     return rc;
 }
 
+/*
+ * libarchive is loaded here, when a pack is written, and nowhere else: linked
+ * into the binary it (with libxml2, ICU and libstdc++ behind it) cost every
+ * command, and the idle daemon, about 2 MiB of resident memory.
+ */
+#define ARCHIVE_FNS(X)                                                                             \
+    X(archive_write_new)                                                                           \
+    X(archive_entry_new) X(archive_write_add_filter_gzip)                                          \
+        X(archive_write_set_format_pax_restricted) X(archive_write_open_filename)                  \
+            X(archive_error_string) X(archive_entry_clear) X(archive_entry_set_pathname)           \
+                X(archive_entry_set_size) X(archive_entry_set_filetype) X(archive_entry_set_perm)  \
+                    X(archive_entry_set_mtime) X(archive_write_header) X(archive_write_data)       \
+                        X(archive_write_close) X(archive_write_free) X(archive_entry_free)
+
+static struct {
+#define ARCHIVE_FIELD(f) __typeof__(&f) f;
+    ARCHIVE_FNS(ARCHIVE_FIELD)
+#undef ARCHIVE_FIELD
+} ar;
+
+static int load_libarchive(void)
+{
+    static void *lib;
+    bool all = true;
+
+    if (lib) return 0;
+    if (!(lib = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL)))
+        return ea_fail(EA_ERROR, "cannot load libarchive.so.13 (install libarchive13): %s",
+                       dlerror());
+#define ARCHIVE_LOAD(f) all = (*(void **)&ar.f = dlsym(lib, #f)) != NULL && all;
+    ARCHIVE_FNS(ARCHIVE_LOAD)
+#undef ARCHIVE_LOAD
+    if (!all) {
+        dlclose(lib);
+        lib = NULL;
+        return ea_fail(EA_ERROR, "libarchive.so.13 lacks a function the agent needs");
+    }
+    return 0;
+}
+
 static int write_pack(const char *out, const struct pack *p, int64_t mtime_us)
 {
     char tmp[4200];
-    struct archive *a = archive_write_new();
-    struct archive_entry *e = archive_entry_new();
-    int rc = 0;
+    struct archive *a;
+    struct archive_entry *e;
+    int rc = load_libarchive();
+
+    if (rc < 0) return rc;
+    a = ar.archive_write_new();
+    e = ar.archive_entry_new();
 
     snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", out, (long)getpid());
-    if (!a || !e || archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
-        archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-        archive_write_open_filename(a, tmp) != ARCHIVE_OK)
+    if (!a || !e || ar.archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+        ar.archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+        ar.archive_write_open_filename(a, tmp) != ARCHIVE_OK)
         rc = ea_fail(EA_EIO, "%s: cannot write the pack: %s", out,
-                     a ? archive_error_string(a) : "out of memory");
+                     a ? ar.archive_error_string(a) : "out of memory");
     for (size_t i = 0; rc == 0 && i < p->n; i++) {
         char name[700];
         snprintf(name, sizeof(name), "audit-pack/%s", p->m[i].path);
-        archive_entry_clear(e);
-        archive_entry_set_pathname(e, name);
-        archive_entry_set_size(e, (la_int64_t)p->m[i].data.len);
-        archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_perm(e, 0644);
-        archive_entry_set_mtime(e, (time_t)(mtime_us / 1000000), 0);
-        if (archive_write_header(a, e) != ARCHIVE_OK ||
-            (p->m[i].data.len && archive_write_data(a, p->m[i].data.data, p->m[i].data.len) !=
+        ar.archive_entry_clear(e);
+        ar.archive_entry_set_pathname(e, name);
+        ar.archive_entry_set_size(e, (la_int64_t)p->m[i].data.len);
+        ar.archive_entry_set_filetype(e, AE_IFREG);
+        ar.archive_entry_set_perm(e, 0644);
+        ar.archive_entry_set_mtime(e, (time_t)(mtime_us / 1000000), 0);
+        if (ar.archive_write_header(a, e) != ARCHIVE_OK ||
+            (p->m[i].data.len && ar.archive_write_data(a, p->m[i].data.data, p->m[i].data.len) !=
                                      (la_ssize_t)p->m[i].data.len))
-            rc = ea_fail(EA_EIO, "%s: cannot write the pack: %s", out, archive_error_string(a));
+            rc = ea_fail(EA_EIO, "%s: cannot write the pack: %s", out, ar.archive_error_string(a));
     }
-    if (a && archive_write_close(a) != ARCHIVE_OK && rc == 0)
-        rc = ea_fail(EA_EIO, "%s: cannot write the pack: %s", out, archive_error_string(a));
-    if (a) archive_write_free(a);
-    if (e) archive_entry_free(e);
+    if (a && ar.archive_write_close(a) != ARCHIVE_OK && rc == 0)
+        rc = ea_fail(EA_EIO, "%s: cannot write the pack: %s", out, ar.archive_error_string(a));
+    if (a) ar.archive_write_free(a);
+    if (e) ar.archive_entry_free(e);
     if (rc == 0 && rename(tmp, out) != 0)
         rc = ea_fail(EA_EIO, "%s: cannot write the pack: %s", out, strerror(errno));
     if (rc < 0) unlink(tmp);

@@ -14,6 +14,7 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <signal.h>
@@ -268,6 +269,25 @@ static void run_one(struct ea_daemon *d, const struct ea_dcollector *dc)
     ea_metrics_collected(d->metrics, dc->id, (unsigned)rc, true);
 }
 
+/* The last start of collector id, or 0; set it with at_us > 0. Scheduler thread only. */
+static int64_t last_run(struct ea_daemon *d, const char *id, int64_t at_us)
+{
+    for (size_t i = 0; i < d->nlast_runs; i++) {
+        if (strcmp(d->last_runs[i].id, id) != 0) continue;
+        if (at_us) d->last_runs[i].at_us = at_us;
+        return d->last_runs[i].at_us;
+    }
+    if (at_us) {
+        struct ea_last_run *nv =
+            ea_realloc(d->last_runs, (d->nlast_runs + 1) * sizeof(*d->last_runs));
+        if (!nv) return 0;
+        d->last_runs = nv;
+        snprintf(nv[d->nlast_runs].id, sizeof(nv[d->nlast_runs].id), "%s", id);
+        nv[d->nlast_runs++].at_us = at_us;
+    }
+    return at_us;
+}
+
 static void *scheduler_main(void *arg)
 {
     struct ea_daemon *d = arg;
@@ -280,11 +300,15 @@ static void *scheduler_main(void *arg)
         EA_LOG_ERROR("scheduler", "out of memory: no collector will run");
         return NULL;
     }
-    /* The first runs come soon after start, spread over a few seconds (not a whole jitter). */
-    for (size_t i = 0; i < c->ncollectors; i++)
-        next[i] = now + jitter(c->collectors[i].jitter_us < FIRST_RUN_SPREAD_US
-                                   ? c->collectors[i].jitter_us
-                                   : FIRST_RUN_SPREAD_US);
+    /* The first runs come soon after start, spread over a few seconds (not a whole
+     * jitter); after a reload, a collector that ran before keeps its rhythm. */
+    for (size_t i = 0; i < c->ncollectors; i++) {
+        const struct ea_dcollector *dc = &c->collectors[i];
+        int64_t last = last_run(d, dc->id, 0);
+        next[i] = last ? last + dc->interval_us + jitter(dc->jitter_us)
+                       : now + jitter(dc->jitter_us < FIRST_RUN_SPREAD_US ? dc->jitter_us
+                                                                          : FIRST_RUN_SPREAD_US);
+    }
     while (!ea_daemon_stopping(d)) {
         int64_t soonest = INT64_MAX;
         struct timespec until;
@@ -309,6 +333,7 @@ static void *scheduler_main(void *arg)
                 EA_LOG_WARN("scheduler", "spool below its limit again: collection resumes");
                 was_full = false;
             }
+            last_run(d, dc->id, now);
             run_one(d, dc);
             next[i] = now + dc->interval_us + jitter(dc->jitter_us);
         }
@@ -671,6 +696,11 @@ int ea_cmd_daemon(int argc, char **argv)
         goto out;
     }
     ea_log_set_json(true);
+#ifdef M_ARENA_MAX
+    /* One malloc arena for all threads: the daemon's threads take turns, and a
+     * per-thread arena would keep its pages for the life of the process. */
+    mallopt(M_ARENA_MAX, 1);
+#endif
     /* Signals are taken by this thread alone, with sigwait; the others never see them. */
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -721,6 +751,7 @@ out:
     ea_log_set_redactor(NULL);
     runtime_free(d.rt);
     ea_metrics_free(d.metrics);
+    ea_free(d.last_runs);
     ea_cli_args_dispose(&a);
     return rc;
 }

@@ -39,6 +39,12 @@ struct ea_runtime {
     char *ingest_token;           /* owned secret, or NULL when ingest is off */
 };
 
+/** When a collector (by id) last started: a reload keeps each one's rhythm. */
+struct ea_last_run {
+    char id[EA_STREAM_MAX + 1];
+    int64_t at_us;
+};
+
 struct ea_daemon {
     struct ea_runtime *rt;    /* the running configuration */
     pthread_rwlock_t rt_lock; /* HTTP handlers read rt under it; a reload swaps rt under it */
@@ -48,6 +54,8 @@ struct ea_daemon {
     bool stopping;       /* under lock: threads finish what they do and return */
     pthread_t scheduler, shipper;
     bool threads_up;
+    struct ea_last_run *last_runs; /* by collector id: kept across reloads (the schedule) */
+    size_t nlast_runs;
     struct ea_http_server *http;
     unsigned short port; /* bound port (listen may ask for 0) */
 };
