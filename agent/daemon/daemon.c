@@ -154,13 +154,19 @@ static int runtime_prepare(struct ea_runtime **out, const char *path, bool with_
         rc = ea_fail(EA_ENOMEM, "out of memory");
         goto out;
     }
+    /* --check-config creates nothing: a folder store that does not exist yet is fine */
     for (size_t i = 0; i < c->nstores; i++) {
-        if ((rc = ea_store_open(&rt->stores[i], c->stores[i].url, EA_STORE_CREATE)) < 0) {
+        rc = ea_store_open(&rt->stores[i], c->stores[i].url, with_spool ? EA_STORE_CREATE : 0);
+        if (rc == EA_ENOTFOUND && !with_spool) {
+            ea_error_clear();
+            rc = 0;
+        }
+        if (rc < 0) {
             ea_fail_prefix("%s: stores[%zu]", path, i);
             goto out;
         }
     }
-    if (readable(c->stores[0].url) &&
+    if (with_spool && readable(c->stores[0].url) &&
         (rc = ea_store_open(&rt->history, c->stores[0].url, EA_STORE_CREATE)) < 0)
         goto out;
     if (with_spool) rc = ea_spool_open(&rt->spool, c->spool, c->spool_max);

@@ -330,8 +330,11 @@ assert "paused runs counted" metric_gt "$PORT_F" 'evidence_agent_collector_pause
 [ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" --data-binary @good.env "http://127.0.0.1:$PORT_F/v1/ingest")" = 503 ] &&
     pass || fail "ingest into a full spool: not 503"
 batches=$(metric "$PORT_F" evidence_agent_spool_batches)
-kill -TERM "$PID_F"
-wait "$PID_F" 2>/dev/null
+kill -INT "$PID_F"
+rc=0
+wait "$PID_F" || rc=$?
+[ "$rc" = 0 ] && pass || fail "SIGINT: exit $rc"
+contains "SIGINT: drained" F.log '"SIGINT: draining'
 [ "$(find spool-full/pending -name '*.batch' | wc -l)" = "$batches" ] && pass || fail "spooled batches were dropped"
 
 # ---------- Object Lock headers reach S3 on records, not on stream heads
