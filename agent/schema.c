@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * JSON Schema validation; see schema.h. Every embedded *.schema.json is
- * parsed once (pthread_once) into a table of roots and compiled patterns;
- * the walk then only reads them. Errors carry the JSON path of the first
+ * parsed on first use into a table of roots and compiled patterns; the walk
+ * then only reads them, under a read lock, so a long-lived process can drop
+ * the table between uses (ea_schema_release). Errors carry the JSON path of the first
  * offending value, e.g. "predicate.controls[0]: does not match ^A\.[5-8]...".
  */
 #include "schema.h"
@@ -33,7 +34,7 @@ struct loaded {
     json_t *root;
 };
 
-/* Written once under pthread_once, read-only afterwards. Reachable, so not a leak. */
+/* Written under the write lock, read under the read lock. Reachable, so not a leak. */
 static struct {
     struct loaded schemas[SCHEMAS_MAX];
     size_t nschemas;
@@ -41,13 +42,37 @@ static struct {
     size_t npatterns;
     char error[256];
 } reg;
-static pthread_once_t reg_once = PTHREAD_ONCE_INIT;
+static pthread_rwlock_t reg_lock = PTHREAD_RWLOCK_INITIALIZER;
+static bool reg_loaded;
 
 static const char *const known[] = {
-    "$schema", "$id", "$comment", "title", "description", "$defs", "$ref", "type",
-    "properties", "required", "additionalProperties", "items", "minItems", "maxItems",
-    "uniqueItems", "minProperties", "maxProperties", "enum", "const", "pattern", "minLength",
-    "maxLength", "minimum", "maximum", "anyOf", "oneOf", NULL,
+    "$schema",
+    "$id",
+    "$comment",
+    "title",
+    "description",
+    "$defs",
+    "$ref",
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
+    "enum",
+    "const",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "anyOf",
+    "oneOf",
+    NULL,
 };
 
 static bool is_known(const char *k)
@@ -104,7 +129,7 @@ static bool prepare(const char *file, const json_t *s, int depth)
     return true;
 }
 
-static void load_once(void)
+static void load(void)
 {
     for (const struct ea_schema_file *f = ea_schema_files; f->name; f++) {
         size_t n = strlen(f->name);
@@ -128,12 +153,33 @@ static void load_once(void)
     }
 }
 
-static int ready(void)
+/* Takes the read lock (the caller releases it, also on error) with the table loaded. */
+static int acquire(void)
 {
-    pthread_once(&reg_once, load_once);
+    pthread_rwlock_rdlock(&reg_lock);
+    while (!reg_loaded) {
+        pthread_rwlock_unlock(&reg_lock);
+        pthread_rwlock_wrlock(&reg_lock);
+        if (!reg_loaded) {
+            load();
+            reg_loaded = true;
+        }
+        pthread_rwlock_unlock(&reg_lock);
+        pthread_rwlock_rdlock(&reg_lock);
+    }
     if (reg.error[0])
         return ea_fail(EA_ERROR, "embedded schemas: %s (a build problem: rebuild)", reg.error);
     return 0;
+}
+
+void ea_schema_release(void)
+{
+    pthread_rwlock_wrlock(&reg_lock);
+    for (size_t i = 0; i < reg.npatterns; i++) regfree(&reg.patterns[i].re);
+    for (size_t i = 0; i < reg.nschemas; i++) json_decref(reg.schemas[i].root);
+    memset(&reg, 0, sizeof(reg));
+    reg_loaded = false;
+    pthread_rwlock_unlock(&reg_lock);
 }
 
 static const json_t *find_schema(const char *name)
@@ -196,10 +242,10 @@ static int invalid(const struct path *p, const char *fmt, ...)
     va_list ap;
 
     for (size_t i = 0; i < p->len && used < sizeof(where) - 1; i++) {
-        int n = p->seg[i].key ? snprintf(where + used, sizeof(where) - used, "%s%s",
-                                         used ? "." : "", p->seg[i].key)
-                              : snprintf(where + used, sizeof(where) - used, "[%zu]",
-                                         p->seg[i].index);
+        int n = p->seg[i].key
+                    ? snprintf(where + used, sizeof(where) - used, "%s%s", used ? "." : "",
+                               p->seg[i].key)
+                    : snprintf(where + used, sizeof(where) - used, "[%zu]", p->seg[i].index);
         if (n < 0) break;
         used += (size_t)n < sizeof(where) - used ? (size_t)n : sizeof(where) - 1 - used;
     }
@@ -262,9 +308,11 @@ static int check_object(const json_t *root, const json_t *s, const json_t *v, st
         if (!json_object_get(v, json_string_value(x)))
             return invalid(p, "required property '%s' is missing", json_string_value(x));
     }
-    if ((kw = json_object_get(s, "minProperties")) && json_object_size(v) < (size_t)json_integer_value(kw))
+    if ((kw = json_object_get(s, "minProperties")) &&
+        json_object_size(v) < (size_t)json_integer_value(kw))
         return invalid(p, "has fewer properties than allowed");
-    if ((kw = json_object_get(s, "maxProperties")) && json_object_size(v) > (size_t)json_integer_value(kw))
+    if ((kw = json_object_get(s, "maxProperties")) &&
+        json_object_size(v) > (size_t)json_integer_value(kw))
         return invalid(p, "has more properties than allowed");
     json_object_foreach((json_t *)v, k, x) {
         const json_t *sub = json_object_get(props, k);
@@ -291,9 +339,11 @@ static int check_array(const json_t *root, const json_t *s, const json_t *v, str
     size_t i;
     int rc;
 
-    if ((kw = json_object_get(s, "minItems")) && json_array_size(v) < (size_t)json_integer_value(kw))
+    if ((kw = json_object_get(s, "minItems")) &&
+        json_array_size(v) < (size_t)json_integer_value(kw))
         return invalid(p, "has fewer items than allowed");
-    if ((kw = json_object_get(s, "maxItems")) && json_array_size(v) > (size_t)json_integer_value(kw))
+    if ((kw = json_object_get(s, "maxItems")) &&
+        json_array_size(v) > (size_t)json_integer_value(kw))
         return invalid(p, "has more items than allowed");
     if (json_is_true(json_object_get(s, "uniqueItems"))) {
         for (i = 0; i < json_array_size(v); i++) {
@@ -344,8 +394,10 @@ static int count_matches(const json_t *root, const json_t *list, const json_t *v
     *matches = 0;
     json_array_foreach(list, i, sub) {
         int rc = check(root, sub, v, p, depth + 1);
-        if (rc == 0) (*matches)++;
-        else if (rc != EA_EINPUT) return rc;
+        if (rc == 0)
+            (*matches)++;
+        else if (rc != EA_EINPUT)
+            return rc;
         if (*matches > 1) break;
     }
     ea_error_clear();
@@ -409,17 +461,24 @@ static int check(const json_t *root, const json_t *s, const json_t *v, struct pa
     return 0;
 }
 
-int ea_schema_validate(const char *name, const json_t *instance)
+/* Under the read lock. */
+static int validate(const char *name, const json_t *instance)
 {
     struct path p;
-    const json_t *root;
-    int rc = ready();
+    const json_t *root = find_schema(name);
 
     p.len = 0;
-    if (rc < 0) return rc;
-    root = find_schema(name);
     if (!root) return ea_fail(EA_ERROR, "no embedded schema called %s", name);
     return check(root, root, instance, &p, 0);
+}
+
+int ea_schema_validate(const char *name, const json_t *instance)
+{
+    int rc = acquire();
+
+    if (rc == 0) rc = validate(name, instance);
+    pthread_rwlock_unlock(&reg_lock);
+    return rc;
 }
 
 int ea_schema_validate_statement(const json_t *statement)
@@ -427,14 +486,18 @@ int ea_schema_validate_statement(const json_t *statement)
     const json_t *pred;
     const char *kind;
     char name[96];
-    int rc = ea_schema_validate("statement.schema.json", statement);
+    int rc = acquire();
 
-    if (rc < 0) return rc;
-    pred = json_object_get(statement, "predicate");
-    kind = json_string_value(json_object_get(pred, "kind"));
-    snprintf(name, sizeof(name), "data/%s.schema.json", kind ? kind : "");
-    if (!find_schema(name)) return 0;
-    rc = ea_schema_validate(name, json_object_get(pred, "data"));
-    if (rc < 0) ea_fail_prefix("predicate.data");
+    if (rc == 0) rc = validate("statement.schema.json", statement);
+    if (rc == 0) {
+        pred = json_object_get(statement, "predicate");
+        kind = json_string_value(json_object_get(pred, "kind"));
+        snprintf(name, sizeof(name), "data/%s.schema.json", kind ? kind : "");
+        if (find_schema(name)) {
+            rc = validate(name, json_object_get(pred, "data"));
+            if (rc < 0) ea_fail_prefix("predicate.data");
+        }
+    }
+    pthread_rwlock_unlock(&reg_lock);
     return rc;
 }

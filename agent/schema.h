@@ -31,4 +31,11 @@ int ea_schema_validate(const char *name, const json_t *instance);
  */
 int ea_schema_validate_statement(const json_t *statement);
 
+/**
+ * Frees the parsed schemas and compiled patterns (they are loaded again on
+ * the next validation). The daemon calls it after each collector run, so
+ * the table, and the matcher state its patterns grow, are not kept idle.
+ */
+void ea_schema_release(void);
+
 #endif

@@ -30,6 +30,8 @@
 #include "../log.h"
 #include "../pipeline.h"
 #include "../registry.h"
+#include "../schema.h"
+#include "../util/git2.h"
 #include "../util/http.h"
 #include "../util/mem.h"
 #include "../util/time.h"
@@ -253,6 +255,15 @@ static int64_t jitter(int64_t max_us)
     return max_us > 0 ? (int64_t)(random32() % (uint64_t)(max_us + 1)) : 0;
 }
 
+/* Gives the heap's free pages back: a run's peak is not kept through the idle hours. */
+static void trim(void)
+{
+    ea_schema_release();
+#ifdef M_ARENA_MAX
+    malloc_trim(0);
+#endif
+}
+
 static void run_one(struct ea_daemon *d, const struct ea_dcollector *dc)
 {
     int64_t t0 = ea_time_now_us();
@@ -260,9 +271,11 @@ static void run_one(struct ea_daemon *d, const struct ea_dcollector *dc)
 
     if (strcmp(dc->name, "watch") == 0) {
         ea_watch_pass(d, dc);
+        trim();
         return;
     }
     rc = ea_daemon_collect(d, dc, NULL, dc->name, NULL, NULL);
+    trim();
     if (rc < 0) {
         EA_LOG_ERROR(dc->id, "run failed after %lld ms: %s",
                      (long long)(ea_time_now_us() - t0) / 1000, ea_error_message(rc));
@@ -707,6 +720,7 @@ int ea_cmd_daemon(int argc, char **argv)
      * per-thread arena would keep its pages for the life of the process. */
     mallopt(M_ARENA_MAX, 1);
 #endif
+    ea_git2_unload_idle(true); /* a collector's libgit2 leaves with its run */
     /* Signals are taken by this thread alone, with sigwait; the others never see them. */
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);

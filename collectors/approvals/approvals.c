@@ -18,7 +18,7 @@
  * A failing API does not lose the record: it is made with result "error" and
  * the reason, and a gate treats it as not passing.
  */
-#include <git2.h>
+#include "util/git2.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -17,7 +17,7 @@
  */
 #define _GNU_SOURCE 1 /* strcasestr */
 #include <errno.h>
-#include <git2.h>
+#include "util/git2.h"
 #include <glob.h>
 #include <openssl/evp.h>
 #include <stddef.h>

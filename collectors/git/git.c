@@ -9,7 +9,7 @@
  * credentials before anything else sees them. Everything here is local; no
  * network, no hooks, no configuration is executed.
  */
-#include <git2.h>
+#include "util/git2.h"
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +26,7 @@
 #define TEXT_MAX 512
 
 struct git_state {
-    char *path;      /* owned: what the user gave, for messages */
+    char *path; /* owned: what the user gave, for messages */
     git_repository *repo;
     size_t max_files;
     const struct ea_host *host;
@@ -35,7 +35,8 @@ struct git_state {
 static int git_failure(const char *what, const char *path)
 {
     const git_error *e = git_error_last();
-    return ea_fail(EA_ERROR, "%s: %s: %s", path, what, e && e->message ? e->message : "libgit2 error");
+    return ea_fail(EA_ERROR, "%s: %s: %s", path, what,
+                   e && e->message ? e->message : "libgit2 error");
 }
 
 static void git_free_state(void *state)
@@ -79,7 +80,8 @@ static int git_init(void **state, const char *arg, const json_t *options,
     if (rc < 0) {
         int code = rc == GIT_ENOTFOUND ? EA_EINPUT : EA_ERROR;
         if (rc == GIT_ENOTFOUND)
-            ea_fail(code, "%s: not a git repository (run inside a clone or pass git=PATH)", s->path);
+            ea_fail(code, "%s: not a git repository (run inside a clone or pass git=PATH)",
+                    s->path);
         else
             git_failure("cannot open the repository", s->path);
         git_free_state(s);
@@ -96,8 +98,11 @@ static json_t *person(const git_signature *sig)
 
     ea_time_format_rfc3339(when, (int64_t)sig->when.time * 1000000);
     o = json_object();
-    if (!o || json_object_set_new(o, "name", ea_git_json_text(sig->name, strlen(sig->name), TEXT_MAX)) < 0 ||
-        json_object_set_new(o, "email", ea_git_json_text(sig->email, strlen(sig->email), TEXT_MAX)) < 0 ||
+    if (!o ||
+        json_object_set_new(o, "name", ea_git_json_text(sig->name, strlen(sig->name), TEXT_MAX)) <
+            0 ||
+        json_object_set_new(o, "email",
+                            ea_git_json_text(sig->email, strlen(sig->email), TEXT_MAX)) < 0 ||
         json_object_set_new(o, "time", json_string(when)) < 0) {
         json_decref(o);
         return NULL;
@@ -151,9 +156,9 @@ static int add_files(json_t *data, struct git_state *s, git_commit *commit)
             json_object_set_new(f, "path", ea_git_json_text(p, strlen(p), 4096)) < 0 ||
             json_object_set_new(f, "status", json_string(status_name(d->status))) < 0 ||
             ((d->status == GIT_DELTA_RENAMED || d->status == GIT_DELTA_COPIED) &&
-             json_object_set_new(f, "old_path", ea_git_json_text(d->old_file.path,
-                                                                  strlen(d->old_file.path),
-                                                                  4096)) < 0)) {
+             json_object_set_new(
+                 f, "old_path",
+                 ea_git_json_text(d->old_file.path, strlen(d->old_file.path), 4096)) < 0)) {
             rc = ea_fail(EA_ENOMEM, "out of memory");
             goto out;
         }
@@ -277,8 +282,7 @@ static int git_collect(void *state, struct ea_sink *sink)
                                               : git_repository_path(s->repo);
     workdir_len = strlen(workdir);
     while (workdir_len > 1 && workdir[workdir_len - 1] == '/') workdir_len--;
-    source_uri = remote ? ea_strdup(remote)
-                        : ea_asprintf("file://%.*s", (int)workdir_len, workdir);
+    source_uri = remote ? ea_strdup(remote) : ea_asprintf("file://%.*s", (int)workdir_len, workdir);
     subject_name = ea_asprintf("git+%s@%s", source_uri ? source_uri : "", ref);
     if (!source_uri || !subject_name) {
         rc = ea_fail(EA_ENOMEM, "out of memory");
@@ -335,7 +339,8 @@ static int git_collect(void *state, struct ea_sink *sink)
                       remote ? ea_git_json_text(remote, strlen(remote), EA_GIT_URL_MAX)
                              : json_null())) < 0 ||
             (rc = set(repo_o, "branch",
-                      branch ? ea_git_json_text(branch, strlen(branch), TEXT_MAX) : json_null())) < 0 ||
+                      branch ? ea_git_json_text(branch, strlen(branch), TEXT_MAX) : json_null())) <
+                0 ||
             (rc = set(repo_o, "ref", ea_git_json_text(ref, strlen(ref), TEXT_MAX))) < 0 ||
             (rc = set(data, "repository", json_incref(repo_o))) < 0 ||
             (rc = set(data, "commit", json_string(sha))) < 0 ||
@@ -357,13 +362,13 @@ static int git_collect(void *state, struct ea_sink *sink)
     {
         const git_signature *author = git_commit_author(commit);
         json_t *name = ea_git_json_text(author->name, strlen(author->name), 100);
-        summary = ea_asprintf("Commit %.7s on %s by %s: %lld file%s changed; %s; %zu trailer%s.",
-                              sha, branch ? branch : "a detached HEAD",
-                              name ? json_string_value(name) : "?",
-                              (long long)json_integer_value(json_object_get(data, "files_changed_count")),
-                              json_integer_value(json_object_get(data, "files_changed_count")) == 1 ? "" : "s",
-                              is_signed ? "signed" : "unsigned", json_array_size(tl),
-                              json_array_size(tl) == 1 ? "" : "s");
+        summary = ea_asprintf(
+            "Commit %.7s on %s by %s: %lld file%s changed; %s; %zu trailer%s.", sha,
+            branch ? branch : "a detached HEAD", name ? json_string_value(name) : "?",
+            (long long)json_integer_value(json_object_get(data, "files_changed_count")),
+            json_integer_value(json_object_get(data, "files_changed_count")) == 1 ? "" : "s",
+            is_signed ? "signed" : "unsigned", json_array_size(tl),
+            json_array_size(tl) == 1 ? "" : "s");
         json_decref(name);
         if (!summary) {
             rc = ea_fail(EA_ENOMEM, "out of memory");
@@ -410,7 +415,8 @@ const struct ea_collector ea_collector_git = {
     .size = (uint32_t)sizeof(struct ea_collector),
     .name = "git",
     .version = "1.0.0",
-    .summary = "the HEAD commit of a git repository: authorship, parents, signature, trailers, files",
+    .summary =
+        "the HEAD commit of a git repository: authorship, parents, signature, trailers, files",
     .usage = "PATH (a repository or a folder inside one; default: the current directory)",
     .kinds = kinds,
     .default_controls = defaults,
