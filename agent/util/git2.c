@@ -9,7 +9,11 @@
 
 #include "../error.h"
 
+#ifdef EA_LIBGIT2_SONAME
+#define LIBGIT2_SONAME EA_LIBGIT2_SONAME /* from the build: the version of the headers */
+#else
 #define LIBGIT2_SONAME "libgit2.so.1.5"
+#endif
 
 struct ea_git2_fns ea_git2;
 
@@ -31,7 +35,8 @@ static int load(void)
 
     if (lib) return 0;
     if (!(lib = dlopen(LIBGIT2_SONAME, RTLD_NOW | RTLD_LOCAL)))
-        return ea_fail(EA_ERROR, "cannot load " LIBGIT2_SONAME " (install libgit2-1.5): %s",
+        return ea_fail(EA_ERROR,
+                       "cannot load " LIBGIT2_SONAME " (install the libgit2 runtime package): %s",
                        dlerror());
 #define EA_GIT2_LOAD(f) all = (*(void **)&ea_git2.f = dlsym(lib, #f)) != NULL && all;
     EA_GIT2_FNS(EA_GIT2_LOAD)
