@@ -64,6 +64,7 @@
     X(git_repository_free)                                                                         \
     X(git_repository_head)                                                                         \
     X(git_repository_head_detached)                                                                \
+    X(git_repository_is_shallow)                                                                   \
     X(git_repository_odb)                                                                          \
     X(git_repository_open_ext)                                                                     \
     X(git_repository_path)                                                                         \
@@ -135,6 +136,7 @@ void ea_git2_unload_idle(bool on);
 #define git_repository_free (ea_git2.git_repository_free)
 #define git_repository_head (ea_git2.git_repository_head)
 #define git_repository_head_detached (ea_git2.git_repository_head_detached)
+#define git_repository_is_shallow (ea_git2.git_repository_is_shallow)
 #define git_repository_odb (ea_git2.git_repository_odb)
 #define git_repository_open_ext (ea_git2.git_repository_open_ext)
 #define git_repository_path (ea_git2.git_repository_path)

@@ -139,7 +139,20 @@ static int add_files(json_t *data, struct git_state *s, git_commit *commit)
     git_diff_find_options_init(&find, GIT_DIFF_FIND_OPTIONS_VERSION);
     opts.flags = GIT_DIFF_SKIP_BINARY_CHECK;
     find.flags = GIT_DIFF_FIND_RENAMES;
-    if ((git_commit_parentcount(commit) > 0 && git_commit_parent(&parent, commit, 0) < 0) ||
+    if (git_commit_parentcount(commit) > 0 && git_commit_parent(&parent, commit, 0) < 0 &&
+        git_repository_is_shallow(s->repo) == 1) {
+        /* A shallow clone (CI's default checkout) lacks the parent: say so, do not guess. */
+        git_error_clear();
+        if (json_object_set_new(data, "files_unknown",
+                                json_string("shallow clone: the parent commit is not in the "
+                                            "repository (fetch with depth 2 or more)")) < 0 ||
+            json_object_set(data, "files_changed", files) < 0 ||
+            json_object_set_new(data, "files_changed_count", json_integer(0)) < 0 ||
+            json_object_set_new(data, "files_truncated", json_false()) < 0)
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((git_commit_parentcount(commit) > 0 && !parent) ||
         (parent && git_commit_tree(&old_tree, parent) < 0) ||
         git_commit_tree(&new_tree, commit) < 0 ||
         git_diff_tree_to_tree(&diff, s->repo, old_tree, new_tree, &opts) < 0 ||
@@ -362,13 +375,18 @@ static int git_collect(void *state, struct ea_sink *sink)
     {
         const git_signature *author = git_commit_author(commit);
         json_t *name = ea_git_json_text(author->name, strlen(author->name), 100);
-        summary = ea_asprintf(
-            "Commit %.7s on %s by %s: %lld file%s changed; %s; %zu trailer%s.", sha,
-            branch ? branch : "a detached HEAD", name ? json_string_value(name) : "?",
-            (long long)json_integer_value(json_object_get(data, "files_changed_count")),
-            json_integer_value(json_object_get(data, "files_changed_count")) == 1 ? "" : "s",
-            is_signed ? "signed" : "unsigned", json_array_size(tl),
-            json_array_size(tl) == 1 ? "" : "s");
+        long long files =
+            (long long)json_integer_value(json_object_get(data, "files_changed_count"));
+        char changed[48];
+        if (json_object_get(data, "files_unknown"))
+            snprintf(changed, sizeof(changed), "files changed unknown (shallow clone)");
+        else
+            snprintf(changed, sizeof(changed), "%lld file%s changed", files, files == 1 ? "" : "s");
+        summary =
+            ea_asprintf("Commit %.7s on %s by %s: %s; %s; %zu trailer%s.", sha,
+                        branch ? branch : "a detached HEAD", name ? json_string_value(name) : "?",
+                        changed, is_signed ? "signed" : "unsigned", json_array_size(tl),
+                        json_array_size(tl) == 1 ? "" : "s");
         json_decref(name);
         if (!summary) {
             rc = ea_fail(EA_ENOMEM, "out of memory");

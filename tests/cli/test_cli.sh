@@ -205,6 +205,15 @@ check "missing key file" 2 "$EA" collect --store "$STORE" --key nosuch.pem git
 check "public key cannot sign" 2 "$EA" collect --store "$STORE" --key key.pub git
 check "not a repository" 2 "$EA" collect --store "$STORE" --key key.pem "git=$WORK"
 contains "path named" "$ERR" "$WORK"
+
+# a depth-1 clone (CI's default checkout) has no parent commit: the record says so
+git clone -q --depth 1 "file://$WORK/repo" "$WORK/shallow" 2>/dev/null
+check "collect git in a shallow clone" 0 "$EA" collect --dry-run --key key.pem --control A.8.32 "git=$WORK/shallow"
+payloads "$OUT" >shallow.json
+assert "files_unknown says why" python3 -c '
+import json,sys; d=json.loads(open(sys.argv[1]).readline())["predicate"]
+assert d["data"]["files_unknown"].startswith("shallow clone") and d["data"]["files_changed"]==[], d["data"]
+assert "files changed unknown (shallow clone)" in d["summary"], d["summary"]' shallow.json
 echo x > afile
 check "store is a file" 2 "$EA" collect --store afile --key key.pem "git=$WORK/repo"
 assert "nothing was written by the failures" test "$(find "$STORE" -type f | wc -l)" -eq "$before"
