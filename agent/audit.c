@@ -23,8 +23,8 @@ void ea_audit_record_dispose(struct ea_audit_record *r)
 static int check(struct ea_audit_record *out, struct ea_store *st, const struct ea_store_entry *e,
                  struct ea_key *const *keys, size_t nkeys, bool keep_raw);
 
-int ea_audit_check(struct ea_audit_record *out, struct ea_store *st,
-                   const struct ea_store_entry *e, struct ea_key *const *keys, size_t nkeys)
+int ea_audit_check(struct ea_audit_record *out, struct ea_store *st, const struct ea_store_entry *e,
+                   struct ea_key *const *keys, size_t nkeys)
 {
     return check(out, st, e, keys, nkeys, false);
 }
@@ -116,7 +116,7 @@ int ea_audit_envelope(struct ea_envelope *out, const char *json, size_t len,
     memset(&d, 0, sizeof(d));
     rc = ea_dsse_parse(&d, json, len);
     if (rc < 0) {
-        rc = EA_EVERIFY;
+        if (rc == EA_EINPUT || rc == EA_ETOOBIG) rc = EA_EVERIFY; /* the bytes, not us */
         goto out;
     }
     if (nkeys && (rc = ea_dsse_verify(&d, keys, nkeys, NULL)) < 0) goto out;
@@ -125,9 +125,9 @@ int ea_audit_envelope(struct ea_envelope *out, const char *json, size_t len,
         goto out;
     }
     if ((rc = ea_sha256_hex(out->id, d.payload, d.payload_len)) < 0) goto out;
-    if (ea_record_parse(&statement, d.payload, d.payload_len) < 0 ||
-        ea_record_meta_from_statement(out, statement) < 0) {
-        rc = EA_EVERIFY;
+    if ((rc = ea_record_parse(&statement, d.payload, d.payload_len)) < 0 ||
+        (rc = ea_record_meta_from_statement(out, statement)) < 0) {
+        if (rc == EA_EINPUT || rc == EA_ETOOBIG) rc = EA_EVERIFY; /* out of memory stays so */
         goto out;
     }
     if (!(out->json = ea_malloc(len + 1))) {

@@ -58,7 +58,7 @@ int ea_pipeline_run(struct ea_pipeline *p, const struct ea_collector *c, const c
                     const json_t *options)
 {
     struct ea_host_ctx hctx = {.collector_name = c->name,
-                               .store = p->o.no_history ? NULL
+                               .store = p->o.no_history   ? NULL
                                         : p->o.read_store ? p->o.read_store
                                                           : p->o.store};
     struct ea_host host;
@@ -115,8 +115,9 @@ static int resolve_controls(struct ea_control_set *set, const char *const *defau
     }
     for (size_t i = 0; extra && i < extra->n; i++) ea_control_set_put(set, extra->ids[i]);
     if (set->n == 0)
-        return ea_fail(EA_ECONFIG, "a %s record has no control: give --control ID (or the "
-                                   "collector's controls option)",
+        return ea_fail(EA_ECONFIG,
+                       "a %s record has no control: give --control ID (or the "
+                       "collector's controls option)",
                        fact->kind ? fact->kind : "");
     return 0;
 }
@@ -127,9 +128,14 @@ int ea_pipeline_flush(struct ea_pipeline *p)
     int rc;
 
     if (!p->o.store || p->staged == 0) return 0;
-    rc = ea_store_sync(p->o.store);
-    if (rc == 0) rc = ea_store_put_stream(p->o.store, &head);
-    if (rc == 0) rc = ea_store_sync(p->o.store);
+    if (p->o.one_commit) { /* records and head in one atomic batch */
+        rc = ea_store_put_stream(p->o.store, &head);
+        if (rc == 0) rc = ea_store_sync(p->o.store);
+    } else {
+        rc = ea_store_sync(p->o.store);
+        if (rc == 0) rc = ea_store_put_stream(p->o.store, &head);
+        if (rc == 0) rc = ea_store_sync(p->o.store);
+    }
     if (rc < 0) {
         ea_fail_prefix("%u record%s not stored", p->staged, p->staged == 1 ? "" : "s");
         p->records -= p->staged;

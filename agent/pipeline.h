@@ -31,16 +31,17 @@ struct ea_pipeline_opts {
     const struct ea_redactor *redactor; /* borrowed; NULL = built-in patterns only */
     struct ea_store *read_store;        /* borrowed; where host->latest looks (NULL = store) */
     bool no_history;                    /* host->latest finds nothing (no readable store) */
+    bool one_commit;                    /* the store commits records and head in one sync (spool) */
 };
 
 struct ea_pipeline {
     struct ea_pipeline_opts o;
-    uint64_t sequence;                 /* of the last record made */
+    uint64_t sequence;                    /* of the last record made */
     char previous[EA_SHA256_HEX_LEN + 1]; /* its ID, "" before the first */
-    unsigned records;                  /* made by this pipeline */
-    unsigned staged;                   /* put since the last flush */
-    unsigned failed_results;           /* records whose result is fail */
-    unsigned error_results;            /* records whose result is error */
+    unsigned records;                     /* made by this pipeline */
+    unsigned staged;                      /* put since the last flush */
+    unsigned failed_results;              /* records whose result is fail */
+    unsigned error_results;               /* records whose result is error */
 };
 
 /**

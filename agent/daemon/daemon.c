@@ -110,12 +110,17 @@ static bool readable(const char *url)
     return strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0;
 }
 
-/*
- * Loads path and prepares everything it names. with_spool false (for
- * --check-config) leaves the disk untouched.
- */
-static int runtime_prepare(struct ea_runtime **out, const char *path, bool with_spool)
+/* What runtime_prepare is for. */
+enum prepare_mode {
+    PREPARE_CHECK,  /* --check-config: create nothing, open no spool */
+    PREPARE_START,  /* the first start: everything, the spool included */
+    PREPARE_RELOAD, /* SIGHUP: everything but the spool, which the running threads still use */
+};
+
+/* Loads path and prepares everything it names (see prepare_mode). */
+static int runtime_prepare(struct ea_runtime **out, const char *path, enum prepare_mode mode)
 {
+    bool with_spool = mode == PREPARE_START, check = mode == PREPARE_CHECK;
     struct ea_runtime *rt = ea_calloc(1, sizeof(*rt));
     struct ea_dconfig *c;
     int rc;
@@ -158,8 +163,8 @@ static int runtime_prepare(struct ea_runtime **out, const char *path, bool with_
     }
     /* --check-config creates nothing: a folder store that does not exist yet is fine */
     for (size_t i = 0; i < c->nstores; i++) {
-        rc = ea_store_open(&rt->stores[i], c->stores[i].url, with_spool ? EA_STORE_CREATE : 0);
-        if (rc == EA_ENOTFOUND && !with_spool) {
+        rc = ea_store_open(&rt->stores[i], c->stores[i].url, check ? 0 : EA_STORE_CREATE);
+        if (rc == EA_ENOTFOUND && check) {
             ea_error_clear();
             rc = 0;
         }
@@ -168,7 +173,7 @@ static int runtime_prepare(struct ea_runtime **out, const char *path, bool with_
             goto out;
         }
     }
-    if (with_spool && readable(c->stores[0].url) &&
+    if (!check && readable(c->stores[0].url) &&
         (rc = ea_store_open(&rt->history, c->stores[0].url, EA_STORE_CREATE)) < 0)
         goto out;
     if (with_spool) rc = ea_spool_open(&rt->spool, c->spool, c->spool_max);
@@ -240,6 +245,7 @@ int ea_daemon_collect(struct ea_daemon *d, const struct ea_dcollector *dc, const
                              .redactor = rt->redactor,
                              .read_store = rt->history,
                              .no_history = rt->history == NULL,
+                             .one_commit = true, /* a run is one batch: all of it, or none */
                              /* one batch per run when tagged: the drop folder's atomic unit */
                              .batch_max = tag ? (unsigned)-1 : 0,
                          });
@@ -446,7 +452,8 @@ static bool ship_round(struct ea_daemon *d, struct ship_state *s)
         if (!mask) break;
         for (size_t j = 0; j < nstores; j++)
             want = want || (!(*mask & (1u << j)) && !failed[j] && now >= s->next_try[j]);
-        if (!want) continue;
+        /* a batch every store has, whose removal failed before, is retried too */
+        if (!want && (*mask & all) != all) continue;
         rc = ea_spool_read(rt->spool, names[i], &b);
         if (rc < 0) {
             if (rc == EA_EINPUT || rc == EA_EVERIFY) { /* never shippable: set aside, loudly */
@@ -516,7 +523,9 @@ static void *shipper_main(void *arg)
     while (!ea_daemon_stopping(d)) {
         struct ea_spool_stats st;
         int64_t wait_us = (int64_t)IDLE_WAIT_MS * 1000, now;
+        uint64_t seen = ea_spool_wakeups(d->rt->spool); /* before looking: no lost wake-up */
 
+        if (ea_daemon_stopping(d)) break;
         if (ship_round(d, &s)) continue; /* more may be ready: go again at once */
         ea_spool_stats(d->rt->spool, &st);
         now = ea_time_now_us();
@@ -524,7 +533,7 @@ static void *shipper_main(void *arg)
             for (size_t j = 0; j < nstores; j++)
                 if (s.next_try[j] > now && s.next_try[j] - now < wait_us)
                     wait_us = s.next_try[j] - now;
-        ea_spool_wait(d->rt->spool, (long)(wait_us / 1000) + 1);
+        ea_spool_wait(d->rt->spool, seen, (long)(wait_us / 1000) + 1);
     }
 out:
     for (size_t i = 0; i < s.npartial; i++) ea_free(s.partial[i].name);
@@ -642,7 +651,7 @@ static bool stop(struct ea_daemon *d, int64_t timeout_us, bool keep_http)
 static int check_config(const char *path)
 {
     struct ea_runtime *rt;
-    int rc = runtime_prepare(&rt, path, false);
+    int rc = runtime_prepare(&rt, path, PREPARE_CHECK);
 
     if (rc < 0) return rc;
     printf("%s: ok: agent %s, %zu collector%s, %zu store%s, spool %s%s%s\n", path,
@@ -653,18 +662,29 @@ static int check_config(const char *path)
     return 0;
 }
 
-static void swap(struct ea_daemon *d, struct ea_runtime *rt)
+/*
+ * Gives fresh the spool once the old threads stopped: the same folder keeps
+ * its spool object (its counters are right, and nothing is recounted under a
+ * writer); another folder is opened now. Called under the write lock, with
+ * the switch of d->rt, since HTTP handlers (which also log through the
+ * runtime's redactor) use them under the read lock.
+ */
+static int hand_over_spool(struct ea_runtime *fresh, struct ea_runtime *old)
 {
-    pthread_rwlock_wrlock(&d->rt_lock);
-    d->rt = rt;
-    pthread_rwlock_unlock(&d->rt_lock);
+    if (strcmp(fresh->cfg->spool, old->cfg->spool) == 0) {
+        fresh->spool = old->spool;
+        old->spool = NULL;
+        ea_spool_set_max(fresh->spool, fresh->cfg->spool_max);
+        return 0;
+    }
+    return ea_spool_open(&fresh->spool, fresh->cfg->spool, fresh->cfg->spool_max);
 }
 
 static int reload(struct ea_daemon *d, const char *path)
 {
     struct ea_runtime *fresh, *old = d->rt;
     bool keep_http;
-    int rc = runtime_prepare(&fresh, path, true);
+    int rc = runtime_prepare(&fresh, path, PREPARE_RELOAD);
 
     if (rc < 0) {
         EA_LOG_ERROR("daemon", "reload refused, the running configuration is kept: %s",
@@ -676,12 +696,33 @@ static int reload(struct ea_daemon *d, const char *path)
     keep_http = d->http && fresh->cfg->listen && old->cfg->listen &&
                 strcmp(fresh->cfg->listen, old->cfg->listen) == 0;
     if (!stop(d, INT64_MAX / 2, keep_http)) return EA_ERROR; /* unreachable: unbounded wait */
-    swap(d, fresh);
+    /* one step under the write lock: a kept HTTP server uses the runtime's spool */
+    pthread_rwlock_wrlock(&d->rt_lock);
+    rc = hand_over_spool(fresh, old);
+    if (rc == 0) {
+        d->rt = fresh;
+        ea_log_set_redactor(fresh->redactor);
+    }
+    pthread_rwlock_unlock(&d->rt_lock);
+    if (rc < 0) {
+        EA_LOG_ERROR("daemon", "reload refused, the running configuration is kept: %s",
+                     ea_error_message(rc));
+        ea_error_clear();
+        runtime_free(fresh);
+        return start(d) < 0 ? EA_ERROR : rc;
+    }
     if ((rc = start(d)) < 0) {
         EA_LOG_ERROR("daemon", "the new configuration did not start (%s): back to the old one",
                      ea_error_message(rc));
         ea_error_clear();
-        swap(d, old);
+        pthread_rwlock_wrlock(&d->rt_lock);
+        if (!old->spool) { /* it was handed over: take it back */
+            old->spool = fresh->spool;
+            fresh->spool = NULL;
+        }
+        d->rt = old;
+        ea_log_set_redactor(old->redactor);
+        pthread_rwlock_unlock(&d->rt_lock);
         runtime_free(fresh);
         if ((rc = start(d)) < 0) return rc;
         return 0;
@@ -732,7 +773,7 @@ int ea_cmd_daemon(int argc, char **argv)
     pthread_cond_init(&d.cond, NULL);
     pthread_rwlock_init(&d.rt_lock, NULL);
     if ((rc = ea_metrics_new(&d.metrics)) < 0) goto out;
-    if ((rc = runtime_prepare(&d.rt, path, true)) < 0) goto out;
+    if ((rc = runtime_prepare(&d.rt, path, PREPARE_START)) < 0) goto out;
     if ((rc = start(&d)) < 0) goto out;
     for (;;) {
         int sig = 0;

@@ -393,6 +393,12 @@ static int parse_stores(struct ctx *x, struct ea_dconfig *c, const json_t *list)
             ea_http_url_display(st->label, strlen(st->url) + 1, st->url);
         else
             memcpy(st->label, st->url, strlen(st->url) + 1);
+        for (size_t j = 0; j + 1 < c->nstores; j++)
+            if (strcmp(c->stores[j].label, st->label) == 0)
+                return fail_at(x, path,
+                               "a second store at %s: each store must be a different place "
+                               "(they are told apart by it in logs and metrics)",
+                               st->label);
     }
     return 0;
 }

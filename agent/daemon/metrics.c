@@ -58,10 +58,21 @@ void ea_metrics_free(struct ea_metrics *m)
 }
 
 /* The series of label (created on first use); NULL when out of memory. Under the lock. */
+/* A label as exposed: cut to LABEL_MAX, nothing a label value would need escaped. */
+static void clean_label(char out[LABEL_MAX], const char *label)
+{
+    snprintf(out, LABEL_MAX, "%s", label);
+    for (char *c = out; *c; c++)
+        if (*c == '"' || *c == '\\' || *c == '\n') *c = '_';
+}
+
 static struct series *find(struct ea_metrics *m, const char *label, bool is_store)
 {
+    char clean[LABEL_MAX];
+
+    clean_label(clean, label);
     for (size_t i = 0; i < m->n; i++)
-        if (m->v[i].is_store == is_store && strcmp(m->v[i].label, label) == 0) return &m->v[i];
+        if (m->v[i].is_store == is_store && strcmp(m->v[i].label, clean) == 0) return &m->v[i];
     if (m->n == m->cap) {
         struct series *nv = ea_realloc(m->v, (m->cap ? m->cap * 2 : 8) * sizeof(*nv));
         if (!nv) return NULL;
@@ -69,9 +80,7 @@ static struct series *find(struct ea_metrics *m, const char *label, bool is_stor
         m->cap = m->cap ? m->cap * 2 : 8;
     }
     memset(&m->v[m->n], 0, sizeof(m->v[m->n]));
-    snprintf(m->v[m->n].label, LABEL_MAX, "%s", label);
-    for (char *c = m->v[m->n].label; *c; c++) /* nothing a label value would need escaped */
-        if (*c == '"' || *c == '\\' || *c == '\n') *c = '_';
+    snprintf(m->v[m->n].label, LABEL_MAX, "%s", clean);
     m->v[m->n].is_store = is_store;
     return &m->v[m->n++];
 }
@@ -120,10 +129,12 @@ void ea_metrics_shipped(struct ea_metrics *m, const char *store, unsigned record
 bool ea_metrics_store_up(struct ea_metrics *m, const char *store)
 {
     bool up = true;
+    char clean[LABEL_MAX];
 
+    clean_label(clean, store);
     pthread_mutex_lock(&m->lock);
     for (size_t i = 0; i < m->n; i++)
-        if (m->v[i].is_store && strcmp(m->v[i].label, store) == 0) up = !m->v[i].down;
+        if (m->v[i].is_store && strcmp(m->v[i].label, clean) == 0) up = !m->v[i].down;
     pthread_mutex_unlock(&m->lock);
     return up;
 }

@@ -108,6 +108,22 @@ static int count_pending(struct ea_spool *s)
     return 0;
 }
 
+/* Raw reports a crash left behind mid-ingest (SPOOL/ingest-XXXXXX): never spooled, unredacted. */
+static void remove_ingest_leftovers(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+
+    if (!d) return;
+    while ((de = readdir(d))) {
+        char *path;
+        if (strncmp(de->d_name, "ingest-", 7) != 0) continue;
+        if ((path = ea_asprintf("%s/%s", dir, de->d_name))) unlink(path);
+        ea_free(path);
+    }
+    closedir(d);
+}
+
 int ea_spool_open(struct ea_spool **out, const char *dir, uint64_t max_bytes)
 {
     struct ea_spool *s = ea_calloc(1, sizeof(*s));
@@ -128,6 +144,7 @@ int ea_spool_open(struct ea_spool **out, const char *dir, uint64_t max_bytes)
     if (rc == 0) rc = ea_fs_mkdirs(s->seen);
     if (rc == 0) rc = ea_fs_mkdirs(s->rejected);
     if (rc == 0) rc = count_pending(s);
+    if (rc == 0) remove_ingest_leftovers(dir);
     if (rc < 0) {
         ea_fail_prefix("spool %s", dir);
         ea_spool_close(s);
@@ -147,6 +164,13 @@ void ea_spool_close(struct ea_spool *s)
     ea_free(s->seen);
     ea_free(s->rejected);
     ea_free(s);
+}
+
+void ea_spool_set_max(struct ea_spool *s, uint64_t max_bytes)
+{
+    pthread_mutex_lock(&s->lock);
+    s->stats.max_bytes = max_bytes;
+    pthread_mutex_unlock(&s->lock);
 }
 
 bool ea_spool_full(struct ea_spool *s)
@@ -174,10 +198,19 @@ void ea_spool_wake(struct ea_spool *s)
     pthread_mutex_unlock(&s->lock);
 }
 
-void ea_spool_wait(struct ea_spool *s, long timeout_ms)
+uint64_t ea_spool_wakeups(struct ea_spool *s)
+{
+    uint64_t n;
+
+    pthread_mutex_lock(&s->lock);
+    n = s->wakeups;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+void ea_spool_wait(struct ea_spool *s, uint64_t seen, long timeout_ms)
 {
     struct timespec until;
-    uint64_t seen;
 
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += timeout_ms / 1000;
@@ -187,7 +220,6 @@ void ea_spool_wait(struct ea_spool *s, long timeout_ms)
         until.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&s->lock);
-    seen = s->wakeups;
     while (s->wakeups == seen)
         if (pthread_cond_timedwait(&s->cond, &s->lock, &until) == ETIMEDOUT) break;
     pthread_mutex_unlock(&s->lock);
@@ -252,19 +284,27 @@ static int w_sync(struct ea_store *st)
     path = ea_asprintf("%s/%017" PRId64 "-%s-%u%s%s.batch", s->pending, ea_time_now_us(), hex,
                        w->records, w->tag[0] ? "-" : "", w->tag);
     if (!path) return ea_fail(EA_ENOMEM, "out of memory");
-    rc = ea_fs_write_atomic(path, w->staged.data, w->staged.len, true);
-    ea_free(path);
-    if (rc < 0) {
-        ea_fail_prefix("spool");
-        return rc; /* staged lines stay: the caller may retry, or drop the writer */
-    }
+    /* Counted before the rename makes it visible, so the shipper never removes it uncounted. */
     pthread_mutex_lock(&s->lock);
     s->stats.batches++;
     s->stats.records += w->records;
     s->stats.bytes += w->staged.len;
+    pthread_mutex_unlock(&s->lock);
+    rc = ea_fs_write_atomic(path, w->staged.data, w->staged.len, true);
+    ea_free(path);
+    pthread_mutex_lock(&s->lock);
+    if (rc < 0) { /* never visible: take it back */
+        s->stats.batches--;
+        s->stats.records -= w->records;
+        s->stats.bytes -= w->staged.len;
+    }
     s->wakeups++;
     pthread_cond_broadcast(&s->cond);
     pthread_mutex_unlock(&s->lock);
+    if (rc < 0) {
+        ea_fail_prefix("spool");
+        return rc; /* staged lines stay: the caller may retry, or drop the writer */
+    }
     ea_buf_reset(&w->staged);
     w->records = 0;
     w->tag[0] = '\0';
@@ -534,19 +574,27 @@ int ea_spool_reject(struct ea_spool *s, const char *name, const char *reason)
 
 bool ea_spool_tag_seen(struct ea_spool *s, const char *tag)
 {
-    char *mark = ea_asprintf("%s/%s", s->seen, tag);
-    bool seen = mark && ea_fs_exists(mark);
+    char *mark;
     char **names = NULL;
     size_t n = 0;
+    bool seen = false;
 
-    ea_free(mark);
-    if (seen || ea_spool_list(s, &names, &n) < 0) return seen;
-    for (size_t i = 0; i < n && !seen; i++) {
-        unsigned records;
-        char t[65];
-        seen = parse_name(names[i], &records, t) && strcmp(t, tag) == 0;
+    /* pending first, then the marker: the shipper writes the marker before it removes the
+     * batch, so looking in this order cannot miss a batch shipped in between */
+    if (ea_spool_list(s, &names, &n) == 0) {
+        for (size_t i = 0; i < n && !seen; i++) {
+            unsigned records;
+            char t[65];
+            seen = parse_name(names[i], &records, t) && strcmp(t, tag) == 0;
+        }
+        ea_spool_names_free(names, n);
+    } else {
+        ea_error_clear();
     }
-    ea_spool_names_free(names, n);
+    if (!seen && (mark = ea_asprintf("%s/%s", s->seen, tag))) {
+        seen = ea_fs_exists(mark);
+        ea_free(mark);
+    }
     return seen;
 }
 

@@ -41,6 +41,8 @@ struct ea_spool_stats {
  */
 int ea_spool_open(struct ea_spool **out, const char *dir, uint64_t max_bytes);
 void ea_spool_close(struct ea_spool *s);
+/** Changes the size limit (a reload). */
+void ea_spool_set_max(struct ea_spool *s, uint64_t max_bytes);
 const char *ea_spool_dir(const struct ea_spool *s);
 
 /** A writer for one thread. @param out owned; ea_store_close. */
@@ -97,11 +99,14 @@ bool ea_spool_tag_seen(struct ea_spool *s, const char *tag);
  */
 void ea_spool_tags_prune(struct ea_spool *s, int64_t max_age_us);
 
+/** A counter bumped by every commit, removal and ea_spool_wake: read it before looking. */
+uint64_t ea_spool_wakeups(struct ea_spool *s);
 /**
- * Waits until a batch is committed, ea_spool_wake is called, or timeout_ms
- * passes (whichever first).
+ * Waits until the counter differs from seen (a batch was committed, or
+ * ea_spool_wake was called since it was read) or timeout_ms passes. Reading
+ * the counter before the work that decides to wait means no wake-up is lost.
  */
-void ea_spool_wait(struct ea_spool *s, long timeout_ms);
+void ea_spool_wait(struct ea_spool *s, uint64_t seen, long timeout_ms);
 void ea_spool_wake(struct ea_spool *s);
 
 #endif

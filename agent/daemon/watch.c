@@ -257,9 +257,13 @@ void ea_watch_pass(struct ea_daemon *d, const struct ea_dcollector *dc)
     }
     closedir(dir);
     if (n) qsort(names, n, sizeof(*names), cmp_names);
-    for (size_t i = 0; i < n && !ea_daemon_stopping(d) && !ea_spool_full(d->rt->spool); i++)
-        one_file(d, dc, names[i]);
-    ea_spool_tags_prune(d->rt->spool, SEEN_MAX_AGE_US);
+    {
+        size_t i = 0;
+        for (; i < n && !ea_daemon_stopping(d) && !ea_spool_full(d->rt->spool); i++)
+            one_file(d, dc, names[i]);
+        /* markers are forgotten only after a whole pass has seen every file a crash left */
+        if (i == n) ea_spool_tags_prune(d->rt->spool, SEEN_MAX_AGE_US);
+    }
     ea_metrics_collected(d->metrics, dc->id, 0, true);
 out:
     for (size_t i = 0; i < n; i++) ea_free(names[i]);

@@ -275,6 +275,8 @@ START_TEST(test_config_errors_name_file_line_and_column)
         {"agent: {spool: s, log_level: loud}\nstores: [s]\n", "is not a level"},
         {"agent: {spool: s}\nsigning: {key: a, key_env: B}\nstores: [s]\n",
          "give key or key_env, not both"},
+        {"agent: {spool: s}\nstores: [s3://b/p?region=x, s3://b/p?region=y]\n",
+         "a second store at s3://b/p"},
         {"agent: [", "agent.yaml:"},
     };
 
