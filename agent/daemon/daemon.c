@@ -520,14 +520,23 @@ static void *shipper_main(void *arg)
         EA_LOG_ERROR("shipper", "out of memory: nothing will ship");
         goto out;
     }
+    bool shipped = false; /* since the last trim */
+
     while (!ea_daemon_stopping(d)) {
         struct ea_spool_stats st;
         int64_t wait_us = (int64_t)IDLE_WAIT_MS * 1000, now;
         uint64_t seen = ea_spool_wakeups(d->rt->spool); /* before looking: no lost wake-up */
 
         if (ea_daemon_stopping(d)) break;
-        if (ship_round(d, &s)) continue; /* more may be ready: go again at once */
+        if (ship_round(d, &s)) { /* more may be ready: go again at once */
+            shipped = true;
+            continue;
+        }
         ea_spool_stats(d->rt->spool, &st);
+        if (shipped && st.batches == 0) { /* drained: reading batches loaded the schemas */
+            trim();
+            shipped = false;
+        }
         now = ea_time_now_us();
         if (st.batches)
             for (size_t j = 0; j < nstores; j++)
