@@ -11,10 +11,12 @@
  * agent dies after spooling but before the move, the next pass finds the
  * tag (pending, or a marker the shipper leaves in seen/) and only moves the
  * file. Files whose name starts with '.' are skipped: write a report as
- * .name and rename it into place, so a half-written file is never read.
+ * .name and rename it into place, so a half-written file is never read. A
+ * symbolic link is moved to failed/, never followed.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,17 +181,44 @@ static void fail_file(struct ea_daemon *d, const struct ea_dcollector *dc, const
     ea_metrics_watched(d->metrics, dc->id, false);
 }
 
+/* msg with every "/dev/fd/N" (how the file is read) shown as the file's name. */
+static void name_in(char *out, size_t cap, const char *msg, const char *fdpath, const char *name)
+{
+    size_t used = 0, n = strlen(fdpath);
+
+    out[0] = '\0';
+    while (*msg && used + 1 < cap) {
+        const char *at = strstr(msg, fdpath);
+        size_t take = at ? (size_t)(at - msg) : strlen(msg);
+        int w = snprintf(out + used, cap - used, "%.*s%s", (int)take, msg, at ? name : "");
+        if (w < 0 || (size_t)w >= cap - used) break;
+        used += (size_t)w;
+        msg += take + (at ? n : 0);
+    }
+}
+
+/*
+ * One file, opened once without following links: everything after reads that
+ * open file (through /dev/fd/N), so a name swapped for a symbolic link in the
+ * meantime cannot make the agent read another file.
+ */
 static void one_file(struct ea_daemon *d, const struct ea_dcollector *dc, const char *name)
 {
     char *path = ea_asprintf("%s/%s", dc->arg, name);
-    char tag[65], why[600];
+    char tag[65], why[600], fdpath[32];
     struct stat st;
-    int rc;
+    int fd = -1, rc;
 
     if (!path) return;
-    if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) goto out; /* folders, links: not ours */
-    if ((rc = digest(tag, path, name, &st)) < 0) {
-        snprintf(why, sizeof(why), "%s", ea_error_message(rc));
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 && errno == ELOOP) {
+        fail_file(d, dc, name, "a symbolic link: only regular files are ingested");
+        goto out;
+    }
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) goto out; /* folders: not ours */
+    snprintf(fdpath, sizeof(fdpath), "/dev/fd/%d", fd);
+    if ((rc = digest(tag, fdpath, name, &st)) < 0) {
+        name_in(why, sizeof(why), ea_error_message(rc), fdpath, name);
         ea_error_clear();
         fail_file(d, dc, name, why);
         goto out;
@@ -197,10 +226,10 @@ static void one_file(struct ea_daemon *d, const struct ea_dcollector *dc, const 
     if (ea_spool_tag_seen(d->rt->spool, tag)) { /* spooled before a crash: only the move is left */
         EA_LOG_INFO(dc->id, "%s was spooled already; moving it to done/", name);
     } else {
-        rc = is_envelopes(path) ? ingest_envelopes(d, path, tag)
-                                : ea_daemon_collect(d, dc, path, "scan", NULL, tag);
+        rc = is_envelopes(fdpath) ? ingest_envelopes(d, fdpath, tag)
+                                  : ea_daemon_collect(d, dc, fdpath, "scan", NULL, tag);
         if (rc < 0) {
-            snprintf(why, sizeof(why), "%s", ea_error_message(rc));
+            name_in(why, sizeof(why), ea_error_message(rc), fdpath, name);
             ea_error_clear();
             if (rc == EA_EIO || rc == EA_ENOMEM) { /* ours, not the file's: try again next pass */
                 EA_LOG_ERROR(dc->id, "%s left in place: %s", name, why);
@@ -219,6 +248,7 @@ static void one_file(struct ea_daemon *d, const struct ea_dcollector *dc, const 
     }
     ea_metrics_watched(d->metrics, dc->id, true);
 out:
+    if (fd >= 0) close(fd);
     ea_free(path);
 }
 

@@ -215,11 +215,16 @@ cp "$EA_SOURCE_DIR/tests/collectors/scan/trivy.json" inbox/trivy.json
 "$EA" collect --dry-run --key key.pem --control A.8.9 git=repo >.envelopes.jsonl 2>/dev/null
 with_head .envelopes.jsonl && mv .envelopes.jsonl inbox/envelopes.jsonl
 echo "not a report" >inbox/junk.txt
-wait_until 20 test -e inbox/done/trivy.json -a -e inbox/done/envelopes.jsonl -a -e inbox/failed/junk.txt ||
-    fail "the drop folder did not sort its files: $(ls -R inbox)"
+ln -s "$WORK/key.pem" inbox/link.json
+wait_until 20 test -e inbox/done/trivy.json -a -e inbox/done/envelopes.jsonl -a -e inbox/failed/junk.txt \
+    -a -L inbox/failed/link.json || fail "the drop folder did not sort its files: $(ls -R inbox)"
 assert "failed/ has the reason" test -s inbox/failed/junk.txt.reason
+contains "the reason names the file, not how it was read" inbox/failed/junk.txt.reason "junk.txt"
+lacks "the reason names no descriptor" inbox/failed/junk.txt.reason "/dev/fd/"
+contains "a symbolic link is refused, not followed" inbox/failed/link.json.reason "symbolic link"
+lacks "no key text in the drop folder" inbox/failed/link.json.reason "PRIVATE"
 assert "nothing left in the inbox" test -z "$(find inbox -maxdepth 1 -type f)"
-assert "watch counters" metric_is "$PORT_A" 'evidence_agent_watch_files_total{collector="watch",outcome="failed"}' 1
+assert "watch counters" metric_is "$PORT_A" 'evidence_agent_watch_files_total{collector="watch",outcome="failed"}' 2
 
 # the S3 store stopped for a while: records pile up, /readyz says so, then everything drains
 stop_s3
