@@ -31,6 +31,7 @@
 #include "../pipeline.h"
 #include "../registry.h"
 #include "../schema.h"
+#include "../util/fs.h"
 #include "../util/git2.h"
 #include "../util/http.h"
 #include "../util/mem.h"
@@ -504,7 +505,7 @@ static bool ship_round(struct ea_daemon *d, struct ship_state *s)
         }
         ea_spool_batch_dispose(&b);
     }
-    ea_spool_names_free(names, n);
+    ea_fs_names_free(names, n);
     return progress;
 }
 

@@ -11,7 +11,6 @@
  */
 #include "spool.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/rand.h>
@@ -79,49 +78,68 @@ static bool parse_name(const char *name, unsigned *records, char tag[65])
     return true;
 }
 
+static bool is_batch(const char *name)
+{
+    unsigned records;
+    char tag[65];
+
+    return parse_name(name, &records, tag);
+}
+
+static bool is_ingest_leftover(const char *name)
+{
+    return strncmp(name, "ingest-", 7) == 0;
+}
+
+/* Unlinks dir/name for every name keep() accepts (best effort: start-up cleaning). */
+static void unlink_all(const char *dir, bool (*keep)(const char *name))
+{
+    char **names;
+    size_t n;
+
+    if (ea_fs_list_dir(&names, &n, dir, keep) < 0) {
+        ea_error_clear();
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char *path = ea_asprintf("%s/%s", dir, names[i]);
+        if (path) unlink(path);
+        ea_free(path);
+    }
+    ea_fs_names_free(names, n);
+}
+
+static bool is_uncommitted(const char *name)
+{
+    return strstr(name, ".tmp.") != NULL; /* a batch never committed: its writer saw the failure */
+}
+
 static int count_pending(struct ea_spool *s)
 {
-    DIR *d = opendir(s->pending);
-    struct dirent *de;
+    char **names;
+    size_t n;
+    int rc;
 
-    if (!d) return ea_fail(EA_EIO, "%s: cannot open: %s", s->pending, strerror(errno));
-    while ((de = readdir(d))) {
-        char tag[65], *path;
+    unlink_all(s->pending, is_uncommitted);
+    if ((rc = ea_fs_list_dir(&names, &n, s->pending, is_batch)) < 0) return rc;
+    for (size_t i = 0; i < n; i++) {
+        char tag[65], *path = ea_asprintf("%s/%s", s->pending, names[i]);
         unsigned records;
         struct stat st;
 
-        if (de->d_name[0] == '.') continue;
-        if (!(path = ea_asprintf("%s/%s", s->pending, de->d_name))) {
-            closedir(d);
-            return ea_fail(EA_ENOMEM, "out of memory");
+        if (!path) {
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+            break;
         }
-        if (strstr(de->d_name, ".tmp.")) {
-            unlink(path); /* a batch that was never committed: its writer saw the failure */
-        } else if (parse_name(de->d_name, &records, tag) && stat(path, &st) == 0) {
+        if (parse_name(names[i], &records, tag) && stat(path, &st) == 0) {
             s->stats.batches++;
             s->stats.records += records;
             s->stats.bytes += (uint64_t)st.st_size;
         }
         ea_free(path);
     }
-    closedir(d);
-    return 0;
-}
-
-/* Raw reports a crash left behind mid-ingest (SPOOL/ingest-XXXXXX): never spooled, unredacted. */
-static void remove_ingest_leftovers(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-
-    if (!d) return;
-    while ((de = readdir(d))) {
-        char *path;
-        if (strncmp(de->d_name, "ingest-", 7) != 0) continue;
-        if ((path = ea_asprintf("%s/%s", dir, de->d_name))) unlink(path);
-        ea_free(path);
-    }
-    closedir(d);
+    ea_fs_names_free(names, n);
+    return rc;
 }
 
 int ea_spool_open(struct ea_spool **out, const char *dir, uint64_t max_bytes)
@@ -144,7 +162,9 @@ int ea_spool_open(struct ea_spool **out, const char *dir, uint64_t max_bytes)
     if (rc == 0) rc = ea_fs_mkdirs(s->seen);
     if (rc == 0) rc = ea_fs_mkdirs(s->rejected);
     if (rc == 0) rc = count_pending(s);
-    if (rc == 0) remove_ingest_leftovers(dir);
+    /* raw reports a crash left behind mid-ingest (SPOOL/ingest-XXXXXX): never spooled, unredacted
+     */
+    if (rc == 0) unlink_all(dir, is_ingest_leftover);
     if (rc < 0) {
         ea_fail_prefix("spool %s", dir);
         ea_spool_close(s);
@@ -378,49 +398,9 @@ void ea_spool_writer_tag(struct ea_store *st, const char *tag)
 
 /* ---- the shipper's side ---- */
 
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void ea_spool_names_free(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++) ea_free(names[i]);
-    ea_free(names);
-}
-
 int ea_spool_list(struct ea_spool *s, char ***out, size_t *n)
 {
-    DIR *d = opendir(s->pending);
-    struct dirent *de;
-    char **v = NULL;
-    size_t cap = 0;
-
-    *out = NULL;
-    *n = 0;
-    if (!d) return ea_fail(EA_EIO, "%s: cannot open: %s", s->pending, strerror(errno));
-    while ((de = readdir(d))) {
-        char tag[65];
-        unsigned records;
-
-        if (!parse_name(de->d_name, &records, tag)) continue;
-        if (*n == cap) {
-            char **nv = ea_realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
-            if (!nv) goto nomem;
-            v = nv;
-        }
-        if (!(v[*n] = ea_strdup(de->d_name))) goto nomem;
-        (*n)++;
-    }
-    closedir(d);
-    if (*n) qsort(v, *n, sizeof(*v), cmp_names);
-    *out = v;
-    return 0;
-nomem:
-    closedir(d);
-    ea_spool_names_free(v, *n);
-    *n = 0;
-    return ea_fail(EA_ENOMEM, "out of memory");
+    return ea_fs_list_dir(out, n, s->pending, is_batch);
 }
 
 void ea_spool_batch_dispose(struct ea_spool_batch *b)
@@ -587,7 +567,7 @@ bool ea_spool_tag_seen(struct ea_spool *s, const char *tag)
             char t[65];
             seen = parse_name(names[i], &records, t) && strcmp(t, tag) == 0;
         }
-        ea_spool_names_free(names, n);
+        ea_fs_names_free(names, n);
     } else {
         ea_error_clear();
     }
@@ -600,19 +580,21 @@ bool ea_spool_tag_seen(struct ea_spool *s, const char *tag)
 
 void ea_spool_tags_prune(struct ea_spool *s, int64_t max_age_us)
 {
-    DIR *d = opendir(s->seen);
-    struct dirent *de;
     time_t now = time(NULL);
+    char **names;
+    size_t n;
 
-    if (!d) return;
-    while ((de = readdir(d))) {
+    if (ea_fs_list_dir(&names, &n, s->seen, NULL) < 0) {
+        ea_error_clear();
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
         struct stat st;
-        char *path;
+        char *path = ea_asprintf("%s/%s", s->seen, names[i]);
 
-        if (de->d_name[0] == '.' || !(path = ea_asprintf("%s/%s", s->seen, de->d_name))) continue;
-        if (stat(path, &st) == 0 && (int64_t)(now - st.st_mtime) * 1000000 > max_age_us)
+        if (path && stat(path, &st) == 0 && (int64_t)(now - st.st_mtime) * 1000000 > max_age_us)
             unlink(path);
         ea_free(path);
     }
-    closedir(d);
+    ea_fs_names_free(names, n);
 }

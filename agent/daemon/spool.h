@@ -59,9 +59,8 @@ int ea_spool_writer_put_raw(struct ea_store *w, const char *json, size_t len);
 bool ea_spool_full(struct ea_spool *s);
 void ea_spool_stats(struct ea_spool *s, struct ea_spool_stats *out);
 
-/** The pending batch names, oldest first. @param out owned array of owned names. */
+/** The pending batch names, oldest first. @param out free with ea_fs_names_free. */
 int ea_spool_list(struct ea_spool *s, char ***out, size_t *n);
-void ea_spool_names_free(char **names, size_t n);
 
 /** One line of a batch: an envelope (env filled) or a stream head. */
 struct ea_spool_item {

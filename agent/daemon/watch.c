@@ -14,7 +14,6 @@
  * .name and rename it into place, so a half-written file is never read. A
  * symbolic link is moved to failed/, never followed.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -252,52 +251,33 @@ out:
     ea_free(path);
 }
 
-static int cmp_names(const void *a, const void *b)
+/* What is waiting in the folder: everything but its own done/ and failed/. */
+static bool is_waiting(const char *name)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return strcmp(name, "done") != 0 && strcmp(name, "failed") != 0;
 }
 
 void ea_watch_pass(struct ea_daemon *d, const struct ea_dcollector *dc)
 {
     char *done = ea_asprintf("%s/done", dc->arg), *failed = ea_asprintf("%s/failed", dc->arg);
     char **names = NULL;
-    size_t n = 0, cap = 0;
-    DIR *dir = NULL;
-    struct dirent *de;
+    size_t n = 0, i = 0;
 
     if (!done || !failed || ea_fs_mkdirs(done) < 0 || ea_fs_mkdirs(failed) < 0 ||
-        !(dir = opendir(dc->arg))) {
+        ea_fs_list_dir(&names, &n, dc->arg, is_waiting) < 0) {
         EA_LOG_ERROR(dc->id, "drop folder %s: %s", dc->arg,
-                     ea_error_is_set() ? ea_error_message(EA_EIO) : strerror(errno));
+                     ea_error_is_set() ? ea_error_message(EA_EIO) : "out of memory");
         ea_error_clear();
         ea_metrics_collected(d->metrics, dc->id, 0, false);
         goto out;
     }
-    while ((de = readdir(dir))) {
-        if (de->d_name[0] == '.' || strcmp(de->d_name, "done") == 0 ||
-            strcmp(de->d_name, "failed") == 0)
-            continue;
-        if (n == cap) {
-            char **nv = ea_realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*nv));
-            if (!nv) break;
-            names = nv;
-        }
-        if (!(names[n] = ea_strdup(de->d_name))) break;
-        n++;
-    }
-    closedir(dir);
-    if (n) qsort(names, n, sizeof(*names), cmp_names);
-    {
-        size_t i = 0;
-        for (; i < n && !ea_daemon_stopping(d) && !ea_spool_full(d->rt->spool); i++)
-            one_file(d, dc, names[i]);
-        /* markers are forgotten only after a whole pass has seen every file a crash left */
-        if (i == n) ea_spool_tags_prune(d->rt->spool, SEEN_MAX_AGE_US);
-    }
+    for (; i < n && !ea_daemon_stopping(d) && !ea_spool_full(d->rt->spool); i++)
+        one_file(d, dc, names[i]);
+    /* markers are forgotten only after a whole pass has seen every file a crash left */
+    if (i == n) ea_spool_tags_prune(d->rt->spool, SEEN_MAX_AGE_US);
     ea_metrics_collected(d->metrics, dc->id, 0, true);
 out:
-    for (size_t i = 0; i < n; i++) ea_free(names[i]);
-    ea_free(names);
+    ea_fs_names_free(names, n);
     ea_free(done);
     ea_free(failed);
 }

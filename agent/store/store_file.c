@@ -9,7 +9,6 @@
  * Files are 0600 and directories 0700. Listing walks only the control and
  * day folders a query can match, and reads names, never contents.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -122,10 +121,11 @@ static int check_dir(const char *path, bool writable)
         return ea_fail(EA_EIO, "%s: cannot access the store: %s (check its permissions)", path,
                        strerror(errno));
     }
-    if (!S_ISDIR(st.st_mode)) return ea_fail(EA_EUSAGE, "%s: not a folder (give a store folder)", path);
+    if (!S_ISDIR(st.st_mode))
+        return ea_fail(EA_EUSAGE, "%s: not a folder (give a store folder)", path);
     if (access(path, R_OK | X_OK | (writable ? W_OK : 0)) < 0)
-        return ea_fail(EA_EIO, "%s: the store is not %s by this user (check its permissions)",
-                       path, writable ? "writable" : "readable");
+        return ea_fail(EA_EIO, "%s: the store is not %s by this user (check its permissions)", path,
+                       writable ? "writable" : "readable");
     return 0;
 }
 
@@ -236,63 +236,6 @@ static int file_put(struct ea_store *st, const struct ea_envelope *env)
     return rc;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Sorted names of dir's entries that pass keep(); missing dir = empty list. */
-static int list_dir(char ***out, size_t *n, const char *dir, bool (*keep)(const char *name))
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char **names = NULL;
-    size_t cap = 0;
-    int rc = 0;
-
-    *out = NULL;
-    *n = 0;
-    if (!d) {
-        if (errno == ENOENT) return 0;
-        return ea_fail(EA_EIO, "%s: cannot read folder: %s (check permissions)", dir,
-                       strerror(errno));
-    }
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.' || !keep(e->d_name)) continue;
-        if (*n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            char **nn = ea_realloc(names, ncap * sizeof(*names));
-            if (!nn) {
-                rc = ea_fail(EA_ENOMEM, "out of memory listing %s", dir);
-                break;
-            }
-            names = nn;
-            cap = ncap;
-        }
-        if (!(names[*n] = ea_strdup(e->d_name))) {
-            rc = ea_fail(EA_ENOMEM, "out of memory listing %s", dir);
-            break;
-        }
-        (*n)++;
-    }
-    closedir(d);
-    if (rc < 0) {
-        for (size_t i = 0; i < *n; i++) ea_free(names[i]);
-        ea_free(names);
-        *n = 0;
-        return rc;
-    }
-    if (*n) qsort(names, *n, sizeof(*names), cmp_str);
-    *out = names;
-    return 0;
-}
-
-static void free_names(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++) ea_free(names[i]);
-    ea_free(names);
-}
-
 static bool is_number_name(const char *s)
 {
     size_t n = strlen(s);
@@ -331,7 +274,7 @@ static int walk_day(struct walk *w, const char *control, const char *y, const ch
     int rc;
 
     if (!dir) return ea_fail(EA_ENOMEM, "out of memory");
-    rc = list_dir(&names, &n, dir, is_record_name);
+    rc = ea_fs_list_dir(&names, &n, dir, is_record_name);
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct ea_store_entry e;
         char key[EA_STORE_KEY_MAX];
@@ -348,7 +291,7 @@ static int walk_day(struct walk *w, const char *control, const char *y, const ch
         e.id = id;
         rc = w->cb(&e, w->payload);
     }
-    free_names(names, n);
+    ea_fs_names_free(names, n);
     ea_free(dir);
     return rc;
 }
@@ -359,7 +302,7 @@ static int walk_dates(struct walk *w, const char *control, const char *dir, int 
 {
     char **names = NULL;
     size_t n = 0;
-    int rc = list_dir(&names, &n, dir, is_number_name);
+    int rc = ea_fs_list_dir(&names, &n, dir, is_number_name);
 
     for (size_t i = 0; i < n && rc == 0; i++) {
         long v = strtol(names[i], NULL, 10);
@@ -380,7 +323,7 @@ static int walk_dates(struct walk *w, const char *control, const char *dir, int 
             ea_free(sub);
         }
     }
-    free_names(names, n);
+    ea_fs_names_free(names, n);
     return rc;
 }
 
@@ -418,7 +361,7 @@ static int file_list(struct ea_store *st, const struct ea_query *q, ea_store_lis
     {
         char *dir = ea_asprintf("%s/controls", fs->root);
         if (!dir) return ea_fail(EA_ENOMEM, "out of memory");
-        rc = list_dir(&controls, &n, dir, is_control_name);
+        rc = ea_fs_list_dir(&controls, &n, dir, is_control_name);
         for (size_t i = 0; i < n && rc == 0; i++) {
             char *sub = ea_asprintf("%s/%s", dir, controls[i]);
             if (!sub) {
@@ -430,7 +373,7 @@ static int file_list(struct ea_store *st, const struct ea_query *q, ea_store_lis
         }
         ea_free(dir);
     }
-    free_names(controls, n);
+    ea_fs_names_free(controls, n);
     return rc;
 }
 
@@ -443,7 +386,8 @@ static bool key_ok(const char *key)
     for (const char *p = key;; p++) {
         if (*p == '/' || *p == '\0') {
             size_t len = (size_t)(p - seg);
-            if (len == 0 || (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+            if (len == 0 || (len == 1 && seg[0] == '.') ||
+                (len == 2 && seg[0] == '.' && seg[1] == '.'))
                 return false;
             if (*p == '\0') return true;
             seg = p + 1;
@@ -506,7 +450,7 @@ static int file_list_streams(struct ea_store *st, ea_store_stream_cb cb, void *p
     int rc;
 
     if (!dir) return ea_fail(EA_ENOMEM, "out of memory");
-    rc = list_dir(&names, &n, dir, is_stream_file);
+    rc = ea_fs_list_dir(&names, &n, dir, is_stream_file);
     for (size_t i = 0; i < n && rc == 0; i++) {
         char *path = ea_asprintf("%s/%s", dir, names[i]);
         struct ea_buf b;
@@ -526,14 +470,15 @@ static int file_list_streams(struct ea_store *st, ea_store_stream_cb cb, void *p
         h.stream = json_string_value(json_object_get(doc, "stream"));
         h.last_id = json_string_value(json_object_get(doc, "last_id"));
         h.sequence = (uint64_t)json_integer_value(json_object_get(doc, "sequence"));
-        if (rc == 0 && (!h.stream || !h.last_id || !json_is_integer(json_object_get(doc, "sequence"))))
+        if (rc == 0 &&
+            (!h.stream || !h.last_id || !json_is_integer(json_object_get(doc, "sequence"))))
             rc = ea_fail(EA_EINPUT, "%s: not a stream file (expected stream, sequence, last_id)",
                          path);
         if (rc == 0) rc = cb(&h, payload);
         json_decref(doc);
         ea_free(path);
     }
-    free_names(names, n);
+    ea_fs_names_free(names, n);
     ea_free(dir);
     return rc;
 }

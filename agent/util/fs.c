@@ -8,6 +8,7 @@
 #endif
 #include "fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -144,7 +145,8 @@ int ea_fs_write_new(const char *path, const void *p, size_t n)
         rc = ea_fail(EA_EIO, "%s: write failed: %s%s", path, strerror(e),
                      e == ENOSPC ? " (free disk space; nothing was half-written)" : "");
     }
-    if (close(fd) < 0 && rc == 0) rc = ea_fail(EA_EIO, "%s: close failed: %s", path, strerror(errno));
+    if (close(fd) < 0 && rc == 0)
+        rc = ea_fail(EA_EIO, "%s: close failed: %s", path, strerror(errno));
     if (rc < 0) unlink(path);
     return rc;
 }
@@ -221,7 +223,8 @@ int ea_fs_read(struct ea_buf *out, const char *path, size_t max_bytes)
     }
     for (;;) {
         ssize_t r;
-        if (!out->data || out->cap - out->len < 2) { /* full (or never sized): grow, within the bound */
+        if (!out->data ||
+            out->cap - out->len < 2) { /* full (or never sized): grow, within the bound */
             size_t room = out->max_bytes - out->len;
             rc = room ? ea_buf_reserve(out, room < 65536 ? room : 65536) : EA_ETOOBIG;
             if (rc == EA_ENOMEM) break;
@@ -250,8 +253,10 @@ int ea_fs_read(struct ea_buf *out, const char *path, size_t max_bytes)
         out->data[out->len] = '\0';
     }
     close(fd);
-    if (rc < 0) ea_buf_dispose(out);
-    else if (!out->data) rc = ea_buf_append(out, "", 0);
+    if (rc < 0)
+        ea_buf_dispose(out);
+    else if (!out->data)
+        rc = ea_buf_append(out, "", 0);
     return rc;
 }
 
@@ -259,4 +264,60 @@ bool ea_fs_exists(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int ea_fs_list_dir(char ***out, size_t *n, const char *dir, bool (*keep)(const char *name))
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char **names = NULL;
+    size_t cap = 0;
+    int rc = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (!d) {
+        if (errno == ENOENT) return 0;
+        return ea_fail(EA_EIO, "%s: cannot read folder: %s (check permissions)", dir,
+                       strerror(errno));
+    }
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || (keep && !keep(e->d_name))) continue;
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            char **nn = ea_realloc(names, ncap * sizeof(*names));
+            if (!nn) {
+                rc = ea_fail(EA_ENOMEM, "out of memory listing %s", dir);
+                break;
+            }
+            names = nn;
+            cap = ncap;
+        }
+        if (!(names[*n] = ea_strdup(e->d_name))) {
+            rc = ea_fail(EA_ENOMEM, "out of memory listing %s", dir);
+            break;
+        }
+        (*n)++;
+    }
+    closedir(d);
+    if (rc < 0) {
+        for (size_t i = 0; i < *n; i++) ea_free(names[i]);
+        ea_free(names);
+        *n = 0;
+        return rc;
+    }
+    if (*n) qsort(names, *n, sizeof(*names), cmp_str);
+    *out = names;
+    return 0;
+}
+
+void ea_fs_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) ea_free(names[i]);
+    ea_free(names);
 }

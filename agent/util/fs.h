@@ -43,5 +43,13 @@ int ea_fs_sync_dir(const char *dir);
 int ea_fs_read(struct ea_buf *out, const char *path, size_t max_bytes);
 /** True when path exists (any type). */
 bool ea_fs_exists(const char *path);
+/**
+ * The names in dir that keep() accepts (NULL keeps all), sorted; names that
+ * start with '.' are never listed. A missing dir is an empty list.
+ * @param out owned array of owned names; free with ea_fs_names_free.
+ * @return 0, EA_EIO (dir unreadable, the message says so) or EA_ENOMEM.
+ */
+int ea_fs_list_dir(char ***out, size_t *n, const char *dir, bool (*keep)(const char *name));
+void ea_fs_names_free(char **names, size_t n);
 
 #endif

@@ -15,6 +15,7 @@
 #include "error.h"
 #include "pipeline.h"
 #include "testkit.h"
+#include "util/fs.h"
 #include "util/mem.h"
 
 static struct ea_key *key;
@@ -112,7 +113,7 @@ START_TEST(test_spool_commits_lists_reads_and_removes_batches)
     ck_assert_uint_eq(b.items[0].head.sequence, 3);
     ck_assert_int_eq(ea_spool_remove(sp, &b), 0);
     ea_spool_batch_dispose(&b);
-    ea_spool_names_free(names, n);
+    ea_fs_names_free(names, n);
     ea_spool_close(sp);
 
     /* reopened: the counters come back from the names and sizes */
@@ -156,7 +157,7 @@ START_TEST(test_spool_rejects_unreadable_batches_and_cleans_temporaries)
     ck_assert_msg(access(path, F_OK) == 0, "the reason is kept beside the batch");
     ea_spool_stats(sp, &st);
     ck_assert_uint_eq(st.batches, 0);
-    ea_spool_names_free(names, n);
+    ea_fs_names_free(names, n);
     ea_spool_close(sp);
 }
 END_TEST
@@ -191,7 +192,7 @@ START_TEST(test_spool_tags_mark_sources_until_pruned)
     sleep(1);
     ea_spool_tags_prune(sp, 0);
     ck_assert_msg(!ea_spool_tag_seen(sp, tag), "pruned");
-    ea_spool_names_free(names, n);
+    ea_fs_names_free(names, n);
     ea_spool_close(sp);
 }
 END_TEST
