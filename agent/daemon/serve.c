@@ -188,15 +188,10 @@ static enum MHD_Result ingest_json(struct ea_daemon *d, struct MHD_Connection *c
             rc = ea_spool_writer_put_raw(w, rq->body.data, len);
         records = 1;
     } else if (json_object_get(doc, "stream") && json_object_get(doc, "sequence")) {
-        const char *stream = json_string_value(json_object_get(doc, "stream"));
-        const char *last = json_string_value(json_object_get(doc, "last_id"));
-        json_t *seq = json_object_get(doc, "sequence");
-        if (!stream || !ea_store_stream_name_ok(stream) || !last || !json_is_integer(seq) ||
-            json_integer_value(seq) < 0)
-            rc = ea_fail(EA_EINPUT, "a stream head needs stream, sequence and last_id");
-        else if ((rc = ea_spool_writer(rt->spool, &w)) == 0)
-            rc = ea_store_put_stream(
-                w, &(struct ea_stream_head){stream, (uint64_t)json_integer_value(seq), last});
+        struct ea_stream_head head;
+        if ((rc = ea_stream_head_from_json(&head, doc)) == 0 &&
+            (rc = ea_spool_writer(rt->spool, &w)) == 0)
+            rc = ea_store_put_stream(w, &head);
     } else {
         rc = ea_fail(EA_EINPUT, "the body is neither a signed envelope nor a stream head");
     }

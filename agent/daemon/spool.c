@@ -279,14 +279,11 @@ int ea_spool_writer_put_raw(struct ea_store *st, const char *json, size_t len)
 static int w_put_stream(struct ea_store *st, const struct ea_stream_head *head)
 {
     struct writer *w = (struct writer *)st;
-    json_t *o =
-        json_pack("{s:s, s:I, s:s}", "stream", head->stream, "sequence", (json_int_t)head->sequence,
-                  "last_id", head->last_id ? head->last_id : "");
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    int rc = text ? w_put_line(w, 'H', text, strlen(text)) : ea_fail(EA_ENOMEM, "out of memory");
+    char *text = ea_stream_head_text(head);
+    int rc = text ? w_put_line(w, 'H', text, strlen(text) - 1) /* the line is ours to end */
+                  : ea_fail(EA_ENOMEM, "out of memory");
 
-    free(text);
-    json_decref(o);
+    ea_free(text);
     return rc;
 }
 
@@ -421,18 +418,14 @@ void ea_spool_batch_dispose(struct ea_spool_batch *b)
 static int parse_head(struct ea_spool_item *it, const char *text, size_t len)
 {
     json_t *o = json_loadb(text, len, 0, NULL);
-    const char *stream = json_string_value(json_object_get(o, "stream"));
-    const char *last = json_string_value(json_object_get(o, "last_id"));
-    json_t *seq = json_object_get(o, "sequence");
-    int rc = 0;
+    struct ea_stream_head h;
+    int rc = ea_stream_head_from_json(&h, o);
 
-    if (!stream || !last || !json_is_integer(seq) || json_integer_value(seq) < 0 ||
-        !ea_store_stream_name_ok(stream))
-        rc = ea_fail(EA_EINPUT, "a stream head line is malformed");
-    else if (!(it->head.stream = ea_strdup(stream)) || !(it->head.last_id = ea_strdup(last)))
-        rc = ea_fail(EA_ENOMEM, "out of memory");
-    it->head.sequence = seq ? (uint64_t)json_integer_value(seq) : 0;
     it->is_head = true;
+    if (rc == 0 &&
+        (!(it->head.stream = ea_strdup(h.stream)) || !(it->head.last_id = ea_strdup(h.last_id))))
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+    it->head.sequence = rc == 0 ? h.sequence : 0;
     json_decref(o);
     return rc;
 }

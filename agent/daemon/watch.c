@@ -103,15 +103,8 @@ static int ingest_envelopes(struct ea_daemon *d, const char *path, const char *t
         if (len == 0) continue;
         json_t *h = json_loadb(line, len, 0, NULL);
         if (!json_object_get(h, "payloadType")) { /* a stream head, as ingest takes */
-            const char *stream = json_string_value(json_object_get(h, "stream"));
-            const char *last = json_string_value(json_object_get(h, "last_id"));
-            json_t *seq = json_object_get(h, "sequence");
-            rc = stream && last && json_is_integer(seq) && json_integer_value(seq) >= 0 &&
-                         ea_store_stream_name_ok(stream)
-                     ? ea_store_put_stream(
-                           w, &(struct ea_stream_head){stream, (uint64_t)json_integer_value(seq),
-                                                       last})
-                     : ea_fail(EA_EINPUT, "neither a signed envelope nor a stream head");
+            struct ea_stream_head head;
+            if ((rc = ea_stream_head_from_json(&head, h)) == 0) rc = ea_store_put_stream(w, &head);
             json_decref(h);
             if (rc < 0) ea_fail_prefix("line %zu", line_no);
             continue;

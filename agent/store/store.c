@@ -39,8 +39,9 @@ int ea_store_open(struct ea_store **out, const char *url, unsigned flags)
             }
         }
         return ea_fail(EA_EUSAGE,
-                       "%s: unknown store scheme '%.*s' (use a folder path, file://, s3://, http:// or https://)", url,
-                       (int)n, url);
+                       "%s: unknown store scheme '%.*s' (use a folder path, file://, s3://, "
+                       "http:// or https://)",
+                       url, (int)n, url);
     }
     return ea_store_file_ops.open(out, url, flags);
 }
@@ -167,4 +168,24 @@ bool ea_store_stream_name_ok(const char *s)
             return false;
     }
     return true;
+}
+
+char *ea_stream_head_text(const struct ea_stream_head *head)
+{
+    return ea_asprintf("{\"stream\":\"%s\",\"sequence\":%llu,\"last_id\":\"%s\"}\n", head->stream,
+                       (unsigned long long)head->sequence, head->last_id ? head->last_id : "");
+}
+
+int ea_stream_head_from_json(struct ea_stream_head *out, const json_t *doc)
+{
+    const char *stream = json_string_value(json_object_get(doc, "stream"));
+    const char *last = json_string_value(json_object_get(doc, "last_id"));
+    json_t *seq = json_object_get(doc, "sequence");
+
+    if (!stream || !ea_store_stream_name_ok(stream) || !last ||
+        !ea_is_hex(last, EA_SHA256_HEX_LEN) || !json_is_integer(seq) || json_integer_value(seq) < 0)
+        return ea_fail(EA_EINPUT, "a stream head needs stream (a safe name), sequence (>= 0) "
+                                  "and last_id (a record ID)");
+    *out = (struct ea_stream_head){stream, (uint64_t)json_integer_value(seq), last};
+    return 0;
 }

@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "../record.h"
 #include "../util/buf.h"
 
@@ -119,6 +121,18 @@ int ea_store_list_streams(struct ea_store *st, ea_store_stream_cb cb, void *payl
 int ea_store_key(char *out, const struct ea_envelope *env, const char *control);
 /** Parses "<time>_<id>.json" (a key's last segment). @return 0 or EA_EINPUT. */
 int ea_store_parse_name(const char *name, int64_t *time_us, char id[65]);
+/**
+ * A stream head as stored: {"stream":..,"sequence":..,"last_id":..} and a newline.
+ * @return owned text (ea_free), or NULL when out of memory.
+ */
+char *ea_stream_head_text(const struct ea_stream_head *head);
+/**
+ * Reads a stream head that arrives from outside (ingest, the drop folder, the
+ * spool): stream a safe name, sequence >= 0, last_id a record ID.
+ * @param out its strings are borrowed from doc.
+ * @return 0 or EA_EINPUT (the message names what is wrong).
+ */
+int ea_stream_head_from_json(struct ea_stream_head *out, const json_t *doc);
 /** True when s is a safe stream name: [A-Za-z0-9._-]{1,128}, not "." or "..". */
 bool ea_store_stream_name_ok(const char *s);
 

@@ -415,8 +415,7 @@ static int file_put_stream(struct ea_store *st, const struct ea_stream_head *hea
     struct file_store *fs = (struct file_store *)st;
     char *dir = ea_asprintf("%s/streams", fs->root);
     char *path = ea_asprintf("%s/streams/%s.json", fs->root, head->stream);
-    char *text = ea_asprintf("{\"stream\":\"%s\",\"sequence\":%llu,\"last_id\":\"%s\"}\n",
-                             head->stream, (unsigned long long)head->sequence, head->last_id);
+    char *text = ea_stream_head_text(head);
     int rc;
 
     if (!dir || !path || !text) {

@@ -119,15 +119,11 @@ static int hs_put(struct ea_store *st, const struct ea_envelope *env)
 
 static int hs_put_stream(struct ea_store *st, const struct ea_stream_head *head)
 {
-    json_t *o =
-        json_pack("{s:s, s:I, s:s}", "stream", head->stream, "sequence", (json_int_t)head->sequence,
-                  "last_id", head->last_id ? head->last_id : "");
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *text = ea_stream_head_text(head);
     int rc = text ? post((struct http_store *)st, text, strlen(text), "stream head")
                   : ea_fail(EA_ENOMEM, "out of memory");
 
-    free(text);
-    json_decref(o);
+    ea_free(text);
     return rc;
 }
 

@@ -41,7 +41,7 @@ struct s3_store {
     bool path_style;
     char *lock_mode;     /* Object Lock on record objects: GOVERNANCE or COMPLIANCE, or NULL */
     int64_t lock_retain; /* with lock_mode: retention from the upload, in microseconds */
-    unsigned max_keys; /* ListObjectsV2 page size; 0 = the server's (1000) */
+    unsigned max_keys;   /* ListObjectsV2 page size; 0 = the server's (1000) */
 };
 
 static void s3_close(struct ea_store *st)
@@ -99,11 +99,13 @@ static int s3_open(struct ea_store **out, const char *loc, unsigned flags)
         char *retain = ea_query_param(q ? q + 1 : NULL, "object_lock_retain");
         if (s->lock_mode && strcmp(s->lock_mode, "GOVERNANCE") != 0 &&
             strcmp(s->lock_mode, "COMPLIANCE") != 0)
-            rc = ea_fail(EA_EUSAGE, "s3://%s: object_lock_mode is '%s': use GOVERNANCE or COMPLIANCE",
+            rc = ea_fail(EA_EUSAGE,
+                         "s3://%s: object_lock_mode is '%s': use GOVERNANCE or COMPLIANCE",
                          s->bucket, s->lock_mode);
         else if (!s->lock_mode != !retain)
-            rc = ea_fail(EA_EUSAGE, "s3://%s: give object_lock_mode and object_lock_retain together",
-                         s->bucket);
+            rc =
+                ea_fail(EA_EUSAGE, "s3://%s: give object_lock_mode and object_lock_retain together",
+                        s->bucket);
         else if (retain && (ea_duration_parse(&s->lock_retain, retain) < 0 || s->lock_retain <= 0))
             rc = ea_fail(EA_EUSAGE, "s3://%s: object_lock_retain '%s' is not a duration like 400d",
                          s->bucket, retain);
@@ -218,8 +220,7 @@ static int lock_headers(const struct s3_store *s, const void *data, size_t len, 
     return 0;
 }
 
-static int put_object(struct s3_store *s, const char *key, const void *data, size_t len,
-                      bool lock)
+static int put_object(struct s3_store *s, const char *key, const void *data, size_t len, bool lock)
 {
     struct ea_http_response r = {0};
     char mode[64], until[96], md5[64];
@@ -470,10 +471,9 @@ static int s3_put_stream(struct ea_store *st, const struct ea_stream_head *head)
 {
     struct s3_store *s = (struct s3_store *)st;
     char *key = ea_asprintf("streams/%s.json", head->stream);
-    char *text = ea_asprintf("{\"stream\":\"%s\",\"sequence\":%llu,\"last_id\":\"%s\"}\n",
-                             head->stream, (unsigned long long)head->sequence, head->last_id);
-    int rc =
-        key && text ? put_object(s, key, text, strlen(text), false) : ea_fail(EA_ENOMEM, "out of memory");
+    char *text = ea_stream_head_text(head);
+    int rc = key && text ? put_object(s, key, text, strlen(text), false)
+                         : ea_fail(EA_ENOMEM, "out of memory");
 
     ea_free(key);
     ea_free(text);

@@ -204,6 +204,8 @@ contains "forged: says why" "$OUT" "signature"
 contains "accepted one" "$OUT" '"accepted":1'
 [ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" --data-binary @head.json "$A/v1/ingest")" = 202 ] &&
     pass || fail "its stream head: not 202"
+[ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" -d '{"stream":"s","sequence":1,"last_id":"x\"}"}' "$A/v1/ingest")" = 400 ] &&
+    pass || fail "a stream head whose last_id is not a record ID: not 400"
 [ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" --data-binary @"$EA_SOURCE_DIR/tests/collectors/scan/zap.json" \
     "$A/v1/ingest?collector=scan&controls=A.8.8,A.8.29")" = 202 ] && pass || fail "a raw report: not 202"
 [ "$(status_of "$A/v1/ingest")" = 405 ] && pass || fail "GET ingest: not 405"
