@@ -19,6 +19,7 @@
 #include "registry.h"
 #include "store/store.h"
 #include "util/hash.h"
+#include "util/json.h"
 #include "util/mem.h"
 #include "util/time.h"
 
@@ -125,11 +126,7 @@ static int apply_set(struct job *jobs, size_t njobs, const char *text)
     for (size_t i = 0; i < njobs; i++) {
         if (strcmp(jobs[i].c->name, name) != 0) continue;
         used = true;
-        v = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
-        if (!v || json_is_object(v) || json_is_array(v) || json_is_string(v)) {
-            json_decref(v);
-            v = json_string(eq + 1);
-        }
+        v = ea_json_scalar(eq + 1);
         if (!v) return ea_fail(EA_EUSAGE, "--set %s.%s: the value is not valid UTF-8", name, key);
         old = json_object_get(jobs[i].options, key);
         if (old && !json_is_array(old)) {

@@ -20,6 +20,7 @@
 #include "../store/store.h"
 #include "../util/fs.h"
 #include "../util/http.h"
+#include "../util/json.h"
 #include "../util/mem.h"
 #include "../util/text.h"
 #include "../util/time.h"
@@ -406,12 +407,7 @@ static int parse_stores(struct ctx *x, struct ea_dconfig *c, const json_t *list)
 /* YAML options arrive as text; numbers and booleans become JSON ones, as --set does. */
 static json_t *typed(const json_t *v)
 {
-    if (json_is_string(v)) {
-        json_t *t = json_loads(json_string_value(v), JSON_DECODE_ANY, NULL);
-        if (t && !json_is_object(t) && !json_is_array(t) && !json_is_string(t)) return t;
-        json_decref(t);
-        return json_incref((json_t *)v);
-    }
+    if (json_is_string(v)) return ea_json_scalar(json_string_value(v));
     if (json_is_array(v)) {
         json_t *a = json_array(), *item;
         size_t i;

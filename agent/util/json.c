@@ -33,3 +33,12 @@ int ea_json_bool_option(const json_t *o, const char *key, bool *out)
     *out = json_is_true(v);
     return 0;
 }
+
+json_t *ea_json_scalar(const char *text)
+{
+    json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+
+    if (v && !json_is_object(v) && !json_is_array(v) && !json_is_string(v)) return v;
+    json_decref(v);
+    return json_string(text);
+}

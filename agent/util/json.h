@@ -23,6 +23,12 @@ json_t *ea_json_text(const json_t *o, const char *key);
 /** The string at o.key or NULL (borrowed). */
 const char *ea_json_str(const json_t *o, const char *key);
 /**
+ * A value typed from text as the user wrote it (a --set value, a YAML scalar):
+ * a number, true, false or null when text is one, else the string itself.
+ * @return new reference, or NULL (text not UTF-8, or out of memory).
+ */
+json_t *ea_json_scalar(const char *text);
+/**
  * Sets o[key] = v, stealing v; v NULL means a failed allocation.
  * @return 0 or EA_ENOMEM (message set).
  */
