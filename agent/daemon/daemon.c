@@ -206,7 +206,7 @@ bool ea_daemon_ready(struct ea_daemon *d, char *why, size_t cap)
     struct ea_spool_stats st;
 
     ea_spool_stats(rt->spool, &st);
-    if (st.max_bytes && st.bytes >= st.max_bytes) {
+    if (st.full) {
         snprintf(why, cap, "spool full: %llu of %llu bytes waiting to ship; collection paused",
                  (unsigned long long)st.bytes, (unsigned long long)st.max_bytes);
         return false;

@@ -200,8 +200,10 @@ static int get_list(const struct ctx *x, const json_t *o, const char *path, cons
     return 0;
 }
 
+/* A duration; zero_ok also takes "0" and "0s" (which ea_duration_parse refuses, rightly for
+ * timeouts and ages) where nothing is a meaningful value: no jitter, no drain. */
 static int get_duration(const struct ctx *x, const json_t *o, const char *path, const char *key,
-                        int64_t *out)
+                        bool zero_ok, int64_t *out)
 {
     const char *s;
     char at[256];
@@ -209,12 +211,12 @@ static int get_duration(const struct ctx *x, const json_t *o, const char *path, 
 
     if (rc < 0 || !s) return rc;
     snprintf(at, sizeof(at), "%s/%s", path, key);
-    if (strspn(s, "0") && (s[strspn(s, "0")] == '\0' || strcmp(s + strspn(s, "0"), "s") == 0)) {
-        /* "0" and "0s": no jitter */
+    if (zero_ok && strspn(s, "0") &&
+        (s[strspn(s, "0")] == '\0' || strcmp(s + strspn(s, "0"), "s") == 0)) {
         *out = 0;
         return 0;
     }
-    if (ea_duration_parse(out, s) < 0 || *out < 0) {
+    if (ea_duration_parse(out, s) < 0) {
         ea_error_clear();
         return fail_at(x, at, "'%s' is not a duration (use 30s, 5m, 1h or 7d)", s);
     }
@@ -321,7 +323,7 @@ static int parse_agent(struct ctx *x, struct ea_dconfig *c, const json_t *a)
         c->log_level = (enum ea_log_level)i;
     }
     c->drain_timeout_us = DEFAULT_DRAIN_US;
-    return get_duration(x, a, "agent", "drain_timeout", &c->drain_timeout_us);
+    return get_duration(x, a, "agent", "drain_timeout", true, &c->drain_timeout_us);
 }
 
 static int parse_signing(struct ctx *x, struct ea_dconfig *c, const json_t *sg)
@@ -461,12 +463,12 @@ static int parse_collector(struct ctx *x, struct ea_dcollector *dc, const json_t
         return fail_at(x, path, "%s needs arg: %s", name,
                        strcmp(name, "watch") == 0 ? "the drop folder" : "the program's path");
     }
-    if ((rc = get_duration(x, item, path, "interval", &dc->interval_us)) < 0) return rc;
+    if ((rc = get_duration(x, item, path, "interval", false, &dc->interval_us)) < 0) return rc;
     if (!dc->interval_us)
         return fail_at(x, path, "interval is required (how often it runs: 30s, 5m, 1h)");
     if (dc->interval_us < INTERVAL_MIN_US) return fail_at(x, path, "interval must be at least 1s");
     dc->jitter_us = dc->interval_us / 10;
-    if ((rc = get_duration(x, item, path, "jitter", &dc->jitter_us)) < 0) return rc;
+    if ((rc = get_duration(x, item, path, "jitter", true, &dc->jitter_us)) < 0) return rc;
     if (dc->jitter_us > dc->interval_us) {
         snprintf(at, sizeof(at), "%s/jitter", path);
         return fail_at(x, at, "must not exceed the interval");

@@ -282,7 +282,7 @@ int ea_metrics_render(struct ea_metrics *m, const struct ea_spool_stats *sp, boo
             "# TYPE evidence_agent_ready gauge\n"
             "evidence_agent_ready %d\n",
             m->ingested_records, sp->batches, sp->records, sp->bytes, sp->max_bytes,
-            sp->max_bytes && sp->bytes >= sp->max_bytes ? 1 : 0, ready ? 1 : 0);
+            sp->full ? 1 : 0, ready ? 1 : 0);
     pthread_mutex_unlock(&m->lock);
     return rc < 0 ? ea_fail(EA_ENOMEM, "out of memory") : 0;
 }

@@ -195,12 +195,10 @@ void ea_spool_set_max(struct ea_spool *s, uint64_t max_bytes)
 
 bool ea_spool_full(struct ea_spool *s)
 {
-    bool full;
+    struct ea_spool_stats st;
 
-    pthread_mutex_lock(&s->lock);
-    full = s->stats.max_bytes && s->stats.bytes >= s->stats.max_bytes;
-    pthread_mutex_unlock(&s->lock);
-    return full;
+    ea_spool_stats(s, &st);
+    return st.full;
 }
 
 void ea_spool_stats(struct ea_spool *s, struct ea_spool_stats *out)
@@ -208,6 +206,7 @@ void ea_spool_stats(struct ea_spool *s, struct ea_spool_stats *out)
     pthread_mutex_lock(&s->lock);
     *out = s->stats;
     pthread_mutex_unlock(&s->lock);
+    out->full = out->max_bytes && out->bytes >= out->max_bytes;
 }
 
 void ea_spool_wake(struct ea_spool *s)

@@ -32,6 +32,7 @@ struct ea_spool;
 struct ea_spool_stats {
     uint64_t batches, records, bytes;
     uint64_t max_bytes;
+    bool full; /* bytes reached max_bytes (a limit of 0 is none) */
 };
 
 /**
