@@ -14,7 +14,10 @@
  * fail (unless it said otherwise); one that prints no JSON object, runs past
  * its timeout (it is killed) or prints more than output_max is an error that
  * names the program. Its standard error goes to the agent's log, bounded and
- * redacted. The environment is the agent's own.
+ * redacted. The environment is the agent's own. It runs in a process group of its
+ * own: the run is over when it exits (its output is then read for a moment more, so
+ * a background child holding the pipe does not hold the collection), and the whole
+ * group is killed then or at the timeout, so nothing it started outlives the run.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -133,14 +136,64 @@ static int cloexec_pipe(int fds[2])
     return 0;
 }
 
-/* Runs the program; out gets its stdout (bounded), *status its wait status. */
+/* How long output is still read after the program exits: what it wrote before exiting is
+ * in the pipe already; a background child that inherited the pipe must not hold us. */
+#define DRAIN_US (200 * 1000LL)
+
+/* True once the program has exited; it stays a zombie (WNOWAIT), so its process group ID
+ * cannot be reused before the group is killed and the program reaped. */
+static bool exited(pid_t pid)
+{
+    siginfo_t si;
+
+    memset(&si, 0, sizeof(si));
+    if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0) return errno != EINTR;
+    return si.si_pid == pid;
+}
+
+/* Reads what is ready on the two pipes (closing one at its end); false once stdout went
+ * over output_max. */
+static bool drain(struct exec_state *s, int fds[2], int timeout_ms, struct ea_buf *out,
+                  struct ea_buf *err, int *rc)
+{
+    struct pollfd p[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
+    char chunk[8192];
+
+    if (poll(p, 2, timeout_ms) <= 0) return true;
+    for (int i = 0; i < 2; i++) {
+        ssize_t n;
+        if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+        n = read(p[i].fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            close(fds[i]);
+            fds[i] = -1;
+        } else if (i == 0 && out->len + (size_t)n > s->output_max) {
+            return false;
+        } else if (i == 0) {
+            if (*rc == 0) *rc = ea_buf_append(out, chunk, (size_t)n);
+        } else if (err->len + (size_t)n <= STDERR_MAX) {
+            ea_buf_append(err, chunk, (size_t)n);
+        }
+    }
+    return true;
+}
+
+/*
+ * Runs the program in a process group of its own; out gets its stdout (bounded), *status
+ * its wait status. The run is over when the program exits (then its output is drained for
+ * DRAIN_US), runs past its deadline, or prints more than output_max; in every case the
+ * whole group is killed before the program is reaped, so nothing it started outlives the
+ * collection (a process that leaves the group with setsid is beyond reach).
+ */
 static int run(struct exec_state *s, struct ea_buf *out, int *status)
 {
-    int outp[2] = {-1, -1}, errp[2] = {-1, -1}, rc = 0;
+    int outp[2] = {-1, -1}, errp[2] = {-1, -1}, fds[2], rc = 0;
     posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
     struct ea_buf err;
     pid_t pid;
-    int64_t deadline = ea_time_now_us() + s->timeout_us;
+    int64_t deadline = ea_time_now_us() + s->timeout_us, drain_end = 0;
     bool killed = false, too_big = false;
 
     ea_buf_init(&err, STDERR_MAX);
@@ -152,7 +205,11 @@ static int run(struct exec_state *s, struct ea_buf *out, int *status)
     posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
     posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    errno = posix_spawn(&pid, s->argv[0], &fa, NULL, s->argv, environ);
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+    errno = posix_spawn(&pid, s->argv[0], &fa, &attr, s->argv, environ);
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     close(outp[1]);
     close(errp[1]);
@@ -161,54 +218,33 @@ static int run(struct exec_state *s, struct ea_buf *out, int *status)
         rc = ea_fail(EA_EINPUT, "%s: cannot run it: %s", s->argv[0], strerror(errno));
         goto out;
     }
-    for (int open_fds = 2; open_fds > 0;) {
-        struct pollfd p[2] = {{outp[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
-        int64_t left = (deadline - ea_time_now_us()) / 1000;
-        char chunk[8192];
-        if (left <= 0) {
-            kill(pid, SIGKILL);
+    fds[0] = outp[0];
+    fds[1] = errp[0];
+    for (;;) {
+        int64_t now = ea_time_now_us(), left;
+        if (!drain_end && exited(pid)) drain_end = now + DRAIN_US;
+        if (drain_end && (now >= drain_end || (fds[0] < 0 && fds[1] < 0))) break;
+        if (!drain_end && now >= deadline) {
             killed = true;
             break;
         }
-        if (poll(p, 2, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR) break;
-        for (int i = 0; i < 2; i++) {
-            ssize_t n;
-            if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            n = read(p[i].fd, chunk, sizeof(chunk));
-            if (n <= 0) {
-                close(i == 0 ? outp[0] : errp[0]);
-                if (i == 0)
-                    outp[0] = -1;
-                else
-                    errp[0] = -1;
-                open_fds--;
-                continue;
-            }
-            if (i == 0 && out->len + (size_t)n > s->output_max) {
-                too_big = true;
-                kill(pid, SIGKILL);
-                open_fds = 0;
-                break;
-            }
-            if (i == 0)
-                rc = ea_buf_append(out, chunk, (size_t)n);
-            else if (err.len + (size_t)n <= STDERR_MAX)
-                ea_buf_append(&err, chunk, (size_t)n);
-        }
-        if (outp[0] < 0 && errp[0] < 0) break;
-    }
-    /* the program may close its pipes and go on running: the deadline still holds */
-    for (;;) {
-        pid_t w = waitpid(pid, status, killed ? 0 : WNOHANG);
-        if (w == pid || (w < 0 && errno != EINTR)) break;
-        if (w == 0 && ea_time_now_us() >= deadline) {
-            kill(pid, SIGKILL);
-            killed = true;
-        } else if (w == 0) {
+        left = (drain_end ? drain_end : deadline) - now;
+        if (fds[0] < 0 && fds[1] < 0) {
+            /* it closed its output and runs on: wait for its exit, the deadline still holds */
             struct timespec ts = {0, 20 * 1000000};
             nanosleep(&ts, NULL);
+            continue;
+        }
+        /* a short poll so that the exit of a program whose pipes stay open is seen soon */
+        if (!drain(s, fds, (int)(left > 50000 ? 50 : (left + 999) / 1000), out, &err, &rc)) {
+            too_big = true;
+            break;
         }
     }
+    kill(-pid, SIGKILL); /* the group: the program if it still runs, and all it started */
+    while (waitpid(pid, status, 0) < 0 && errno == EINTR) continue;
+    outp[0] = fds[0];
+    errp[0] = fds[1];
     if (err.len) { /* its stderr, line by line, through the (redacting) log */
         char *line = err.data, *nl;
         for (; line && *line; line = nl ? nl + 1 : NULL) {

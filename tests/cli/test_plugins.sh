@@ -24,7 +24,18 @@ printf '#!/bin/sh\nyes\n' >flood.sh
 printf '#!/bin/sh\necho not json\n' >nojson.sh
 printf '#!/bin/sh\nhead -c 254 /dev/zero | tr "\\0" x >&2; echo >&2\necho "{}"\n' >stderr255.sh
 printf '#!/bin/sh\necho "{}"\nexec >&- 2>&-\nsleep 20\n' >detach.sh
-chmod +x check.sh failing.sh slow.sh flood.sh nojson.sh stderr255.sh detach.sh
+# prints its JSON and exits 0, leaving a background child that holds its stdout
+printf '#!/bin/sh\nsleep 30 &\necho $! >"$1"\necho "{\\"ok\\": true}"\n' >background.sh
+# starts a child of its own, then runs past its timeout
+printf '#!/bin/sh\nsleep 30 &\necho $! >"$1"\nsleep 30\n' >slowtree.sh
+chmod +x check.sh failing.sh slow.sh flood.sh nojson.sh stderr255.sh detach.sh background.sh slowtree.sh
+# gone PIDFILE: the process whose id is in PIDFILE no longer runs (gone, or a zombie its new
+# parent has not reaped yet)
+gone() {
+    local st
+    st=$(ps -o stat= -p "$(cat "$1")" 2>/dev/null) || return 0
+    case $st in Z*) return 0 ;; *) return 1 ;; esac
+}
 check "exec: a check that passes" 0 "$EA" collect --store "$store" --key key.pem --control A.8.13 \
     --set exec.args=db1 exec="$WORK/check.sh"
 contains "exec record line" "$ERR" "custom controls=A.8.13 result=pass"
@@ -52,6 +63,17 @@ start=$(date +%s)
 check "exec: the deadline holds after the program closes its output" 1 "$EA" collect --dry-run \
     --key key.pem --control A.8.13 --set exec.timeout=1s exec="$WORK/detach.sh"
 [ $(( $(date +%s) - start )) -lt 10 ] && pass || fail "exec waited past its timeout"
+check "exec: a background child holding stdout does not make a success a timeout" 0 "$EA" collect \
+    --dry-run --key key.pem --control A.8.13 --set exec.timeout=20s --set exec.args=bg.pid \
+    exec="$WORK/background.sh"
+payloads "$OUT" >bg.json
+assert "exec: its evidence is kept" python3 -c '
+import json,sys; d=json.loads(open(sys.argv[1]).readline())["predicate"]
+assert d["data"]=={"ok": True}, d' bg.json
+assert "exec: the background child does not outlive the collection" gone bg.pid
+check "exec: a timeout kills the whole process group" 1 "$EA" collect --dry-run --key key.pem \
+    --control A.8.13 --set exec.timeout=1s --set exec.args=tree.pid exec="$WORK/slowtree.sh"
+assert "exec: the grandchild does not outlive the timeout" gone tree.pid
 check "exec: no JSON" 2 "$EA" collect --dry-run --key key.pem --control A.8.13 exec="$WORK/nojson.sh"
 contains "no JSON named" "$ERR" "nojson.sh: printed no JSON object"
 check "exec: no control" 2 "$EA" collect --dry-run --key key.pem exec="$WORK/check.sh"
