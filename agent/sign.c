@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "log.h"
 #include "util/fs.h"
 #include "util/hash.h"
 #include "util/mem.h"
@@ -134,6 +135,44 @@ int ea_key_generate(struct ea_key **out)
     return key_finish(out, pkey, true, "new key");
 }
 
+/* True when the text holds a PEM block ("-----BEGIN"). */
+static bool has_pem_block(const char *p, size_t len)
+{
+    static const char tag[] = "-----BEGIN ";
+
+    for (size_t i = 0; i + sizeof(tag) - 1 <= len; i++)
+        if (memcmp(p + i, tag, sizeof(tag) - 1) == 0) return true;
+    return false;
+}
+
+/*
+ * CI systems often hold a key base64-encoded (a secret variable that cannot keep line
+ * breaks): text without a PEM block that decodes to one is that PEM. Sets *pem (owned,
+ * wipe with ea_free_secret(*pem, *len)) or leaves it NULL when the text is not that.
+ */
+static int unwrap_base64_pem(char **pem, size_t *len, const char *text, size_t text_len)
+{
+    char *compact = ea_malloc(text_len + 1);
+    unsigned char *bin = NULL;
+    size_t n = 0, bin_len = 0;
+
+    *pem = NULL;
+    *len = 0;
+    if (!compact) return ea_fail(EA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < text_len; i++)
+        if (!strchr(" \t\r\n", text[i])) compact[n++] = text[i];
+    if (n > 0 && ea_base64_decode(&bin, &bin_len, compact, n) == 0 &&
+        has_pem_block((const char *)bin, bin_len)) {
+        *pem = (char *)bin;
+        *len = bin_len;
+    } else if (bin) {
+        ea_free_secret(bin, bin_len);
+    }
+    ea_free_secret(compact, text_len + 1);
+    ea_error_clear();
+    return 0;
+}
+
 int ea_key_load_private_pem(struct ea_key **out, const char *pem, size_t len, const char *origin)
 {
     BIO *bio;
@@ -141,6 +180,21 @@ int ea_key_load_private_pem(struct ea_key **out, const char *pem, size_t len, co
 
     *out = NULL;
     if (len > KEY_FILE_MAX) return ea_fail(EA_EINPUT, "%s: too large to be a key", origin);
+    if (!has_pem_block(pem, len)) {
+        char *decoded;
+        size_t dlen;
+        int rc = unwrap_base64_pem(&decoded, &dlen, pem, len);
+        if (rc < 0) return rc;
+        if (!decoded)
+            return ea_fail(EA_EINPUT,
+                           "%s: not a PEM private key: it must hold the whole text of the "
+                           "key.pem written by 'evidence-agent keygen', from its BEGIN PRIVATE "
+                           "KEY line to its END line (that text base64-encoded is accepted too)",
+                           origin);
+        rc = ea_key_load_private_pem(out, decoded, dlen, origin);
+        ea_free_secret(decoded, dlen);
+        return rc;
+    }
     bio = BIO_new_mem_buf(pem, (int)len);
     if (!bio) return ea_fail(EA_ENOMEM, "out of memory");
     pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)"");
@@ -152,6 +206,30 @@ int ea_key_load_private_pem(struct ea_key **out, const char *pem, size_t len, co
                        "keygen --private key.pem --public key.pub')",
                        origin);
     return key_finish(out, pkey, true, origin);
+}
+
+/*
+ * A private key file readable by every user is refused; one readable by a group other
+ * than the agent's own is loaded with a warning (a group such as the service's, as in
+ * ci/deploy, is the way to share it with the agent alone).
+ */
+static int check_key_mode(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0) return 0; /* it was just read: a race, not a leak */
+    if (st.st_mode & S_IROTH)
+        return ea_fail(EA_ECONFIG,
+                       "%s: the private key is readable by every user (mode %04o); make it "
+                       "private with 'chmod 600 %s' (and make a new key pair if others may "
+                       "have read it)",
+                       path, (unsigned)(st.st_mode & 07777), path);
+    if ((st.st_mode & S_IRGRP) && st.st_gid != getegid())
+        EA_LOG_WARN("key",
+                    "%s: the private key is readable by group %u (mode %04o); 'chmod 600 %s' "
+                    "unless that group may sign evidence",
+                    path, (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777), path);
+    return 0;
 }
 
 int ea_key_load_private_file(struct ea_key **out, const char *path)
@@ -173,6 +251,10 @@ int ea_key_load_private_file(struct ea_key **out, const char *path)
     }
     rc = ea_key_load_private_pem(out, b.data, b.len, path);
     ea_free_secret(b.data, b.cap);
+    if (rc == 0 && (rc = check_key_mode(path)) < 0) {
+        ea_key_free(*out);
+        *out = NULL;
+    }
     return rc;
 }
 
@@ -193,15 +275,18 @@ int ea_key_load_public_file(struct ea_key **out, const char *path)
     }
     bio = BIO_new_mem_buf(b.data, (int)b.len);
     pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
-    if (!pkey && bio) {
-        /* A private key file also names its public half. */
-        BIO_free(bio);
-        bio = BIO_new_mem_buf(b.data, (int)b.len);
-        pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)"") : NULL;
-    }
     BIO_free(bio);
-    ea_free_secret(b.data, b.cap);
     openssl_clear();
+    if (!pkey && has_pem_block(b.data, b.len) && strstr(b.data, "PRIVATE KEY-----")) {
+        ea_free_secret(b.data, b.cap);
+        /* A verifier never needs the private key: refusing it keeps it where it belongs. */
+        return ea_fail(EA_ECONFIG,
+                       "%s: this is a private key; a public key is needed here (the .pub file "
+                       "written by 'evidence-agent keygen', or 'openssl pkey -in %s -pubout'), "
+                       "and the private key should stay with the signer alone",
+                       path, path);
+    }
+    ea_free_secret(b.data, b.cap);
     if (!pkey)
         return ea_fail(EA_EINPUT, "%s: not a PEM public key, or corrupt (use the .pub file "
                                   "written by 'evidence-agent keygen')",

@@ -19,11 +19,14 @@ struct ea_key;
 
 /** Generates a new key pair. @param out owned; free with ea_key_free. */
 int ea_key_generate(struct ea_key **out);
-/** Loads a PKCS#8 PEM private key from text; origin names it in errors (never the text). */
+/**
+ * Loads a PKCS#8 PEM private key from text, or from that text base64-encoded; origin names
+ * it in errors (never the text).
+ */
 int ea_key_load_private_pem(struct ea_key **out, const char *pem, size_t len, const char *origin);
-/** Loads a PKCS#8 PEM private key from a file. */
+/** Loads a PKCS#8 PEM private key from a file; refused when every user may read the file. */
 int ea_key_load_private_file(struct ea_key **out, const char *path);
-/** Loads an SPKI PEM public key (or a private key, whose public half is used) from a file. */
+/** Loads an SPKI PEM public key from a file; a private key is refused (EA_ECONFIG, with a hint). */
 int ea_key_load_public_file(struct ea_key **out, const char *path);
 /** Writes the private key, PKCS#8 PEM, mode 0600; refuses to replace a file unless force. */
 int ea_key_write_private(const struct ea_key *key, const char *path, bool force);

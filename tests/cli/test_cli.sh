@@ -115,6 +115,10 @@ check "verify one control" 0 "$EA" verify --store "$STORE" --pubkey key.pub --co
 check "verify with the wrong key" 3 "$EA" verify --store "$STORE" --pubkey other.pub
 contains "wrong key reported" "$OUT" "no signature verifies"
 check "verify with both keys" 0 "$EA" verify --store "$STORE" --pubkey other.pub --pubkey key.pub
+check "verify given the private key" 2 "$EA" verify --store "$STORE" --pubkey key.pem
+contains "private key as pubkey named" "$ERR" "key.pem: this is a private key"
+contains "private key as pubkey: the hint" "$ERR" "-pubout"
+lacks "private key as pubkey: no key text" "$ERR" "PRIVATE KEY-----"
 check "verify needs a key" 2 "$EA" verify --store "$STORE"
 assert "python validates every stored record" python3 "$EA_SOURCE_DIR/tests/testkit/validate_records.py" "$STORE"
 one=$(find "$STORE/controls/A.8.32" -type f | head -1)
@@ -202,6 +206,35 @@ bm90IGEga2V5
 -----END PRIVATE KEY-----" "$EA" collect --store "$STORE" git
 lacks "key text never echoed" "$ERR" "bm90IGEga2V5"
 check "missing key file" 2 "$EA" collect --store "$STORE" --key nosuch.pem git
+# --- keys: file modes and EVIDENCE_KEY_PEM encodings
+cp key.pem open.pem && chmod 0644 open.pem
+check "a world-readable private key is refused" 2 "$EA" collect --dry-run --key open.pem "git=$WORK/repo"
+contains "world-readable named, with the fix" "$ERR" "chmod 600"
+lacks "world-readable: no key text" "$ERR" "PRIVATE KEY-----"
+cp key.pem own.pem && chmod 0640 own.pem
+check "a private key readable by the agent's own group is quiet" 0 "$EA" collect --dry-run --key own.pem \
+    "git=$WORK/repo"
+lacks "own group: no warning" "$ERR" "readable by"
+# another group: any group but ours that we may give the file to (root may give it to any)
+other_gid=$(id -G | tr ' ' '\n' | grep -vx "$(id -g)" | head -n1)
+[ -n "$other_gid" ] || { [ "$(id -u)" = 0 ] && other_gid=$(( $(id -g) + 1 )); }
+if [ -n "$other_gid" ] && cp key.pem group.pem && chmod 0640 group.pem && chgrp "$other_gid" group.pem; then
+    check "a private key readable by another group warns" 0 "$EA" collect --dry-run --key group.pem \
+        "git=$WORK/repo"
+    contains "group-readable warning" "$ERR" "readable by group"
+else
+    echo "note: no second group to test a group-readable key with" >&2
+fi
+check "base64-encoded EVIDENCE_KEY_PEM is decoded" 0 env -u EVIDENCE_KEY \
+    EVIDENCE_KEY_PEM="$(base64 <key.pem)" "$EA" collect --dry-run "git=$WORK/repo"
+check "base64 EVIDENCE_KEY_PEM signs like the file" 0 env -u EVIDENCE_KEY \
+    EVIDENCE_KEY_PEM="$(base64 -w0 <key.pem)" "$EA" collect --store b64store "git=$WORK/repo"
+check "records signed with it verify" 0 "$EA" verify --store b64store --pubkey key.pub
+check "EVIDENCE_KEY_PEM that is neither PEM nor base64 PEM" 2 env -u EVIDENCE_KEY \
+    EVIDENCE_KEY_PEM="bm90IGEga2V5IGF0IGFsbA==" "$EA" collect --dry-run "git=$WORK/repo"
+contains "not-PEM: the hint names the format" "$ERR" "from its BEGIN PRIVATE KEY line"
+contains "not-PEM: base64 mentioned" "$ERR" "base64"
+lacks "not-PEM: value never echoed" "$ERR" "bm90IGEga2V5"
 check "public key cannot sign" 2 "$EA" collect --store "$STORE" --key key.pub git
 check "not a repository" 2 "$EA" collect --store "$STORE" --key key.pem "git=$WORK"
 contains "path named" "$ERR" "$WORK"
