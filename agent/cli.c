@@ -29,6 +29,15 @@ const char *ea_cli_value(const struct ea_cli_args *a, const struct ea_cli_cmd *c
     return i == SIZE_MAX ? NULL : a->value[i];
 }
 
+const char *const *ea_cli_list(const struct ea_cli_args *a, const struct ea_cli_cmd *cmd,
+                               const char *name, size_t *n)
+{
+    size_t i = ea_cli_index(cmd, name);
+
+    *n = i == SIZE_MAX ? 0 : a->nlist[i];
+    return *n ? a->list[i] : NULL;
+}
+
 bool ea_cli_flag(const struct ea_cli_args *a, const struct ea_cli_cmd *cmd, const char *name)
 {
     size_t i = ea_cli_index(cmd, name);
@@ -73,6 +82,10 @@ int ea_cli_parse(struct ea_cli_args *a, const struct ea_cli_cmd *cmd, int argc, 
     int rc;
 
     memset(a, 0, sizeof(*a));
+    for (size_t k = 0; cmd->opts[k].name; k++) /* a, not the table, sets the bound */
+        if (k >= EA_CLI_OPTS_MAX)
+            return ea_fail(EA_ERROR, "%s: more than %d options in its table (raise EA_CLI_OPTS_MAX)",
+                           cmd->name, EA_CLI_OPTS_MAX);
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (options_done || arg[0] != '-' || strcmp(arg, "-") == 0) {

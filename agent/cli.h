@@ -48,12 +48,19 @@ struct ea_cli_args {
 /**
  * Parses argv[1..argc) (argv[0] is the command name).
  * @param out caller's storage; dispose with ea_cli_args_dispose, also on error.
- * @return 0 or EA_EUSAGE naming the bad flag and the nearest valid one.
+ * @return 0 or EA_EUSAGE naming the bad flag and the nearest valid one;
+ *         EA_ERROR when cmd's table holds more than EA_CLI_OPTS_MAX options.
  */
 int ea_cli_parse(struct ea_cli_args *out, const struct ea_cli_cmd *cmd, int argc, char **argv);
 void ea_cli_args_dispose(struct ea_cli_args *a);
-/** Index of the option called name in cmd's table (programming error if absent). */
+/** Index of the option called name in cmd's table, or SIZE_MAX when there is none. */
 size_t ea_cli_index(const struct ea_cli_cmd *cmd, const char *name);
+/**
+ * The values of a LIST option (borrowed, *n of them), or NULL with *n = 0 when
+ * it was not given or cmd's table has no such option.
+ */
+const char *const *ea_cli_list(const struct ea_cli_args *a, const struct ea_cli_cmd *cmd,
+                               const char *name, size_t *n);
 /** Value of a VALUE option, or NULL. */
 const char *ea_cli_value(const struct ea_cli_args *a, const struct ea_cli_cmd *cmd,
                          const char *name);

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "error.h"
 #include "log.h"
+#include "options.h"
 #include "pipeline.h"
 #include "redact.h"
 #include "registry.h"
@@ -94,6 +95,10 @@ static void print_help(void)
         printf("%s\n", (*c)->default_controls && (*c)->default_controls[0]
                            ? ""
                            : " by what the record holds (see the collector's README)");
+        if ((*c)->options && (*c)->options[0].name) {
+            printf("  %-10s options (--set %s.KEY=VALUE):\n", "", (*c)->name);
+            ea_options_help(stdout, *c, 15);
+        }
     }
     printf("\nOne line per record goes to stderr: id, kind, controls, result. Exit status: 0 ok,\n"
            "1 runtime failure, 2 usage or configuration error, 4 with --gate when a record's\n"
@@ -107,16 +112,18 @@ struct job {
 };
 
 /*
- * --set COLLECTOR.KEY=VALUE: VALUE is JSON when it parses as a number, true,
- * false or null, else a string; a key given twice becomes a list.
+ * --set COLLECTOR.KEY=VALUE: VALUE is text, typed by the collector's option
+ * table (ea_options_check); a key given twice becomes a list. An unknown key
+ * or a value of the wrong type is refused here, naming this --set.
  */
 static int apply_set(struct job *jobs, size_t njobs, const char *text)
 {
     const char *dot = strchr(text, '.');
     const char *eq = dot ? strchr(dot, '=') : NULL;
     char name[64], key[64];
-    json_t *v, *old;
+    json_t *v, *old, *one, *checked = NULL;
     bool used = false;
+    int rc;
 
     if (!dot || !eq || dot == text || eq == dot + 1 || (size_t)(dot - text) >= sizeof(name) ||
         (size_t)(eq - dot - 1) >= sizeof(key))
@@ -126,8 +133,18 @@ static int apply_set(struct job *jobs, size_t njobs, const char *text)
     for (size_t i = 0; i < njobs; i++) {
         if (strcmp(jobs[i].c->name, name) != 0) continue;
         used = true;
-        v = ea_json_scalar(eq + 1);
-        if (!v) return ea_fail(EA_EUSAGE, "--set %s.%s: the value is not valid UTF-8", name, key);
+        if (!(v = json_string(eq + 1)))
+            return ea_fail(EA_EUSAGE, "--set %s.%s: the value is not valid UTF-8", name, key);
+        one = json_pack("{s:O}", key, v);
+        rc = one ? ea_options_check(&checked, jobs[i].c, one, NULL, 0)
+                 : ea_fail(EA_ENOMEM, "out of memory");
+        json_decref(one);
+        json_decref(checked);
+        if (rc < 0) {
+            json_decref(v);
+            ea_fail_prefix("--set %s", text);
+            return rc;
+        }
         old = json_object_get(jobs[i].options, key);
         if (old && !json_is_array(old)) {
             json_t *list = json_pack("[O]", old);
@@ -158,7 +175,8 @@ int ea_cmd_collect(int argc, char **argv)
     char agent_id[72];
     char stream[EA_STREAM_MAX + 1];
     const char *store_url;
-    size_t ci;
+    const char *const *list;
+    size_t n;
     bool dry;
     int rc;
 
@@ -168,21 +186,19 @@ int ea_cmd_collect(int argc, char **argv)
         if (a.help) print_help();
         goto out;
     }
-    ci = ea_cli_index(&cmd, "control");
-    for (size_t i = 0; i < a.nlist[ci]; i++) {
-        rc = ea_controls_add(&extra, a.list[ci][i]);
+    list = ea_cli_list(&a, &cmd, "control", &n);
+    for (size_t i = 0; i < n; i++) {
+        rc = ea_controls_add(&extra, list[i]);
         if (rc < 0) {
             ea_fail_prefix("--control");
             goto out;
         }
     }
-    {
-        size_t pi = ea_cli_index(&cmd, "plugin");
-        for (size_t i = 0; i < a.nlist[pi]; i++) {
-            if ((rc = ea_registry_load_plugin(a.list[pi][i], NULL)) < 0) {
-                ea_fail_prefix("--plugin");
-                goto out;
-            }
+    list = ea_cli_list(&a, &cmd, "plugin", &n);
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = ea_registry_load_plugin(list[i], NULL)) < 0) {
+            ea_fail_prefix("--plugin");
+            goto out;
         }
     }
     jobs = ea_calloc(a.npos, sizeof(*jobs));
@@ -237,19 +253,26 @@ int ea_cmd_collect(int argc, char **argv)
             goto out;
         }
     }
-    {
-        size_t si = ea_cli_index(&cmd, "set");
-        for (size_t i = 0; i < a.nlist[si]; i++) {
-            rc = apply_set(jobs, a.npos, a.list[si][i]);
-            if (rc < 0) goto out;
-        }
-    }
-    {
-        size_t ri = ea_cli_index(&cmd, "redact-env");
-        rc = ea_config_redactor(&redactor, a.list[ri], a.nlist[ri]);
+    list = ea_cli_list(&a, &cmd, "set", &n);
+    for (size_t i = 0; i < n; i++) {
+        rc = apply_set(jobs, a.npos, list[i]);
         if (rc < 0) goto out;
-        ea_log_set_redactor(redactor);
     }
+    for (size_t i = 0; i < a.npos; i++) { /* a key given twice must be a list option */
+        json_t *checked;
+        char bad[64];
+        rc = ea_options_check(&checked, jobs[i].c, jobs[i].options, bad, sizeof(bad));
+        if (rc < 0) {
+            ea_fail_prefix("--set %s.%s", jobs[i].c->name, bad);
+            goto out;
+        }
+        json_decref(jobs[i].options);
+        jobs[i].options = checked;
+    }
+    list = ea_cli_list(&a, &cmd, "redact-env", &n);
+    rc = ea_config_redactor(&redactor, list, n);
+    if (rc < 0) goto out;
+    ea_log_set_redactor(redactor);
     rc = ea_config_signing_key(&key, ea_cli_value(&a, &cmd, "key"));
     if (rc < 0) goto out;
     rc = ea_config_agent_id(agent_id, sizeof(agent_id), ea_cli_value(&a, &cmd, "agent-id"));

@@ -17,6 +17,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "options.h"
 #include "redact.h"
 #include "registry.h"
 #include "util/hash.h"
@@ -66,16 +67,14 @@ int ea_pipeline_run(struct ea_pipeline *p, const struct ea_collector *c, const c
     struct ea_sink sink = {.ctx = &sc, .emit = sink_emit};
     unsigned before = p->records;
     void *state = NULL;
-    json_t *empty = NULL;
+    json_t *checked = NULL;
     int rc;
 
     ea_registry_host_init(&host, &hctx);
-    if (!options) {
-        empty = json_object();
-        if (!empty) return ea_fail(EA_ENOMEM, "out of memory");
-        options = empty;
-    }
-    rc = c->init(&state, arg, options, &host);
+    /* every path (collect, the daemon, a drop folder, ingest) meets the option table here */
+    rc = ea_options_check(&checked, c, options, NULL, 0);
+    if (rc < 0) return rc;
+    rc = c->init(&state, arg, checked, &host);
     if (rc < 0) {
         ea_fail_prefix("%s", c->name);
         goto out;
@@ -89,7 +88,7 @@ int ea_pipeline_run(struct ea_pipeline *p, const struct ea_collector *c, const c
         if (rc >= 0) rc = frc;
     }
 out:
-    json_decref(empty);
+    json_decref(checked);
     return rc < 0 ? rc : (int)(p->records - before);
 }
 

@@ -91,6 +91,18 @@ int ea_registry_load_plugin(const char *path, const struct ea_collector **out)
                        "[a-z0-9-], kinds, init, collect, free)",
                        path);
     }
+    for (const struct ea_option *o = c->options; o && o->name; o++) {
+        size_t n = strlen(o->name);
+        if (n == 0 || n > 64 || strspn(o->name, "abcdefghijklmnopqrstuvwxyz0123456789_") != n ||
+            o->type < EA_OPTION_STRING || o->type > EA_OPTION_LIST) {
+            int rc = ea_fail(EA_ECONFIG,
+                             "%s: its option '%.64s' needs a name of [a-z0-9_] and a type "
+                             "EA_OPTION_*",
+                             path, o->name);
+            dlclose(h);
+            return rc;
+        }
+    }
     for (size_t i = 0; builtins[i]; i++) {
         if (strcmp(builtins[i]->name, c->name) == 0) {
             int rc = ea_fail(EA_ECONFIG, "%s: its collector '%s' has the name of a built-in one",

@@ -16,6 +16,7 @@
 
 #include "../config.h"
 #include "../error.h"
+#include "../options.h"
 #include "../registry.h"
 #include "../store/store.h"
 #include "../util/fs.h"
@@ -82,29 +83,6 @@ static int fail_at(const struct ctx *x, const char *path, const char *fmt, ...)
     locate(x, path, &line, &col);
     if (line) return ea_fail(EA_ECONFIG, "%s:%ld:%ld: %s: %s", x->file, line, col, shown, msg);
     return ea_fail(EA_ECONFIG, "%s: %s: %s", x->file, shown, msg);
-}
-
-int ea_size_parse(uint64_t *out, const char *text)
-{
-    static const struct {
-        const char *suffix;
-        unsigned shift;
-    } units[] = {{"", 0},   {"B", 0},    {"K", 10},  {"KiB", 10}, {"M", 20}, {"MiB", 20},
-                 {"G", 30}, {"GiB", 30}, {"KB", 10}, {"MB", 20},  {"GB", 30}};
-    char *end;
-    unsigned long long v;
-
-    if (!text || !isdigit((unsigned char)*text)) return EA_EINPUT;
-    errno = 0;
-    v = strtoull(text, &end, 10);
-    if (errno) return EA_EINPUT;
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (strcmp(end, units[i].suffix) != 0) continue;
-        if (v > (UINT64_MAX >> units[i].shift)) return EA_EINPUT;
-        *out = (uint64_t)v << units[i].shift;
-        return 0;
-    }
-    return EA_EINPUT;
 }
 
 /* Checks that o (at path) has only the allowed keys. */
@@ -406,23 +384,46 @@ static int parse_stores(struct ctx *x, struct ea_dconfig *c, const json_t *list)
     return 0;
 }
 
-/* YAML options arrive as text; numbers and booleans become JSON ones, as --set does. */
-static json_t *typed(const json_t *v)
+/*
+ * A collector's options, checked against its option table (a watch folder's
+ * go to the scan collector) and typed by it; a relative path of an option
+ * marked EA_OPTION_RELATIVE is taken from the config's folder, as every path.
+ */
+static int check_options(struct ctx *x, struct ea_dcollector *dc, const json_t *o,
+                         const char *path)
 {
-    if (json_is_string(v)) return ea_json_scalar(json_string_value(v));
-    if (json_is_array(v)) {
-        json_t *a = json_array(), *item;
-        size_t i;
-        json_array_foreach(v, i, item) json_array_append_new(a, typed(item));
-        return a;
+    const struct ea_collector *c;
+    char at[160], bad[64];
+    const char *k;
+    json_t *v;
+    int rc;
+
+    snprintf(at, sizeof(at), "%s/options", path);
+    if (o && !json_is_null(o) && !json_is_object(o))
+        return fail_at(x, at, "must be a mapping of collector options");
+    if (ea_registry_find(&c, strcmp(dc->name, "watch") == 0 ? "scan" : dc->name) < 0)
+        return EA_ECONFIG; /* parse_collector found it already */
+    rc = ea_options_check(&dc->options, c, json_is_object(o) ? o : NULL, bad, sizeof(bad));
+    if (rc == EA_ENOMEM) return rc;
+    if (rc < 0) {
+        char why[768];
+        snprintf(why, sizeof(why), "%s", ea_error_message(rc));
+        ea_error_clear();
+        if (bad[0]) snprintf(at, sizeof(at), "%s/options/%s", path, bad);
+        return fail_at(x, at, "%s", why);
     }
-    if (json_is_object(v)) {
-        json_t *o = json_object(), *item;
-        const char *k;
-        json_object_foreach((json_t *)v, k, item) json_object_set_new(o, k, typed(item));
-        return o;
+    json_object_foreach(dc->options, k, v) {
+        const struct ea_option *opt = ea_option_find(c, k);
+        char *abs;
+        if (!(opt->flags & EA_OPTION_RELATIVE) || !json_is_string(v)) continue;
+        if (!(abs = resolve(x, json_string_value(v))) ||
+            json_object_set_new(dc->options, k, json_string(abs)) < 0) {
+            ea_free(abs);
+            return ea_fail(EA_ENOMEM, "out of memory");
+        }
+        ea_free(abs);
     }
-    return json_incref((json_t *)v);
+    return 0;
 }
 
 static int parse_collector(struct ctx *x, struct ea_dcollector *dc, const json_t *item,
@@ -493,15 +494,7 @@ static int parse_collector(struct ctx *x, struct ea_dcollector *dc, const json_t
         snprintf(at, sizeof(at), "%s/controls", path);
         return fail_at(x, at, "must be a list of Annex A control IDs, e.g. [A.8.32]");
     }
-    {
-        json_t *o = json_object_get(item, "options");
-        snprintf(at, sizeof(at), "%s/options", path);
-        if (o && !json_is_null(o) && !json_is_object(o))
-            return fail_at(x, at, "must be a mapping of collector options");
-        dc->options = o && json_is_object(o) ? typed(o) : json_object();
-        if (!dc->options) return ea_fail(EA_ENOMEM, "out of memory");
-    }
-    return 0;
+    return check_options(x, dc, json_object_get(item, "options"), path);
 }
 
 static int parse_collectors(struct ctx *x, struct ea_dconfig *c, const json_t *list)

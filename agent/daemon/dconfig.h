@@ -16,6 +16,7 @@
 #include <evidence/common.h>
 
 #include "../controls.h"
+#include "../util/text.h" /* ea_size_parse, for the daemon's sizes */
 
 /** One scheduled collector. */
 struct ea_dcollector {
@@ -67,8 +68,5 @@ int ea_dconfig_load(struct ea_dconfig **out, const char *path);
 /** The same from memory; path names the file in messages and anchors relative paths. */
 int ea_dconfig_parse(struct ea_dconfig **out, const char *path, const char *data, size_t len);
 void ea_dconfig_free(struct ea_dconfig *c);
-
-/** Parses a size: "512", "64KiB", "16MiB", "1GiB" (K, M, G alike). @return 0 or EA_EINPUT. */
-int ea_size_parse(uint64_t *out, const char *text);
 
 #endif

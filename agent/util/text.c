@@ -4,7 +4,12 @@
 
 #include "mem.h"
 
+#include <evidence/common.h>
+
 #include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 size_t ea_text_distance(const char *a, const char *b)
@@ -41,4 +46,27 @@ char *ea_query_param(const char *q, const char *name)
         q += len + (q[len] == '&');
     }
     return NULL;
+}
+
+int ea_size_parse(uint64_t *out, const char *text)
+{
+    static const struct {
+        const char *suffix;
+        unsigned shift;
+    } units[] = {{"", 0},   {"B", 0},    {"K", 10},  {"KiB", 10}, {"M", 20}, {"MiB", 20},
+                 {"G", 30}, {"GiB", 30}, {"KB", 10}, {"MB", 20},  {"GB", 30}};
+    char *end;
+    unsigned long long v;
+
+    if (!text || !isdigit((unsigned char)*text)) return EA_EINPUT;
+    errno = 0;
+    v = strtoull(text, &end, 10);
+    if (errno) return EA_EINPUT;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(end, units[i].suffix) != 0) continue;
+        if (v > (UINT64_MAX >> units[i].shift)) return EA_EINPUT;
+        *out = (uint64_t)v << units[i].shift;
+        return 0;
+    }
+    return EA_EINPUT;
 }

@@ -101,7 +101,13 @@ static int approvals_init(void **state, const char *arg, const json_t *options,
     }
     if (rc == 0)
         rc = ea_json_bool_option(options, "require_independent", &s->policy.require_independent);
-    if (rc == 0) rc = ea_json_bool_option(options, "allow_stale", &s->policy.allow_stale);
+    if (rc == 0 && (v = json_object_get(options, "allow_stale"))) {
+        const char *t = json_string_value(v); /* a text: the option table converts true/false */
+        if (json_is_boolean(v)) s->policy.allow_stale = json_is_true(v);
+        else if (t && (strcmp(t, "true") == 0 || strcmp(t, "false") == 0))
+            s->policy.allow_stale = strcmp(t, "true") == 0;
+        else rc = ea_fail(EA_ECONFIG, "allow_stale must be false or true");
+    }
     if (rc == 0) rc = ea_forge_options(&s->target, options);
     if (rc < 0) {
         approvals_free(s);
@@ -336,15 +342,26 @@ out:
 static const char *const kinds[] = {"pr_approval", NULL};
 static const char *const defaults[] = {"A.8.32", "A.5.3", "A.8.4", NULL};
 
+static const struct ea_option options[] = {
+    {"repo", EA_OPTION_STRING, 0, NULL, "owner/name (GitHub), project ID or path (GitLab); default from the CI"},
+    {"platform", EA_OPTION_STRING, 0, NULL, "github or gitlab; default from the CI, else the token found"},
+    {"min_approvals", EA_OPTION_INT, 0, "1", "independent approvals needed (0 to 100)"},
+    {"require_independent", EA_OPTION_BOOL, 0, "true", "the author's own approval does not count"},
+    {"allow_stale", EA_OPTION_STRING, 0, "false", "count approvals given on an older commit: false or true"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
 const struct ea_collector ea_collector_approvals = {
     .abi = EA_COLLECTOR_ABI,
     .size = (uint32_t)sizeof(struct ea_collector),
     .name = "approvals",
     .version = "0.1.0",
     .summary = "review and approval of the change (GitHub pull request, GitLab merge request)",
-    .usage = "pr:NUMBER | commit:SHA (optional: the current pipeline's change by default)",
+    .usage = "pr:NUMBER | mr:NUMBER | commit:SHA (optional: the current pipeline's change by "
+             "default)",
     .kinds = kinds,
     .default_controls = defaults,
+    .options = options,
     .init = approvals_init,
     .collect = approvals_collect,
     .free = approvals_free,

@@ -499,6 +499,11 @@ out:
 static const char *const kinds[] = {"config_state", NULL};
 static const char *const defaults[] = {"A.8.9", NULL};
 
+static const struct ea_option options[] = {
+    {"baseline", EA_OPTION_PATH, EA_OPTION_RELATIVE, NULL, "the approved file; drift from it is a fail"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
 const struct ea_collector ea_collector_config = {
     .abi = EA_COLLECTOR_ABI,
     .size = (uint32_t)sizeof(struct ea_collector),
@@ -509,6 +514,7 @@ const struct ea_collector ea_collector_config = {
     .usage = "GLOB (files to snapshot, e.g. 'deploy/*.yaml'; quote it)",
     .kinds = kinds,
     .default_controls = defaults,
+    .options = options,
     .init = config_init,
     .collect = config_collect,
     .free = config_free,

@@ -330,15 +330,24 @@ out:
 static const char *const kinds[] = {"custom", NULL};
 static const char *const defaults[] = {NULL}; /* from configuration: --control or controls */
 
+static const struct ea_option options[] = {
+    {"args", EA_OPTION_LIST, 0, NULL, "arguments given to the program"},
+    {"timeout", EA_OPTION_DURATION, 0, "60s", "the program is stopped after this long"},
+    {"output_max", EA_OPTION_SIZE, 0, "1MiB", "most bytes of output read (2 bytes to 64MiB)"},
+    {"controls", EA_OPTION_LIST, 0, NULL, "Annex A controls added to its record (at most 31)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
 const struct ea_collector ea_collector_exec = {
     .abi = EA_COLLECTOR_ABI,
     .size = (uint32_t)sizeof(struct ea_collector),
     .name = "exec",
     .version = "0.1.0",
     .summary = "runs a program (no shell) and records the JSON object it prints (kind custom)",
-    .usage = "PROGRAM (its full path; options args, timeout, output_max; controls via --control)",
+    .usage = "PROGRAM (its full path)",
     .kinds = kinds,
     .default_controls = defaults,
+    .options = options,
     .init = exec_init,
     .collect = exec_collect,
     .free = exec_free,

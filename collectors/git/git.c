@@ -428,6 +428,11 @@ out:
 static const char *const kinds[] = {"git_commit", NULL};
 static const char *const defaults[] = {"A.8.32", "A.8.4", NULL};
 
+static const struct ea_option options[] = {
+    {"max_files", EA_OPTION_INT, 0, "1000", "most entries in files_changed (0 to 1000000)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
 const struct ea_collector ea_collector_git = {
     .abi = EA_COLLECTOR_ABI,
     .size = (uint32_t)sizeof(struct ea_collector),
@@ -438,6 +443,7 @@ const struct ea_collector ea_collector_git = {
     .usage = "PATH (a repository or a folder inside one; default: the current directory)",
     .kinds = kinds,
     .default_controls = defaults,
+    .options = options,
     .init = git_init,
     .collect = git_collect,
     .free = git_free_state,

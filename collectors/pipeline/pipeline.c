@@ -262,6 +262,13 @@ out:
 static const char *const kinds[] = {"pipeline_run", NULL};
 static const char *const defaults[] = {"A.8.32", "A.8.25", NULL};
 
+static const struct ea_option options[] = {
+    {"tail_lines", EA_OPTION_INT, 0, "20", "last log lines kept, redacted (at most 200)"},
+    {"match", EA_OPTION_LIST, 0, NULL, "POSIX extended regular expressions: matching lines are kept"},
+    {"max_matches", EA_OPTION_INT, 0, "50", "most matching lines kept (at most 100)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
 const struct ea_collector ea_collector_pipeline = {
     .abi = EA_COLLECTOR_ABI,
     .size = (uint32_t)sizeof(struct ea_collector),
@@ -271,6 +278,7 @@ const struct ea_collector ea_collector_pipeline = {
     .usage = "LOG (a job log file, or - for standard input; optional)",
     .kinds = kinds,
     .default_controls = defaults,
+    .options = options,
     .init = pipeline_init,
     .collect = pipeline_collect,
     .free = pipeline_free,

@@ -457,6 +457,19 @@ out:
 static const char *const kinds[] = {"config_state", NULL};
 static const char *const defaults[] = {"A.8.32", "A.8.4", "A.5.15", NULL};
 
+static const struct ea_option options[] = {
+    {"repo", EA_OPTION_STRING, 0, NULL, "owner/name (GitHub), project ID or path (GitLab); default from the CI"},
+    {"platform", EA_OPTION_STRING, 0, NULL, "github or gitlab; default from the CI, else the token found"},
+    {"require_approvals", EA_OPTION_INT, 0, "1", "approving reviews the protection must require (0 to 100)"},
+    {"require_code_owner", EA_OPTION_BOOL, 0, "false", "code owners' review must be required"},
+    {"require_signed", EA_OPTION_BOOL, 0, "false", "signed commits must be required"},
+    {"require_status_checks", EA_OPTION_BOOL, 0, "false", "status checks must be required"},
+    {"require_admin_enforcement", EA_OPTION_BOOL, 0, "false", "the rules must apply to administrators"},
+    {"allow_force_push", EA_OPTION_BOOL, 0, "false", "force pushes may be allowed"},
+    {"allow_deletion", EA_OPTION_BOOL, 0, "false", "deleting the branch may be allowed"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
 const struct ea_collector ea_collector_branch_protection = {
     .abi = EA_COLLECTOR_ABI,
     .size = (uint32_t)sizeof(struct ea_collector),
@@ -466,6 +479,7 @@ const struct ea_collector ea_collector_branch_protection = {
     .usage = "BRANCH (optional: the repository's default branch)",
     .kinds = kinds,
     .default_controls = defaults,
+    .options = options,
     .init = prot_init,
     .collect = prot_collect,
     .free = prot_free,

@@ -373,6 +373,14 @@ out:
 static const char *const kinds[] = {"scan_result", NULL};
 static const char *const defaults[] = {NULL}; /* by category, see category_controls */
 
+static const struct ea_option options[] = {
+    {"format", EA_OPTION_STRING, 0, "detected", "the report's format, when detection is not wanted"},
+    {"fail_on", EA_OPTION_STRING, 0, "high", "lowest severity that fails: critical, high, medium, low or none"},
+    {"max_findings", EA_OPTION_INT, 0, "100", "most findings kept in the record (at most 1000)"},
+    {"category", EA_OPTION_STRING, 0, NULL, "file the report as sast, sca, secrets, dast, iac or sbom"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
 const struct ea_collector ea_collector_scan = {
     .abi = EA_COLLECTOR_ABI,
     .size = (uint32_t)sizeof(struct ea_collector),
@@ -382,6 +390,7 @@ const struct ea_collector ea_collector_scan = {
     .usage = "PATH[,format=NAME] (the format is told from the content unless named)",
     .kinds = kinds,
     .default_controls = defaults,
+    .options = options,
     .init = scan_init,
     .collect = scan_collect,
     .free = scan_free,

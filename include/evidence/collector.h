@@ -16,6 +16,10 @@
  * only through struct ea_host and struct ea_sink, so a plug-in needs no agent
  * symbol at link time.
  *
+ * Options are declared in the descriptor's table (struct ea_option): the
+ * agent checks keys and value types against it (--set, the daemon's
+ * options:, --help) so that a typo is never silently ignored.
+ *
  * Lifecycle: init (validate the argument and options, allocate state; no
  * network and no heavy I/O, so that configuration can be checked), collect
  * (once per run or per daemon tick, any number of facts), free (accepts
@@ -78,6 +82,34 @@ static inline int ea_emit(struct ea_sink *sink, const struct ea_fact *fact)
     return sink->emit(sink->ctx, fact);
 }
 
+/** How the value of a collector option is checked and handed to init(). */
+enum ea_option_type {
+    EA_OPTION_STRING = 1, /**< a JSON string (a number or boolean given is taken as its text) */
+    EA_OPTION_INT,        /**< a JSON integer (text of an integer is converted) */
+    EA_OPTION_BOOL,       /**< JSON true or false (the texts "true" and "false" are converted) */
+    EA_OPTION_DURATION,   /**< a JSON string the agent checked: "30s", "5m", "1h" */
+    EA_OPTION_SIZE,       /**< a JSON integer of bytes, written 512, 64KiB, 16MiB or 1GiB */
+    EA_OPTION_PATH,       /**< a JSON string naming a file or folder */
+    EA_OPTION_LIST,       /**< a JSON array of strings; one value makes a list of one */
+};
+
+/** Flag of an option: a relative path is relative to the daemon's configuration file. */
+#define EA_OPTION_RELATIVE 1u
+
+/**
+ * One option a collector accepts. The agent refuses a key that is not in the
+ * table (naming the nearest one) and a value that is not of its type, before
+ * init() is called, and hands init() the value converted to the JSON type
+ * above; init() still checks ranges and allowed words.
+ */
+struct ea_option {
+    const char *name;          /**< [a-z0-9_]+; NULL ends the table */
+    uint32_t type;             /**< enum ea_option_type */
+    uint32_t flags;            /**< EA_OPTION_RELATIVE or 0 */
+    const char *default_value; /**< as a user writes it, for --help; NULL when there is none */
+    const char *doc;           /**< one line, shown by --help */
+};
+
 /** The collector descriptor. Define one as a const object. */
 struct ea_collector {
     uint32_t abi;                        /**< EA_COLLECTOR_ABI */
@@ -88,6 +120,8 @@ struct ea_collector {
     const char *usage;                   /**< what ARG means in NAME=ARG; may be NULL */
     const char *const *kinds;            /**< NULL-terminated: "git_commit" */
     const char *const *default_controls; /**< NULL-terminated Annex A 2022 IDs */
+    /** The options it accepts, ending with an entry whose name is NULL (since ABI 2). */
+    const struct ea_option *options;
 
     /**
      * Validates the argument and options and allocates the instance state.

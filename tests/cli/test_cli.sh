@@ -346,6 +346,25 @@ assert len(log["tail"])==1 and len(log["matches"])==1, log' "$OUT"
 check "a bad pattern" 2 "$EA" collect --dry-run --key key.pem --set 'pipeline.match=(' pipeline
 contains "bad pattern named" "$ERR" "match pattern '('"
 check "--set for a collector not in the run" 2 "$EA" collect --dry-run --key key.pem --set git.max_files=1 pipeline
+# issue 15 item 1: a mistyped option is refused, naming the key and the nearest known one
+check "--set: a mistyped pipeline option" 2 "$EA" collect --dry-run --key key.pem \
+    --set pipeline.tail_line=5 pipeline=job.log
+contains "mistyped option: the key and the nearest one" "$ERR" \
+    "pipeline has no option 'tail_line' (did you mean 'tail_lines'?"
+lacks "mistyped option: nothing signed" "$OUT" "payload"
+check "--set: a mistyped scan option" 2 "$EA" collect --dry-run --key key.pem \
+    --set scan.fial_on=critical scan="$EA_SOURCE_DIR/tests/collectors/scan/sarif-edges.sarif"
+contains "scan typo named" "$ERR" "'fial_on' (did you mean 'fail_on'?"
+check "--set: a value of the wrong type" 2 "$EA" collect --dry-run --key key.pem \
+    --set pipeline.tail_lines=many pipeline=job.log
+contains "wrong type named" "$ERR" "--set pipeline.tail_lines=many: pipeline option tail_lines: must be an integer"
+check "--set: one value given twice" 2 "$EA" collect --dry-run --key key.pem \
+    --set pipeline.tail_lines=1 --set pipeline.tail_lines=2 pipeline=job.log
+contains "given twice named" "$ERR" "tail_lines: takes one value"
+check "collect --help lists each collector's options" 0 "$EA" collect --help
+contains "help: scan's fail_on" "$OUT" "fail_on=text"
+contains "help: pipeline's tail_lines with its default" "$OUT" "(default 20)"
+contains "help: approvals takes mr:N" "$OUT" "mr:NUMBER"
 check "pipeline log missing" 2 "$EA" collect --dry-run --key key.pem pipeline=nosuch.log
 contains "missing log named" "$ERR" "nosuch.log"
 

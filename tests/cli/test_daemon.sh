@@ -134,6 +134,10 @@ bad "a bad duration" "interval: 2s" "interval: 5x" "bad.yaml:17:5: collectors.0.
 bad "an unknown key" "jitter: 0s" "jiter: 0s" "bad.yaml:18:5: collectors.0.jiter: unknown key"
 bad "an unknown control" "A.8.13" "A.99.1" "bad.yaml:23:5: collectors.1.controls:"
 bad "an unknown collector" "name: git" "name: gti" "bad.yaml:15:5: collectors.0.name:"
+bad "a mistyped collector option" "timeout: 10s" "timout: 10s" \
+    "collectors.1.options.timout: exec has no option 'timout' (did you mean 'timeout'?"
+bad "a collector option of the wrong type" "timeout: 10s" "timeout: soon" \
+    "collectors.1.options.timeout: exec option timeout: must be a duration"
 bad "a bad size" "ingest_max: 64KiB" "ingest_max: lots" "bad.yaml:6:3: agent.ingest_max: 'lots' is not a size"
 bad "a plug-in of another ABI" "$EA_PLUGIN" "$EA_PLUGIN_WRONG_ABI" "agent.plugins:"
 contains "the ABI is named" "$ERR" "ABI"

@@ -88,6 +88,15 @@ check "plug-in: loaded with --plugin" 0 "$EA" collect --store "$store" --key key
     --plugin "$EA_PLUGIN" sample=auditor
 contains "plug-in record" "$ERR" "custom controls=A.5.37 result=pass"
 contains "plug-in logs through the host" "$ERR" "sample: saying hello to auditor"
+check "plug-in: its option table is honoured" 0 "$EA" collect --dry-run --key key.pem \
+    --plugin "$EA_PLUGIN" --set sample.greeting=hi sample=auditor
+assert "plug-in option reached it" grep -q '"word":"hi"' <(payloads "$OUT")
+check "plug-in: a mistyped option is refused" 2 "$EA" collect --dry-run --key key.pem \
+    --plugin "$EA_PLUGIN" --set sample.greting=hi sample=auditor
+contains "plug-in typo named" "$ERR" "sample has no option 'greting' (did you mean 'greeting'?"
+check "exec: a mistyped option is refused" 2 "$EA" collect --dry-run --key key.pem \
+    --set exec.timout=1s exec="$WORK/check.sh"
+contains "exec typo named" "$ERR" "'timout' (did you mean 'timeout'?"
 mkdir plugins && cp "$EA_PLUGIN" plugins/sample.so
 check "plug-in: found in EVIDENCE_PLUGIN_PATH" 0 env EVIDENCE_PLUGIN_PATH="$WORK/nowhere:$WORK/plugins" \
     "$EA" collect --dry-run --key key.pem sample=path

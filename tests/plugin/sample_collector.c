@@ -13,6 +13,8 @@
 
 struct sample {
     char *who;
+    const char *greeting; /* borrowed from the static table or copied below */
+    char *greeting_copy;
     const struct ea_host *host;
 };
 
@@ -21,13 +23,17 @@ static int sample_init(void **state, const char *arg, const json_t *options,
 {
     struct sample *s;
 
-    (void)options;
+    const json_t *g = json_object_get(options, "greeting"); /* a string: the table says so */
+
     if (!arg || !*arg) return host->fail(host->ctx, EA_EUSAGE, "sample needs a name: sample=NAME");
     s = calloc(1, sizeof(*s));
-    if (!s || !(s->who = strdup(arg))) {
+    if (!s || !(s->who = strdup(arg)) ||
+        (g && !(s->greeting_copy = strdup(json_string_value(g))))) {
+        if (s) free(s->who);
         free(s);
         return host->fail(host->ctx, EA_ENOMEM, "out of memory");
     }
+    s->greeting = s->greeting_copy ? s->greeting_copy : "hello";
     s->host = host;
     *state = s;
     return 0;
@@ -38,7 +44,7 @@ static int sample_collect(void *state, struct ea_sink *sink)
     struct sample *s = state;
     struct ea_fact fact = EA_FACT_INIT;
     static const char *const controls[] = {"A.5.37", NULL};
-    json_t *data = json_pack("{s:s, s:I}", "greeting", s->who, "at", (json_int_t)s->host->now(s->host->ctx));
+    json_t *data = json_pack("{s:s, s:s, s:I}", "greeting", s->who, "word", s->greeting, "at", (json_int_t)s->host->now(s->host->ctx));
     int rc;
 
     if (!data) return EA_ENOMEM;
@@ -63,11 +69,16 @@ static void sample_free(void *state)
 
     if (!s) return;
     free(s->who);
+    free(s->greeting_copy);
     free(s);
 }
 
 static const char *const kinds[] = {"custom", NULL};
 static const char *const defaults[] = {NULL};
+static const struct ea_option options[] = {
+    {"greeting", EA_OPTION_STRING, 0, "hello", "the word said"},
+    {NULL, 0, 0, NULL, NULL},
+};
 
 static const struct ea_collector sample = {
 #ifdef EA_SAMPLE_WRONG_ABI
@@ -82,6 +93,7 @@ static const struct ea_collector sample = {
     .usage = "NAME",
     .kinds = kinds,
     .default_controls = defaults,
+    .options = options,
     .init = sample_init,
     .collect = sample_collect,
     .free = sample_free,

@@ -49,6 +49,7 @@ static const struct ea_collector fake = {
     NULL,
     NULL,
     NULL,
+    NULL,
 };
 
 /* Puts n signed records (one stream) through a pipeline into store, and flushes. */
@@ -217,7 +218,7 @@ START_TEST(test_config_defaults_and_relative_paths)
                               "COMPLIANCE, object_lock_retain: 30d}]\n"
                               "collectors:\n  - {name: git, arg: repo, interval: 5m}\n"
                               "  - {name: exec, id: backup, arg: /bin/true, interval: 1h, "
-                              "jitter: 0s, controls: [A.12.3.1], options: {timeout: 5s, n: 3}}\n"),
+                              "jitter: 0s, controls: [A.12.3.1], options: {timeout: 5s, output_max: 64KiB}}\n"),
                      0);
     snprintf(want, sizeof(want), "%s/sp", tmp);
     ck_assert_str_eq(c->spool, want);
@@ -241,7 +242,8 @@ START_TEST(test_config_defaults_and_relative_paths)
     ck_assert_str_eq(c->collectors[1].id, "backup");
     ck_assert(c->collectors[1].jitter_us == 0);
     ck_assert_msg(ea_control_set_has(&c->collectors[1].controls, "A.8.13"), "2013 IDs map");
-    ck_assert(json_is_integer(json_object_get(c->collectors[1].options, "n")));
+    ck_assert_int_eq(json_integer_value(json_object_get(c->collectors[1].options, "output_max")),
+                     65536); /* typed by exec's option table */
     ck_assert(json_is_string(json_object_get(c->collectors[1].options, "timeout")));
     ea_dconfig_free(c);
 }
@@ -257,6 +259,10 @@ START_TEST(test_config_errors_name_file_line_and_column)
          "agent.yaml:3:3: agent.spool_max: 'lots' is not a size"},
         {"agent: {id: x}\nstores: [s]\n", "agent: spool is required"},
         {"agent: {spool: s}\n", "stores: at least one store"},
+        {"agent: {spool: s}\nstores: [s]\ncollectors:\n  - name: git\n    interval: 1m\n"
+         "    options:\n      max_file: 3\n",
+         "agent.yaml:7:7: collectors.0.options.max_file: git has no option 'max_file' (did you "
+         "mean 'max_files'?"},
         {"agent: {spool: s}\nstores: [s]\ncollectors:\n  - name: git\n    interval: soon\n",
          "agent.yaml:5:5: collectors.0.interval: 'soon' is not a duration"},
         {"agent: {spool: s}\nstores: [s]\ncollectors:\n  - name: gti\n    interval: 1m\n",
