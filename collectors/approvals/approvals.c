@@ -14,7 +14,8 @@
  *   approvals=commit:SHA    the change request that brought SHA
  *
  * Options: repo (owner/name, or a GitLab project ID or path), platform
- * (github or gitlab), min_approvals, require_independent, allow_stale.
+ * (github or gitlab), min_approvals, require_independent, allow_stale (false,
+ * true or protection: the default, as the base branch protection says).
  * A failing API does not lose the record: it is made with result "error" and
  * the reason, and a gate treats it as not passing.
  */
@@ -102,11 +103,16 @@ static int approvals_init(void **state, const char *arg, const json_t *options,
     if (rc == 0)
         rc = ea_json_bool_option(options, "require_independent", &s->policy.require_independent);
     if (rc == 0 && (v = json_object_get(options, "allow_stale"))) {
-        const char *t = json_string_value(v); /* a text: the option table converts true/false */
-        if (json_is_boolean(v)) s->policy.allow_stale = json_is_true(v);
-        else if (t && (strcmp(t, "true") == 0 || strcmp(t, "false") == 0))
-            s->policy.allow_stale = strcmp(t, "true") == 0;
-        else rc = ea_fail(EA_ECONFIG, "allow_stale must be false or true");
+        const char *t = json_string_value(v);
+        if (json_is_true(v) || (t && strcmp(t, "true") == 0))
+            s->policy.stale_setting = EA_STALE_YES;
+        else if (json_is_false(v) || (t && strcmp(t, "false") == 0))
+            s->policy.stale_setting = EA_STALE_NO;
+        else if (t && strcmp(t, "protection") == 0)
+            s->policy.stale_setting = EA_STALE_PROTECTION;
+        else
+            rc = ea_fail(EA_ECONFIG, "allow_stale must be false, true or protection (the base "
+                                     "branch's dismiss_stale_reviews decides; the default)");
     }
     if (rc == 0) rc = ea_forge_options(&s->target, options);
     if (rc < 0) {
@@ -165,10 +171,7 @@ static int error_data(json_t *data, const struct ea_approval_policy *pol, const 
         ea_json_put(data, "approvals", json_array()) < 0 ||
         ea_json_put(data, "effective_approvals", json_integer(0)) < 0 ||
         ea_json_put(data, "flags", json_null()) < 0 ||
-        ea_json_put(data, "policy",
-                    json_pack("{s:I, s:b, s:b}", "min_approvals", (json_int_t)pol->min_approvals,
-                              "require_independent", pol->require_independent, "allow_stale",
-                              pol->allow_stale)) < 0 ||
+        ea_json_put(data, "policy", ea_approvals_policy_json(pol)) < 0 ||
         ea_json_put(data, "protection", json_null()) < 0 ||
         ea_json_put(data, "approval_rules", json_null()) < 0 ||
         ea_json_put(data, "error", ea_utf8_json(why, strlen(why), 1024)) < 0) {
@@ -259,6 +262,7 @@ static int approvals_collect(void *state, struct ea_sink *sink)
         rc = EA_ENOMEM;
     if (rc == 0) {
         cr = json_object_get(data, "change_request");
+        ea_approvals_settle_stale(&s->policy, json_object_get(data, "protection"), gitlab);
         rc = ea_approvals_judge(data, json_is_object(cr) ? cr : NULL, reviews, &s->policy,
                                 &fact.result);
         if (rc == 0) rc = ea_json_put(data, "error", json_null());
@@ -271,6 +275,7 @@ static int approvals_collect(void *state, struct ea_sink *sink)
         rc = ea_json_put(data, "platform", json_string(gitlab ? "gitlab" : "github"));
         if (rc == 0) rc = ea_json_put(data, "repository", ea_utf8_json(repo, strlen(repo), 256));
         if (rc == 0) rc = ea_json_put(data, "found_by", json_string(t.found_by));
+        ea_approvals_settle_stale(&s->policy, NULL, gitlab);
         if (rc == 0) rc = error_data(data, &s->policy, why);
         fact.result = EA_RESULT_ERROR;
     }
@@ -347,7 +352,7 @@ static const struct ea_option options[] = {
     {"platform", EA_OPTION_STRING, 0, NULL, "github or gitlab; default from the CI, else the token found"},
     {"min_approvals", EA_OPTION_INT, 0, "1", "independent approvals needed (0 to 100)"},
     {"require_independent", EA_OPTION_BOOL, 0, "true", "the author's own approval does not count"},
-    {"allow_stale", EA_OPTION_STRING, 0, "false", "count approvals given on an older commit: false or true"},
+    {"allow_stale", EA_OPTION_STRING, 0, "protection", "count approvals given on an older commit: false, true or protection (as the base branch's dismiss_stale_reviews says)"},
     {NULL, 0, 0, NULL, NULL},
 };
 

@@ -60,6 +60,58 @@ oom:
     return NULL;
 }
 
+const char *ea_approvals_stale_setting_name(enum ea_stale_setting setting)
+{
+    return setting == EA_STALE_YES ? "true" : setting == EA_STALE_NO ? "false" : "protection";
+}
+
+void ea_approvals_settle_stale(struct ea_approval_policy *pol, const json_t *protection,
+                               bool gitlab)
+{
+    const json_t *dismiss = json_object_get(protection, "dismiss_stale_reviews");
+    const char *status = str(protection, "status");
+
+    if (pol->stale_setting == EA_STALE_YES) {
+        pol->allow_stale = true;
+        pol->stale_because = "allow_stale: true: approvals on an older commit count";
+    } else if (pol->stale_setting == EA_STALE_NO) {
+        pol->allow_stale = false;
+        pol->stale_because = "allow_stale: false: approvals on an older commit do not count";
+    } else if (gitlab) {
+        /* GitLab reports the approvals in force, after its own reset-on-push setting */
+        pol->allow_stale = false;
+        pol->stale_because = "allow_stale: protection: GitLab reports only the approvals in "
+                             "force (its merge request setting resets them on push or not)";
+    } else if (status && strcmp(status, "ok") == 0 && json_is_boolean(dismiss)) {
+        pol->allow_stale = json_is_false(dismiss);
+        pol->stale_because = pol->allow_stale
+                                 ? "allow_stale: protection: the base branch's protection has "
+                                   "dismiss_stale_reviews false, so approvals on an older commit "
+                                   "count (as GitHub counts them)"
+                                 : "allow_stale: protection: the base branch's protection has "
+                                   "dismiss_stale_reviews true, so approvals on an older commit do "
+                                   "not count";
+    } else {
+        pol->allow_stale = false;
+        pol->stale_because = status && strcmp(status, "ok") == 0
+                                 ? "allow_stale: protection: the base branch's protection does "
+                                   "not require reviews, so it says nothing about stale ones: "
+                                   "approvals on an older commit do not count (the safe side)"
+                                 : "allow_stale: protection: the base branch's protection could "
+                                   "not be read (see protection.status): approvals on an older "
+                                   "commit do not count (the safe side)";
+    }
+}
+
+json_t *ea_approvals_policy_json(const struct ea_approval_policy *pol)
+{
+    return json_pack("{s:I, s:b, s:b, s:s, s:s?}", "min_approvals", (json_int_t)pol->min_approvals,
+                     "require_independent", pol->require_independent, "allow_stale",
+                     pol->allow_stale, "allow_stale_setting",
+                     ea_approvals_stale_setting_name(pol->stale_setting), "allow_stale_rule",
+                     pol->stale_because);
+}
+
 static int reason(json_t *reasons, const char *fmt, ...) EA_PRINTF(2, 3);
 static int reason(json_t *reasons, const char *fmt, ...)
 {
@@ -143,11 +195,7 @@ int ea_approvals_judge(json_t *data, const json_t *cr, const json_t *reviews,
                                       "merged_without_approval", merged && effective == 0,
                                       "stale_approvals", (json_int_t)stale, "bot_approvals",
                                       (json_int_t)bots)) < 0 ||
-        json_object_set_new(data, "policy",
-                            json_pack("{s:I, s:b, s:b}", "min_approvals",
-                                      (json_int_t)pol->min_approvals, "require_independent",
-                                      pol->require_independent, "allow_stale", pol->allow_stale)) <
-            0 ||
+        json_object_set_new(data, "policy", ea_approvals_policy_json(pol)) < 0 ||
         json_object_set(data, "reasons", reasons) < 0)
         goto oom;
     json_decref(approvals);

@@ -226,6 +226,13 @@ static void check_expectations(const char *name, const json_t *fact, const json_
                       json_string_value(v));
         free(all);
     }
+    if ((v = json_object_get(want, "policy_rule"))) {
+        const char *rule =
+            json_string_value(json_object_get(json_object_get(data, "policy"), "allow_stale_rule"));
+        ck_assert_msg(rule && strstr(rule, json_string_value(v)),
+                      "%s: allow_stale_rule '%s' lacks '%s'", name, rule ? rule : "(null)",
+                      json_string_value(v));
+    }
     if ((v = json_object_get(want, "data")))
         ck_assert_msg(subset(data, v), "%s: data %s does not hold %s", name, json_dumps(data, 0),
                       json_dumps(v, 0));
@@ -348,6 +355,22 @@ START_TEST(test_bad_arguments_and_options_are_usage_errors)
     json_decref(opts);
     opts = json_pack("{s:s}", "platform", "bitbucket");
     ck_assert_int_eq(ea_collector_approvals.init(&state, NULL, opts, ea_test_host()), EA_ECONFIG);
+    json_decref(opts);
+    opts = json_pack("{s:s}", "allow_stale", "sometimes");
+    rc = ea_collector_approvals.init(&state, NULL, opts, ea_test_host());
+    ck_assert_int_eq(rc, EA_ECONFIG);
+    ck_assert_ptr_nonnull(strstr(ea_error_message(rc), "false, true or protection"));
+    json_decref(opts);
+    for (size_t i = 0; i < 3; i++) { /* each of the three settings, as text or as a boolean */
+        static const char *const ok[] = {"protection", "true", "false"};
+        opts = json_pack("{s:s}", "allow_stale", ok[i]);
+        ck_assert_int_eq(ea_collector_approvals.init(&state, "pr:1", opts, ea_test_host()), 0);
+        ea_collector_approvals.free(state);
+        json_decref(opts);
+    }
+    opts = json_pack("{s:b}", "allow_stale", 1);
+    ck_assert_int_eq(ea_collector_approvals.init(&state, "pr:1", opts, ea_test_host()), 0);
+    ea_collector_approvals.free(state);
     json_decref(opts);
 }
 END_TEST
