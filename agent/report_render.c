@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "report.h"
+#include "util/buf.h"
 #include "util/time.h"
 
 static const char *str(const json_t *o, const char *key)
@@ -258,21 +259,72 @@ static int uuid4(char out[37])
     return 0;
 }
 
+/*
+ * The start of the result: --since when given, else the oldest record the result lists,
+ * else the end less the longest max_age of the SoA (the window a record must fall in to be
+ * fresh). Never equal to the end: a result covers a period.
+ */
+static int64_t oscal_start(const json_t *r, int64_t end_us)
+{
+    const json_t *period = json_object_get(r, "period"), *c, *e;
+    int64_t start = end_us, t, longest = 0;
+    size_t i, k;
+
+    if (ea_time_parse(&t, str(period, "since"), false) == 0 && t < end_us) return t;
+    ea_error_clear();
+    json_array_foreach(json_object_get(r, "controls"), i, c) {
+        if (ea_duration_parse(&t, str(c, "max_age")) == 0 && t > longest) longest = t;
+        if (strcmp(str(c, "status"), "excluded") == 0) continue;
+        json_array_foreach(json_object_get(c, "evidence"), k, e) {
+            if (ea_time_parse(&t, str(e, "time"), false) == 0 && t < start) start = t;
+        }
+    }
+    ea_error_clear();
+    if (start < end_us) return start;
+    return end_us - (longest > 0 ? longest : 86400LL * 1000000);
+}
+
+/*
+ * OSCAL 1.0.6 assessment-results. Applied and planned controls are reviewed, one finding
+ * each (satisfied only with fresh, passing evidence; a planned control is not-satisfied
+ * with implementation-status planned). Excluded controls are OSCAL's not applicable:
+ * listed under exclude-controls with their justifications, and given no finding. There is
+ * no OSCAL assessment plan: import-ap points at a back-matter resource that says so and
+ * names the SoA (another resource), rather than at the SoA file as if it were one.
+ */
 int ea_report_write_oscal(FILE *f, const json_t *r)
 {
     const json_t *soa = json_object_get(r, "soa"), *period = json_object_get(r, "period"), *c, *e;
     json_t *observations = json_array(), *findings = json_array(), *include = json_array();
+    json_t *exclude = json_array(), *selection = NULL;
     json_t *doc = NULL;
-    char id[37], ar_id[37], res_id[37];
+    struct ea_buf why;
+    char id[37], ar_id[37], res_id[37], ap_id[37], soa_id[37], ap_href[40];
+    char start_text[EA_TIME_TEXT_MAX];
+    int64_t end_us = 0;
     size_t i, k;
     int rc = uuid4(ar_id);
 
+    ea_buf_init(&why, 0);
     if (rc == 0) rc = uuid4(res_id);
+    if (rc == 0) rc = uuid4(ap_id);
+    if (rc == 0) rc = uuid4(soa_id);
+    if (rc == 0 && (rc = ea_time_parse(&end_us, str(period, "until"), false)) == 0)
+        rc = ea_time_format_rfc3339(start_text, oscal_start(r, end_us));
+    snprintf(ap_href, sizeof(ap_href), "#%s", ap_id);
     json_array_foreach(json_object_get(r, "controls"), i, c) {
-        const char *v = str(c, "verdict");
-        json_t *related = json_array(), *finding;
+        const char *v = str(c, "verdict"), *status = str(c, "status");
+        json_t *related, *finding;
         char desc[1024];
-        if (rc < 0 || !related) break;
+        if (rc < 0) break;
+        if (strcmp(status, "excluded") == 0) {
+            json_array_append_new(exclude, json_pack("{s:s}", "control-id", str(c, "id")));
+            rc = ea_buf_printf(
+                &why, "%s%s (%s): %s", why.len ? "\n" : "", str(c, "id"), str(c, "title"),
+                *str(c, "justification") ? str(c, "justification") : "no justification given");
+            continue;
+        }
+        if (!(related = json_array())) break;
         json_array_append_new(include, json_pack("{s:s}", "control-id", str(c, "id")));
         json_array_foreach(json_object_get(c, "evidence"), k, e) {
             json_t *obs;
@@ -293,45 +345,74 @@ int ea_report_write_oscal(FILE *f, const json_t *r)
             break;
         }
         snprintf(desc, sizeof(desc), "%s (%s): %s; %lld record(s) in the period; verdict: %s.",
-                 str(c, "id"), str(c, "status"),
+                 str(c, "id"), status,
                  *str(c, "justification") ? str(c, "justification") : "no justification given",
                  num(c, "count"), verdict_text(v));
         finding = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:{s:s}}}", "uuid", id, "title",
                             str(c, "title"), "description", desc, "target", "type", "objective-id",
                             "target-id", str(c, "id"), "status", "state",
                             strcmp(v, "ok") == 0 ? "satisfied" : "not-satisfied");
+        if (finding && strcmp(status, "planned") == 0)
+            json_object_set_new(json_object_get(finding, "target"), "implementation-status",
+                                json_pack("{s:s}", "state", "planned"));
         if (finding && json_array_size(related))
             json_object_set(finding, "related-observations", related);
         json_decref(related);
         json_array_append_new(findings, finding);
     }
     if (rc == 0) {
+        selection = json_object();
+        if (!selection ||
+            (json_array_size(include) &&
+             json_object_set(selection, "include-controls", include) < 0) ||
+            (json_array_size(exclude) &&
+             (json_object_set(selection, "exclude-controls", exclude) < 0 ||
+              json_object_set_new(selection, "remarks",
+                                  json_sprintf("Excluded by the Statement of Applicability (not "
+                                               "applicable), with its justifications:\n%s",
+                                               why.data)) < 0)))
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+    }
+    if (rc == 0) {
         json_t *result = json_pack(
-            "{s:s, s:s, s:s, s:s, s:s, s:{s:[{s:o}]}, s:o, s:o}", "uuid", res_id, "title",
+            "{s:s, s:s, s:s, s:s, s:s, s:{s:[O]}, s:o, s:o}", "uuid", res_id, "title",
             "Evidence of the Statement of Applicability", "description",
             "Per control of the SoA: the signed evidence records of the period, and whether "
             "fresh, passing evidence exists.",
-            "start",
-            json_is_string(json_object_get(period, "since")) ? str(period, "since")
-                                                             : str(period, "until"),
-            "end", str(period, "until"), "reviewed-controls", "control-selections",
-            "include-controls", json_incref(include), "observations", json_incref(observations),
-            "findings", json_incref(findings));
+            "start", start_text, "end", str(period, "until"), "reviewed-controls",
+            "control-selections", selection, "observations", json_incref(observations), "findings",
+            json_incref(findings));
         if (result && json_array_size(observations) == 0) json_object_del(result, "observations");
         if (result && json_array_size(findings) == 0) json_object_del(result, "findings");
-        doc = result ? json_pack("{s:{s:s, s:{s:s, s:s, s:s, s:s}, s:{s:s}, s:[o]}}",
-                                 "assessment-results", "uuid", ar_id, "metadata", "title",
-                                 "SoA evidence report", "last-modified", str(r, "generated_at"),
-                                 "version", "1", "oscal-version", "1.0.6", "import-ap", "href",
-                                 str(soa, "file"), "results", result)
-                     : NULL;
+        doc = result
+                  ? json_pack("{s:{s:s, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s}, s:[o], "
+                              "s:{s:[{s:s, s:s, s:s}, {s:s, s:s, s:s, s:[{s:s}]}]}}}",
+                              "assessment-results", "uuid", ar_id, "metadata", "title",
+                              "SoA evidence report", "last-modified", str(r, "generated_at"),
+                              "version", "1", "oscal-version", "1.0.6", "import-ap", "href",
+                              ap_href, "remarks",
+                              "No OSCAL assessment plan: what was assessed is the Statement of "
+                              "Applicability (see back-matter) against the signed evidence store.",
+                              "results", result, "back-matter", "resources", "uuid", ap_id, "title",
+                              "Assessment plan", "description",
+                              "No OSCAL assessment plan was used. The plan is the Statement of "
+                              "Applicability (the next resource): each applied control is checked "
+                              "for fresh, passing, signed evidence of the kinds it names.",
+                              "uuid", soa_id, "title", "Statement of Applicability", "description",
+                              "The SoA file the report was made from (controls, status, "
+                              "justifications, evidence kinds, max_age).",
+                              "rlinks", "href", str(soa, "file"))
+                  : NULL;
         if (!doc) rc = ea_fail(EA_ENOMEM, "out of memory");
     }
     if (rc == 0 && (json_dumpf(doc, f, JSON_INDENT(1)) < 0 || fputc('\n', f) == EOF))
         rc = ea_fail(EA_EIO, "cannot write the report");
     json_decref(doc);
+    json_decref(selection);
     json_decref(observations);
     json_decref(findings);
     json_decref(include);
+    json_decref(exclude);
+    ea_buf_dispose(&why);
     return rc;
 }

@@ -179,9 +179,42 @@ fi
 # --- OSCAL, against NIST's schema
 check "report oscal" 0 "$EA" report --soa soa.yaml --store "$store" --until "$until" --format oscal \
     --out oscal.json
+assert "oscal: excluded controls are not applicable, a result covers a period, no SoA as plan" \
+    python3 - oscal.json <<'PY'
+import json, sys
+from datetime import datetime
+doc = json.load(open(sys.argv[1]))["assessment-results"]
+res = doc["results"][0]
+states = {f["target"]["target-id"]: f["target"]["status"]["state"] for f in res["findings"]}
+assert states["A.8.32"] == "satisfied" and states["A.8.12"] == "not-satisfied", states
+assert len(res["observations"]) == 3, len(res["observations"])  # one per record used
+# excluded (A.7.1): not a not-satisfied finding, but excluded from the reviewed controls
+assert "A.7.1" not in states, states
+sel = res["reviewed-controls"]["control-selections"][0]
+assert [c["control-id"] for c in sel["exclude-controls"]] == ["A.7.1"], sel
+assert "A.7.1" not in [c["control-id"] for c in sel["include-controls"]], sel
+assert "No own premises" in sel["remarks"], sel
+planned = [f for f in res["findings"] if f["target"]["target-id"] == "A.6.3"][0]
+assert planned["target"]["implementation-status"]["state"] == "planned", planned
+# a period: start before end
+t = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))
+assert t(res["start"]) < t(res["end"]), (res["start"], res["end"])
+# import-ap: a back-matter resource saying there is no OSCAL plan, not the SoA file
+href = doc["import-ap"]["href"]
+assert href.startswith("#") and "soa.yaml" not in href, href
+res_by_id = {r["uuid"]: r for r in doc["back-matter"]["resources"]}
+assert "No OSCAL assessment plan" in res_by_id[href[1:]]["description"], res_by_id
+assert any(l["href"] == "soa.yaml" for r in res_by_id.values() for l in r.get("rlinks", [])), res_by_id
+PY
+check "report oscal with --since" 0 "$EA" report --soa soa.yaml --store "$store" --since 2020-01-01 \
+    --until "$until" --format oscal --out oscal-since.json
+assert "oscal: --since is the start of the result" python3 -c '
+import json,sys; r=json.load(open(sys.argv[1]))["assessment-results"]["results"][0]
+assert r["start"].startswith("2020-01-01T00:00:00"), r["start"]' oscal-since.json
 OSCAL_SCHEMA=$EA_SOURCE_DIR/../shared/reference/oscal_assessment-results_schema-1.0.6.json
 if [ -f "$OSCAL_SCHEMA" ]; then
-    assert "oscal: valid against NIST's assessment-results schema 1.0.6" python3 - oscal.json "$OSCAL_SCHEMA" <<'PY'
+    for doc in oscal.json oscal-since.json; do
+        assert "oscal: $doc valid against NIST's assessment-results schema 1.0.6" python3 - "$doc" "$OSCAL_SCHEMA" <<'PY'
 import json, sys, jsonschema
 # Python's re has no \p{L} / \p{N}: the same classes, spelled for it
 text = open(sys.argv[2]).read().replace("\\\\p{L}", "[^\\\\W\\\\d_]").replace("\\\\p{N}", "\\\\d")
@@ -189,13 +222,10 @@ v = jsonschema.Draft7Validator(json.loads(text), format_checker=jsonschema.Forma
 doc = json.load(open(sys.argv[1]))
 errors = [f"{list(e.path)}: {e.message[:150]}" for e in v.iter_errors(doc)]
 assert not errors, errors[:5]
-res = doc["assessment-results"]["results"][0]
-states = {f["target"]["target-id"]: f["target"]["status"]["state"] for f in res["findings"]}
-assert states["A.8.32"] == "satisfied" and states["A.8.12"] == "not-satisfied", states
-assert len(res["observations"]) == 3, len(res["observations"])  # one per record used
 PY
+    done
 else
-    echo "SKIP: $OSCAL_SCHEMA absent; the OSCAL output was not validated"
+    echo "SKIP: $OSCAL_SCHEMA absent; the OSCAL output was not validated against NIST's schema"
 fi
 
 # --- a tampered envelope: found with --pubkey, exit 3, its control failing
