@@ -16,6 +16,7 @@
 #include "config.h"
 #include "error.h"
 #include "log.h"
+#include "registry.h"
 #include "util/mem.h"
 #include "util/time.h"
 
@@ -258,6 +259,10 @@ int ea_cmd_query(int argc, char **argv)
                           ea_cli_value(&a, &cmd, "until"), INT64_MAX);
     if (rc < 0) goto out;
     q.kind = ea_cli_value(&a, &cmd, "kind");
+    if (q.kind && (rc = ea_registry_kind_check(q.kind)) < 0) { /* else: an empty table, exit 0 */
+        ea_fail_prefix("--kind");
+        goto out;
+    }
     pk = ea_cli_index(&cmd, "pubkey");
     rc = ea_config_public_keys(&q.keys, a.list[pk], a.nlist[pk]);
     if (rc < 0) goto out;

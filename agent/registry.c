@@ -19,6 +19,7 @@
 #include "store/store.h"
 #include "util/mem.h"
 #include "log.h"
+#include "util/text.h"
 #include "util/time.h"
 
 extern const struct ea_collector ea_collector_git;
@@ -184,6 +185,33 @@ int ea_registry_find(const struct ea_collector **out, const char *name)
                    "'%s': unknown collector (built in: %s; plug-ins: --plugin FILE.so or "
                    "EVIDENCE_PLUGIN_PATH; see 'evidence-agent collect --help')",
                    name, names);
+}
+
+int ea_registry_kind_check(const char *kind)
+{
+    const struct ea_collector *all[sizeof(builtins) / sizeof(builtins[0]) + PLUGINS_MAX];
+    const char *best = NULL;
+    size_t n = 0, best_d = EA_TEXT_FAR, used = 0;
+    char names[512] = "";
+
+    for (size_t i = 0; builtins[i]; i++) all[n++] = builtins[i];
+    for (size_t i = 0; i < nplugins; i++) all[n++] = plugins[i];
+    for (size_t i = 0; i < n; i++) {
+        for (const char *const *k = all[i]->kinds; k && *k; k++) {
+            size_t d;
+            if (strcmp(*k, kind) == 0) return 0;
+            if (strstr(names, *k)) continue; /* two collectors may emit one kind */
+            d = ea_text_distance(kind, *k);
+            int w = snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "", *k);
+            if (w > 0 && (size_t)w < sizeof(names) - used) used += (size_t)w;
+            if (d < best_d) {
+                best_d = d;
+                best = *k;
+            }
+        }
+    }
+    return ea_fail(EA_EUSAGE, "'%.64s' is not a record kind (did you mean '%s'? kinds: %s)", kind,
+                   best ? best : "", names);
 }
 
 static void host_log(void *ctx, enum ea_log_level level, const char *fmt, ...) EA_PRINTF(3, 4);

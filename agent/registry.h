@@ -26,6 +26,12 @@ const struct ea_collector *const *ea_registry_builtins(void);
  * @return 0 or EA_EUSAGE naming the collector and the nearest names.
  */
 int ea_registry_find(const struct ea_collector **out, const char *name);
+/**
+ * Checks that kind is a record kind some collector emits (built in, or a
+ * loaded plug-in).
+ * @return 0 or EA_EUSAGE "'KIND' is not a record kind (did you mean ...? kinds: ...)".
+ */
+int ea_registry_kind_check(const char *kind);
 /** Fills host (caller's storage) with the agent's services for one instance. */
 void ea_registry_host_init(struct ea_host *host, struct ea_host_ctx *ctx);
 /**

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "registry.h"
 #include "util/mem.h"
 #include "util/time.h"
 #include "util/yaml.h"
@@ -134,6 +135,15 @@ static int load_control(struct ea_soa *s, const char *key, json_t *c, struct ea_
                              "control %s: evidence.kinds must be a list of record kinds", key);
         json_object_set_new((json_t *)ev, "kinds", list);
         out->kinds = json_object_get(ev, "kinds");
+        for (size_t n = 0; n < json_array_size(out->kinds); n++) { /* else MISSING forever */
+            if (ea_registry_kind_check(json_string_value(json_array_get(out->kinds, n))) < 0) {
+                char msg[700];
+                snprintf(msg, sizeof(msg), "%s", ea_error_message(EA_EUSAGE));
+                ea_error_clear();
+                return fail_line(s, line_of(s, key, "evidence/kinds"),
+                                 "control %s: evidence.kinds: %s", key, msg);
+            }
+        }
     }
     if ((v = json_object_get(ev, "max_age"))) {
         if (!json_is_string(v) || ea_duration_parse(&out->max_age_us, json_string_value(v)) < 0) {

@@ -368,6 +368,13 @@ static int parse_stores(struct ctx *x, struct ea_dconfig *c, const json_t *list)
             if ((rc = get_str(x, item, path, params[p], &v)) < 0) return rc;
             if (v && (rc = add_param(&st->url, params[p], v)) < 0) return rc;
         }
+        if ((rc = ea_store_check_url(st->url)) < 0) {
+            char why[768], at[96];
+            snprintf(why, sizeof(why), "%s", ea_error_message(rc));
+            ea_error_clear();
+            snprintf(at, sizeof(at), "%s%s", path, json_is_object(item) ? "/url" : "");
+            return fail_at(x, at, "%s", why);
+        }
         if (!(st->label = ea_malloc(strlen(st->url) + 1)))
             return ea_fail(EA_ENOMEM, "out of memory");
         if (strstr(st->url, "://"))

@@ -5,13 +5,16 @@
  */
 #include "store.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../error.h"
 #include "../util/hash.h"
+#include "../util/http.h"
 #include "../util/mem.h"
+#include "../util/text.h"
 #include "../util/time.h"
 
 static const struct ea_store_ops *const schemes[] = {
@@ -21,21 +24,62 @@ static const struct ea_store_ops *const schemes[] = {
     &ea_store_https_ops,
 };
 
-int ea_store_open(struct ea_store **out, const char *url, unsigned flags)
+/*
+ * Refuses a query parameter the backend does not read: a misspelt
+ * object_lock_mode would otherwise store records without their lock.
+ */
+static int check_params(const struct ea_store_ops *ops, const char *url, const char *loc)
+{
+    const char *q = strchr(loc, '?');
+    char shown[512];
+
+    if (!q || !ops->params) return 0;
+    ea_http_url_display(shown, sizeof(shown), url);
+    for (q++; *q; q += strcspn(q, "&") + (q[strcspn(q, "&")] == '&')) {
+        size_t n = strcspn(q, "=&");
+        const char *best = NULL;
+        size_t best_d = EA_TEXT_FAR;
+        char name[64], names[256] = "";
+        size_t used = 0;
+        bool known = false;
+        if (n == 0) continue;
+        snprintf(name, sizeof(name), "%.*s", (int)(n < 63 ? n : 63), q);
+        for (const char *const *p = ops->params; *p; p++) {
+            size_t d = ea_text_distance(name, *p);
+            int w = snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "", *p);
+            if (w > 0 && (size_t)w < sizeof(names) - used) used += (size_t)w;
+            known |= n == strlen(*p) && strncmp(q, *p, n) == 0;
+            if (d < best_d) {
+                best_d = d;
+                best = *p;
+            }
+        }
+        if (!known)
+            return ea_fail(EA_EUSAGE,
+                           "%s: unknown %s:// URL parameter '%s' (did you mean '%s'? it reads: %s)",
+                           shown, ops->scheme, name, best ? best : "", names);
+    }
+    return 0;
+}
+
+/* The backend of url (NULL for a folder path) and where its location starts. */
+static int find_scheme(const char *url, const struct ea_store_ops **ops, const char **loc)
 {
     const char *colon = strchr(url, ':');
     const char *slash = strchr(url, '/');
 
-    *out = NULL;
+    *ops = NULL;
+    *loc = url;
     if (!*url) return ea_fail(EA_EUSAGE, "empty store URL (give a folder or --store URL)");
     /* "scheme:" only counts before the first slash, so "./a:b" is a path. */
     if (colon && (!slash || colon < slash)) {
         size_t n = (size_t)(colon - url);
         for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
             if (strlen(schemes[i]->scheme) == n && strncmp(url, schemes[i]->scheme, n) == 0) {
-                const char *loc = colon + 1;
-                if (strncmp(loc, "//", 2) == 0) loc += 2;
-                return schemes[i]->open(out, loc, flags);
+                *ops = schemes[i];
+                *loc = colon + 1;
+                if (strncmp(*loc, "//", 2) == 0) *loc += 2;
+                return check_params(*ops, url, *loc);
             }
         }
         return ea_fail(EA_EUSAGE,
@@ -43,7 +87,26 @@ int ea_store_open(struct ea_store **out, const char *url, unsigned flags)
                        "http:// or https://)",
                        url, (int)n, url);
     }
-    return ea_store_file_ops.open(out, url, flags);
+    return 0;
+}
+
+int ea_store_check_url(const char *url)
+{
+    const struct ea_store_ops *ops;
+    const char *loc;
+
+    return find_scheme(url, &ops, &loc);
+}
+
+int ea_store_open(struct ea_store **out, const char *url, unsigned flags)
+{
+    const struct ea_store_ops *ops;
+    const char *loc;
+    int rc;
+
+    *out = NULL;
+    if ((rc = find_scheme(url, &ops, &loc)) < 0) return rc;
+    return ops ? ops->open(out, loc, flags) : ea_store_file_ops.open(out, url, flags);
 }
 
 void ea_store_close(struct ea_store *st)

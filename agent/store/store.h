@@ -77,6 +77,8 @@ extern const struct ea_store_ops ea_store_https_ops;
 
 struct ea_store_ops {
     const char *scheme;
+    /** The URL query parameters it reads, NULL-terminated; NULL: a '?' is part of the location. */
+    const char *const *params;
     int (*open)(struct ea_store **out, const char *location, unsigned flags);
     /** Stages an object; it is durable and visible once sync returns 0. Idempotent. */
     int (*put)(struct ea_store *st, const struct ea_envelope *env);
@@ -94,6 +96,12 @@ struct ea_store_ops {
     void (*close)(struct ea_store *st);
 };
 
+/**
+ * Checks url without opening anything: a known scheme, and only the query
+ * parameters its backend reads.
+ * @return 0 or EA_EUSAGE naming the scheme or the parameter and the nearest known one.
+ */
+int ea_store_check_url(const char *url);
 /**
  * Opens the store named by url: "file:///path", "file:path" or a bare path.
  * @param out owned; close with ea_store_close.

@@ -173,6 +173,7 @@ static int open_https(struct ea_store **out, const char *loc, unsigned flags)
 
 const struct ea_store_ops ea_store_http_ops = {
     .scheme = "http",
+    .params = (const char *const[]){"token_env", "insecure", NULL},
     .open = open_http,
     .put = hs_put,
     .list = hs_list,
@@ -185,6 +186,7 @@ const struct ea_store_ops ea_store_http_ops = {
 
 const struct ea_store_ops ea_store_https_ops = {
     .scheme = "https",
+    .params = (const char *const[]){"token_env", "insecure", NULL},
     .open = open_https,
     .put = hs_put,
     .list = hs_list,

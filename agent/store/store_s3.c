@@ -529,6 +529,8 @@ static int s3_sync(struct ea_store *st)
 
 const struct ea_store_ops ea_store_s3_ops = {
     .scheme = "s3",
+    .params = (const char *const[]){"endpoint", "region", "path_style", "max_keys",
+                                    "object_lock_mode", "object_lock_retain", NULL},
     .open = s3_open,
     .put = s3_put,
     .list = s3_list,

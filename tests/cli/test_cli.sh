@@ -77,6 +77,8 @@ cp "$OUT" dry.ndjson
 assert "dry-run envelope is schema-valid" python3 "$EA_SOURCE_DIR/tests/testkit/validate_records.py" dry.ndjson
 
 # --- query
+check "query: an unknown s3 URL parameter" 2 "$EA" query --store 's3://evidence/p?region=x&bogus=1'
+contains "the parameter is named" "$ERR" "unknown s3:// URL parameter 'bogus'"
 check "query table" 0 "$EA" query --store "$STORE" --control A.8.32
 contains "table header" "$OUT" "COLLECTED_AT"
 contains "table row" "$OUT" "git_commit"

@@ -64,6 +64,15 @@ i = next(k for k, l in enumerate(lines) if l.startswith("  A.12.1.2"))
 open(p, "w").write("\n".join(lines[:i]) + "\n")
 PY
 
+# issue 15 item 1: a kind no collector emits would keep its control MISSING forever
+sed 's/kinds: \[config_state\]/kinds: [config-state]/' soa.yaml >typo.yaml
+check "an SoA kind that is no record kind is an error" 2 "$EA" report --soa typo.yaml --store "$store"
+contains "the kind is named with its line and the nearest" "$ERR" \
+    "typo.yaml:$(grep -n 'config-state' typo.yaml | cut -d: -f1): control A.8.9: evidence.kinds: 'config-state' is not a record kind (did you mean 'config_state'?"
+check "query --kind of no kind is an error" 2 "$EA" query --store "$store" --kind bogus
+contains "query names the kind" "$ERR" "--kind: 'bogus' is not a record kind"
+check "query --kind of a known kind is fine" 0 "$EA" query --store "$store" --kind config_state
+
 expect_verdicts() { # FILE: the JSON report holds the six expected verdicts
     python3 - "$1" <<'PY'
 import json, sys

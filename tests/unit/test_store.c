@@ -208,6 +208,16 @@ START_TEST(test_opening_a_missing_or_unusable_store_says_what_to_do)
     rc = ea_store_open(&s2, "ftp://example/x", 0);
     ck_assert_int_eq(rc, EA_EUSAGE);
     ck_assert_ptr_nonnull(strstr(ea_error_message(rc), "unknown store scheme"));
+    /* issue 15: a URL parameter the backend does not read is refused, not ignored */
+    rc = ea_store_open(&s2, "s3://b/p?endpoint=http://127.0.0.1:1&object_lock_mod=GOVERNANCE", 0);
+    ck_assert_int_eq(rc, EA_EUSAGE);
+    ck_assert_ptr_nonnull(strstr(ea_error_message(rc), "'object_lock_mod' (did you mean "
+                                                       "'object_lock_mode'?"));
+    ck_assert_ptr_null(s2);
+    ck_assert_int_eq(ea_store_check_url("https://central:9464?token_env=T&insecur=1"), EA_EUSAGE);
+    ck_assert_ptr_nonnull(strstr(ea_error_message(EA_EUSAGE), "'insecur'"));
+    ck_assert_int_eq(ea_store_check_url("s3://b/p?region=r&path_style=1&max_keys=5"), 0);
+    ea_error_clear();
     snprintf(path, sizeof(path), "file://%s/store", tmp);
     ck_assert_int_eq(ea_store_open(&s2, path, 0), 0);
     ea_store_close(s2);
