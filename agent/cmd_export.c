@@ -33,6 +33,7 @@
 #include "report.h"
 #include "soa.h"
 #include "util/buf.h"
+#include "util/fs.h"
 #include "util/hash.h"
 #include "util/mem.h"
 #include "util/time.h"
@@ -410,17 +411,7 @@ int ea_cmd_export(int argc, char **argv)
     for (size_t i = 0; i < nkeys; i++) {
         struct ea_buf kb;
         char name[32];
-        FILE *kf = fopen(a.list[pk][i], "rb");
-        char chunk[4096];
-        size_t n;
-        ea_buf_init(&kb, 1 << 20);
-        if (!kf) {
-            rc = ea_fail(EA_EINPUT, "%s: %s", a.list[pk][i], strerror(errno));
-            goto out;
-        }
-        while ((n = fread(chunk, 1, sizeof(chunk), kf)) > 0 && rc == 0)
-            rc = ea_buf_append(&kb, chunk, n);
-        fclose(kf);
+        if ((rc = ea_fs_read(&kb, a.list[pk][i], 1 << 20, 0)) < 0) goto out;
         snprintf(name, sizeof(name), "keys/%zu.pub", i + 1);
         if (rc == 0) rc = add(&pack, name, kb.data ? kb.data : "", kb.len);
         ea_buf_dispose(&kb);

@@ -238,7 +238,7 @@ int ea_key_load_private_file(struct ea_key **out, const char *path)
     int rc;
 
     *out = NULL;
-    rc = ea_fs_read(&b, path, KEY_FILE_MAX);
+    rc = ea_fs_read(&b, path, KEY_FILE_MAX, 0);
     if (rc < 0) {
         if (rc == EA_ENOTFOUND)
             return ea_fail(EA_ECONFIG,
@@ -246,8 +246,8 @@ int ea_key_load_private_file(struct ea_key **out, const char *path)
                            "%s --public key.pub')",
                            path, path);
         if (rc == EA_ETOOBIG) return ea_fail(EA_EINPUT, "%s: too large to be a key", path);
-        return ea_fail(EA_ECONFIG, "%s: cannot read the key file (%s)", path,
-                       ea_error_message(rc));
+        if (rc == EA_EINPUT) return rc; /* not a regular file: the message names it */
+        return EA_ECONFIG; /* the message set by ea_fs_read names path and cause */
     }
     rc = ea_key_load_private_pem(out, b.data, b.len, path);
     ea_free_secret(b.data, b.cap);
@@ -266,12 +266,13 @@ int ea_key_load_public_file(struct ea_key **out, const char *path)
     int rc;
 
     *out = NULL;
-    rc = ea_fs_read(&b, path, KEY_FILE_MAX);
+    rc = ea_fs_read(&b, path, KEY_FILE_MAX, 0);
     if (rc < 0) {
         if (rc == EA_ENOTFOUND)
             return ea_fail(EA_ECONFIG, "%s: no such public key file (check --pubkey)", path);
-        return ea_fail(EA_ECONFIG, "%s: cannot read the public key (%s)", path,
-                       ea_error_message(rc));
+        if (rc == EA_ETOOBIG) return ea_fail(EA_EINPUT, "%s: too large to be a key", path);
+        if (rc == EA_EINPUT) return rc; /* not a regular file: the message names it */
+        return EA_ECONFIG; /* the message set by ea_fs_read names path and cause */
     }
     bio = BIO_new_mem_buf(b.data, (int)b.len);
     pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;

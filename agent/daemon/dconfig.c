@@ -532,7 +532,7 @@ static int parse_collectors(struct ctx *x, struct ea_dconfig *c, const json_t *l
 int ea_dconfig_load(struct ea_dconfig **out, const char *path)
 {
     struct ea_buf b;
-    int rc = ea_fs_read(&b, path, EA_YAML_FILE_MAX);
+    int rc = ea_fs_read(&b, path, EA_YAML_FILE_MAX, 0);
 
     *out = NULL;
     if (rc < 0) {

@@ -437,7 +437,7 @@ int ea_spool_read(struct ea_spool *s, const char *name, struct ea_spool_batch *o
 
     memset(out, 0, sizeof(*out));
     if (!path) return ea_fail(EA_ENOMEM, "out of memory");
-    rc = ea_fs_read(&b, path, BATCH_READ_MAX);
+    rc = ea_fs_read(&b, path, BATCH_READ_MAX, EA_FS_NOFOLLOW);
     ea_free(path);
     if (rc < 0) return rc;
     rc = ea_spool_parse(out, name, b.data ? b.data : "", b.len);

@@ -88,7 +88,7 @@ static int ingest_envelopes(struct ea_daemon *d, const char *path, const char *t
 
     if (rt->ntrusted == 0)
         return ea_fail(EA_ECONFIG, "envelopes need agent.trusted_keys to be verified against");
-    if ((rc = ea_fs_read(&b, path, ENVELOPES_FILE_MAX)) < 0) return rc;
+    if ((rc = ea_fs_read(&b, path, ENVELOPES_FILE_MAX, 0)) < 0) return rc;
     if ((rc = ea_spool_writer(rt->spool, &w)) < 0) goto out;
     ea_spool_writer_tag(w, tag);
     for (size_t at = 0; rc == 0 && at < b.len;) {

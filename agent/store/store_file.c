@@ -405,7 +405,7 @@ static int file_get(struct ea_store *st, const char *key, struct ea_buf *out)
     if (!key_ok(key)) return ea_fail(EA_EINPUT, "'%s': not a key of this store", key);
     path = ea_asprintf("%s/%s", fs->root, key);
     if (!path) return ea_fail(EA_ENOMEM, "out of memory");
-    rc = ea_fs_read(out, path, EA_STORE_OBJECT_MAX);
+    rc = ea_fs_read(out, path, EA_STORE_OBJECT_MAX, EA_FS_NOFOLLOW);
     ea_free(path);
     return rc;
 }
@@ -461,7 +461,7 @@ static int file_list_streams(struct ea_store *st, ea_store_stream_cb cb, void *p
             rc = ea_fail(EA_ENOMEM, "out of memory");
             break;
         }
-        rc = ea_fs_read(&b, path, STREAM_FILE_MAX);
+        rc = ea_fs_read(&b, path, STREAM_FILE_MAX, EA_FS_NOFOLLOW);
         if (rc == 0) {
             doc = json_loadb(b.data, b.len, 0, &err);
             ea_buf_dispose(&b);

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -196,67 +197,140 @@ int ea_fs_sync_files(const char *root, char *const *paths, size_t n)
     return rc;
 }
 
-int ea_fs_read(struct ea_buf *out, const char *path, size_t max_bytes)
+static const char *kind_of(mode_t m)
+{
+    if (S_ISDIR(m)) return "a folder";
+    if (S_ISFIFO(m)) return "a named pipe";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISSOCK(m)) return "a socket";
+    return "not a regular file";
+}
+
+int ea_fs_open_read(int *fd_out, struct stat *st_out, const char *path, unsigned flags)
+{
+    int oflags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+    struct stat st;
+    int fd, e;
+
+    *fd_out = -1;
+    if (flags & EA_FS_NOFOLLOW) oflags |= O_NOFOLLOW;
+    fd = open(path, oflags);
+    if (fd < 0) {
+        e = errno;
+        if (e == ENOENT) return ea_fail(EA_ENOTFOUND, "%s: cannot read: %s", path, strerror(e));
+        if (e == ELOOP && (flags & EA_FS_NOFOLLOW))
+            return ea_fail(EA_EINPUT,
+                           "%s: a symbolic link, which is not followed here (put the file "
+                           "itself there)",
+                           path);
+        if (e == ELOOP)
+            return ea_fail(EA_EINPUT, "%s: a loop of symbolic links (point it at a file)", path);
+        if (e == ENXIO)
+            return ea_fail(EA_EINPUT, "%s: a socket or device, not a regular file (give a file)",
+                           path);
+        return ea_fail(EA_EIO, "%s: cannot read: %s (check its permissions)", path, strerror(e));
+    }
+    if (fstat(fd, &st) < 0) {
+        e = errno;
+        close(fd);
+        return ea_fail(EA_EIO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (S_ISFIFO(st.st_mode) && (flags & EA_FS_STREAM)) {
+        /*
+         * Asked for: wait for a writer on this descriptor (closing it could drop what a
+         * writer already put in the pipe). Until a writer has come, read() would say end
+         * of file; poll() waits for its data, or for its going (POLLHUP). Then reads block.
+         */
+        struct pollfd p = {fd, POLLIN, 0};
+        int n;
+        while ((n = poll(&p, 1, -1)) < 0 && errno == EINTR) continue;
+        if (n < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+            e = errno;
+            close(fd);
+            return ea_fail(EA_EIO, "%s: cannot read: %s", path, strerror(e));
+        }
+    } else if (S_ISSOCK(st.st_mode) && (flags & EA_FS_STREAM)) {
+        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+            e = errno;
+            close(fd);
+            return ea_fail(EA_EIO, "%s: cannot read: %s", path, strerror(e));
+        }
+    } else if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return ea_fail(EA_EINPUT, "%s: %s, not a regular file (give the path of a file%s)", path,
+                       kind_of(st.st_mode), (flags & EA_FS_STREAM) ? " or a named pipe" : "");
+    } else {
+        (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK); /* no effect on files */
+    }
+    if (st_out) *st_out = st;
+    *fd_out = fd;
+    return 0;
+}
+
+int ea_fs_read_fd(struct ea_buf *out, int fd, const char *name, size_t max_bytes)
 {
     struct stat st;
-    int fd;
     int rc = 0;
 
     ea_buf_init(out, max_bytes);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int code = errno == ENOENT ? EA_ENOTFOUND : EA_EIO;
-        return ea_fail(code, "%s: cannot open: %s", path, strerror(errno));
-    }
-    /* Size the buffer once from fstat; the loop still copes with a file that grows. */
+    /* A regular file: one allocation, sized so that the read that finds the end needs no growth. */
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-        if ((uintmax_t)st.st_size > (uintmax_t)out->max_bytes) {
-            close(fd);
-            return ea_fail(EA_ETOOBIG, "%s: larger than the limit of %zu bytes", path, max_bytes);
-        }
-        rc = ea_buf_reserve(out, (size_t)st.st_size + 1);
-        if (rc < 0 && rc != EA_ETOOBIG) {
-            close(fd);
-            return rc;
-        }
-        rc = 0;
+        size_t want;
+        if ((uintmax_t)st.st_size > (uintmax_t)out->max_bytes)
+            return ea_fail(EA_ETOOBIG, "%s: larger than the limit of %zu bytes", name,
+                           out->max_bytes);
+        want = (size_t)st.st_size < out->max_bytes ? (size_t)st.st_size + 1 : out->max_bytes;
+        if ((rc = ea_buf_reserve(out, want)) < 0) return rc;
     }
     for (;;) {
+        size_t want;
         ssize_t r;
-        if (!out->data ||
-            out->cap - out->len < 2) { /* full (or never sized): grow, within the bound */
-            size_t room = out->max_bytes - out->len;
-            rc = room ? ea_buf_reserve(out, room < 65536 ? room : 65536) : EA_ETOOBIG;
-            if (rc == EA_ENOMEM) break;
-            if (rc < 0) {
-                /* at the bound: one more byte means too big */
-                char probe;
-                ssize_t extra = read(fd, &probe, 1);
-                if (extra > 0)
-                    rc = ea_fail(EA_ETOOBIG, "%s: larger than the limit of %zu bytes", path,
-                                 max_bytes);
-                else
-                    rc = extra < 0 ? ea_fail(EA_EIO, "%s: read failed: %s", path, strerror(errno))
-                                   : 0;
-                break;
-            }
+        if (out->len == out->max_bytes) { /* at the bound: one more byte means too big */
+            char probe;
+            do r = read(fd, &probe, 1);
+            while (r < 0 && errno == EINTR);
+            if (r > 0)
+                rc = ea_fail(EA_ETOOBIG, "%s: larger than the limit of %zu bytes", name,
+                             out->max_bytes);
+            else if (r < 0)
+                rc = ea_fail(EA_EIO, "%s: read failed: %s", name, strerror(errno));
+            break;
         }
-        out->data[out->len] = '\0';
-        r = read(fd, out->data + out->len, out->cap - out->len - 1);
+        if (!out->data || out->cap - out->len < 2) {
+            size_t room = out->max_bytes - out->len;
+            if ((rc = ea_buf_reserve(out, room < 65536 ? room : 65536)) < 0) break;
+        }
+        /* never past the bound, however much the buffer's doubling left free */
+        want = out->cap - out->len - 1;
+        if (want > out->max_bytes - out->len) want = out->max_bytes - out->len;
+        r = read(fd, out->data + out->len, want);
         if (r < 0) {
             if (errno == EINTR) continue;
-            rc = ea_fail(EA_EIO, "%s: read failed: %s", path, strerror(errno));
+            rc = ea_fail(EA_EIO, "%s: read failed: %s", name, strerror(errno));
             break;
         }
         if (r == 0) break;
         out->len += (size_t)r;
         out->data[out->len] = '\0';
     }
-    close(fd);
     if (rc < 0)
         ea_buf_dispose(out);
     else if (!out->data)
         rc = ea_buf_append(out, "", 0);
+    else
+        out->data[out->len] = '\0';
+    return rc;
+}
+
+int ea_fs_read(struct ea_buf *out, const char *path, size_t max_bytes, unsigned flags)
+{
+    int fd, rc;
+
+    ea_buf_init(out, max_bytes);
+    if ((rc = ea_fs_open_read(&fd, NULL, path, flags)) < 0) return rc;
+    rc = ea_fs_read_fd(out, fd, path, max_bytes);
+    close(fd);
     return rc;
 }
 

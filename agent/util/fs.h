@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "buf.h"
@@ -36,11 +37,40 @@ int ea_fs_write_new(const char *path, const void *p, size_t n);
 int ea_fs_sync_files(const char *root, char *const *paths, size_t n);
 /** fsyncs a directory so that renames inside it are durable. */
 int ea_fs_sync_dir(const char *dir);
+/*
+ * Every file the agent reads goes through ea_fs_open_read: records, keys,
+ * configs, SoAs, reports, spool batches, collector inputs. It opens without
+ * blocking (O_NONBLOCK), fstat()s the open file and refuses anything that is
+ * not a regular file, so /dev/zero, a folder or a named pipe nobody writes to
+ * is a clear EA_EINPUT, never a hang or an unbounded read.
+ */
+/** A documented stream (pipeline=FIFO): a named pipe or socket is read too, waiting for its writer. */
+#define EA_FS_STREAM 0x1u
+/** A symbolic link (last component) is refused, not followed: for reads inside a store. */
+#define EA_FS_NOFOLLOW 0x2u
 /**
- * Reads a whole file, at most max_bytes (EA_ETOOBIG beyond).
+ * Opens path for reading under the rules above.
+ * @param fd the open descriptor (blocking, close-on-exec); the caller closes it.
+ * @param st when not NULL, the fstat of the open file.
+ * @return 0, EA_ENOTFOUND, EA_EINPUT (not a regular file, a link loop, or a link
+ *         refused by EA_FS_NOFOLLOW) or EA_EIO; the message names path.
+ */
+int ea_fs_open_read(int *fd, struct stat *st, const char *path, unsigned flags);
+/**
+ * Reads a whole file opened by ea_fs_open_read, at most max_bytes; one byte more
+ * is EA_ETOOBIG, whatever kind of file it is (the bound holds on every path).
+ * @param name names the file in messages.
+ * @param out initialised by this function; the caller disposes it. A regular
+ *        file is read into one allocation sized from fstat, so a secret leaves
+ *        no copy in freed memory.
+ */
+int ea_fs_read_fd(struct ea_buf *out, int fd, const char *name, size_t max_bytes);
+/**
+ * ea_fs_open_read + ea_fs_read_fd: a whole file, at most max_bytes.
+ * @param flags EA_FS_STREAM, EA_FS_NOFOLLOW or 0.
  * @param out initialised by this function; the caller disposes it.
  */
-int ea_fs_read(struct ea_buf *out, const char *path, size_t max_bytes);
+int ea_fs_read(struct ea_buf *out, const char *path, size_t max_bytes, unsigned flags);
 /** True when path exists (any type). */
 bool ea_fs_exists(const char *path);
 /**

@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "util/buf.h"
+#include "util/fs.h"
 #include "util/mem.h"
 
 #define DEPTH_MAX 64
@@ -405,23 +406,23 @@ int ea_yaml_parse_stream(const char *name, const char *data, size_t len, json_t 
 int ea_yaml_load(const char *path, json_t **out, json_t **lines)
 {
     struct ea_buf b;
-    char chunk[65536];
-    FILE *f = fopen(path, "rb");
-    size_t n;
-    int rc = 0;
+    int rc;
 
     *out = NULL;
     *lines = NULL;
-    if (!f) return ea_fail(EA_EINPUT, "%s: cannot read: %s", path, strerror(errno));
-    ea_buf_init(&b, EA_YAML_FILE_MAX);
-    while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) rc = ea_buf_append(&b, chunk, n);
-    if (rc == 0 && ferror(f)) rc = ea_fail(EA_EINPUT, "%s: cannot read: %s", path, strerror(errno));
-    fclose(f);
-    if (rc == EA_ETOOBIG || (rc < 0 && b.len >= EA_YAML_FILE_MAX)) {
+    rc = ea_fs_read(&b, path, EA_YAML_FILE_MAX, 0);
+    if (rc == EA_ETOOBIG) {
         ea_error_clear();
-        rc = ea_fail(EA_ETOOBIG, "%s: larger than %u MiB", path, EA_YAML_FILE_MAX >> 20);
+        return ea_fail(EA_ETOOBIG, "%s: larger than %u MiB", path, EA_YAML_FILE_MAX >> 20);
     }
-    if (rc == 0) rc = ea_yaml_parse(path, b.data ? b.data : "", b.len, out, lines);
+    if (rc == EA_ENOTFOUND || rc == EA_EIO) {
+        char why[512];
+        snprintf(why, sizeof(why), "%s", ea_error_message(rc));
+        ea_error_clear();
+        return ea_fail(EA_EINPUT, "%s", why);
+    }
+    if (rc < 0) return rc;
+    rc = ea_yaml_parse(path, b.data ? b.data : "", b.len, out, lines);
     ea_buf_dispose(&b);
     return rc;
 }

@@ -35,6 +35,7 @@
 #include "error.h"
 #include "redact.h"
 #include "util/buf.h"
+#include "util/fs.h"
 #include "util/hash.h"
 #include "util/json.h"
 #include "util/mem.h"
@@ -222,36 +223,43 @@ static bool ends_with(const char *s, const char *suffix)
 static int snapshot(struct snapshot *sn, const char *path, const struct ea_redactor *red)
 {
     struct ea_buf b;
-    struct stat st;
-    FILE *f;
     char chunk[65536];
-    size_t n;
-    int rc = 0;
+    ssize_t n;
+    int fd;
+    int rc;
 
     memset(sn, 0, sizeof(*sn));
-    if (stat(path, &st) != 0 || !(f = fopen(path, "rb")))
-        return ea_fail(EA_EINPUT, "%s: cannot read: %s", path, strerror(errno));
+    /* a regular file only: /dev/zero or a named pipe is refused, not read forever */
+    if ((rc = ea_fs_open_read(&fd, NULL, path, 0)) < 0) {
+        char why[512];
+        snprintf(why, sizeof(why), "%s", ea_error_message(rc));
+        ea_error_clear();
+        return ea_fail(EA_EINPUT, "%s", why);
+    }
     ea_buf_init(&b, 0);
     {
         EVP_MD_CTX *sha = EVP_MD_CTX_new();
         unsigned char md[EA_SHA256_LEN];
         if (!sha || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1)
             rc = ea_fail(EA_ENOMEM, "out of memory");
-        while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-            sn->bytes += n;
-            if (EVP_DigestUpdate(sha, chunk, n) != 1)
+        while (rc == 0 && (n = read(fd, chunk, sizeof(chunk))) != 0) {
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                rc = ea_fail(EA_EIO, "%s: read failed: %s", path, strerror(errno));
+                break;
+            }
+            sn->bytes += (size_t)n;
+            if (EVP_DigestUpdate(sha, chunk, (size_t)n) != 1)
                 rc = ea_fail(EA_ERROR, "SHA-256 failed");
             else if (sn->bytes <= FILE_MAX)
-                rc = ea_buf_append(&b, chunk, n);
+                rc = ea_buf_append(&b, chunk, (size_t)n);
         }
-        if (rc == 0 && ferror(f))
-            rc = ea_fail(EA_EIO, "%s: read failed: %s", path, strerror(errno));
         if (rc == 0 && EVP_DigestFinal_ex(sha, md, NULL) != 1)
             rc = ea_fail(EA_ERROR, "SHA-256 failed");
         if (rc == 0) ea_hex_encode(sn->sha, md, sizeof(md));
         EVP_MD_CTX_free(sha);
     }
-    fclose(f);
+    close(fd);
     if (rc < 0) goto out;
     if (sn->bytes > FILE_MAX) {
         sn->format = "too_large";

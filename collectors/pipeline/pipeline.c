@@ -20,6 +20,7 @@
 #include "error.h"
 #include "pipeline_api.h"
 #include "pipeline_parse.h"
+#include "util/fs.h"
 #include "util/hash.h"
 #include "util/mem.h"
 
@@ -125,10 +126,18 @@ static int scan_log(struct pipeline_state *s, json_t **out)
     if (rc < 0) return rc;
     buf[0] = ea_malloc(CHUNK);
     buf[1] = ea_malloc(CHUNK);
-    fd = strcmp(s->log_path, "-") == 0 ? STDIN_FILENO : open(s->log_path, O_RDONLY | O_CLOEXEC);
     if (!buf[0] || !buf[1]) rc = ea_fail(EA_ENOMEM, "out of memory");
-    else if (fd < 0) rc = ea_fail(EA_EINPUT, "%s: cannot open the log: %s", s->log_path,
-                                  strerror(errno));
+    else if (strcmp(s->log_path, "-") == 0) fd = STDIN_FILENO;
+    else if ((rc = ea_fs_open_read(&fd, NULL, s->log_path, EA_FS_STREAM)) < 0) {
+        /* a regular file or a named pipe (a documented stream); never /dev/zero or a folder */
+        if (rc != EA_EINPUT) {
+            char why[512];
+            snprintf(why, sizeof(why), "%s", ea_error_message(rc));
+            ea_error_clear();
+            rc = ea_fail(EA_EINPUT, "%s", why);
+        }
+        ea_fail_prefix("the log");
+    }
     while (rc == 0) {
         ssize_t n = read(fd, buf[which], CHUNK);
         if (n < 0 && errno == EINTR) continue;

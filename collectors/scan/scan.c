@@ -27,6 +27,7 @@
 #include "error.h"
 #include "scan_report.h"
 #include "schemas.h"
+#include "util/fs.h"
 #include "util/hash.h"
 #include "util/json.h"
 #include "util/mem.h"
@@ -201,9 +202,15 @@ static int read_report(struct scan_state *s, json_t **summary, char *hex, uint64
         rc = ea_fail(EA_ENOMEM, "out of memory");
         goto out;
     }
-    fd = open(s->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        rc = ea_fail(EA_EINPUT, "cannot open the report: %s", strerror(errno));
+    /* a regular file only (it is read twice for some SARIF): never /dev/zero or a pipe */
+    if ((rc = ea_fs_open_read(&fd, NULL, s->path, 0)) < 0) {
+        char why[512];
+        snprintf(why, sizeof(why), "%s", ea_error_message(rc));
+        ea_error_clear();
+        const char *w = why;
+        size_t plen = strlen(s->path);
+        if (strncmp(w, s->path, plen) == 0 && strncmp(w + plen, ": ", 2) == 0) w += plen + 2;
+        rc = ea_fail(EA_EINPUT, "cannot open the report: %s", w);
         goto out;
     }
     n = read_full(fd, buf, HEAD_MAX);

@@ -2,6 +2,7 @@
 /* Suite "util": bounded buffers, base64 (both alphabets), time parsing and durable writes. */
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "testkit.h"
@@ -166,28 +167,101 @@ START_TEST(test_write_atomic_is_private_and_replaces_whole)
     ck_assert_int_eq(ea_fs_write_atomic(path, "two!", 4, true), 0);
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_int_eq(st.st_mode & 0777, 0600);
-    ck_assert_int_eq(ea_fs_read(&b, path, 100), 0);
+    ck_assert_int_eq(ea_fs_read(&b, path, 100, 0), 0);
     ck_assert_str_eq(b.data, "two!");
     ea_buf_dispose(&b);
-    ck_assert_int_eq(ea_fs_read(&b, path, 2), EA_ETOOBIG);
-    ck_assert_int_eq(ea_fs_read(&b, path, 4), 0); /* exactly at the bound */
+    ck_assert_int_eq(ea_fs_read(&b, path, 2, 0), EA_ETOOBIG);
+    ck_assert_int_eq(ea_fs_read(&b, path, 4, 0), 0); /* exactly at the bound */
     ck_assert_uint_eq(b.len, 4);
     ea_buf_dispose(&b);
-    ck_assert_int_eq(ea_fs_read(&b, path, 3), EA_ETOOBIG);
+    ck_assert_int_eq(ea_fs_read(&b, path, 3, 0), EA_ETOOBIG);
     ck_assert_ptr_null(b.data);
     snprintf(path, sizeof(path), "%s/empty", dir);
     ck_assert_int_eq(ea_test_write(path, ""), 0);
-    ck_assert_int_eq(ea_fs_read(&b, path, 10), 0);
+    ck_assert_int_eq(ea_fs_read(&b, path, 10, 0), 0);
     ck_assert_str_eq(b.data, "");
     ea_buf_dispose(&b);
     snprintf(path, sizeof(path), "%s/big", dir);
     ck_assert_int_eq(ea_test_sh("head -c 300000 /dev/zero | tr '\\0' x > '%s'", path), 0);
-    ck_assert_int_eq(ea_fs_read(&b, path, 1000000), 0);
+    ck_assert_int_eq(ea_fs_read(&b, path, 1000000, 0), 0);
     ck_assert_uint_eq(b.len, 300000);
     ea_buf_dispose(&b);
-    ck_assert_int_eq(ea_fs_read(&b, path, 299999), EA_ETOOBIG);
+    ck_assert_int_eq(ea_fs_read(&b, path, 299999, 0), EA_ETOOBIG);
     snprintf(path, sizeof(path), "%s/missing", dir);
-    ck_assert_int_eq(ea_fs_read(&b, path, 2), EA_ENOTFOUND);
+    ck_assert_int_eq(ea_fs_read(&b, path, 2, 0), EA_ENOTFOUND);
+    ea_test_tmpdir_free(dir);
+}
+END_TEST
+
+/* Only regular files unless a stream is asked for; none of these may block or grow unbounded. */
+START_TEST(test_read_refuses_what_is_not_a_regular_file)
+{
+    char *dir = ea_test_tmpdir();
+    char path[4096], link[4096];
+    struct ea_buf b;
+
+    ck_assert_int_eq(ea_fs_read(&b, "/dev/zero", 1000, 0), EA_EINPUT);
+    ck_assert_ptr_nonnull(strstr(ea_error_message(EA_EINPUT), "character device"));
+    ck_assert_ptr_null(b.data);
+    ea_error_clear();
+    ck_assert_int_eq(ea_fs_read(&b, "/dev/zero", 1000, EA_FS_STREAM), EA_EINPUT);
+    ea_error_clear();
+    ck_assert_int_eq(ea_fs_read(&b, dir, 1000, 0), EA_EINPUT);
+    ck_assert_ptr_nonnull(strstr(ea_error_message(EA_EINPUT), "a folder"));
+    ea_error_clear();
+    /* a named pipe nobody writes to: refused at once, not waited on */
+    snprintf(path, sizeof(path), "%s/fifo", dir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    ck_assert_int_eq(ea_fs_read(&b, path, 1000, 0), EA_EINPUT);
+    ck_assert_ptr_nonnull(strstr(ea_error_message(EA_EINPUT), "named pipe"));
+    ea_error_clear();
+    /* a loop of links, and a link where links are refused */
+    snprintf(link, sizeof(link), "%s/loop", dir);
+    ck_assert_int_eq(symlink(link, link), 0);
+    ck_assert_int_eq(ea_fs_read(&b, link, 1000, 0), EA_EINPUT);
+    ck_assert_ptr_nonnull(strstr(ea_error_message(EA_EINPUT), "loop"));
+    ea_error_clear();
+    snprintf(path, sizeof(path), "%s/file", dir);
+    ck_assert_int_eq(ea_test_write(path, "data"), 0);
+    snprintf(link, sizeof(link), "%s/link", dir);
+    ck_assert_int_eq(symlink(path, link), 0);
+    ck_assert_int_eq(ea_fs_read(&b, link, 1000, 0), 0);
+    ck_assert_str_eq(b.data, "data");
+    ea_buf_dispose(&b);
+    ck_assert_int_eq(ea_fs_read(&b, link, 1000, EA_FS_NOFOLLOW), EA_EINPUT);
+    ck_assert_ptr_nonnull(strstr(ea_error_message(EA_EINPUT), "symbolic link"));
+    ea_error_clear();
+    /* a 2 GB sparse file is too big from its size alone: nothing is read */
+    snprintf(path, sizeof(path), "%s/sparse", dir);
+    ck_assert_int_eq(ea_test_sh("truncate -s 2G '%s'", path), 0);
+    ck_assert_int_eq(ea_fs_read(&b, path, 1 << 20, 0), EA_ETOOBIG);
+    ck_assert_ptr_null(b.data);
+    ea_error_clear();
+    ea_test_tmpdir_free(dir);
+}
+END_TEST
+
+/*
+ * A stream that never ends stops at the bound: before, the buffer's doubling let one read
+ * pass the bound, the room left underflowed and the read went on for as long as data came.
+ */
+START_TEST(test_read_of_a_stream_stops_at_its_bound)
+{
+    char *dir = ea_test_tmpdir();
+    char path[4096];
+    struct ea_buf b;
+
+    snprintf(path, sizeof(path), "%s/fifo", dir);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    /* the writer waits for the reader; it ends on SIGPIPE once the reader stops */
+    ck_assert_int_eq(ea_test_sh("(head -c 8000000 /dev/zero > '%s' 2>/dev/null &)", path), 0);
+    ck_assert_int_eq(ea_fs_read(&b, path, 100000, EA_FS_STREAM), EA_ETOOBIG);
+    ck_assert_ptr_null(b.data);
+    ea_error_clear();
+    ck_assert_int_eq(ea_test_sh("(printf 'stream' > '%s' &)", path), 0);
+    ck_assert_int_eq(ea_fs_read(&b, path, 6, EA_FS_STREAM), 0); /* exactly at the bound */
+    ck_assert_str_eq(b.data, "stream");
+    ea_buf_dispose(&b);
     ea_test_tmpdir_free(dir);
 }
 END_TEST
@@ -231,6 +305,8 @@ static Suite *util_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("fs");
     tcase_add_test(tc, test_write_atomic_is_private_and_replaces_whole);
+    tcase_add_test(tc, test_read_refuses_what_is_not_a_regular_file);
+    tcase_add_test(tc, test_read_of_a_stream_stops_at_its_bound);
     suite_add_tcase(s, tc);
     return s;
 }
