@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 #include <dlfcn.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,37 @@ struct ea_http {
     CURL *curl;
     struct ea_http_opts o;
     char user_agent[64];
+    int64_t deadline_ms; /* CLOCK_MONOTONIC; 0 = none */
 };
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void ea_http_set_budget(struct ea_http *h, long budget_ms)
+{
+    h->o.budget_ms = budget_ms > 0 ? budget_ms : 0;
+    h->deadline_ms = budget_ms > 0 ? mono_ms() + budget_ms : 0;
+}
+
+/* What is left of the budget, in ms (LONG_MAX without one; <= 0 when spent). */
+static long budget_left(const struct ea_http *h)
+{
+    int64_t left;
+
+    if (!h->deadline_ms) return LONG_MAX;
+    left = h->deadline_ms - mono_ms();
+    return left > LONG_MAX ? LONG_MAX : (long)left;
+}
+
+static long min_long(long a, long b)
+{
+    return a < b ? a : b;
+}
 
 /* What the header callback gathers for one attempt. */
 struct attempt {
@@ -244,6 +275,7 @@ int ea_http_open(struct ea_http **out, const struct ea_http_opts *opts)
     if (h->o.retries_max == EA_HTTP_NO_RETRY) h->o.retries_max = 0;
     if (!h->o.retry_wait_max_ms) h->o.retry_wait_max_ms = DEFAULT_WAIT_MAX_MS;
     if (!h->o.backoff_base_ms) h->o.backoff_base_ms = DEFAULT_BACKOFF_MS;
+    ea_http_set_budget(h, h->o.budget_ms);
     snprintf(h->user_agent, sizeof(h->user_agent), "evidence-agent/%s", EA_VERSION);
     h->curl = cu.easy_init();
     if (!h->curl) {
@@ -343,7 +375,7 @@ int ea_http_request(struct ea_http *h, struct ea_http_response *out, const struc
     const char *const *headers = req->headers;
     struct curl_slist *list = NULL;
     struct attempt a;
-    char shown[512];
+    char shown[512], cause[160] = "no answer";
     CURLcode cc = CURLE_OK;
     int rc = 0;
 
@@ -359,7 +391,16 @@ int ea_http_request(struct ea_http *h, struct ea_http_response *out, const struc
         list = nl;
     }
     for (unsigned attempt_no = 1;; attempt_no++) {
-        long hint = -1;
+        long hint = -1, wait, left = budget_left(h);
+
+        if (left <= 0) {
+            rc = ea_fail(EA_ERETRY,
+                         "%s: %s; the timeout of %lds ran out after %u attempt%s (is the server "
+                         "up and answering? the collector's timeout option gives it longer)",
+                         shown, cause, (h->o.budget_ms + 999) / 1000, attempt_no - 1,
+                         attempt_no == 2 ? "" : "s");
+            break;
+        }
 
         memset(&a, 0, sizeof(a));
         a.body = &out->body;
@@ -369,8 +410,8 @@ int ea_http_request(struct ea_http *h, struct ea_http_response *out, const struc
         cu.easy_setopt(h->curl, CURLOPT_URL, url);
         cu.easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
         cu.easy_setopt(h->curl, CURLOPT_USERAGENT, h->o.user_agent ? h->o.user_agent : h->user_agent);
-        cu.easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, h->o.timeout_ms);
-        cu.easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_timeout_ms);
+        cu.easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, min_long(h->o.timeout_ms, left));
+        cu.easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, min_long(h->o.connect_timeout_ms, left));
         cu.easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
         cu.easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L); /* a redirect would resend the token */
         cu.easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -434,6 +475,16 @@ int ea_http_request(struct ea_http *h, struct ea_http_response *out, const struc
             rc = ea_fail(EA_EINPUT, "%s: %s", shown, cu.easy_strerror(cc));
             break;
         }
+        if (cc != CURLE_OK) snprintf(cause, sizeof(cause), "%s", cu.easy_strerror(cc));
+        else snprintf(cause, sizeof(cause), "HTTP %ld", out->status);
+        if (budget_left(h) <= 0) { /* the last attempt used what was left of the budget */
+            rc = ea_fail(EA_ERETRY,
+                         "%s: %s; the timeout of %lds ran out after %u attempt%s (is the server "
+                         "up and answering? the collector's timeout option gives it longer)",
+                         shown, cause, (h->o.budget_ms + 999) / 1000, attempt_no,
+                         attempt_no == 1 ? "" : "s");
+            break;
+        }
         if (attempt_no > h->o.retries_max) {
             if (cc != CURLE_OK)
                 rc = ea_fail(EA_ERETRY, "%s: %s after %u attempts (is the server up and "
@@ -450,8 +501,9 @@ int ea_http_request(struct ea_http *h, struct ea_http_response *out, const struc
             long wait_s = a.ratelimit_reset - (long)time(NULL);
             hint = wait_s > 0 ? wait_s * 1000 : 0;
         }
-        sleep_ms(h, ea_http_backoff_ms(attempt_no, h->o.backoff_base_ms, h->o.retry_wait_max_ms,
-                                       hint, jitter()));
+        wait = ea_http_backoff_ms(attempt_no, h->o.backoff_base_ms, h->o.retry_wait_max_ms, hint,
+                                  jitter());
+        sleep_ms(h, min_long(wait, budget_left(h) > 0 ? budget_left(h) : 0));
     }
     cu.slist_free_all(list);
     cu.easy_reset(h->curl); /* drop the header list pointer, which we free */

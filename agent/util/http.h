@@ -28,6 +28,9 @@ struct ea_http_opts {
     unsigned retries_max;     /* retries after the first attempt; 0 = 4 (set EA_HTTP_NO_RETRY for none) */
     long retry_wait_max_ms;   /* cap on one wait, also on Retry-After; 0 = 60000 */
     long backoff_base_ms;     /* first backoff step; 0 = 500 */
+    long budget_ms;           /* every request through the handle, retries and waits
+                                 included, ends within this of ea_http_open (or of
+                                 ea_http_set_budget); 0 = no bound but the per-request ones */
     bool insecure;            /* disable TLS verification (only when the user asked) */
     const char *user_agent;   /* borrowed; NULL = "evidence-agent/<version>" */
     /* Test hook: called instead of sleeping (NULL = nanosleep). */
@@ -50,6 +53,12 @@ struct ea_http_response {
 /** @param out owned; close with ea_http_close. */
 int ea_http_open(struct ea_http **out, const struct ea_http_opts *opts);
 void ea_http_close(struct ea_http *h);
+/**
+ * Starts h's overall time budget now (see budget_ms): no attempt runs past it,
+ * no retry waits past it, and a request that runs out of it fails EA_ERETRY
+ * saying so. budget_ms <= 0 removes the bound.
+ */
+void ea_http_set_budget(struct ea_http *h, long budget_ms);
 
 /**
  * GET url with extra request headers ("Name: value", NULL-terminated, borrowed;

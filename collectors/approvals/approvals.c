@@ -270,7 +270,9 @@ static int approvals_collect(void *state, struct ea_sink *sink)
         char why[1024];
         snprintf(why, sizeof(why), "%s", ea_error_message(rc));
         ea_error_clear();
-        s->host->log(s->host->ctx, EA_LOG_LEVEL_WARN, "%s", why);
+        s->host->log(s->host->ctx, EA_LOG_LEVEL_WARN,
+                     "the %s API did not describe the change: %s; the record's result is error",
+                     gitlab ? "GitLab" : "GitHub", why);
         json_object_clear(data);
         rc = ea_json_put(data, "platform", json_string(gitlab ? "gitlab" : "github"));
         if (rc == 0) rc = ea_json_put(data, "repository", ea_utf8_json(repo, strlen(repo), 256));
@@ -350,6 +352,8 @@ static const char *const defaults[] = {"A.8.32", "A.5.3", "A.8.4", NULL};
 static const struct ea_option options[] = {
     {"repo", EA_OPTION_STRING, 0, NULL, "owner/name (GitHub), project ID or path (GitLab); default from the CI"},
     {"platform", EA_OPTION_STRING, 0, NULL, "github or gitlab; default from the CI, else the token found"},
+    {"timeout", EA_OPTION_DURATION, 0, "60s",
+     "every API request of the run, retries included (1s to 1h); then result error"},
     {"min_approvals", EA_OPTION_INT, 0, "1", "independent approvals needed (0 to 100)"},
     {"require_independent", EA_OPTION_BOOL, 0, "true", "the author's own approval does not count"},
     {"allow_stale", EA_OPTION_STRING, 0, "protection", "count approvals given on an older commit: false, true or protection (as the base branch's dismiss_stale_reviews says)"},

@@ -20,6 +20,7 @@
 #include "util/http.h"
 #include "util/json.h"
 #include "util/mem.h"
+#include "util/time.h"
 
 #define BODY_MAX (8u * 1024 * 1024)
 
@@ -65,6 +66,14 @@ int ea_forge_options(struct ea_forge_target *t, const json_t *options)
     const json_t *v;
 
     memset(t, 0, sizeof(*t));
+    t->timeout_ms = EA_FORGE_TIMEOUT_DEFAULT_MS;
+    if ((v = json_object_get(options, "timeout"))) { /* a duration: the option table checked it */
+        int64_t us = 0;
+        ea_duration_parse(&us, json_string_value(v));
+        if (us < 1000000 || us > 3600LL * 1000000)
+            return ea_fail(EA_ECONFIG, "timeout must be from 1s to 1h");
+        t->timeout_ms = (long)(us / 1000);
+    }
     if ((v = json_object_get(options, "repo"))) {
         if (!json_is_string(v) || !repo_ok(json_string_value(v)))
             return ea_fail(EA_ECONFIG, "repo must be owner/name (GitHub) or a project ID or "
@@ -137,7 +146,9 @@ int ea_forge_connect(struct ea_forge *f, struct ea_ci_api *api, const struct ea_
                        who);
     if (!gitlab && !strchr(repo, '/'))
         return ea_fail(EA_ECONFIG, "%s: repository '%.80s' must be owner/name", who, repo);
-    return ea_forge_open(f, gitlab, api->base_url, api->auth_header, repo);
+    if ((rc = ea_forge_open(f, gitlab, api->base_url, api->auth_header, repo)) < 0) return rc;
+    ea_http_set_budget(f->http, t->timeout_ms); /* the run's API work starts now */
+    return 0;
 }
 
 void ea_forge_close(struct ea_forge *f)

@@ -39,11 +39,17 @@ struct ea_forge {
 
 /** The repo and platform options of a forge collector (owned strings, or NULL). */
 struct ea_forge_target {
-    char *repo;     /* owner/name, a GitLab project ID or group/project path */
-    char *platform; /* "github" or "gitlab" */
+    char *repo;      /* owner/name, a GitLab project ID or group/project path */
+    char *platform;  /* "github" or "gitlab" */
+    long timeout_ms; /* every API request of the run, retries included */
 };
 
-/** Reads and checks the "repo" and "platform" options. @return 0, EA_ECONFIG or EA_ENOMEM. */
+#define EA_FORGE_TIMEOUT_DEFAULT_MS 60000L
+
+/**
+ * Reads and checks the "repo", "platform" and "timeout" options.
+ * @return 0, EA_ECONFIG or EA_ENOMEM.
+ */
 int ea_forge_options(struct ea_forge_target *t, const json_t *options);
 void ea_forge_target_dispose(struct ea_forge_target *t);
 

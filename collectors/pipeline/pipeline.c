@@ -22,10 +22,13 @@
 #include "pipeline_parse.h"
 #include "util/fs.h"
 #include "util/hash.h"
+#include "util/json.h"
 #include "util/mem.h"
+#include "util/time.h"
 
 #define TAIL_DEFAULT 20
 #define MATCHES_DEFAULT 50
+#define TIMEOUT_DEFAULT_MS 60000L
 #define CHUNK (1024 * 1024) /* large enough for the hash to run beside the scan */
 
 struct pipeline_state {
@@ -33,6 +36,8 @@ struct pipeline_state {
     size_t tail_lines, matches_max;
     const char **patterns; /* owned array of borrowed strings (from options_copy) */
     json_t *options_copy;  /* owned */
+    long timeout_ms;       /* the whole API enrichment, retries included */
+    const struct ea_host *host;
 };
 
 static void pipeline_free(void *state)
@@ -67,10 +72,11 @@ static int pipeline_init(void **state, const char *arg, const json_t *options,
     json_t *m;
     int rc;
 
-    (void)host;
     *state = NULL;
     s = ea_calloc(1, sizeof(*s));
     if (!s) return ea_fail(EA_ENOMEM, "out of memory");
+    s->host = host;
+    s->timeout_ms = TIMEOUT_DEFAULT_MS;
     if (arg && *arg && !(s->log_path = ea_strdup(arg))) {
         pipeline_free(s);
         return ea_fail(EA_ENOMEM, "out of memory");
@@ -78,6 +84,13 @@ static int pipeline_init(void **state, const char *arg, const json_t *options,
     rc = size_option(options, "tail_lines", TAIL_DEFAULT, EA_LOG_TAIL_MAX, &s->tail_lines);
     if (rc == 0)
         rc = size_option(options, "max_matches", MATCHES_DEFAULT, EA_LOG_MATCH_MAX, &s->matches_max);
+    if (rc == 0 && (match = json_object_get(options, "timeout"))) { /* a checked duration */
+        int64_t us = 0;
+        ea_duration_parse(&us, json_string_value(match));
+        if (us < 1000000 || us > 3600LL * 1000000)
+            rc = ea_fail(EA_ECONFIG, "timeout must be from 1s to 1h");
+        s->timeout_ms = (long)(us / 1000);
+    }
     match = json_object_get(options, "match");
     if (rc == 0 && match) {
         s->options_copy = json_is_string(match) ? json_pack("[O]", match) : json_deep_copy(match);
@@ -154,15 +167,26 @@ static int scan_log(struct pipeline_state *s, json_t **out)
     return rc;
 }
 
-/* The run and its jobs from the CI's API, when a token is there; NULL otherwise. */
-static int enrich(const struct ea_ci_run *run, json_t **out)
+/*
+ * The run and its jobs from the CI's API, when a token is there; NULL
+ * otherwise. An API failure is recorded (result error) and said once on
+ * stderr, naming the API, the cause and the fix.
+ */
+static int enrich(const struct pipeline_state *s, const struct ea_ci_run *run, json_t **out)
 {
     struct ea_ci_api api;
     int rc;
 
     *out = NULL;
     rc = ea_ci_api_lookup(&api, run, NULL, NULL);
-    if (rc == 0 && api.base_url) rc = ea_pipeline_api_fetch(out, run, &api);
+    if (rc == 0 && api.base_url) rc = ea_pipeline_api_fetch(out, run, &api, s->timeout_ms);
+    if (rc == 0 && *out && strcmp(ea_json_str(*out, "status") ? ea_json_str(*out, "status") : "",
+                                  "ok") != 0)
+        s->host->log(s->host->ctx, EA_LOG_LEVEL_WARN,
+                     "the %s API did not describe run %s: %s; the record's result is error",
+                     strcmp(run->platform, "gitlab") == 0 ? "GitLab" : "GitHub",
+                     run->fields[EA_CI_RUN_ID] ? run->fields[EA_CI_RUN_ID] : "?",
+                     ea_json_str(*out, "error") ? ea_json_str(*out, "error") : "no reason given");
     ea_ci_api_dispose(&api);
     return rc;
 }
@@ -201,7 +225,7 @@ static int pipeline_collect(void *state, struct ea_sink *sink)
     if (rc < 0) return rc;
     if (s->log_path) rc = scan_log(s, &log);
     if (rc < 0) goto out;
-    rc = enrich(&run, &api_result);
+    rc = enrich(s, &run, &api_result);
     if (rc < 0) goto out;
     ci = ea_ci_run_json(&run);
     data = ci ? json_pack("{s:O, s:O, s:O}", "ci", ci, "log", log ? log : json_null(), "api",
@@ -275,6 +299,8 @@ static const struct ea_option options[] = {
     {"tail_lines", EA_OPTION_INT, 0, "20", "last log lines kept, redacted (at most 200)"},
     {"match", EA_OPTION_LIST, 0, NULL, "POSIX extended regular expressions: matching lines are kept"},
     {"max_matches", EA_OPTION_INT, 0, "50", "most matching lines kept (at most 100)"},
+    {"timeout", EA_OPTION_DURATION, 0, "60s",
+     "the CI API's whole answer, retries included (1s to 1h); then result error"},
     {NULL, 0, 0, NULL, NULL},
 };
 

@@ -116,12 +116,14 @@ static int get_json(struct ea_http *h, const char *auth, const char *url, json_t
     return ea_http_get_json(h, headers, url, out, next, NULL);
 }
 
-static int fetch(json_t *result, const struct ea_ci_run *run, const struct ea_ci_api *api)
+static int fetch(json_t *result, const struct ea_ci_run *run, const struct ea_ci_api *api,
+                 long budget_ms)
 {
     struct ea_http_opts o = {.body_max_bytes = BODY_MAX,
                              .retries_max = 3,
                              .backoff_base_ms = 250,
-                             .retry_wait_max_ms = 30000};
+                             .retry_wait_max_ms = 30000,
+                             .budget_ms = budget_ms};
     bool github = strcmp(run->platform, "github") == 0;
     struct ea_http *h = NULL;
     json_t *body = NULL, *jobs = json_array(), *norm;
@@ -176,14 +178,15 @@ out:
     return rc;
 }
 
-int ea_pipeline_api_fetch(json_t **out, const struct ea_ci_run *run, const struct ea_ci_api *api)
+int ea_pipeline_api_fetch(json_t **out, const struct ea_ci_run *run, const struct ea_ci_api *api,
+                          long budget_ms)
 {
     json_t *result = json_object();
     int rc;
 
     *out = NULL;
     if (!result) return ea_fail(EA_ENOMEM, "out of memory");
-    rc = fetch(result, run, api);
+    rc = fetch(result, run, api, budget_ms);
     if (rc == EA_ENOMEM) {
         json_decref(result);
         return rc;

@@ -17,9 +17,11 @@
 /**
  * @param out new reference: {"status": "ok", "run": {...}, "jobs": [...],
  *            "jobs_truncated": bool} or {"status": "error", "error": "..."}.
+ * @param budget_ms every request and retry ends within this (0 = the client's own bounds).
  * @return 0, or EA_ENOMEM (the only failure that stops the collector).
  */
-int ea_pipeline_api_fetch(json_t **out, const struct ea_ci_run *run, const struct ea_ci_api *api);
+int ea_pipeline_api_fetch(json_t **out, const struct ea_ci_run *run, const struct ea_ci_api *api,
+                          long budget_ms);
 
 /** Normalises GitHub's GET .../actions/runs/{id} body (borrowed). @return new reference. */
 json_t *ea_pipeline_github_run(const json_t *body);

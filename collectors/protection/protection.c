@@ -177,7 +177,15 @@ json_t *ea_protection_github_merge(const json_t *classic, const json_t *rules)
                      signed_commits, "force_pushes_allowed", force, "deletions_allowed", del);
 }
 
-static int github(struct ea_forge *f, const char *branch, json_t *data)
+/* Keeps the first failure's message (not a 404: that is an answer) for the warning line. */
+static void keep_cause(char *why, size_t cap, int rc, long status)
+{
+    if (rc < 0 && status != 404 && !why[0] && ea_error_is_set())
+        snprintf(why, cap, "%s", ea_error_message(rc));
+    ea_error_clear();
+}
+
+static int github(struct ea_forge *f, const char *branch, json_t *data, char *why, size_t cap)
 {
     char *url, enc[768];
     json_t *classic = NULL, *rules = NULL, *eff, *bypass = json_array(), *ids = json_array();
@@ -195,13 +203,13 @@ static int github(struct ea_forge *f, const char *branch, json_t *data)
                : ea_fail(EA_ENOMEM, "out of memory");
     ea_free(url);
     if (rc_c == EA_ENOMEM) return rc_c;
-    ea_error_clear();
+    keep_cause(why, cap, rc_c, st_c);
     url = ea_asprintf("%s/repos/%s/rules/branches/%s", f->base_url, f->repo, enc);
     rc_r =
         url ? ea_forge_get(f, url, &rules, NULL, &st_r, NULL) : ea_fail(EA_ENOMEM, "out of memory");
     ea_free(url);
     if (rc_r == EA_ENOMEM) return rc_r;
-    ea_error_clear();
+    keep_cause(why, cap, rc_r, st_r);
     if (rc_r == 0 && !json_is_array(rules)) {
         json_decref(rules);
         rules = NULL;
@@ -265,7 +273,7 @@ static int github(struct ea_forge *f, const char *branch, json_t *data)
 
 /* ---- GitLab ---- */
 
-static int gitlab(struct ea_forge *f, const char *branch, json_t *data)
+static int gitlab(struct ea_forge *f, const char *branch, json_t *data, char *why, size_t cap)
 {
     char *url =
         ea_asprintf("%s/projects/%s/protected_branches?per_page=100", f->base_url, f->project);
@@ -277,7 +285,7 @@ static int gitlab(struct ea_forge *f, const char *branch, json_t *data)
 
     rc = url ? ea_forge_get(f, url, &list, NULL, &st, NULL) : ea_fail(EA_ENOMEM, "out of memory");
     ea_free(url);
-    ea_error_clear();
+    keep_cause(why, cap, rc, st);
     rc_list = rc;
     json_array_foreach(list, i, x) { /* the exact name first, else a wildcard that matches */
         const char *name = json_string_value(json_object_get(x, "name"));
@@ -289,7 +297,7 @@ static int gitlab(struct ea_forge *f, const char *branch, json_t *data)
     }
     url = ea_asprintf("%s/projects/%s/approvals", f->base_url, f->project);
     rc_a = url ? ea_forge_get(f, url, &approvals, NULL, &st_a, NULL) : EA_ENOMEM;
-    if (rc_a < 0) ea_error_clear();
+    if (rc_a < 0) keep_cause(why, cap, rc_a, st_a);
     ea_free(url);
     json_array_foreach(json_object_get(pb, "push_access_levels"), k, lvl)
         json_array_append_new(bypass, json_pack("{s:s, s:o, s:s}", "actor_type", "push", "actor_id",
@@ -379,7 +387,7 @@ static int prot_collect(void *state, struct ea_sink *sink)
     struct ea_fact fact = EA_FACT_INIT;
     json_t *data = json_object(), *repo_info = NULL;
     char *branch = NULL, *subject = NULL, *summary = NULL;
-    char digest[EA_SHA256_HEX_LEN + 1];
+    char digest[EA_SHA256_HEX_LEN + 1], why[512] = "";
     const char *repo;
     bool gitlab_forge = false;
     int rc;
@@ -420,9 +428,17 @@ static int prot_collect(void *state, struct ea_sink *sink)
         rc = ea_json_put(data, "platform", json_string(gitlab_forge ? "gitlab" : "github"));
     if (rc == 0) rc = ea_json_put(data, "repository", json_string(repo));
     if (rc == 0) rc = ea_json_put(data, "branch", json_string(branch));
-    if (rc == 0) rc = gitlab_forge ? gitlab(&forge, branch, data) : github(&forge, branch, data);
+    if (rc == 0)
+        rc = gitlab_forge ? gitlab(&forge, branch, data, why, sizeof(why))
+                          : github(&forge, branch, data, why, sizeof(why));
     if (rc < 0) goto out;
     fact.result = judge(data, &s->pol);
+    if (fact.result == EA_RESULT_ERROR) /* one line naming the API, the cause and the fix */
+        s->host->log(s->host->ctx, EA_LOG_LEVEL_WARN,
+                     "the %s API did not describe the protection of %s: %s%s%s; the record's "
+                     "result is error",
+                     gitlab_forge ? "GitLab" : "GitHub", branch,
+                     json_string_value(json_object_get(data, "unknown")), why[0] ? ": " : "", why);
     subject = ea_asprintf("%s:%s@%s", gitlab_forge ? "gitlab" : "github", repo, branch);
     summary = ea_asprintf("Branch %s of %s: %s%s.", branch, repo,
                           fact.result == EA_RESULT_PASS   ? "protected as the policy requires"
@@ -460,6 +476,8 @@ static const char *const defaults[] = {"A.8.32", "A.8.4", "A.5.15", NULL};
 static const struct ea_option options[] = {
     {"repo", EA_OPTION_STRING, 0, NULL, "owner/name (GitHub), project ID or path (GitLab); default from the CI"},
     {"platform", EA_OPTION_STRING, 0, NULL, "github or gitlab; default from the CI, else the token found"},
+    {"timeout", EA_OPTION_DURATION, 0, "60s",
+     "every API request of the run, retries included (1s to 1h); then result error"},
     {"require_approvals", EA_OPTION_INT, 0, "1", "approving reviews the protection must require (0 to 100)"},
     {"require_code_owner", EA_OPTION_BOOL, 0, "false", "code owners' review must be required"},
     {"require_signed", EA_OPTION_BOOL, 0, "false", "signed commits must be required"},

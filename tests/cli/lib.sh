@@ -82,6 +82,27 @@ start_replay() {
     REPLAY_URL="http://127.0.0.1:$(cat "$port_file")"
 }
 
+# start_silent: a loopback server that accepts connections and never answers (a hung API),
+# stopped at exit; sets SILENT_URL.
+start_silent() {
+    local port_file
+    port_file=$(mktemp "$WORK/silent-port.XXXXXX")
+    rm -f "$port_file"
+    python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen(64)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)  # read nothing, answer nothing
+' "$port_file" >>"$WORK/silent.log" 2>&1 &
+    SERVERS="$SERVERS $!"
+    for _ in $(seq 100); do [ -s "$port_file" ] && break; sleep 0.1; done
+    SILENT_URL="http://127.0.0.1:$(cat "$port_file")"
+}
+
 stop_replay() {
     kill "$REPLAY_PID" 2>/dev/null
 }

@@ -309,6 +309,31 @@ check "collect pipeline log (API unreachable)" 0 env GITHUB_ACTIONS=true GITHUB_
 contains "an unreachable API is an error result, not a lost record" "$ERR" "result=error"
 lacks "the token is not on stderr" "$ERR" "$CAN_TOK"
 contains "pipeline record line" "$ERR" "pipeline_run controls=A.8.25,A.8.32"
+contains "an unreachable API is said on stderr, naming the API and the cause" "$ERR" \
+    "warning: pipeline: the GitHub API did not describe run 7: http://127.0.0.1:$closed/repos/acme/app/actions/runs/7: Couldn't connect to server"
+# issue 15 item 3: a server that accepts and never answers is bounded by the collector's timeout
+start_silent
+check "a hung API ends at the pipeline's timeout" 0 timeout 40 env GITHUB_ACTIONS=true \
+    GITHUB_REPOSITORY=acme/app GITHUB_RUN_ID=7 GITHUB_SHA=ffac537e6cbbf934b08745a378932722df287a53 \
+    GITHUB_TOKEN="$CAN_TOK" GITHUB_API_URL="$SILENT_URL" \
+    "$EA" collect --dry-run --key key.pem --set pipeline.timeout=2s pipeline=job.log
+contains "hung API: a record with result error" "$ERR" "result=error"
+contains "hung API: the warning names the API and the timeout" "$ERR" "the timeout of 2s ran out"
+contains "hung API: the warning says the fix" "$ERR" "the collector's timeout option gives it longer"
+lacks "hung API: no token on stderr" "$ERR" "$CAN_TOK"
+check "a hung API ends at the approvals' timeout" 0 timeout 40 env GITHUB_ACTIONS=true \
+    GITHUB_REPOSITORY=acme/app GITHUB_RUN_ID=7 GITHUB_SHA=ffac537e6cbbf934b08745a378932722df287a53 \
+    GITHUB_TOKEN="$CAN_TOK" GITHUB_API_URL="$SILENT_URL" \
+    "$EA" collect --dry-run --key key.pem --set approvals.timeout=2s approvals=pr:1
+contains "hung API: approvals warns" "$ERR" "the timeout of 2s ran out"
+check "a hung API ends at branch-protection's timeout" 0 timeout 40 env GITHUB_ACTIONS=true \
+    GITHUB_REPOSITORY=acme/app GITHUB_RUN_ID=7 GITHUB_TOKEN="$CAN_TOK" GITHUB_API_URL="$SILENT_URL" \
+    "$EA" collect --dry-run --key key.pem --set branch-protection.timeout=2s branch-protection=main
+contains "hung API: branch-protection warns naming the API" "$ERR" \
+    "the GitHub API did not describe the protection of main"
+contains "hung API: branch-protection names the timeout" "$ERR" "the timeout of 2s ran out"
+check "collect --help shows the timeout" 0 "$EA" collect --help
+contains "help: timeout with its default" "$OUT" "timeout=duration"
 if "$EA" collect --dry-run --key key.pem pipeline=- <job.log >stdin.out 2>stdin.err; then pass; else
     fail "collect pipeline=- from standard input"; fi
 assert "stdin log was read" python3 -c '
