@@ -200,10 +200,19 @@ bool ea_daemon_stopping(struct ea_daemon *d)
     return s;
 }
 
+/*
+ * Ready means the agent can accept evidence: its spool has room. A store that fails is
+ * what the spool is for, so a failed attempt only makes the agent unready once the store
+ * has failed for longer than its unready_after (then it is named, with how long); until
+ * then /readyz stays 200 and says which stores are retrying.
+ */
 bool ea_daemon_ready(struct ea_daemon *d, char *why, size_t cap)
 {
     struct ea_runtime *rt = d->rt;
     struct ea_spool_stats st;
+    int64_t now = ea_time_now_us();
+    size_t len = 0;
+    bool ready = true;
 
     ea_spool_stats(rt->spool, &st);
     if (st.full) {
@@ -211,15 +220,29 @@ bool ea_daemon_ready(struct ea_daemon *d, char *why, size_t cap)
                  (unsigned long long)st.bytes, (unsigned long long)st.max_bytes);
         return false;
     }
-    for (size_t i = 0; i < rt->cfg->nstores; i++) {
-        if (!ea_metrics_store_up(d->metrics, rt->cfg->stores[i].label)) {
-            snprintf(why, cap, "store %s: the last attempt to ship failed (retrying)",
-                     rt->cfg->stores[i].label);
-            return false;
+    for (int pass = 0; pass < 2; pass++) { /* the unready stores first, then the retrying */
+        for (size_t i = 0; i < rt->cfg->nstores && len < cap; i++) {
+            const struct ea_dstore *s = &rt->cfg->stores[i];
+            int64_t since = ea_metrics_store_down_since(d->metrics, s->label);
+            bool over = since && now - since > s->unready_after_us;
+            char took[32], limit[32];
+            int n;
+            if (!since || over != (pass == 0)) continue;
+            ea_duration_format(took,
+                               now - since < 1000000 ? 1000000 : (now - since) / 1000000 * 1000000);
+            ea_duration_format(limit, s->unready_after_us);
+            if (over) ready = false;
+            n = snprintf(why + len, cap - len, "%sstore %s: failing for %s (%s after %s)",
+                         len ? "; " : "", s->label, took, over ? "unready" : "retrying; unready",
+                         limit);
+            len += n > 0 ? (size_t)n : 0;
         }
     }
-    snprintf(why, cap, "ready");
-    return true;
+    if (len == 0)
+        snprintf(why, cap, "ready");
+    else if (ready && len < cap)
+        snprintf(why + len, cap - len, "; ready: records wait in the spool");
+    return ready;
 }
 
 int ea_daemon_collect(struct ea_daemon *d, const struct ea_dcollector *dc, const char *path,

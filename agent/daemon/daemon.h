@@ -63,7 +63,10 @@ struct ea_daemon {
 /** True once stop was asked (threads poll it between units of work). */
 bool ea_daemon_stopping(struct ea_daemon *d);
 
-/** Ready: the spool is below its limit and no store's last attempt failed. why gets the reason. */
+/**
+ * Ready: the spool has room, and no store has been failing for longer than its
+ * unready_after. why gets the reason, naming every failing store either way.
+ */
 bool ea_daemon_ready(struct ea_daemon *d, char *why, size_t cap);
 
 /**

@@ -332,8 +332,9 @@ static int add_param(char **url, const char *name, const char *value)
 
 static int parse_stores(struct ctx *x, struct ea_dconfig *c, const json_t *list)
 {
-    static const char *const keys[] = {"url",       "object_lock_mode", "object_lock_retain",
-                                       "token_env", "insecure",         NULL};
+    static const char *const keys[] = {"url",      "object_lock_mode", "object_lock_retain",
+                                       "token_env", "insecure",        "unready_after",
+                                       NULL};
     static const char *const params[] = {"object_lock_mode", "object_lock_retain", "token_env",
                                          "insecure"};
     json_t *item;
@@ -351,6 +352,10 @@ static int parse_stores(struct ctx *x, struct ea_dconfig *c, const json_t *list)
         const char *url, *v;
 
         snprintf(path, sizeof(path), "stores/%zu", i);
+        st->unready_after_us = EA_DSTORE_UNREADY_AFTER_DEFAULT_US;
+        if (json_is_object(item) &&
+            (rc = get_duration(x, item, path, "unready_after", false, &st->unready_after_us)) < 0)
+            return rc;
         if (json_is_string(item)) { /* "- URL" is short for "- url: URL" */
             url = json_string_value(item);
         } else {

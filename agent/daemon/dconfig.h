@@ -28,10 +28,13 @@ struct ea_dcollector {
     json_t *options;                /* owned object: passed to the collector */
 };
 
+#define EA_DSTORE_UNREADY_AFTER_DEFAULT_US (15LL * 60 * 1000000)
+
 /** One store records are shipped to. */
 struct ea_dstore {
     char *url;   /* owned; the open URL with the entry's options as query parameters */
     char *label; /* owned; for logs and metrics: no credentials, no query */
+    int64_t unready_after_us; /* failing longer than this makes /readyz 503; default 15m */
 };
 
 struct ea_dconfig {

@@ -24,6 +24,7 @@ struct series {
     uint64_t records, failures, paused, watched_done, watched_failed;
     int64_t last_success_us; /* 0: never */
     bool down;               /* the last attempt failed */
+    int64_t down_since_us;   /* the first failure since the last success; 0 while up */
 };
 
 struct ea_metrics {
@@ -116,6 +117,8 @@ void ea_metrics_shipped(struct ea_metrics *m, const char *store, unsigned record
     pthread_mutex_lock(&m->lock);
     if ((s = find(m, store, true))) {
         s->down = !ok;
+        if (!ok && !s->down_since_us) s->down_since_us = ea_time_now_us();
+        if (ok) s->down_since_us = 0;
         if (ok) {
             s->records += records;
             s->last_success_us = ea_time_now_us();
@@ -126,17 +129,17 @@ void ea_metrics_shipped(struct ea_metrics *m, const char *store, unsigned record
     pthread_mutex_unlock(&m->lock);
 }
 
-bool ea_metrics_store_up(struct ea_metrics *m, const char *store)
+int64_t ea_metrics_store_down_since(struct ea_metrics *m, const char *store)
 {
-    bool up = true;
+    int64_t since = 0;
     char clean[LABEL_MAX];
 
     clean_label(clean, store);
     pthread_mutex_lock(&m->lock);
     for (size_t i = 0; i < m->n; i++)
-        if (m->v[i].is_store && strcmp(m->v[i].label, clean) == 0) up = !m->v[i].down;
+        if (m->v[i].is_store && strcmp(m->v[i].label, clean) == 0) since = m->v[i].down_since_us;
     pthread_mutex_unlock(&m->lock);
-    return up;
+    return since;
 }
 
 void ea_metrics_ingest(struct ea_metrics *m, unsigned status, unsigned records)

@@ -9,6 +9,7 @@
 #define EA_DAEMON_METRICS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "../util/buf.h"
 #include "spool.h"
@@ -25,8 +26,8 @@ void ea_metrics_collected(struct ea_metrics *m, const char *collector, unsigned 
 void ea_metrics_paused(struct ea_metrics *m, const char *collector);
 /** One shipping attempt of a batch to a store. */
 void ea_metrics_shipped(struct ea_metrics *m, const char *store, unsigned records, bool ok);
-/** True unless the last attempt to the store failed. */
-bool ea_metrics_store_up(struct ea_metrics *m, const char *store);
+/** When the store's current run of failed attempts began (ea_time_now_us); 0 while it is up. */
+int64_t ea_metrics_store_down_since(struct ea_metrics *m, const char *store);
 /** One ingest request and its HTTP status; records is how many it spooled. */
 void ea_metrics_ingest(struct ea_metrics *m, unsigned status, unsigned records);
 /** One drop-folder file, moved to done/ (ok) or failed/. */

@@ -3,7 +3,8 @@
  * The daemon's HTTP endpoints (libmicrohttpd, its own polling thread):
  *
  *   GET  /healthz     200 while the process runs
- *   GET  /readyz      200, or 503 with the reason (spool full, a store failing)
+ *   GET  /readyz      200 while evidence can be accepted; 503 with the reason (spool
+ *                     full, a store failing for longer than its unready_after)
  *   GET  /metrics     Prometheus text format
  *   POST /v1/ingest   a signed envelope, a stream head, or a raw scan report
  *                     (?collector=scan&format=NAME&controls=A.8.8,A.8.28);
@@ -294,7 +295,7 @@ static enum MHD_Result route(struct ea_http_server *s, struct MHD_Connection *c,
     }
     if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 ||
         strcmp(url, "/metrics") == 0) {
-        char why[256], line[260];
+        char why[1024], line[1030];
         bool ready;
         if (!get) return reply_json(c, 405, "use GET", 0, "Allow", "GET");
         if (strcmp(url, "/healthz") == 0) return reply(c, 200, "text/plain", "ok\n", 3, NULL, NULL);

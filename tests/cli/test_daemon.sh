@@ -163,7 +163,13 @@ sed -i "s|PORT_B|$PORT_B|" good.yaml
 
 # ---------- A: the sidecar, shipping to S3 and to B
 start_s3
-cp good.yaml a.yaml
+# A's S3 store makes /readyz 503 after failing for 2s (the default, 15m, is tested with R below)
+python3 - good.yaml >a.yaml <<'PY'
+import sys
+for line in open(sys.argv[1]):
+    sys.stdout.write(line)
+    if line.startswith("  - url: s3://"): sys.stdout.write("    unready_after: 2s\n")
+PY
 start_daemon A a.yaml
 [ -n "$PORT_A" ] && pass || fail "daemon A did not start: $(tail -3 A.log)"
 A="http://127.0.0.1:$PORT_A"
@@ -237,8 +243,10 @@ stop_s3
 wait_until 20 metric_gt "$PORT_A" 'evidence_agent_ship_failures_total{store="s3://evidence/prod"}' 0 ||
     fail "no shipping failure while S3 is down"
 wait_until 10 metric_gt "$PORT_A" 'evidence_agent_spool_records' 1 || fail "nothing piled up in the spool"
-[ "$(status_of "$A/readyz")" = 503 ] && pass || fail "/readyz with S3 down: not 503"
-contains "readyz names the store" "$OUT" "s3://evidence/prod"
+wait_until 20 test "$(status_of "$A/readyz")" = 503 || fail "/readyz with S3 down past unready_after: not 503"
+contains "readyz names the store" "$OUT" "s3://evidence/prod: failing for"
+contains "readyz names the limit" "$OUT" "unready after 2s"
+[ "$(status_of "$A/healthz")" = 200 ] && pass || fail "/healthz with S3 down: not 200"
 assert "B still gets records while S3 is down" metric_gt "$PORT_A" 'evidence_agent_store_up{store="http://127.0.0.1:'"$PORT_B"'"}' 0
 start_s3
 wait_until 60 metric_is "$PORT_A" 'evidence_agent_spool_records' 0 || fail "the spool did not drain: $(tail -3 A.log)"
@@ -323,6 +331,28 @@ want=set(open(sys.argv[2]).read().split())
 assert want <= set(ids), "missing: %s" % sorted(want-set(ids))[:5]
 print(len(ids))' "$OUT" expected.ids >count.txt 2>&1 && pass || fail "exactly once in $store: $(cat count.txt)"
 done
+
+# ---------- R: a store failing for less than unready_after (default 15m): still ready, and said
+cat >r.yaml <<EOF
+agent: {spool: spool-r, listen: "127.0.0.1:0"}
+signing: {key: key.pem}
+stores: ["s3://evidence/r?endpoint=http://127.0.0.1:$(closed_port)&path_style=1"]
+collectors: [{name: git, arg: repo, interval: 1s, jitter: 0s, controls: [A.8.32]}]
+EOF
+start_daemon R r.yaml
+[ -n "$PORT_R" ] && pass || fail "daemon R did not start: $(tail -3 R.log)"
+wait_until 20 metric_gt "$PORT_R" 'evidence_agent_ship_failures_total{store="s3://evidence/r"}' 1 ||
+    fail "R: no shipping failure"
+[ "$(status_of "http://127.0.0.1:$PORT_R/readyz")" = 200 ] && pass ||
+    fail "/readyz: a store that failed twice, for less than 15m, made the agent unready"
+contains "readyz: the failing store is named though ready" "$OUT" "s3://evidence/r: failing for"
+contains "readyz: when it will turn unready" "$OUT" "unready after 15m"
+assert "R: the ready metric agrees" metric_is "$PORT_R" evidence_agent_ready 1
+kill -TERM "$PID_R"
+wait "$PID_R" 2>/dev/null
+bad "a bad unready_after" "  - url: http://127.0.0.1:$PORT_B?token_env=EA_TOKEN_B" \
+    "  - {url: 'http://127.0.0.1:$PORT_B?token_env=EA_TOKEN_B', unready_after: soon}" \
+    "stores.1.unready_after: 'soon' is not a duration"
 
 # ---------- a full spool pauses collection and refuses ingest; nothing is dropped
 cat >full.yaml <<EOF
