@@ -14,6 +14,13 @@
  *
  * Requests are served one at a time: ingest is rare and small, and one
  * thread keeps the idle daemon's footprint flat.
+ *
+ * Slow clients: libmicrohttpd's event loop never waits on one client, but each
+ * open connection holds a slot. So a client (an IP address) may hold at most
+ * HTTP_PER_CLIENT connections of the HTTP_CONNECTIONS, a connection idle for
+ * HTTP_IDLE_S seconds is closed, and, since a byte now and then restarts that
+ * clock, a watchdog shuts down any connection whose request has run for more
+ * than HTTP_REQUEST_S seconds, trickling or not. The probes stay answerable.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,7 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pthread.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../audit.h"
@@ -33,11 +42,29 @@
 #include "../util/hash.h"
 #include "../util/json.h"
 #include "../util/mem.h"
+#include "../util/time.h"
 #include "daemon.h"
+
+#define HTTP_CONNECTIONS 128 /* open connections in all */
+#define HTTP_PER_CLIENT 16   /* open connections per client IP address */
+#define HTTP_IDLE_S 10u      /* a connection silent this long is closed */
+#define HTTP_REQUEST_S 30    /* a request (from its first byte to its answer) at most */
+
+struct conn { /* one open connection, for the watchdog */
+    int fd;
+    int64_t since_us; /* its current request began (the connection, or the last answer) */
+    bool used;
+};
 
 struct ea_http_server {
     struct MHD_Daemon *mhd;
     struct ea_daemon *d;
+    pthread_t watchdog;
+    bool watchdog_running;
+    pthread_mutex_t lock; /* guards conns and stop */
+    pthread_cond_t wake;
+    bool stop;
+    struct conn conns[HTTP_CONNECTIONS + 8];
 };
 
 struct request {
@@ -320,12 +347,72 @@ static enum MHD_Result route(struct ea_http_server *s, struct MHD_Connection *c,
                       NULL);
 }
 
+/* Tracks each connection (socket_context points at its slot) for the watchdog. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct ea_http_server *s = cls;
+    const union MHD_ConnectionInfo *info;
+    struct conn *slot = *socket_context;
+
+    pthread_mutex_lock(&s->lock);
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        for (size_t i = 0; info && i < sizeof(s->conns) / sizeof(s->conns[0]); i++) {
+            if (s->conns[i].used) continue;
+            s->conns[i] = (struct conn){info->connect_fd, ea_time_now_us(), true};
+            *socket_context = &s->conns[i];
+            break;
+        }
+    } else if (slot) { /* closed: MHD closes the socket after this, under no watch of ours */
+        slot->used = false;
+        *socket_context = NULL;
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Shuts down (never closes: the socket is libmicrohttpd's) connections past HTTP_REQUEST_S. */
+static void *watchdog_main(void *arg)
+{
+    struct ea_http_server *s = arg;
+
+    pthread_mutex_lock(&s->lock);
+    while (!s->stop) {
+        struct timespec until;
+        int64_t now = ea_time_now_us();
+        unsigned cut = 0;
+        for (size_t i = 0; i < sizeof(s->conns) / sizeof(s->conns[0]); i++) {
+            struct conn *k = &s->conns[i];
+            if (!k->used || now - k->since_us <= (int64_t)HTTP_REQUEST_S * 1000000) continue;
+            shutdown(k->fd, SHUT_RDWR); /* its next read sees the end: MHD closes it */
+            k->since_us = now;          /* once, not every second until MHD gets to it */
+            cut++;
+        }
+        if (cut)
+            EA_LOG_DEBUG("http", "%u connection%s cut after %d s without a complete request", cut,
+                         cut == 1 ? "" : "s", HTTP_REQUEST_S);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        pthread_cond_timedwait(&s->wake, &s->lock, &until);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
+    struct ea_http_server *s = cls;
     struct request *rq = *con_cls;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
-    (void)cls, (void)c, (void)toe;
+    (void)toe;
+    if (info && info->socket_context) { /* a kept-alive connection's next request starts now */
+        pthread_mutex_lock(&s->lock);
+        ((struct conn *)info->socket_context)->since_us = ea_time_now_us();
+        pthread_mutex_unlock(&s->lock);
+    }
     if (!rq) return;
     ea_buf_dispose(&rq->body);
     ea_free(rq);
@@ -358,12 +445,22 @@ int ea_http_server_start(struct ea_http_server **out, struct ea_daemon *d, const
         return ea_fail(EA_ENOMEM, "out of memory");
     }
     s->d = d;
-    s->mhd =
-        MHD_start_daemon(flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-                         MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_CONNECTION_LIMIT,
-                         64u, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    s->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)HTTP_PER_CLIENT, MHD_OPTION_CONNECTION_TIMEOUT, HTTP_IDLE_S, MHD_OPTION_END);
     freeaddrinfo(ai);
+    if (s->mhd && pthread_create(&s->watchdog, NULL, watchdog_main, s) == 0)
+        s->watchdog_running = true;
+    else if (s->mhd)
+        EA_LOG_WARN("http", "no watchdog thread: slow requests are cut only when idle %u s",
+                    HTTP_IDLE_S);
     if (!s->mhd) {
+        pthread_cond_destroy(&s->wake);
+        pthread_mutex_destroy(&s->lock);
         ea_free(s);
         return ea_fail(EA_ECONFIG,
                        "listen %s: cannot listen there (in use, or not an address of "
@@ -379,6 +476,13 @@ int ea_http_server_start(struct ea_http_server **out, struct ea_daemon *d, const
 void ea_http_server_stop(struct ea_http_server *s)
 {
     if (!s) return;
+    pthread_mutex_lock(&s->lock);
+    s->stop = true;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    if (s->watchdog_running) pthread_join(s->watchdog, NULL);
     MHD_stop_daemon(s->mhd);
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->lock);
     ea_free(s);
 }

@@ -85,6 +85,8 @@ else: print(0)' "$2"
 metric_is() { [ "$(metric "$1" "$2")" = "$3" ]; }
 metric_gt() { python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)' "$(metric "$1" "$2")" "$3"; }
 status_of() { curl -s -o "$OUT" -w '%{http_code}' "$@"; }
+# status_is URL CODE: URL answers CODE now (for wait_until, which must fetch it on every try)
+status_is() { [ "$(status_of "$1")" = "$2" ]; }
 
 # ---------- configuration checks
 cat >good.yaml <<EOF
@@ -161,6 +163,27 @@ start_daemon B b.yaml
 [ -n "$PORT_B" ] && pass || fail "daemon B did not start: $(tail -3 B.log)"
 sed -i "s|PORT_B|$PORT_B|" good.yaml
 
+# slow clients: 80 from one address and 80 spread over ten, each sending a header byte a second
+# and never finishing; /healthz, /readyz and ingest must still answer (bounded by curl's
+# --max-time, not timed). One more trickles on, read at the end: the request deadline cuts it.
+SLOW=$EA_SOURCE_DIR/tests/testkit/slow_clients.py
+python3 "$SLOW" "$PORT_B" 1 127.0.0.12 60 deadline.json &
+SERVERS="$SERVERS $!"
+python3 "$SLOW" "$PORT_B" 80 127.0.0.2 20 flood1.json &
+FLOOD1=$!
+python3 "$SLOW" "$PORT_B" 80 "$(seq -s, -f '127.0.1.%g' 1 10)" 20 flood2.json &
+FLOOD2=$!
+SERVERS="$SERVERS $FLOOD1 $FLOOD2"
+wait_until 20 test -e flood1.json.ready -a -e flood2.json.ready || fail "the slow clients did not start"
+[ "$(curl -s --max-time 5 -o "$OUT" -w '%{http_code}' "http://127.0.0.1:$PORT_B/healthz")" = 200 ] &&
+    pass || fail "/healthz did not answer under a slow-client flood"
+[ "$(curl -s --max-time 5 -o "$OUT" -w '%{http_code}' "http://127.0.0.1:$PORT_B/readyz")" = 200 ] &&
+    pass || fail "/readyz did not answer under a slow-client flood"
+[ "$(curl -s --max-time 5 -o "$OUT" -w '%{http_code}' -X POST -d '{}' "http://127.0.0.1:$PORT_B/v1/ingest")" = 401 ] &&
+    pass || fail "ingest did not answer under a slow-client flood"
+kill "$FLOOD1" "$FLOOD2" 2>/dev/null
+wait "$FLOOD1" "$FLOOD2" 2>/dev/null
+
 # ---------- A: the sidecar, shipping to S3 and to B
 start_s3
 # A's S3 store makes /readyz 503 after failing for 2s (the default, 15m, is tested with R below)
@@ -180,7 +203,7 @@ wait_until 20 metric_is "$PORT_A" 'evidence_agent_records_collected_total{collec
 wait_until 20 metric_is "$PORT_A" 'evidence_agent_records_collected_total{collector="sample"}' 1 ||
     fail "the plug-in did not run in the daemon"
 [ "$(status_of "$A/healthz")" = 200 ] && pass || fail "/healthz"
-wait_until 10 test "$(status_of "$A/readyz")" = 200 || fail "/readyz is not 200: $(cat "$OUT")"
+wait_until 10 status_is "$A/readyz" 200 || fail "/readyz is not 200: $(cat "$OUT")"
 
 # with_head FILE: appends the stream head of FILE's envelopes (dry runs print none)
 with_head() {
@@ -243,14 +266,14 @@ stop_s3
 wait_until 20 metric_gt "$PORT_A" 'evidence_agent_ship_failures_total{store="s3://evidence/prod"}' 0 ||
     fail "no shipping failure while S3 is down"
 wait_until 10 metric_gt "$PORT_A" 'evidence_agent_spool_records' 1 || fail "nothing piled up in the spool"
-wait_until 20 test "$(status_of "$A/readyz")" = 503 || fail "/readyz with S3 down past unready_after: not 503"
+wait_until 20 status_is "$A/readyz" 503 || fail "/readyz with S3 down past unready_after: not 503"
 contains "readyz names the store" "$OUT" "s3://evidence/prod: failing for"
 contains "readyz names the limit" "$OUT" "unready after 2s"
 [ "$(status_of "$A/healthz")" = 200 ] && pass || fail "/healthz with S3 down: not 200"
 assert "B still gets records while S3 is down" metric_gt "$PORT_A" 'evidence_agent_store_up{store="http://127.0.0.1:'"$PORT_B"'"}' 0
 start_s3
 wait_until 60 metric_is "$PORT_A" 'evidence_agent_spool_records' 0 || fail "the spool did not drain: $(tail -3 A.log)"
-wait_until 10 test "$(status_of "$A/readyz")" = 200 || fail "/readyz did not recover"
+wait_until 10 status_is "$A/readyz" 200 || fail "/readyz did not recover"
 
 # kill -9 in the middle of shipping: S3 is frozen (SIGSTOP) so a PUT hangs in flight, the
 # daemon is killed, S3 thaws, the daemon restarts and resumes its spool
@@ -294,7 +317,8 @@ for l in open(sys.argv[1]):
 contains "metrics: build info" metrics.txt 'evidence_agent_build_info{version="'
 contains "metrics: last success per collector" metrics.txt 'evidence_agent_collector_last_success_timestamp_seconds{collector="git"}'
 contains "metrics: last success per store" metrics.txt 'evidence_agent_store_last_success_timestamp_seconds{store="s3://evidence/prod"}'
-assert "metrics: exec once" metric_is "$PORT_A" 'evidence_agent_records_collected_total{collector="exec"}' 1
+wait_until 10 metric_is "$PORT_A" 'evidence_agent_records_collected_total{collector="exec"}' 1 &&
+    pass || fail "metrics: exec once (it runs once per process, maybe late under a slow build)"
 
 # SIGTERM: drain and exit 0
 kill -TERM "$PID_A"
@@ -400,6 +424,10 @@ for r in heads: assert not r["object_lock"], r' "$WORK/replay.log"
 check "a bad lock mode" 2 "$EA" collect --key key.pem --control A.8.32 \
     --store "s3://locked/p?endpoint=$REPLAY_URL&object_lock_mode=FOREVER&object_lock_retain=30d" git=repo
 contains "names the modes" "$ERR" "GOVERNANCE or COMPLIANCE"
+
+wait_until 60 test -s deadline.json || fail "the trickling client did not finish"
+assert "a request trickling a byte a second is cut at the request deadline" python3 -c '
+import json,sys; r=json.load(open(sys.argv[1])); assert r["opened"]==1 and r["cut"]==1, r' deadline.json
 
 for f in A.log B.log F.log; do lacks "no secret key in $f" "$f" "S3RVER:S3RVER"; done
 finish
