@@ -3,12 +3,17 @@
  * export: an audit pack for some controls and a period, as one .tar.gz
  * (libarchive) that an auditor checks with standard tools alone:
  *
- *   README.md        how to check the pack with sha256sum, openssl and python3
+ *   README.md        how to check the pack: ./check.sh
+ *   check.sh, check.py  the check (sha256sum, openssl, python3 alone), from schemas/pack/
  *   SHA256SUMS       the SHA-256 of every other file (sha256sum -c SHA256SUMS)
  *   manifest.json    what was exported: controls, period, store, records, keys
  *   report.json, report.md   the report for those controls (report.h)
  *   keys/N.pub       the public keys given with --pubkey
- *   records/<key>    every envelope exactly as stored, under its store key
+ *   soa.yaml         the SoA given with --soa, as it was read
+ *   records/<key>    every envelope exactly as stored, under its store key, and the
+ *                    records that complete each stream from its first exported record
+ *                    to its head (manifest: "context": true), so gaps show
+ *   streams/<s>.json the head of every stream a packed record belongs to, as stored
  *
  * Every record is checked first (ID, schemas, signature with --pubkey); a
  * record that fails is named and nothing is written (exit 3). The pack is
@@ -31,12 +36,14 @@
 #include "error.h"
 #include "log.h"
 #include "report.h"
+#include "schemas.h"
 #include "soa.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/hash.h"
 #include "util/mem.h"
 #include "util/time.h"
+#include "util/yaml.h"
 
 static const struct ea_cli_opt opts[] = {
     {"store", EA_CLI_VALUE, "URL",
@@ -45,70 +52,31 @@ static const struct ea_cli_opt opts[] = {
     {"since", EA_CLI_VALUE, "TIME", "period start (RFC 3339 or YYYY-MM-DD; default: all)"},
     {"until", EA_CLI_VALUE, "TIME", "period end (default: now)"},
     {"pubkey", EA_CLI_LIST, "FILE", "check signatures with these keys and put them in the pack"},
+    {"soa", EA_CLI_VALUE, "FILE",
+     "judge the controls by this SoA (status, evidence kinds, max_age), as report does"},
     {"out", EA_CLI_VALUE, "FILE", "the pack to write (.tar.gz)"},
     {NULL, 0, NULL, NULL},
 };
 
 static const struct ea_cli_cmd cmd = {
     .name = "export",
-    .usage = "--control ID... [--store URL] [--since T] [--until T] [--pubkey FILE]... --out "
-             "PACK.tar.gz",
+    .usage = "--control ID... [--store URL] [--since T] [--until T] [--pubkey FILE]... "
+             "[--soa FILE] --out PACK.tar.gz",
     .summary = "Writes an audit pack: the records of some controls, keys, report and manifest.",
     .opts = opts,
-    .details = "The pack holds README.md (how to check it with sha256sum, openssl and python3),\n"
-               "SHA256SUMS, manifest.json, report.json, report.md, keys/ and records/.\n"
+    .details = "The pack holds README.md, check.sh (run it from the unpacked folder: it checks\n"
+               "everything with sha256sum, openssl and python3), SHA256SUMS, manifest.json,\n"
+               "report.json, report.md, keys/, records/ and streams/.\n"
                "Exit status: 0 ok, 1 runtime failure, 2 usage error, 3 a record failed a check\n"
                "(nothing is written then).\n",
     .min_args = 0,
     .max_args = 0,
 };
 
-static const char readme[] =
-    "# Evidence audit pack\n"
-    "\n"
-    "Written by `evidence-agent export`. Every record is a DSSE envelope (JSON) whose\n"
-    "payload is an in-toto Statement; its ID is the SHA-256 of the payload bytes and is\n"
-    "the end of its file name. `manifest.json` says which controls and period were\n"
-    "exported. Checking the pack needs only standard tools:\n"
-    "\n"
-    "1. Nothing was changed or removed since export (GNU coreutils):\n"
-    "\n"
-    "       sha256sum -c SHA256SUMS\n"
-    "\n"
-    "2. Each record is signed by one of the keys in `keys/` (OpenSSL 3 and Python 3,\n"
-    "   standard library only; the signature is Ed25519 over DSSE's PAE):\n"
-    "\n"
-    "       for r in $(find records -name '*.json'); do\n"
-    "         python3 - \"$r\" <<'EOF'\n"
-    "       import base64, hashlib, json, os, sys\n"
-    "       e = json.load(open(sys.argv[1])); p = base64.b64decode(e[\"payload\"])\n"
-    "       t = e[\"payloadType\"].encode()\n"
-    "       assert os.path.basename(sys.argv[1]).endswith(hashlib.sha256(p).hexdigest() + "
-    "\".json\")\n"
-    "       open(\"pae\", \"wb\").write(b\"DSSEv1 %d %s %d %s\" % (len(t), t, len(p), p))\n"
-    "       open(\"sig\", \"wb\").write(base64.b64decode(e[\"signatures\"][0][\"sig\"]))\n"
-    "       EOF\n"
-    "         ok=no\n"
-    "         for k in keys/*.pub; do\n"
-    "           openssl pkeyutl -verify -pubin -inkey \"$k\" -rawin -in pae -sigfile sig \\\n"
-    "             >/dev/null 2>&1 && ok=yes\n"
-    "         done\n"
-    "         echo \"$ok $r\"\n"
-    "       done\n"
-    "\n"
-    "   With python3-cryptography instead of openssl:\n"
-    "\n"
-    "       from cryptography.hazmat.primitives.serialization import load_pem_public_key\n"
-    "       load_pem_public_key(open(\"keys/1.pub\", \"rb\").read()).verify(sig_bytes, pae_bytes)\n"
-    "\n"
-    "   (`verify` raises InvalidSignature when a record was altered.)\n"
-    "\n"
-    "3. `report.md` / `report.json` summarise, per control, the records of the period:\n"
-    "   count, results, latest record, freshness and verdict.\n";
-
 struct member {
     char *path; /* owned: path inside the pack */
     struct ea_buf data;
+    int mode;
 };
 
 struct pack {
@@ -128,6 +96,7 @@ static int add(struct pack *p, const char *path, const void *data, size_t len)
         p->cap = cap;
     }
     m = &p->m[p->n];
+    m->mode = 0644;
     ea_buf_init(&m->data, 0);
     if (!(m->path = ea_strdup(path)) || ea_buf_append(&m->data, data, len) < 0) {
         ea_free(m->path);
@@ -154,13 +123,59 @@ struct collect_ctx {
     struct pack *pack;
     json_t *records; /* manifest entries */
     unsigned problems;
+    /* {stream: {"seqs": {"<sequence>": id}, "first_us": time of its first packed record,
+     *  "head": sequence of its head}}: what each stream still needs to be whole */
+    json_t *streams;
+    json_t *packed;   /* {key: true}: every path packed so far */
+    bool context;     /* listing for stream completeness, not for the controls */
 };
+
+/* The stream and sequence a record states (agent.stream, agent.sequence). */
+static bool stream_of(const json_t *statement, const char **stream, json_int_t *seq)
+{
+    const json_t *agent = json_object_get(json_object_get(statement, "predicate"), "agent");
+
+    *stream = json_string_value(json_object_get(agent, "stream"));
+    *seq = json_integer_value(json_object_get(agent, "sequence"));
+    return *stream && *seq > 0;
+}
+
+/* Adds a checked record to the pack and to its stream's bookkeeping. */
+static int pack_record(struct collect_ctx *c, const struct ea_store_entry *e,
+                       const struct ea_audit_record *ar)
+{
+    char path[600], seqtext[32];
+    const char *stream;
+    json_int_t seq;
+    json_t *st, *entry;
+    int rc;
+
+    snprintf(path, sizeof(path), "records/%s", e->key);
+    if (json_object_get(c->packed, path)) return 0;
+    rc = add(c->pack, path, ar->raw ? ar->raw : "", ar->raw_len); /* the bytes checked */
+    entry = json_pack("{s:s, s:s, s:s}", "id", e->id, "control", e->control, "path", path);
+    if (entry && c->context) json_object_set_new(entry, "context", json_true());
+    if (rc == 0 && (!entry || json_array_append_new(c->records, entry) < 0 ||
+                    json_object_set_new(c->packed, path, json_true()) < 0))
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+    if (rc < 0 || !stream_of(ar->statement, &stream, &seq)) return rc;
+    if (!(st = json_object_get(c->streams, stream))) {
+        st = json_pack("{s:{}, s:I}", "seqs", "first_us", (json_int_t)e->time_us);
+        if (!st || json_object_set_new(c->streams, stream, st) < 0)
+            return ea_fail(EA_ENOMEM, "out of memory");
+    }
+    if (e->time_us < json_integer_value(json_object_get(st, "first_us")))
+        json_object_set_new(st, "first_us", json_integer((json_int_t)e->time_us));
+    snprintf(seqtext, sizeof(seqtext), "%lld", (long long)seq);
+    if (json_object_set_new(json_object_get(st, "seqs"), seqtext, json_string(e->id)) < 0)
+        return ea_fail(EA_ENOMEM, "out of memory");
+    return 0;
+}
 
 static int on_entry(const struct ea_store_entry *e, void *payload)
 {
     struct collect_ctx *c = payload;
     struct ea_audit_record ar;
-    char path[600];
     int rc = ea_audit_check_raw(&ar, c->store, e, c->keys, c->nkeys);
 
     if (rc == EA_EIO || rc == EA_ENOMEM) {
@@ -174,13 +189,115 @@ static int on_entry(const struct ea_store_entry *e, void *payload)
         ea_audit_record_dispose(&ar);
         return 0;
     }
-    snprintf(path, sizeof(path), "records/%s", e->key);
-    rc = add(c->pack, path, ar.raw ? ar.raw : "", ar.raw_len); /* the bytes that were checked */
-    if (rc == 0 &&
-        json_array_append_new(c->records, json_pack("{s:s, s:s, s:s}", "id", e->id, "control",
-                                                    e->control, "path", path)) < 0)
-        rc = ea_fail(EA_ENOMEM, "out of memory");
+    if (c->context) { /* only a record a packed stream still lacks */
+        const char *stream;
+        json_int_t seq;
+        char seqtext[32];
+        json_t *st = stream_of(ar.statement, &stream, &seq) ? json_object_get(c->streams, stream)
+                                                            : NULL;
+        snprintf(seqtext, sizeof(seqtext), "%lld", (long long)seq);
+        if (!st || seq > json_integer_value(json_object_get(st, "head")) ||
+            json_object_get(json_object_get(st, "seqs"), seqtext)) {
+            ea_audit_record_dispose(&ar);
+            return 0;
+        }
+    }
+    rc = pack_record(c, e, &ar);
     ea_audit_record_dispose(&ar);
+    return rc;
+}
+
+/* The sequence a stored head states: a plain head, or the payload of a signed one. */
+static json_int_t head_sequence(const char *text, size_t len)
+{
+    json_t *doc = json_loadb(text, len, 0, NULL);
+    json_t *inner = NULL;
+    json_int_t seq = -1;
+    const char *payload = json_string_value(json_object_get(doc, "payload"));
+
+    if (payload) {
+        unsigned char *raw = NULL;
+        size_t n = 0;
+        if (ea_base64_decode(&raw, &n, payload, strlen(payload)) == 0)
+            inner = json_loadb((const char *)raw, n, 0, NULL);
+        else
+            ea_error_clear();
+        ea_free(raw);
+    }
+    if (json_is_integer(json_object_get(inner ? inner : doc, "sequence")))
+        seq = json_integer_value(json_object_get(inner ? inner : doc, "sequence"));
+    json_decref(inner);
+    json_decref(doc);
+    return seq;
+}
+
+/*
+ * The head of every stream a packed record belongs to, and the records that make each
+ * stream whole from its first packed record to its head (read from first_us on), so
+ * check.sh finds a record removed from the middle or the end of a stream.
+ */
+static int add_streams(struct collect_ctx *c)
+{
+    const char *stream;
+    json_t *st;
+    int64_t from = INT64_MAX;
+    bool incomplete = false;
+    int rc = 0;
+
+    json_object_foreach(c->streams, stream, st) {
+        char key[EA_STREAM_MAX + 16];
+        struct ea_buf b;
+        json_int_t head, first = INT64_MAX;
+        const char *k;
+        json_t *v;
+        snprintf(key, sizeof(key), "streams/%s.json", stream);
+        if ((rc = ea_store_get(c->store, key, &b)) < 0) {
+            if (rc == EA_EIO || rc == EA_ENOMEM) return rc;
+            ea_log(EA_LOG_LEVEL_ERROR, NULL, "FAIL %s: %s", key, ea_error_message(rc));
+            ea_error_clear();
+            c->problems++;
+            rc = 0;
+            continue;
+        }
+        head = head_sequence(b.data, b.len);
+        rc = add(c->pack, key, b.data, b.len);
+        ea_buf_dispose(&b);
+        if (rc < 0) return rc;
+        json_object_set_new(st, "head", json_integer(head));
+        json_object_foreach(json_object_get(st, "seqs"), k, v) {
+            long long n = strtoll(k, NULL, 10);
+            if (n < first) first = n;
+        }
+        if ((json_int_t)json_object_size(json_object_get(st, "seqs")) < head - first + 1) {
+            incomplete = true;
+            if (json_integer_value(json_object_get(st, "first_us")) < from)
+                from = json_integer_value(json_object_get(st, "first_us"));
+        }
+    }
+    if (incomplete) {
+        struct ea_query q = {NULL, from, INT64_MAX};
+        c->context = true;
+        rc = ea_store_list(c->store, &q, on_entry, c);
+        c->context = false;
+    }
+    return rc;
+}
+
+/* README.md, check.sh and check.py, as built into this agent (schemas/pack/). */
+static int add_check(struct pack *p)
+{
+    static const char *const files[] = {"README.md", "check.sh", "check.py"};
+    int rc = 0;
+
+    for (size_t i = 0; rc == 0 && i < sizeof(files) / sizeof(files[0]); i++) {
+        char name[32];
+        const struct ea_schema_file *f;
+        snprintf(name, sizeof(name), "pack/%s", files[i]);
+        if (!(f = ea_schema_file_get(name)))
+            return ea_fail(EA_ERROR, "%s is not built into this agent", name);
+        rc = add(p, files[i], f->data, f->len);
+        if (rc == 0 && strcmp(files[i], "check.sh") == 0) p->m[p->n - 1].mode = 0755;
+    }
     return rc;
 }
 
@@ -208,17 +325,40 @@ static int report_json(FILE *f, const json_t *r)
                : ea_fail(EA_EIO, "cannot write the report");
 }
 
-/* The report for the exported controls: an SoA applying each of them. */
-static int add_report(struct pack *p, const struct ea_control_set *set, struct ea_report_opts *o)
+/*
+ * The exported controls of the SoA at soa_path, or, without one, an SoA applying each of
+ * them with the defaults. A control exported but not in the SoA is an error: its verdict
+ * would be made up.
+ */
+static int pack_soa(struct ea_soa *soa, const char *soa_path, const struct ea_control_set *set)
 {
-    json_t *doc = json_pack("{s:s, s:s, s:{}}", "organisation", "(audit pack)", "scope",
-                            "the exported controls", "controls");
-    json_t *lines = json_object(), *report = NULL;
-    struct ea_soa soa;
-    struct ea_buf b;
-    unsigned problems;
-    int rc = 0;
+    json_t *doc, *lines;
+    size_t kept = 0;
+    int rc;
 
+    if (soa_path) {
+        if ((rc = ea_soa_load(soa, soa_path)) < 0) return rc;
+        for (size_t k = 0; k < set->n; k++) {
+            bool found = false;
+            for (size_t i = 0; i < soa->n && !found; i++)
+                found = strcmp(soa->controls[i].control->id, set->ids[k]) == 0;
+            if (!found)
+                return ea_fail(EA_EUSAGE, "--control %s: not in the SoA %s (add it there, or "
+                                          "export without it)",
+                               set->ids[k], soa_path);
+        }
+        for (size_t i = 0; i < soa->n; i++) { /* the exported ones, in the SoA's order */
+            bool wanted = false;
+            for (size_t k = 0; k < set->n && !wanted; k++)
+                wanted = strcmp(soa->controls[i].control->id, set->ids[k]) == 0;
+            if (wanted) soa->controls[kept++] = soa->controls[i];
+        }
+        soa->n = kept;
+        return 0;
+    }
+    doc = json_pack("{s:s, s:s, s:{}}", "organisation", "(audit pack)", "scope",
+                    "the exported controls", "controls");
+    lines = json_object();
     for (size_t i = 0; doc && i < set->n; i++)
         json_object_set_new(json_object_get(doc, "controls"), set->ids[i],
                             json_pack("{s:s, s:s}", "status", "applied", "justification",
@@ -228,8 +368,18 @@ static int add_report(struct pack *p, const struct ea_control_set *set, struct e
         json_decref(lines);
         return ea_fail(EA_ENOMEM, "out of memory");
     }
-    rc = ea_soa_from(&soa, "manifest.json", doc, lines);
-    if (rc == 0) rc = ea_report_build(&report, &problems, &soa, o);
+    return ea_soa_from(soa, "manifest.json", doc, lines);
+}
+
+/* The report for the exported controls, judged by the SoA exactly as `report` judges. */
+static int add_report(struct pack *p, const struct ea_soa *soa, struct ea_report_opts *o)
+{
+    json_t *report = NULL;
+    struct ea_buf b;
+    unsigned problems;
+    int rc;
+
+    rc = ea_report_build(&report, &problems, soa, o);
     if (rc == 0 && (rc = render(&b, report_json, report)) == 0) {
         rc = add(p, "report.json", b.data, b.len);
         ea_buf_dispose(&b);
@@ -239,7 +389,6 @@ static int add_report(struct pack *p, const struct ea_control_set *set, struct e
         ea_buf_dispose(&b);
     }
     json_decref(report);
-    ea_soa_dispose(&soa);
     return rc;
 }
 
@@ -324,7 +473,7 @@ static int write_pack(const char *out, const struct pack *p, int64_t mtime_us)
         ar.archive_entry_set_pathname(e, name);
         ar.archive_entry_set_size(e, (la_int64_t)p->m[i].data.len);
         ar.archive_entry_set_filetype(e, AE_IFREG);
-        ar.archive_entry_set_perm(e, 0644);
+        ar.archive_entry_set_perm(e, p->m[i].mode);
         ar.archive_entry_set_mtime(e, (time_t)(mtime_us / 1000000), 0);
         if (ar.archive_write_header(a, e) != ARCHIVE_OK ||
             (p->m[i].data.len && ar.archive_write_data(a, p->m[i].data.data, p->m[i].data.len) !=
@@ -350,6 +499,9 @@ int ea_cmd_export(int argc, char **argv)
     struct ea_store *store = NULL;
     struct pack pack = {0};
     struct collect_ctx c = {0};
+    struct ea_soa soa;
+    const char *soa_path = NULL;
+    size_t exported = 0;
     json_t *manifest = NULL, *ids = NULL, *keylist = NULL;
     const char *out;
     size_t ci, pk = 0, nkeys = 0;
@@ -358,6 +510,7 @@ int ea_cmd_export(int argc, char **argv)
     int rc;
 
     memset(&set, 0, sizeof(set));
+    memset(&soa, 0, sizeof(soa));
     rc = ea_cli_parse(&a, &cmd, argc, argv);
     if (rc < 0 || a.help) {
         if (a.help) ea_cli_help(stdout, &cmd);
@@ -390,19 +543,35 @@ int ea_cmd_export(int argc, char **argv)
     o.store_url = ea_config_store_url(ea_cli_value(&a, &cmd, "store"));
     if ((rc = ea_store_open(&store, o.store_url, 0)) < 0) goto out;
     o.store = store;
-    c = (struct collect_ctx){store, keys, nkeys, &pack, json_array(), 0};
+    if ((soa_path = ea_cli_value(&a, &cmd, "soa"))) {
+        struct ea_buf sb;
+        if ((rc = ea_fs_read(&sb, soa_path, EA_YAML_FILE_MAX, 0)) < 0) goto out;
+        rc = add(&pack, "soa.yaml", sb.data, sb.len); /* what the auditor reads */
+        ea_buf_dispose(&sb);
+        if (rc < 0) goto out;
+    }
+    if ((rc = pack_soa(&soa, soa_path, &set)) < 0) goto out;
+    c = (struct collect_ctx){.store = store,
+                             .keys = keys,
+                             .nkeys = nkeys,
+                             .pack = &pack,
+                             .records = json_array(),
+                             .streams = json_object(),
+                             .packed = json_object()};
     ids = json_array();
     keylist = json_array();
-    if (!c.records || !ids || !keylist) {
+    if (!c.records || !c.streams || !c.packed || !ids || !keylist) {
         rc = ea_fail(EA_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = add(&pack, "README.md", readme, sizeof(readme) - 1)) < 0) goto out;
+    if ((rc = add_check(&pack)) < 0) goto out;
     for (size_t i = 0; i < set.n; i++) {
         struct ea_query q = {set.ids[i], o.since_us, o.until_us};
         json_array_append_new(ids, json_string(set.ids[i]));
         if ((rc = ea_store_list(store, &q, on_entry, &c)) < 0) goto out;
     }
+    exported = json_array_size(c.records);
+    if (c.problems == 0 && (rc = add_streams(&c)) < 0) goto out;
     if (c.problems) {
         rc = ea_fail(EA_EVERIFY, "%u record%s failed a check (named above); no pack written",
                      c.problems, c.problems == 1 ? "" : "s");
@@ -418,7 +587,7 @@ int ea_cmd_export(int argc, char **argv)
         if (rc < 0) goto out;
         json_array_append_new(keylist, json_string(name));
     }
-    if ((rc = add_report(&pack, &set, &o)) < 0) goto out;
+    if ((rc = add_report(&pack, &soa, &o)) < 0) goto out;
     ea_time_format_rfc3339(t1, o.now_us);
     ea_time_format_rfc3339(t2, o.until_us);
     manifest = json_pack("{s:i, s:s, s:s, s:O, s:{s:o, s:s}, s:b, s:O, s:O}", "pack_version", 1,
@@ -437,8 +606,8 @@ int ea_cmd_export(int argc, char **argv)
     if ((rc = add(&pack, "manifest.json", text, strlen(text))) < 0) goto out;
     if ((rc = add_sums(&pack)) < 0) goto out;
     if ((rc = write_pack(out, &pack, o.now_us)) < 0) goto out;
-    ea_log(EA_LOG_LEVEL_INFO, NULL, "%zu record%s of %zu control%s written to %s%s",
-           json_array_size(c.records), json_array_size(c.records) == 1 ? "" : "s", set.n,
+    ea_log(EA_LOG_LEVEL_INFO, NULL, "%zu record%s of %zu control%s written to %s%s", exported,
+           exported == 1 ? "" : "s", set.n,
            set.n == 1 ? "" : "s", out, nkeys ? "" : " (signatures not checked: no --pubkey)");
 out:
     free(text);
@@ -446,6 +615,9 @@ out:
     json_decref(ids);
     json_decref(keylist);
     json_decref(c.records);
+    json_decref(c.streams);
+    json_decref(c.packed);
+    ea_soa_dispose(&soa);
     pack_dispose(&pack);
     ea_store_close(store);
     ea_config_keys_free(keys, nkeys);

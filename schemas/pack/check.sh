@@ -1,0 +1,21 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# Checks this audit pack with sha256sum, openssl and python3 alone; run it from
+# anywhere: ./check.sh. One line per record, stream and the report ("yes ..." or
+# "no ...: why"), then PASSED or FAILED. Exit 0 only when everything passed.
+cd "$(dirname "$0")" || exit 2
+for tool in sha256sum openssl python3; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "no pack: $tool is needed to check it"; exit 2; }
+done
+status=0
+# every file listed is the one exported (check.py also refuses a file it does not list);
+# a link, pipe or device anywhere fails here before sha256sum could follow or wait on it
+if [ -f SHA256SUMS ] && ! find . ! -type f ! -type d | grep -q . &&
+    sha256sum --quiet --strict -c SHA256SUMS; then
+    echo "yes SHA256SUMS"
+else
+    echo "no SHA256SUMS: a file was changed, removed or replaced by a link or pipe"
+    status=1
+fi
+python3 check.py . || status=1
+exit $status

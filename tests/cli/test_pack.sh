@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The audit pack checks itself: export a pack, run the commands of its README
+# verbatim (unpack, ./audit-pack/check.sh: PASSED), then tamper with a copy of
+# the unpacked pack in each way an attacker would (a record byte, a record
+# removed from a stream, a record swapped for another's file, the report's
+# FAILING made passing, a head removed, a record replaced by a pipe), each time
+# with SHA256SUMS regenerated, and expect check.sh to fail. A record the agent
+# accepts under its second signature passes. export --soa judges like report --soa.
+. "$(dirname "$0")/lib.sh"
+EA=$EA_BIN
+cd "$WORK" || exit 1
+"$EA" keygen --private key.pem --public key.pub 2>/dev/null || { echo "keygen failed"; exit 1; }
+"$EA" keygen --private other.pem --public other.pub 2>/dev/null || { echo "keygen failed"; exit 1; }
+mkdir conf
+for n in 1 2 3 4; do printf 'name: service-%s\nreplicas: %s\n' "$n" "$n" >"conf/s$n.yaml"; done
+check "a stream of four config records" 0 "$EA" collect --store store --key key.pem 'config=conf/*.yaml'
+check "a failing secrets scan" 0 "$EA" collect --store store --key key.pem \
+    scan="$EA_SOURCE_DIR/tests/collectors/scan/gitleaks.json"
+
+# One record gets a first signature by a key the pack does not hold: the agent accepts it
+# under its second signature, and so must check.sh.
+python3 - store other.pem <<'PY'
+import base64, glob, json, subprocess, sys
+path = sorted(glob.glob(sys.argv[1] + "/controls/A.8.9/*/*/*/*.json"))[0]
+e = json.load(open(path))
+p, t = base64.b64decode(e["payload"]), e["payloadType"].encode()
+open("pae.bin", "wb").write(b"DSSEv1 %d %s %d %s" % (len(t), t, len(p), p))
+sig = subprocess.run(["openssl", "pkeyutl", "-sign", "-inkey", sys.argv[2], "-rawin", "-in",
+                      "pae.bin"], check=True, capture_output=True).stdout
+e["signatures"].insert(0, {"keyid": "other", "sig": base64.b64encode(sig).decode()})
+open(path, "w").write(json.dumps(e))
+PY
+check "verify accepts the record under its second signature" 0 "$EA" verify --store store --pubkey key.pub
+
+check "export" 0 "$EA" export --store store --control A.8.9 --control A.8.12 --pubkey key.pub \
+    --out pack.tar.gz
+contains "export counts the exported records" "$ERR" "5 records of 2 controls written to pack.tar.gz"
+
+# The README's commands, verbatim: its first sh block.
+tar -xzf pack.tar.gz audit-pack/README.md -O >pack-readme.md
+awk '/^```sh$/ { on = 1; next } /^```$/ { if (on) exit } on' pack-readme.md >readme-cmds.sh
+assert "the README shows the commands" grep -q check.sh readme-cmds.sh
+mkdir verbatim && cp pack.tar.gz verbatim/
+check "the README's commands pass on the pack as exported" 0 bash -e -c "cd verbatim && $(cat readme-cmds.sh)"
+contains "check.sh says PASSED" "$OUT" "PASSED: 5 records, 0 failures"
+contains "one line per record" "$OUT" "yes records/controls/A.8.12/"
+contains "the report is recomputed" "$OUT" "yes report: A.8.9 ok, A.8.12 failing"
+assert "check.sh is executable as packed" test -x verbatim/audit-pack/check.sh
+for f in check.py README.md; do
+    assert "$f is readable" test -r "verbatim/audit-pack/$f"
+done
+
+# resum DIR: SHA256SUMS rewritten for what DIR holds now, as an attacker would.
+resum() {
+    (cd "$1" && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | sort | xargs sha256sum >SHA256SUMS)
+}
+# tampered NAME: a fresh copy of the unpacked pack in $T.
+tampered() {
+    T=$WORK/t-$1
+    rm -rf "$T" && cp -r verbatim/audit-pack "$T"
+}
+# expect_fail NAME TEXT: check.sh fails (in time) and says TEXT.
+expect_fail() {
+    check "$1: check.sh fails" 1 timeout 60 "$T/check.sh" && contains "$1: says why" "$OUT" "$2"
+}
+records() { (cd "$T" && find records -name '*.json' | sort); }
+a89() { (cd "$T" && find records/controls/A.8.9 -name '*.json' | sort); }
+
+tampered byte
+r=$(a89 | sed -n 3p)
+python3 -c '
+import re, sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read())
+i = re.search(rb"\"payload\"\s*:\s*\"", b).end() + 40  # a byte inside the payload
+b[i] = ord("A") if b[i] != ord("A") else ord("B")
+open(p, "wb").write(b)' "$T/$r"
+expect_fail "a record byte edited" "no SHA256SUMS"
+contains "a record byte edited: the record is no" "$OUT" "no $r"
+resum "$T"
+expect_fail "a record byte edited, sums regenerated" "no $r"
+lacks "a record byte edited: not inherited" "$OUT" "yes $r"
+
+tampered delete
+r=$(a89 | sed -n 2p)
+rm "$T/$r"
+python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); m["records"]=[e for e in m["records"] if e["path"]!=sys.argv[2]]; json.dump(m,open(sys.argv[1],"w"))' "$T/manifest.json" "$r"
+resum "$T"
+expect_fail "a record deleted from its stream" "records missing at sequence"
+
+tampered swap
+r1=$(a89 | sed -n 1p)
+r2=$(a89 | sed -n 4p)
+cp "$T/$r2" "$T/$r1"
+resum "$T"
+expect_fail "a record swapped for another's file" "no $r1: the payload's SHA-256 is not the ID in its name"
+
+tampered report
+sed -i 's/| FAILING |/| fresh, passing |/' "$T/report.md"
+python3 -c '
+import json,sys
+p=sys.argv[1]; r=json.load(open(p))
+for c in r["controls"]:
+    if c["verdict"]=="failing": c["verdict"]="ok"; c["results"]={"pass":1,"fail":0,"error":0,"info":0}
+r["summary"]["ok"]+=1; r["summary"]["failing"]-=1
+json.dump(r,open(p,"w"),indent=1)' "$T/report.json"
+assert "the report now says passing" grep -q "fresh, passing |$" "$T/report.md"
+resum "$T"
+expect_fail "the report edited FAILING -> passing" "no report.json: A.8.12"
+contains "the edited report.md is named" "$OUT" "no report.md: A.8.12"
+
+tampered head
+h=$(cd "$T" && ls streams/*.json | head -n 1)
+rm "$T/$h"
+resum "$T"
+expect_fail "a head removed" "no $h: the head of stream"
+
+tampered extra
+cp "$T/$(a89 | sed -n 1p)" "$T/records/stray.json"
+expect_fail "a file SHA256SUMS does not list" "files it does not list: records/stray.json"
+
+tampered pipe
+r=$(a89 | sed -n 1p)
+rm "$T/$r" && mkfifo "$T/$r"
+expect_fail "a record replaced by a pipe (ends, never waits)" "no $r: not a regular file"
+
+# export --soa judges exactly as report --soa: statuses and max_age
+until=$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
+cat >soa.yaml <<'EOF'
+controls:
+  A.8.9:
+    status: applied
+    justification: configuration is reviewed
+    evidence: {kinds: [config_state], max_age: 1h}
+  A.8.12:
+    status: applied
+    justification: secret scanning in CI
+  A.8.32:
+    status: planned
+    justification: later
+EOF
+check "report --soa" 0 "$EA" report --soa soa.yaml --store store --until "$until" --format json --out r.json
+check "export --soa" 0 "$EA" export --soa soa.yaml --store store --until "$until" --control A.8.9 \
+    --control A.8.12 --control A.8.32 --pubkey key.pub --out soa-pack.tar.gz
+mkdir soa-pack && tar -xzf soa-pack.tar.gz -C soa-pack
+assert "the pack's verdicts are report --soa's" python3 -c '
+import json,sys
+v = lambda p: {c["id"]: (c["status"], c["verdict"], c["max_age"], c["count"]) for c in json.load(open(p))["controls"] if c["id"] in ("A.8.9","A.8.12","A.8.32")}
+a, b = v(sys.argv[1]), v(sys.argv[2])
+assert a == b and a["A.8.9"][1] == "stale" and a["A.8.32"][1] == "n/a", (a, b)' r.json soa-pack/audit-pack/report.json
+assert "the SoA is in the pack" cmp soa.yaml soa-pack/audit-pack/soa.yaml
+check "check.sh recomputes the SoA's verdicts" 0 soa-pack/audit-pack/check.sh
+contains "stale by the SoA's max_age" "$OUT" "A.8.9 stale, A.8.12 failing, A.8.32 n/a"
+check "export --soa with a control the SoA lacks" 2 "$EA" export --soa soa.yaml --store store \
+    --control A.5.1 --out x.tar.gz
+contains "names the control and the SoA" "$ERR" "--control A.5.1: not in the SoA soa.yaml"
+finish
