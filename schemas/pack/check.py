@@ -268,12 +268,17 @@ def check_checkpoints(streams, heads):
                 cp, why = None, "its payload is not JSON"
             if cp is None:
                 fail("no %s: %s" % (path, why))
-                previous = None
+                previous = hashlib.sha256(raw).hexdigest()
                 continue
-            if cp.get("sequence") != int(name.split(".")[0]) or cp.get("agent") != agent:
+            if not re.fullmatch(r"\d{12}\.json", name) or cp.get("agent") != agent or \
+                    cp.get("sequence") != int(name[:12]):
                 fail("no %s: its name and its content differ" % path)
-            elif i > 0 and cp.get("previous") != previous:
+            elif cp.get("sequence") != i + 1:
+                fail("no %s: checkpoint %d of its chain is missing" % (path, i + 1))
+            elif cp.get("previous") != previous:
                 fail("no %s: not linked to the checkpoint before it" % path)
+            elif not isinstance(cp.get("streams"), dict):
+                fail("no %s: states no streams" % path)
             else:
                 print("yes %s" % path)
             previous = hashlib.sha256(raw).hexdigest()
@@ -400,6 +405,6 @@ def main():
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except (OSError, ValueError, KeyError, TypeError) as e:  # a pack too broken to read
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:  # too broken to read
         print("no pack: cannot be read (%s: %s)" % (e.__class__.__name__, e))
         sys.exit(1)

@@ -124,6 +124,56 @@ r=$(a89 | sed -n 1p)
 rm "$T/$r" && mkfifo "$T/$r"
 expect_fail "a record replaced by a pipe (ends, never waits)" "no $r: not a regular file"
 
+# The checkpoint chain, when a pack holds one: checkpoints/<agent>/<seq>.json, signed DSSE,
+# each naming the SHA-256 of the one before as stored. Made here with openssl, as the agent
+# (issue 14, item 2) writes them.
+make_checkpoints() { # DIR KEY: two checkpoints stating every packed stream at its head
+    python3 - "$1" "$2" <<'PY2'
+import base64, glob, hashlib, json, os, subprocess, sys
+d, key = sys.argv[1:]
+T = "application/vnd.evidence-agent.checkpoint+json"
+def env(obj):
+    p = json.dumps(obj).encode()
+    t = T.encode()
+    open("pae.bin", "wb").write(b"DSSEv1 %d %s %d %s" % (len(t), t, len(p), p))
+    sig = subprocess.run(["openssl", "pkeyutl", "-sign", "-inkey", key, "-rawin", "-in",
+                          "pae.bin"], check=True, capture_output=True).stdout
+    return (json.dumps({"payloadType": T, "payload": base64.b64encode(p).decode(),
+                        "signatures": [{"keyid": "k", "sig": base64.b64encode(sig).decode()}]})
+            + "\n").encode()
+streams = {}
+for h in glob.glob(d + "/streams/*.json"):
+    doc = json.load(open(h))
+    if "payload" in doc:
+        doc = json.loads(base64.b64decode(doc["payload"]))
+    bump = int(os.environ.get("BUMP", "0"))  # a checkpoint ahead of the heads: pruned since
+    streams[doc["stream"]] = {"sequence": doc["sequence"] + bump, "last_id": doc["last_id"]}
+os.makedirs(d + "/checkpoints/vm", exist_ok=True)
+prev = None
+for n in (1, 2):
+    raw = env({"_type": "https://evidence-agent.dev/checkpoint/v1", "agent": "vm", "sequence": n,
+               "previous": prev, "time": "2026-01-02T03:04:05Z", "streams": streams})
+    open(d + "/checkpoints/vm/%012d.json" % n, "wb").write(raw)
+    prev = hashlib.sha256(raw).hexdigest()
+PY2
+}
+tampered checkpoints
+make_checkpoints "$T" key.pem
+resum "$T"
+check "a pack with a sound checkpoint chain passes" 0 "$T/check.sh"
+contains "each checkpoint has its line" "$OUT" "yes checkpoints/vm/000000000002.json"
+rm "$T/checkpoints/vm/000000000001.json"
+resum "$T"
+expect_fail "a checkpoint removed from the chain" "no checkpoints/vm/000000000002.json: checkpoint 1 of its chain is missing"
+tampered checkpoint-forged
+make_checkpoints "$T" other.pem
+resum "$T"
+expect_fail "checkpoints signed by a key not in the pack" "no checkpoints/vm/000000000001.json: no signature verifies"
+tampered checkpoint-ahead
+BUMP=1 make_checkpoints "$T" key.pem
+resum "$T"
+expect_fail "streams shorter than checkpointed (records pruned, heads rewritten)" "shorter (4) than checkpointed (5)"
+
 # export --soa judges exactly as report --soa: statuses and max_age
 until=$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
 cat >soa.yaml <<'EOF'
