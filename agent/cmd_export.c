@@ -42,6 +42,7 @@
 #include "util/fs.h"
 #include "util/hash.h"
 #include "util/mem.h"
+#include "verify.h"
 #include "util/time.h"
 #include "util/yaml.h"
 

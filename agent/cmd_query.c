@@ -18,6 +18,7 @@
 #include "log.h"
 #include "registry.h"
 #include "util/mem.h"
+#include "verify.h"
 #include "util/time.h"
 
 static const struct ea_cli_opt opts[] = {
@@ -269,6 +270,9 @@ int ea_cmd_query(int argc, char **argv)
     q.nkeys = a.nlist[pk];
     q.store_url = ea_config_store_url(ea_cli_value(&a, &cmd, "store"));
     rc = ea_store_open(&q.store, q.store_url, 0);
+    if (rc < 0) goto out;
+    /* a tampered store answers nothing */
+    rc = ea_verify_gate(q.store, q.store_url, q.keys, q.nkeys);
     if (rc < 0) goto out;
     rc = ea_store_list(q.store, &sel, on_entry, &q);
     if (rc < 0) goto out;

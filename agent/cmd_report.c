@@ -18,6 +18,7 @@
 #include "report.h"
 #include "soa.h"
 #include "util/mem.h"
+#include "verify.h"
 #include "util/time.h"
 
 static const struct ea_cli_opt opts[] = {
@@ -145,6 +146,8 @@ int ea_cmd_report(int argc, char **argv)
     rc = ea_store_open(&store, o.store_url, 0);
     if (rc < 0) goto out;
     o.store = store;
+    rc = ea_verify_gate(store, o.store_url, keys, nkeys); /* a tampered store reports nothing */
+    if (rc < 0) goto out;
     rc = ea_report_build(&report, &problems, &soa, &o);
     if (rc == 0) rc = write_out(ea_cli_value(&a, &cmd, "out"), fn, report, false);
     if (rc < 0) goto out;

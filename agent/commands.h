@@ -12,6 +12,7 @@ int ea_cmd_keygen(int argc, char **argv);
 int ea_cmd_collect(int argc, char **argv);
 int ea_cmd_query(int argc, char **argv);
 int ea_cmd_verify(int argc, char **argv);
+int ea_cmd_checkpoint(int argc, char **argv);
 int ea_cmd_controls(int argc, char **argv);
 int ea_cmd_report(int argc, char **argv);
 int ea_cmd_export(int argc, char **argv);

@@ -25,6 +25,7 @@ static const struct {
     {"collect", ea_cmd_collect, "run collectors, sign their records and store them"},
     {"query", ea_cmd_query, "find evidence by control, period and kind"},
     {"verify", ea_cmd_verify, "check signatures, IDs, schemas and completeness of a store"},
+    {"checkpoint", ea_cmd_checkpoint, "write a signed checkpoint of every stream of a store"},
     {"report", ea_cmd_report, "the Statement of Applicability with live evidence per control"},
     {"export", ea_cmd_export, "write an audit pack: records, keys, report and manifest"},
     {"daemon", ea_cmd_daemon, "run as a sidecar: scheduled collectors, a spool, stores, HTTP"},

@@ -16,11 +16,13 @@
 #include <evidence/version.h>
 
 #include "error.h"
+#include "integrity.h"
 #include "log.h"
 #include "options.h"
 #include "redact.h"
 #include "registry.h"
 #include "util/hash.h"
+#include "util/mem.h"
 #include "util/time.h"
 
 int ea_pipeline_stream_name(char *out, size_t cap, const char *agent_id, const char *label)
@@ -123,18 +125,26 @@ static int resolve_controls(struct ea_control_set *set, const char *const *defau
 
 int ea_pipeline_flush(struct ea_pipeline *p)
 {
-    struct ea_stream_head head = {p->o.stream, p->sequence, p->previous};
+    struct ea_stream_head head = {p->o.stream, p->sequence, p->previous, NULL, 0};
+    char *signed_head = NULL;
     int rc;
 
-    if (!p->o.store || p->staged == 0) return 0;
-    if (p->o.one_commit) { /* records and head in one atomic batch */
-        rc = ea_store_put_stream(p->o.store, &head);
-        if (rc == 0) rc = ea_store_sync(p->o.store);
-    } else {
-        rc = ea_store_sync(p->o.store);
-        if (rc == 0) rc = ea_store_put_stream(p->o.store, &head);
-        if (rc == 0) rc = ea_store_sync(p->o.store);
+    if (p->o.store ? p->staged == 0 : !p->o.dry_run_out || !p->unheaded) return 0;
+    rc = ea_head_sign(&signed_head, &head.envelope_len, p->o.stream, p->sequence, p->previous,
+                      p->o.clock_us ? p->o.clock_us() : ea_time_now_us(), p->o.key);
+    head.envelope = signed_head;
+    if (rc == 0 && !p->o.store) { /* dry run: the head follows its records, for a drop folder */
+        p->unheaded = 0;
+        if (fwrite(signed_head, 1, head.envelope_len, p->o.dry_run_out) != head.envelope_len ||
+            fputc('\n', p->o.dry_run_out) == EOF)
+            rc = ea_fail(EA_EIO, "cannot write to standard output");
+        ea_free(signed_head);
+        return rc;
     }
+    if (rc == 0 && !p->o.one_commit) rc = ea_store_sync(p->o.store); /* records, then head */
+    if (rc == 0) rc = ea_store_put_stream(p->o.store, &head); /* one_commit: one atomic batch */
+    if (rc == 0) rc = ea_store_sync(p->o.store);
+    ea_free(signed_head);
     if (rc < 0) {
         ea_fail_prefix("%u record%s not stored", p->staged, p->staged == 1 ? "" : "s");
         p->records -= p->staged;
@@ -225,6 +235,7 @@ int ea_pipeline_fact(struct ea_pipeline *p, const struct ea_collector *c,
     if (fact->result == EA_RESULT_FAIL) p->failed_results++;
     if (fact->result == EA_RESULT_ERROR) p->error_results++;
     print_summary(&env, fact);
+    p->unheaded++;
     if (p->o.store && ++p->staged >= (p->o.batch_max ? p->o.batch_max : 256))
         rc = ea_pipeline_flush(p);
 out:

@@ -40,6 +40,7 @@ struct ea_pipeline {
     char previous[EA_SHA256_HEX_LEN + 1]; /* its ID, "" before the first */
     unsigned records;                     /* made by this pipeline */
     unsigned staged;                      /* put since the last flush */
+    unsigned unheaded;                    /* made since the last head (dry run prints heads) */
     unsigned failed_results;              /* records whose result is fail */
     unsigned error_results;               /* records whose result is error */
 };
@@ -61,8 +62,9 @@ void ea_pipeline_init(struct ea_pipeline *p, const struct ea_pipeline_opts *opts
 int ea_pipeline_run(struct ea_pipeline *p, const struct ea_collector *c, const char *arg,
                     const json_t *options);
 /**
- * Commits staged records: the store syncs them, then the stream head
- * advances to the last one and is synced too. Called by ea_pipeline_run and
+ * Commits staged records: the store syncs them, then the signed stream head
+ * advances to the last one and is synced too. With a dry run, prints the
+ * signed head after the records made since the last one. Called by ea_pipeline_run and
  * whenever batch_max records are staged; call it after ea_pipeline_fact.
  */
 int ea_pipeline_flush(struct ea_pipeline *p);

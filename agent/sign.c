@@ -394,8 +394,8 @@ int ea_key_sign(const struct ea_key *key, unsigned char sig[ED25519_SIG_LEN], co
     return 0;
 }
 
-int ea_sign_envelope(struct ea_envelope *env, const struct ea_record_bytes *rec,
-                     const struct ea_key *key)
+int ea_dsse_sign(char **out, size_t *out_len, const char *type, const void *payload, size_t len,
+                 const struct ea_key *key)
 {
     unsigned char sig[ED25519_SIG_LEN];
     struct ea_buf pae;
@@ -404,26 +404,36 @@ int ea_sign_envelope(struct ea_envelope *env, const struct ea_record_bytes *rec,
     char *sig_b64 = NULL;
     int rc;
 
+    *out = NULL;
     if (!key->has_private) return ea_fail(EA_EUSAGE, "%s: a public key cannot sign", key->origin);
     ea_buf_init(&pae, 0);
     ea_buf_init(&doc, 0);
-    rc = ea_dsse_pae(&pae, EA_PAYLOAD_TYPE, rec->bytes, rec->len);
+    rc = ea_dsse_pae(&pae, type, payload, len);
     if (rc == 0) rc = ea_key_sign(key, sig, pae.data, pae.len);
-    if (rc == 0) rc = ea_base64_encode(&payload_b64, NULL, rec->bytes, rec->len);
+    if (rc == 0) rc = ea_base64_encode(&payload_b64, NULL, payload, len);
     if (rc == 0) rc = ea_base64_encode(&sig_b64, NULL, sig, sizeof(sig));
     if (rc == 0)
         rc = ea_buf_printf(&doc,
-                           "{\"payloadType\":\"" EA_PAYLOAD_TYPE "\",\"payload\":\"%s\","
+                           "{\"payloadType\":\"%s\",\"payload\":\"%s\","
                            "\"signatures\":[{\"keyid\":\"%s\",\"sig\":\"%s\"}]}",
-                           payload_b64, key->id, sig_b64);
+                           type, payload_b64, key->id, sig_b64);
     if (rc == 0) {
-        memcpy(env->id, rec->id, sizeof(env->id));
-        env->json = ea_buf_take(&doc, &env->json_len);
+        *out = ea_buf_take(&doc, out_len);
+        if (!*out) rc = ea_fail(EA_ENOMEM, "out of memory");
     }
     ea_free(sig_b64);
     ea_free(payload_b64);
     ea_buf_dispose(&doc);
     ea_buf_dispose(&pae);
+    return rc;
+}
+
+int ea_sign_envelope(struct ea_envelope *env, const struct ea_record_bytes *rec,
+                     const struct ea_key *key)
+{
+    int rc = ea_dsse_sign(&env->json, &env->json_len, EA_PAYLOAD_TYPE, rec->bytes, rec->len, key);
+
+    if (rc == 0) memcpy(env->id, rec->id, sizeof(env->id));
     return rc;
 }
 

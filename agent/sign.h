@@ -49,6 +49,13 @@ bool ea_key_verify(const struct ea_key *key, const unsigned char *sig, size_t si
 int ea_dsse_pae(struct ea_buf *out, const char *type, const void *body, size_t len);
 
 /**
+ * Signs payload as a DSSE envelope of the given payloadType (compact JSON, one
+ * signature by key). @param out owned text (ea_free); out_len may be NULL.
+ */
+int ea_dsse_sign(char **out, size_t *out_len, const char *type, const void *payload, size_t len,
+                 const struct ea_key *key);
+
+/**
  * Signs serialised Statement bytes and builds the stored envelope.
  * @param env  caller's storage; on success env->json is owned by env.
  * @param rec  borrowed; its id becomes env->id.

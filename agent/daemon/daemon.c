@@ -27,6 +27,7 @@
 #include "../commands.h"
 #include "../config.h"
 #include "../error.h"
+#include "../integrity.h"
 #include "../log.h"
 #include "../pipeline.h"
 #include "../registry.h"
@@ -532,6 +533,30 @@ static bool ship_round(struct ea_daemon *d, struct ship_state *s)
     return progress;
 }
 
+/*
+ * Writes the next checkpoint of this agent's chain to every store it can
+ * read (an http(s) store is another agent's ingest: that agent checkpoints
+ * its own stores). A failure is logged and retried at the next one.
+ */
+static void checkpoint_all(struct ea_daemon *d)
+{
+    struct ea_runtime *rt = d->rt;
+
+    for (size_t j = 0; j < rt->cfg->nstores; j++) {
+        const char *url = rt->cfg->stores[j].url;
+        char key[EA_STORE_KEY_MAX];
+        if (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0) continue;
+        int rc =
+            ea_checkpoint_write(rt->stores[j], rt->key, rt->cfg->agent_id, ea_time_now_us(), key);
+        if (rc < 0) {
+            EA_LOG_WARN("checkpoint", "%s: %s", rt->cfg->stores[j].label, ea_error_message(rc));
+            ea_error_clear();
+        } else {
+            EA_LOG_INFO("checkpoint", "%s: %s written", rt->cfg->stores[j].label, key);
+        }
+    }
+}
+
 static void *shipper_main(void *arg)
 {
     struct ea_daemon *d = arg;
@@ -545,6 +570,8 @@ static void *shipper_main(void *arg)
         goto out;
     }
     bool shipped = false; /* since the last trim */
+    int64_t every = d->rt->cfg->checkpoint_interval_us;
+    int64_t next_checkpoint = every ? ea_time_now_us() + every : INT64_MAX;
 
     while (!ea_daemon_stopping(d)) {
         struct ea_spool_stats st;
@@ -562,12 +589,18 @@ static void *shipper_main(void *arg)
             shipped = false;
         }
         now = ea_time_now_us();
+        if (now >= next_checkpoint) {
+            checkpoint_all(d);
+            next_checkpoint = now + every;
+        }
+        if (next_checkpoint - now < wait_us) wait_us = next_checkpoint - now;
         if (st.batches)
             for (size_t j = 0; j < nstores; j++)
                 if (s.next_try[j] > now && s.next_try[j] - now < wait_us)
                     wait_us = s.next_try[j] - now;
         ea_spool_wait(d->rt->spool, seen, (long)(wait_us / 1000) + 1);
     }
+    if (every) checkpoint_all(d); /* one more as the shipper stops (shutdown, or a reload) */
 out:
     for (size_t i = 0; i < s.npartial; i++) ea_free(s.partial[i].name);
     ea_free(s.partial);

@@ -30,6 +30,7 @@
 #define DEFAULT_SPOOL_MAX ((uint64_t)256 << 20)
 #define DEFAULT_INGEST_MAX ((uint64_t)16 << 20)
 #define DEFAULT_DRAIN_US (10 * 1000000LL)
+#define DEFAULT_CHECKPOINT_US (3600 * 1000000LL)
 #define COLLECTORS_MAX 256
 #define STORES_MAX 16
 #define INTERVAL_MIN_US 1000000LL
@@ -251,9 +252,19 @@ void ea_dconfig_free(struct ea_dconfig *c)
 
 static int parse_agent(struct ctx *x, struct ea_dconfig *c, const json_t *a)
 {
-    static const char *const keys[] = {
-        "id",           "spool",     "spool_max",     "listen",  "ingest_token_env", "ingest_max",
-        "trusted_keys", "log_level", "drain_timeout", "plugins", "redact_env",       NULL};
+    static const char *const keys[] = {"id",
+                                       "spool",
+                                       "spool_max",
+                                       "listen",
+                                       "ingest_token_env",
+                                       "ingest_max",
+                                       "trusted_keys",
+                                       "log_level",
+                                       "drain_timeout",
+                                       "plugins",
+                                       "redact_env",
+                                       "checkpoint_interval",
+                                       NULL};
     static const char *const levels[] = {"error", "warn", "info", "debug"};
     const char *s;
     int rc;
@@ -300,6 +311,12 @@ static int parse_agent(struct ctx *x, struct ea_dconfig *c, const json_t *a)
                            s);
         c->log_level = (enum ea_log_level)i;
     }
+    c->checkpoint_interval_us = DEFAULT_CHECKPOINT_US;
+    if ((rc = get_duration(x, a, "agent", "checkpoint_interval", true,
+                           &c->checkpoint_interval_us)) < 0)
+        return rc;
+    if (c->checkpoint_interval_us && c->checkpoint_interval_us < INTERVAL_MIN_US)
+        return fail_at(x, "agent/checkpoint_interval", "must be at least 1s (or 0: none)");
     c->drain_timeout_us = DEFAULT_DRAIN_US;
     return get_duration(x, a, "agent", "drain_timeout", true, &c->drain_timeout_us);
 }

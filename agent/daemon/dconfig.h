@@ -49,6 +49,7 @@ struct ea_dconfig {
     size_t ntrusted;
     enum ea_log_level log_level;
     int64_t drain_timeout_us;
+    int64_t checkpoint_interval_us; /* 0: no scheduled checkpoints */
     char **plugins;
     size_t nplugins;
     char **redact_env;

@@ -38,6 +38,7 @@
 
 #include "../audit.h"
 #include "../error.h"
+#include "../integrity.h"
 #include "../log.h"
 #include "../util/hash.h"
 #include "../util/json.h"
@@ -206,6 +207,9 @@ static enum MHD_Result ingest_json(struct ea_daemon *d, struct MHD_Connection *c
     if (!json_is_object(doc)) {
         rc = ea_fail(EA_EINPUT, "the body is not a JSON object: send a signed envelope, a stream "
                                 "head, or a scan report with ?collector=scan");
+    } else if (ea_head_is(doc)) {
+        if ((rc = ea_spool_writer(rt->spool, &w)) == 0)
+            rc = ea_head_accept(w, rq->body.data, len, rt->trusted, rt->ntrusted);
     } else if (json_object_get(doc, "payloadType")) {
         if (rt->ntrusted == 0)
             rc =
@@ -216,10 +220,8 @@ static enum MHD_Result ingest_json(struct ea_daemon *d, struct MHD_Connection *c
             rc = ea_spool_writer_put_raw(w, rq->body.data, len);
         records = 1;
     } else if (json_object_get(doc, "stream") && json_object_get(doc, "sequence")) {
-        struct ea_stream_head head;
-        if ((rc = ea_stream_head_from_json(&head, doc)) == 0 &&
-            (rc = ea_spool_writer(rt->spool, &w)) == 0)
-            rc = ea_store_put_stream(w, &head);
+        rc = ea_fail(EA_EVERIFY, "an unsigned stream head is refused: send the signed head that "
+                                 "'evidence-agent collect' writes");
     } else {
         rc = ea_fail(EA_EINPUT, "the body is neither a signed envelope nor a stream head");
     }

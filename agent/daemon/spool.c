@@ -24,6 +24,7 @@
 
 #include "../audit.h"
 #include "../error.h"
+#include "../integrity.h"
 #include "../util/fs.h"
 #include "../util/hash.h"
 #include "../util/mem.h"
@@ -345,9 +346,15 @@ static int w_get(struct ea_store *st, const char *key, struct ea_buf *out)
     return w_unsupported();
 }
 
-static int w_list_streams(struct ea_store *st, ea_store_stream_cb cb, void *p)
+static int w_walk(struct ea_store *st, ea_store_object_cb cb, void *p)
 {
     (void)st, (void)cb, (void)p;
+    return w_unsupported();
+}
+
+static int w_put_object(struct ea_store *st, const char *key, const char *data, size_t len)
+{
+    (void)st, (void)key, (void)data, (void)len;
     return w_unsupported();
 }
 
@@ -368,7 +375,8 @@ static const struct ea_store_ops writer_ops = {
     .get = w_get,
     .put_stream = w_put_stream,
     .sync = w_sync,
-    .list_streams = w_list_streams,
+    .walk = w_walk,
+    .put_object = w_put_object,
     .close = w_close,
 };
 
@@ -405,6 +413,7 @@ void ea_spool_batch_dispose(struct ea_spool_batch *b)
         if (b->items[i].is_head) {
             ea_free((char *)b->items[i].head.stream);
             ea_free((char *)b->items[i].head.last_id);
+            ea_free((char *)b->items[i].head.envelope);
         } else {
             ea_envelope_dispose(&b->items[i].env);
         }
@@ -414,18 +423,19 @@ void ea_spool_batch_dispose(struct ea_spool_batch *b)
     memset(b, 0, sizeof(*b));
 }
 
+/* A signed head as spooled (checked against the trusted keys before it was spooled). */
 static int parse_head(struct ea_spool_item *it, const char *text, size_t len)
 {
-    json_t *o = json_loadb(text, len, 0, NULL);
-    struct ea_stream_head h;
-    int rc = ea_stream_head_from_json(&h, o);
+    struct ea_head h;
+    int rc = ea_head_parse(&h, text, len, NULL, 0);
 
     it->is_head = true;
     if (rc == 0 &&
-        (!(it->head.stream = ea_strdup(h.stream)) || !(it->head.last_id = ea_strdup(h.last_id))))
+        (!(it->head.stream = ea_strdup(h.stream)) || !(it->head.last_id = ea_strdup(h.last_id)) ||
+         !(it->head.envelope = ea_strndup(text, len))))
         rc = ea_fail(EA_ENOMEM, "out of memory");
     it->head.sequence = rc == 0 ? h.sequence : 0;
-    json_decref(o);
+    it->head.envelope_len = rc == 0 ? len : 0;
     return rc;
 }
 

@@ -25,6 +25,7 @@
 
 #include "../audit.h"
 #include "../error.h"
+#include "../integrity.h"
 #include "../log.h"
 #include "../record.h"
 #include "../util/fs.h"
@@ -102,9 +103,10 @@ static int ingest_envelopes(struct ea_daemon *d, const char *path, const char *t
         while (len && (line[len - 1] == '\r' || line[len - 1] == ' ')) len--;
         if (len == 0) continue;
         json_t *h = json_loadb(line, len, 0, NULL);
-        if (!json_object_get(h, "payloadType")) { /* a stream head, as ingest takes */
-            struct ea_stream_head head;
-            if ((rc = ea_stream_head_from_json(&head, h)) == 0) rc = ea_store_put_stream(w, &head);
+        if (ea_head_is(h) || !json_object_get(h, "payloadType")) { /* a head, as ingest takes */
+            rc = ea_head_is(h) ? ea_head_accept(w, line, len, rt->trusted, rt->ntrusted)
+                               : ea_fail(EA_EVERIFY, "neither a signed envelope nor a signed "
+                                                     "stream head");
             json_decref(h);
             if (rc < 0) ea_fail_prefix("line %zu", line_no);
             continue;

@@ -175,7 +175,16 @@ int ea_store_put_stream(struct ea_store *st, const struct ea_stream_head *head)
 {
     if (!ea_store_stream_name_ok(head->stream))
         return ea_fail(EA_EINPUT, "stream name '%s' is not safe for a store key", head->stream);
+    if (!head->envelope || !head->envelope_len)
+        return ea_fail(EA_EINPUT, "stream %s: a head must be signed to be stored", head->stream);
     return st->ops->put_stream(st, head);
+}
+
+int ea_store_put_object(struct ea_store *st, const char *key, const char *data, size_t len)
+{
+    if (strncmp(key, "checkpoints/", 12) != 0 || strstr(key, "..") || strstr(key, "//"))
+        return ea_fail(EA_EINPUT, "'%s': not a checkpoint key", key);
+    return st->ops->put_object(st, key, data, len);
 }
 
 int ea_store_sync(struct ea_store *st)
@@ -183,9 +192,9 @@ int ea_store_sync(struct ea_store *st)
     return st->ops->sync(st);
 }
 
-int ea_store_list_streams(struct ea_store *st, ea_store_stream_cb cb, void *payload)
+int ea_store_walk(struct ea_store *st, ea_store_object_cb cb, void *payload)
 {
-    return st->ops->list_streams(st, cb, payload);
+    return st->ops->walk(st, cb, payload);
 }
 
 int ea_store_key(char *out, const struct ea_envelope *env, const char *control)
@@ -235,20 +244,12 @@ bool ea_store_stream_name_ok(const char *s)
 
 char *ea_stream_head_text(const struct ea_stream_head *head)
 {
-    return ea_asprintf("{\"stream\":\"%s\",\"sequence\":%llu,\"last_id\":\"%s\"}\n", head->stream,
-                       (unsigned long long)head->sequence, head->last_id ? head->last_id : "");
-}
+    char *text = head->envelope ? ea_malloc(head->envelope_len + 2) : NULL;
 
-int ea_stream_head_from_json(struct ea_stream_head *out, const json_t *doc)
-{
-    const char *stream = json_string_value(json_object_get(doc, "stream"));
-    const char *last = json_string_value(json_object_get(doc, "last_id"));
-    json_t *seq = json_object_get(doc, "sequence");
-
-    if (!stream || !ea_store_stream_name_ok(stream) || !last ||
-        !ea_is_hex(last, EA_SHA256_HEX_LEN) || !json_is_integer(seq) || json_integer_value(seq) < 0)
-        return ea_fail(EA_EINPUT, "a stream head needs stream (a safe name), sequence (>= 0) "
-                                  "and last_id (a record ID)");
-    *out = (struct ea_stream_head){stream, (uint64_t)json_integer_value(seq), last};
-    return 0;
+    if (text) {
+        memcpy(text, head->envelope, head->envelope_len);
+        text[head->envelope_len] = '\n';
+        text[head->envelope_len + 1] = '\0';
+    }
+    return text;
 }

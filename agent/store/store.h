@@ -6,7 +6,8 @@
  * (a bare path is the file backend). Key layout, the same for every backend:
  *
  *   controls/<control-id>/<YYYY>/<MM>/<DD>/<time>_<record-id>.json
- *   streams/<stream>.json
+ *   streams/<stream>.json                  a signed head (integrity.h)
+ *   checkpoints/<agent-id>/<seq>.json      a signed checkpoint (integrity.h)
  *
  * Lexical order of keys is time order; the record ID is recoverable from the
  * key; putting the same record twice leaves one object per control.
@@ -43,11 +44,22 @@ struct ea_query {
     int64_t until_us;
 };
 
-/** A stream's head: its last sequence number and record ID. */
+/** A stream's head: its last sequence number and record ID, and the signed head stored. */
 struct ea_stream_head {
     const char *stream;
     uint64_t sequence;
     const char *last_id;
+    const char *envelope; /* the signed head (ea_head_sign), stored as is */
+    size_t envelope_len;
+};
+
+/** What a walk finds: a regular file, a symbolic link (never followed) or anything else. */
+enum ea_store_kind { EA_STORE_FILE, EA_STORE_LINK, EA_STORE_SPECIAL };
+
+/** One object of a walk. key borrowed for the duration of the callback. */
+struct ea_store_object {
+    const char *key;
+    enum ea_store_kind kind;
 };
 
 /** A listed object kept after its callback: see ea_store_list_newest. */
@@ -64,7 +76,7 @@ struct ea_store_items {
 
 /** List callback: return 0 to go on, or a negative code to stop with it. */
 typedef int (*ea_store_list_cb)(const struct ea_store_entry *entry, void *payload);
-typedef int (*ea_store_stream_cb)(const struct ea_stream_head *head, void *payload);
+typedef int (*ea_store_object_cb)(const struct ea_store_object *o, void *payload);
 
 /** The backends (store_<scheme>.c). */
 extern const struct ea_store_ops ea_store_file_ops;
@@ -92,7 +104,10 @@ struct ea_store_ops {
      * staged, and never leaves a half-written object under its final name.
      */
     int (*sync)(struct ea_store *st);
-    int (*list_streams)(struct ea_store *st, ea_store_stream_cb cb, void *payload);
+    /** Every object of the store, whatever its name, in key order; links are not followed. */
+    int (*walk)(struct ea_store *st, ea_store_object_cb cb, void *payload);
+    /** Stages an object under key (checkpoints/...), like put. */
+    int (*put_object)(struct ea_store *st, const char *key, const char *data, size_t len);
     void (*close)(struct ea_store *st);
 };
 
@@ -122,7 +137,9 @@ int ea_store_list_newest(struct ea_store *st, const struct ea_query *q, struct e
 void ea_store_items_dispose(struct ea_store_items *items);
 int ea_store_put_stream(struct ea_store *st, const struct ea_stream_head *head);
 int ea_store_sync(struct ea_store *st);
-int ea_store_list_streams(struct ea_store *st, ea_store_stream_cb cb, void *payload);
+int ea_store_walk(struct ea_store *st, ea_store_object_cb cb, void *payload);
+/** Stages a checkpoint object (key under checkpoints/). */
+int ea_store_put_object(struct ea_store *st, const char *key, const char *data, size_t len);
 
 /** Builds the key of env under control (into out, at least EA_STORE_KEY_MAX bytes). */
 #define EA_STORE_KEY_MAX 160
@@ -130,17 +147,10 @@ int ea_store_key(char *out, const struct ea_envelope *env, const char *control);
 /** Parses "<time>_<id>.json" (a key's last segment). @return 0 or EA_EINPUT. */
 int ea_store_parse_name(const char *name, int64_t *time_us, char id[65]);
 /**
- * A stream head as stored: {"stream":..,"sequence":..,"last_id":..} and a newline.
+ * A stream head as stored: its signed envelope and a newline.
  * @return owned text (ea_free), or NULL when out of memory.
  */
 char *ea_stream_head_text(const struct ea_stream_head *head);
-/**
- * Reads a stream head that arrives from outside (ingest, the drop folder, the
- * spool): stream a safe name, sequence >= 0, last_id a record ID.
- * @param out its strings are borrowed from doc.
- * @return 0 or EA_EINPUT (the message names what is wrong).
- */
-int ea_stream_head_from_json(struct ea_stream_head *out, const json_t *doc);
 /** True when s is a safe stream name: [A-Za-z0-9._-]{1,128}, not "." or "..". */
 bool ea_store_stream_name_ok(const char *s);
 

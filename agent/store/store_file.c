@@ -9,6 +9,7 @@
  * Files are 0600 and directories 0700. Listing walks only the control and
  * day folders a query can match, and reads names, never contents.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -23,8 +24,6 @@
 #include "../util/mem.h"
 #include "../util/time.h"
 #include "store.h"
-
-#define STREAM_FILE_MAX 4096
 
 /* An object staged by put: written under tmp, renamed to final by sync. */
 struct staged {
@@ -382,7 +381,9 @@ static bool key_ok(const char *key)
 {
     const char *seg = key;
 
-    if (strncmp(key, "controls/", 9) != 0 && strncmp(key, "streams/", 8) != 0) return false;
+    if (strncmp(key, "controls/", 9) != 0 && strncmp(key, "streams/", 8) != 0 &&
+        strncmp(key, "checkpoints/", 12) != 0)
+        return false;
     for (const char *p = key;; p++) {
         if (*p == '/' || *p == '\0') {
             size_t len = (size_t)(p - seg);
@@ -434,52 +435,93 @@ out:
     return rc;
 }
 
-static bool is_stream_file(const char *s)
-{
-    size_t n = strlen(s);
-    return n > 5 && strcmp(s + n - 5, ".json") == 0 && strstr(s, ".tmp.") == NULL;
-}
-
-static int file_list_streams(struct ea_store *st, ea_store_stream_cb cb, void *payload)
+static int file_put_object(struct ea_store *st, const char *key, const char *data, size_t len)
 {
     struct file_store *fs = (struct file_store *)st;
-    char *dir = ea_asprintf("%s/streams", fs->root);
-    char **names = NULL;
-    size_t n = 0;
+    char *path = ea_asprintf("%s/%s", fs->root, key);
+    char *slash;
     int rc;
 
-    if (!dir) return ea_fail(EA_ENOMEM, "out of memory");
-    rc = ea_fs_list_dir(&names, &n, dir, is_stream_file);
+    if (!path) return ea_fail(EA_ENOMEM, "out of memory");
+    slash = strrchr(path, '/');
+    *slash = '\0';
+    rc = mkdirs_durable(path);
+    *slash = '/';
+    if (rc == 0) return stage(fs, path, data, len); /* takes path */
+    ea_free(path);
+    return rc;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Walks dir (key prefix rel) depth first in name order, reporting every
+ * entry but "." and "..": regular files, links and anything else as they
+ * are (lstat), descending only into real directories.
+ */
+static int walk_tree(const char *dir, const char *rel, int depth, ea_store_object_cb cb,
+                     void *payload)
+{
+    DIR *d;
+    struct dirent *de;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+
+    if (depth > 16) return ea_fail(EA_EIO, "%s: folders nested too deep for a store", dir);
+    if (!(d = opendir(dir)))
+        return ea_fail(EA_EIO, "%s: cannot read the folder: %s (check its permissions)", dir,
+                       strerror(errno));
+    while (rc == 0 && (de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        if (n == cap) {
+            char **nv = ea_realloc(names, (cap = cap ? cap * 2 : 32) * sizeof(*nv));
+            if (!nv) {
+                rc = ea_fail(EA_ENOMEM, "out of memory");
+                break;
+            }
+            names = nv;
+        }
+        if (!(names[n] = ea_strdup(de->d_name)))
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+        else
+            n++;
+    }
+    closedir(d);
+    if (n) qsort(names, n, sizeof(*names), cmp_name);
     for (size_t i = 0; i < n && rc == 0; i++) {
         char *path = ea_asprintf("%s/%s", dir, names[i]);
-        struct ea_buf b;
-        json_t *doc = NULL;
-        json_error_t err;
-        struct ea_stream_head h;
+        char *key = ea_asprintf("%s%s%s", rel, *rel ? "/" : "", names[i]);
+        struct stat sb;
 
-        if (!path) {
+        if (!path || !key) {
             rc = ea_fail(EA_ENOMEM, "out of memory");
-            break;
+        } else if (lstat(path, &sb) < 0) {
+            if (errno != ENOENT) /* gone since the listing: nothing to judge */
+                rc = ea_fail(EA_EIO, "%s: cannot read: %s", path, strerror(errno));
+        } else if (S_ISDIR(sb.st_mode)) {
+            rc = walk_tree(path, key, depth + 1, cb, payload);
+        } else {
+            struct ea_store_object o = {key, S_ISREG(sb.st_mode)   ? EA_STORE_FILE
+                                             : S_ISLNK(sb.st_mode) ? EA_STORE_LINK
+                                                                   : EA_STORE_SPECIAL};
+            rc = cb(&o, payload);
         }
-        rc = ea_fs_read(&b, path, STREAM_FILE_MAX, EA_FS_NOFOLLOW);
-        if (rc == 0) {
-            doc = json_loadb(b.data, b.len, 0, &err);
-            ea_buf_dispose(&b);
-        }
-        h.stream = json_string_value(json_object_get(doc, "stream"));
-        h.last_id = json_string_value(json_object_get(doc, "last_id"));
-        h.sequence = (uint64_t)json_integer_value(json_object_get(doc, "sequence"));
-        if (rc == 0 &&
-            (!h.stream || !h.last_id || !json_is_integer(json_object_get(doc, "sequence"))))
-            rc = ea_fail(EA_EINPUT, "%s: not a stream file (expected stream, sequence, last_id)",
-                         path);
-        if (rc == 0) rc = cb(&h, payload);
-        json_decref(doc);
+        ea_free(key);
         ea_free(path);
     }
     ea_fs_names_free(names, n);
-    ea_free(dir);
     return rc;
+}
+
+static int file_walk(struct ea_store *st, ea_store_object_cb cb, void *payload)
+{
+    struct file_store *fs = (struct file_store *)st;
+
+    return walk_tree(fs->root, "", 0, cb, payload);
 }
 
 const struct ea_store_ops ea_store_file_ops = {
@@ -490,6 +532,7 @@ const struct ea_store_ops ea_store_file_ops = {
     .get = file_get,
     .put_stream = file_put_stream,
     .sync = file_sync,
-    .list_streams = file_list_streams,
+    .walk = file_walk,
+    .put_object = file_put_object,
     .close = file_close,
 };

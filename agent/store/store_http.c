@@ -155,10 +155,16 @@ static int hs_get(struct ea_store *st, const char *key, struct ea_buf *out)
     return hs_write_only(st);
 }
 
-static int hs_list_streams(struct ea_store *st, ea_store_stream_cb cb, void *p)
+static int hs_walk(struct ea_store *st, ea_store_object_cb cb, void *p)
 {
     (void)cb, (void)p;
     return hs_write_only(st);
+}
+
+static int hs_put_object(struct ea_store *st, const char *key, const char *data, size_t len)
+{
+    (void)key, (void)data, (void)len;
+    return hs_write_only(st); /* a checkpoint states a store: the agent that owns it writes it */
 }
 
 static int open_http(struct ea_store **out, const char *loc, unsigned flags)
@@ -180,7 +186,8 @@ const struct ea_store_ops ea_store_http_ops = {
     .get = hs_get,
     .put_stream = hs_put_stream,
     .sync = hs_sync,
-    .list_streams = hs_list_streams,
+    .walk = hs_walk,
+    .put_object = hs_put_object,
     .close = hs_close,
 };
 
@@ -193,6 +200,7 @@ const struct ea_store_ops ea_store_https_ops = {
     .get = hs_get,
     .put_stream = hs_put_stream,
     .sync = hs_sync,
-    .list_streams = hs_list_streams,
+    .walk = hs_walk,
+    .put_object = hs_put_object,
     .close = hs_close,
 };

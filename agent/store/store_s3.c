@@ -198,7 +198,7 @@ static int request(struct s3_store *s, struct ea_http_response *out, const char 
 /*
  * The Object Lock headers of a record object: mode, retain-until (now plus the
  * retention) and the Content-MD5 that S3 demands with them. Stream heads are
- * never locked: they are rewritten as the stream grows.
+ * never locked: they are rewritten as the stream grows. Checkpoints are locked.
  */
 static int lock_headers(const struct s3_store *s, const void *data, size_t len, char mode[64],
                         char until[96], char md5[64])
@@ -480,45 +480,29 @@ static int s3_put_stream(struct ea_store *st, const struct ea_stream_head *head)
     return rc;
 }
 
-struct streams_ctx {
-    struct s3_store *s;
-    ea_store_stream_cb cb;
+static int s3_put_checkpoint(struct ea_store *st, const char *key, const char *data, size_t len)
+{
+    return put_object((struct s3_store *)st, key, data, len, true); /* locked like records */
+}
+
+struct walk_ctx {
+    ea_store_object_cb cb;
     void *payload;
 };
 
-static int on_stream_key(const char *key, void *p)
+static int on_any_key(const char *key, void *p)
 {
-    struct streams_ctx *c = p;
-    struct ea_stream_head h;
-    struct ea_buf b;
-    json_t *doc;
-    int rc;
+    struct walk_ctx *c = p;
+    struct ea_store_object o = {key, EA_STORE_FILE}; /* S3 has objects only */
 
-    if (strncmp(key, "streams/", 8) != 0 || strlen(key) < 13 ||
-        strcmp(key + strlen(key) - 5, ".json") != 0)
-        return 0;
-    rc = s3_get(&c->s->base, key, &b);
-    if (rc < 0) return rc;
-    doc = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
-    ea_buf_dispose(&b);
-    h.stream = json_string_value(json_object_get(doc, "stream"));
-    h.last_id = json_string_value(json_object_get(doc, "last_id"));
-    h.sequence = (uint64_t)json_integer_value(json_object_get(doc, "sequence"));
-    rc = h.stream && h.last_id ? c->cb(&h, c->payload)
-                               : ea_fail(EA_EINPUT,
-                                         "%s: not a stream file (expected stream, "
-                                         "sequence, last_id)",
-                                         key);
-    json_decref(doc);
-    return rc;
+    return c->cb(&o, c->payload);
 }
 
-static int s3_list_streams(struct ea_store *st, ea_store_stream_cb cb, void *payload)
+static int s3_walk(struct ea_store *st, ea_store_object_cb cb, void *payload)
 {
-    struct s3_store *s = (struct s3_store *)st;
-    struct streams_ctx c = {s, cb, payload};
+    struct walk_ctx c = {cb, payload};
 
-    return list_prefix(s, "streams/", on_stream_key, &c);
+    return list_prefix((struct s3_store *)st, "", on_any_key, &c);
 }
 
 static int s3_sync(struct ea_store *st)
@@ -537,6 +521,7 @@ const struct ea_store_ops ea_store_s3_ops = {
     .get = s3_get,
     .put_stream = s3_put_stream,
     .sync = s3_sync,
-    .list_streams = s3_list_streams,
+    .walk = s3_walk,
+    .put_object = s3_put_checkpoint,
     .close = s3_close,
 };

@@ -60,13 +60,15 @@ closed_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# payloads FILE: the Statement of every envelope in FILE (JSON lines, as --dry-run prints
-# them), decoded, one per line.
+# payloads FILE: the Statement of every record envelope in FILE (JSON lines, as --dry-run
+# prints them), decoded, one per line; the signed stream heads among them are skipped.
 payloads() {
     python3 -c '
 import base64,json,sys
 for l in open(sys.argv[1]):
-    print(base64.b64decode(json.loads(l)["payload"]).decode())' "$1"
+    e = json.loads(l)
+    if e["payloadType"] == "application/vnd.in-toto+json":
+        print(base64.b64decode(e["payload"]).decode())' "$1"
 }
 
 # start_replay ROUTES.json: the replay server on a free loopback port, stopped at exit (or by

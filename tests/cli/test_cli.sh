@@ -68,11 +68,12 @@ check "dry run" 0 "$EA" collect --dry-run --key ../key.pem "git=$WORK/repo"
 assert "no default store was created by the dry run" test ! -e ./evidence-store
 cd "$WORK"
 assert "dry run stores nothing" test "$(find "$STORE" -type f | wc -l)" -eq "$before"
-assert "dry run prints one JSON envelope per line" python3 -c '
+assert "dry run prints one JSON envelope per line, then the signed stream head" python3 -c '
 import json,sys
 lines=open(sys.argv[1]).read().splitlines()
-assert len(lines)==1
-assert json.loads(lines[0])["payloadType"]=="application/vnd.in-toto+json"' "$OUT"
+assert len(lines)==2
+assert json.loads(lines[0])["payloadType"]=="application/vnd.in-toto+json"
+assert json.loads(lines[1])["payloadType"]=="application/vnd.evidence-agent.stream-head+json"' "$OUT"
 cp "$OUT" dry.ndjson
 assert "dry-run envelope is schema-valid" python3 "$EA_SOURCE_DIR/tests/testkit/validate_records.py" dry.ndjson
 
@@ -112,7 +113,7 @@ contains "missing store says what to do" "$ERR" "collect"
 
 # --- verify, independent checks
 check "verify" 0 "$EA" verify --store "$STORE" --pubkey key.pub
-contains "verify summary" "$OUT" "OK 11 objects, 5 records"
+contains "verify summary" "$OUT" "OK 16 objects, 5 records, 5 streams, 0 checkpoints"
 check "verify one control" 0 "$EA" verify --store "$STORE" --pubkey key.pub --control A.8.9
 check "verify with the wrong key" 3 "$EA" verify --store "$STORE" --pubkey other.pub
 contains "wrong key reported" "$OUT" "no signature verifies"

@@ -155,7 +155,8 @@ contains "help names the signals" "$OUT" "SIGHUP"
 
 # ---------- B: an ingest-only agent, the HTTP store of A
 cat >b.yaml <<EOF
-agent: {id: central, spool: spool-b, listen: "127.0.0.1:0", ingest_token_env: EA_TOKEN_B, trusted_keys: [key.pub]}
+agent: {id: central, spool: spool-b, listen: "127.0.0.1:0", ingest_token_env: EA_TOKEN_B, trusted_keys: [key.pub],
+        checkpoint_interval: 1s}
 signing: {key: key.pem}
 stores: [store-b]
 EOF
@@ -205,22 +206,18 @@ wait_until 20 metric_is "$PORT_A" 'evidence_agent_records_collected_total{collec
 [ "$(status_of "$A/healthz")" = 200 ] && pass || fail "/healthz"
 wait_until 10 status_is "$A/readyz" 200 || fail "/readyz is not 200: $(cat "$OUT")"
 
-# with_head FILE: appends the stream head of FILE's envelopes (dry runs print none)
-with_head() {
-    python3 - "$1" <<'PY' >>"$1"
+# ingest: a dry run prints each record, then its stream's signed head
+"$EA" collect --dry-run --key key.pem --control A.5.1 git=repo >good.out 2>/dev/null
+head -1 good.out >good.env && tail -1 good.out >head.json
+"$EA" collect --dry-run --key forger.pem --control A.5.1 git=repo >forged.out 2>/dev/null
+head -1 forged.out >forged.env && tail -1 forged.out >forged-head.json
+python3 - good.env >unsigned-head.json <<'PY'
 import base64, hashlib, json, sys
-last = [l for l in open(sys.argv[1]) if l.strip()][-1]
-payload = base64.b64decode(json.loads(last)["payload"])
+payload = base64.b64decode(json.loads(open(sys.argv[1]).read())["payload"])
 p = json.loads(payload)["predicate"]["agent"]
 print(json.dumps({"stream": p["stream"], "sequence": p["sequence"],
                   "last_id": hashlib.sha256(payload).hexdigest()}))
 PY
-}
-
-# ingest
-"$EA" collect --dry-run --key key.pem --control A.5.1 git=repo >good.env 2>/dev/null
-cp good.env good.head && with_head good.head && tail -1 good.head >head.json
-"$EA" collect --dry-run --key forger.pem --control A.5.1 git=repo >forged.env 2>/dev/null
 head -c 100000 /dev/zero | tr '\0' x >big.txt
 [ "$(status_of -X POST --data-binary @good.env "$A/v1/ingest")" = 401 ] && pass || fail "no token: not 401"
 [ "$(status_of -X POST -H "Authorization: Bearer wrong-0123456789abcdef" --data-binary @good.env "$A/v1/ingest")" = 401 ] &&
@@ -239,6 +236,12 @@ contains "accepted one" "$OUT" '"accepted":1'
     pass || fail "its stream head: not 202"
 [ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" -d '{"stream":"s","sequence":1,"last_id":"x\"}"}' "$A/v1/ingest")" = 400 ] &&
     pass || fail "a stream head whose last_id is not a record ID: not 400"
+[ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" --data-binary @unsigned-head.json "$A/v1/ingest")" = 400 ] &&
+    pass || fail "an unsigned stream head (the token alone moves no head): not 400"
+contains "unsigned head: says why" "$OUT" "unsigned stream head"
+[ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" --data-binary @forged-head.json "$A/v1/ingest")" = 400 ] &&
+    pass || fail "a stream head signed by an untrusted key: not 400"
+contains "forged head: says why" "$OUT" "signature"
 [ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" --data-binary @"$EA_SOURCE_DIR/tests/collectors/scan/zap.json" \
     "$A/v1/ingest?collector=scan&controls=A.8.8,A.8.29")" = 202 ] && pass || fail "a raw report: not 202"
 [ "$(status_of "$A/v1/ingest")" = 405 ] && pass || fail "GET ingest: not 405"
@@ -248,10 +251,12 @@ lacks "no token in B's log" B.log "$EA_TOKEN_B"
 # the drop folder
 cp "$EA_SOURCE_DIR/tests/collectors/scan/trivy.json" inbox/trivy.json
 "$EA" collect --dry-run --key key.pem --control A.8.9 git=repo >.envelopes.jsonl 2>/dev/null
-with_head .envelopes.jsonl && mv .envelopes.jsonl inbox/envelopes.jsonl
+mv .envelopes.jsonl inbox/envelopes.jsonl
+cat forged.out >inbox/forged.jsonl
 echo "not a report" >inbox/junk.txt
 ln -s "$WORK/key.pem" inbox/link.json
 wait_until 20 test -e inbox/done/trivy.json -a -e inbox/done/envelopes.jsonl -a -e inbox/failed/junk.txt \
+    -a -e inbox/failed/forged.jsonl \
     -a -L inbox/failed/link.json || fail "the drop folder did not sort its files: $(ls -R inbox)"
 assert "failed/ has the reason" test -s inbox/failed/junk.txt.reason
 contains "the reason names the file, not how it was read" inbox/failed/junk.txt.reason "junk.txt"
@@ -259,7 +264,8 @@ lacks "the reason names no descriptor" inbox/failed/junk.txt.reason "/dev/fd/"
 contains "a symbolic link is refused, not followed" inbox/failed/link.json.reason "symbolic link"
 lacks "no key text in the drop folder" inbox/failed/link.json.reason "PRIVATE"
 assert "nothing left in the inbox" test -z "$(find inbox -maxdepth 1 -type f)"
-assert "watch counters" metric_is "$PORT_A" 'evidence_agent_watch_files_total{collector="watch",outcome="failed"}' 2
+contains "a forged file is refused" inbox/failed/forged.jsonl.reason "signature"
+assert "watch counters" metric_is "$PORT_A" 'evidence_agent_watch_files_total{collector="watch",outcome="failed"}' 3
 
 # the S3 store stopped for a while: records pile up, /readyz says so, then everything drains
 stop_s3
@@ -340,7 +346,7 @@ for n, line in enumerate(open(sys.argv[1]), 1):
 ids |= pending
 for f in sys.argv[3:]:
     for l in open(f):
-        if '"payload"' in l: ids.add(hashlib.sha256(base64.b64decode(json.loads(l)["payload"])).hexdigest()[:12])
+        if 'application/vnd.in-toto+json' in l: ids.add(hashlib.sha256(base64.b64decode(json.loads(l)["payload"])).hexdigest()[:12])
 print("\n".join(sorted(ids)))
 PY
 for store in "$S3URL" store-b; do
@@ -377,6 +383,15 @@ wait "$PID_R" 2>/dev/null
 bad "a bad unready_after" "  - url: http://127.0.0.1:$PORT_B?token_env=EA_TOKEN_B" \
     "  - {url: 'http://127.0.0.1:$PORT_B?token_env=EA_TOKEN_B', unready_after: soon}" \
     "stores.1.unready_after: 'soon' is not a duration"
+
+# B checkpoints its store every second (agent.checkpoint_interval) and once more when it stops
+kill -TERM "$PID_B"
+rc=0
+wait "$PID_B" || rc=$?
+[ "$rc" = 0 ] && pass || fail "B SIGTERM: exit $rc"
+assert "B wrote checkpoints on schedule and at shutdown" test "$(grep -c 'checkpoints/central/' B.log)" -ge 2
+check "verify store-b with its checkpoint chain" 0 "$EA" verify --store store-b --pubkey key.pub
+lacks "B's chain verified" "$OUT" " 0 checkpoints"
 
 # ---------- a full spool pauses collection and refuses ingest; nothing is dropped
 cat >full.yaml <<EOF

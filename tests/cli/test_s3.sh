@@ -42,9 +42,14 @@ check "query one control and day from S3" 0 "$EA" query --store "$url" --control
 assert "one git record under A.8.32 today" python3 -c '
 import sys; assert sum(1 for _ in open(sys.argv[1]))==1' "$OUT"
 check "verify from S3" 0 "$EA" verify --store "$url" --pubkey key.pub
-contains "verify counts the objects" "$OUT" "3 objects, 2 records, 2 streams: 0 problems"
+contains "verify counts the objects" "$OUT" "5 objects, 2 records, 2 streams, 0 checkpoints: 0 problems"
 check "verify with one key per listing page" 0 "$EA" verify --store "$url&max_keys=1" --pubkey key.pub
-contains "continuation: the same answer" "$OUT" "3 objects, 2 records, 2 streams: 0 problems"
+contains "continuation: the same answer" "$OUT" "5 objects, 2 records, 2 streams, 0 checkpoints: 0 problems"
+check "a checkpoint in S3" 0 "$EA" checkpoint --store "$url" --key key.pem --agent-id ci
+check "a second one, linked" 0 "$EA" checkpoint --store "$url" --key key.pem --agent-id ci
+contains "checkpoints are numbered per agent" "$OUT" "checkpoints/ci/000000000002.json"
+check "verify the chain from S3" 0 "$EA" verify --store "$url&max_keys=1" --pubkey key.pub
+contains "both checkpoints verified" "$OUT" "7 objects, 2 records, 2 streams, 2 checkpoints: 0 problems"
 printf 'controls:\n  A.8.32: {status: applied, justification: reviewed changes}\n' >soa.yaml
 check "report from S3" 0 "$EA" report --store "$url" --soa soa.yaml --format json --gate
 

@@ -161,31 +161,74 @@ START_TEST(test_get_refuses_keys_outside_the_store)
 }
 END_TEST
 
-static int head_cb(const struct ea_stream_head *h, void *payload)
+struct walked {
+    char keys[16][EA_STORE_KEY_MAX];
+    enum ea_store_kind kinds[16];
+    int n;
+};
+
+static int walk_cb(const struct ea_store_object *o, void *payload)
 {
-    int *n = payload;
-    ck_assert_str_eq(h->stream, "agent.20261118T110640Z.0a0b0c0d");
-    ck_assert_uint_eq(h->sequence, 7);
-    ck_assert_str_eq(h->last_id, "abc");
-    (*n)++;
+    struct walked *w = payload;
+    if (w->n < 16) {
+        snprintf(w->keys[w->n], EA_STORE_KEY_MAX, "%s", o->key);
+        w->kinds[w->n++] = o->kind;
+    }
     return 0;
 }
 
-START_TEST(test_stream_heads_are_written_and_listed)
+START_TEST(test_stream_heads_are_stored_as_signed_and_unsigned_ones_refused)
 {
-    struct ea_stream_head h = {"agent.20261118T110640Z.0a0b0c0d", 6, "old"};
-    int n = 0;
+    struct ea_stream_head h = {"agent.20261118T110640Z.0a0b0c0d", 6, "old", "{\"v\":1}", 7};
+    struct walked w = {.n = 0};
+    struct ea_buf b;
 
     ck_assert_int_eq(ea_store_put_stream(st, &h), 0);
     ck_assert_int_eq(ea_store_sync(st), 0);
-    h.sequence = 7;
-    h.last_id = "abc";
+    h.envelope = "{\"v\":2}";
     ck_assert_int_eq(ea_store_put_stream(st, &h), 0);
     ck_assert_int_eq(ea_store_sync(st), 0);
-    ck_assert_int_eq(ea_store_list_streams(st, head_cb, &n), 0);
-    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(ea_store_walk(st, walk_cb, &w), 0);
+    ck_assert_int_eq(w.n, 1);
+    ck_assert_str_eq(w.keys[0], "streams/agent.20261118T110640Z.0a0b0c0d.json");
+    ck_assert_int_eq(ea_store_get(st, w.keys[0], &b), 0);
+    ck_assert_str_eq(b.data, "{\"v\":2}\n"); /* the envelope as given, and a newline */
+    ea_buf_dispose(&b);
+    h.envelope = NULL; /* unsigned */
+    ck_assert_int_eq(ea_store_put_stream(st, &h), EA_EINPUT);
+    ea_error_clear();
+    h.envelope = "{}";
     h.stream = "../escape";
     ck_assert_int_eq(ea_store_put_stream(st, &h), EA_EINPUT);
+    ea_error_clear();
+}
+END_TEST
+
+START_TEST(test_walk_reports_every_object_and_never_follows_links)
+{
+    struct walked w = {.n = 0};
+
+    ck_assert_int_eq(ea_store_put_object(st, "checkpoints/a/000000000001.json", "{}\n", 3), 0);
+    ck_assert_int_eq(ea_store_sync(st), 0);
+    ck_assert_int_eq(ea_store_put_object(st, "streams/x.json", "{}", 2), EA_EINPUT);
+    ea_error_clear();
+    ck_assert_int_eq(ea_test_sh("cd '%s/store' && mkdir -p outside/d && touch outside/d/f .hidden "
+                                "&& ln -s /dev/zero zero.json && ln -s outside/d linkdir && "
+                                "mkfifo fifo.json",
+                                tmp),
+                     0);
+    ck_assert_int_eq(ea_store_walk(st, walk_cb, &w), 0);
+    ck_assert_int_eq(w.n, 6);
+    ck_assert_str_eq(w.keys[0], ".hidden");
+    ck_assert_str_eq(w.keys[1], "checkpoints/a/000000000001.json");
+    ck_assert_int_eq(w.kinds[1], EA_STORE_FILE);
+    ck_assert_str_eq(w.keys[2], "fifo.json");
+    ck_assert_int_eq(w.kinds[2], EA_STORE_SPECIAL);
+    ck_assert_str_eq(w.keys[3], "linkdir"); /* a link to a folder: reported, not entered */
+    ck_assert_int_eq(w.kinds[3], EA_STORE_LINK);
+    ck_assert_str_eq(w.keys[4], "outside/d/f");
+    ck_assert_str_eq(w.keys[5], "zero.json");
+    ck_assert_int_eq(w.kinds[5], EA_STORE_LINK);
 }
 END_TEST
 
@@ -279,7 +322,8 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_list_is_time_ordered_and_bounded_by_the_query);
     tcase_add_test(tc, test_list_stops_with_the_callbacks_error);
     tcase_add_test(tc, test_get_refuses_keys_outside_the_store);
-    tcase_add_test(tc, test_stream_heads_are_written_and_listed);
+    tcase_add_test(tc, test_stream_heads_are_stored_as_signed_and_unsigned_ones_refused);
+    tcase_add_test(tc, test_walk_reports_every_object_and_never_follows_links);
     tcase_add_test(tc, test_opening_a_missing_or_unusable_store_says_what_to_do);
     tcase_add_test(tc, test_stray_files_are_not_listed_as_records);
     tcase_add_test(tc, test_staged_objects_are_invisible_until_sync_and_dropped_on_close);

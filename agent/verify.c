@@ -1,0 +1,832 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The whole-store check; see verify.h. One walk lists every object of the
+ * store without following links; each is then judged by what its key says
+ * it is (record, stream head, checkpoint) and anything else is reported.
+ * Records come first, since heads and checkpoints are judged against them.
+ */
+#include "verify.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "error.h"
+#include "integrity.h"
+#include "util/fs.h"
+#include "util/hash.h"
+#include "util/mem.h"
+#include "util/time.h"
+
+struct rec {
+    char id[65];
+    char stream[EA_STREAM_MAX + 1];
+    uint64_t sequence;
+    char previous[65];    /* "" for null */
+    uint64_t expected[2]; /* catalogue indexes of predicate.controls */
+    uint64_t filed[2];    /* catalogue indexes of the controls a copy was found under */
+    bool bad;             /* failed a check: known only from its unverified payload */
+    bool headed;          /* (last of its stream) a head file names this stream */
+};
+
+struct entry { /* a record object found by the walk */
+    char *key; /* owned */
+    char control[16];
+    char id[65];
+    int64_t time_us;
+};
+
+struct list {
+    char **v; /* owned keys */
+    size_t n, cap;
+};
+
+struct claim {          /* what a checkpoint states about one stream */
+    const char *stream; /* borrowed from the checkpoint kept in cps */
+    uint64_t sequence;
+    const char *last_id;
+    const char *from; /* the checkpoint's key (or the saved file) */
+};
+
+struct ctx {
+    const struct ea_verify_opts *o;
+    struct ea_verify_result *res;
+    struct entry *entries;
+    size_t nentries, ecap;
+    struct list heads, checkpoints;
+    struct rec *recs;
+    size_t nrecs, rcap;
+    struct ea_checkpoint *cps; /* every checkpoint that parsed, for its claims */
+    char **cp_from;            /* owned: where each came from */
+    size_t ncps, cpcap;
+    struct ea_buf latest;
+};
+
+static void problem(struct ctx *v, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void problem(struct ctx *v, const char *where, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(v->o->out, "FAIL %s/%s: ", v->o->store_url, where);
+    va_start(ap, fmt);
+    vfprintf(v->o->out, fmt, ap);
+    va_end(ap);
+    fputc('\n', v->o->out);
+    v->res->problems++;
+}
+
+static int list_add(struct list *l, const char *key)
+{
+    if (l->n == l->cap) {
+        char **nv = ea_realloc(l->v, (l->cap = l->cap ? l->cap * 2 : 64) * sizeof(*nv));
+        if (!nv) return ea_fail(EA_ENOMEM, "out of memory");
+        l->v = nv;
+    }
+    if (!(l->v[l->n] = ea_strdup(key))) return ea_fail(EA_ENOMEM, "out of memory");
+    l->n++;
+    return 0;
+}
+
+static void list_dispose(struct list *l)
+{
+    for (size_t i = 0; i < l->n; i++) ea_free(l->v[i]);
+    ea_free(l->v);
+}
+
+/* True when s starts with n digits followed by end. */
+static bool digits(const char *s, size_t n, char end)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return false;
+    return s[n] == end;
+}
+
+/* controls/<2022 ID>/<YYYY>/<MM>/<DD>/<time>_<id>.json: the entry, or a problem. */
+static int classify_record(struct ctx *v, const char *key)
+{
+    const char *c = key + 9, *slash = strchr(c, '/');
+    const struct ea_control *ctl;
+    char control[16];
+    struct entry *e;
+    int64_t t;
+    char id[65];
+
+    if (!slash || (size_t)(slash - c) >= sizeof(control)) {
+        problem(v, key, "not in a control folder (controls/<2022 control ID>/YYYY/MM/DD/)");
+        return 0;
+    }
+    memcpy(control, c, (size_t)(slash - c));
+    control[slash - c] = '\0';
+    if (v->o->control && strcmp(control, v->o->control) != 0) return 0;
+    ctl = ea_controls_find(control);
+    if (!ctl || strcmp(ctl->id, control) != 0) {
+        problem(v, key,
+                "folder '%s' is not a control ID of the 2022 catalogue: records are "
+                "filed only under 2022 IDs",
+                control);
+        return 0;
+    }
+    if (!digits(slash + 1, 4, '/') || !digits(slash + 6, 2, '/') || !digits(slash + 9, 2, '/') ||
+        strchr(slash + 12, '/')) {
+        problem(v, key, "not in a day folder (controls/%s/YYYY/MM/DD/<time>_<id>.json)", control);
+        return 0;
+    }
+    if (ea_store_parse_name(slash + 12, &t, id) < 0) {
+        ea_error_clear();
+        problem(v, key, "not a record name (<time>_<id>.json): a stray file");
+        return 0;
+    }
+    if (v->nentries == v->ecap) {
+        struct entry *nv =
+            ea_realloc(v->entries, (v->ecap = v->ecap ? v->ecap * 2 : 256) * sizeof(*nv));
+        if (!nv) return ea_fail(EA_ENOMEM, "out of memory");
+        v->entries = nv;
+    }
+    e = &v->entries[v->nentries];
+    if (!(e->key = ea_strdup(key))) return ea_fail(EA_ENOMEM, "out of memory");
+    snprintf(e->control, sizeof(e->control), "%s", control);
+    memcpy(e->id, id, sizeof(e->id));
+    e->time_us = t;
+    v->nentries++;
+    return 0;
+}
+
+static int on_object(const struct ea_store_object *ob, void *payload)
+{
+    struct ctx *v = payload;
+    const char *k = ob->key;
+
+    if (v->o->control && strncmp(k, "controls/", 9) != 0) return 0;
+    /* A writer's temp file (<key>.tmp.<pid>.<n>): in flight, or left by a crash; never evidence. */
+    if (ob->kind == EA_STORE_FILE && strstr(k, ".json.tmp.")) return 0;
+    v->res->objects++;
+    if (ob->kind == EA_STORE_LINK) {
+        problem(v, k, "a symbolic link (not followed): a store holds regular files only");
+        return 0;
+    }
+    if (ob->kind != EA_STORE_FILE) {
+        problem(v, k, "not a regular file (a FIFO, socket or device; not read)");
+        return 0;
+    }
+    if (strncmp(k, "controls/", 9) == 0) return classify_record(v, k);
+    if (strncmp(k, "streams/", 8) == 0) {
+        size_t n = strlen(k + 8);
+        char name[EA_STREAM_MAX + 1];
+        if (n > 5 && n - 5 <= EA_STREAM_MAX && strcmp(k + 8 + n - 5, ".json") == 0) {
+            memcpy(name, k + 8, n - 5);
+            name[n - 5] = '\0';
+            if (ea_store_stream_name_ok(name)) return list_add(&v->heads, k);
+        }
+        problem(v, k, "not a stream head name (streams/<stream>.json): a stray file");
+        return 0;
+    }
+    if (strncmp(k, "checkpoints/", 12) == 0) {
+        const char *slash = strchr(k + 12, '/');
+        if (slash && (size_t)(slash - (k + 12)) <= EA_STREAM_MAX && strlen(slash + 1) == 17 &&
+            digits(slash + 1, 12, '.') && strcmp(slash + 13, ".json") == 0) {
+            char agent[EA_STREAM_MAX + 1];
+            memcpy(agent, k + 12, (size_t)(slash - (k + 12)));
+            agent[slash - (k + 12)] = '\0';
+            if (ea_store_stream_name_ok(agent)) return list_add(&v->checkpoints, k);
+        }
+        problem(v, k, "not a checkpoint name (checkpoints/<agent>/<12 digits>.json): a stray file");
+        return 0;
+    }
+    problem(v, k,
+            "not part of an evidence store (controls/, streams/, checkpoints/): a stray "
+            "file");
+    return 0;
+}
+
+static void mark(uint64_t bits[2], const char *control)
+{
+    size_t n;
+    const struct ea_control *all = ea_controls_all(&n);
+    const struct ea_control *c = ea_controls_find(control);
+
+    if (c) {
+        size_t i = (size_t)(c - all);
+        bits[i / 64] |= 1ULL << (i % 64);
+    }
+}
+
+static struct rec *new_rec(struct ctx *v)
+{
+    struct rec *x;
+
+    if (v->nrecs == v->rcap) {
+        struct rec *nv = ea_realloc(v->recs, (v->rcap = v->rcap ? v->rcap * 2 : 256) * sizeof(*nv));
+        if (!nv) return NULL;
+        v->recs = nv;
+    }
+    x = &v->recs[v->nrecs++];
+    memset(x, 0, sizeof(*x));
+    return x;
+}
+
+static void fill_rec(struct rec *x, const json_t *statement)
+{
+    const json_t *pred = json_object_get(statement, "predicate");
+    const json_t *agent = json_object_get(pred, "agent");
+    const char *prev = json_string_value(json_object_get(agent, "previous"));
+    const char *stream = json_string_value(json_object_get(agent, "stream"));
+    json_t *c;
+    size_t i;
+
+    snprintf(x->stream, sizeof(x->stream), "%s", stream ? stream : "");
+    x->sequence = (uint64_t)json_integer_value(json_object_get(agent, "sequence"));
+    snprintf(x->previous, sizeof(x->previous), "%s", prev ? prev : "");
+    json_array_foreach(json_object_get(pred, "controls"), i, c)
+        mark(x->expected, json_string_value(c));
+}
+
+/*
+ * A record that failed a check still holds its place in its stream when its
+ * (unverified) payload says which, so altered is reported once, not also as
+ * missing. It is never counted as sound.
+ */
+static void place_bad(struct ctx *v, const struct entry *e)
+{
+    struct ea_buf b;
+    struct ea_dsse d;
+    json_t *st = NULL;
+    struct rec *x;
+
+    if (ea_store_get(v->o->store, e->key, &b) == 0 && ea_dsse_parse(&d, b.data, b.len) == 0) {
+        st = json_loadb((const char *)d.payload, d.payload_len, 0, NULL);
+        ea_dsse_dispose(&d);
+    }
+    ea_buf_dispose(&b);
+    ea_error_clear();
+    if (json_is_object(st) &&
+        json_string_value(json_object_get(
+            json_object_get(json_object_get(st, "predicate"), "agent"), "stream")) &&
+        (x = new_rec(v))) {
+        fill_rec(x, st);
+        memcpy(x->id, e->id, sizeof(x->id));
+        x->bad = true;
+        mark(x->filed, e->control);
+        memset(x->expected, 0, sizeof(x->expected)); /* its controls are not to be trusted */
+    }
+    json_decref(st);
+}
+
+static int check_records(struct ctx *v)
+{
+    for (size_t i = 0; i < v->nentries; i++) {
+        const struct entry *e = &v->entries[i];
+        struct ea_store_entry se = {e->key, e->control, e->id, e->time_us};
+        struct ea_audit_record r;
+        struct rec *x;
+        int rc = ea_audit_check(&r, v->o->store, &se, v->o->keys, v->o->nkeys);
+
+        if (rc == EA_EVERIFY || rc == EA_EINPUT || rc == EA_ETOOBIG) {
+            problem(v, e->key, "%s", ea_error_message(rc));
+            ea_error_clear();
+            ea_audit_record_dispose(&r);
+            place_bad(v, e);
+            continue;
+        }
+        if (rc < 0) {
+            ea_audit_record_dispose(&r);
+            ea_fail_prefix("%s", e->key);
+            return rc;
+        }
+        if (!(x = new_rec(v))) {
+            ea_audit_record_dispose(&r);
+            return ea_fail(EA_ENOMEM, "out of memory");
+        }
+        fill_rec(x, r.statement);
+        memcpy(x->id, r.id, sizeof(x->id));
+        mark(x->filed, e->control);
+        ea_audit_record_dispose(&r);
+    }
+    return 0;
+}
+
+static int cmp_rec(const void *a, const void *b)
+{
+    const struct rec *x = a, *y = b;
+    int c = strcmp(x->stream, y->stream);
+    if (c) return c;
+    if (x->sequence != y->sequence) return x->sequence < y->sequence ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+/* Index of the first record of stream in the sorted list, or nrecs. */
+static size_t first_of(const struct ctx *v, const char *stream)
+{
+    size_t lo = 0, hi = v->nrecs;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(v->recs[mid].stream, stream) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < v->nrecs && strcmp(v->recs[lo].stream, stream) == 0 ? lo : v->nrecs;
+}
+
+/* The record of stream at sequence (the first such), or NULL; *last gets the stream's last. */
+static const struct rec *find_at(const struct ctx *v, const char *stream, uint64_t sequence,
+                                 const struct rec **last)
+{
+    size_t lo = first_of(v, stream), hi = lo, end;
+
+    *last = NULL;
+    if (lo == v->nrecs) return NULL;
+    end = lo;
+    { /* the stream's end: exponential then binary search */
+        size_t step = 1;
+        while (end + step < v->nrecs && strcmp(v->recs[end + step].stream, stream) == 0) {
+            end += step;
+            step *= 2;
+        }
+        size_t a = end, b = end + step < v->nrecs ? end + step : v->nrecs;
+        while (a + 1 < b) {
+            size_t mid = a + (b - a) / 2;
+            if (strcmp(v->recs[mid].stream, stream) == 0)
+                a = mid;
+            else
+                b = mid;
+        }
+        end = a;
+    }
+    *last = &v->recs[end];
+    hi = end + 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v->recs[mid].sequence < sequence)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo <= end && v->recs[lo].sequence == sequence ? &v->recs[lo] : NULL;
+}
+
+static void check_streams(struct ctx *v)
+{
+    size_t out = 0;
+    char where[EA_STREAM_MAX + 16];
+
+    if (v->nrecs) qsort(v->recs, v->nrecs, sizeof(*v->recs), cmp_rec);
+    for (size_t i = 0; i < v->nrecs; i++) { /* one entry per record, not per copy */
+        if (out && strcmp(v->recs[out - 1].id, v->recs[i].id) == 0) {
+            v->recs[out - 1].filed[0] |= v->recs[i].filed[0];
+            v->recs[out - 1].filed[1] |= v->recs[i].filed[1];
+            v->recs[out - 1].bad |= v->recs[i].bad;
+            continue;
+        }
+        v->recs[out++] = v->recs[i];
+    }
+    v->nrecs = out;
+    for (size_t i = 0; i < v->nrecs; i++) { /* every control a record names holds a copy */
+        const struct rec *r = &v->recs[i];
+        size_t n;
+        const struct ea_control *all = ea_controls_all(&n);
+        for (size_t k = 0; k < n; k++) {
+            uint64_t bit = 1ULL << (k % 64);
+            if ((r->expected[k / 64] & bit) && !(r->filed[k / 64] & bit)) {
+                snprintf(where, sizeof(where), "controls/%s", all[k].id);
+                problem(v, where, "record %.12s names %s but its copy there is missing", r->id,
+                        all[k].id);
+            }
+        }
+    }
+    for (size_t i = 0; i < v->nrecs; i++) {
+        const struct rec *r = &v->recs[i];
+        bool first = i == 0 || strcmp(v->recs[i - 1].stream, r->stream) != 0;
+        uint64_t want = first ? 1 : v->recs[i - 1].sequence + 1;
+
+        snprintf(where, sizeof(where), "streams/%s", r->stream);
+        if (!first && v->recs[i - 1].sequence == r->sequence) {
+            problem(v, where, "two records with sequence %llu (%.12s, %.12s)",
+                    (unsigned long long)r->sequence, v->recs[i - 1].id, r->id);
+        } else if (r->sequence != want) {
+            problem(v, where, "sequence %llu to %llu missing (record before %.12s)",
+                    (unsigned long long)want, (unsigned long long)r->sequence - 1, r->id);
+        } else if (first ? r->previous[0] != '\0' : strcmp(r->previous, v->recs[i - 1].id) != 0) {
+            problem(v, where, "record %.12s does not chain to the record before it", r->id);
+        }
+    }
+}
+
+/* True when every record of the stream verified and the stream is continuous. */
+static bool stream_sound(const struct ctx *v, const char *stream)
+{
+    size_t i = first_of(v, stream);
+    uint64_t want = 1;
+    const char *prev = "";
+
+    if (i == v->nrecs) return false;
+    for (; i < v->nrecs && strcmp(v->recs[i].stream, stream) == 0; i++, want++) {
+        const struct rec *r = &v->recs[i];
+        if (r->bad || r->sequence != want || strcmp(r->previous, prev) != 0) return false;
+        prev = r->id;
+    }
+    return true;
+}
+
+/* --sign-heads: replaces an unsigned head of a sound stream with a signed one. */
+static int sign_head(struct ctx *v, const char *key, const char *name, const struct ea_buf *b)
+{
+    json_t *doc = json_loadb(b->data ? b->data : "", b->len, 0, NULL);
+    const char *s = json_string_value(json_object_get(doc, "stream"));
+    const char *last = json_string_value(json_object_get(doc, "last_id"));
+    json_t *seq = json_object_get(doc, "sequence");
+    const struct rec *end = NULL;
+    struct ea_stream_head h;
+    char *env = NULL;
+    int rc = 0;
+
+    find_at(v, name, 1, &end);
+    if (!s || strcmp(s, name) != 0 || !last || !json_is_integer(seq) || !end ||
+        strcmp(end->id, last) != 0 || (json_int_t)end->sequence != json_integer_value(seq)) {
+        problem(v, key,
+                "unsigned stream head that does not match its stream's last record: not "
+                "signed");
+    } else if (!stream_sound(v, name)) {
+        problem(v, key,
+                "unsigned stream head; not signed, since records of the stream failed "
+                "(named above)");
+    } else {
+        size_t env_len = 0;
+        rc = ea_head_sign(&env, &env_len, name, end->sequence, end->id, ea_time_now_us(),
+                          v->o->sign_key);
+        h = (struct ea_stream_head){name, end->sequence, end->id, env, env_len};
+        if (rc == 0) rc = ea_store_put_stream(v->o->store, &h);
+        if (rc == 0) rc = ea_store_sync(v->o->store);
+        if (rc == 0) {
+            fprintf(v->o->out, "SIGNED %s/%s: sequence %llu (%.12s)\n", v->o->store_url, key,
+                    (unsigned long long)end->sequence, end->id);
+            v->res->heads_signed++;
+        }
+        ea_free(env);
+    }
+    json_decref(doc);
+    return rc;
+}
+
+static int check_heads(struct ctx *v)
+{
+    for (size_t i = 0; i < v->heads.n; i++) {
+        const char *key = v->heads.v[i];
+        char name[EA_STREAM_MAX + 1];
+        size_t n = strlen(key + 8) - 5;
+        const struct rec *at, *last;
+        struct ea_head h;
+        struct ea_buf b;
+        int rc;
+
+        memcpy(name, key + 8, n);
+        name[n] = '\0';
+        v->res->streams++;
+        rc = ea_store_get(v->o->store, key, &b);
+        if (rc == 0) rc = ea_head_parse(&h, b.data ? b.data : "", b.len, v->o->keys, v->o->nkeys);
+        if (rc == EA_ENOMEM || rc == EA_EIO) {
+            ea_buf_dispose(&b);
+            return rc;
+        }
+        at = find_at(v, name, 1, &last);
+        if (last) ((struct rec *)last)->headed = true; /* the file is there; judged below */
+        if (rc < 0) {
+            bool unsigned_head = strstr(ea_error_message(rc), "unsigned") != NULL;
+            if (unsigned_head && v->o->sign_key) {
+                ea_error_clear();
+                rc = sign_head(v, key, name, &b);
+                ea_buf_dispose(&b);
+                if (rc < 0) return rc;
+                continue;
+            }
+            problem(v, key, "%s", ea_error_message(rc));
+            ea_error_clear();
+            ea_buf_dispose(&b);
+            continue;
+        }
+        ea_buf_dispose(&b);
+        if (strcmp(h.stream, name) != 0) {
+            problem(v, key,
+                    "the head names stream %s, not the stream its file is named for "
+                    "(a head copied from another stream)",
+                    h.stream);
+            continue;
+        }
+        at = find_at(v, name, h.sequence, &last);
+        if (!last) {
+            problem(v, key,
+                    "the head points at record %.12s (sequence %llu) but none of the "
+                    "stream's records exist",
+                    h.last_id, (unsigned long long)h.sequence);
+        } else if (!at || strcmp(at->id, h.last_id) != 0) {
+            problem(v, key,
+                    "the head points at record %.12s (sequence %llu), which the store "
+                    "lacks%s",
+                    h.last_id, (unsigned long long)h.sequence,
+                    at ? " (another record holds that sequence)" : ": records are missing");
+        } else if (last->sequence != h.sequence) {
+            problem(v, key,
+                    "the head says sequence %llu but the stream goes on to %llu "
+                    "(%.12s): records after the head",
+                    (unsigned long long)h.sequence, (unsigned long long)last->sequence, last->id);
+        }
+    }
+    for (size_t i = 0; i < v->nrecs; i++) { /* a stream with records but no head file */
+        char where[EA_STREAM_MAX + 16];
+        if (i + 1 < v->nrecs && strcmp(v->recs[i].stream, v->recs[i + 1].stream) == 0) continue;
+        if (v->recs[i].headed) continue;
+        snprintf(where, sizeof(where), "streams/%s.json", v->recs[i].stream);
+        problem(v, where, "stream head file is missing (the stream has %llu record%s)",
+                (unsigned long long)v->recs[i].sequence, v->recs[i].sequence == 1 ? "" : "s");
+    }
+    return 0;
+}
+
+static int keep_cp(struct ctx *v, struct ea_checkpoint *cp, const char *from)
+{
+    if (v->ncps == v->cpcap) {
+        size_t cap = v->cpcap ? v->cpcap * 2 : 16;
+        struct ea_checkpoint *nv = ea_realloc(v->cps, cap * sizeof(*nv));
+        char **nf = nv ? ea_realloc(v->cp_from, cap * sizeof(*nf)) : NULL;
+        if (nv) v->cps = nv;
+        if (!nf) return ea_fail(EA_ENOMEM, "out of memory");
+        v->cp_from = nf;
+        v->cpcap = cap;
+    }
+    if (!(v->cp_from[v->ncps] = ea_strdup(from))) return ea_fail(EA_ENOMEM, "out of memory");
+    v->cps[v->ncps++] = *cp;
+    memset(cp, 0, sizeof(*cp));
+    return 0;
+}
+
+static uint64_t seq_of_key(const char *key)
+{
+    const char *d = strrchr(key, '/') + 1;
+    return strtoull(d, NULL, 10);
+}
+
+/* Each agent's chain: signatures, names, sequence 1..N without gap, links by digest. */
+static int check_chains(struct ctx *v)
+{
+    char prev_digest[EA_SHA256_HEX_LEN + 1] = "";
+    uint64_t prev_seq = 0;
+    bool chain_ok = true;
+
+    for (size_t i = 0; i < v->checkpoints.n; i++) {
+        const char *key = v->checkpoints.v[i];
+        const char *agent = key + 12;
+        size_t alen = (size_t)(strchr(agent, '/') - agent);
+        bool first = i == 0 || strncmp(v->checkpoints.v[i - 1] + 12, agent, alen + 1) != 0;
+        uint64_t seq = seq_of_key(key);
+        struct ea_checkpoint cp;
+        struct ea_buf b;
+        char digest[EA_SHA256_HEX_LEN + 1];
+        int rc;
+
+        if (first) {
+            if (i && chain_ok) { /* the previous chain's latest, for --save-checkpoint */
+                struct ea_buf lb;
+                if (ea_store_get(v->o->store, v->checkpoints.v[i - 1], &lb) == 0)
+                    ea_buf_append(&v->latest, lb.data, lb.len);
+                ea_buf_dispose(&lb);
+            }
+            prev_seq = 0;
+            prev_digest[0] = '\0';
+            chain_ok = true;
+        }
+        v->res->checkpoints++;
+        if (seq != prev_seq + 1) {
+            problem(v, key, "checkpoint%s %llu to %llu of agent %.*s missing (the chain is cut)",
+                    seq - prev_seq > 2 ? "s" : "", (unsigned long long)prev_seq + 1,
+                    (unsigned long long)seq - 1, (int)alen, agent);
+            chain_ok = false;
+            prev_digest[0] = '\0';
+        }
+        prev_seq = seq;
+        rc = ea_store_get(v->o->store, key, &b);
+        if (rc == 0) rc = ea_sha256_hex(digest, b.data ? b.data : "", b.len);
+        if (rc == 0)
+            rc = ea_checkpoint_parse(&cp, b.data ? b.data : "", b.len, v->o->keys, v->o->nkeys);
+        ea_buf_dispose(&b);
+        if (rc == EA_ENOMEM || rc == EA_EIO) return rc;
+        if (rc < 0) {
+            problem(v, key, "%s", ea_error_message(rc));
+            ea_error_clear();
+            chain_ok = false;
+            prev_digest[0] = '\0';
+            continue;
+        }
+        if (cp.sequence != seq || strlen(cp.agent) != alen || strncmp(cp.agent, agent, alen) != 0) {
+            problem(v, key, "the checkpoint says agent %s, sequence %llu: not what its name says",
+                    cp.agent, (unsigned long long)cp.sequence);
+            chain_ok = false;
+        } else if (prev_digest[0] && strcmp(cp.previous, prev_digest) != 0) {
+            problem(v, key,
+                    "does not link to the checkpoint before it (previous %.12s, its "
+                    "digest is %.12s): the chain was altered",
+                    cp.previous, prev_digest);
+            chain_ok = false;
+        }
+        memcpy(prev_digest, digest, sizeof(digest));
+        if ((rc = keep_cp(v, &cp, key)) < 0) {
+            ea_checkpoint_dispose(&cp);
+            return rc;
+        }
+    }
+    if (v->checkpoints.n && chain_ok) {
+        struct ea_buf lb;
+        if (ea_store_get(v->o->store, v->checkpoints.v[v->checkpoints.n - 1], &lb) == 0)
+            ea_buf_append(&v->latest, lb.data, lb.len);
+        ea_buf_dispose(&lb);
+    }
+    ea_error_clear();
+    return 0;
+}
+
+/* verify --checkpoint FILE: each saved checkpoint must still be in the store, unchanged. */
+static int check_saved(struct ctx *v)
+{
+    const char *path = v->o->checkpoint_file;
+    struct ea_buf f;
+    size_t line_no = 0;
+    int rc = ea_fs_read(&f, path, EA_CHECKPOINT_MAX_BYTES, 0);
+
+    if (rc < 0) {
+        ea_buf_dispose(&f);
+        ea_fail_prefix("--checkpoint");
+        return rc == EA_ENOMEM ? rc : EA_ECONFIG;
+    }
+    for (size_t at = 0; at < f.len;) {
+        const char *line = f.data + at;
+        const char *nl = memchr(line, '\n', f.len - at);
+        size_t len = nl ? (size_t)(nl - line) : f.len - at;
+        struct ea_checkpoint cp;
+        char key[EA_STORE_KEY_MAX], want[EA_SHA256_HEX_LEN + 1], got[EA_SHA256_HEX_LEN + 1];
+        char from[64];
+        struct ea_buf b;
+
+        at += len + 1;
+        line_no++;
+        if (len == 0) continue;
+        rc = ea_checkpoint_parse(&cp, line, len, v->o->keys, v->o->nkeys);
+        if (rc == EA_ENOMEM) break;
+        if (rc < 0) {
+            fprintf(v->o->out, "FAIL %s: line %zu: %s\n", path, line_no, ea_error_message(rc));
+            v->res->problems++;
+            ea_error_clear();
+            rc = 0;
+            continue;
+        }
+        ea_checkpoint_key(key, cp.agent, cp.sequence);
+        {
+            char *copy = ea_asprintf("%.*s\n", (int)len, line); /* stored with its newline */
+            rc = copy ? ea_sha256_hex(want, copy, len + 1) : ea_fail(EA_ENOMEM, "out of memory");
+            ea_free(copy);
+        }
+        if (rc < 0) {
+            ea_checkpoint_dispose(&cp);
+            break;
+        }
+        rc = ea_store_get(v->o->store, key, &b);
+        if (rc == EA_ENOTFOUND) {
+            problem(v, key,
+                    "gone from the store, but the saved checkpoint %s holds it (the store "
+                    "was rolled back or pruned since)",
+                    path);
+        } else if (rc == 0) {
+            ea_sha256_hex(got, b.data ? b.data : "", b.len);
+            if (strcmp(got, want) != 0)
+                problem(v, key, "differs from the saved checkpoint %s (the chain was rewritten)",
+                        path);
+        }
+        ea_buf_dispose(&b);
+        if (rc == EA_ENOMEM || rc == EA_EIO) {
+            ea_checkpoint_dispose(&cp);
+            break;
+        }
+        ea_error_clear();
+        snprintf(from, sizeof(from), "saved checkpoint, line %zu", line_no);
+        rc = keep_cp(v, &cp, from);
+        ea_checkpoint_dispose(&cp);
+        if (rc < 0) break;
+    }
+    ea_buf_dispose(&f);
+    return rc;
+}
+
+static int cmp_claim(const void *a, const void *b)
+{
+    const struct claim *x = a, *y = b;
+    int c = strcmp(x->stream, y->stream);
+    if (c) return c;
+    if (x->sequence != y->sequence) return x->sequence < y->sequence ? -1 : 1;
+    return strcmp(x->last_id, y->last_id);
+}
+
+/* No stream a checkpoint states has vanished or shrunk, and its records are the ones stated. */
+static int check_claims(struct ctx *v)
+{
+    struct claim *c = NULL;
+    size_t n = 0, cap = 0;
+
+    for (size_t i = 0; i < v->ncps; i++) cap += v->cps[i].nstreams;
+    if (cap && !(c = ea_calloc(cap, sizeof(*c)))) return ea_fail(EA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < v->ncps; i++)
+        for (size_t k = 0; k < v->cps[i].nstreams; k++)
+            c[n++] = (struct claim){v->cps[i].streams[k].stream, v->cps[i].streams[k].sequence,
+                                    v->cps[i].streams[k].last_id, v->cp_from[i]};
+    if (n) qsort(c, n, sizeof(*c), cmp_claim);
+    for (size_t i = 0; i < n; i++) {
+        bool last_of_stream = i + 1 == n || strcmp(c[i + 1].stream, c[i].stream) != 0;
+        char where[EA_STREAM_MAX + 16];
+        const struct rec *at, *last;
+
+        bool again = i && cmp_claim(&c[i - 1], &c[i]) == 0; /* stated by several */
+
+        snprintf(where, sizeof(where), "streams/%s", c[i].stream);
+        at = find_at(v, c[i].stream, c[i].sequence, &last);
+        if (!last || !at) { /* judged once per stream, at its highest stated sequence */
+            if (!last_of_stream) continue;
+            if (!last)
+                problem(v, where,
+                        "the stream vanished: %s states it at sequence %llu (%.12s) "
+                        "but none of its records exist",
+                        c[i].from, (unsigned long long)c[i].sequence, c[i].last_id);
+            else
+                problem(v, where,
+                        "the stream shrank to sequence %llu: %s states sequence %llu "
+                        "(%.12s)",
+                        (unsigned long long)last->sequence, c[i].from,
+                        (unsigned long long)c[i].sequence, c[i].last_id);
+        } else if (!again && strcmp(at->id, c[i].last_id) != 0) {
+            problem(v, where, "record %llu is %.12s but %s states %.12s",
+                    (unsigned long long)c[i].sequence, at->id, c[i].from, c[i].last_id);
+        }
+    }
+    ea_free(c);
+    return 0;
+}
+
+void ea_verify_result_dispose(struct ea_verify_result *res)
+{
+    ea_free(res->latest);
+    memset(res, 0, sizeof(*res));
+}
+
+int ea_verify_store(const struct ea_verify_opts *o, struct ea_verify_result *res)
+{
+    struct ctx v;
+    int rc;
+
+    memset(&v, 0, sizeof(v));
+    memset(res, 0, sizeof(*res));
+    v.o = o;
+    v.res = res;
+    ea_buf_init(&v.latest, 0);
+    rc = ea_store_walk(o->store, on_object, &v);
+    if (rc == 0) rc = check_records(&v);
+    res->records = v.nentries;
+    if (rc == 0 && !o->control) {
+        check_streams(&v);
+        res->records = v.nrecs;
+        rc = check_heads(&v);
+        if (rc == 0) rc = check_chains(&v);
+        if (rc == 0 && o->checkpoint_file) rc = check_saved(&v);
+        if (rc == 0) rc = check_claims(&v);
+    }
+    if (rc == 0 && res->problems == 0 && v.latest.len)
+        res->latest = ea_buf_take(&v.latest, &res->latest_len);
+    ea_buf_dispose(&v.latest);
+    for (size_t i = 0; i < v.nentries; i++) ea_free(v.entries[i].key);
+    ea_free(v.entries);
+    for (size_t i = 0; i < v.ncps; i++) {
+        ea_checkpoint_dispose(&v.cps[i]);
+        ea_free(v.cp_from[i]);
+    }
+    ea_free(v.cps);
+    ea_free(v.cp_from);
+    list_dispose(&v.heads);
+    list_dispose(&v.checkpoints);
+    ea_free(v.recs);
+    return rc;
+}
+
+int ea_verify_gate(struct ea_store *st, const char *url, struct ea_key *const *keys, size_t nkeys)
+{
+    struct ea_verify_opts o = {st, url, keys, nkeys, NULL, stderr, NULL, NULL};
+    struct ea_verify_result res;
+    int rc;
+
+    if (nkeys == 0) return 0;
+    rc = ea_verify_store(&o, &res);
+    if (rc == 0 && res.problems)
+        rc = ea_fail(EA_EVERIFY,
+                     "the store failed verification: %u problem%s (named above; run "
+                     "'evidence-agent verify --store %s')",
+                     res.problems, res.problems == 1 ? "" : "s", url);
+    ea_verify_result_dispose(&res);
+    return rc;
+}
