@@ -578,6 +578,11 @@ int ea_cmd_export(int argc, char **argv)
                      c.problems, c.problems == 1 ? "" : "s");
         goto out;
     }
+    /* the records are sound: now the store as a whole (heads, streams, checkpoints) */
+    if ((rc = ea_verify_gate(store, o.store_url, keys, nkeys)) < 0) {
+        ea_fail_prefix("no pack written");
+        goto out;
+    }
     for (size_t i = 0; i < nkeys; i++) {
         struct ea_buf kb;
         char name[32];

@@ -97,7 +97,7 @@ int ea_cmd_report(int argc, char **argv)
     unsigned problems = 0;
     size_t pk = 0, nkeys = 0;
     const char *v;
-    int rc;
+    int rc, gate = 0;
 
     memset(&soa, 0, sizeof(soa));
     rc = ea_cli_parse(&a, &cmd, argc, argv);
@@ -146,8 +146,13 @@ int ea_cmd_report(int argc, char **argv)
     rc = ea_store_open(&store, o.store_url, 0);
     if (rc < 0) goto out;
     o.store = store;
-    rc = ea_verify_gate(store, o.store_url, keys, nkeys); /* a tampered store reports nothing */
-    if (rc < 0) goto out;
+    /* the store as a whole (heads, streams, checkpoints): its FAIL lines now, exit 3 at the end */
+    gate = ea_verify_gate(store, o.store_url, keys, nkeys);
+    if (gate < 0 && gate != EA_EVERIFY) {
+        rc = gate;
+        goto out;
+    }
+    ea_error_clear();
     rc = ea_report_build(&report, &problems, &soa, &o);
     if (rc == 0) rc = write_out(ea_cli_value(&a, &cmd, "out"), fn, report, false);
     if (rc < 0) goto out;
@@ -156,6 +161,9 @@ int ea_cmd_report(int argc, char **argv)
                      "%u record%s failed a check (tampered or unreadable); the report "
                      "marks their controls failing (run 'evidence-agent verify')",
                      problems, problems == 1 ? "" : "s");
+    else if (gate < 0)
+        rc = ea_fail(EA_EVERIFY, "the store failed verification (named above): records may be "
+                                 "missing from this report (run 'evidence-agent verify')");
     else if (ea_cli_flag(&a, &cmd, "gate") && ea_report_not_ready(report))
         rc = ea_fail(EA_EPOLICY, "gate: %zu applied control%s without fresh, passing evidence",
                      ea_report_not_ready(report), ea_report_not_ready(report) == 1 ? "" : "s");
