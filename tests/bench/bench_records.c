@@ -9,6 +9,8 @@
  *
  * With DAYS, the records' times are spread evenly over that many days before
  * now (for the query benchmark: one control and one day of a large store).
+ * EA_BENCH_STREAMS=S deals the records round-robin over S streams (default 1),
+ * as S `collect` runs would (for the verify benchmark of ci/bench_verify.sh).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,9 +52,12 @@ int main(int argc, char **argv)
 {
     struct ea_store *st = NULL;
     struct ea_key *key = NULL;
-    struct ea_pipeline p;
+    struct ea_pipeline *p;
     struct ea_control_set none;
     long n = argc > 3 ? strtol(argv[3], NULL, 10) : 20000;
+    const char *env = getenv("EA_BENCH_STREAMS");
+    long nstreams = env ? strtol(env, NULL, 10) : 1;
+    char(*names)[32];
     double t0, t1;
     int rc;
 
@@ -70,6 +75,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench: %s\n", ea_error_message(rc));
         return 1;
     }
+    if (nstreams < 1) nstreams = 1;
+    p = ea_calloc((size_t)nstreams, sizeof(*p));
+    names = ea_calloc((size_t)nstreams, sizeof(*names));
+    if (!p || !names) {
+        fprintf(stderr, "bench: out of memory\n");
+        return 1;
+    }
     struct ea_pipeline_opts o = {.key = key, .store = st, .agent_id = "bench",
                                  .stream = "bench.1", .extra = &none};
     if (argc > 4) {
@@ -78,7 +90,11 @@ int main(int argc, char **argv)
         spread_start = ea_time_now_us() - spread_days * 86400LL * 1000000LL;
         o.clock_us = spread_clock;
     }
-    ea_pipeline_init(&p, &o);
+    for (long k = 0; k < nstreams; k++) {
+        snprintf(names[k], sizeof(names[k]), "bench.%ld", k + 1);
+        o.stream = names[k];
+        ea_pipeline_init(&p[k], &o);
+    }
     t0 = now_s();
     for (long i = 0; i < n && rc == 0; i++) {
         char digest[65], summary[96];
@@ -96,16 +112,18 @@ int main(int argc, char **argv)
         f.result = EA_RESULT_PASS;
         f.summary = summary;
         f.data = data;
-        rc = ea_pipeline_fact(&p, &bench, defaults, &f);
+        rc = ea_pipeline_fact(&p[i % nstreams], &bench, defaults, &f);
         json_decref(data);
     }
-    if (rc == 0) rc = ea_pipeline_flush(&p);
+    for (long k = 0; k < nstreams && rc == 0; k++) rc = ea_pipeline_flush(&p[k]);
     t1 = now_s();
     if (rc < 0) {
         fprintf(stderr, "bench: %s\n", ea_error_message(rc));
         return 1;
     }
     printf("sign+store: %ld records in %.3f s = %.0f records/s\n", n, t1 - t0, n / (t1 - t0));
+    ea_free(names);
+    ea_free(p);
     ea_key_free(key);
     ea_store_close(st);
     return 0;
