@@ -12,6 +12,7 @@
 #include "record.h"
 #include "util/hash.h"
 #include "util/mem.h"
+#include "redact.h"
 
 void ea_audit_record_dispose(struct ea_audit_record *r)
 {
@@ -41,6 +42,7 @@ static int check(struct ea_audit_record *out, struct ea_store *st, const struct 
     struct ea_envelope meta;
     struct ea_dsse d;
     struct ea_buf b;
+    char shown[65];
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -65,7 +67,8 @@ static int check(struct ea_audit_record *out, struct ea_store *st, const struct 
         out->signature_checked = true;
     }
     if (strcmp(d.payload_type, EA_PAYLOAD_TYPE) != 0) {
-        rc = ea_fail(EA_EVERIFY, "payloadType is '%.64s', not " EA_PAYLOAD_TYPE, d.payload_type);
+        rc = ea_fail(EA_EVERIFY, "payloadType is '%s', not " EA_PAYLOAD_TYPE,
+                     ea_redact_show(shown, sizeof(shown), d.payload_type, strlen(d.payload_type)));
         goto out;
     }
     rc = ea_sha256_hex(out->id, d.payload, d.payload_len);
@@ -110,6 +113,7 @@ int ea_audit_envelope(struct ea_envelope *out, const char *json, size_t len,
 {
     struct ea_dsse d;
     json_t *statement = NULL;
+    char shown[65];
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -121,7 +125,8 @@ int ea_audit_envelope(struct ea_envelope *out, const char *json, size_t len,
     }
     if (nkeys && (rc = ea_dsse_verify(&d, keys, nkeys, NULL)) < 0) goto out;
     if (strcmp(d.payload_type, EA_PAYLOAD_TYPE) != 0) {
-        rc = ea_fail(EA_EVERIFY, "payloadType is '%.64s', not " EA_PAYLOAD_TYPE, d.payload_type);
+        rc = ea_fail(EA_EVERIFY, "payloadType is '%s', not " EA_PAYLOAD_TYPE,
+                     ea_redact_show(shown, sizeof(shown), d.payload_type, strlen(d.payload_type)));
         goto out;
     }
     if ((rc = ea_sha256_hex(out->id, d.payload, d.payload_len)) < 0) goto out;

@@ -154,17 +154,25 @@ int ea_pipeline_flush(struct ea_pipeline *p)
 }
 
 /* One line per record on stderr; "stored" is said once the batch is committed. */
-/* Masks secrets anywhere in the Statement and records how many (predicate.redactions). */
+/*
+ * Masks secrets anywhere in the Statement, then counts every mask in it by
+ * kind, whoever made it (a collector masks the text it keeps before it cuts
+ * it): predicate.redactions and predicate.redactions_by_kind.
+ */
 static int redact_statement(struct ea_pipeline *p, json_t *statement)
 {
     unsigned count = 0;
+    json_t *predicate = json_object_get(statement, "predicate"), *by_kind;
     int rc = ea_redact_json(p->o.redactor, statement, &count);
 
     if (rc < 0) return rc;
-    if (json_object_set_new(json_object_get(statement, "predicate"), "redactions",
-                            json_integer((json_int_t)count)) < 0)
-        return ea_fail(EA_ENOMEM, "out of memory");
-    return 0;
+    if (!(by_kind = json_object())) return ea_fail(EA_ENOMEM, "out of memory");
+    count = ea_redact_count(statement, by_kind);
+    if (json_object_set_new(predicate, "redactions", json_integer((json_int_t)count)) < 0 ||
+        (count && json_object_set(predicate, "redactions_by_kind", by_kind) < 0))
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+    json_decref(by_kind);
+    return rc;
 }
 
 static void print_summary(const struct ea_envelope *env, const struct ea_fact *fact)

@@ -1,29 +1,55 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Redaction in one pass: a 256-entry table marks the rare bytes that anchor
- * a secret ('_' ends ghp_/sk_live_/github_pat_, '-' ends glpat-/xoxb- and
- * starts -----BEGIN, 'A' starts AKIA/AIza, 'J' ends eyJ, ':' and '=' join
- * key/value pairs and URLs); only at those bytes do the matchers run. This keeps the scan close to memory speed on
- * ordinary log text, which has few such bytes in dangerous positions.
- * Literal values are found with memmem. Hits from both are merged, and each
- * merged range is replaced by "[REDACTED:<kind>]".
+ * Redaction in three steps.
+ *
+ * 1. The view: a copy of the text without its CI decoration (ANSI/VT escape
+ *    sequences anywhere, GitLab section_start/section_end markers), with a
+ *    table of segments to map every view offset back to the original byte.
+ *    Text without decoration is its own view (no copy). Matchers treat a
+ *    lone CR as the end of a line and skip a leading ISO-8601 timestamp
+ *    where they look at the start of a line.
+ * 2. The prefilter: on texts of PREFILTER_MIN bytes or more, one Hyperscan
+ *    scan of the view (loaded with dlopen on first use) finds the lines that
+ *    hold any word a rule needs (a token prefix, a secret-named key, a tool
+ *    name, "-----BEGIN", "://…@"); only those lines go to step 3. Short
+ *    texts, and every text when Hyperscan is missing, go to step 3 whole.
+ * 3. The matchers: a 256-entry table marks the bytes that anchor a rule
+ *    (the last byte of a token prefix, ':' '=' '>' of key/value syntaxes,
+ *    '-' of flags and key blocks, 'A', 'J'); only at those bytes do the
+ *    matchers run. Literal values are found with memmem on the whole view.
+ *
+ * Hits are merged (overlaps widen a mask; a mask already in the text is
+ * never masked again) and mapped back to the original bytes, each merged
+ * range replaced by "[REDACTED:<kind>]".
  *
  * What it does not do: decide whether an unlabelled high-entropy string is a
  * secret (too many false positives in logs full of hashes), or decode
  * base64 to look inside it.
  */
-#define _GNU_SOURCE 1 /* memmem */
+#define _GNU_SOURCE 1 /* memmem, memrchr */
 #include "redact.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
+#include <hs/hs.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "error.h"
 #include "util/mem.h"
+#include "util/utf8.h"
 
 #define LITERALS_MAX 256
 #define KEY_MAX 64
+#define PREFILTER_MIN 2048 /* shorter texts: matchers on every byte */
+#define SCRATCH_MAX 8
+#define CONTEXT_MAX 4096 /* how far back a flag looks for its tool on the line */
+#define MARK "[REDACTED:"
+#define MARK_LEN (sizeof(MARK) - 1)
+#define PHRASE_VALUE_MIN 16
 
 struct literal {
     char *value;
@@ -33,6 +59,9 @@ struct literal {
 struct ea_redactor {
     struct literal lit[LITERALS_MAX];
     size_t nlit;
+    pthread_mutex_t lock; /* guards pool */
+    hs_scratch_t *pool[SCRATCH_MAX];
+    size_t npool;
 };
 
 struct hit {
@@ -45,8 +74,19 @@ struct hits {
     size_t n, cap;
 };
 
-static int add_hit(struct hits *hs, size_t start, size_t end, const char *kind)
+/* One text being matched: its view and the hits found so far (view offsets). */
+struct scan {
+    const char *s;
+    size_t n;
+    struct ea_redact_stream *st;
+    struct hits hs;
+};
+
+static int add_hit(struct scan *sc, size_t start, size_t end, const char *kind)
 {
+    struct hits *hs = &sc->hs;
+
+    if (end <= start) return 0;
     if (hs->n == hs->cap) {
         size_t ncap = hs->cap ? hs->cap * 2 : 16;
         struct hit *nh = ea_realloc(hs->h, ncap * sizeof(*nh));
@@ -58,6 +98,8 @@ static int add_hit(struct hits *hs, size_t start, size_t end, const char *kind)
     return 0;
 }
 
+/* ---- character classes and small helpers ---- */
+
 static bool is_alnum(unsigned char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -66,6 +108,41 @@ static bool is_alnum(unsigned char c)
 static bool is_b64url(unsigned char c)
 {
     return is_alnum(c) || c == '_' || c == '-';
+}
+
+static bool is_hex_lower(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+static bool is_hex(unsigned char c)
+{
+    return is_hex_lower(c) || (c >= 'A' && c <= 'F');
+}
+
+static bool is_lower_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
+}
+
+static bool is_b64url_dot(unsigned char c)
+{
+    return is_b64url(c) || c == '.';
+}
+
+static bool is_aws_char(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static bool is_blank(unsigned char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static bool is_eol(unsigned char c)
+{
+    return c == '\n' || c == '\r';
 }
 
 static bool starts_n(const char *s, size_t n, size_t i, const char *lit, size_t k)
@@ -88,89 +165,239 @@ static bool left_boundary(const char *s, size_t i)
     return i == 0 || !is_alnum((unsigned char)s[i - 1]);
 }
 
+/* End of the line holding i: the first LF or CR at or after i (a lone CR ends a line too). */
 static size_t line_end(const char *s, size_t n, size_t i)
 {
     const char *nl = memchr(s + i, '\n', n - i);
     size_t e = nl ? (size_t)(nl - s) : n;
-    if (e > i && s[e - 1] == '\r') e--;
-    return e;
+    const char *cr = memchr(s + i, '\r', e - i);
+    return cr ? (size_t)(cr - s) : e;
 }
 
-/* Prefixed tokens: prefix, then at least min chars of the class. */
+/* Start of the line holding i, looking back at most CONTEXT_MAX bytes. */
+static size_t line_start(const char *s, size_t i)
+{
+    size_t stop = i > CONTEXT_MAX ? i - CONTEXT_MAX : 0;
+    while (i > stop && !is_eol((unsigned char)s[i - 1])) i--;
+    return i;
+}
+
+static bool digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* "YYYY-MM-DDTHH:MM:SS[.f][Z|±hh:mm]" then a blank at s[i]: its length, or 0. */
+static size_t timestamp_len(const char *s, size_t n, size_t i)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    size_t k;
+
+    if (n - i < sizeof(shape)) return 0;
+    for (k = 0; k < sizeof(shape) - 1; k++) {
+        unsigned char c = (unsigned char)s[i + k];
+        if (shape[k] == 'd' ? !digit(c) : c != (unsigned char)shape[k]) return 0;
+    }
+    if (i + k < n && s[i + k] == '.')
+        for (k++; i + k < n && k < 40 && digit((unsigned char)s[i + k]); k++) continue;
+    if (i + k < n && s[i + k] == 'Z')
+        k++;
+    else if (i + k + 6 <= n && (s[i + k] == '+' || s[i + k] == '-') && s[i + k + 3] == ':')
+        k += 6;
+    return i + k < n && is_blank((unsigned char)s[i + k]) ? k : 0;
+}
+
+/* Past the blanks and the timestamp at the start of a line. */
+static size_t skip_line_prefix(const char *s, size_t n, size_t i)
+{
+    size_t t;
+
+    while (i < n && is_blank((unsigned char)s[i])) i++;
+    if ((t = timestamp_len(s, n, i)) > 0) i += t;
+    while (i < n && is_blank((unsigned char)s[i])) i++;
+    return i;
+}
+
+/* ---- rule tables ---- */
+
+/* Prefixed tokens: prefix, then at least min (at most max, 0: any) chars of the class. */
 #define T(prefix) prefix, sizeof(prefix) - 1
 
-static const struct {
+static const struct token {
     const char *prefix;
     size_t plen;
-    size_t min;
+    size_t min, max;
     bool (*cls)(unsigned char);
     const char *kind;
 } tokens[] = {
-    {T("ghp_"), 30, is_alnum, "github-token"},     {T("gho_"), 30, is_alnum, "github-token"},
-    {T("ghu_"), 30, is_alnum, "github-token"},     {T("ghs_"), 30, is_alnum, "github-token"},
-    {T("ghr_"), 30, is_alnum, "github-token"},     {T("github_pat_"), 22, is_b64url, "github-token"},
-    {T("glpat-"), 20, is_b64url, "gitlab-token"},  {T("xoxa-"), 10, is_b64url, "slack-token"},
-    {T("xoxb-"), 10, is_b64url, "slack-token"},    {T("xoxp-"), 10, is_b64url, "slack-token"},
-    {T("xoxr-"), 10, is_b64url, "slack-token"},    {T("xoxs-"), 10, is_b64url, "slack-token"},
-    {T("sk_live_"), 24, is_alnum, "stripe-key"},   {T("rk_live_"), 24, is_alnum, "stripe-key"},
-    {T("AIza"), 35, is_b64url, "google-api-key"},
+    {T("ghp_"), 30, 0, is_alnum, "github-token"},
+    {T("gho_"), 30, 0, is_alnum, "github-token"},
+    {T("ghu_"), 30, 0, is_alnum, "github-token"},
+    {T("ghs_"), 30, 0, is_alnum, "github-token"},
+    {T("ghr_"), 30, 0, is_alnum, "github-token"},
+    {T("github_pat_"), 22, 0, is_b64url, "github-token"},
+    {T("glpat-"), 20, 0, is_b64url, "gitlab-token"},
+    {T("gldt-"), 20, 0, is_b64url, "gitlab-token"},
+    {T("glrt-"), 20, 0, is_b64url, "gitlab-token"},
+    {T("glptt-"), 20, 0, is_b64url, "gitlab-token"},
+    {T("glft-"), 20, 0, is_b64url, "gitlab-token"},
+    {T("glimt-"), 20, 0, is_b64url, "gitlab-token"},
+    {T("glagent-"), 20, 0, is_b64url, "gitlab-token"},
+    {T("gloas-"), 20, 0, is_b64url, "gitlab-token"},
+    {T("glcbt-"), 20, 0, is_b64url, "gitlab-token"},
+    {T("glsoat-"), 20, 0, is_b64url, "gitlab-token"},
+    {T("glffct-"), 20, 0, is_b64url, "gitlab-token"},
+    {T("GR1348941"), 20, 0, is_b64url, "gitlab-token"},
+    {T("xoxa-"), 10, 0, is_b64url, "slack-token"},
+    {T("xoxb-"), 10, 0, is_b64url, "slack-token"},
+    {T("xoxp-"), 10, 0, is_b64url, "slack-token"},
+    {T("xoxr-"), 10, 0, is_b64url, "slack-token"},
+    {T("xoxs-"), 10, 0, is_b64url, "slack-token"},
+    {T("xoxe-"), 10, 0, is_b64url, "slack-token"},
+    {T("xapp-"), 10, 0, is_b64url, "slack-token"},
+    {T("sk_live_"), 20, 0, is_alnum, "stripe-key"},
+    {T("rk_live_"), 20, 0, is_alnum, "stripe-key"},
+    {T("sk_test_"), 20, 0, is_alnum, "stripe-key"},
+    {T("rk_test_"), 20, 0, is_alnum, "stripe-key"},
+    {T("whsec_"), 24, 0, is_alnum, "stripe-key"},
+    {T("AIza"), 35, 0, is_b64url, "google-api-key"},
+    {T("npm_"), 36, 0, is_alnum, "npm-token"},
+    {T("pypi-"), 50, 0, is_b64url, "pypi-token"},
+    {T("rubygems_"), 48, 0, is_hex, "rubygems-key"},
+    {T("oy2"), 43, 0, is_lower_alnum, "nuget-key"},
+    {T("dckr_pat_"), 20, 0, is_b64url, "docker-hub-token"},
+    {T("hvs."), 24, 0, is_b64url, "vault-token"},
+    {T("hvb."), 24, 0, is_b64url, "vault-token"},
+    {T("SK"), 32, 32, is_hex_lower, "twilio-key"},
+    {T("SG."), 60, 0, is_b64url_dot, "sendgrid-key"},
 };
+#define NTOKENS (sizeof(tokens) / sizeof(tokens[0]))
 
 static const char *const aws_prefixes[] = {"AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA",
                                            "ANPA", "ANVA", "ABIA", "ACCA", NULL};
 
-static bool is_aws_char(unsigned char c)
+/* Keys whose value is a secret: the normalised key (lower case, no _ - .) ends with one. */
+static const char *const secret_keys[] = {
+    "password",      "passwd",     "pwd",        "passphrase", "secret",
+    "token",         "apikey",     "accesskey",  "privatekey", "credentials",
+    "credential",    "accountkey", "secretkey",  "keybase",    "signingkey",
+    "encryptionkey", "masterkey",  "sharedkey",  "appkey",     "applicationkey",
+    "clientkeydata", "authkey",    "becomepass", "sshpass",    NULL};
+
+/* Normalised keys that end like a secret name but are not one. */
+static const char *const not_secret_keys[] = {"pwd", "oldpwd", NULL};
+
+/* Secret names written as words, then ':' or '=' (value at least PHRASE_VALUE_MIN long). */
+static const char *const phrases[] = {"secret access key", "secret key",  "api key",
+                                      "access key",        "account key", NULL};
+
+/* Values of secret-named keys that are settings, not secrets. */
+static const char *const not_secret_values[] = {"read",  "write",    "none",     "true",
+                                                "false", "null",     "nil",      "yes",
+                                                "no",    "required", "optional", NULL};
+
+/* Tools whose short flags carry a password: -pVALUE (attached) or -p VALUE. */
+static const char *const attached_p_tools[] = {"mysql", "mariadb", "sshpass", NULL};
+static const char *const spaced_p_tools[] = {"login", "twine", "sshpass", NULL};
+
+static unsigned char trigger[256];
+static unsigned char before_anchor[256]; /* bytes that precede a prefix's last byte */
+static unsigned char key_last[256];      /* last bytes of secret keys, either case */
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void init_tables(void)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    static const char chars[] = "-AJ:=>_";
+    for (const char *c = chars; *c; c++) trigger[(unsigned char)*c] = 1;
+    for (size_t t = 0; t < NTOKENS; t++) {
+        trigger[(unsigned char)tokens[t].prefix[tokens[t].plen - 1]] = 1;
+        before_anchor[(unsigned char)tokens[t].prefix[tokens[t].plen - 2]] = 1;
+    }
+    for (size_t k = 0; secret_keys[k]; k++) {
+        unsigned char c = (unsigned char)secret_keys[k][strlen(secret_keys[k]) - 1];
+        key_last[c] = key_last[toupper(c)] = 1;
+    }
+    key_last['n'] = key_last['N'] = 1; /* authorization */
+    key_last['g'] = key_last['G'] = 1; /* sig */
+    key_last['h'] = key_last['H'] = 1; /* _auth */
 }
 
-/*
- * Tokens are anchored on the last byte of their prefix ('_' or '-', rare in
- * text) or on 'A'; i is that byte, so each prefix is tried where it would start.
- */
-static unsigned char before_anchor[256]; /* bytes that precede a prefix's last byte */
-
-static int match_tokens(struct hits *hs, const char *s, size_t n, size_t i, size_t *next)
+static bool ends_with(const char *s, size_t a, const char *suffix)
 {
-    for (size_t t = 0; i > 0 && before_anchor[(unsigned char)s[i - 1]] && t < sizeof(tokens) / sizeof(tokens[0]); t++) {
-        size_t pl = tokens[t].plen;
-        size_t body, at;
-        if (tokens[t].prefix[pl - 1] != s[i] || i + 1 < pl) continue;
+    size_t b = strlen(suffix);
+    return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+static bool in_list(const char *const *list, const char *s, size_t n)
+{
+    for (size_t k = 0; list[k]; k++) {
+        if (strlen(list[k]) == n && strncasecmp(list[k], s, n) == 0) return true;
+    }
+    return false;
+}
+
+/* Normalised key norm[0..m): does its value hold a secret? */
+static bool is_secret_key(const char *norm, size_t m)
+{
+    if (in_list(not_secret_keys, norm, m)) return false;
+    for (size_t k = 0; secret_keys[k]; k++)
+        if (ends_with(norm, m, secret_keys[k])) return true;
+    return false;
+}
+
+static size_t normalise_key(const char *s, size_t a, size_t b, char *norm)
+{
+    size_t m = 0;
+    for (size_t p = a; p < b && m < KEY_MAX; p++) {
+        if (s[p] != '_' && s[p] != '-' && s[p] != '.')
+            norm[m++] = (char)tolower((unsigned char)s[p]);
+    }
+    norm[m] = '\0';
+    return m;
+}
+
+/* ---- matchers: each is called at a trigger byte i and may set *next past its hit ---- */
+
+static int match_tokens(struct scan *sc, size_t i, size_t *next)
+{
+    const char *s = sc->s;
+    size_t n = sc->n;
+
+    for (size_t t = 0; i > 0 && before_anchor[(unsigned char)s[i - 1]] && t < NTOKENS; t++) {
+        const struct token *tk = &tokens[t];
+        size_t pl = tk->plen, body, at;
+        if (tk->prefix[pl - 1] != s[i] || i + 1 < pl) continue;
         at = i + 1 - pl;
-        if (!starts_n(s, n, at, tokens[t].prefix, pl) || !left_boundary(s, at)) continue;
-        body = run_of(s, n, at + pl, tokens[t].cls);
-        if (body < tokens[t].min) continue;
+        if (!starts_n(s, n, at, tk->prefix, pl) || !left_boundary(s, at)) continue;
+        body = run_of(s, n, at + pl, tk->cls);
+        if (body < tk->min || (tk->max && body > tk->max)) continue;
+        if (tk->max && at + pl + body < n && is_alnum((unsigned char)s[at + pl + body])) continue;
         *next = at + pl + body;
-        return add_hit(hs, at, *next, tokens[t].kind);
+        return add_hit(sc, at, *next, tk->kind);
     }
-    if (s[i] != 'A' || i + 1 >= n || !strchr("IKSGRPNBC3", s[i + 1]) || s[i + 1] == '\0' ||
-        !left_boundary(s, i))
-        return 0;
-    for (size_t t = 0; t < sizeof(tokens) / sizeof(tokens[0]); t++) {
-        size_t pl = tokens[t].plen;
-        size_t body;
-        if (tokens[t].prefix[0] != 'A' || !starts_n(s, n, i, tokens[t].prefix, pl)) continue;
-        body = run_of(s, n, i + pl, tokens[t].cls);
-        if (body < tokens[t].min) continue;
-        *next = i + pl + body;
-        return add_hit(hs, i, *next, tokens[t].kind);
+    if (s[i] != 'A' || !left_boundary(s, i)) return 0;
+    if (starts(s, n, i, "AIza") && run_of(s, n, i + 4, is_b64url) >= 35) {
+        *next = i + 4 + run_of(s, n, i + 4, is_b64url);
+        return add_hit(sc, i, *next, "google-api-key");
     }
-    if (s[i] == 'A' && n - i >= 20) {
+    if (n - i >= 20) {
         bool pre = starts(s, n, i, "A3T") && is_aws_char((unsigned char)s[i + 3]);
-        for (size_t k = 0; !pre && aws_prefixes[k]; k++) pre = starts_n(s, n, i, aws_prefixes[k], 4);
+        for (size_t k = 0; !pre && aws_prefixes[k]; k++)
+            pre = starts_n(s, n, i, aws_prefixes[k], 4);
         if (pre && run_of(s, n, i + 4, is_aws_char) == 16 &&
             (i + 20 == n || !is_alnum((unsigned char)s[i + 20]))) {
             *next = i + 20;
-            return add_hit(hs, i, *next, "aws-access-key");
+            return add_hit(sc, i, *next, "aws-access-key");
         }
     }
     return 0;
 }
 
 /* Anchored on the 'J' of "eyJ" (the base64 of '{"'). */
-static int match_jwt(struct hits *hs, const char *s, size_t n, size_t i, size_t *next)
+static int match_jwt(struct scan *sc, size_t i, size_t *next)
 {
-    size_t a, b, c;
+    const char *s = sc->s;
+    size_t n = sc->n, a, b, c;
 
     if (i < 2) return 0;
     i -= 2;
@@ -181,185 +408,721 @@ static int match_jwt(struct hits *hs, const char *s, size_t n, size_t i, size_t 
     if (b < 10 || i + a + 1 + b >= n || s[i + a + 1 + b] != '.') return 0;
     c = run_of(s, n, i + a + 2 + b, is_b64url);
     *next = i + a + 2 + b + c;
-    return add_hit(hs, i, *next, "jwt");
+    return add_hit(sc, i, *next, "jwt");
 }
 
-/* From a "-----END ... PRIVATE KEY-----" search position to just after it, or n. */
-static size_t private_key_end(const char *s, size_t n, size_t from)
+/* Just after the "-----END … PRIVATE KEY[ BLOCK]-----" at or after from, or n if none. */
+static size_t private_key_end(const char *s, size_t n, size_t from, bool *found)
 {
     const char *p = s + from;
 
+    *found = true;
     while ((p = memmem(p, n - (size_t)(p - s), "-----END ", 9))) {
         size_t le = line_end(s, n, (size_t)(p - s));
-        const char *k = memmem(p, le - (size_t)(p - s), "PRIVATE KEY-----", 16);
-        if (k) return (size_t)(k - s) + 16;
+        const char *k = memmem(p, le - (size_t)(p - s), "PRIVATE KEY", 11);
+        if (k) {
+            size_t e = (size_t)(k - s) + 11, dashes = 0;
+            if (starts(s, le, e, " BLOCK")) e += 6;
+            while (e < le && s[e] == '-' && dashes++ < 5) e++;
+            return e;
+        }
         p += 9;
     }
+    *found = false;
     return n;
 }
 
-static int match_private_key(struct hits *hs, struct ea_redact_stream *st, const char *s,
-                             size_t n, size_t i, size_t *next)
+static int match_private_key(struct scan *sc, size_t i, size_t *next)
 {
-    size_t le;
+    const char *s = sc->s;
+    size_t n = sc->n, le;
+    bool found;
 
-    if (i + 1 >= n || s[i + 1] != '-' || !starts(s, n, i, "-----BEGIN ")) return 0;
+    if (!starts(s, n, i, "-----BEGIN ")) return 0;
     le = line_end(s, n, i);
-    if (!memmem(s + i, le - i, "PRIVATE KEY-----", 16)) return 0;
-    *next = private_key_end(s, n, le);
-    if (*next == n && st) st->in_private_key = true;
-    return add_hit(hs, i, *next, "private-key");
+    if (!memmem(s + i, le - i, "PRIVATE KEY", 11)) return 0;
+    *next = private_key_end(s, n, i + 11, &found);
+    if (!found && sc->st) sc->st->in_private_key = true;
+    return add_hit(sc, i, *next, "private-key");
 }
 
-/* Keys whose value is a secret: the normalised key must end with one of these. */
-static const char *const secret_keys[] = {"password", "passwd", "pwd", "secret", "token",
-                                          "apikey", "accesskey", "privatekey", "credentials",
-                                          NULL};
-
-static unsigned char key_last[256]; /* last bytes of secret keys, either case */
-
-static bool key_char(unsigned char c)
+/* The value at v: quoted (to its closing quote, escapes skipped) or a bare word. */
+static size_t value_end(const char *s, size_t n, size_t v, bool *quoted)
 {
-    return is_alnum(c) || c == '_' || c == '-' || c == '.';
-}
+    size_t e;
 
-/* The key before the ':' or '=' at i, normalised (lower case, no _ - .); false if none. */
-static bool key_before(const char *s, size_t i, char *norm, size_t *start)
-{
-    size_t j = i, k, m = 0;
-
-    while (j > 0 && (s[j - 1] == ' ' || s[j - 1] == '\t')) j--;
-    if (j > 0 && (s[j - 1] == '"' || s[j - 1] == '\'')) j--;
-    /* Every secret key ends in d, t, n, y or s (password, secret, token, apikey,
-     * credentials, authorization): reject the rest (times, counts) at once. */
-    if (j == 0 || !key_last[(unsigned char)s[j - 1]]) return false;
-    k = j;
-    while (k > 0 && j - k < KEY_MAX && key_char((unsigned char)s[k - 1])) k--;
-    if (k == j || (k > 0 && key_char((unsigned char)s[k - 1]))) return false;
-    for (size_t p = k; p < j; p++) {
-        if (s[p] != '_' && s[p] != '-' && s[p] != '.') norm[m++] = (char)tolower((unsigned char)s[p]);
+    *quoted = v < n && (s[v] == '"' || s[v] == '\'');
+    if (*quoted) {
+        char q = s[v];
+        for (e = v + 1; e < n && s[e] != q && !is_eol((unsigned char)s[e]); e++) {
+            if (s[e] == '\\' && e + 1 < n && !is_eol((unsigned char)s[e + 1])) e++;
+        }
+        return e;
     }
-    norm[m] = '\0';
-    *start = k;
-    return m > 0;
+    for (e = v; e < n && !strchr(" \t\r\n\"'&;,)}]<>", s[e]); e++) continue;
+    return e;
 }
 
-static bool ends_with(const char *s, const char *suffix)
+/* Masks the lines continued after the `\` at i (the value of a secret-named key). */
+static int mask_continuation(struct scan *sc, size_t a, const char *kind, size_t *next)
 {
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && memcmp(s + a - b, suffix, b) == 0;
-}
+    const char *s = sc->s;
+    size_t n = sc->n;
+    int rc = 0;
 
-static int match_pair(struct hits *hs, const char *s, size_t n, size_t i, size_t *next)
-{
-    char key[KEY_MAX + 1];
-    size_t kstart, v, e;
-    bool secret = false, whole_line;
-
-    if (!key_before(s, i, key, &kstart)) return 0;
-    whole_line = strcmp(key, "authorization") == 0 || strcmp(key, "proxyauthorization") == 0;
-    for (size_t k = 0; !whole_line && !secret && secret_keys[k]; k++)
-        secret = ends_with(key, secret_keys[k]);
-    if (!secret && !whole_line) return 0;
-    v = i + 1;
-    while (v < n && (s[v] == ' ' || s[v] == '\t')) v++;
-    if (whole_line) {
-        e = line_end(s, n, v);
-    } else if (v < n && (s[v] == '"' || s[v] == '\'')) {
-        const char *q = memchr(s + v + 1, s[v], line_end(s, n, v + 1) - (v + 1));
-        v++;
-        e = q ? (size_t)(q - s) : line_end(s, n, v);
-    } else {
-        e = v;
-        while (e < n && !strchr(" \t\r\n\"'&;,)}]<>", s[e])) e++;
+    for (;;) {
+        size_t e;
+        bool more;
+        a = skip_line_prefix(s, n, a);
+        e = line_end(s, n, a);
+        *next = e;
+        while (e > a && is_blank((unsigned char)s[e - 1])) e--;
+        more = e > a && s[e - 1] == '\\';
+        if (more) e--;
+        if ((rc = add_hit(sc, a, e, kind)) < 0 || !more) return rc;
+        a = *next;
+        if (a < n && s[a] == '\r') a++;
+        if (a < n && s[a] == '\n') a++;
+        if (a >= n) {
+            if (sc->st) sc->st->continuation = true;
+            *next = n;
+            return 0;
+        }
     }
-    if (e <= v || starts(s, n, v, "[REDACTED")) return 0;
+}
+
+/* A value that runs on: `\` and the end of the line. Masks the next line. */
+static int continued_value(struct scan *sc, size_t v, const char *kind, size_t *next)
+{
+    size_t a = v + 1;
+
+    if (a < sc->n && sc->s[a] == '\r') a++;
+    if (a < sc->n && sc->s[a] == '\n') a++;
+    if (a >= sc->n) {
+        if (sc->st) sc->st->continuation = true;
+        *next = sc->n;
+        return 0;
+    }
+    return mask_continuation(sc, a, kind, next);
+}
+
+static bool is_ordinary_value(const char *s, size_t v, size_t e)
+{
+    size_t stars = 0;
+    while (v + stars < e && s[v + stars] == '*') stars++;
+    return v + stars == e || in_list(not_secret_values, s + v, e - v) || starts(s, e, v, MARK);
+}
+
+/* Masks the value at v (after a secret-named key and its separator). */
+static int mask_value(struct scan *sc, size_t v, const char *kind, size_t min, size_t *next)
+{
+    const char *s = sc->s;
+    size_t n = sc->n, e;
+    bool quoted;
+
+    while (v < n && is_blank((unsigned char)s[v])) v++;
+    if (v < n && s[v] == '\\' && (v + 1 == n || is_eol((unsigned char)s[v + 1])))
+        return continued_value(sc, v, kind, next);
+    e = value_end(s, n, v, &quoted);
+    if (quoted) v++;
+    if (e <= v || e - v < min || is_ordinary_value(s, v, e)) return 0;
     *next = e;
-    return add_hit(hs, v, e, whole_line ? "authorization" : "password-pair");
+    return add_hit(sc, v, e, kind);
 }
 
-static int match_url(struct hits *hs, const char *s, size_t n, size_t i, size_t *next)
+/* The key that ends at j (exclusive), normalised; false if none. *start: its first byte. */
+static bool key_at(const char *s, size_t j, char *norm, size_t *m, size_t *start)
 {
-    size_t u = i + 3, e = u, colon = 0;
+    size_t k = j;
 
-    if (i + 2 >= n || s[i + 1] != '/' || !starts(s, n, i, "://")) return 0;
+    if (j == 0 || !key_last[(unsigned char)s[j - 1]]) return false;
+    while (k > 0 && j - k < KEY_MAX &&
+           (is_alnum((unsigned char)s[k - 1]) || strchr("_-.", s[k - 1])))
+        k--;
+    if (k == j || (k > 0 && j - k >= KEY_MAX)) return false;
+    *m = normalise_key(s, k, j, norm);
+    *start = k;
+    return *m > 0;
+}
+
+/* A phrase of phrases[] ending at j (exclusive), any case. */
+static bool phrase_at(const char *s, size_t j)
+{
+    for (size_t k = 0; phrases[k]; k++) {
+        size_t l = strlen(phrases[k]);
+        if (j >= l && strncasecmp(s + j - l, phrases[k], l) == 0 &&
+            (j == l || !is_alnum((unsigned char)s[j - l - 1])))
+            return true;
+    }
+    return false;
+}
+
+/* key=value, key: value, key => value, "key": "value" (i is the ':' or '='). */
+static int match_pair(struct scan *sc, size_t i, size_t *next)
+{
+    const char *s = sc->s;
+    size_t n = sc->n, j = i, kstart, m, v = i + 1;
+    char norm[KEY_MAX + 1];
+
+    if (s[i] == '=' && v < n && s[v] == '>')
+        v++;
+    else if (s[i] == '=' && i > 0 && strchr("=!<>", s[i - 1]))
+        return 0; /* ==, !=, <=, >= */
+    while (j > 0 && is_blank((unsigned char)s[j - 1])) j--;
+    if (j > 0 && (s[j - 1] == '"' || s[j - 1] == '\'')) j--;
+    if (!key_at(s, j, norm, &m, &kstart)) return 0;
+    if (strcmp(norm, "authorization") == 0 || strcmp(norm, "proxyauthorization") == 0) {
+        size_t e;
+        while (v < n && is_blank((unsigned char)s[v])) v++;
+        for (e = v; e < n && !is_eol((unsigned char)s[e]) && s[e] != '"' && s[e] != '\''; e++)
+            continue;
+        if (e <= v || starts(s, n, v, MARK)) return 0;
+        *next = e;
+        return add_hit(sc, v, e, "authorization");
+    }
+    if (is_secret_key(norm, m) || (j - kstart == 5 && memcmp(s + kstart, "_auth", 5) == 0))
+        return mask_value(sc, v, "password-pair", 1, next);
+    if (s[i] == '=' && m == 3 && strcmp(norm, "sig") == 0 && kstart > 0 &&
+        (s[kstart - 1] == '?' || s[kstart - 1] == '&'))
+        return mask_value(sc, v, "azure-sas", 1, next);
+    if (phrase_at(s, j)) return mask_value(sc, v, "password-pair", PHRASE_VALUE_MIN, next);
+    return 0;
+}
+
+/* <password>value</password> (i is the '>' of the opening tag). */
+static int match_xml(struct scan *sc, size_t i, size_t *next)
+{
+    const char *s = sc->s;
+    size_t n = sc->n, kstart, m, le, e;
+    char norm[KEY_MAX + 1];
+    const char *lt;
+
+    if (!key_at(s, i, norm, &m, &kstart) || kstart == 0 || s[kstart - 1] != '<') return 0;
+    if (!is_secret_key(norm, m)) return 0;
+    le = line_end(s, n, i + 1);
+    lt = memchr(s + i + 1, '<', le - (i + 1));
+    e = lt ? (size_t)(lt - s) : le;
+    if (e <= i + 1 || is_ordinary_value(s, i + 1, e)) return 0;
+    *next = e;
+    return add_hit(sc, i + 1, e, "password-pair");
+}
+
+static bool line_has(const char *s, size_t a, size_t b, const char *const *words)
+{
+    for (size_t k = 0; words[k]; k++) {
+        if (memmem(s + a, b - a, words[k], strlen(words[k]))) return true;
+    }
+    return false;
+}
+
+/* user:password as a flag's value: masks the password. */
+static int mask_userpass(struct scan *sc, size_t v, size_t *next)
+{
+    bool quoted;
+    size_t e = value_end(sc->s, sc->n, v, &quoted);
+    const char *colon;
+
+    if (quoted) v++;
+    colon = e > v ? memchr(sc->s + v, ':', e - v) : NULL;
+    if (!colon || (size_t)(colon - sc->s) + 1 >= e) return 0;
+    *next = e;
+    return add_hit(sc, (size_t)(colon - sc->s) + 1, e, "basic-auth");
+}
+
+/* A flag's value after blanks: not empty, not another flag, not a mask. */
+static int mask_flag_value(struct scan *sc, size_t v, size_t *next)
+{
+    while (v < sc->n && is_blank((unsigned char)sc->s[v])) v++;
+    if (v >= sc->n || sc->s[v] == '-') return 0;
+    return mask_value(sc, v, "cli-password", 1, next);
+}
+
+/*
+ * Command-line flags (i is the first '-'): --secret-name VALUE for any tool,
+ * and the short flags of the tools that take a password: mysql -pVALUE,
+ * docker login -p VALUE, twine -p VALUE, sshpass -p VALUE, curl -u user:pass.
+ */
+static int match_flag(struct scan *sc, size_t i, size_t *next)
+{
+    static const char *const curl[] = {"curl", NULL};
+    const char *s = sc->s;
+    size_t n = sc->n, ls, j;
+
+    if (i + 2 >= n || (i > 0 && !is_blank((unsigned char)s[i - 1]) &&
+                       !is_eol((unsigned char)s[i - 1]) && s[i - 1] != '"' && s[i - 1] != '\''))
+        return 0;
+    if (s[i + 1] == '-') {
+        char norm[KEY_MAX + 1];
+        size_t m;
+        for (j = i + 2; j < n && j - i < KEY_MAX &&
+                        (is_alnum((unsigned char)s[j]) || s[j] == '-' || s[j] == '_');
+             j++)
+            continue;
+        if (j - i < 4 || j >= n || !is_blank((unsigned char)s[j])) return 0;
+        m = normalise_key(s, i + 2, j, norm);
+        if (is_secret_key(norm, m)) return mask_flag_value(sc, j, next);
+        if (strcmp(norm, "user") == 0 || strcmp(norm, "proxyuser") == 0) {
+            ls = line_start(s, i);
+            if (!line_has(s, ls, i, curl)) return 0;
+            while (j < n && is_blank((unsigned char)s[j])) j++;
+            return mask_userpass(sc, j, next);
+        }
+        return 0;
+    }
+    if (s[i + 1] != 'p' && s[i + 1] != 'u') return 0;
+    ls = line_start(s, i);
+    j = i + 2;
+    if (s[i + 1] == 'u') {
+        if (!line_has(s, ls, i, curl)) return 0;
+        while (j < n && is_blank((unsigned char)s[j])) j++;
+        return mask_userpass(sc, j, next);
+    }
+    if (!is_blank((unsigned char)s[j])) {
+        if (is_eol((unsigned char)s[j]) || !line_has(s, ls, i, attached_p_tools)) return 0;
+        return mask_value(sc, j, "cli-password", 1, next);
+    }
+    if (!line_has(s, ls, i, spaced_p_tools)) return 0;
+    return mask_flag_value(sc, j, next);
+}
+
+/* npm config set :_authToken VALUE, after a registry URL (i is the underscore). */
+static int match_npm_config(struct scan *sc, size_t i, size_t *next)
+{
+    static const char *const config_set[] = {"config set ", NULL};
+    const char *s = sc->s;
+    size_t n = sc->n, j, m;
+    char norm[KEY_MAX + 1];
+
+    if (i == 0 || (s[i - 1] != ':' && s[i - 1] != '/' && !is_blank((unsigned char)s[i - 1])) ||
+        (!starts(s, n, i, "_auth") && !starts(s, n, i, "_password")))
+        return 0;
+    for (j = i; j < n && j - i < KEY_MAX && (is_alnum((unsigned char)s[j]) || s[j] == '_'); j++)
+        continue;
+    if (j >= n || !is_blank((unsigned char)s[j])) return 0;
+    m = normalise_key(s, i, j, norm);
+    if (!is_secret_key(norm, m) && strcmp(norm, "auth") != 0) return 0;
+    if (!line_has(s, line_start(s, i), i, config_set)) return 0;
+    return mask_flag_value(sc, j, next);
+}
+
+static int match_url(struct scan *sc, size_t i, size_t *next)
+{
+    const char *s = sc->s;
+    size_t n = sc->n, u = i + 3, e = u, colon = 0;
+
+    if (!starts(s, n, i, "://")) return 0;
+    if (starts(s, n, u, "hooks.slack.com/services/") ||
+        starts(s, n, u, "hooks.slack.com/workflows/")) {
+        size_t a = u + (s[u + 16] == 's' ? 25 : 26);
+        for (e = a; e < n && (is_b64url((unsigned char)s[e]) || s[e] == '/'); e++) continue;
+        if (e - a < 8) return 0;
+        *next = e;
+        return add_hit(sc, a, e, "slack-webhook");
+    }
     while (e < n && !strchr("/@ \t\r\n\"'<>", s[e])) {
         if (s[e] == ':' && !colon) colon = e;
         e++;
     }
     if (e >= n || s[e] != '@' || e == u) return 0;
     *next = e;
-    if (colon && colon + 1 < e) return add_hit(hs, colon + 1, e, "url-password");
-    if (!colon && e - u >= 16) return add_hit(hs, u, e, "url-token"); /* https://TOKEN@host */
+    if (colon && colon + 1 < e) return add_hit(sc, colon + 1, e, "url-password");
+    if (!colon && e - u >= 16) return add_hit(sc, u, e, "url-token"); /* https://TOKEN@host */
     return 0;
 }
 
-static int match_add_mask(struct hits *hs, const char *s, size_t n, size_t i, size_t *next)
+static int match_add_mask(struct scan *sc, size_t i, size_t *next)
 {
     size_t v, e;
 
-    if (i + 1 >= n || s[i + 1] != ':' || !starts(s, n, i, "::add-mask::")) return 0;
+    if (!starts(sc->s, sc->n, i, "::add-mask::")) return 0;
     v = i + 12;
-    e = line_end(s, n, v);
+    e = line_end(sc->s, sc->n, v);
     if (e <= v) return 0;
     *next = e;
-    return add_hit(hs, v, e, "add-mask");
+    return add_hit(sc, v, e, "add-mask");
 }
 
-static unsigned char trigger[256];
-static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
-
-static void init_triggers(void)
+/* Runs the matchers at every trigger byte of s[*pos or a, b); *pos: where the next range starts. */
+static int scan_range(struct scan *sc, size_t a, size_t b, size_t *pos)
 {
-    static const char chars[] = "_-AJ:=";
-    for (const char *c = chars; *c; c++) trigger[(unsigned char)*c] = 1;
-    for (const char *c = "dtnys"; *c; c++) key_last[(unsigned char)*c] = key_last[toupper(*c)] = 1;
-    for (size_t t = 0; t < sizeof(tokens) / sizeof(tokens[0]); t++)
-        before_anchor[(unsigned char)tokens[t].prefix[tokens[t].plen - 2]] = 1;
-}
-
-static int scan_patterns(struct hits *hs, struct ea_redact_stream *st, const char *s, size_t n)
-{
-    size_t i = 0;
+    const char *s = sc->s;
+    size_t i = *pos > a ? *pos : a;
     int rc = 0;
 
-    if (st && st->in_private_key) {
-        size_t e = private_key_end(s, n, 0);
-        rc = add_hit(hs, 0, e, "private-key");
-        if (e < n) st->in_private_key = false;
-        i = e;
-    }
-    while (i < n && rc == 0) {
+    while (i < b && rc == 0) {
         size_t next = 0;
-        unsigned char c;
-        while (i < n && !trigger[(unsigned char)s[i]]) i++;
-        if (i == n) break;
-        c = (unsigned char)s[i];
-        switch (c) {
+        while (i < b && !trigger[(unsigned char)s[i]]) i++;
+        if (i >= b) break;
+        switch (s[i]) {
         case '-':
-            rc = match_private_key(hs, st, s, n, i, &next);
-            if (rc == 0 && !next) rc = match_tokens(hs, s, n, i, &next);
+            rc = match_private_key(sc, i, &next);
+            if (rc == 0 && !next) rc = match_flag(sc, i, &next);
+            if (rc == 0 && !next) rc = match_tokens(sc, i, &next);
             break;
-        case 'J': rc = match_jwt(hs, s, n, i, &next); break;
+        case 'J': rc = match_jwt(sc, i, &next); break;
         case ':':
-            rc = match_add_mask(hs, s, n, i, &next);
-            if (rc == 0 && !next) rc = match_url(hs, s, n, i, &next);
-            if (rc == 0 && !next) rc = match_pair(hs, s, n, i, &next);
+            rc = match_add_mask(sc, i, &next);
+            if (rc == 0 && !next) rc = match_url(sc, i, &next);
+            if (rc == 0 && !next) rc = match_pair(sc, i, &next);
             break;
-        case '=': rc = match_pair(hs, s, n, i, &next); break;
-        default: rc = match_tokens(hs, s, n, i, &next); break;
+        case '=': rc = match_pair(sc, i, &next); break;
+        case '>': rc = match_xml(sc, i, &next); break;
+        case '_':
+            rc = match_npm_config(sc, i, &next);
+            if (rc == 0 && !next) rc = match_tokens(sc, i, &next);
+            break;
+        default: rc = match_tokens(sc, i, &next); break;
         }
         i = next > i ? next : i + 1;
     }
+    *pos = i;
     return rc;
 }
 
-static int scan_literals(const struct ea_redactor *r, struct hits *hs, const char *s, size_t n)
+/* ---- the view ---- */
+
+struct seg {
+    size_t v, r; /* view offset v is original offset r, up to the next segment */
+};
+
+struct view {
+    const char *s;
+    size_t n;
+    char *own;
+    struct seg *seg;
+    size_t nseg, cap;
+};
+
+/* Length of the escape sequence at s[i] (an ESC): CSI, OSC, or a two-byte escape. */
+static size_t ansi_len(const char *s, size_t n, size_t i)
 {
-    for (size_t k = 0; k < r->nlit; k++) {
-        const char *p = s;
-        while ((p = memmem(p, n - (size_t)(p - s), r->lit[k].value, r->lit[k].len))) {
-            int rc = add_hit(hs, (size_t)(p - s), (size_t)(p - s) + r->lit[k].len, "literal");
+    size_t j;
+    unsigned char c;
+
+    if (i + 1 >= n) return 1;
+    c = (unsigned char)s[i + 1];
+    if (c == '[') {
+        for (j = i + 2; j < n && j - i < 40 && s[j] >= 0x30 && s[j] <= 0x3f; j++) continue;
+        for (; j < n && j - i < 48 && s[j] >= 0x20 && s[j] <= 0x2f; j++) continue;
+        return j < n && s[j] >= 0x40 && s[j] <= 0x7e ? j + 1 - i : 2;
+    }
+    if (c == ']') {
+        for (j = i + 2; j < n && j - i < 512 && !is_eol((unsigned char)s[j]); j++) {
+            if (s[j] == '\a') return j + 1 - i;
+            if (s[j] == 0x1b && j + 1 < n && s[j + 1] == '\\') return j + 2 - i;
+        }
+        return 2;
+    }
+    if (c == '(' || c == ')') return i + 2 < n ? 3 : 2;
+    return c >= 0x30 && c <= 0x7e ? 2 : 1;
+}
+
+/* Length of the GitLab marker "section_start:TIME:NAME[OPTS]\r" at s[i], or 0. */
+static size_t section_len(const char *s, size_t n, size_t i)
+{
+    size_t j, d;
+
+    if (starts(s, n, i, "section_start:"))
+        j = i + 14;
+    else if (starts(s, n, i, "section_end:"))
+        j = i + 12;
+    else
+        return 0;
+    d = run_of(s, n, j, digit);
+    if (d == 0 || j + d >= n || s[j + d] != ':') return 0;
+    j += d + 1;
+    d = run_of(s, n, j, is_b64url_dot);
+    if (d == 0) return 0;
+    j += d;
+    if (j < n && s[j] == '[') {
+        const char *close = memchr(s + j, ']', n - j < 256 ? n - j : 256);
+        if (close) j = (size_t)(close - s) + 1;
+    }
+    if (j < n && s[j] == '\r') j++;
+    return j - i;
+}
+
+static int view_copy(struct view *v, const char *in, size_t from, size_t to)
+{
+    if (to <= from) return 0;
+    if (!v->nseg || v->seg[v->nseg - 1].r + (v->n - v->seg[v->nseg - 1].v) != from) {
+        if (v->nseg == v->cap) {
+            size_t ncap = v->cap ? v->cap * 2 : 64;
+            struct seg *ns = ea_realloc(v->seg, ncap * sizeof(*ns));
+            if (!ns) return ea_fail(EA_ENOMEM, "out of memory while redacting");
+            v->seg = ns;
+            v->cap = ncap;
+        }
+        v->seg[v->nseg++] = (struct seg){v->n, from};
+    }
+    memcpy(v->own + v->n, in + from, to - from);
+    v->n += to - from;
+    return 0;
+}
+
+static int view_build(struct view *v, const char *in, size_t n)
+{
+    const char *esc = memchr(in, 0x1b, n);
+    const char *sec = n >= 12 ? memmem(in, n, "section_", 8) : NULL;
+    size_t i = 0;
+    int rc = 0;
+
+    *v = (struct view){in, n, NULL, NULL, 0, 0};
+    if (!esc && !sec) return 0;
+    v->own = ea_malloc(n);
+    if (!v->own) return ea_fail(EA_ENOMEM, "out of memory while redacting");
+    v->n = 0;
+    while (i < n && rc == 0) {
+        size_t d = n, dl;
+        if (esc && (size_t)(esc - in) < i) esc = memchr(in + i, 0x1b, n - i);
+        if (sec && (size_t)(sec - in) < i) sec = memmem(in + i, n - i, "section_", 8);
+        if (esc) d = (size_t)(esc - in);
+        if (sec && (size_t)(sec - in) < d) d = (size_t)(sec - in);
+        rc = view_copy(v, in, i, d);
+        if (d == n || rc < 0) break;
+        dl = in[d] == 0x1b ? ansi_len(in, n, d) : section_len(in, n, d);
+        if (dl == 0) { /* "section_" of ordinary text */
+            rc = view_copy(v, in, d, d + 1);
+            dl = 1;
+        }
+        i = d + dl;
+    }
+    v->s = v->own;
+    return rc;
+}
+
+static void view_dispose(struct view *v)
+{
+    ea_free(v->own);
+    ea_free(v->seg);
+}
+
+/* The original offset of view offset x (x < view length). */
+static size_t view_map(const struct view *v, size_t x)
+{
+    size_t lo = 0, hi = v->nseg;
+
+    if (!v->own) return x;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (v->seg[mid].v <= x)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return v->seg[lo].r + (x - v->seg[lo].v);
+}
+
+/* ---- the prefilter ---- */
+
+static struct {
+    void *lib; /* libhs, loaded on first use; NULL when not installed */
+    hs_error_t (*compile_multi)(const char *const *, const unsigned *, const unsigned *, unsigned,
+                                unsigned, const hs_platform_info_t *, hs_database_t **,
+                                hs_compile_error_t **);
+    hs_error_t (*free_compile_error)(hs_compile_error_t *);
+    hs_error_t (*alloc_scratch)(const hs_database_t *, hs_scratch_t **);
+    hs_error_t (*free_scratch)(hs_scratch_t *);
+    hs_error_t (*scan)(const hs_database_t *, const char *, unsigned, unsigned, hs_scratch_t *,
+                       match_event_handler, void *);
+    hs_database_t *db;
+} hs;
+static pthread_once_t hs_once = PTHREAD_ONCE_INIT;
+
+/* Words every rule needs on its line, beside the token prefixes and secret names. */
+static const char *const prefilter_extra[] = {
+    "A3T[A-Z0-9]|A(KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA|BIA|CCA)",
+    "eyJ",
+    "-----BEGIN ",
+    "::add-mask::",
+    "://[^/ \\t\\r\\n\"'<>@]*@",
+    "hooks\\.slack\\.com/",
+    "(?i)authorization",
+    "(?i)(api|access|account) key",
+    "[?&]sig=",
+    "(?i)_auth",
+    "curl",
+    "login",
+    "mysql",
+    "mariadb",
+    "twine",
+    "sshpass",
+    NULL};
+
+/* A regular expression for a normalised secret name: any of "_-." between its letters. */
+static char *name_pattern(const char *name)
+{
+    size_t l = strlen(name);
+    size_t cap = l * 6 + 8, used;
+    char *p = ea_malloc(cap);
+
+    if (!p) return NULL;
+    used = (size_t)snprintf(p, cap, "(?i)");
+    for (size_t k = 0; k < l; k++)
+        used += (size_t)snprintf(p + used, cap - used, k ? "[-_.]*%c" : "%c", name[k]);
+    return p;
+}
+
+static char *literal_pattern(const char *lit, size_t n)
+{
+    char *p = ea_malloc(n * 4 + 1);
+
+    if (!p) return NULL;
+    for (size_t k = 0; k < n; k++) snprintf(p + 4 * k, 5, "\\x%02x", (unsigned char)lit[k]);
+    p[4 * n] = '\0';
+    return p;
+}
+
+static void load_hyperscan(void)
+{
+    enum { MAXP = 96 };
+    const char *expr[MAXP];
+    char *owned[MAXP];
+    unsigned ids[MAXP], flags[MAXP];
+    size_t np = 0, nowned = 0;
+    hs_compile_error_t *err = NULL;
+
+    hs.lib = dlopen("libhs.so.5", RTLD_NOW | RTLD_LOCAL);
+    if (!hs.lib) return;
+    *(void **)&hs.compile_multi = dlsym(hs.lib, "hs_compile_multi");
+    *(void **)&hs.free_compile_error = dlsym(hs.lib, "hs_free_compile_error");
+    *(void **)&hs.alloc_scratch = dlsym(hs.lib, "hs_alloc_scratch");
+    *(void **)&hs.free_scratch = dlsym(hs.lib, "hs_free_scratch");
+    *(void **)&hs.scan = dlsym(hs.lib, "hs_scan");
+    if (!hs.compile_multi || !hs.free_compile_error || !hs.alloc_scratch || !hs.free_scratch ||
+        !hs.scan)
+        return;
+    for (size_t t = 0; t < NTOKENS && nowned < MAXP; t++)
+        owned[nowned++] = literal_pattern(tokens[t].prefix, tokens[t].plen);
+    for (size_t k = 0; secret_keys[k] && nowned < MAXP; k++)
+        owned[nowned++] = name_pattern(secret_keys[k]);
+    for (size_t k = 0; k < nowned; k++) {
+        if (!owned[k]) goto out;
+        expr[np++] = owned[k];
+    }
+    for (size_t k = 0; prefilter_extra[k] && np < MAXP; k++) expr[np++] = prefilter_extra[k];
+    for (size_t k = 0; k < np; k++) {
+        ids[k] = 0;
+        flags[k] = 0;
+        if (strncmp(expr[k], "(?i)", 4) == 0) {
+            expr[k] += 4;
+            flags[k] = HS_FLAG_CASELESS;
+        }
+    }
+    if (hs.compile_multi(expr, flags, ids, (unsigned)np, HS_MODE_BLOCK, NULL, &hs.db, &err) !=
+        HS_SUCCESS) {
+        if (err) hs.free_compile_error(err);
+        hs.db = NULL;
+    }
+out:
+    for (size_t k = 0; k < nowned; k++) ea_free(owned[k]);
+}
+
+struct ranges {
+    const char *s;
+    size_t n;
+    size_t (*r)[2];
+    size_t count, cap;
+    size_t last_end; /* end of the last range: later hits on that line are ignored */
+    int failed;
+};
+
+static int on_prefilter_hit(unsigned int id, unsigned long long from, unsigned long long to,
+                            unsigned int flags, void *ctx)
+{
+    struct ranges *rg = ctx;
+    size_t end = (size_t)to, a, b;
+    const char *nl;
+
+    (void)id;
+    (void)from;
+    (void)flags;
+    if (rg->count && end <= rg->last_end) return 0;
+    nl = end > 0 && end - 1 > rg->last_end
+             ? memrchr(rg->s + rg->last_end, '\n', end - 1 - rg->last_end)
+             : NULL;
+    a = nl ? (size_t)(nl - rg->s) + 1 : rg->last_end;
+    nl = memchr(rg->s + end, '\n', rg->n - end);
+    b = nl ? (size_t)(nl - rg->s) : rg->n;
+    if (rg->count == rg->cap) {
+        size_t ncap = rg->cap ? rg->cap * 2 : 64;
+        size_t(*nr)[2] = ea_realloc(rg->r, ncap * sizeof(*nr));
+        if (!nr) {
+            rg->failed = 1;
+            return 1;
+        }
+        rg->r = nr;
+        rg->cap = ncap;
+    }
+    rg->r[rg->count][0] = a;
+    rg->r[rg->count][1] = b;
+    rg->count++;
+    rg->last_end = b;
+    return 0;
+}
+
+static hs_scratch_t *scratch_take(const struct ea_redactor *cr)
+{
+    struct ea_redactor *r = (struct ea_redactor *)cr; /* the pool is the only mutable part */
+    hs_scratch_t *sc = NULL;
+
+    if (r) {
+        pthread_mutex_lock(&r->lock);
+        if (r->npool) sc = r->pool[--r->npool];
+        pthread_mutex_unlock(&r->lock);
+    }
+    if (!sc && hs.alloc_scratch(hs.db, &sc) != HS_SUCCESS) sc = NULL;
+    return sc;
+}
+
+static void scratch_give(const struct ea_redactor *cr, hs_scratch_t *sc)
+{
+    struct ea_redactor *r = (struct ea_redactor *)cr;
+
+    if (r) {
+        pthread_mutex_lock(&r->lock);
+        if (r->npool < SCRATCH_MAX) {
+            r->pool[r->npool++] = sc;
+            sc = NULL;
+        }
+        pthread_mutex_unlock(&r->lock);
+    }
+    if (sc) hs.free_scratch(sc);
+}
+
+/*
+ * The matchers over the lines the prefilter flags, or over the whole text.
+ * Returns 1 when the prefilter could not run (the caller scans everything).
+ */
+static int scan_prefiltered(const struct ea_redactor *r, struct scan *sc, size_t *pos)
+{
+    struct ranges rg = {sc->s, sc->n, NULL, 0, 0, 0, 0};
+    hs_scratch_t *scratch;
+    int rc = 0;
+
+    if (sc->n < PREFILTER_MIN || sc->n > 0xffffffffu) return 1;
+    pthread_once(&hs_once, load_hyperscan);
+    if (!hs.db || !(scratch = scratch_take(r))) return 1;
+    if (hs.scan(hs.db, sc->s, (unsigned)sc->n, 0, scratch, on_prefilter_hit, &rg) != HS_SUCCESS &&
+        !rg.failed)
+        rc = 1;
+    scratch_give(r, scratch);
+    if (rg.failed) rc = ea_fail(EA_ENOMEM, "out of memory while redacting");
+    for (size_t k = 0; rc == 0 && k < rg.count; k++)
+        rc = scan_range(sc, rg.r[k][0], rg.r[k][1], pos);
+    ea_free(rg.r);
+    return rc;
+}
+
+/* ---- putting it together ---- */
+
+static int scan_literals(const struct ea_redactor *r, struct scan *sc)
+{
+    for (size_t k = 0; r && k < r->nlit; k++) {
+        const char *p = sc->s;
+        while ((p = memmem(p, sc->n - (size_t)(p - sc->s), r->lit[k].value, r->lit[k].len))) {
+            int rc =
+                add_hit(sc, (size_t)(p - sc->s), (size_t)(p - sc->s) + r->lit[k].len, "literal");
             if (rc < 0) return rc;
             p += r->lit[k].len;
         }
@@ -367,53 +1130,235 @@ static int scan_literals(const struct ea_redactor *r, struct hits *hs, const cha
     return 0;
 }
 
+/* State carried in from the previous chunk: a key block or a continued value. */
+static int scan_carried(struct scan *sc, size_t *pos)
+{
+    struct ea_redact_stream *st = sc->st;
+    int rc = 0;
+
+    if (!st) return 0;
+    if (st->continuation) {
+        st->continuation = false;
+        if (sc->n) rc = mask_continuation(sc, 0, "password-pair", pos);
+    }
+    if (rc == 0 && st->in_private_key) {
+        bool found;
+        size_t e = private_key_end(sc->s, sc->n, *pos, &found);
+        rc = add_hit(sc, *pos, e, "private-key");
+        if (found) st->in_private_key = false;
+        *pos = e;
+    }
+    return rc;
+}
+
 static int cmp_hit(const void *a, const void *b)
 {
     const struct hit *x = a, *y = b;
-    return x->start < y->start ? -1 : x->start > y->start;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    return x->end > y->end ? -1 : x->end < y->end;
+}
+
+/* A mask already in the text ("[REDACTED:kind]") is never masked again, nor part of it. */
+static void spare_masks(struct scan *sc)
+{
+    const char *p = sc->s;
+
+    while ((p = memmem(p, sc->n - (size_t)(p - sc->s), MARK, MARK_LEN))) {
+        size_t ms = (size_t)(p - sc->s), me;
+        const char *close =
+            memchr(p + MARK_LEN, ']', sc->n - ms - MARK_LEN < 64 ? sc->n - ms - MARK_LEN : 64);
+        if (!close) {
+            p += MARK_LEN;
+            continue;
+        }
+        me = (size_t)(close - sc->s) + 1;
+        for (size_t k = 0; k < sc->hs.n; k++) {
+            struct hit *h = &sc->hs.h[k];
+            if (h->end <= ms || h->start >= me || (h->start < ms && h->end > me)) continue;
+            if (h->start >= ms)
+                h->start = me;
+            else
+                h->end = ms;
+            if (h->end < h->start) h->end = h->start;
+        }
+        p = sc->s + me;
+    }
+}
+
+int ea_redact_spans(const struct ea_redactor *r, struct ea_redact_stream *st, const char *in,
+                    size_t len, struct ea_redact_span **spans, size_t *nspans)
+{
+    struct view v;
+    struct scan sc;
+    struct ea_redact_span *out = NULL;
+    size_t pos = 0, nout = 0;
+    int rc;
+
+    *spans = NULL;
+    *nspans = 0;
+    pthread_once(&tables_once, init_tables);
+    if ((rc = view_build(&v, in, len)) < 0) {
+        view_dispose(&v);
+        return rc;
+    }
+    sc = (struct scan){v.s, v.n, st, {NULL, 0, 0}};
+    rc = scan_carried(&sc, &pos);
+    if (rc == 0) {
+        rc = scan_prefiltered(r, &sc, &pos);
+        if (rc == 1) rc = scan_range(&sc, 0, sc.n, &pos);
+    }
+    if (rc == 0) rc = scan_literals(r, &sc);
+    if (rc == 0 && sc.hs.n && memmem(sc.s, sc.n, MARK, MARK_LEN)) spare_masks(&sc);
+    if (rc == 0 && sc.hs.n > 1) qsort(sc.hs.h, sc.hs.n, sizeof(*sc.hs.h), cmp_hit);
+    if (rc == 0 && sc.hs.n && !(out = ea_malloc(sc.hs.n * sizeof(*out))))
+        rc = ea_fail(EA_ENOMEM, "out of memory while redacting");
+    for (size_t k = 0; rc == 0 && k < sc.hs.n; k++) {
+        const struct hit *h = &sc.hs.h[k];
+        size_t a, b;
+        if (h->end <= h->start) continue;
+        a = view_map(&v, h->start);
+        b = view_map(&v, h->end - 1) + 1;
+        if (nout && a < out[nout - 1].end) { /* overlaps the previous mask: widen it */
+            if (b > out[nout - 1].end) out[nout - 1].end = b;
+            continue;
+        }
+        out[nout++] = (struct ea_redact_span){a, b, h->kind};
+    }
+    ea_free(sc.hs.h);
+    view_dispose(&v);
+    if (rc < 0 || nout == 0) {
+        ea_free(out);
+        return rc < 0 ? rc : 0;
+    }
+    *spans = out;
+    *nspans = nout;
+    return 0;
+}
+
+/* Appends at most room bytes of s[0..n), never cutting a UTF-8 character. Returns bytes taken. */
+static size_t utf8_prefix(const char *s, size_t n, size_t room)
+{
+    size_t k;
+
+    if (n <= room) return n;
+    k = room;
+    while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80) k--;
+    return k;
+}
+
+/*
+ * Writes in with its spans masked, at most max bytes; a mask that does not
+ * fit is left out whole (and so is everything after it).
+ */
+static int emit(struct ea_buf *out, const char *in, size_t len, const struct ea_redact_span *sp,
+                size_t nsp, size_t max, unsigned *count)
+{
+    size_t pos = 0, used = 0;
+    int rc = 0;
+
+    for (size_t k = 0; k <= nsp && rc == 0; k++) {
+        size_t stop = k < nsp ? sp[k].start : len, take;
+        char mark[64];
+        int ml;
+        take = utf8_prefix(in + pos, stop - pos, max - used);
+        rc = ea_buf_append(out, in + pos, take);
+        used += take;
+        if (rc < 0 || take < stop - pos || k == nsp) break;
+        ml = snprintf(mark, sizeof(mark), MARK "%s]", sp[k].kind);
+        if (ml < 0 || (size_t)ml > max - used) break;
+        rc = ea_buf_append(out, mark, (size_t)ml);
+        used += (size_t)ml;
+        if (count) (*count)++;
+        pos = sp[k].end;
+    }
+    return rc;
 }
 
 int ea_redact_text(const struct ea_redactor *r, struct ea_redact_stream *st, struct ea_buf *out,
                    const char *in, size_t len, unsigned *count)
 {
-    struct hits hs = {NULL, 0, 0};
-    size_t pos = 0;
-    int rc;
+    struct ea_redact_span *sp;
+    size_t nsp;
+    int rc = ea_redact_spans(r, st, in, len, &sp, &nsp);
 
-    pthread_once(&tables_once, init_triggers);
-    rc = scan_patterns(&hs, st, in, len);
-    if (rc == 0 && r) rc = scan_literals(r, &hs, in, len);
-    if (rc == 0 && hs.n > 1) qsort(hs.h, hs.n, sizeof(*hs.h), cmp_hit);
-    for (size_t k = 0; k < hs.n && rc == 0; k++) {
-        const struct hit *h = &hs.h[k];
-        if (h->end <= pos) continue;
-        if (h->start < pos) { /* overlaps the previous mask: widen it */
-            pos = h->end;
-            continue;
-        }
-        rc = ea_buf_append(out, in + pos, h->start - pos);
-        if (rc == 0) rc = ea_buf_printf(out, "[REDACTED:%s]", h->kind);
-        pos = h->end;
-        if (count) (*count)++;
-    }
-    if (rc == 0) rc = ea_buf_append(out, in + pos, len - pos);
-    ea_free(hs.h);
+    if (rc == 0) rc = emit(out, in, len, sp, nsp, SIZE_MAX, count);
+    ea_free(sp);
     return rc;
+}
+
+int ea_redact_clip(const struct ea_redactor *r, struct ea_redact_stream *st, struct ea_buf *out,
+                   const char *in, size_t len, bool cut, size_t max, unsigned *count)
+{
+    struct ea_redact_span *sp;
+    size_t nsp, w = len;
+    int rc = ea_redact_spans(r, st, in, len, &sp, &nsp);
+
+    if (rc < 0) return rc;
+    if (cut) { /* the last word may be the start of a secret: mask it unless already masked */
+        while (w > 0 && !strchr(" \t\r\n\"'", in[w - 1])) w--;
+        if (w < len && (nsp == 0 || sp[nsp - 1].end < len)) {
+            struct ea_redact_span *ns = ea_realloc(sp, (nsp + 1) * sizeof(*ns));
+            if (!ns) {
+                ea_free(sp);
+                return ea_fail(EA_ENOMEM, "out of memory while redacting");
+            }
+            sp = ns;
+            if (nsp && sp[nsp - 1].end > w) w = sp[nsp - 1].end;
+            sp[nsp++] = (struct ea_redact_span){w, len, "truncated"};
+        }
+    }
+    rc = emit(out, in, len, sp, nsp, max, count);
+    ea_free(sp);
+    return rc;
+}
+
+const char *ea_redact_show(char *dst, size_t size, const char *s, size_t len)
+{
+    struct ea_buf b;
+
+    if (size == 0) return dst;
+    ea_buf_init(&b, 0);
+    if (ea_redact_clip(NULL, NULL, &b, s, len, false, size - 1, NULL) < 0) {
+        ea_error_clear();
+        snprintf(dst, size, "(not shown)");
+    } else {
+        if (b.len) memcpy(dst, b.data, b.len);
+        dst[b.len] = '\0';
+    }
+    ea_buf_dispose(&b);
+    return dst;
+}
+
+json_t *ea_redact_utf8_json(const char *s, size_t n, size_t max_bytes)
+{
+    struct ea_buf b;
+    json_t *j = NULL;
+
+    ea_buf_init(&b, 0);
+    if (ea_redact_clip(NULL, NULL, &b, s, n, false, max_bytes, NULL) == 0)
+        j = ea_utf8_json(b.data ? b.data : "", b.len, max_bytes);
+    else
+        ea_error_clear();
+    ea_buf_dispose(&b);
+    return j;
 }
 
 int ea_redactor_new(struct ea_redactor **out)
 {
-    pthread_once(&tables_once, init_triggers);
+    pthread_once(&tables_once, init_tables);
     *out = ea_calloc(1, sizeof(**out));
-    return *out ? 0 : ea_fail(EA_ENOMEM, "out of memory");
+    if (!*out) return ea_fail(EA_ENOMEM, "out of memory");
+    pthread_mutex_init(&(*out)->lock, NULL);
+    return 0;
 }
 
 int ea_redactor_add_literal(struct ea_redactor *r, const char *value, size_t len)
 {
     char *copy;
 
-    if (len < 4) return ea_fail(EA_EINPUT, "a secret of fewer than 4 bytes cannot be redacted "
-                                           "without masking ordinary text");
+    if (len < 4)
+        return ea_fail(EA_EINPUT, "a secret of fewer than 4 bytes cannot be redacted "
+                                  "without masking ordinary text");
     for (size_t k = 0; k < r->nlit; k++) {
         if (r->lit[k].len == len && memcmp(r->lit[k].value, value, len) == 0) return 0;
     }
@@ -445,10 +1390,12 @@ void ea_redactor_free(struct ea_redactor *r)
 {
     if (!r) return;
     for (size_t k = 0; k < r->nlit; k++) ea_free_secret(r->lit[k].value, r->lit[k].len);
+    for (size_t k = 0; k < r->npool; k++) hs.free_scratch(r->pool[k]);
+    pthread_mutex_destroy(&r->lock);
     ea_free(r);
 }
 
-/* Redacts one string; *changed tells whether anything was masked. new is owned. */
+/* Redacts one string; *new_text is NULL when nothing was masked, else owned. */
 static int redact_string(const struct ea_redactor *r, const char *s, size_t n, char **new_text,
                          size_t *new_len, unsigned *count)
 {
@@ -505,4 +1452,48 @@ int ea_redact_json(const struct ea_redactor *r, json_t *v, unsigned *count)
         }
     }
     return rc;
+}
+
+static unsigned count_marks(const char *s, size_t n, json_t *by_kind)
+{
+    const char *p = s;
+    unsigned c = 0;
+
+    while ((p = memmem(p, n - (size_t)(p - s), MARK, MARK_LEN))) {
+        size_t at = (size_t)(p - s) + MARK_LEN, k = 0;
+        while (at + k < n && k < 40 && (is_alnum((unsigned char)s[at + k]) || s[at + k] == '-'))
+            k++;
+        p += MARK_LEN;
+        if (k == 0 || at + k >= n || s[at + k] != ']') continue;
+        c++;
+        if (by_kind) {
+            char kind[41];
+            json_t *old;
+            memcpy(kind, s + at, k);
+            kind[k] = '\0';
+            old = json_object_get(by_kind, kind);
+            json_object_set_new(by_kind, kind, json_integer(json_integer_value(old) + 1));
+        }
+    }
+    return c;
+}
+
+unsigned ea_redact_count(const json_t *v, json_t *by_kind)
+{
+    unsigned c = 0;
+
+    if (json_is_string(v)) {
+        c = count_marks(json_string_value(v), json_string_length(v), by_kind);
+    } else if (json_is_array(v)) {
+        size_t i;
+        const json_t *x;
+        json_array_foreach(v, i, x) c += ea_redact_count(x, by_kind);
+    } else if (json_is_object(v)) {
+        const char *k;
+        const json_t *x;
+        json_object_foreach((json_t *)v, k, x) {
+            c += count_marks(k, strlen(k), by_kind) + ea_redact_count(x, by_kind);
+        }
+    }
+    return c;
 }

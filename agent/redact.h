@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Secret redaction: the one module every record and every log line passes
- * through. It masks known token formats (GitHub, GitLab, Slack, Stripe,
- * Google, AWS), PEM private-key blocks, JWTs, passwords in URLs,
- * `password=` / `token:`-style pairs, GitHub's `::add-mask::` values, and
- * exact literal values registered by the agent (its own tokens, the values
- * of --redact-env variables). A masked value becomes "[REDACTED:<kind>]".
+ * through. It matches on a view of the text with CI decoration removed
+ * (ANSI/VT escapes, GitLab section markers; a leading ISO-8601 timestamp and
+ * lone carriage returns are treated as line boundaries) and masks, in the
+ * original bytes, private-key blocks, known token formats, secret-named
+ * values in the common syntaxes, passwords in URLs and on command lines,
+ * GitHub's `::add-mask::` values and exact literal values registered by the
+ * agent. A masked value becomes "[REDACTED:<kind>]". README.md "Secrets"
+ * lists every decoration and every rule.
  *
  * A redactor is built once, then only read: redact calls may run on any
  * thread. Streams (logs) keep their cross-chunk state in a
@@ -26,7 +29,14 @@ struct ea_redactor;
 
 /** State carried between chunks of one stream. Zero-initialise it. */
 struct ea_redact_stream {
-    bool in_private_key; /* inside a PEM private-key block */
+    bool in_private_key; /* inside a private-key block: masked until its END line */
+    bool continuation;   /* the last line ended in `\` after a secret-named key */
+};
+
+/** One masked range of an input text. */
+struct ea_redact_span {
+    size_t start, end;
+    const char *kind; /* static */
 };
 
 /** @param out owned; free with ea_redactor_free. */
@@ -43,13 +53,47 @@ int ea_redactor_scan_add_mask(struct ea_redactor *r, const char *line, size_t le
 void ea_redactor_free(struct ea_redactor *r);
 
 /**
+ * The ranges of in[0..len) to mask, sorted and disjoint.
+ * @param r may be NULL (built-in rules only)
+ * @param st stream state, or NULL for a standalone text.
+ * @param spans owned by the caller (ea_free), NULL when none.
+ */
+int ea_redact_spans(const struct ea_redactor *r, struct ea_redact_stream *st, const char *in,
+                    size_t len, struct ea_redact_span **spans, size_t *nspans);
+/**
  * Appends the redacted form of in[0..len) to out (bounded by its creator)
  * and adds the number of masked values to *count.
  * @param st stream state, or NULL for a standalone text.
  */
 int ea_redact_text(const struct ea_redactor *r, struct ea_redact_stream *st, struct ea_buf *out,
                    const char *in, size_t len, unsigned *count);
+/**
+ * Redact, then truncate: appends at most max bytes of the redacted form of
+ * in[0..len), never cutting a mask or a UTF-8 character in two. When cut is
+ * true, in is the start of a longer text: a word running into its end is
+ * masked too ("truncated"), since the rest of a secret could not be seen.
+ * *count (may be NULL) gets the masks that were kept.
+ */
+int ea_redact_clip(const struct ea_redactor *r, struct ea_redact_stream *st, struct ea_buf *out,
+                   const char *in, size_t len, bool cut, size_t max, unsigned *count);
+/**
+ * Copies s (len bytes) into dst[size], redacted by the built-in rules and
+ * then cut to fit, NUL-terminated: for error messages that quote input.
+ * @return dst
+ */
+const char *ea_redact_show(char *dst, size_t size, const char *s, size_t len);
+/**
+ * A JSON string of at most max_bytes from s[0..n), redacted by the built-in
+ * rules before it is cut (see ea_utf8_json). @return new reference, or NULL
+ * when out of memory.
+ */
+json_t *ea_redact_utf8_json(const char *s, size_t n, size_t max_bytes);
 /** Redacts every string value and object key of a JSON tree in place. */
 int ea_redact_json(const struct ea_redactor *r, json_t *value, unsigned *count);
+/**
+ * Counts the masks ("[REDACTED:<kind>]") in every string and key of a JSON
+ * tree; by_kind (may be NULL) gets kind -> count added.
+ */
+unsigned ea_redact_count(const json_t *value, json_t *by_kind);
 
 #endif

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "../error.h"
+#include "redact.h"
 
 #define US_PER_S 1000000LL
 #define S_PER_DAY 86400LL
@@ -204,6 +205,7 @@ static const struct {
 
 int ea_duration_parse(int64_t *out_us, const char *text)
 {
+    char shown[41];
     const char *s = text;
     int64_t n = 0;
 
@@ -219,9 +221,9 @@ int ea_duration_parse(int64_t *out_us, const char *text)
         }
     }
 bad:
-    return ea_fail(EA_EINPUT, "duration '%.40s': use a whole number and s, m, h, d or w "
+    return ea_fail(EA_EINPUT, "duration '%s': use a whole number and s, m, h, d or w "
                               "(30s, 5m, 1h, 7d, 2w)",
-                   text ? text : "");
+                   ea_redact_show(shown, sizeof(shown), text ? text : "", text ? strlen(text) : 0));
 }
 
 void ea_duration_format(char out[32], int64_t us)

@@ -34,6 +34,7 @@
 #include "util/json.h"
 #include "util/mem.h"
 #include "util/utf8.h"
+#include "redact.h"
 
 #define EVENT_MAX (8 * 1024 * 1024)
 
@@ -75,10 +76,11 @@ static int parse_arg(struct approvals_state *s, const char *arg)
         s->commit = ea_strdup(arg + 7);
         return s->commit ? 0 : ea_fail(EA_ENOMEM, "out of memory");
     }
+    char shown[81];
     return ea_fail(EA_EUSAGE,
-                   "approvals=%.80s: use approvals (the current change), "
+                   "approvals=%s: use approvals (the current change), "
                    "approvals=pr:NUMBER or approvals=commit:SHA",
-                   arg);
+                   ea_redact_show(shown, sizeof(shown), arg, strlen(arg)));
 }
 
 static int approvals_init(void **state, const char *arg, const json_t *options,
@@ -160,12 +162,14 @@ static char *git_head(void)
 /* The record's data when the API could not be read: what is known, and why. */
 static int error_data(json_t *data, const struct ea_approval_policy *pol, const char *why)
 {
+    char shown[901];
     json_t *reasons = json_array();
 
     if (!reasons ||
         json_array_append_new(reasons, json_sprintf("the forge's API could not be "
-                                                    "read: %.900s",
-                                                    why)) < 0 ||
+                                                    "read: %s",
+                                                    ea_redact_show(shown, sizeof(shown), why,
+                                                                   strlen(why)))) < 0 ||
         ea_json_put(data, "change_request", json_null()) < 0 ||
         ea_json_put(data, "reviews", json_array()) < 0 ||
         ea_json_put(data, "approvals", json_array()) < 0 ||
@@ -174,7 +178,7 @@ static int error_data(json_t *data, const struct ea_approval_policy *pol, const 
         ea_json_put(data, "policy", ea_approvals_policy_json(pol)) < 0 ||
         ea_json_put(data, "protection", json_null()) < 0 ||
         ea_json_put(data, "approval_rules", json_null()) < 0 ||
-        ea_json_put(data, "error", ea_utf8_json(why, strlen(why), 1024)) < 0) {
+        ea_json_put(data, "error", ea_redact_utf8_json(why, strlen(why), 1024)) < 0) {
         json_decref(reasons);
         return ea_fail(EA_ENOMEM, "out of memory");
     }

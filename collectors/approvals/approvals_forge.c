@@ -20,6 +20,7 @@
 #include "util/http.h"
 #include "util/json.h"
 #include "util/mem.h"
+#include "redact.h"
 #include "util/time.h"
 
 #define BODY_MAX (8u * 1024 * 1024)
@@ -144,8 +145,11 @@ int ea_forge_connect(struct ea_forge *f, struct ea_ci_api *api, const struct ea_
                        "%s: which repository? give --repo owner/name (GitHub "
                        "Actions sets GITHUB_REPOSITORY)",
                        who);
-    if (!gitlab && !strchr(repo, '/'))
-        return ea_fail(EA_ECONFIG, "%s: repository '%.80s' must be owner/name", who, repo);
+    if (!gitlab && !strchr(repo, '/')) {
+        char shown[81];
+        return ea_fail(EA_ECONFIG, "%s: repository '%s' must be owner/name", who,
+                       ea_redact_show(shown, sizeof(shown), repo, strlen(repo)));
+    }
     if ((rc = ea_forge_open(f, gitlab, api->base_url, api->auth_header, repo)) < 0) return rc;
     ea_http_set_budget(f->http, t->timeout_ms); /* the run's API work starts now */
     return 0;

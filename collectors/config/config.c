@@ -407,13 +407,14 @@ static int one_file(struct config_state *s, const char *file, const struct snaps
     }
     data = json_pack(
         "{s:o, s:o, s:s, s:I, s:s, s:o, s:s, s:I, s:o, s:O?, s:b, s:o, s:o, s:o}", "repository",
-        ea_utf8_json(repo, strlen(repo), 1024), "path", ea_utf8_json(rel, strlen(rel), 2048),
+        ea_redact_utf8_json(repo, strlen(repo), 1024), "path",
+        ea_redact_utf8_json(rel, strlen(rel), 2048),
         "sha256", sn.sha, "bytes", (json_int_t)sn.bytes, "format", sn.format, "canonical_sha256",
         *sn.canonical ? json_string(sn.canonical) : json_null(), "kind", kind, "documents",
         (json_int_t)json_array_size(sn.docs), "facts", facts ? facts : json_null(), "leaves",
         sn.leaves, "leaves_truncated", sn.leaves_truncated, "drift", drift ? drift : json_null(),
         "baseline", bdrift ? bdrift : json_null(), "error",
-        sn.error ? ea_utf8_json(sn.error, strlen(sn.error), 1024) : json_null());
+        sn.error ? ea_redact_utf8_json(sn.error, strlen(sn.error), 1024) : json_null());
     facts = drift = bdrift = NULL;
     if (data && !json_object_get(data, "leaves")) json_object_set_new(data, "leaves", json_null());
     summary = ea_asprintf("%s %s (%s, %s): %s%s.", kind, rel, sn.format, repo,

@@ -11,6 +11,7 @@
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/utf8.h"
+#include "redact.h"
 
 int ea_git_strip_url(char **out, const char *url)
 {
@@ -39,5 +40,5 @@ int ea_git_strip_url(char **out, const char *url)
 
 json_t *ea_git_json_text(const char *s, size_t n, size_t max_bytes)
 {
-    return ea_utf8_json(s, n, max_bytes);
+    return ea_redact_utf8_json(s, n, max_bytes);
 }

@@ -14,6 +14,7 @@
 #include "util/json.h"
 #include "util/mem.h"
 #include "util/utf8.h"
+#include "redact.h"
 
 #define BODY_MAX (8u * 1024 * 1024)
 
@@ -197,7 +198,8 @@ int ea_pipeline_api_fetch(json_t **out, const struct ea_ci_run *run, const struc
         if (rc == 0)
             rc = ea_json_put(
                 result, "error",
-                ea_utf8_json(ea_error_message(EA_ERROR), strlen(ea_error_message(EA_ERROR)), 1024));
+                ea_redact_utf8_json(ea_error_message(EA_ERROR), strlen(ea_error_message(EA_ERROR)),
+                                    1024));
         ea_error_clear();
     } else {
         rc = ea_json_put(result, "status", json_string("ok"));

@@ -32,6 +32,8 @@
 #define LINE_ERROR 1
 #define LINE_WARNING 2
 #define LINE_ADD_MASK 4
+#define LINE_KEY_BEGIN 8 /* "-----BEGIN … PRIVATE KEY" */
+#define LINE_KEY_END 16  /* "-----END … PRIVATE KEY" */
 #define LINE_UNKNOWN (-1)
 
 /*
@@ -64,9 +66,11 @@ static pthread_once_t hs_once = PTHREAD_ONCE_INIT;
 static void load_hyperscan(void)
 {
     static const char *const exprs[] = {"\\b(error|fatal)\\b", "\\b(warning|warn)\\b",
-                                        "::add-mask::"};
-    static const unsigned flags[] = {HS_FLAG_CASELESS, HS_FLAG_CASELESS, 0};
-    static const unsigned ids[] = {LINE_ERROR, LINE_WARNING, LINE_ADD_MASK};
+                                        "::add-mask::", "-----BEGIN [A-Z0-9 ]*PRIVATE KEY",
+                                        "-----END [A-Z0-9 ]*PRIVATE KEY"};
+    static const unsigned flags[] = {HS_FLAG_CASELESS, HS_FLAG_CASELESS, 0, 0, 0};
+    static const unsigned ids[] = {LINE_ERROR, LINE_WARNING, LINE_ADD_MASK, LINE_KEY_BEGIN,
+                                   LINE_KEY_END};
     hs_compile_error_t *err = NULL;
 
     hs.lib = dlopen("libhs.so.5", RTLD_NOW | RTLD_LOCAL);
@@ -78,7 +82,7 @@ static void load_hyperscan(void)
     *(void **)&hs.scan = dlsym(hs.lib, "hs_scan");
     if (!hs.compile_multi || !hs.free_compile_error || !hs.alloc_scratch || !hs.free_scratch ||
         !hs.scan ||
-        hs.compile_multi(exprs, flags, ids, 3, HS_MODE_BLOCK, NULL, &hs.db, &err) != HS_SUCCESS) {
+        hs.compile_multi(exprs, flags, ids, 5, HS_MODE_BLOCK, NULL, &hs.db, &err) != HS_SUCCESS) {
         if (err && hs.free_compile_error) hs.free_compile_error(err);
         hs.db = NULL;
     }
@@ -90,12 +94,11 @@ int ea_log_scan_init(struct ea_log_scan *s, size_t tail_lines, size_t matches_ma
     int rc;
 
     memset(s, 0, sizeof(*s));
-    ea_buf_init(&s->partial, EA_LOG_LINE_MAX + 1); /* one byte more: the boundary after a word */
+    ea_buf_init(&s->partial, EA_LOG_LINE_KEEP + 1); /* one byte more: tells a cut line */
     s->tail_max = tail_lines > EA_LOG_TAIL_MAX ? EA_LOG_TAIL_MAX : tail_lines;
     s->matches_max = matches_max > EA_LOG_MATCH_MAX ? EA_LOG_MATCH_MAX : matches_max;
     s->sha = EVP_MD_CTX_new();
-    s->matches = json_array();
-    if (!s->sha || !s->matches || EVP_DigestInit_ex(s->sha, EVP_sha256(), NULL) != 1) {
+    if (!s->sha || EVP_DigestInit_ex(s->sha, EVP_sha256(), NULL) != 1) {
         ea_log_scan_dispose(s);
         return ea_fail(EA_ENOMEM, "out of memory");
     }
@@ -111,8 +114,10 @@ int ea_log_scan_init(struct ea_log_scan *s, size_t tail_lines, size_t matches_ma
             break;
         }
         if (regcomp(&s->patterns[s->npatterns], patterns[i], REG_EXTENDED | REG_NOSUB) != 0) {
-            rc = ea_fail(EA_ECONFIG, "match pattern '%.80s' is not a POSIX extended regular "
-                                     "expression", patterns[i]);
+            char shown[81];
+            rc = ea_fail(EA_ECONFIG, "match pattern '%s' is not a POSIX extended regular "
+                                     "expression",
+                         ea_redact_show(shown, sizeof(shown), patterns[i], strlen(patterns[i])));
             break;
         }
         s->npatterns++;
@@ -134,13 +139,19 @@ void ea_log_scan_dispose(struct ea_log_scan *s)
     EVP_MD_CTX_free(s->sha);
     s->sha = NULL;
     for (size_t i = 0; i < EA_LOG_TAIL_MAX; i++) {
-        ea_free(s->tail[i]);
-        s->tail[i] = NULL;
+        ea_free(s->tail[i].text);
+        s->tail[i].text = NULL;
     }
+    for (size_t i = 0; i < EA_LOG_MATCH_MAX; i++) {
+        ea_free(s->match[i].text);
+        s->match[i].text = NULL;
+    }
+    s->nmatches = 0;
+    ea_free(s->kev);
+    s->kev = NULL;
+    s->nkev = s->kev_cap = 0;
     for (size_t i = 0; i < s->npatterns; i++) regfree(&s->patterns[i]);
     s->npatterns = 0;
-    json_decref(s->matches);
-    s->matches = NULL;
     ea_redactor_free(s->redactor);
     s->redactor = NULL;
     ea_buf_dispose(&s->partial);
@@ -174,6 +185,12 @@ static size_t timestamp_len(const char *l, size_t n)
         while (i < n && i < 36 && digit((unsigned char)l[i])) i++;
     }
     return i < n && l[i] == 'Z' ? i + 1 : 0;
+}
+
+static bool starts_with(const char *l, size_t n, size_t i, const char *lit)
+{
+    size_t k = strlen(lit);
+    return n - i >= k && memcmp(l + i, lit, k) == 0;
 }
 
 static bool word_at(const char *l, size_t n, size_t i, const char *word, size_t w)
@@ -246,9 +263,61 @@ static void apply_flags(struct ea_log_scan *s, const char *l, size_t n, int flag
     else if (flags & LINE_WARNING) s->warnings++;
 }
 
-static int process_line(struct ea_log_scan *s, const char *l, size_t n, int flags)
+/* Stores a copy of a line (at most EA_LOG_LINE_KEEP bytes, without its CR) in k. */
+static int keep_line(struct ea_log_kept *k, const char *l, size_t n, bool cut, bool in_key,
+                     uint64_t line)
+{
+    if (n > 0 && l[n - 1] == '\r') n--;
+    if (n > EA_LOG_LINE_KEEP) {
+        n = EA_LOG_LINE_KEEP;
+        cut = true;
+    }
+    if (!k->text && !(k->text = ea_malloc(EA_LOG_LINE_KEEP + 1)))
+        return ea_fail(EA_ENOMEM, "out of memory");
+    memcpy(k->text, l, n);
+    k->text[n] = '\0';
+    k->len = n;
+    k->cut = cut;
+    k->in_key = in_key;
+    k->line = line;
+    return 0;
+}
+
+/* Just past "[A-Z0-9 ]*PRIVATE KEY" at l[i] (after "-----BEGIN " or "-----END "), or 0. */
+static size_t key_marker_end(const char *l, size_t n, size_t i)
+{
+    for (; i < n && ((l[i] >= 'A' && l[i] <= 'Z') || digit((unsigned char)l[i]) || l[i] == ' '); i++) {
+        if (n - i >= 11 && memcmp(l + i, "PRIVATE KEY", 11) == 0) return i + 11;
+    }
+    return 0;
+}
+
+/*
+ * How a line leaves the private-key state: 1 when its last key marker (in
+ * its first EA_LOG_LINE_KEEP bytes) is a BEGIN, 0 when an END, -1 when none.
+ * The same rule as the LINE_KEY_* Hyperscan patterns.
+ */
+static int key_in_line(const char *l, size_t n)
+{
+    size_t limit = n > EA_LOG_LINE_KEEP ? EA_LOG_LINE_KEEP : n;
+    const char *p = l;
+    int state = -1;
+
+    while ((p = memmem(p, limit - (size_t)(p - l), "-----", 5))) {
+        size_t i = (size_t)(p - l);
+        if (starts_with(l, limit, i, "-----BEGIN ") && key_marker_end(l, limit, i + 11))
+            state = 1;
+        else if (starts_with(l, limit, i, "-----END ") && key_marker_end(l, limit, i + 9))
+            state = 0;
+        p += 5;
+    }
+    return state;
+}
+
+static int process_line(struct ea_log_scan *s, const char *l, size_t n, int flags, bool cut)
 {
     bool in_chunk = flags != LINE_UNKNOWN;
+    size_t full = n;
     char text[EA_LOG_LINE_MAX + 1];
 
     if (n > 0 && l[n - 1] == '\r') n--;
@@ -263,40 +332,65 @@ static int process_line(struct ea_log_scan *s, const char *l, size_t n, int flag
     }
     for (size_t i = 0; i < s->npatterns; i++) {
         if (regexec(&s->patterns[i], text, 0, NULL, 0) != 0) continue;
-        if (json_array_size(s->matches) >= s->matches_max) {
+        if (s->nmatches >= s->matches_max) {
             s->matches_truncated = true;
             break;
         }
-        if (json_array_append_new(s->matches,
-                                  json_pack("{s:I, s:o}", "line", (json_int_t)s->lines, "text",
-                                            ea_utf8_json(text, n, EA_LOG_LINE_MAX * 2))) < 0)
-            return ea_fail(EA_ENOMEM, "out of memory");
-        break;
+        return keep_line(&s->match[s->nmatches++], l, full, cut, s->in_key, s->lines);
     }
     return 0;
 }
 
-/* What of a line is kept: without its CR, at most EA_LOG_LINE_MAX bytes. */
+/* What of a line is classified: without its CR, at most EA_LOG_LINE_MAX bytes. */
 static size_t kept_len(const char *l, size_t n)
 {
     if (n > 0 && l[n - 1] == '\r') n--;
     return n > EA_LOG_LINE_MAX ? EA_LOG_LINE_MAX : n;
 }
 
-/* Puts a kept line into the tail ring (slots allocated once and reused). */
-static int tail_push(struct ea_log_scan *s, const char *l, size_t n)
+/* Puts a line into the tail ring (slots allocated once and reused). */
+static int tail_push(struct ea_log_scan *s, const char *l, size_t n, bool cut, bool in_key)
 {
-    n = kept_len(l, n);
+    int rc = 0;
+
     if (s->tail_max) {
-        char *slot = s->tail[s->tail_next];
-        if (!slot && !(slot = ea_malloc(EA_LOG_LINE_MAX + 1)))
-            return ea_fail(EA_ENOMEM, "out of memory");
-        memcpy(slot, l, n);
-        slot[n] = '\0';
-        s->tail[s->tail_next] = slot;
+        rc = keep_line(&s->tail[s->tail_next], l, n, cut, in_key, s->lines);
         s->tail_next = (s->tail_next + 1) % s->tail_max;
         if (s->tail_count < s->tail_max) s->tail_count++;
     }
+    return rc;
+}
+
+/*
+ * The private-key state at offset off of the chunk, moving on from state
+ * through the key markers not yet consumed (*k). Markers before floor belong
+ * to a line that began in an earlier chunk (key_in_line decided it); markers
+ * past a line's first EA_LOG_LINE_KEEP bytes are ignored, as key_in_line does.
+ */
+static bool key_state_to(const struct ea_log_scan *s, const char *data, size_t floor, bool state,
+                         size_t *k, size_t off)
+{
+    for (; *k < s->nkev && s->kev[*k].end <= off; (*k)++) {
+        size_t e = s->kev[*k].end;
+        const char *nl;
+        if (e <= floor) continue;
+        nl = memrchr(data + floor, '\n', e - floor);
+        if (e > (nl ? (size_t)(nl - data) + 1 : floor) + EA_LOG_LINE_KEEP) continue;
+        state = s->kev[*k].open;
+    }
+    return state;
+}
+
+static int add_key_event(struct ea_log_scan *s, size_t end, bool open)
+{
+    if (s->nkev == s->kev_cap) {
+        size_t ncap = s->kev_cap ? s->kev_cap * 2 : 16;
+        struct ea_log_key_event *nk = ea_realloc(s->kev, ncap * sizeof(*nk));
+        if (!nk) return ea_fail(EA_ENOMEM, "out of memory");
+        s->kev = nk;
+        s->kev_cap = ncap;
+    }
+    s->kev[s->nkev++] = (struct ea_log_key_event){end, open};
     return 0;
 }
 
@@ -313,6 +407,13 @@ static int on_hit(unsigned int id, unsigned long long from, unsigned long long t
 
     (void)from;
     (void)flags;
+    if (id == LINE_KEY_BEGIN || id == LINE_KEY_END) {
+        if (add_key_event(s, (size_t)to, id == LINE_KEY_BEGIN) < 0) {
+            hl->failed = 1;
+            return 1;
+        }
+        return 0;
+    }
     if (s->nhits == s->hits_cap) {
         size_t ncap = s->hits_cap ? s->hits_cap * 2 : 256;
         struct ea_log_hit *nh = ea_realloc(s->hits, ncap * sizeof(*nh));
@@ -418,9 +519,11 @@ static void bulk_lines(struct ea_log_scan *s, const char *data, size_t a, size_t
 }
 
 /* Puts the last tail_max lines of data[from, end) (end just past a newline) into the tail. */
-static int tail_from_chunk(struct ea_log_scan *s, const char *data, size_t from, size_t end)
+static int tail_from_chunk(struct ea_log_scan *s, const char *data, size_t from, size_t end,
+                           bool key_at_from)
 {
-    size_t starts[EA_LOG_TAIL_MAX], n = 0, stop = end - 1; /* stop: the newline of a line */
+    size_t starts[EA_LOG_TAIL_MAX], n = 0, stop = end - 1, kev = 0; /* stop: a line's newline */
+    bool in_key = key_at_from;
     int rc = 0;
 
     while (n < s->tail_max) {
@@ -432,8 +535,26 @@ static int tail_from_chunk(struct ea_log_scan *s, const char *data, size_t from,
     for (size_t k = n; rc == 0 && k > 0; k--) {
         size_t st = starts[k - 1];
         const char *nl = memchr(data + st, '\n', end - st);
-        rc = tail_push(s, data + st, (size_t)(nl - (data + st)));
+        in_key = key_state_to(s, data, from, in_key, &kev, st);
+        rc = tail_push(s, data + st, (size_t)(nl - (data + st)), false, in_key);
     }
+    return rc;
+}
+
+/* Ends the line carried in s->partial: counted, classified, kept in the tail. */
+static int finish_partial(struct ea_log_scan *s)
+{
+    const char *l = s->partial.data ? s->partial.data : "";
+    size_t n = s->partial.len;
+    bool in_key = s->in_key;
+    int rc = process_line(s, l, n, LINE_UNKNOWN, s->partial_cut);
+    int key;
+
+    if (rc == 0) rc = tail_push(s, l, n, s->partial_cut, in_key);
+    if (n > 0 && l[n - 1] == '\r' && !s->partial_cut) n--;
+    if ((key = key_in_line(l, n)) >= 0) s->in_key = key == 1;
+    ea_buf_reset(&s->partial);
+    s->partial_cut = false;
     return rc;
 }
 
@@ -452,7 +573,8 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
 {
     const char *p = data, *end = data + len;
     struct hit_list hl = {s, 0};
-    size_t next_hit = 0;
+    size_t next_hit = 0, next_key = 0;
+    bool key_at_first = false;
     const char *first_whole = NULL; /* start of this chunk's first line scanned in the chunk */
     const char *complete_end = data; /* end of the last whole line scanned in this chunk */
     int rc = hash_wait(s);
@@ -465,6 +587,7 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
         return ea_fail(EA_ERROR, "SHA-256 failed");
     s->bytes += len;
     s->nhits = 0;
+    s->nkev = 0;
     if (len > 0xffffffffu) {
         rc = ea_fail(EA_ETOOBIG, "log chunk over 4 GiB");
         p = end; /* nothing is scanned; the hasher is still joined below */
@@ -478,49 +601,59 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
     while (p < end && rc == 0) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *stop = nl ? nl : end;
-        size_t seg = (size_t)(stop - p);
+        size_t seg = (size_t)(stop - p), floor;
 
         if (s->partial.len || s->partial_cut || !nl) {
-            size_t room = EA_LOG_LINE_MAX + 1 - s->partial.len;
+            size_t room = EA_LOG_LINE_KEEP + 1 - s->partial.len;
             if (seg > room) s->partial_cut = true;
             rc = ea_buf_append(&s->partial, p, seg < room ? seg : room);
-            if (rc == 0 && nl) {
-                rc = process_line(s, s->partial.data ? s->partial.data : "", s->partial.len,
-                                  LINE_UNKNOWN);
-                if (rc == 0) rc = tail_push(s, s->partial.data ? s->partial.data : "",
-                                            s->partial.len);
-                ea_buf_reset(&s->partial);
-                s->partial_cut = false;
-            }
+            if (rc == 0 && nl) rc = finish_partial(s);
             p = nl ? nl + 1 : end;
             continue;
         }
-        if (!first_whole) first_whole = p;
+        if (!first_whole) {
+            first_whole = p;
+            key_at_first = s->in_key;
+        }
+        floor = (size_t)(first_whole - data);
         if (s->scratch && !s->npatterns && s->first_ts[0]) {
             const char *last = memrchr(p, '\n', (size_t)(end - p));
             bulk_lines(s, data, (size_t)(p - data), (size_t)(last + 1 - data), &next_hit);
             complete_end = p = last + 1;
             continue;
         }
+        s->in_key = key_state_to(s, data, floor, s->in_key, &next_key, (size_t)(p - data));
         rc = process_line(s, p, seg,
                           s->scratch ? hits_flags(s, &next_hit, (size_t)(p - data), seg)
-                                     : LINE_UNKNOWN);
+                                     : LINE_UNKNOWN,
+                          false);
+        if (rc == 0 && !s->scratch) { /* no Hyperscan: this line's key markers, found here */
+            int key = key_in_line(p, seg > 0 && p[seg - 1] == '\r' ? seg - 1 : seg);
+            if (key >= 0) rc = add_key_event(s, (size_t)(p - data) + 1, key == 1);
+        }
         complete_end = p = nl + 1;
     }
+    if (rc == 0 && first_whole)
+        s->in_key = key_state_to(s, data, (size_t)(first_whole - data), s->in_key, &next_key,
+                                 (size_t)(complete_end - data));
     if (rc == 0 && complete_end > data) last_timestamp(s, data, complete_end);
     if (rc == 0 && first_whole && complete_end > first_whole)
-        rc = tail_from_chunk(s, data, (size_t)(first_whole - data), (size_t)(complete_end - data));
+        rc = tail_from_chunk(s, data, (size_t)(first_whole - data), (size_t)(complete_end - data),
+                             key_at_first);
     return rc; /* the hash may still run: joined by the next feed, finish or dispose */
 }
 
-/* Redacts a kept line with everything the log declared, as a JSON string. */
-static json_t *kept(struct ea_log_scan *s, const char *line, size_t n)
+/* A kept line, redacted with everything the log declared, then cut: a JSON string. */
+static json_t *kept_json(struct ea_log_scan *s, struct ea_redact_stream *st,
+                         const struct ea_log_kept *k)
 {
     struct ea_buf b;
     json_t *j = NULL;
 
+    if (k->in_key) st->in_private_key = true;
     ea_buf_init(&b, 0);
-    if (ea_redact_text(s->redactor, NULL, &b, line, n, &s->masked) == 0)
+    if (ea_redact_clip(s->redactor, st, &b, k->text, k->len, k->cut, EA_LOG_LINE_MAX,
+                       &s->masked) == 0)
         j = ea_utf8_json(b.data ? b.data : "", b.len, EA_LOG_LINE_MAX * 2);
     ea_buf_dispose(&b);
     return j;
@@ -530,45 +663,43 @@ int ea_log_scan_finish(struct ea_log_scan *s, json_t **out)
 {
     unsigned char md[EA_SHA256_LEN];
     char hex[EA_SHA256_HEX_LEN + 1];
-    json_t *o = NULL, *tail = NULL, *x;
+    struct ea_redact_stream st = {false, false};
+    json_t *o = NULL, *tail = NULL, *matches = NULL;
     size_t i;
     int rc = 0;
 
     *out = NULL;
     if (s->partial.len || s->partial_cut) {
-        rc = process_line(s, s->partial.data ? s->partial.data : "", s->partial.len,
-                          LINE_UNKNOWN);
-        if (rc == 0) rc = tail_push(s, s->partial.data ? s->partial.data : "", s->partial.len);
-        ea_buf_reset(&s->partial);
-        if (rc < 0) return rc;
+        if ((rc = finish_partial(s)) < 0) return rc;
     }
     if ((rc = hash_wait(s)) < 0) return rc;
     if (EVP_DigestFinal_ex(s->sha, md, NULL) != 1) return ea_fail(EA_ERROR, "SHA-256 failed");
     ea_hex_encode(hex, md, sizeof(md));
     tail = json_array();
-    for (i = 0; tail && i < s->tail_count; i++) {
+    matches = json_array();
+    for (i = 0; tail && matches && i < s->tail_count; i++) {
         size_t at = (s->tail_next + s->tail_max - s->tail_count + i) % s->tail_max;
-        if (json_array_append_new(tail, kept(s, s->tail[at], strlen(s->tail[at]))) < 0) {
-            json_decref(tail);
-            tail = NULL;
-        }
+        if (json_array_append_new(tail, kept_json(s, &st, &s->tail[at])) < 0) break;
     }
-    json_array_foreach(s->matches, i, x) {
-        json_t *t = json_object_get(x, "text");
-        json_t *r = kept(s, json_string_value(t), json_string_length(t));
-        if (!r || json_object_set_new(x, "text", r) < 0) {
-            json_decref(tail);
-            tail = NULL;
+    for (size_t m = 0; tail && matches && i == s->tail_count && m < s->nmatches; m++) {
+        struct ea_redact_stream ms = {false, false};
+        json_t *t = kept_json(s, &ms, &s->match[m]);
+        if (!t || json_array_append_new(matches, json_pack("{s:I, s:o}", "line",
+                                                           (json_int_t)s->match[m].line,
+                                                           "text", t)) < 0) {
+            i = SIZE_MAX;
             break;
         }
     }
-    if (tail)
-        o = json_pack("{s:s, s:I, s:I, s:s?, s:s?, s:I, s:I, s:o, s:O, s:b}", "sha256", hex,
+    if (tail && matches && i == s->tail_count)
+        o = json_pack("{s:s, s:I, s:I, s:s?, s:s?, s:I, s:I, s:O, s:O, s:b}", "sha256", hex,
                       "bytes", (json_int_t)s->bytes, "lines", (json_int_t)s->lines,
                       "first_timestamp", s->first_ts[0] ? s->first_ts : NULL, "last_timestamp",
                       s->last_ts[0] ? s->last_ts : NULL, "error_lines", (json_int_t)s->errors,
                       "warning_lines", (json_int_t)s->warnings, "tail", tail, "matches",
-                      s->matches, "matches_truncated", s->matches_truncated);
+                      matches, "matches_truncated", s->matches_truncated);
+    json_decref(tail);
+    json_decref(matches);
     if (!o) return ea_fail(EA_ENOMEM, "out of memory");
     if (!s->first_ts[0]) json_object_set_new(o, "first_timestamp", json_null());
     if (!s->last_ts[0]) json_object_set_new(o, "last_timestamp", json_null());

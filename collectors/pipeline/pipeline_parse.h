@@ -19,7 +19,8 @@
 #include "redact.h"
 #include "util/buf.h"
 
-#define EA_LOG_LINE_MAX 1000   /* bytes kept of one line */
+#define EA_LOG_LINE_MAX 1000   /* bytes of one line in a record */
+#define EA_LOG_LINE_KEEP 2024  /* bytes kept of one line: redacted, then cut to EA_LOG_LINE_MAX */
 #define EA_LOG_TAIL_MAX 200
 #define EA_LOG_MATCH_MAX 100
 #define EA_LOG_PATTERNS_MAX 16
@@ -29,6 +30,20 @@ struct hs_scratch;
 struct ea_log_hit {
     size_t end; /* offset just past the match, in the chunk */
     int flag;
+};
+
+struct ea_log_key_event {
+    size_t end; /* offset just past a private key's BEGIN or END marker, in the chunk */
+    bool open;  /* BEGIN */
+};
+
+/* A kept line: raw (redacted at the end), with what the redactor must know of it. */
+struct ea_log_kept {
+    char *text; /* owned, EA_LOG_LINE_KEEP + 1 bytes */
+    size_t len;
+    bool cut;    /* the line was longer than kept */
+    bool in_key; /* the line starts inside a private-key block */
+    uint64_t line;
 };
 
 struct ea_log_hash_job {
@@ -50,12 +65,15 @@ struct ea_log_scan {
     char first_ts[40], last_ts[40];
     struct ea_buf partial;          /* an unfinished line carried between chunks (bounded) */
     bool partial_cut;               /* the carried line was longer than kept */
-    char *tail[EA_LOG_TAIL_MAX];    /* ring of the last lines (owned, redacted) */
+    struct ea_log_kept tail[EA_LOG_TAIL_MAX]; /* ring of the last lines (raw) */
     size_t tail_max, tail_next, tail_count;
     regex_t patterns[EA_LOG_PATTERNS_MAX];
     size_t npatterns;
-    json_t *matches;                /* array of {"line": n, "text": "..."} (owned) */
-    size_t matches_max;
+    struct ea_log_kept match[EA_LOG_MATCH_MAX]; /* lines matching a pattern (raw) */
+    size_t nmatches, matches_max;
+    bool in_key;                    /* the scan is inside a private-key block */
+    struct ea_log_key_event *kev;   /* owned: key markers of the current chunk */
+    size_t nkev, kev_cap;
     bool matches_truncated;
     struct ea_redactor *redactor;   /* owned: built-ins + ::add-mask:: values seen so far */
     unsigned masked;

@@ -39,6 +39,7 @@
 #include "util/hash.h"
 #include "util/json.h"
 #include "util/mem.h"
+#include "redact.h"
 
 #define RULESETS_MAX 10
 
@@ -76,8 +77,10 @@ static int prot_init(void **state, const char *arg, const json_t *options,
     s->host = host;
     s->pol.approvals = 1;
     if (arg && *arg) {
+        char shown[81];
         if (strlen(arg) > 255 || strstr(arg, "..") || arg[0] == '-' || strpbrk(arg, " ~^:?*[\\"))
-            rc = ea_fail(EA_EUSAGE, "branch-protection=%.80s: not a branch name", arg);
+            rc = ea_fail(EA_EUSAGE, "branch-protection=%s: not a branch name",
+                         ea_redact_show(shown, sizeof(shown), arg, strlen(arg)));
         else if (!(s->branch = ea_strdup(arg)))
             rc = ea_fail(EA_ENOMEM, "out of memory");
     }

@@ -32,6 +32,7 @@
 #include "util/json.h"
 #include "util/mem.h"
 #include "util/utf8.h"
+#include "redact.h"
 
 #define HEAD_MAX (64 * 1024)
 #define CHUNK (1024 * 1024)
@@ -57,8 +58,11 @@ static void scan_free(void *state)
 
 static int set_format(struct scan_state *s, const char *name)
 {
+    char shown[41];
+
     if (!(s->format = ea_scan_format_find(name)))
-        return ea_fail(EA_EUSAGE, "%s: format '%.40s' is not one of %s", s->path, name,
+        return ea_fail(EA_EUSAGE, "%s: format '%s' is not one of %s", s->path,
+                       ea_redact_show(shown, sizeof(shown), name, strlen(name)),
                        ea_scan_format_list());
     return 0;
 }

@@ -15,6 +15,7 @@
 #include "error.h"
 #include "schema.h"
 #include "testkit.h"
+#include "util/mem.h"
 #include "../../collectors/pipeline/pipeline_api.h"
 #include "../../collectors/pipeline/pipeline_parse.h"
 
@@ -83,7 +84,9 @@ START_TEST(test_the_bulk_path_agrees_with_the_per_line_path)
 {
     static const char *const words[] = {"error", "Error:", "warning", "WARN", "fatal", "info",
                                         "errors", "::add-mask::bulk-CANARY-1", "\r", "",
-                                        "2026-01-02T03:04:05Z", "_error", "warn."};
+                                        "2026-01-02T03:04:05Z", "_error", "warn.",
+                                        "-----BEGIN RSA PRIVATE KEY-----",
+                                        "-----END RSA PRIVATE KEY-----"};
     static const char *const never[] = {"^NEVER MATCHES$", NULL};
     struct ea_buf b;
     unsigned seed = 7;
@@ -97,7 +100,7 @@ START_TEST(test_the_bulk_path_agrees_with_the_per_line_path)
             ea_buf_append(&b, " error warning", 14);
         }
         for (int k = 0; k < n; k++) {
-            const char *w = words[((seed = seed * 1103515245u + 12345u) >> 16) % 13];
+            const char *w = words[((seed = seed * 1103515245u + 12345u) >> 16) % 15];
             ea_buf_append(&b, w, strlen(w));
             ea_buf_append(&b, " ", 1);
         }
@@ -148,6 +151,96 @@ START_TEST(test_long_lines_and_invalid_utf8_stay_bounded_and_valid)
     ck_assert_str_eq(json_string_value(json_array_get(tail, 1)), "end");
     json_decref(out);
     free(big);
+}
+END_TEST
+
+
+/* Each line of tests/fixtures/redact/secrets.txt in a log: in four CI forms, split between
+ * two reads inside the secret, and straddling the kept length of a line. */
+START_TEST(test_the_secret_corpus_is_masked_across_reads_and_at_the_line_limit)
+{
+    char path[512], *text, *p, *nl;
+    size_t entries = 0;
+
+    snprintf(path, sizeof(path), "%s/tests/fixtures/redact/secrets.txt", EA_SOURCE_DIR);
+    text = ea_test_slurp(path, NULL);
+    ck_assert_ptr_nonnull(text);
+    for (p = text; *p; p = nl + 1) {
+        struct ea_buf log;
+        struct ea_log_scan s;
+        const char *secret, *line;
+        size_t at, cut;
+        json_t *out = NULL;
+        char *dump;
+        nl = strchr(p, '\n');
+        *nl = '\0';
+        if (*p == '#') continue;
+        secret = p;
+        line = strchr(p, '\t') + 1;
+        *(char *)(line - 1) = '\0';
+        at = (size_t)(strstr(line, secret) - line);
+        ea_buf_init(&log, 0);
+        ck_assert_int_eq(ea_buf_printf(&log, "%s\n", line), 0);
+        cut = at + strlen(secret) / 2; /* the first read ends inside the secret */
+        ck_assert_int_eq(ea_buf_printf(&log, "2026-11-20T10:03:12.1234567Z %s\n", line), 0);
+        ck_assert_int_eq(ea_buf_printf(&log, "\x1b[32m%.*s\x1b[0;m\x1b[1m%s\x1b[0m\n", (int)at, line,
+                                       line + at), 0);
+        ck_assert_int_eq(ea_buf_printf(&log, "\x1b[0Ksection_start:1700000000:s\r\x1b[0K%s\n"
+                                             "\x1b[0Ksection_end:1700000000:s\r\x1b[0K\n", line), 0);
+        for (size_t pad = at + strlen(secret) / 2; pad < EA_LOG_LINE_MAX; pad++)
+            ck_assert_int_eq(ea_buf_puts(&log, "x"), 0); /* the secret straddles the kept length */
+        ck_assert_int_eq(ea_buf_printf(&log, " %s\nend\n", line), 0);
+        ck_assert_int_eq(ea_log_scan_init(&s, 10, 10, NULL), 0);
+        ck_assert_int_eq(ea_log_scan_feed(&s, log.data, cut), 0);
+        ck_assert_int_eq(ea_log_scan_feed(&s, log.data + cut, log.len - cut), 0);
+        ck_assert_int_eq(ea_log_scan_finish(&s, &out), 0);
+        ea_log_scan_dispose(&s);
+        dump = json_dumps(out, JSON_ENSURE_ASCII);
+        entries++;
+        ck_assert_msg(!strstr(dump, secret), "secrets.txt entry %zu: the secret is in the summary",
+                      entries);
+        ck_assert_msg(strstr(dump, "\"end\""), "entry %zu: the tail is incomplete", entries);
+        free(dump);
+        json_decref(out);
+        ea_buf_dispose(&log);
+    }
+    ck_assert_uint_ge(entries, 100);
+    ea_free(text);
+}
+END_TEST
+
+/* A key block longer than the tail, in each form: the kept body lines and END are masked. */
+START_TEST(test_a_key_block_is_masked_in_the_tail_and_in_matches)
+{
+    static const char *const prefix[] = {"", "2026-11-20T10:03:12.1234567Z ", "\x1b[32m"};
+    static const char *const pats[] = {"CANARY", NULL};
+    static const size_t steps[] = {7, 64, 65536};
+
+    for (size_t f = 0; f < 3; f++) {
+        struct ea_buf log;
+        ea_buf_init(&log, 0);
+        ck_assert_int_eq(ea_buf_printf(&log, "%sstart\n%s-----BEGIN RSA PRIVATE KEY-----\n", prefix[f],
+                                       prefix[f]), 0);
+        for (int k = 0; k < 30; k++)
+            ck_assert_int_eq(ea_buf_printf(&log, "%sMIIEpAIBAAKCAQEA%02dCANARYbody%02d\n", prefix[f], k, k), 0);
+        ck_assert_int_eq(ea_buf_printf(&log, "%s-----END RSA PRIVATE KEY-----\n%safter\n", prefix[f],
+                                       prefix[f]), 0);
+        for (size_t st = 0; st < 3; st++) {
+            for (int with_patterns = 0; with_patterns < 2; with_patterns++) {
+                json_t *out = scan(log.data, log.len, steps[st], 5, with_patterns ? pats : NULL);
+                char *dump = json_dumps(out, 0);
+                ck_assert_msg(!strstr(dump, "CANARY") && !strstr(dump, "END RSA"),
+                              "form %zu, step %zu, patterns %d: key material kept", f, steps[st],
+                              with_patterns);
+                ck_assert_msg(strstr(dump, "after\""), "form %zu: the line after the key is lost", f);
+                if (with_patterns)
+                    ck_assert_int_eq(json_array_size(json_object_get(out, "matches")), 10);
+                free(dump);
+                json_decref(out);
+            }
+        }
+        ea_buf_dispose(&log);
+    }
 }
 END_TEST
 
@@ -360,6 +453,8 @@ static Suite *pipeline_suite(void)
     tcase_add_test(tc, test_kept_lines_are_redacted_including_add_mask_values);
     tcase_add_test(tc, test_long_lines_and_invalid_utf8_stay_bounded_and_valid);
     tcase_add_test(tc, test_a_bad_pattern_is_a_configuration_error);
+    tcase_add_test(tc, test_the_secret_corpus_is_masked_across_reads_and_at_the_line_limit);
+    tcase_add_test(tc, test_a_key_block_is_masked_in_the_tail_and_in_matches);
     suite_add_tcase(s, tc);
     tc = tcase_create("collector");
     tcase_add_test(tc, test_in_github_actions_the_subject_is_the_built_commit);

@@ -7,6 +7,7 @@
  * print a secret: they say which case failed.
  */
 #define _GNU_SOURCE 1 /* memmem */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -64,8 +65,8 @@ static const struct {
     {"git clone https://x-access-token:CANARYtok@github.com/o/r", "CANARYtok", "github.com",
      "url-password"},
     {"Authorization: Bearer CANARYbearer123", "CANARYbearer", "Authorization:", "authorization"},
-    {"jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJDQU5BUlkifQ.c2lnbmF0dXJlQ0FOQVJZ end", "eyJzdWIi",
-     " end", "jwt"},
+    {"jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJDQU5BUlkifQ.c2lnbmF0dXJlQ0FOQVJZ end", "eyJzdWIi", " end",
+     "jwt"},
     {"::add-mask::CANARYmasked\nnext", "CANARYmasked", "next", "add-mask"},
     {"a\n-----BEGIN RSA PRIVATE KEY-----\nMIIECANARY\n-----END RSA PRIVATE KEY-----\nb",
      "MIIECANARY", "\nb", "private-key"},
@@ -145,8 +146,7 @@ END_TEST
 START_TEST(test_a_private_key_split_over_chunks_is_masked_whole)
 {
     static const char *chunks[] = {"start\n-----BEGIN EC PRIVATE KEY-----\nAAAA",
-                                   "CANARYmiddle\nBBBB\n",
-                                   "-----END EC PRIVATE KEY-----\nafter\n"};
+                                   "CANARYmiddle\nBBBB\n", "-----END EC PRIVATE KEY-----\nafter\n"};
     struct ea_redact_stream st = {false};
     struct ea_buf b;
     unsigned count = 0;
@@ -165,8 +165,8 @@ END_TEST
 
 START_TEST(test_json_strings_and_keys_are_redacted_in_place)
 {
-    json_t *doc = json_pack("{s:s, s:[s, i], s:{s:s}}", "log", "token=" GH, "list",
-                            "ok " AWS, 5, "nested", GH, "value");
+    json_t *doc = json_pack("{s:s, s:[s, i], s:{s:s}}", "log", "token=" GH, "list", "ok " AWS, 5,
+                            "nested", GH, "value");
     unsigned count = 0;
     char *text;
 
@@ -200,6 +200,324 @@ START_TEST(test_invalid_utf8_and_large_input)
 }
 END_TEST
 
+/* ---- the corpora of tests/fixtures/redact (secrets.txt, ordinary.txt) ---- */
+
+#define CORPUS_MAX 400
+
+struct corpus {
+    char *text; /* owned: the file */
+    const char *secret[CORPUS_MAX];
+    const char *line[CORPUS_MAX];
+    size_t n;
+};
+
+/* Reads a corpus: "SECRET<TAB>LINE" lines (with_secret) or plain lines; '#' starts a comment. */
+static void corpus_load(struct corpus *c, const char *name, bool with_secret)
+{
+    char path[512];
+    char *p, *nl;
+
+    snprintf(path, sizeof(path), "%s/tests/fixtures/redact/%s", EA_SOURCE_DIR, name);
+    c->text = ea_test_slurp(path, NULL);
+    c->n = 0;
+    ck_assert_ptr_nonnull(c->text);
+    for (p = c->text; *p; p = nl + 1) {
+        nl = strchr(p, '\n');
+        ck_assert_ptr_nonnull(nl);
+        *nl = '\0';
+        if (*p == '#') continue;
+        ck_assert_uint_lt(c->n, CORPUS_MAX);
+        if (with_secret) {
+            char *tab = strchr(p, '\t');
+            ck_assert_ptr_nonnull(tab);
+            *tab = '\0';
+            c->secret[c->n] = p;
+            c->line[c->n] = tab + 1;
+        } else {
+            c->line[c->n] = p;
+        }
+        c->n++;
+    }
+}
+
+enum { FORM_BARE, FORM_GITHUB, FORM_ANSI, FORM_GITLAB, FORMS };
+
+/*
+ * A line in one of the forms CI systems print it: bare, with GitHub's
+ * timestamp, coloured with ANSI escapes (one just before the secret, as a
+ * highlighted value), inside a GitLab section.
+ */
+static void decorate(struct ea_buf *b, const char *line, const char *secret, int form)
+{
+    const char *at = secret ? strstr(line, secret) : NULL;
+    size_t before = at ? (size_t)(at - line) : 0;
+
+    switch (form) {
+    case FORM_BARE: ck_assert_int_eq(ea_buf_puts(b, line), 0); break;
+    case FORM_GITHUB:
+        ck_assert_int_eq(ea_buf_printf(b, "2026-11-20T10:03:12.1234567Z %s", line), 0);
+        break;
+    case FORM_ANSI:
+        ck_assert_int_eq(ea_buf_printf(b, "\x1b[32m%.*s\x1b[0;m\x1b[1m%s\x1b[0m", (int)before, line,
+                                       line + before),
+                         0);
+        break;
+    default:
+        ck_assert_int_eq(ea_buf_printf(b,
+                                       "\x1b[0Ksection_start:1700000000:deploy[collapsed=true]"
+                                       "\r\x1b[0K\x1b[36;1m%s\x1b[0;m\n\x1b[0Ksection_end:"
+                                       "1700000000:deploy\r\x1b[0K",
+                                       line),
+                         0);
+        break;
+    }
+}
+
+START_TEST(test_the_secret_corpus_is_masked_in_every_form)
+{
+    struct corpus c;
+    unsigned forms_checked = 0;
+
+    corpus_load(&c, "secrets.txt", true);
+    ck_assert_uint_ge(c.n, 100);
+    for (size_t i = 0; i < c.n; i++) {
+        for (int form = 0; form < FORMS; form++) {
+            struct ea_buf in, out;
+            unsigned count = 0;
+            ea_buf_init(&in, 0);
+            ea_buf_init(&out, 0);
+            decorate(&in, c.line[i], c.secret[i], form);
+            ck_assert_int_eq(ea_redact_text(r, NULL, &out, in.data, in.len, &count), 0);
+            ck_assert_msg(out.data && !memmem(out.data, out.len, c.secret[i], strlen(c.secret[i])),
+                          "secrets.txt entry %zu, form %d: the secret is left", i + 1, form);
+            ck_assert_msg(count >= 1, "secrets.txt entry %zu, form %d: not counted", i + 1, form);
+            ea_buf_dispose(&in);
+            ea_buf_dispose(&out);
+            forms_checked++;
+        }
+    }
+    ck_assert_uint_eq(forms_checked, c.n * FORMS);
+    ea_free(c.text);
+}
+END_TEST
+
+/* Redacted whole (one long text: the Hyperscan prefilter) and line by line: the same result. */
+START_TEST(test_the_prefilter_finds_what_the_line_scan_finds)
+{
+    struct corpus c;
+    struct ea_buf all, out, lines;
+    unsigned n_all = 0, n_lines = 0;
+
+    corpus_load(&c, "secrets.txt", true);
+    ea_buf_init(&all, 0);
+    ea_buf_init(&out, 0);
+    ea_buf_init(&lines, 0);
+    for (size_t i = 0; i < c.n; i++) {
+        for (int form = 0; form < FORMS; form++) {
+            size_t at = all.len;
+            decorate(&all, c.line[i], c.secret[i], form);
+            ck_assert_int_eq(ea_buf_puts(&all, "\n"), 0);
+            for (int k = 0; k < 3; k++)
+                ck_assert_int_eq(ea_buf_puts(&all, "ordinary build output line\n"), 0);
+            ck_assert_int_eq(ea_redact_text(r, NULL, &lines, all.data + at, all.len - at, &n_lines),
+                             0);
+        }
+    }
+    ck_assert_uint_gt(all.len, 4096);
+    ck_assert_int_eq(ea_redact_text(r, NULL, &out, all.data, all.len, &n_all), 0);
+    ck_assert_uint_eq(n_all, n_lines);
+    ck_assert_msg(out.len == lines.len && memcmp(out.data, lines.data, out.len) == 0,
+                  "prefiltered and line-by-line redaction differ");
+    ea_buf_dispose(&all);
+    ea_buf_dispose(&out);
+    ea_buf_dispose(&lines);
+    ea_free(c.text);
+}
+END_TEST
+
+START_TEST(test_the_ordinary_corpus_is_left_whole)
+{
+    struct corpus c;
+    struct ea_buf all, out;
+    unsigned count = 0;
+
+    corpus_load(&c, "ordinary.txt", false);
+    ck_assert_uint_ge(c.n, 50);
+    ea_buf_init(&all, 0);
+    for (size_t i = 0; i < c.n; i++) {
+        for (int form = 0; form < FORMS; form++) {
+            struct ea_buf in;
+            ea_buf_init(&in, 0);
+            ea_buf_init(&out, 0);
+            decorate(&in, c.line[i], NULL, form);
+            ck_assert_int_eq(ea_redact_text(r, NULL, &out, in.data, in.len, &count), 0);
+            ck_assert_msg(count == 0 && out.len == in.len && memcmp(out.data, in.data, in.len) == 0,
+                          "ordinary.txt entry %zu, form %d was masked: %s", i + 1, form, out.data);
+            ck_assert_int_eq(ea_buf_append(&all, in.data, in.len), 0);
+            ck_assert_int_eq(ea_buf_puts(&all, "\n"), 0);
+            ea_buf_dispose(&in);
+            ea_buf_dispose(&out);
+        }
+    }
+    ea_buf_init(&out, 0);
+    ck_assert_int_eq(ea_redact_text(r, NULL, &out, all.data, all.len, &count), 0);
+    ck_assert_uint_eq(count, 0);
+    ea_buf_dispose(&all);
+    ea_buf_dispose(&out);
+    ea_free(c.text);
+}
+END_TEST
+
+/* A private-key block in each CI form, fed in chunks cut inside it: masked BEGIN to END. */
+START_TEST(test_decorated_key_blocks_are_masked_whole_across_chunks)
+{
+    static const char *const body[] = {
+        "-----BEGIN OPENSSH PRIVATE KEY-----", "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQCANARY1",
+        "QyNTUxOQAAACDtyKCANARY2x3u0lFiIZtyW6QfWoXr2OnY8Ld", "-----END OPENSSH PRIVATE KEY-----"};
+    for (int form = 0; form < FORMS; form++) {
+        for (size_t cut_line = 0; cut_line < 4; cut_line++) {
+            struct ea_redact_stream st = {false, false};
+            struct ea_buf in, out;
+            unsigned count = 0;
+            size_t cut = 0;
+            ea_buf_init(&in, 0);
+            ea_buf_init(&out, 0);
+            ck_assert_int_eq(ea_buf_puts(&in, "before\n"), 0);
+            for (size_t k = 0; k < 4; k++) {
+                if (k == cut_line) cut = in.len;
+                decorate(&in, body[k], NULL, form);
+                ck_assert_int_eq(ea_buf_puts(&in, "\n"), 0);
+            }
+            ck_assert_int_eq(ea_buf_puts(&in, "after\n"), 0);
+            if (cut == 0) cut = 7;
+            ck_assert_int_eq(ea_redact_text(r, &st, &out, in.data, cut, &count), 0);
+            ck_assert_int_eq(ea_redact_text(r, &st, &out, in.data + cut, in.len - cut, &count), 0);
+            ck_assert_msg(!memmem(out.data, out.len, "CANARY", 6) &&
+                              !memmem(out.data, out.len, "END OPENSSH", 11) &&
+                              !memmem(out.data, out.len, "BEGIN OPENSSH", 13),
+                          "form %d, cut before line %zu: key material left", form, cut_line);
+            ck_assert_msg(memmem(out.data, out.len, "before\n", 7) &&
+                              memmem(out.data, out.len, "\nafter\n", 7),
+                          "form %d: text around the key lost", form);
+            ck_assert(!st.in_private_key);
+            ea_buf_dispose(&in);
+            ea_buf_dispose(&out);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_pgp_and_json_escaped_keys_and_unterminated_blocks)
+{
+    unsigned count = 0;
+    char *out = redact("-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBGCANARYpgp\n=abcd\n"
+                       "-----END PGP PRIVATE KEY BLOCK-----\nvisible",
+                       &count);
+    ck_assert_msg(!strstr(out, "CANARY") && !strstr(out, "=abcd") && strstr(out, "\nvisible"),
+                  "PGP block");
+    ck_assert_uint_eq(count, 1);
+    ea_free(out);
+    out = redact("{\"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIECANARYjson\\n-----END "
+                 "PRIVATE KEY-----\\n\", \"client_email\": \"ci@p.iam.gserviceaccount.com\"}",
+                 &count);
+    ck_assert_msg(!strstr(out, "CANARY") && strstr(out, "client_email"), "service-account JSON");
+    ea_free(out);
+    out = redact("2026-11-20T10:03:12.1Z -----BEGIN EC PRIVATE KEY-----\n"
+                 "2026-11-20T10:03:12.2Z MHcCAQEEICANARY\n2026-11-20T10:03:12.3Z no end",
+                 &count);
+    ck_assert_msg(!strstr(out, "CANARY") && !strstr(out, "no end"), "unterminated block");
+    ea_free(out);
+}
+END_TEST
+
+START_TEST(test_a_value_continued_on_the_next_line_is_masked)
+{
+    struct ea_redact_stream st = {false, false};
+    struct ea_buf b;
+    unsigned count = 0;
+    char *out = redact("export DB_PASSWORD=\\\n    CANARYcontinued\nnext line", &count);
+
+    ck_assert_msg(!strstr(out, "CANARY") && strstr(out, "next line"), "continuation");
+    ea_free(out);
+    ea_buf_init(&b, 0); /* the same, the value in the next chunk */
+    ck_assert_int_eq(ea_redact_text(r, &st, &b, "API_TOKEN=\\\n", 12, &count), 0);
+    ck_assert(st.continuation);
+    ck_assert_int_eq(
+        ea_redact_text(r, &st, &b, "2026-11-20T10:03:12Z   CANARYnext\nok\n", 37, &count), 0);
+    ck_assert_msg(!memmem(b.data, b.len, "CANARY", 6) && memmem(b.data, b.len, "\nok\n", 4),
+                  "continuation over chunks");
+    ea_buf_dispose(&b);
+}
+END_TEST
+
+START_TEST(test_clip_redacts_before_it_cuts)
+{
+    static const char line[] = "prefix text ghp_CANARYa1b2c3d4e5f6g7h8i9j0k1l2m3n4o5 suffix";
+    struct ea_buf b;
+    unsigned count = 0;
+
+    for (size_t max = 0; max < sizeof(line) + 10; max++) {
+        ea_buf_init(&b, 0);
+        ck_assert_int_eq(ea_redact_clip(r, NULL, &b, line, strlen(line), false, max, &count), 0);
+        ck_assert_uint_le(b.len, max);
+        ck_assert_msg(!b.data || !memmem(b.data, b.len, "CANARY", 6), "max %zu: secret left", max);
+        ck_assert_msg(!b.data || !memmem(b.data, b.len, "ghp_", 4), "max %zu: prefix left", max);
+        ea_buf_dispose(&b);
+    }
+    /* a text that is the start of a longer one: its last word may be a secret's start */
+    for (size_t len = 12; len < sizeof(line) - 1; len++) {
+        ea_buf_init(&b, 0);
+        ck_assert_int_eq(ea_redact_clip(r, NULL, &b, line, len, true, 1000, &count), 0);
+        ck_assert_msg(!memmem(b.data, b.len, "CANARY", 6) && !memmem(b.data, b.len, "a1b2", 4),
+                      "cut at %zu: part of the secret left", len);
+        ea_buf_dispose(&b);
+    }
+}
+END_TEST
+
+START_TEST(test_a_mask_is_never_masked_again)
+{
+    unsigned count = 0;
+    char *once = redact("dsn https://0123456789abcdef0123456789abcdef@o1.ingest.sentry.io/2 "
+                        "password=[REDACTED:literal] https://u:[REDACTED:url-password]@h/",
+                        &count);
+    char *twice = redact(once, &count);
+
+    ck_assert_str_eq(once, twice);
+    ck_assert_ptr_null(strstr(twice, "[REDACTED:[REDACTED"));
+    ck_assert_ptr_nonnull(strstr(twice, "https://[REDACTED:url-token]@o1.ingest.sentry.io/2"));
+    ea_free(once);
+    ea_free(twice);
+}
+END_TEST
+
+START_TEST(test_mask_counts_by_kind)
+{
+    json_t *doc = json_pack("{s:s, s:[s]}", "a", "x [REDACTED:github-token] [REDACTED:jwt]", "b",
+                            "[REDACTED:github-token] [REDACTED:] [REDACTED:bad kind]");
+    json_t *by = json_object();
+
+    ck_assert_uint_eq(ea_redact_count(doc, by), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(by, "github-token")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(by, "jwt")), 1);
+    ck_assert_uint_eq(json_object_size(by), 2);
+    json_decref(by);
+    json_decref(doc);
+}
+END_TEST
+
+START_TEST(test_show_redacts_then_cuts)
+{
+    char small[20];
+    static const char text[] = "bad pattern ghp_CANARYa1b2c3d4e5f6g7h8i9j0k1l2m3n4o5";
+
+    ea_redact_show(small, sizeof(small), text, strlen(text));
+    ck_assert_ptr_null(strstr(small, "CANARY"));
+    ck_assert_ptr_null(strstr(small, "ghp_"));
+    ck_assert_str_eq(small, "bad pattern ");
+}
+END_TEST
+
 static Suite *redact_suite(void)
 {
     Suite *s = suite_create("redact");
@@ -215,6 +533,16 @@ static Suite *redact_suite(void)
     tcase_add_test(tc, test_a_private_key_split_over_chunks_is_masked_whole);
     tcase_add_test(tc, test_json_strings_and_keys_are_redacted_in_place);
     tcase_add_test(tc, test_invalid_utf8_and_large_input);
+    tcase_add_test(tc, test_the_secret_corpus_is_masked_in_every_form);
+    tcase_add_test(tc, test_the_prefilter_finds_what_the_line_scan_finds);
+    tcase_add_test(tc, test_the_ordinary_corpus_is_left_whole);
+    tcase_add_test(tc, test_decorated_key_blocks_are_masked_whole_across_chunks);
+    tcase_add_test(tc, test_pgp_and_json_escaped_keys_and_unterminated_blocks);
+    tcase_add_test(tc, test_a_value_continued_on_the_next_line_is_masked);
+    tcase_add_test(tc, test_clip_redacts_before_it_cuts);
+    tcase_add_test(tc, test_a_mask_is_never_masked_again);
+    tcase_add_test(tc, test_mask_counts_by_kind);
+    tcase_add_test(tc, test_show_redacts_then_cuts);
     suite_add_tcase(s, tc);
     return s;
 }
