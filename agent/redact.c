@@ -49,6 +49,7 @@
 #define CONTEXT_MAX 4096 /* how far back a flag looks for its tool on the line */
 #define MARK "[REDACTED:"
 #define MARK_LEN (sizeof(MARK) - 1)
+#define MARK_MAX 64 /* longest mask: "[REDACTED:" + kind + "]" */
 #define PHRASE_VALUE_MIN 16
 
 struct literal {
@@ -291,6 +292,13 @@ static const char *const not_secret_keys[] = {"pwd", "oldpwd", NULL};
 static const char *const phrases[] = {"secret access key", "secret key",  "api key",
                                       "access key",        "account key", NULL};
 
+/*
+ * Every secret name holds one of these, in any case, as written (the
+ * prefilter looks for them): a key is only normalised when it does.
+ */
+static const char *const name_pieces[] = {"pass",       "pwd",  "secret", "token", "key",
+                                          "credential", "auth", "sig",    NULL};
+
 /* Values of secret-named keys that are settings, not secrets. */
 static const char *const not_secret_values[] = {"read",  "write",    "none",     "true",
                                                 "false", "null",     "nil",      "yes",
@@ -310,6 +318,7 @@ static void init_tables(void)
     static const char chars[] = "-AJ:=>_";
     for (const char *c = chars; *c; c++) trigger[(unsigned char)*c] = 1;
     for (size_t t = 0; t < NTOKENS; t++) {
+        if (tokens[t].prefix[0] == 'A') continue; /* AIza: anchored on its 'A' */
         trigger[(unsigned char)tokens[t].prefix[tokens[t].plen - 1]] = 1;
         before_anchor[(unsigned char)tokens[t].prefix[tokens[t].plen - 2]] = 1;
     }
@@ -366,7 +375,7 @@ static int match_tokens(struct scan *sc, size_t i, size_t *next)
     for (size_t t = 0; i > 0 && before_anchor[(unsigned char)s[i - 1]] && t < NTOKENS; t++) {
         const struct token *tk = &tokens[t];
         size_t pl = tk->plen, body, at;
-        if (tk->prefix[pl - 1] != s[i] || i + 1 < pl) continue;
+        if (tk->prefix[pl - 1] != s[i] || i + 1 < pl || tk->prefix[0] == 'A') continue;
         at = i + 1 - pl;
         if (!starts_n(s, n, at, tk->prefix, pl) || !left_boundary(s, at)) continue;
         body = run_of(s, n, at + pl, tk->cls);
@@ -530,6 +539,18 @@ static int mask_value(struct scan *sc, size_t v, const char *kind, size_t min, s
     return add_hit(sc, v, e, kind);
 }
 
+static bool has_piece(const char *s, size_t a, size_t b)
+{
+    for (size_t k = 0; name_pieces[k]; k++) {
+        size_t l = strlen(name_pieces[k]);
+        for (size_t p = a; p + l <= b; p++) {
+            if ((s[p] | 0x20) == name_pieces[k][0] && strncasecmp(s + p, name_pieces[k], l) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
 /* The key that ends at j (exclusive), normalised; false if none. *start: its first byte. */
 static bool key_at(const char *s, size_t j, char *norm, size_t *m, size_t *start)
 {
@@ -539,7 +560,7 @@ static bool key_at(const char *s, size_t j, char *norm, size_t *m, size_t *start
     while (k > 0 && j - k < KEY_MAX &&
            (is_alnum((unsigned char)s[k - 1]) || strchr("_-.", s[k - 1])))
         k--;
-    if (k == j || (k > 0 && j - k >= KEY_MAX)) return false;
+    if (k == j || (k > 0 && j - k >= KEY_MAX) || !has_piece(s, k, j)) return false;
     *m = normalise_key(s, k, j, norm);
     *start = k;
     return *m > 0;
@@ -660,7 +681,7 @@ static int match_flag(struct scan *sc, size_t i, size_t *next)
             continue;
         if (j - i < 4 || j >= n || !is_blank((unsigned char)s[j])) return 0;
         m = normalise_key(s, i + 2, j, norm);
-        if (is_secret_key(norm, m)) return mask_flag_value(sc, j, next);
+        if (is_secret_key(norm, m) && has_piece(s, i + 2, j)) return mask_flag_value(sc, j, next);
         if (strcmp(norm, "user") == 0 || strcmp(norm, "proxyuser") == 0) {
             ls = line_start(s, i);
             if (!line_has(s, ls, i, curl)) return 0;
@@ -863,30 +884,22 @@ static int view_copy(struct view *v, const char *in, size_t from, size_t to)
 static int view_build(struct view *v, const char *in, size_t n)
 {
     const char *esc = memchr(in, 0x1b, n);
-    const char *sec = n >= 12 ? memmem(in, n, "section_", 8) : NULL;
     size_t i = 0;
     int rc = 0;
 
     *v = (struct view){in, n, NULL, NULL, 0, 0};
-    if (!esc && !sec) return 0;
+    if (!esc) return 0;
     v->own = ea_malloc(n);
     if (!v->own) return ea_fail(EA_ENOMEM, "out of memory while redacting");
     v->n = 0;
-    while (i < n && rc == 0) {
-        size_t d = n, dl;
-        if (esc && (size_t)(esc - in) < i) esc = memchr(in + i, 0x1b, n - i);
-        if (sec && (size_t)(sec - in) < i) sec = memmem(in + i, n - i, "section_", 8);
-        if (esc) d = (size_t)(esc - in);
-        if (sec && (size_t)(sec - in) < d) d = (size_t)(sec - in);
+    while (esc && rc == 0) {
+        size_t d = (size_t)(esc - in);
         rc = view_copy(v, in, i, d);
-        if (d == n || rc < 0) break;
-        dl = in[d] == 0x1b ? ansi_len(in, n, d) : section_len(in, n, d);
-        if (dl == 0) { /* "section_" of ordinary text */
-            rc = view_copy(v, in, d, d + 1);
-            dl = 1;
-        }
-        i = d + dl;
+        i = d + ansi_len(in, n, d);
+        i += section_len(in, n, i); /* GitLab writes its markers right after an escape */
+        esc = i < n ? memchr(in + i, 0x1b, n - i) : NULL;
     }
+    if (rc == 0) rc = view_copy(v, in, i, n);
     v->s = v->own;
     return rc;
 }
@@ -929,39 +942,15 @@ static struct {
 } hs;
 static pthread_once_t hs_once = PTHREAD_ONCE_INIT;
 
-/* Words every rule needs on its line, beside the token prefixes and secret names. */
+/* Words every rule needs on its line, beside the token prefixes; (?i): in any case. */
 static const char *const prefilter_extra[] = {
-    "A3T[A-Z0-9]|A(KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA|BIA|CCA)",
-    "eyJ",
-    "-----BEGIN ",
-    "::add-mask::",
-    "://[^/ \\t\\r\\n\"'<>@]*@",
-    "hooks\\.slack\\.com/",
-    "(?i)authorization",
-    "(?i)(api|access|account) key",
-    "[?&]sig=",
-    "(?i)_auth",
-    "curl",
-    "login",
-    "mysql",
-    "mariadb",
-    "twine",
-    "sshpass",
-    NULL};
-
-/* A regular expression for a normalised secret name: any of "_-." between its letters. */
-static char *name_pattern(const char *name)
-{
-    size_t l = strlen(name);
-    size_t cap = l * 6 + 8, used;
-    char *p = ea_malloc(cap);
-
-    if (!p) return NULL;
-    used = (size_t)snprintf(p, cap, "(?i)");
-    for (size_t k = 0; k < l; k++)
-        used += (size_t)snprintf(p + used, cap - used, k ? "[-_.]*%c" : "%c", name[k]);
-    return p;
-}
+    "A3T[A-Z0-9]|A(KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA|BIA|CCA)", "eyJ[A-Za-z0-9_-]{7}", "-----BEGIN ",
+    "::add-mask::", "://[^/ \\t\\r\\n\"'<>@]*@", "hooks\\.slack\\.com/",
+    /* a secret name before ':', '=', '=>' or '>' (key_at, match_pair, match_xml) */
+    "(?i)(pass|pwd|secret|token|key|credential|auth|sig)[a-z0-9_.-]*[\"']?[ \t]*[:=>]",
+    /* --secret-name VALUE (match_flag) */
+    "(?i)--[a-z0-9_-]*(pass|pwd|secret|token|key|credential|auth)[a-z0-9_-]*[ \t]", "config set ",
+    "curl", "login", "mysql", "mariadb", "twine", "sshpass", NULL};
 
 static char *literal_pattern(const char *lit, size_t n)
 {
@@ -970,6 +959,25 @@ static char *literal_pattern(const char *lit, size_t n)
     if (!p) return NULL;
     for (size_t k = 0; k < n; k++) snprintf(p + 4 * k, 5, "\\x%02x", (unsigned char)lit[k]);
     p[4 * n] = '\0';
+    return p;
+}
+
+/* A token's prefix; a short one with the least body it needs, as "SK[0-9a-f]{32}". */
+static char *token_pattern(const struct token *tk)
+{
+    static const struct {
+        bool (*cls)(unsigned char);
+        const char *re;
+    } classes[] = {{is_alnum, "[A-Za-z0-9]"},    {is_b64url, "[A-Za-z0-9_-]"},
+                   {is_hex, "[0-9a-fA-F]"},      {is_hex_lower, "[0-9a-f]"},
+                   {is_lower_alnum, "[a-z0-9]"}, {is_b64url_dot, "[A-Za-z0-9_.-]"}};
+    char *lit = literal_pattern(tk->prefix, tk->plen), *p = NULL;
+
+    if (tk->plen >= 4) return lit; /* long enough to be rare: compiles faster as a literal */
+    for (size_t k = 0; lit && k < sizeof(classes) / sizeof(classes[0]); k++) {
+        if (classes[k].cls == tk->cls) p = ea_asprintf("%s%s{%zu}", lit, classes[k].re, tk->min);
+    }
+    ea_free(lit);
     return p;
 }
 
@@ -993,9 +1001,7 @@ static void load_hyperscan(void)
         !hs.scan)
         return;
     for (size_t t = 0; t < NTOKENS && nowned < MAXP; t++)
-        owned[nowned++] = literal_pattern(tokens[t].prefix, tokens[t].plen);
-    for (size_t k = 0; secret_keys[k] && nowned < MAXP; k++)
-        owned[nowned++] = name_pattern(secret_keys[k]);
+        owned[nowned++] = token_pattern(&tokens[t]);
     for (size_t k = 0; k < nowned; k++) {
         if (!owned[k]) goto out;
         expr[np++] = owned[k];
@@ -1161,27 +1167,23 @@ static int cmp_hit(const void *a, const void *b)
 /* A mask already in the text ("[REDACTED:kind]") is never masked again, nor part of it. */
 static void spare_masks(struct scan *sc)
 {
-    const char *p = sc->s;
-
-    while ((p = memmem(p, sc->n - (size_t)(p - sc->s), MARK, MARK_LEN))) {
-        size_t ms = (size_t)(p - sc->s), me;
-        const char *close =
-            memchr(p + MARK_LEN, ']', sc->n - ms - MARK_LEN < 64 ? sc->n - ms - MARK_LEN : 64);
-        if (!close) {
+    for (size_t k = 0; k < sc->hs.n; k++) {
+        struct hit *h = &sc->hs.h[k];
+        size_t from = h->start > MARK_MAX ? h->start - MARK_MAX : 0;
+        const char *p = sc->s + from;
+        while (h->start < h->end && (p = memmem(p, h->end - (size_t)(p - sc->s), MARK, MARK_LEN))) {
+            size_t ms = (size_t)(p - sc->s), me, room = sc->n - ms - MARK_LEN;
+            const char *close = memchr(p + MARK_LEN, ']', room < MARK_MAX ? room : MARK_MAX);
             p += MARK_LEN;
-            continue;
-        }
-        me = (size_t)(close - sc->s) + 1;
-        for (size_t k = 0; k < sc->hs.n; k++) {
-            struct hit *h = &sc->hs.h[k];
-            if (h->end <= ms || h->start >= me || (h->start < ms && h->end > me)) continue;
+            if (!close) continue;
+            me = (size_t)(close - sc->s) + 1;
+            if (me <= h->start || (h->start < ms && h->end > me)) continue;
             if (h->start >= ms)
                 h->start = me;
             else
                 h->end = ms;
             if (h->end < h->start) h->end = h->start;
         }
-        p = sc->s + me;
     }
 }
 
@@ -1208,7 +1210,7 @@ int ea_redact_spans(const struct ea_redactor *r, struct ea_redact_stream *st, co
         if (rc == 1) rc = scan_range(&sc, 0, sc.n, &pos);
     }
     if (rc == 0) rc = scan_literals(r, &sc);
-    if (rc == 0 && sc.hs.n && memmem(sc.s, sc.n, MARK, MARK_LEN)) spare_masks(&sc);
+    if (rc == 0) spare_masks(&sc);
     if (rc == 0 && sc.hs.n > 1) qsort(sc.hs.h, sc.hs.n, sizeof(*sc.hs.h), cmp_hit);
     if (rc == 0 && sc.hs.n && !(out = ea_malloc(sc.hs.n * sizeof(*out))))
         rc = ea_fail(EA_ENOMEM, "out of memory while redacting");
