@@ -10,9 +10,10 @@
  *   report.json, report.md   the report for those controls (report.h)
  *   keys/N.pub       the public keys given with --pubkey
  *   soa.yaml         the SoA given with --soa, as it was read
- *   records/<key>    every envelope exactly as stored, under its store key, and the
- *                    records that complete each stream from its first exported record
- *                    to its head (manifest: "context": true), so gaps show
+ *   records/<key>    every envelope exactly as stored, under its store key, and, for
+ *                    each stream they belong to, its other records of the period and
+ *                    the one just before and just after it (manifest: "context": true),
+ *                    so a record removed from a stream shows
  *   streams/<s>.json the head of every stream a packed record belongs to, as stored
  *
  * Every record is checked first (ID, schemas, signature with --pubkey); a
@@ -124,20 +125,23 @@ struct collect_ctx {
     struct pack *pack;
     json_t *records; /* manifest entries */
     unsigned problems;
-    /* {stream: {"seqs": {"<sequence>": id}, "first_us": time of its first packed record,
-     *  "head": sequence of its head}}: what each stream still needs to be whole */
+    /* {stream: {"seqs": {"<sequence>": id}, "prev": {"<sequence>": previous id},
+     *  "head": its head's sequence, "next": the sequence still wanted after the period}} */
     json_t *streams;
-    json_t *packed;   /* {key: true}: every path packed so far */
-    bool context;     /* listing for stream completeness, not for the controls */
+    json_t *packed;  /* {key: true}: every path packed so far */
+    json_t *want_id; /* {id: true}: records wanted before the period, by ID */
+    enum { CTX_NONE, CTX_PERIOD, CTX_AFTER, CTX_BEFORE } context;
 };
 
-/* The stream and sequence a record states (agent.stream, agent.sequence). */
-static bool stream_of(const json_t *statement, const char **stream, json_int_t *seq)
+/* The stream, sequence and previous record a record states (predicate.agent). */
+static bool stream_of(const json_t *statement, const char **stream, json_int_t *seq,
+                      const char **previous)
 {
     const json_t *agent = json_object_get(json_object_get(statement, "predicate"), "agent");
 
     *stream = json_string_value(json_object_get(agent, "stream"));
     *seq = json_integer_value(json_object_get(agent, "sequence"));
+    *previous = json_string_value(json_object_get(agent, "previous"));
     return *stream && *seq > 0;
 }
 
@@ -146,7 +150,7 @@ static int pack_record(struct collect_ctx *c, const struct ea_store_entry *e,
                        const struct ea_audit_record *ar)
 {
     char path[600], seqtext[32];
-    const char *stream;
+    const char *stream, *previous;
     json_int_t seq;
     json_t *st, *entry;
     int rc;
@@ -155,30 +159,54 @@ static int pack_record(struct collect_ctx *c, const struct ea_store_entry *e,
     if (json_object_get(c->packed, path)) return 0;
     rc = add(c->pack, path, ar->raw ? ar->raw : "", ar->raw_len); /* the bytes checked */
     entry = json_pack("{s:s, s:s, s:s}", "id", e->id, "control", e->control, "path", path);
-    if (entry && c->context) json_object_set_new(entry, "context", json_true());
+    if (entry && c->context != CTX_NONE) json_object_set_new(entry, "context", json_true());
     if (rc == 0 && (!entry || json_array_append_new(c->records, entry) < 0 ||
                     json_object_set_new(c->packed, path, json_true()) < 0))
         rc = ea_fail(EA_ENOMEM, "out of memory");
-    if (rc < 0 || !stream_of(ar->statement, &stream, &seq)) return rc;
+    if (rc < 0 || !stream_of(ar->statement, &stream, &seq, &previous)) return rc;
     if (!(st = json_object_get(c->streams, stream))) {
-        st = json_pack("{s:{}, s:I}", "seqs", "first_us", (json_int_t)e->time_us);
+        st = json_pack("{s:{}, s:{}, s:I, s:I}", "seqs", "prev", "head", (json_int_t)-1, "next",
+                       (json_int_t)-1);
         if (!st || json_object_set_new(c->streams, stream, st) < 0)
             return ea_fail(EA_ENOMEM, "out of memory");
     }
-    if (e->time_us < json_integer_value(json_object_get(st, "first_us")))
-        json_object_set_new(st, "first_us", json_integer((json_int_t)e->time_us));
     snprintf(seqtext, sizeof(seqtext), "%lld", (long long)seq);
-    if (json_object_set_new(json_object_get(st, "seqs"), seqtext, json_string(e->id)) < 0)
+    if (json_object_set_new(json_object_get(st, "seqs"), seqtext, json_string(e->id)) < 0 ||
+        json_object_set_new(json_object_get(st, "prev"), seqtext,
+                            previous ? json_string(previous) : json_null()) < 0)
         return ea_fail(EA_ENOMEM, "out of memory");
     return 0;
+}
+
+/* In a context pass: whether the record is one a packed stream still needs. */
+static bool wanted(const struct collect_ctx *c, const json_t *statement)
+{
+    const char *stream, *previous;
+    json_int_t seq;
+    char seqtext[32];
+    const json_t *st;
+
+    if (!stream_of(statement, &stream, &seq, &previous)) return false;
+    if (!(st = json_object_get(c->streams, stream))) return false;
+    snprintf(seqtext, sizeof(seqtext), "%lld", (long long)seq);
+    if (json_object_get(json_object_get(st, "seqs"), seqtext)) return false;
+    if (c->context == CTX_AFTER) return seq == json_integer_value(json_object_get(st, "next"));
+    return true; /* CTX_PERIOD: every record of the stream in the period; CTX_BEFORE: by ID */
 }
 
 static int on_entry(const struct ea_store_entry *e, void *payload)
 {
     struct collect_ctx *c = payload;
     struct ea_audit_record ar;
-    int rc = ea_audit_check_raw(&ar, c->store, e, c->keys, c->nkeys);
+    int rc;
 
+    if (c->context == CTX_BEFORE && !json_object_get(c->want_id, e->id)) return 0; /* unread */
+    if (c->context != CTX_NONE) { /* packed already under this key: not read again */
+        char path[600];
+        snprintf(path, sizeof(path), "records/%s", e->key);
+        if (json_object_get(c->packed, path)) return 0;
+    }
+    rc = ea_audit_check_raw(&ar, c->store, e, c->keys, c->nkeys);
     if (rc == EA_EIO || rc == EA_ENOMEM) {
         ea_audit_record_dispose(&ar);
         return rc;
@@ -190,20 +218,7 @@ static int on_entry(const struct ea_store_entry *e, void *payload)
         ea_audit_record_dispose(&ar);
         return 0;
     }
-    if (c->context) { /* only a record a packed stream still lacks */
-        const char *stream;
-        json_int_t seq;
-        char seqtext[32];
-        json_t *st = stream_of(ar.statement, &stream, &seq) ? json_object_get(c->streams, stream)
-                                                            : NULL;
-        snprintf(seqtext, sizeof(seqtext), "%lld", (long long)seq);
-        if (!st || seq > json_integer_value(json_object_get(st, "head")) ||
-            json_object_get(json_object_get(st, "seqs"), seqtext)) {
-            ea_audit_record_dispose(&ar);
-            return 0;
-        }
-    }
-    rc = pack_record(c, e, &ar);
+    rc = c->context == CTX_NONE || wanted(c, ar.statement) ? pack_record(c, e, &ar) : 0;
     ea_audit_record_dispose(&ar);
     return rc;
 }
@@ -232,25 +247,47 @@ static json_int_t head_sequence(const char *text, size_t len)
     return seq;
 }
 
+/* The lowest and highest packed sequence of a stream. */
+static void seq_range(const json_t *st, json_int_t *lo, json_int_t *hi)
+{
+    const char *k;
+    json_t *v;
+
+    *lo = INT64_MAX;
+    *hi = 0;
+    json_object_foreach((json_t *)json_object_get(st, "seqs"), k, v) {
+        json_int_t n = (json_int_t)strtoll(k, NULL, 10);
+        if (n < *lo) *lo = n;
+        if (n > *hi) *hi = n;
+    }
+}
+
 /*
- * The head of every stream a packed record belongs to, and the records that make each
- * stream whole from its first packed record to its head (read from first_us on), so
- * check.sh finds a record removed from the middle or the end of a stream.
+ * Makes every packed stream checkable without packing it whole: its head, every record
+ * of it in the period (whatever its control), and one witness on each side: the record
+ * just before the period and the one just after (or the head). check.sh then requires
+ * each stream's records to run unbroken from a witness (or record 1) to a witness (or
+ * the head), so a record removed anywhere in the period shows.
  */
-static int add_streams(struct collect_ctx *c)
+static int add_streams(struct collect_ctx *c, int64_t since_us, int64_t until_us)
 {
     const char *stream;
     json_t *st;
-    int64_t from = INT64_MAX;
-    bool incomplete = false;
     int rc = 0;
+    bool after = false;
 
+    { /* every record of those streams in the period */
+        struct ea_query q = {NULL, since_us, until_us};
+        c->context = CTX_PERIOD;
+        rc = ea_store_list(c->store, &q, on_entry, c);
+        c->context = CTX_NONE;
+        if (rc < 0) return rc;
+    }
     json_object_foreach(c->streams, stream, st) {
-        char key[EA_STREAM_MAX + 16];
+        char key[EA_STREAM_MAX + 16], seqtext[32];
         struct ea_buf b;
-        json_int_t head, first = INT64_MAX;
-        const char *k;
-        json_t *v;
+        json_int_t head, lo, hi;
+        const char *prev;
         snprintf(key, sizeof(key), "streams/%s.json", stream);
         if ((rc = ea_store_get(c->store, key, &b)) < 0) {
             if (rc == EA_EIO || rc == EA_ENOMEM) return rc;
@@ -264,22 +301,29 @@ static int add_streams(struct collect_ctx *c)
         rc = add(c->pack, key, b.data, b.len);
         ea_buf_dispose(&b);
         if (rc < 0) return rc;
+        seq_range(st, &lo, &hi);
         json_object_set_new(st, "head", json_integer(head));
-        json_object_foreach(json_object_get(st, "seqs"), k, v) {
-            long long n = strtoll(k, NULL, 10);
-            if (n < first) first = n;
+        if (hi < head) { /* the first record after the period */
+            json_object_set_new(st, "next", json_integer(hi + 1));
+            after = true;
         }
-        if ((json_int_t)json_object_size(json_object_get(st, "seqs")) < head - first + 1) {
-            incomplete = true;
-            if (json_integer_value(json_object_get(st, "first_us")) < from)
-                from = json_integer_value(json_object_get(st, "first_us"));
-        }
+        snprintf(seqtext, sizeof(seqtext), "%lld", (long long)lo);
+        prev = json_string_value(json_object_get(json_object_get(st, "prev"), seqtext));
+        if (lo > 1 && prev && json_object_set_new(c->want_id, prev, json_true()) < 0)
+            return ea_fail(EA_ENOMEM, "out of memory");
     }
-    if (incomplete) {
-        struct ea_query q = {NULL, from, INT64_MAX};
-        c->context = true;
+    if (after && until_us < INT64_MAX) { /* read until found: streams are in time order */
+        struct ea_query q = {NULL, until_us + 1, INT64_MAX};
+        c->context = CTX_AFTER;
         rc = ea_store_list(c->store, &q, on_entry, c);
-        c->context = false;
+        c->context = CTX_NONE;
+        if (rc < 0) return rc;
+    }
+    if (json_object_size(c->want_id) && since_us > INT64_MIN) { /* by name: only these read */
+        struct ea_query q = {NULL, INT64_MIN, since_us - 1};
+        c->context = CTX_BEFORE;
+        rc = ea_store_list(c->store, &q, on_entry, c);
+        c->context = CTX_NONE;
     }
     return rc;
 }
@@ -558,10 +602,11 @@ int ea_cmd_export(int argc, char **argv)
                              .pack = &pack,
                              .records = json_array(),
                              .streams = json_object(),
-                             .packed = json_object()};
+                             .packed = json_object(),
+                             .want_id = json_object()};
     ids = json_array();
     keylist = json_array();
-    if (!c.records || !c.streams || !c.packed || !ids || !keylist) {
+    if (!c.records || !c.streams || !c.packed || !c.want_id || !ids || !keylist) {
         rc = ea_fail(EA_ENOMEM, "out of memory");
         goto out;
     }
@@ -572,7 +617,7 @@ int ea_cmd_export(int argc, char **argv)
         if ((rc = ea_store_list(store, &q, on_entry, &c)) < 0) goto out;
     }
     exported = json_array_size(c.records);
-    if (c.problems == 0 && (rc = add_streams(&c)) < 0) goto out;
+    if (c.problems == 0 && (rc = add_streams(&c, o.since_us, o.until_us)) < 0) goto out;
     if (c.problems) {
         rc = ea_fail(EA_EVERIFY, "%u record%s failed a check (named above); no pack written",
                      c.problems, c.problems == 1 ? "" : "s");
@@ -623,6 +668,7 @@ out:
     json_decref(c.records);
     json_decref(c.streams);
     json_decref(c.packed);
+    json_decref(c.want_id);
     ea_soa_dispose(&soa);
     pack_dispose(&pack);
     ea_store_close(store);

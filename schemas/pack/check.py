@@ -205,8 +205,10 @@ def read_head(stream):
     return seq, last
 
 
-def check_streams(records):
-    """Each stream complete from its first packed record to its head, chained."""
+def check_streams(records, since, until):
+    """Each stream's packed records run unbroken, each chained to the one before, from
+    record 1 or a record before the period to its head or a record after the period:
+    export packs those witnesses, so a record of the period cannot be left out unseen."""
     streams = {}
     for r in records:
         seqs = streams.setdefault(r["stream"], {})
@@ -222,26 +224,30 @@ def check_streams(records):
         if head is None:
             continue
         heads[s] = head
-        first = min(seqs)
+        first, last = min(seqs), max(seqs)
         hseq, hlast = head
         bad = []
-        if hseq < max(seqs):
-            bad.append("its head is at %d, before record %d" % (hseq, max(seqs)))
-        gaps = [n for n in range(first, hseq + 1) if n not in seqs]
+        gaps = [n for n in range(first, last + 1) if n not in seqs]
         if gaps:
             bad.append("records missing at sequence %s" % ", ".join(map(str, gaps[:10])))
+        if first > 1 and (since is None or seqs[first]["time"] >= since):
+            bad.append("records missing before sequence %d" % first)
+        if last > hseq:
+            bad.append("its head is at %d, before record %d" % (hseq, last))
+        elif last < hseq and seqs[last]["time"] <= until:
+            bad.append("records missing after sequence %d (its head is at %d)" % (last, hseq))
+        elif last == hseq and seqs[last]["id"] != hlast:
+            bad.append("its head names %s, not record %d" % (hlast[:12], hseq))
         for n in sorted(seqs):
             prev = seqs[n]["previous"]
             if n == 1 and prev is not None:
                 bad.append("record 1 names a previous one")
-            elif n > first and n - 1 in seqs and prev != seqs[n - 1]["id"]:
+            elif n - 1 in seqs and prev != seqs[n - 1]["id"]:
                 bad.append("record %d is not chained to record %d" % (n, n - 1))
-        if hseq in seqs and seqs[hseq]["id"] != hlast:
-            bad.append("its head names %s, not record %d" % (hlast[:12], hseq))
         if bad:
             fail("no stream %s: %s" % (s, "; ".join(bad)))
         else:
-            print("yes stream %s: %d..%d" % (s, first, hseq))
+            print("yes stream %s: %d..%d of %d" % (s, first, last, hseq))
     return streams, heads
 
 
@@ -300,14 +306,16 @@ def duration(text):
     return int(m.group(1)) * int(unit)
 
 
-def check_report(records, manifest):
+def period(rep):
+    per = rep["period"]
+    return (rfc3339(per["since"]) if per.get("since") else None), rfc3339(per["until"])
+
+
+def check_report(rep, records, manifest):
     """Recomputes every verdict from the records that passed; report.json and report.md
     must say the same."""
     before = failures
-    rep = json.loads(must_read("report.json"))
-    per = rep["period"]
-    since = rfc3339(per["since"]) if per.get("since") else None
-    until = rfc3339(per["until"])
+    since, until = period(rep)
     want = {}
     counts = {"ok": 0, "stale": 0, "missing": 0, "failing": 0}
     ids = [c["id"] for c in rep["controls"]]
@@ -393,9 +401,10 @@ def main():
     listed = sorted(e["path"] for e in manifest.get("records", []))
     if listed != paths:
         fail("no manifest.json: lists %d records, the pack holds %d" % (len(listed), len(paths)))
-    streams, heads = check_streams(records)
+    rep = json.loads(must_read("report.json"))
+    streams, heads = check_streams(records, *period(rep))
     check_checkpoints(streams, heads)
-    check_report(records, manifest)
+    check_report(rep, records, manifest)
     print("%s: %d record%s, %d failure%s" % ("PASSED" if failures == 0 else "FAILED",
                                             len(paths), "" if len(paths) == 1 else "s",
                                             failures, "" if failures == 1 else "s"))

@@ -174,6 +174,38 @@ BUMP=1 make_checkpoints "$T" key.pem
 resum "$T"
 expect_fail "streams shorter than checkpointed (records pruned, heads rewritten)" "shorter (4) than checkpointed (5)"
 
+# A period that cuts a stream: the pack holds the stream's records of the period and one
+# witness on each side, not the whole stream; removing any of them fails.
+times=$(cd store && find controls/A.8.9 -name '*.json' | sort | sed 's|.*/\([0-9T.]*Z\)_.*|\1|' |
+    python3 -c 'import sys,datetime
+for l in sys.stdin:
+    t = datetime.datetime.strptime(l.strip(), "%Y%m%dT%H%M%S.%fZ")
+    print(t.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))')
+since=$(echo "$times" | sed -n 2p)
+until=$(echo "$times" | sed -n 3p)
+check "export of a period that cuts a stream" 0 "$EA" export --store store --control A.8.9 \
+    --since "$since" --until "$until" --pubkey key.pub --out cut.tar.gz
+contains "two records of the period" "$ERR" "2 records of 1 control written"
+mkdir cut && tar -xzf cut.tar.gz -C cut
+check "check.sh passes on it" 0 cut/audit-pack/check.sh
+contains "the stream is whole from witness to witness" "$OUT" "yes stream"
+contains "1..4 of 4" "$OUT" ": 1..4 of 4"
+assert "two witnesses packed as context" python3 -c '
+import json,sys; m=json.load(open(sys.argv[1]))
+assert sum(1 for r in m["records"] if r.get("context")) == 2, m["records"]' cut/audit-pack/manifest.json
+cut_remove() { # NAME N TEXT: the Nth A.8.9 record removed (manifest and sums too)
+    T=$WORK/cut-$1
+    rm -rf "$T" && cp -r cut/audit-pack "$T"
+    r=$(a89 | sed -n "$2p")
+    rm "$T/$r"
+    python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); m["records"]=[e for e in m["records"] if e["path"]!=sys.argv[2]]; json.dump(m,open(sys.argv[1],"w"))' "$T/manifest.json" "$r"
+    resum "$T"
+    expect_fail "$1" "$3"
+}
+cut_remove "the witness before the period removed" 1 "records missing before sequence 2"
+cut_remove "the witness after the period removed" 4 "records missing after sequence 3 (its head is at 4)"
+cut_remove "the last record of the period removed" 3 "records missing at sequence 3"
+
 # export --soa judges exactly as report --soa: statuses and max_age
 until=$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
 cat >soa.yaml <<'EOF'
