@@ -15,6 +15,7 @@
  *                    the one just before and just after it (manifest: "context": true),
  *                    so a record removed from a stream shows
  *   streams/<s>.json the head of every stream a packed record belongs to, as stored
+ *   checkpoints/...  every checkpoint of the store, as stored
  *
  * Every record is checked first (ID, schemas, signature with --pubkey); a
  * record that fails is named and nothing is written (exit 3). The pack is
@@ -328,6 +329,20 @@ static int add_streams(struct collect_ctx *c, int64_t since_us, int64_t until_us
     return rc;
 }
 
+/* Every checkpoint of the store, as stored, under its key: check.sh re-checks each chain. */
+static int on_object(const struct ea_store_object *o, void *payload)
+{
+    struct collect_ctx *c = payload;
+    struct ea_buf b;
+    int rc;
+
+    if (strncmp(o->key, "checkpoints/", 12) != 0 || o->kind != EA_STORE_FILE) return 0;
+    if ((rc = ea_store_get(c->store, o->key, &b)) < 0) return rc;
+    rc = add(c->pack, o->key, b.data, b.len);
+    ea_buf_dispose(&b);
+    return rc;
+}
+
 /* README.md, check.sh and check.py, as built into this agent (schemas/pack/). */
 static int add_check(struct pack *p)
 {
@@ -628,6 +643,7 @@ int ea_cmd_export(int argc, char **argv)
         ea_fail_prefix("no pack written");
         goto out;
     }
+    if ((rc = ea_store_walk(store, on_object, &c)) < 0) goto out;
     for (size_t i = 0; i < nkeys; i++) {
         struct ea_buf kb;
         char name[32];

@@ -25,10 +25,9 @@ import tempfile
 RECORD_TYPE = "application/vnd.in-toto+json"
 HEAD_TYPE = "application/vnd.evidence-agent.stream-head+json"
 CHECKPOINT_TYPE = "application/vnd.evidence-agent.checkpoint+json"
-# A signed head (a DSSE envelope) is always checked. Until the agent signs every head
-# (issue 14, item 1), a plain JSON head is accepted for what it states; then this turns
-# True and an unsigned head fails.
-REQUIRE_SIGNED_HEADS = False
+# The agent signs every head (a DSSE envelope of its own payloadType); a plain JSON head,
+# as written before heads were signed, is a failure (`verify --sign-heads` migrates them).
+REQUIRE_SIGNED_HEADS = True
 
 NAME = re.compile(r"^records/controls/([^/]+)/(\d{4})/(\d{2})/(\d{2})/"
                   r"(\d{8}T\d{6}\.\d{6}Z)_([0-9a-f]{64})\.json$")

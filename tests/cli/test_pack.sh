@@ -115,6 +115,16 @@ rm "$T/$h"
 resum "$T"
 expect_fail "a head removed" "no $h: the head of stream"
 
+tampered unsigned-head
+python3 - "$T/streams" <<'PY2'
+import base64, glob, json, sys
+for h in glob.glob(sys.argv[1] + "/*.json"):
+    doc = json.loads(base64.b64decode(json.load(open(h))["payload"]))
+    open(h, "w").write(json.dumps({k: doc[k] for k in ("stream", "sequence", "last_id")}))
+PY2
+resum "$T"
+expect_fail "a head replaced by an unsigned one" ": an unsigned head"
+
 tampered extra
 cp "$T/$(a89 | sed -n 1p)" "$T/records/stray.json"
 expect_fail "a file SHA256SUMS does not list" "files it does not list: records/stray.json"
@@ -148,12 +158,12 @@ for h in glob.glob(d + "/streams/*.json"):
         doc = json.loads(base64.b64decode(doc["payload"]))
     bump = int(os.environ.get("BUMP", "0"))  # a checkpoint ahead of the heads: pruned since
     streams[doc["stream"]] = {"sequence": doc["sequence"] + bump, "last_id": doc["last_id"]}
-os.makedirs(d + "/checkpoints/vm", exist_ok=True)
+os.makedirs(d + "/checkpoints/crafted", exist_ok=True)
 prev = None
 for n in (1, 2):
-    raw = env({"_type": "https://evidence-agent.dev/checkpoint/v1", "agent": "vm", "sequence": n,
+    raw = env({"_type": "https://evidence-agent.dev/checkpoint/v1", "agent": "crafted", "sequence": n,
                "previous": prev, "time": "2026-01-02T03:04:05Z", "streams": streams})
-    open(d + "/checkpoints/vm/%012d.json" % n, "wb").write(raw)
+    open(d + "/checkpoints/crafted/%012d.json" % n, "wb").write(raw)
     prev = hashlib.sha256(raw).hexdigest()
 PY2
 }
@@ -161,14 +171,14 @@ tampered checkpoints
 make_checkpoints "$T" key.pem
 resum "$T"
 check "a pack with a sound checkpoint chain passes" 0 "$T/check.sh"
-contains "each checkpoint has its line" "$OUT" "yes checkpoints/vm/000000000002.json"
-rm "$T/checkpoints/vm/000000000001.json"
+contains "each checkpoint has its line" "$OUT" "yes checkpoints/crafted/000000000002.json"
+rm "$T/checkpoints/crafted/000000000001.json"
 resum "$T"
-expect_fail "a checkpoint removed from the chain" "no checkpoints/vm/000000000002.json: checkpoint 1 of its chain is missing"
+expect_fail "a checkpoint removed from the chain" "no checkpoints/crafted/000000000002.json: checkpoint 1 of its chain is missing"
 tampered checkpoint-forged
 make_checkpoints "$T" other.pem
 resum "$T"
-expect_fail "checkpoints signed by a key not in the pack" "no checkpoints/vm/000000000001.json: no signature verifies"
+expect_fail "checkpoints signed by a key not in the pack" "no checkpoints/crafted/000000000001.json: no signature verifies"
 tampered checkpoint-ahead
 BUMP=1 make_checkpoints "$T" key.pem
 resum "$T"
@@ -221,6 +231,8 @@ controls:
     status: planned
     justification: later
 EOF
+check "a checkpoint" 0 "$EA" checkpoint --store store --key key.pem --agent-id ci-1
+check "another checkpoint" 0 "$EA" checkpoint --store store --key key.pem --agent-id ci-1
 check "report --soa" 0 "$EA" report --soa soa.yaml --store store --until "$until" --format json --out r.json
 check "export --soa" 0 "$EA" export --soa soa.yaml --store store --until "$until" --control A.8.9 \
     --control A.8.12 --control A.8.32 --pubkey key.pub --out soa-pack.tar.gz
@@ -233,6 +245,11 @@ assert a == b and a["A.8.9"][1] == "stale" and a["A.8.32"][1] == "n/a", (a, b)' 
 assert "the SoA is in the pack" cmp soa.yaml soa-pack/audit-pack/soa.yaml
 check "check.sh recomputes the SoA's verdicts" 0 soa-pack/audit-pack/check.sh
 contains "stale by the SoA's max_age" "$OUT" "A.8.9 stale, A.8.12 failing, A.8.32 n/a"
+contains "the store's checkpoints are packed and checked" "$OUT" "yes checkpoints/ci-1/000000000002.json"
+T=$WORK/soa-ckpt && cp -r soa-pack/audit-pack "$T"
+rm "$T/checkpoints/ci-1/000000000001.json"
+resum "$T"
+expect_fail "the agent's first checkpoint removed" "checkpoint 1 of its chain is missing"
 check "export --soa with a control the SoA lacks" 2 "$EA" export --soa soa.yaml --store store \
     --control A.5.1 --out x.tar.gz
 contains "names the control and the SoA" "$ERR" "--control A.5.1: not in the SoA soa.yaml"
