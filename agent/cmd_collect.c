@@ -2,8 +2,10 @@
 /*
  * collect: runs the named collectors once, signs what they emit and stores
  * it (or prints the envelopes with --dry-run). Everything that can be
- * checked before work starts is checked first (collector names, control IDs,
- * the key, the store), so a usage mistake never leaves a partial run behind.
+ * checked before work starts is checked first (collector names, options,
+ * control IDs, the key, every collector's input through its init, the
+ * store), so a usage mistake never leaves a partial run behind. A collector
+ * that fails while running gets an error record; the others go on.
  * Each run is its own stream: "<agent-id>.<UTC time>.<random>".
  */
 #include <stdio.h>
@@ -100,15 +102,20 @@ static void print_help(void)
             ea_options_help(stdout, *c, 15);
         }
     }
-    printf("\nOne line per record goes to stderr: id, kind, controls, result. Exit status: 0 ok,\n"
-           "1 runtime failure, 2 usage or configuration error, 4 with --gate when a record's\n"
+    printf("\nEvery input is checked before any collector runs: a missing file, a folder or a\n"
+           "device where a file is needed is exit 2 with nothing stored. A collector that fails\n"
+           "while running gets a record of kind custom with result error, and the others go on.\n"
+           "\nOne line per record goes to stderr: id, kind, controls, result. Exit status: 0 ok,\n"
+           "1 runtime failure (a collector failed: its error record is stored), 2 usage,\n"
+           "configuration or input error, 4 with --gate when a record's\n"
            "result is fail or error (the records are stored all the same).\n");
 }
 
 struct job {
     const struct ea_collector *c;
-    char *arg;       /* owned; NULL when none */
-    json_t *options; /* owned: from --set */
+    char *arg;                 /* owned; NULL when none */
+    json_t *options;           /* owned: from --set */
+    struct ea_instance inst;   /* opened (init) before any job runs */
 };
 
 /*
@@ -177,6 +184,7 @@ int ea_cmd_collect(int argc, char **argv)
     const char *store_url;
     const char *const *list;
     size_t n;
+    unsigned failed = 0;
     bool dry;
     int rc;
 
@@ -281,6 +289,25 @@ int ea_cmd_collect(int argc, char **argv)
     if (rc < 0) goto out;
     dry = ea_cli_flag(&a, &cmd, "dry-run");
     store_url = ea_config_store_url(ea_cli_value(&a, &cmd, "store"));
+    /* every input is checked (each collector's init) before any runs or anything is stored */
+    rc = 0;
+    for (size_t i = 0; i < a.npos; i++) {
+        int orc = ea_instance_open(&jobs[i].inst, jobs[i].c, jobs[i].arg, jobs[i].options);
+        if (orc == 0) continue;
+        if (orc == EA_ENOMEM) {
+            rc = orc;
+            goto out;
+        }
+        if (rc == 0) rc = orc; /* the first one's code decides the exit status */
+        ea_log(EA_LOG_LEVEL_ERROR, NULL, "%s", ea_error_message(orc));
+        ea_error_clear();
+        failed++;
+    }
+    if (rc < 0) {
+        rc = ea_fail(rc, "%u of %zu input%s refused (named above); nothing was run or stored",
+                     failed, a.npos, a.npos == 1 ? "" : "s");
+        goto out;
+    }
     if (!dry) {
         rc = ea_store_open(&store, store_url, EA_STORE_CREATE);
         if (rc < 0) goto out;
@@ -296,8 +323,17 @@ int ea_cmd_collect(int argc, char **argv)
     };
     ea_pipeline_init(&p, &po);
     for (size_t i = 0; i < a.npos; i++) {
-        rc = ea_pipeline_run(&p, jobs[i].c, jobs[i].arg, jobs[i].options);
-        if (rc < 0) goto out;
+        bool record_failed;
+        char why[1024];
+        rc = ea_pipeline_collect(&p, &jobs[i].inst, &record_failed);
+        if (rc >= 0) continue;
+        if (record_failed || rc == EA_ENOMEM) goto out; /* the pipeline itself: nothing more */
+        /* the collector failed on its input: say it, record it, go on with the others */
+        snprintf(why, sizeof(why), "%s", ea_error_message(rc));
+        ea_error_clear();
+        ea_log(EA_LOG_LEVEL_ERROR, NULL, "%s", why);
+        if ((rc = ea_pipeline_error_record(&p, jobs[i].c, jobs[i].arg, why)) < 0) goto out;
+        failed++;
     }
     if (dry)
         ea_log(EA_LOG_LEVEL_INFO, NULL, "dry run: %u record%s signed, nothing stored", p.records,
@@ -306,13 +342,20 @@ int ea_cmd_collect(int argc, char **argv)
         ea_log(EA_LOG_LEVEL_INFO, NULL, "%u record%s stored in %s (stream %s)", p.records,
                p.records == 1 ? "" : "s", store_url, stream);
     rc = 0;
-    if (ea_cli_flag(&a, &cmd, "gate") && (p.failed_results || p.error_results))
+    if (failed)
+        rc = ea_fail(EA_ERROR,
+                     "%u of %zu collector%s failed (named above); %s error record%s %s kept "
+                     "with the others",
+                     failed, a.npos, a.npos == 1 ? "" : "s", failed == 1 ? "its" : "their",
+                     failed == 1 ? "" : "s", failed == 1 ? "is" : "are");
+    else if (ea_cli_flag(&a, &cmd, "gate") && (p.failed_results || p.error_results))
         rc = ea_fail(EA_EPOLICY,
                      "gate: %u record%s failed and %u could not be judged (error); "
                      "the records are stored",
                      p.failed_results, p.failed_results == 1 ? "" : "s", p.error_results);
 out:
     for (size_t i = 0; jobs && i < a.npos; i++) {
+        ea_instance_close(&jobs[i].inst);
         ea_free(jobs[i].arg);
         json_decref(jobs[i].options);
     }

@@ -49,49 +49,111 @@ void ea_pipeline_init(struct ea_pipeline *p, const struct ea_pipeline_opts *opts
 struct sink_ctx {
     struct ea_pipeline *p;
     const struct ea_collector *c;
+    int failed; /* the first error of a record, not of the collector */
 };
 
 static int sink_emit(void *ctx, const struct ea_fact *fact)
 {
     struct sink_ctx *sc = ctx;
-    return ea_pipeline_fact(sc->p, sc->c, sc->c->default_controls, fact);
+    int rc = ea_pipeline_fact(sc->p, sc->c, sc->c->default_controls, fact);
+
+    if (rc < 0 && !sc->failed) sc->failed = rc;
+    return rc;
+}
+
+int ea_instance_open(struct ea_instance *in, const struct ea_collector *c, const char *arg,
+                     const json_t *options)
+{
+    json_t *checked = NULL;
+    int rc;
+
+    memset(in, 0, sizeof(*in));
+    in->c = c;
+    in->hctx.collector_name = c->name;
+    ea_registry_host_init(&in->host, &in->hctx);
+    /* every path (collect, the daemon, a drop folder, ingest) meets the option table here */
+    rc = ea_options_check(&checked, c, options, NULL, 0);
+    if (rc == 0) rc = c->init(&in->state, arg, checked, &in->host);
+    json_decref(checked);
+    if (rc < 0) {
+        ea_fail_prefix("%s", c->name);
+        return rc;
+    }
+    in->open = true;
+    return 0;
+}
+
+void ea_instance_close(struct ea_instance *in)
+{
+    if (in->open) in->c->free(in->state);
+    in->open = false;
+    in->state = NULL;
+}
+
+int ea_pipeline_collect(struct ea_pipeline *p, struct ea_instance *in, bool *record_failed)
+{
+    struct sink_ctx sc = {.p = p, .c = in->c};
+    struct ea_sink sink = {.ctx = &sc, .emit = sink_emit};
+    unsigned before = p->records;
+    int rc, frc;
+
+    if (record_failed) *record_failed = false;
+    if (!in->open) return ea_fail(EA_ERROR, "%s: collected before it was opened", in->c->name);
+    in->hctx.store = p->o.no_history ? NULL : p->o.read_store ? p->o.read_store : p->o.store;
+    rc = in->c->collect(in->state, &sink);
+    ea_instance_close(in);
+    if (rc < 0) ea_fail_prefix("%s", in->c->name);
+    /* What was emitted before a failure is still evidence: commit it either way. */
+    frc = ea_pipeline_flush(p);
+    if (rc >= 0) rc = frc;
+    if (record_failed) *record_failed = sc.failed < 0 || frc < 0;
+    return rc < 0 ? rc : (int)(p->records - before);
 }
 
 int ea_pipeline_run(struct ea_pipeline *p, const struct ea_collector *c, const char *arg,
                     const json_t *options)
 {
-    struct ea_host_ctx hctx = {.collector_name = c->name,
-                               .store = p->o.no_history   ? NULL
-                                        : p->o.read_store ? p->o.read_store
-                                                          : p->o.store};
-    struct ea_host host;
-    struct sink_ctx sc = {.p = p, .c = c};
-    struct ea_sink sink = {.ctx = &sc, .emit = sink_emit};
-    unsigned before = p->records;
-    void *state = NULL;
-    json_t *checked = NULL;
+    struct ea_instance in;
+    int rc = ea_instance_open(&in, c, arg, options);
+
+    return rc < 0 ? rc : ea_pipeline_collect(p, &in, NULL);
+}
+
+int ea_pipeline_error_record(struct ea_pipeline *p, const struct ea_collector *c, const char *arg,
+                             const char *why)
+{
+    static const char *const fallback[] = {EA_PIPELINE_ERROR_CONTROL, NULL};
+    struct ea_fact fact = EA_FACT_INIT;
+    char digest[EA_SHA256_HEX_LEN + 1];
+    char *subject = ea_asprintf("%s=%s", c->name, arg ? arg : "");
+    char *summary = ea_asprintf("The %s collector failed on %s: %s", c->name,
+                                arg && *arg ? arg : "its input", why);
+    json_t *data = json_pack("{s:s, s:s?, s:s}", "collector", c->name, "input", arg, "error", why);
     int rc;
 
-    ea_registry_host_init(&host, &hctx);
-    /* every path (collect, the daemon, a drop folder, ingest) meets the option table here */
-    rc = ea_options_check(&checked, c, options, NULL, 0);
-    if (rc < 0) return rc;
-    rc = c->init(&state, arg, checked, &host);
-    if (rc < 0) {
-        ea_fail_prefix("%s", c->name);
+    if (!subject || !summary || !data) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
         goto out;
     }
-    rc = c->collect(state, &sink);
-    c->free(state);
-    if (rc < 0) ea_fail_prefix("%s", c->name);
-    /* What was emitted before a failure is still evidence: commit it either way. */
-    {
-        int frc = ea_pipeline_flush(p);
-        if (rc >= 0) rc = frc;
-    }
+    if ((rc = ea_sha256_hex(digest, subject, strlen(subject))) < 0) goto out;
+    fact.kind = "custom";
+    fact.subject_name = subject;
+    fact.subject_digest_alg = "sha256";
+    fact.subject_digest = digest;
+    fact.source_system = "evidence-agent";
+    fact.result = EA_RESULT_ERROR;
+    fact.summary = summary;
+    fact.data = data;
+    rc = ea_pipeline_fact(p, c,
+                          c->default_controls && c->default_controls[0] ? c->default_controls
+                                                                        : fallback,
+                          &fact);
+    if (rc == 0) rc = ea_pipeline_flush(p);
 out:
-    json_decref(checked);
-    return rc < 0 ? rc : (int)(p->records - before);
+    json_decref(data);
+    ea_free(summary);
+    ea_free(subject);
+    return rc;
 }
 
 static int resolve_controls(struct ea_control_set *set, const char *const *defaults,

@@ -16,6 +16,7 @@
 
 #include "controls.h"
 #include "record.h"
+#include "registry.h"
 #include "sign.h"
 #include "store/store.h"
 
@@ -53,6 +54,43 @@ int ea_pipeline_stream_name(char *out, size_t cap, const char *agent_id, const c
 
 /** Initialises p (caller's storage); nothing to dispose. */
 void ea_pipeline_init(struct ea_pipeline *p, const struct ea_pipeline_opts *opts);
+/** Where the error record of a collector without default controls is filed (monitoring). */
+#define EA_PIPELINE_ERROR_CONTROL "A.8.16"
+
+/** One collector instance between init and collect. Caller's storage; it must not move. */
+struct ea_instance {
+    const struct ea_collector *c;
+    void *state;
+    bool open;
+    struct ea_host host;
+    struct ea_host_ctx hctx;
+};
+
+/**
+ * Checks options against c's table and runs init: no record is made, so every
+ * input of a run can be checked before any collector runs.
+ * @return 0 (close it with ea_instance_close or collect it) or the init's code,
+ *         the message prefixed with the collector's name.
+ */
+int ea_instance_open(struct ea_instance *in, const struct ea_collector *c, const char *arg,
+                     const json_t *options);
+/** Frees an instance that was opened and not collected; safe twice. */
+void ea_instance_close(struct ea_instance *in);
+/**
+ * Runs collect on an open instance and frees it; what was emitted is committed
+ * either way.
+ * @param record_failed when not NULL, true when the failure was in making or
+ *        storing a record (the pipeline's), not in the collector.
+ * @return the number of records made (>= 0) or a negative EA_E* code.
+ */
+int ea_pipeline_collect(struct ea_pipeline *p, struct ea_instance *in, bool *record_failed);
+/**
+ * Records that c failed on arg: one `custom` record with result error, filed
+ * under c's default controls (else EA_PIPELINE_ERROR_CONTROL) and the extra ones.
+ * @param why the failure, said in the summary and data.error (already redacted by the pipeline).
+ */
+int ea_pipeline_error_record(struct ea_pipeline *p, const struct ea_collector *c, const char *arg,
+                             const char *why);
 /**
  * Runs one collector instance: init with arg and options, collect, free.
  * Every emitted fact goes through ea_pipeline_fact with the collector's

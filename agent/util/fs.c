@@ -207,6 +207,33 @@ static const char *kind_of(mode_t m)
     return "not a regular file";
 }
 
+int ea_fs_check_input(const char *path, unsigned flags, const char *what)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0) {
+        int e = errno;
+        if (e == ENOENT || e == ENOTDIR)
+            return ea_fail(EA_EINPUT, "%s: no such file (%s)", path, what);
+        if (e == ELOOP)
+            return ea_fail(EA_EINPUT, "%s: a loop of symbolic links (%s; point it at a file)",
+                           path, what);
+        return ea_fail(EA_EINPUT, "%s: cannot read %s: %s (check its permissions)", path, what,
+                       strerror(e));
+    }
+    if (S_ISDIR(st.st_mode))
+        return ea_fail(EA_EINPUT, "%s: a folder, where %s must be a file (name the file in it)",
+                       path, what);
+    if ((S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) && (flags & EA_FS_STREAM)) return 0;
+    if (!S_ISREG(st.st_mode))
+        return ea_fail(EA_EINPUT, "%s: a device, pipe or socket, where %s must be a regular file",
+                       path, what);
+    if (access(path, R_OK) != 0)
+        return ea_fail(EA_EINPUT, "%s: cannot read %s: %s (check its permissions)", path, what,
+                       strerror(errno));
+    return 0;
+}
+
 int ea_fs_open_read(int *fd_out, struct stat *st_out, const char *path, unsigned flags)
 {
     int oflags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;

@@ -49,6 +49,14 @@ int ea_fs_sync_dir(const char *dir);
 /** A symbolic link (last component) is refused, not followed: for reads inside a store. */
 #define EA_FS_NOFOLLOW 0x2u
 /**
+ * Checks, without opening it, that path can be read under the rules above: for
+ * a collector's init, so that collect refuses a bad input before any runs.
+ * @param what what the file is, for the message: "the report", "the log".
+ * @return 0 or EA_EINPUT naming path and what is wrong (missing, a folder, a
+ *         device or pipe, unreadable).
+ */
+int ea_fs_check_input(const char *path, unsigned flags, const char *what);
+/**
  * Opens path for reading under the rules above.
  * @param fd the open descriptor (blocking, close-on-exec); the caller closes it.
  * @param st when not NULL, the fstat of the open file.

@@ -64,19 +64,53 @@ static void config_free(void *state)
     ea_free(s);
 }
 
+/*
+ * The pattern must match at least one regular file, and nothing that is
+ * neither a file nor a folder (folders are skipped): checked at init, so that
+ * config=FOLDER or config=/dev/zero is refused before any collector runs.
+ */
+static int check_matches(const char *pattern)
+{
+    glob_t g;
+    size_t files = 0;
+    int gr, rc = 0;
+
+    memset(&g, 0, sizeof(g));
+    gr = glob(pattern, 0, NULL, &g);
+    if (gr == GLOB_NOMATCH || (gr == 0 && g.gl_pathc == 0))
+        rc = ea_fail(EA_EINPUT,
+                     "config=%s matched no file (quote the pattern so the shell leaves it to "
+                     "the agent)",
+                     pattern);
+    else if (gr != 0)
+        rc = ea_fail(EA_EINPUT, "config=%s: cannot list: %s", pattern, strerror(errno));
+    for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++) {
+        struct stat st;
+        if (stat(g.gl_pathv[i], &st) == 0 && S_ISDIR(st.st_mode)) continue;
+        rc = ea_fs_check_input(g.gl_pathv[i], 0, "a configuration file");
+        files++;
+    }
+    if (rc == 0 && files == 0)
+        rc = ea_fail(EA_EINPUT,
+                     "config=%s matched only folders (give files: config='%s/*.yaml', quoted)",
+                     pattern, pattern);
+    if (g.gl_pathv) globfree(&g);
+    return rc;
+}
+
 static int config_init(void **state, const char *arg, const json_t *options,
                        const struct ea_host *host)
 {
     struct config_state *s;
     const json_t *b = json_object_get(options, "baseline");
+    int rc;
 
     *state = NULL;
     if (!arg || !*arg)
         return ea_fail(EA_EUSAGE, "config needs files: config=GLOB (e.g. config='deploy/*.yaml')");
     if (b && !json_is_string(b)) return ea_fail(EA_ECONFIG, "baseline must be a file path");
-    if (b && access(json_string_value(b), R_OK) != 0)
-        return ea_fail(EA_EINPUT, "%s: cannot read the baseline: %s", json_string_value(b),
-                       strerror(errno));
+    if (b && (rc = ea_fs_check_input(json_string_value(b), 0, "the baseline")) < 0) return rc;
+    if ((rc = check_matches(arg)) < 0) return rc;
     s = ea_calloc(1, sizeof(*s));
     if (!s || !(s->pattern = ea_strdup(arg)) ||
         (b && !(s->baseline = ea_strdup(json_string_value(b))))) {

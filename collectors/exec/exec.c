@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +70,7 @@ static int exec_init(void **state, const char *arg, const json_t *options,
 {
     struct exec_state *s;
     const json_t *v, *a;
+    struct stat st;
     size_t i, n = 1;
     int rc = 0;
 
@@ -77,6 +79,8 @@ static int exec_init(void **state, const char *arg, const json_t *options,
     if (access(arg, X_OK) != 0)
         return ea_fail(EA_EINPUT, "%s: cannot run it: %s (give its full path)", arg,
                        strerror(errno));
+    if (stat(arg, &st) != 0 || !S_ISREG(st.st_mode)) /* a folder is "executable" too */
+        return ea_fail(EA_EINPUT, "%s: not a program file (give the program's full path)", arg);
     s = ea_calloc(1, sizeof(*s));
     if (!s || !(s->argv[0] = ea_strdup(arg))) {
         exec_free(s);

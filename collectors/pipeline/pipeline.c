@@ -114,10 +114,12 @@ static int pipeline_init(void **state, const char *arg, const json_t *options,
         if (rc == 0) ea_log_scan_dispose(&probe);
     }
     if (rc == 0 && s->log_path && strcmp(s->log_path, "-") != 0 &&
-        access(s->log_path, R_OK) != 0)
-        rc = ea_fail(EA_EINPUT, "%s: cannot read the log: %s (give pipeline=PATH of a job log, "
-                                "or pipeline=- for standard input)",
-                     s->log_path, strerror(errno));
+        (rc = ea_fs_check_input(s->log_path, EA_FS_STREAM, "the job log")) < 0) {
+        char why[600];
+        snprintf(why, sizeof(why), "%s", ea_error_message(rc));
+        rc = ea_fail(rc, "%s (give pipeline=PATH of a job log, or pipeline=- for standard input)",
+                     why);
+    }
     if (rc < 0) {
         pipeline_free(s);
         return rc;

@@ -123,8 +123,7 @@ static int scan_init(void **state, const char *arg, const json_t *options,
         else if (!(s->category = ea_strdup(c)))
             rc = ea_fail(EA_ENOMEM, "out of memory");
     }
-    if (rc == 0 && access(s->path, R_OK) != 0)
-        rc = ea_fail(EA_EINPUT, "%s: cannot read the report: %s", s->path, strerror(errno));
+    if (rc == 0) rc = ea_fs_check_input(s->path, 0, "the report");
     if (rc < 0) {
         scan_free(s);
         return rc;

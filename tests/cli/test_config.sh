@@ -194,16 +194,22 @@ check "config: no glob" 2 "$EA" collect --dry-run --key key.pem config
 check "config: a missing baseline" 2 "$EA" collect --dry-run --key key.pem --baseline nosuch.yaml config=approved.yaml
 contains "names the baseline" "$ERR" "nosuch.yaml"
 
-# --- an unreadable file: named, exit 2, and the other files recorded all the same
+# --- an unreadable file: named, exit 2, checked before anything runs, nothing stored
 ln -s /nonexistent/target repo/deploy/dangling.yaml
-check "config: an unreadable file" 2 "$EA" collect --store "$WORK/store2" --key key.pem config='repo/deploy/*'
-contains "names the unreadable file" "$ERR" "dangling.yaml: cannot read"
-contains "the others were recorded" "$ERR" "config_state controls=A.8.9"
-assert "four other files stored" python3 -c '
-import os,sys
-n=sum(len(f) for _,_,f in os.walk(os.path.join(sys.argv[1],"controls")))
-assert n==4, n' "$WORK/store2"
+check "config: an unreadable file" 2 "$EA" collect --store "$WORK/store2" --key key.pem \
+    "git=$WORK/repo" config='repo/deploy/*'
+contains "names the unreadable file" "$ERR" "dangling.yaml: no such file"
+assert "nothing stored, not even the git record" test ! -e "$WORK/store2"
 rm repo/deploy/dangling.yaml
+# issue 15 item 9: a folder or a device where files are needed is refused, not 0 records
+check "config=FOLDER is refused" 2 "$EA" collect --dry-run --key key.pem config=repo/deploy
+contains "a folder: says to give files" "$ERR" "matched only folders"
+check "config=/dev/zero is refused" 2 timeout 20 "$EA" collect --dry-run --key key.pem config=/dev/zero
+contains "a device: named" "$ERR" "/dev/zero: a device, pipe or socket"
+check "pipeline=/dev/zero is refused" 2 timeout 20 "$EA" collect --dry-run --key key.pem pipeline=/dev/zero
+contains "a device log: named" "$ERR" "/dev/zero: a device, pipe or socket"
+check "pipeline=FOLDER is refused" 2 "$EA" collect --dry-run --key key.pem pipeline=repo
+contains "a folder log: named" "$ERR" "a folder, where the job log must be a file"
 
 # --- a large Terraform plan (20,000 resources): counted as jq counts it
 python3 - big-plan.json <<'PY2'

@@ -54,7 +54,7 @@ check "exec: a non-zero exit with JSON is a fail record" 4 "$EA" collect --dry-r
 check "exec: a timeout" 1 "$EA" collect --dry-run --key key.pem --control A.8.13 \
     --set exec.timeout=1s exec="$WORK/slow.sh"
 contains "timeout named" "$ERR" "slow.sh: killed after its timeout"
-check "exec: output over the cap" 2 "$EA" collect --dry-run --key key.pem --control A.8.13 \
+check "exec: output over the cap" 1 "$EA" collect --dry-run --key key.pem --control A.8.13 \
     --set exec.output_max=1000 exec="$WORK/flood.sh"
 contains "cap named" "$ERR" "printed more than 1000 bytes"
 check "exec: stderr of a buffer's exact size" 0 "$EA" collect --dry-run --key key.pem --control A.8.13 \
@@ -74,8 +74,12 @@ assert "exec: the background child does not outlive the collection" gone bg.pid
 check "exec: a timeout kills the whole process group" 1 "$EA" collect --dry-run --key key.pem \
     --control A.8.13 --set exec.timeout=1s --set exec.args=tree.pid exec="$WORK/slowtree.sh"
 assert "exec: the grandchild does not outlive the timeout" gone tree.pid
-check "exec: no JSON" 2 "$EA" collect --dry-run --key key.pem --control A.8.13 exec="$WORK/nojson.sh"
+check "exec: no JSON" 1 "$EA" collect --dry-run --key key.pem --control A.8.13 exec="$WORK/nojson.sh"
 contains "no JSON named" "$ERR" "nojson.sh: printed no JSON object"
+contains "no JSON: an error record instead" "$ERR" "custom controls=A.8.13,A.8.16 result=error"
+check "exec: a folder is refused before it runs" 2 "$EA" collect --dry-run --key key.pem \
+    --control A.8.13 exec="$WORK"
+contains "a folder: named" "$ERR" "not a program file"
 check "exec: no control" 2 "$EA" collect --dry-run --key key.pem exec="$WORK/check.sh"
 contains "no control says how" "$ERR" "give --control ID"
 check "exec: not a program" 2 "$EA" collect --dry-run --key key.pem --control A.8.13 exec=/nonexistent/x
