@@ -446,9 +446,11 @@ static int ship_batch(struct ea_store *st, const struct ea_spool_batch *b)
 {
     int rc = 0;
 
-    for (size_t i = 0; rc == 0 && i < b->n; i++)
+    for (size_t i = 0; rc == 0 && i < b->n; i++) {
+        if (b->items[i].is_head && !b->items[i].head.envelope) continue; /* unsigned: spool.h */
         rc = b->items[i].is_head ? ea_store_put_stream(st, &b->items[i].head)
                                  : ea_store_put(st, &b->items[i].env);
+    }
     return rc == 0 ? ea_store_sync(st) : rc;
 }
 

@@ -67,7 +67,8 @@ int ea_spool_list(struct ea_spool *s, char ***out, size_t *n);
 struct ea_spool_item {
     bool is_head;
     struct ea_envelope env;     /* when !is_head; owned by the batch */
-    struct ea_stream_head head; /* when is_head; strings owned by the batch */
+    struct ea_stream_head head; /* when is_head; strings owned by the batch; envelope NULL for
+                                   an unsigned head spooled by an older version (not shipped) */
 };
 
 struct ea_spool_batch {

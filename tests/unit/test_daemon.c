@@ -163,6 +163,29 @@ START_TEST(test_spool_rejects_unreadable_batches_and_cleans_temporaries)
 }
 END_TEST
 
+/* A batch spooled before heads were signed: its records still ship, its unsigned head does not. */
+START_TEST(test_a_spooled_unsigned_head_of_an_older_version_is_left_out_not_the_batch)
+{
+    static const char text[] =
+        "H {\"stream\":\"s\",\"sequence\":1,\"last_id\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        "aaaaaaaaaaaaaaaaaaaaaaaa\"}\n";
+    static const char forged[] = "H {\"payloadType\":\"x\"}\n";
+    struct ea_spool_batch b;
+
+    ck_assert_int_eq(
+        ea_spool_parse(&b, "00000000000000001-0a0b0c0d-0.batch", text, sizeof(text) - 1), 0);
+    ck_assert_uint_eq(b.n, 1);
+    ck_assert(b.items[0].is_head && b.items[0].head.envelope == NULL);
+    ea_spool_batch_dispose(&b);
+    /* a forged head is not mistaken for one */
+    ck_assert_int_eq(
+        ea_spool_parse(&b, "00000000000000001-0a0b0c0d-0.batch", forged, strlen(forged)),
+        EA_EVERIFY);
+    ea_error_clear();
+    ea_spool_batch_dispose(&b);
+}
+END_TEST
+
 START_TEST(test_spool_tags_mark_sources_until_pruned)
 {
     static const char tag[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -327,6 +350,7 @@ static Suite *daemon_suite(void)
     tcase_add_test(tc, test_spool_commits_lists_reads_and_removes_batches);
     tcase_add_test(tc, test_spool_rejects_unreadable_batches_and_cleans_temporaries);
     tcase_add_test(tc, test_spool_tags_mark_sources_until_pruned);
+    tcase_add_test(tc, test_a_spooled_unsigned_head_of_an_older_version_is_left_out_not_the_batch);
     tcase_add_test(tc, test_config_defaults_and_relative_paths);
     tcase_add_test(tc, test_config_errors_name_file_line_and_column);
     tcase_add_test(tc, test_sizes);
