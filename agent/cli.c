@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,21 @@ static int unknown_flag(const struct ea_cli_cmd *cmd, const char *flag)
     size_t n = strcspn(flag, "=");
 
     snprintf(name, sizeof(name), "%.*s", (int)(n < 63 ? n : 63), flag);
+    for (size_t i = 0; cmd->opts[i].name; i++) { /* --json where --format json is meant */
+        const char *h = cmd->opts[i].help, *at;
+        size_t len = strlen(name);
+        if (cmd->opts[i].kind != EA_CLI_VALUE || strcmp(cmd->opts[i].name, "format") != 0 || !len)
+            continue;
+        for (at = strstr(h, name); at; at = strstr(at + 1, name)) {
+            bool starts = at == h || !isalnum((unsigned char)at[-1]);
+            bool ends = !isalnum((unsigned char)at[len]);
+            if (starts && ends)
+                return ea_fail(EA_EUSAGE,
+                               "%s: unknown option '--%s' (did you mean '--format %s'? see '%s "
+                               "--help')",
+                               cmd->name, name, name, cmd->name);
+        }
+    }
     for (size_t i = 0; cmd->opts[i].name; i++) {
         size_t d = ea_text_distance(name, cmd->opts[i].name);
         if (d < best_d) {

@@ -35,11 +35,12 @@ static const struct ea_cli_opt opts[] = {
 
 static const struct ea_cli_cmd cmd = {
     .name = "query",
-    .usage = "[--store URL] [--control ID] [--since T] [--until T] [--kind K] [--format F]",
+    .usage = "[--store URL] [--control ID] [--since T] [--until T] [--kind K] [--format F] "
+             "[--pubkey FILE]...",
     .summary = "Finds evidence records by control, period and kind.",
     .opts = opts,
-    .details = "JSON output: each element is {\"id\", \"key\", \"controls\", \"verified\", "
-               "\"statement\"}.\nExit status: 0 ok, 1 runtime failure, 2 usage error, 3 a "
+    .details = "JSON output: each element is {\"id\", \"key\", \"controls\", \"statement\"}, plus\n"
+               "\"verified\" with --pubkey.\nExit status: 0 ok, 1 runtime failure, 2 usage error, 3 a "
                "record failed a check.\n",
     .min_args = 0,
     .max_args = 0,

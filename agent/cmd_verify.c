@@ -48,8 +48,9 @@ static const struct ea_cli_cmd cmd = {
     .summary = "Checks signatures, record IDs, schemas, stream continuity, stream heads and "
                "checkpoints of a store.",
     .opts = opts,
-    .details = "Prints each problem as 'FAIL <path>: <what>' and goes on through the whole store;\n"
-               "a summary line ends the output.\n"
+    .details = "Prints each problem as 'FAIL <path>: <what>' on standard output and goes on\n"
+               "through the whole store; a summary line (OK or FAILED, with the counts) ends\n"
+               "standard output. Errors and warnings go to standard error.\n"
                "Exit status: 0 no problem, 3 any problem, 1 the store cannot be read, 2 usage "
                "error.\n",
     .min_args = 0,

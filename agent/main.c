@@ -39,7 +39,8 @@ static void usage(FILE *f)
                "verify it.\n\nCommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\nRun 'evidence-agent COMMAND --help' for a command's options.\n"
+    fprintf(f, "\nRun 'evidence-agent COMMAND --help' for a command's options, 'evidence-agent -V'\n"
+               "(or --version) for the version.\n"
                "Exit status: 0 ok, 1 runtime failure, 2 usage or configuration error,\n"
                "3 verification failed, 4 policy gate failed.\n");
 }
@@ -63,7 +64,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0 ||
+        strcmp(argv[1], "version") == 0) {
         printf("evidence-agent %s (collector ABI %d)\n", EA_VERSION, EA_COLLECTOR_ABI);
         return 0;
     }

@@ -20,6 +20,20 @@ done
 check "collect --help" 0 "$EA" collect --help
 contains "collect --help lists git" "$OUT" "git="
 contains "collect --help names default controls" "$OUT" "default controls: A.8.32 A.8.4"
+# issue 15 item 13: the version flags, help that matches behaviour, --json suggests --format json
+for v in -V --version; do
+    check "$v" 0 "$EA" "$v"
+    contains "$v names the version and the ABI" "$OUT" "evidence-agent "
+    contains "$v names the collector ABI" "$OUT" "collector ABI"
+done
+check "query --json" 2 "$EA" query --json
+contains "--json suggests --format json" "$ERR" "did you mean '--format json'?"
+check "report --json" 2 "$EA" report --json
+contains "report --json suggests --format json" "$ERR" "did you mean '--format json'?"
+check "verify --help" 0 "$EA" verify --help
+contains "verify --help: FAIL lines and the summary on stdout" "$OUT" "on standard output"
+check "query --help" 0 "$EA" query --help
+contains "query --help: verified only with --pubkey" "$OUT" '"verified" with --pubkey'
 check "no command" 2 "$EA"
 check "unknown command" 2 "$EA" frobnicate
 contains "unknown command named" "$ERR" "frobnicate"
