@@ -15,6 +15,7 @@
 #include "util/hash.h"
 #include "util/mem.h"
 #include "util/time.h"
+#include "redact.h"
 
 /* Parses and (with keys) verifies a DSSE envelope of type; returns its payload as JSON. */
 static int open_envelope(json_t **doc, const char *json, size_t len, const char *type,
@@ -41,8 +42,10 @@ static int open_envelope(json_t **doc, const char *json, size_t len, const char 
         return EA_EVERIFY;
     }
     if (strcmp(d.payload_type, type) != 0) {
-        rc = ea_fail(EA_EVERIFY, "not a signed %s: payloadType is '%.64s', not %s", what,
-                     d.payload_type, type);
+        char shown[65];
+        rc = ea_fail(EA_EVERIFY, "not a signed %s: payloadType is '%s', not %s", what,
+                     ea_redact_show(shown, sizeof(shown), d.payload_type, strlen(d.payload_type)),
+                     type);
         goto out;
     }
     if (nkeys && (rc = ea_dsse_verify(&d, keys, nkeys, NULL)) < 0) {
@@ -210,10 +213,11 @@ int ea_checkpoint_parse(struct ea_checkpoint *out, const char *json, size_t len,
         if (!ea_store_stream_name_ok(name) || !json_is_object(v) ||
             !get_count(v, "sequence", &s->sequence) || s->sequence == 0 ||
             !get_id(v, "last_id", s->last_id)) {
+            char shown[65];
             rc = ea_fail(EA_EVERIFY,
-                         "checkpoint: streams.%.64s needs sequence (>= 1) and "
+                         "checkpoint: streams.%s needs sequence (>= 1) and "
                          "last_id (a record ID)",
-                         name);
+                         ea_redact_show(shown, sizeof(shown), name, strlen(name)));
             goto out;
         }
         if (!(s->stream = ea_strdup(name))) {

@@ -14,6 +14,7 @@
 #include "error.h"
 #include "util/text.h"
 #include "util/time.h"
+#include "redact.h"
 
 const char *ea_option_type_name(uint32_t type)
 {
@@ -40,6 +41,7 @@ static int unknown_key(const struct ea_collector *c, const char *key)
 {
     const char *best = NULL;
     size_t best_d = EA_TEXT_FAR;
+    char shown[65];
     char names[512] = "";
     size_t used = 0;
 
@@ -52,12 +54,12 @@ static int unknown_key(const struct ea_collector *c, const char *key)
             best = o->name;
         }
     }
-    if (!used)
-        return ea_fail(EA_EUSAGE, "%s has no option '%.64s': it takes none", c->name, key);
+    ea_redact_show(shown, sizeof(shown), key, strlen(key));
+    if (!used) return ea_fail(EA_EUSAGE, "%s has no option '%s': it takes none", c->name, shown);
     return ea_fail(EA_EUSAGE,
-                   "%s has no option '%.64s' (did you mean '%s'? its options: %s; see "
+                   "%s has no option '%s' (did you mean '%s'? its options: %s; see "
                    "'evidence-agent collect --help')",
-                   c->name, key, best, names);
+                   c->name, shown, best, names);
 }
 
 /* A scalar as text: a string as is, a number or boolean as written. NULL for others. */

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "util/text.h"
 #include "util/time.h"
+#include "redact.h"
 
 extern const struct ea_collector ea_collector_git;
 extern const struct ea_collector ea_collector_pipeline;
@@ -192,6 +193,7 @@ int ea_registry_kind_check(const char *kind)
     const struct ea_collector *all[sizeof(builtins) / sizeof(builtins[0]) + PLUGINS_MAX];
     const char *best = NULL;
     size_t n = 0, best_d = EA_TEXT_FAR, used = 0;
+    char shown[65];
     char names[512] = "";
 
     for (size_t i = 0; builtins[i]; i++) all[n++] = builtins[i];
@@ -210,8 +212,9 @@ int ea_registry_kind_check(const char *kind)
             }
         }
     }
-    return ea_fail(EA_EUSAGE, "'%.64s' is not a record kind (did you mean '%s'? kinds: %s)", kind,
-                   best ? best : "", names);
+    return ea_fail(EA_EUSAGE, "'%s' is not a record kind (did you mean '%s'? kinds: %s)",
+                   ea_redact_show(shown, sizeof(shown), kind, strlen(kind)), best ? best : "",
+                   names);
 }
 
 static void host_log(void *ctx, enum ea_log_level level, const char *fmt, ...) EA_PRINTF(3, 4);

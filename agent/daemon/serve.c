@@ -45,6 +45,7 @@
 #include "../util/mem.h"
 #include "../util/time.h"
 #include "daemon.h"
+#include "redact.h"
 
 #define HTTP_CONNECTIONS 128 /* open connections in all */
 #define HTTP_PER_CLIENT 16   /* open connections per client IP address */
@@ -143,7 +144,9 @@ static enum MHD_Result ingest_report(struct ea_daemon *d, struct MHD_Connection 
         goto out;
     }
     if (strcmp(collector, "scan") != 0) {
-        rc = ea_fail(EA_EINPUT, "collector=%.32s: only scan reports are ingested raw", collector);
+        char shown[33];
+        rc = ea_fail(EA_EINPUT, "collector=%s: only scan reports are ingested raw",
+                     ea_redact_show(shown, sizeof(shown), collector, strlen(collector)));
         goto out;
     }
     if ((format && ea_json_put(options, "format", json_string(format)) < 0) ||
