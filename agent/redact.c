@@ -289,8 +289,7 @@ static const char *const secret_keys[] = {
 static const char *const not_secret_keys[] = {"pwd", "oldpwd", NULL};
 
 /* Secret names written as words, then ':' or '=' (value at least PHRASE_VALUE_MIN long). */
-static const char *const phrases[] = {"secret access key", "secret key",  "api key",
-                                      "access key",        "account key", NULL};
+static const char *const phrases[] = {"secret key", "api key", "access key", "account key", NULL};
 
 /*
  * Every secret name holds one of these, in any case, as written (the

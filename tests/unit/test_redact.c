@@ -446,7 +446,26 @@ START_TEST(test_a_value_continued_on_the_next_line_is_masked)
         ea_redact_text(r, &st, &b, "2026-11-20T10:03:12Z   CANARYnext\nok\n", 37, &count), 0);
     ck_assert_msg(!memmem(b.data, b.len, "CANARY", 6) && memmem(b.data, b.len, "\nok\n", 4),
                   "continuation over chunks");
+    ck_assert_msg(memmem(b.data, b.len, "2026-11-20T10:03:12Z ", 21) != NULL,
+                  "the continued line's timestamp is evidence, not the value");
     ea_buf_dispose(&b);
+}
+END_TEST
+
+/* A lone CR ends a line, as a terminal shows it: what follows is not part of a value. */
+START_TEST(test_a_progress_rewrite_ends_a_value)
+{
+    unsigned count = 0;
+    char *out = redact("downloading 50%\rAuthorization: Bearer CANARYcr123\r100% done\n", &count);
+
+    ck_assert_msg(!strstr(out, "CANARY"), "header value left");
+    ck_assert_ptr_nonnull(strstr(out, "\r100% done\n"));
+    ck_assert_ptr_nonnull(strstr(out, "downloading 50%\r"));
+    ea_free(out);
+    out = redact("::add-mask::CANARYcr-masked\r100% done\n", &count);
+    ck_assert_msg(!strstr(out, "CANARY"), "add-mask value left");
+    ck_assert_ptr_nonnull(strstr(out, "\r100% done\n"));
+    ea_free(out);
 }
 END_TEST
 
@@ -539,6 +558,7 @@ static Suite *redact_suite(void)
     tcase_add_test(tc, test_decorated_key_blocks_are_masked_whole_across_chunks);
     tcase_add_test(tc, test_pgp_and_json_escaped_keys_and_unterminated_blocks);
     tcase_add_test(tc, test_a_value_continued_on_the_next_line_is_masked);
+    tcase_add_test(tc, test_a_progress_rewrite_ends_a_value);
     tcase_add_test(tc, test_clip_redacts_before_it_cuts);
     tcase_add_test(tc, test_a_mask_is_never_masked_again);
     tcase_add_test(tc, test_mask_counts_by_kind);
