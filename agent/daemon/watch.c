@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,32 +37,41 @@
 #define SEEN_MAX_AGE_US (7LL * 24 * 3600 * 1000000)
 #define ENVELOPES_FILE_MAX ((size_t)64 << 20)
 
-/* The file's tag: SHA-256 over its name, size, mtime and bytes. */
+/*
+ * The file's tag: SHA-256 over its name, size, mtime and its first st_size bytes (what
+ * fstat saw: a file still growing is not read past that). Opened by the one reader, so
+ * only a regular file is read.
+ */
 static int digest(char out[65], const char *path, const char *name, const struct stat *st)
 {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     unsigned char d[32], chunk[65536];
     char meta[128];
-    FILE *f = fopen(path, "rb");
-    size_t n;
-    int rc = 0;
+    uint64_t left = st->st_size > 0 ? (uint64_t)st->st_size : 0;
+    int fd = -1, rc;
 
-    if (!md || !f) {
-        rc = f ? ea_fail(EA_ENOMEM, "out of memory")
-               : ea_fail(EA_EIO, "cannot open: %s", strerror(errno));
-        goto out;
-    }
+    if (!md) return ea_fail(EA_ENOMEM, "out of memory");
+    if ((rc = ea_fs_open_read(&fd, NULL, path, 0)) < 0) goto out;
     snprintf(meta, sizeof(meta), "\n%lld\n%lld.%09ld\n", (long long)st->st_size,
              (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
     EVP_DigestInit_ex(md, EVP_sha256(), NULL);
     EVP_DigestUpdate(md, name, strlen(name));
     EVP_DigestUpdate(md, meta, strlen(meta));
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) EVP_DigestUpdate(md, chunk, n);
-    if (ferror(f)) rc = ea_fail(EA_EIO, "cannot read: %s", strerror(errno));
+    while (left > 0) {
+        ssize_t n = read(fd, chunk, left < sizeof(chunk) ? (size_t)left : sizeof(chunk));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            rc = ea_fail(EA_EIO, "cannot read: %s", strerror(errno));
+            break;
+        }
+        if (n == 0) break;
+        EVP_DigestUpdate(md, chunk, (size_t)n);
+        left -= (uint64_t)n;
+    }
     EVP_DigestFinal_ex(md, d, NULL);
     ea_hex_encode(out, d, sizeof(d));
 out:
-    if (f) fclose(f);
+    if (fd >= 0) close(fd);
     EVP_MD_CTX_free(md);
     return rc;
 }
@@ -70,10 +80,20 @@ out:
 static bool is_envelopes(const char *path)
 {
     char head[4096];
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(head, 1, sizeof(head) - 1, f) : 0;
+    size_t n = 0;
+    int fd;
 
-    if (f) fclose(f);
+    if (ea_fs_open_read(&fd, NULL, path, 0) < 0) {
+        ea_error_clear();
+        return false;
+    }
+    while (n < sizeof(head) - 1) {
+        ssize_t r = read(fd, head + n, sizeof(head) - 1 - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        n += (size_t)r;
+    }
+    close(fd);
     head[n] = '\0';
     return head[strspn(head, " \t\r\n")] == '{' && strstr(head, "\"payloadType\"");
 }
