@@ -269,6 +269,25 @@ START_TEST(test_a_saved_checkpoint_catches_a_rolled_back_chain)
 }
 END_TEST
 
+/* Someone holding the key rewrites a checkpointed stream: the checkpoint still names the old IDs.
+ */
+START_TEST(test_a_stream_rewritten_after_a_checkpoint_is_caught)
+{
+    char *out = NULL;
+
+    make_stream("s1", 2);
+    ck_assert_int_eq(ea_checkpoint_write(st, key, "a", 1795000000000000LL, NULL), 0);
+    ck_assert_int_eq(ea_test_sh("rm -r '%s/controls' '%s/streams'", root, root), 0);
+    ea_store_close(st); /* it remembers the folders it made */
+    ck_assert_int_eq(ea_store_open(&st, root, EA_STORE_CREATE), 0);
+    make_stream("s1", 3); /* re-signed: a valid stream, but not the one checkpointed */
+    ck_assert_uint_ge(run_verify(&out, NULL), 1);
+    assert_has(out, "FAIL S/streams/s1: record 2 is ");
+    assert_has(out, "but checkpoints/a/000000000001.json states ");
+    free(out);
+}
+END_TEST
+
 static Suite *integrity_suite(void)
 {
     Suite *s = suite_create("integrity");
@@ -281,6 +300,7 @@ static Suite *integrity_suite(void)
     tcase_add_test(tc, test_a_sound_store_verifies_and_every_tampering_is_one_fail_line);
     tcase_add_test(tc, test_an_altered_record_is_reported_once_not_also_as_missing);
     tcase_add_test(tc, test_a_saved_checkpoint_catches_a_rolled_back_chain);
+    tcase_add_test(tc, test_a_stream_rewritten_after_a_checkpoint_is_caught);
     suite_add_tcase(s, tc);
     return s;
 }
