@@ -81,6 +81,14 @@ resum "$T"
 expect_fail "a record byte edited, sums regenerated" "no $r"
 lacks "a record byte edited: not inherited" "$OUT" "yes $r"
 
+tampered undecodable
+r=$(a89 | sed -n 2p)
+printf '{"payloadType": "application/vnd.in-toto+json", "payload": "%%%%", "signatures": [' >"$T/$r"
+resum "$T"
+expect_fail "a record that cannot be decoded" "no $r: cannot be decoded"
+lacks "an undecodable record is never yes" "$OUT" "yes $r"
+contains "the record before it is still judged by itself" "$OUT" "yes $(a89 | sed -n 1p)"
+
 tampered delete
 r=$(a89 | sed -n 2p)
 rm "$T/$r"
