@@ -128,9 +128,15 @@ static int get_str(const struct ctx *x, const json_t *o, const char *path, const
 }
 
 /* A path made absolute against the config's folder (owned). */
+/* p relative to the config's folder; a leading "./" of p is not doubled ("././spool"). */
 static char *resolve(const struct ctx *x, const char *p)
 {
-    return p[0] == '/' ? ea_strdup(p) : ea_asprintf("%s/%s", x->dir, p);
+    if (p[0] == '/') return ea_strdup(p);
+    while (p[0] == '.' && p[1] == '/') {
+        p += 2;
+        while (*p == '/') p++;
+    }
+    return ea_asprintf("%s/%s", x->dir, *p ? p : ".");
 }
 
 static int get_path(const struct ctx *x, const json_t *o, const char *path, const char *key,

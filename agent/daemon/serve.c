@@ -133,6 +133,7 @@ static enum MHD_Result ingest_report(struct ea_daemon *d, struct MHD_Connection 
     const char *format = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
     const char *fail_on = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fail_on");
     const char *controls = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "controls");
+    const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "name");
     struct ea_dcollector dc = {.id = "ingest", .name = "scan"};
     json_t *options = json_object();
     char *tmp = ea_asprintf("%s/ingest-XXXXXX", ea_spool_dir(d->rt->spool));
@@ -150,7 +151,8 @@ static enum MHD_Result ingest_report(struct ea_daemon *d, struct MHD_Connection 
         goto out;
     }
     if ((format && ea_json_put(options, "format", json_string(format)) < 0) ||
-        (fail_on && ea_json_put(options, "fail_on", json_string(fail_on)) < 0)) {
+        (fail_on && ea_json_put(options, "fail_on", json_string(fail_on)) < 0) ||
+        ea_json_put(options, "name", json_string(name && *name ? name : "ingested report")) < 0) {
         rc = ea_fail(EA_ENOMEM, "out of memory");
         goto out;
     }

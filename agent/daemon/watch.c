@@ -30,6 +30,7 @@
 #include "../log.h"
 #include "../record.h"
 #include "../util/fs.h"
+#include "../util/json.h"
 #include "../util/hash.h"
 #include "../util/mem.h"
 #include "daemon.h"
@@ -195,6 +196,22 @@ static void fail_file(struct ea_daemon *d, const struct ea_dcollector *dc, const
     ea_metrics_watched(d->metrics, dc->id, false);
 }
 
+/* A scan report read through fdpath, recorded under its own name in the folder. */
+static int report(struct ea_daemon *d, const struct ea_dcollector *dc, const char *fdpath,
+                  const char *name, const char *tag)
+{
+    json_t *options = dc->options ? json_deep_copy(dc->options) : json_object();
+    int rc;
+
+    if (!options || ea_json_put(options, "name", json_string(name)) < 0) {
+        json_decref(options);
+        return ea_fail(EA_ENOMEM, "out of memory");
+    }
+    rc = ea_daemon_collect(d, dc, fdpath, "scan", options, tag);
+    json_decref(options);
+    return rc;
+}
+
 /* msg with every "/dev/fd/N" (how the file is read) shown as the file's name. */
 static void name_in(char *out, size_t cap, const char *msg, const char *fdpath, const char *name)
 {
@@ -240,8 +257,7 @@ static void one_file(struct ea_daemon *d, const struct ea_dcollector *dc, const 
     if (ea_spool_tag_seen(d->rt->spool, tag)) { /* spooled before a crash: only the move is left */
         EA_LOG_INFO(dc->id, "%s was spooled already; moving it to done/", name);
     } else {
-        rc = is_envelopes(fdpath) ? ingest_envelopes(d, fdpath, tag)
-                                  : ea_daemon_collect(d, dc, fdpath, "scan", NULL, tag);
+        rc = is_envelopes(fdpath) ? ingest_envelopes(d, fdpath, tag) : report(d, dc, fdpath, name, tag);
         if (rc < 0) {
             name_in(why, sizeof(why), ea_error_message(rc), fdpath, name);
             ea_error_clear();

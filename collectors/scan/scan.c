@@ -39,7 +39,8 @@
 #define CONTROLS_MAX 8
 
 struct scan_state {
-    char *path;                          /* owned */
+    char *path;                          /* owned: where the report is read */
+    char *name;                          /* owned: what it is called (the name option), or NULL */
     const struct ea_scan_format *format; /* forced, or NULL */
     int fail_on;                         /* an ea_sev, or -1 for none */
     size_t max_findings;
@@ -52,8 +53,15 @@ static void scan_free(void *state)
 
     if (!s) return;
     ea_free(s->path);
+    ea_free(s->name);
     ea_free(s->category);
     ea_free(s);
+}
+
+/* The report's name in records and messages: the name option, else its path. */
+static const char *report_name(const struct scan_state *s)
+{
+    return s->name ? s->name : s->path;
 }
 
 static int set_format(struct scan_state *s, const char *name)
@@ -61,7 +69,7 @@ static int set_format(struct scan_state *s, const char *name)
     char shown[41];
 
     if (!(s->format = ea_scan_format_find(name)))
-        return ea_fail(EA_EUSAGE, "%s: format '%s' is not one of %s", s->path,
+        return ea_fail(EA_EUSAGE, "%s: format '%s' is not one of %s", report_name(s),
                        ea_redact_show(shown, sizeof(shown), name, strlen(name)),
                        ea_scan_format_list());
     return 0;
@@ -92,6 +100,9 @@ static int scan_init(void **state, const char *arg, const json_t *options,
         s->path = ea_strdup(arg);
     }
     if (!s->path) rc = ea_fail(EA_ENOMEM, "out of memory");
+    if (rc == 0 && (v = json_object_get(options, "name")) &&
+        !(s->name = ea_strndup(json_string_value(v), 255)))
+        rc = ea_fail(EA_ENOMEM, "out of memory");
     if (rc == 0 && (v = json_object_get(options, "format")))
         rc = json_is_string(v) ? set_format(s, json_string_value(v))
                                : ea_fail(EA_ECONFIG, "format must be a string");
@@ -259,7 +270,7 @@ out:
     if (rc < 0) {
         json_decref(*summary);
         *summary = NULL;
-        ea_fail_prefix("%s", s->path);
+        ea_fail_prefix("%s", report_name(s));
     }
     return rc;
 }
@@ -330,7 +341,7 @@ static int scan_collect(void *state, struct ea_sink *sink)
         ea_json_put(data, "reasons", reasons) < 0 ||
         ea_json_put(data, "report",
                     json_pack("{s:o, s:s, s:I}", "path",
-                              ea_utf8_json(s->path, strlen(s->path), 1024), "sha256", hex, "bytes",
+                              ea_utf8_json(report_name(s), strlen(report_name(s)), 1024), "sha256", hex, "bytes",
                               (json_int_t)bytes)) < 0) {
         rc = ea_fail(EA_ENOMEM, "out of memory");
         goto out;
@@ -339,7 +350,7 @@ static int scan_collect(void *state, struct ea_sink *sink)
         goto out;
     what = ea_json_str(scanned, "artifact");
     if (!what) what = ea_json_str(scanned, "repository");
-    if (!what) what = s->path;
+    if (!what) what = report_name(s);
     subject = ea_asprintf("scan:%s:%s", ea_json_str(data, "format"), what);
     summary = ea_asprintf(
         "%s %s report on %s (%s): %lld critical, %lld high, %lld medium, %lld low, %lld info, "
@@ -388,6 +399,8 @@ static const struct ea_option options[] = {
     {"fail_on", EA_OPTION_STRING, 0, "high", "lowest severity that fails: critical, high, medium, low or none"},
     {"max_findings", EA_OPTION_INT, 0, "100", "most findings kept in the record (at most 1000)"},
     {"category", EA_OPTION_STRING, 0, NULL, "file the report as sast, sca, secrets, dast, iac or sbom"},
+    {"name", EA_OPTION_STRING, 0, NULL,
+     "the report's name in the record and messages (default its path; the daemon sets it)"},
     {NULL, 0, 0, NULL, NULL},
 };
 

@@ -92,7 +92,7 @@ status_is() { [ "$(status_of "$1")" = "$2" ]; }
 cat >good.yaml <<EOF
 agent:
   id: payments-sidecar
-  spool: spool-a
+  spool: ./spool-a
   listen: 127.0.0.1:0
   ingest_token_env: EA_TOKEN_A
   ingest_max: 64KiB
@@ -118,7 +118,7 @@ collectors:
     arg: demo
     interval: 1h
   - name: watch
-    arg: inbox
+    arg: ./inbox
     interval: 1s
     controls: [A.8.8]
 EOF
@@ -243,7 +243,7 @@ contains "unsigned head: says why" "$OUT" "unsigned stream head"
     pass || fail "a stream head signed by an untrusted key: not 400"
 contains "forged head: says why" "$OUT" "signature"
 [ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" --data-binary @"$EA_SOURCE_DIR/tests/collectors/scan/zap.json" \
-    "$A/v1/ingest?collector=scan&controls=A.8.8,A.8.29")" = 202 ] && pass || fail "a raw report: not 202"
+    "$A/v1/ingest?collector=scan&controls=A.8.8,A.8.29&name=zap-nightly.json")" = 202 ] && pass || fail "a raw report: not 202"
 [ "$(status_of "$A/v1/ingest")" = 405 ] && pass || fail "GET ingest: not 405"
 lacks "no token in A's log" A.log "$EA_TOKEN_A"
 lacks "no token in B's log" B.log "$EA_TOKEN_B"
@@ -361,6 +361,15 @@ want=set(open(sys.argv[2]).read().split())
 assert want <= set(ids), "missing: %s" % sorted(want-set(ids))[:5]
 print(len(ids))' "$OUT" expected.ids >count.txt 2>&1 && pass || fail "exactly once in $store: $(cat count.txt)"
 done
+
+# issue 15 item 10: a report from the drop folder or ingest is named as itself, paths without ././
+check "query the scan records" 0 "$EA" query --store store-b --kind scan_result --format ndjson
+assert "scan records name their reports, not a descriptor or a spool file" python3 -c '
+import json,sys
+paths=sorted(json.loads(l)["statement"]["predicate"]["data"]["report"]["path"] for l in open(sys.argv[1]))
+assert paths==["trivy.json", "zap-nightly.json"], paths' "$OUT"
+lacks "no ././ in the log" A.log "././"
+lacks "no descriptor in the log" A.log "/dev/fd/"
 
 # ---------- R: a store failing for less than unready_after (default 15m): still ready, and said
 cat >r.yaml <<EOF
