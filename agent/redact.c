@@ -308,8 +308,8 @@ static const char *const attached_p_tools[] = {"mysql", "mariadb", "sshpass", NU
 static const char *const spaced_p_tools[] = {"login", "twine", "sshpass", NULL};
 
 static unsigned char trigger[256];
-static unsigned char before_anchor[256]; /* bytes that precede a prefix's last byte */
-static unsigned char key_last[256];      /* last bytes of secret keys, either case */
+static unsigned char anchor_pair[8192]; /* bit set: the last two bytes of a token prefix */
+static unsigned char key_last[256];     /* last bytes of secret keys, either case */
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 static void init_tables(void)
@@ -319,7 +319,9 @@ static void init_tables(void)
     for (size_t t = 0; t < NTOKENS; t++) {
         if (tokens[t].prefix[0] == 'A') continue; /* AIza: anchored on its 'A' */
         trigger[(unsigned char)tokens[t].prefix[tokens[t].plen - 1]] = 1;
-        before_anchor[(unsigned char)tokens[t].prefix[tokens[t].plen - 2]] = 1;
+        unsigned pair = (unsigned)(unsigned char)tokens[t].prefix[tokens[t].plen - 2] << 8 |
+                        (unsigned char)tokens[t].prefix[tokens[t].plen - 1];
+        anchor_pair[pair >> 3] |= (unsigned char)(1u << (pair & 7));
     }
     for (size_t k = 0; secret_keys[k]; k++) {
         unsigned char c = (unsigned char)secret_keys[k][strlen(secret_keys[k]) - 1];
@@ -371,7 +373,9 @@ static int match_tokens(struct scan *sc, size_t i, size_t *next)
     const char *s = sc->s;
     size_t n = sc->n;
 
-    for (size_t t = 0; i > 0 && before_anchor[(unsigned char)s[i - 1]] && t < NTOKENS; t++) {
+    unsigned pair = i > 0 ? (unsigned)(unsigned char)s[i - 1] << 8 | (unsigned char)s[i] : 0;
+
+    for (size_t t = 0; i > 0 && (anchor_pair[pair >> 3] & (1u << (pair & 7))) && t < NTOKENS; t++) {
         const struct token *tk = &tokens[t];
         size_t pl = tk->plen, body, at;
         if (tk->prefix[pl - 1] != s[i] || i + 1 < pl || tk->prefix[0] == 'A') continue;
@@ -941,15 +945,27 @@ static struct {
 } hs;
 static pthread_once_t hs_once = PTHREAD_ONCE_INIT;
 
-/* Words every rule needs on its line, beside the token prefixes; (?i): in any case. */
+/*
+ * Words every rule needs on its line, beside the token prefixes and the
+ * name pieces (HIT_PIECE: a line is only flagged when the piece is in a key
+ * before a separator or in a --flag, see piece_in_key).
+ */
+#define HIT_PIECE 1
 static const char *const prefilter_extra[] = {
-    "A3T[A-Z0-9]|A(KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA|BIA|CCA)", "eyJ[A-Za-z0-9_-]{7}", "-----BEGIN ",
-    "::add-mask::", "://[^/ \\t\\r\\n\"'<>@]*@", "hooks\\.slack\\.com/",
-    /* a secret name before ':', '=', '=>' or '>' (key_at, match_pair, match_xml) */
-    "(?i)(pass|pwd|secret|token|key|credential|auth|sig)[a-z0-9_.-]*[\"']?[ \t]*[:=>]",
-    /* --secret-name VALUE (match_flag) */
-    "(?i)--[a-z0-9_-]*(pass|pwd|secret|token|key|credential|auth)[a-z0-9_-]*[ \t]", "config set ",
-    "curl", "login", "mysql", "mariadb", "twine", "sshpass", NULL};
+    "A3T[A-Z0-9]|A(KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA|BIA|CCA)",
+    "eyJ[A-Za-z0-9_-]{7}",
+    "-----BEGIN ",
+    "::add-mask::",
+    "://[^/ \\t\\r\\n\"'<>@]*@",
+    "hooks\\.slack\\.com/",
+    "config set ",
+    "curl",
+    "login",
+    "mysql",
+    "mariadb",
+    "twine",
+    "sshpass",
+    NULL};
 
 static char *literal_pattern(const char *lit, size_t n)
 {
@@ -986,7 +1002,7 @@ static void load_hyperscan(void)
     const char *expr[MAXP];
     char *owned[MAXP];
     unsigned ids[MAXP], flags[MAXP];
-    size_t np = 0, nowned = 0;
+    size_t np = 0, nowned = 0, npieces;
     hs_compile_error_t *err = NULL;
 
     hs.lib = dlopen("libhs.so.5", RTLD_NOW | RTLD_LOCAL);
@@ -999,6 +1015,9 @@ static void load_hyperscan(void)
     if (!hs.compile_multi || !hs.free_compile_error || !hs.alloc_scratch || !hs.free_scratch ||
         !hs.scan)
         return;
+    for (size_t k = 0; name_pieces[k] && nowned < MAXP; k++)
+        owned[nowned++] = literal_pattern(name_pieces[k], strlen(name_pieces[k]));
+    npieces = nowned;
     for (size_t t = 0; t < NTOKENS && nowned < MAXP; t++)
         owned[nowned++] = token_pattern(&tokens[t]);
     for (size_t k = 0; k < nowned; k++) {
@@ -1007,12 +1026,8 @@ static void load_hyperscan(void)
     }
     for (size_t k = 0; prefilter_extra[k] && np < MAXP; k++) expr[np++] = prefilter_extra[k];
     for (size_t k = 0; k < np; k++) {
-        ids[k] = 0;
-        flags[k] = 0;
-        if (strncmp(expr[k], "(?i)", 4) == 0) {
-            expr[k] += 4;
-            flags[k] = HS_FLAG_CASELESS;
-        }
+        ids[k] = k < npieces ? HIT_PIECE : 0;
+        flags[k] = k < npieces ? HS_FLAG_CASELESS : 0;
     }
     if (hs.compile_multi(expr, flags, ids, (unsigned)np, HS_MODE_BLOCK, NULL, &hs.db, &err) !=
         HS_SUCCESS) {
@@ -1032,6 +1047,35 @@ struct ranges {
     int failed;
 };
 
+static bool is_flag_char(unsigned char c)
+{
+    return is_alnum(c) || c == '_' || c == '-';
+}
+
+static bool is_key_char(unsigned char c)
+{
+    return is_flag_char(c) || c == '.';
+}
+
+/*
+ * A name piece ending at e is in a key the matchers would look at: followed
+ * by key characters, a quote, blanks and ':', '=' or '>' (match_pair,
+ * match_xml), or inside a --flag followed by a blank (match_flag).
+ */
+static bool piece_in_key(const char *s, size_t n, size_t e)
+{
+    size_t j = e, k = e;
+
+    while (j < n && is_key_char((unsigned char)s[j])) j++;
+    if (j < n && (s[j] == '"' || s[j] == '\'')) j++;
+    while (j < n && is_blank((unsigned char)s[j])) j++;
+    if (j < n && (s[j] == ':' || s[j] == '=' || s[j] == '>')) return true;
+    for (j = e; j < n && is_flag_char((unsigned char)s[j]); j++) continue;
+    if (j >= n || !is_blank((unsigned char)s[j])) return false;
+    while (k > 0 && is_flag_char((unsigned char)s[k - 1])) k--;
+    return starts(s, n, k, "--");
+}
+
 static int on_prefilter_hit(unsigned int id, unsigned long long from, unsigned long long to,
                             unsigned int flags, void *ctx)
 {
@@ -1039,10 +1083,10 @@ static int on_prefilter_hit(unsigned int id, unsigned long long from, unsigned l
     size_t end = (size_t)to, a, b;
     const char *nl;
 
-    (void)id;
     (void)from;
     (void)flags;
     if (rg->count && end <= rg->last_end) return 0;
+    if (id == HIT_PIECE && !piece_in_key(rg->s, rg->n, end)) return 0;
     nl = end > 0 && end - 1 > rg->last_end
              ? memrchr(rg->s + rg->last_end, '\n', end - 1 - rg->last_end)
              : NULL;
