@@ -403,8 +403,9 @@ static int pack_soa(struct ea_soa *soa, const char *soa_path, const struct ea_co
             for (size_t i = 0; i < soa->n && !found; i++)
                 found = strcmp(soa->controls[i].control->id, set->ids[k]) == 0;
             if (!found)
-                return ea_fail(EA_EUSAGE, "--control %s: not in the SoA %s (add it there, or "
-                                          "export without it)",
+                return ea_fail(EA_EUSAGE,
+                               "--control %s: not in the SoA %s (add it there, or "
+                               "export without it)",
                                set->ids[k], soa_path);
         }
         for (size_t i = 0; i < soa->n; i++) { /* the exported ones, in the SoA's order */
@@ -674,8 +675,8 @@ int ea_cmd_export(int argc, char **argv)
     if ((rc = add_sums(&pack)) < 0) goto out;
     if ((rc = write_pack(out, &pack, o.now_us)) < 0) goto out;
     ea_log(EA_LOG_LEVEL_INFO, NULL, "%zu record%s of %zu control%s written to %s%s", exported,
-           exported == 1 ? "" : "s", set.n,
-           set.n == 1 ? "" : "s", out, nkeys ? "" : " (signatures not checked: no --pubkey)");
+           exported == 1 ? "" : "s", set.n, set.n == 1 ? "" : "s", out,
+           nkeys ? "" : " (signatures not checked: no --pubkey)");
 out:
     free(text);
     json_decref(manifest);

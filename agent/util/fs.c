@@ -216,8 +216,8 @@ int ea_fs_check_input(const char *path, unsigned flags, const char *what)
         if (e == ENOENT || e == ENOTDIR)
             return ea_fail(EA_EINPUT, "%s: no such file (%s)", path, what);
         if (e == ELOOP)
-            return ea_fail(EA_EINPUT, "%s: a loop of symbolic links (%s; point it at a file)",
-                           path, what);
+            return ea_fail(EA_EINPUT, "%s: a loop of symbolic links (%s; point it at a file)", path,
+                           what);
         return ea_fail(EA_EINPUT, "%s: cannot read %s: %s (check its permissions)", path, what,
                        strerror(e));
     }

@@ -44,7 +44,8 @@ int ea_fs_sync_dir(const char *dir);
  * not a regular file, so /dev/zero, a folder or a named pipe nobody writes to
  * is a clear EA_EINPUT, never a hang or an unbounded read.
  */
-/** A documented stream (pipeline=FIFO): a named pipe or socket is read too, waiting for its writer. */
+/** A documented stream (pipeline=FIFO): a named pipe or socket is read too, waiting for its writer.
+ */
 #define EA_FS_STREAM 0x1u
 /** A symbolic link (last component) is refused, not followed: for reads inside a store. */
 #define EA_FS_NOFOLLOW 0x2u
