@@ -21,6 +21,7 @@
 #include "options.h"
 #include "redact.h"
 #include "registry.h"
+#include "state.h"
 #include "util/hash.h"
 #include "util/mem.h"
 #include "util/time.h"
@@ -44,6 +45,12 @@ void ea_pipeline_init(struct ea_pipeline *p, const struct ea_pipeline_opts *opts
 {
     memset(p, 0, sizeof(*p));
     p->o = *opts;
+}
+
+void ea_pipeline_dispose(struct ea_pipeline *p)
+{
+    json_decref(p->state_pending);
+    p->state_pending = NULL;
 }
 
 struct sink_ctx {
@@ -100,6 +107,7 @@ int ea_pipeline_collect(struct ea_pipeline *p, struct ea_instance *in, bool *rec
     if (record_failed) *record_failed = false;
     if (!in->open) return ea_fail(EA_ERROR, "%s: collected before it was opened", in->c->name);
     in->hctx.store = p->o.no_history ? NULL : p->o.read_store ? p->o.read_store : p->o.store;
+    in->hctx.state_dir = p->o.state_dir;
     rc = in->c->collect(in->state, &sink);
     ea_instance_close(in);
     if (rc < 0) ea_fail_prefix("%s", in->c->name);
@@ -211,6 +219,19 @@ int ea_pipeline_flush(struct ea_pipeline *p)
         ea_fail_prefix("%u record%s not stored", p->staged, p->staged == 1 ? "" : "s");
         p->records -= p->staged;
     }
+    if (rc == 0 && p->o.state_dir) { /* committed: now it is the last state */
+        const json_t *e;
+        size_t i;
+        json_array_foreach(p->state_pending, i, e) {
+            int src = ea_state_write(p->o.state_dir, json_array_get(e, 0),
+                                     json_string_value(json_array_get(e, 1)));
+            if (src < 0) { /* the record is safe; only the comparison next time is lost */
+                EA_LOG_WARN("state", "%s", ea_error_message(src));
+                ea_error_clear();
+            }
+        }
+    }
+    if (p->state_pending) json_array_clear(p->state_pending);
     p->staged = 0;
     return rc;
 }
@@ -280,6 +301,20 @@ int ea_pipeline_fact(struct ea_pipeline *p, const struct ea_collector *c,
     if (rc < 0) goto out;
     rc = redact_statement(p, statement);
     if (rc < 0) goto out;
+    if (p->o.state_dir && p->o.skip_unchanged && p->o.store) {
+        json_t *last = NULL;
+        const char *subject = json_string_value(
+            json_object_get(json_array_get(json_object_get(statement, "subject"), 0), "name"));
+        if (fact->kind && subject) ea_state_read(&last, p->o.state_dir, fact->kind, subject);
+        if (last && ea_state_same(last, statement)) {
+            p->unchanged++;
+            EA_LOG_INFO(c->name, "unchanged since record %.12s: %s %s (not recorded again)",
+                        json_string_value(json_object_get(last, "id")), fact->kind, subject);
+            json_decref(last);
+            goto out;
+        }
+        json_decref(last);
+    }
     rc = ea_record_serialise(&rec, statement);
     if (rc < 0) goto out;
     rc = ea_sign_envelope(&env, &rec, p->o.key);
@@ -298,6 +333,12 @@ int ea_pipeline_fact(struct ea_pipeline *p, const struct ea_collector *c,
             rc = ea_fail(EA_EIO, "cannot write to standard output");
             goto out;
         }
+    }
+    if (p->o.state_dir && p->o.store &&
+        ((!p->state_pending && !(p->state_pending = json_array())) ||
+         json_array_append_new(p->state_pending, json_pack("[O, s]", statement, env.id)) < 0)) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
     }
     p->sequence = meta.sequence;
     memcpy(p->previous, env.id, sizeof(p->previous));

@@ -33,6 +33,10 @@ struct ea_pipeline_opts {
     struct ea_store *read_store;        /* borrowed; where host->latest looks (NULL = store) */
     bool no_history;                    /* host->latest finds nothing (no readable store) */
     bool one_commit;                    /* the store commits records and head in one sync (spool) */
+    const char *state_dir;              /* borrowed; NULL = none: the daemon's local state (state.h),
+                                           where host->latest looks first, updated on each commit */
+    bool skip_unchanged;                /* with state_dir: a fact equal to the last record of its
+                                           kind and subject makes no record (counted in unchanged) */
 };
 
 struct ea_pipeline {
@@ -44,6 +48,8 @@ struct ea_pipeline {
     unsigned unheaded;                    /* made since the last head (dry run prints heads) */
     unsigned failed_results;              /* records whose result is fail */
     unsigned error_results;               /* records whose result is error */
+    unsigned unchanged;                   /* facts not recorded again (skip_unchanged) */
+    json_t *state_pending;                /* owned: [[statement, id]] written to state_dir on commit */
 };
 
 /**
@@ -52,7 +58,7 @@ struct ea_pipeline {
  */
 int ea_pipeline_stream_name(char *out, size_t cap, const char *agent_id, const char *label);
 
-/** Initialises p (caller's storage); nothing to dispose. */
+/** Initialises p (caller's storage); ea_pipeline_dispose after the last use. */
 void ea_pipeline_init(struct ea_pipeline *p, const struct ea_pipeline_opts *opts);
 /** Where the error record of a collector without default controls is filed (monitoring). */
 #define EA_PIPELINE_ERROR_CONTROL "A.8.16"
@@ -91,6 +97,8 @@ int ea_pipeline_collect(struct ea_pipeline *p, struct ea_instance *in, bool *rec
  */
 int ea_pipeline_error_record(struct ea_pipeline *p, const struct ea_collector *c, const char *arg,
                              const char *why);
+/** Frees what p holds (pending local state); p may be initialised again. */
+void ea_pipeline_dispose(struct ea_pipeline *p);
 /**
  * Runs one collector instance: init with arg and options, collect, free.
  * Every emitted fact goes through ea_pipeline_fact with the collector's

@@ -16,6 +16,7 @@
 
 #include "audit.h"
 #include "error.h"
+#include "state.h"
 #include "store/store.h"
 #include "util/mem.h"
 #include "log.h"
@@ -262,6 +263,16 @@ static int host_latest(void *ctx, const char *control, const char *kind, const c
     int rc;
 
     *out = NULL;
+    if (hc->state_dir) { /* what this agent recorded last: there even when no store answers */
+        json_t *st = NULL;
+        ea_state_read(&st, hc->state_dir, kind, subject);
+        if (st) {
+            *out = json_pack("{s:O, s:O}", "id", json_object_get(st, "id"), "data",
+                             json_object_get(st, "data"));
+            json_decref(st);
+            return *out ? 0 : ea_fail(EA_ENOMEM, "out of memory");
+        }
+    }
     if (!hc->store) return 0;
     rc = ea_store_list_newest(hc->store, &q, &l);
     for (size_t i = 0; rc == 0 && !*out && i < l.n; i++) {

@@ -16,6 +16,7 @@ struct ea_store;
 struct ea_host_ctx {
     const char *collector_name; /* borrowed; prefixes log lines */
     struct ea_store *store;     /* borrowed; NULL on a dry run (latest finds nothing) */
+    const char *state_dir;      /* borrowed; NULL, or the daemon's local state, looked at first */
 };
 
 /** The built-in collectors, sorted by name, NULL-terminated. Borrowed, static. */

@@ -246,20 +246,33 @@ bool ea_daemon_ready(struct ea_daemon *d, char *why, size_t cap)
     return ready;
 }
 
-int ea_daemon_collect(struct ea_daemon *d, const struct ea_dcollector *dc, const char *path,
-                      const char *collector, const json_t *options, const char *tag)
+/*
+ * One run into the spool. A scheduled run (unchanged not NULL) keeps the local state
+ * (SPOOL/state): the collector compares with it first (drift while no store answers),
+ * and, unless the entry says record_unchanged, a fact equal to the last record of its
+ * kind and subject makes no new record; *unchanged counts those.
+ */
+static int collect(struct ea_daemon *d, const struct ea_dcollector *dc, const char *path,
+                   const char *collector, const json_t *options, const char *tag,
+                   unsigned *unchanged)
 {
     struct ea_runtime *rt = d->rt;
     const struct ea_collector *c;
     struct ea_store *w = NULL;
     struct ea_pipeline p;
     char stream[EA_STREAM_MAX + 1];
+    char *state_dir = NULL;
     int rc;
 
     if ((rc = ea_registry_find(&c, collector)) < 0) return rc;
+    if (unchanged && !(state_dir = ea_asprintf("%s/state", ea_spool_dir(rt->spool))))
+        return ea_fail(EA_ENOMEM, "out of memory");
     if ((rc = ea_pipeline_stream_name(stream, sizeof(stream), rt->cfg->agent_id, dc->id)) < 0)
         return rc;
-    if ((rc = ea_spool_writer(rt->spool, &w)) < 0) return rc;
+    if ((rc = ea_spool_writer(rt->spool, &w)) < 0) {
+        ea_free(state_dir);
+        return rc;
+    }
     if (tag) ea_spool_writer_tag(w, tag);
     ea_pipeline_init(&p, &(struct ea_pipeline_opts){
                              .key = rt->key,
@@ -273,10 +286,21 @@ int ea_daemon_collect(struct ea_daemon *d, const struct ea_dcollector *dc, const
                              .one_commit = true, /* a run is one batch: all of it, or none */
                              /* one batch per run when tagged: the drop folder's atomic unit */
                              .batch_max = tag ? (unsigned)-1 : 0,
+                             .state_dir = state_dir,
+                             .skip_unchanged = !dc->record_unchanged,
                          });
     rc = ea_pipeline_run(&p, c, path ? path : dc->arg, options ? options : dc->options);
+    if (unchanged) *unchanged = p.unchanged;
+    ea_pipeline_dispose(&p);
     ea_store_close(w);
+    ea_free(state_dir);
     return rc;
+}
+
+int ea_daemon_collect(struct ea_daemon *d, const struct ea_dcollector *dc, const char *path,
+                      const char *collector, const json_t *options, const char *tag)
+{
+    return collect(d, dc, path, collector, options, tag, NULL);
 }
 
 /* ---- the scheduler ---- */
@@ -298,6 +322,7 @@ static void trim(void)
 static void run_one(struct ea_daemon *d, const struct ea_dcollector *dc)
 {
     int64_t t0 = ea_time_now_us();
+    unsigned unchanged = 0;
     int rc;
 
     if (strcmp(dc->name, "watch") == 0) {
@@ -305,7 +330,7 @@ static void run_one(struct ea_daemon *d, const struct ea_dcollector *dc)
         trim();
         return;
     }
-    rc = ea_daemon_collect(d, dc, NULL, dc->name, NULL, NULL);
+    rc = collect(d, dc, NULL, dc->name, NULL, NULL, &unchanged);
     trim();
     if (rc < 0) {
         EA_LOG_ERROR(dc->id, "run failed after %lld ms: %s",
@@ -314,9 +339,17 @@ static void run_one(struct ea_daemon *d, const struct ea_dcollector *dc)
         ea_metrics_collected(d->metrics, dc->id, 0, false);
         return;
     }
-    EA_LOG_INFO(dc->id, "run done: %d record%s spooled in %lld ms", rc, rc == 1 ? "" : "s",
-                (long long)(ea_time_now_us() - t0) / 1000);
+    if (unchanged)
+        EA_LOG_INFO(dc->id,
+                    "run done: %d record%s spooled, %u fact%s unchanged (not recorded again; "
+                    "record_unchanged: true records them) in %lld ms",
+                    rc, rc == 1 ? "" : "s", unchanged, unchanged == 1 ? "" : "s",
+                    (long long)(ea_time_now_us() - t0) / 1000);
+    else
+        EA_LOG_INFO(dc->id, "run done: %d record%s spooled in %lld ms", rc, rc == 1 ? "" : "s",
+                    (long long)(ea_time_now_us() - t0) / 1000);
     ea_metrics_collected(d->metrics, dc->id, (unsigned)rc, true);
+    if (unchanged) ea_metrics_unchanged(d->metrics, dc->id, unchanged);
 }
 
 /* The last start of collector id, or 0; set it with at_us > 0. Scheduler thread only. */

@@ -355,8 +355,8 @@ static int add_param(char **url, const char *name, const char *value)
 
 static int parse_stores(struct ctx *x, struct ea_dconfig *c, const json_t *list)
 {
-    static const char *const keys[] = {"url",      "object_lock_mode", "object_lock_retain",
-                                       "token_env", "insecure",        "unready_after",
+    static const char *const keys[] = {"url",       "object_lock_mode", "object_lock_retain",
+                                       "token_env", "insecure",         "unready_after",
                                        NULL};
     static const char *const params[] = {"object_lock_mode", "object_lock_retain", "token_env",
                                          "insecure"};
@@ -464,8 +464,8 @@ static int check_options(struct ctx *x, struct ea_dcollector *dc, const json_t *
 static int parse_collector(struct ctx *x, struct ea_dcollector *dc, const json_t *item,
                            const char *path)
 {
-    static const char *const keys[] = {"name",   "id",       "arg",     "interval",
-                                       "jitter", "controls", "options", NULL};
+    static const char *const keys[] = {
+        "name", "id", "arg", "interval", "jitter", "controls", "options", "record_unchanged", NULL};
     const struct ea_collector *found;
     const char *name, *id, *arg;
     char at[96];
@@ -508,6 +508,15 @@ static int parse_collector(struct ctx *x, struct ea_dcollector *dc, const json_t
     if (dc->jitter_us > dc->interval_us) {
         snprintf(at, sizeof(at), "%s/jitter", path);
         return fail_at(x, at, "must not exceed the interval");
+    }
+    {
+        const json_t *ru = json_object_get(item, "record_unchanged");
+        const char *t = json_string_value(ru);
+        if (ru && !json_is_boolean(ru) && !(t && (!strcmp(t, "true") || !strcmp(t, "false")))) {
+            snprintf(at, sizeof(at), "%s/record_unchanged", path);
+            return fail_at(x, at, "must be true or false");
+        }
+        dc->record_unchanged = json_is_true(ru) || (t && strcmp(t, "true") == 0);
     }
     ctl = json_object_get(item, "controls");
     if (json_is_string(ctl) || json_is_array(ctl)) {

@@ -24,6 +24,7 @@ struct ea_dcollector {
     char *name; /* a collector, or "watch" for the drop folder */
     char *arg;  /* resolved against the config's folder; NULL when none */
     int64_t interval_us, jitter_us;
+    bool record_unchanged; /* record facts equal to the last record too (default false) */
     struct ea_control_set controls; /* added to every record it makes */
     json_t *options;                /* owned object: passed to the collector */
 };

@@ -21,10 +21,11 @@
 struct series {
     char label[LABEL_MAX];
     bool is_store;
-    uint64_t records, failures, paused, watched_done, watched_failed;
-    int64_t last_success_us; /* 0: never */
-    bool down;               /* the last attempt failed */
-    int64_t down_since_us;   /* the first failure since the last success; 0 while up */
+    uint64_t records, failures, paused, watched_done, watched_failed, unchanged;
+    int64_t last_success_us;   /* 0: never */
+    int64_t last_unchanged_us; /* the last run that found its facts unchanged; 0: never */
+    bool down;                 /* the last attempt failed */
+    int64_t down_since_us;     /* the first failure since the last success; 0 while up */
 };
 
 struct ea_metrics {
@@ -97,6 +98,18 @@ void ea_metrics_collected(struct ea_metrics *m, const char *collector, unsigned 
             s->last_success_us = ea_time_now_us();
         else
             s->failures++;
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+void ea_metrics_unchanged(struct ea_metrics *m, const char *collector, unsigned facts)
+{
+    struct series *s;
+
+    pthread_mutex_lock(&m->lock);
+    if ((s = find(m, collector, false))) {
+        s->unchanged += facts;
+        s->last_unchanged_us = ea_time_now_us();
     }
     pthread_mutex_unlock(&m->lock);
 }
@@ -180,6 +193,7 @@ static int family(struct ea_buf *out, struct ea_metrics *m, const char *name, co
         const struct series *s = &m->v[i];
         if (s->is_store != stores) continue;
         if (which == 4 && s->last_success_us == 0) continue;
+        if (which == 7 && s->last_unchanged_us == 0) continue;
         switch (which) {
         case 0:
             rc = ea_buf_printf(out, "%s{%s=\"%s\"} %" PRIu64 "\n", name,
@@ -205,6 +219,14 @@ static int family(struct ea_buf *out, struct ea_metrics *m, const char *name, co
                                "%s{collector=\"%s\",outcome=\"done\"} %" PRIu64
                                "\n%s{collector=\"%s\",outcome=\"failed\"} %" PRIu64 "\n",
                                name, s->label, s->watched_done, name, s->label, s->watched_failed);
+            break;
+        case 6:
+            rc = ea_buf_printf(out, "%s{collector=\"%s\"} %" PRIu64 "\n", name, s->label,
+                               s->unchanged);
+            break;
+        case 7:
+            rc = ea_buf_printf(out, "%s{collector=\"%s\"} %.3f\n", name, s->label,
+                               (double)s->last_unchanged_us / 1e6);
             break;
         default: break;
         }
@@ -238,6 +260,14 @@ int ea_metrics_render(struct ea_metrics *m, const struct ea_spool_stats *sp, boo
     if (rc == 0)
         rc = family(out, m, "evidence_agent_collector_last_success_timestamp_seconds", "gauge",
                     "When a collector last ran without error.", false, 4);
+    if (rc == 0)
+        rc = family(out, m, "evidence_agent_collector_unchanged_total", "counter",
+                    "Facts found equal to the last record of their subject and not recorded "
+                    "again (a heartbeat; record_unchanged: true records them).",
+                    false, 6);
+    if (rc == 0)
+        rc = family(out, m, "evidence_agent_collector_last_unchanged_timestamp_seconds", "gauge",
+                    "When a collector last found its facts unchanged.", false, 7);
     if (rc == 0)
         rc = family(out, m, "evidence_agent_watch_files_total", "counter",
                     "Drop-folder files moved to done/ or failed/.", false, 5);

@@ -22,6 +22,8 @@ void ea_metrics_free(struct ea_metrics *m);
 
 /** One collector run: records made, and whether it ended well. */
 void ea_metrics_collected(struct ea_metrics *m, const char *collector, unsigned records, bool ok);
+/** Facts of a run equal to the last record of their subject, not recorded again (a heartbeat). */
+void ea_metrics_unchanged(struct ea_metrics *m, const char *collector, unsigned facts);
 /** A run skipped because the spool is full. */
 void ea_metrics_paused(struct ea_metrics *m, const char *collector);
 /** One shipping attempt of a batch to a store. */

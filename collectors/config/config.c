@@ -392,7 +392,7 @@ static int one_file(struct config_state *s, const char *file, const struct snaps
     json_t *data = NULL, *prev = NULL, *drift = NULL, *bdrift = NULL, *facts = NULL;
     const char *kind = "other";
     static const char *const controls[] = {NULL};
-    bool changed = false;
+    bool changed = false, unknown;
     int rc = snapshot(&sn, file, red);
 
     if (rc < 0) return rc;
@@ -408,9 +408,18 @@ static int one_file(struct config_state *s, const char *file, const struct snaps
     }
     if (s->host->size >= offsetof(struct ea_host, latest) + sizeof(s->host->latest) &&
         s->host->latest &&
-        (rc = s->host->latest(s->host->ctx, "A.8.9", "config_state", subject, &prev)) < 0)
-        goto out;
-    if (prev) {
+        (rc = s->host->latest(s->host->ctx, "A.8.9", "config_state", subject, &prev)) < 0) {
+        /* the store is down: the snapshot is still evidence, drift is unknown (and why) */
+        char why[600];
+        if (rc == EA_ENOMEM) goto out;
+        snprintf(why, sizeof(why), "the previous record could not be read: %.500s",
+                 ea_error_message(rc));
+        ea_error_clear();
+        s->host->log(s->host->ctx, EA_LOG_LEVEL_WARN, "%s: drift unknown, %s", rel, why);
+        drift =
+            json_pack("{s:n, s:n, s:n, s:s}", "changed", "previous_id", "paths", "unknown", why);
+        rc = 0;
+    } else if (prev) {
         const json_t *pd = json_object_get(prev, "data");
         const char *pc = json_string_value(json_object_get(pd, "canonical_sha256"));
         changed = pc && *sn.canonical
@@ -424,7 +433,7 @@ static int one_file(struct config_state *s, const char *file, const struct snaps
                                   !json_is_true(json_object_get(pd, "leaves_truncated"))
                               ? diff(json_object_get(pd, "leaves"), sn.leaves)
                               : json_null());
-    } else {
+    } else if (!drift) {
         drift = json_pack("{s:b, s:n, s:n}", "changed", 0, "previous_id", "paths");
     }
     if (base) {
@@ -451,11 +460,13 @@ static int one_file(struct config_state *s, const char *file, const struct snaps
         sn.error ? ea_redact_utf8_json(sn.error, strlen(sn.error), 1024) : json_null());
     facts = drift = bdrift = NULL;
     if (data && !json_object_get(data, "leaves")) json_object_set_new(data, "leaves", json_null());
+    unknown = !prev && json_is_null(json_object_get(json_object_get(data, "drift"), "changed"));
     summary = ea_asprintf("%s %s (%s, %s): %s%s.", kind, rel, sn.format, repo,
-                          base   ? (fact.result == EA_RESULT_FAIL ? "drifted from the baseline"
-                                                                  : "matches the baseline")
-                          : prev ? (changed ? "changed since the last record" : "unchanged")
-                                 : "first snapshot",
+                          base      ? (fact.result == EA_RESULT_FAIL ? "drifted from the baseline"
+                                                                     : "matches the baseline")
+                          : prev    ? (changed ? "changed since the last record" : "unchanged")
+                          : unknown ? "drift unknown (the previous record could not be read)"
+                                    : "first snapshot",
                           sn.error ? "; could not be parsed" : "");
     if (!data || !summary) {
         rc = ea_fail(EA_ENOMEM, "out of memory");

@@ -187,12 +187,14 @@ wait "$FLOOD1" "$FLOOD2" 2>/dev/null
 
 # ---------- A: the sidecar, shipping to S3 and to B
 start_s3
-# A's S3 store makes /readyz 503 after failing for 2s (the default, 15m, is tested with R below)
+# A's S3 store makes /readyz 503 after failing for 2s (the default, 15m, is tested with R below);
+# its git records every run, though the commit stays the same (U below tests the default)
 python3 - good.yaml >a.yaml <<'PY'
 import sys
 for line in open(sys.argv[1]):
     sys.stdout.write(line)
     if line.startswith("  - url: s3://"): sys.stdout.write("    unready_after: 2s\n")
+    if line == "  - name: git\n": sys.stdout.write("    record_unchanged: true\n")
 PY
 start_daemon A a.yaml
 [ -n "$PORT_A" ] && pass || fail "daemon A did not start: $(tail -3 A.log)"
@@ -323,8 +325,12 @@ for l in open(sys.argv[1]):
 contains "metrics: build info" metrics.txt 'evidence_agent_build_info{version="'
 contains "metrics: last success per collector" metrics.txt 'evidence_agent_collector_last_success_timestamp_seconds{collector="git"}'
 contains "metrics: last success per store" metrics.txt 'evidence_agent_store_last_success_timestamp_seconds{store="s3://evidence/prod"}'
-wait_until 10 metric_is "$PORT_A" 'evidence_agent_records_collected_total{collector="exec"}' 1 &&
-    pass || fail "metrics: exec once (it runs once per process, maybe late under a slow build)"
+# exec ran once in this process (maybe late under a slow build), printing what it printed before
+# the restart: unchanged, so not recorded again
+wait_until 10 metric_is "$PORT_A" 'evidence_agent_collector_unchanged_total{collector="exec"}' 1 &&
+    pass || fail "metrics: exec once, unchanged since its record before the restart"
+assert "metrics: exec's unchanged output made no record" \
+    metric_is "$PORT_A" 'evidence_agent_records_collected_total{collector="exec"}' 0
 
 # SIGTERM: drain and exit 0
 kill -TERM "$PID_A"
@@ -402,14 +408,67 @@ assert "B wrote checkpoints on schedule and at shutdown" test "$(grep -c 'checkp
 check "verify store-b with its checkpoint chain" 0 "$EA" verify --store store-b --pubkey key.pub
 lacks "B's chain verified" "$OUT" " 0 checkpoints"
 
+# ---------- U: the only store never answers. config still records (drift from local state, or
+# unknown with the reason); facts that did not change are not recorded again (a heartbeat in the
+# metrics) unless record_unchanged: true
+mkdir -p conf && printf 'replicas: 2\nimage: app:1\n' >conf/app.yaml
+cat >u.yaml <<EOF
+agent: {spool: spool-u, listen: "127.0.0.1:0"}
+signing: {key: key.pem}
+stores: ["s3://evidence/u?endpoint=http://127.0.0.1:$(closed_port)&path_style=1"]
+collectors:
+  - {name: config, arg: conf/app.yaml, interval: 1s, jitter: 0s}
+  - {name: git, arg: repo, interval: 1s, jitter: 0s, controls: [A.8.32]}
+  - {name: git, id: git-every, arg: repo, interval: 1s, jitter: 0s, controls: [A.8.32], record_unchanged: true}
+EOF
+check "check-config: record_unchanged" 0 "$EA" daemon --config u.yaml --check-config
+start_daemon U u.yaml
+[ -n "$PORT_U" ] && pass || fail "daemon U did not start: $(tail -3 U.log)"
+wait_until 20 metric_gt "$PORT_U" 'evidence_agent_collector_unchanged_total{collector="git"}' 1 ||
+    fail "git at the same commit: no unchanged heartbeat: $(grep git U.log | tail -3)"
+assert "git at the same commit is recorded once" \
+    metric_is "$PORT_U" 'evidence_agent_records_collected_total{collector="git"}' 1
+assert "unchanged: a heartbeat timestamp" \
+    metric_gt "$PORT_U" 'evidence_agent_collector_last_unchanged_timestamp_seconds{collector="git"}' 0
+wait_until 20 metric_gt "$PORT_U" 'evidence_agent_records_collected_total{collector="git-every"}' 1 ||
+    fail "record_unchanged: true did not record the same commit again"
+assert "record_unchanged: no heartbeat" \
+    metric_is "$PORT_U" 'evidence_agent_collector_unchanged_total{collector="git-every"}' 0
+contains "unchanged runs say so" U.log "unchanged (not recorded again"
+assert "config recorded with the store down" \
+    metric_is "$PORT_U" 'evidence_agent_records_collected_total{collector="config"}' 1
+assert "config: the unchanged file is not recorded again" \
+    metric_gt "$PORT_U" 'evidence_agent_collector_unchanged_total{collector="config"}' 0
+printf 'replicas: 3\nimage: app:1\n' >conf/app.yaml
+wait_until 20 metric_is "$PORT_U" 'evidence_agent_records_collected_total{collector="config"}' 2 ||
+    fail "config: a changed file was not recorded with the store down"
+kill -TERM "$PID_U"
+wait "$PID_U" 2>/dev/null
+assert "config: the first record says drift unknown and why; the second has drift from local state" \
+    python3 - spool-u/pending <<'PY'
+import base64, glob, json, sys
+recs = []
+for f in sorted(glob.glob(sys.argv[1] + "/*.batch")):
+    for line in open(f):
+        tag, _, rest = line.partition(" ")
+        if tag != "E": continue
+        st = json.loads(base64.b64decode(json.loads(rest)["payload"]))
+        if st["predicate"]["kind"] == "config_state": recs.append(st["predicate"]["data"])
+assert len(recs) == 2, len(recs)
+first, second = recs
+assert first["drift"]["changed"] is None and "could not be read" in first["drift"]["unknown"], first["drift"]
+assert second["drift"]["changed"] is True and second["drift"]["previous_id"], second["drift"]
+assert second["drift"]["paths"]["modified"] == ["replicas"], second["drift"]
+PY
+
 # ---------- a full spool pauses collection and refuses ingest; nothing is dropped
 cat >full.yaml <<EOF
 agent: {spool: spool-full, spool_max: 1KiB, listen: "127.0.0.1:0", ingest_token_env: EA_TOKEN_A, trusted_keys: [key.pub]}
 signing: {key: key.pem}
 stores: ["s3://evidence/x?endpoint=http://127.0.0.1:$(closed_port)&path_style=1"]
-collectors: [{name: git, arg: repo, interval: 1s, jitter: 0s}]
+collectors: [{name: git, arg: repo, interval: 1s, jitter: 0s, record_unchanged: true}]
 EOF
-sed -i 's/interval: 1s, jitter: 0s}/interval: 1s, jitter: 0s, controls: [A.8.32]}/' full.yaml
+sed -i 's/interval: 1s, jitter: 0s, record_unchanged: true}/interval: 1s, jitter: 0s, record_unchanged: true, controls: [A.8.32]}/' full.yaml
 start_daemon F full.yaml
 wait_until 20 grep -q 'spool full' F.log || fail "a full spool was not logged"
 [ "$(status_of "http://127.0.0.1:$PORT_F/readyz")" = 503 ] && pass || fail "/readyz with a full spool: not 503"
