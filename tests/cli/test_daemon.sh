@@ -399,6 +399,11 @@ bad "a bad unready_after" "  - url: http://127.0.0.1:$PORT_B?token_env=EA_TOKEN_
     "  - {url: 'http://127.0.0.1:$PORT_B?token_env=EA_TOKEN_B', unready_after: soon}" \
     "stores.1.unready_after: 'soon' is not a duration"
 
+# (before B stops: the trickling client started against B must have been cut by B's deadline)
+wait_until 60 test -s deadline.json || fail "the trickling client did not finish"
+assert "a request trickling a byte a second is cut at the request deadline" python3 -c '
+import json,sys; r=json.load(open(sys.argv[1])); assert r["opened"]==1 and r["cut"]==1, r' deadline.json
+
 # B checkpoints its store every second (agent.checkpoint_interval) and once more when it stops
 kill -TERM "$PID_B"
 rc=0
@@ -507,10 +512,6 @@ for r in heads: assert not r["object_lock"], r' "$WORK/replay.log"
 check "a bad lock mode" 2 "$EA" collect --key key.pem --control A.8.32 \
     --store "s3://locked/p?endpoint=$REPLAY_URL&object_lock_mode=FOREVER&object_lock_retain=30d" git=repo
 contains "names the modes" "$ERR" "GOVERNANCE or COMPLIANCE"
-
-wait_until 60 test -s deadline.json || fail "the trickling client did not finish"
-assert "a request trickling a byte a second is cut at the request deadline" python3 -c '
-import json,sys; r=json.load(open(sys.argv[1])); assert r["opened"]==1 and r["cut"]==1, r' deadline.json
 
 for f in A.log B.log F.log; do lacks "no secret key in $f" "$f" "S3RVER:S3RVER"; done
 finish
