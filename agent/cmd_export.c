@@ -36,6 +36,7 @@
 #include "commands.h"
 #include "config.h"
 #include "error.h"
+#include "integrity.h"
 #include "log.h"
 #include "report.h"
 #include "schemas.h"
@@ -224,30 +225,6 @@ static int on_entry(const struct ea_store_entry *e, void *payload)
     return rc;
 }
 
-/* The sequence a stored head states: a plain head, or the payload of a signed one. */
-static json_int_t head_sequence(const char *text, size_t len)
-{
-    json_t *doc = json_loadb(text, len, 0, NULL);
-    json_t *inner = NULL;
-    json_int_t seq = -1;
-    const char *payload = json_string_value(json_object_get(doc, "payload"));
-
-    if (payload) {
-        unsigned char *raw = NULL;
-        size_t n = 0;
-        if (ea_base64_decode(&raw, &n, payload, strlen(payload)) == 0)
-            inner = json_loadb((const char *)raw, n, 0, NULL);
-        else
-            ea_error_clear();
-        ea_free(raw);
-    }
-    if (json_is_integer(json_object_get(inner ? inner : doc, "sequence")))
-        seq = json_integer_value(json_object_get(inner ? inner : doc, "sequence"));
-    json_decref(inner);
-    json_decref(doc);
-    return seq;
-}
-
 /* The lowest and highest packed sequence of a stream. */
 static void seq_range(const json_t *st, json_int_t *lo, json_int_t *hi)
 {
@@ -298,7 +275,11 @@ static int add_streams(struct collect_ctx *c, int64_t since_us, int64_t until_us
             rc = 0;
             continue;
         }
-        head = head_sequence(b.data, b.len);
+        { /* signature aside (ea_verify_gate checked it, and check.sh does): its sequence */
+            struct ea_head h;
+            head = ea_head_parse(&h, b.data, b.len, NULL, 0) == 0 ? (json_int_t)h.sequence : -1;
+            ea_error_clear();
+        }
         rc = add(c->pack, key, b.data, b.len);
         ea_buf_dispose(&b);
         if (rc < 0) return rc;
