@@ -1214,7 +1214,9 @@ static void spare_masks(struct scan *sc)
         struct hit *h = &sc->hs.h[k];
         size_t from = h->start > MARK_MAX ? h->start - MARK_MAX : 0;
         const char *p = sc->s + from;
-        while (h->start < h->end && (p = memmem(p, h->end - (size_t)(p - sc->s), MARK, MARK_LEN))) {
+        /* a mask may end the hit before p: then nothing is left to search */
+        while (h->start < h->end && (size_t)(p - sc->s) < h->end &&
+               (p = memmem(p, h->end - (size_t)(p - sc->s), MARK, MARK_LEN))) {
             size_t ms = (size_t)(p - sc->s), me, room = sc->n - ms - MARK_LEN;
             const char *close = memchr(p + MARK_LEN, ']', room < MARK_MAX ? room : MARK_MAX);
             p += MARK_LEN;
