@@ -815,10 +815,15 @@ struct view {
     char *own;
     struct seg *seg;
     size_t nseg, cap;
+    bool risky; /* an escape may have eaten a byte of text: match the original too */
 };
 
-/* Length of the escape sequence at s[i] (an ESC): CSI, OSC, or a two-byte escape. */
-static size_t ansi_len(const char *s, size_t n, size_t i)
+/*
+ * Length of the escape sequence at s[i] (an ESC): CSI, OSC, or a two-byte
+ * escape. *risky: a byte it takes could be text (a letter or digit ending a
+ * CSI without parameters, or after a lone ESC; an unterminated sequence).
+ */
+static size_t ansi_len(const char *s, size_t n, size_t i, bool *risky)
 {
     size_t j;
     unsigned char c;
@@ -828,17 +833,30 @@ static size_t ansi_len(const char *s, size_t n, size_t i)
     if (c == '[') {
         for (j = i + 2; j < n && j - i < 40 && s[j] >= 0x30 && s[j] <= 0x3f; j++) continue;
         for (; j < n && j - i < 48 && s[j] >= 0x20 && s[j] <= 0x2f; j++) continue;
-        return j < n && s[j] >= 0x40 && s[j] <= 0x7e ? j + 1 - i : 2;
+        if (j < n && s[j] >= 0x40 && s[j] <= 0x7e) {
+            if (j == i + 2 && is_alnum((unsigned char)s[j])) *risky = true;
+            return j + 1 - i;
+        }
+        *risky = true;
+        return 2;
     }
     if (c == ']') {
         for (j = i + 2; j < n && j - i < 512 && !is_eol((unsigned char)s[j]); j++) {
             if (s[j] == '\a') return j + 1 - i;
             if (s[j] == 0x1b && j + 1 < n && s[j + 1] == '\\') return j + 2 - i;
         }
+        *risky = true;
         return 2;
     }
-    if (c == '(' || c == ')') return i + 2 < n ? 3 : 2;
-    return c >= 0x30 && c <= 0x7e ? 2 : 1;
+    if (c == '(' || c == ')') {
+        *risky = true;
+        return i + 2 < n ? 3 : 2;
+    }
+    if (c >= 0x30 && c <= 0x7e) {
+        if (is_alnum(c)) *risky = true;
+        return 2;
+    }
+    return 1;
 }
 
 /* Length of the GitLab marker "section_start:TIME:NAME[OPTS]\r" at s[i], or 0. */
@@ -890,7 +908,7 @@ static int view_build(struct view *v, const char *in, size_t n)
     size_t i = 0;
     int rc = 0;
 
-    *v = (struct view){in, n, NULL, NULL, 0, 0};
+    *v = (struct view){in, n, NULL, NULL, 0, 0, false};
     if (!esc) return 0;
     v->own = ea_malloc(n);
     if (!v->own) return ea_fail(EA_ENOMEM, "out of memory while redacting");
@@ -898,7 +916,7 @@ static int view_build(struct view *v, const char *in, size_t n)
     while (esc && rc == 0) {
         size_t d = (size_t)(esc - in);
         rc = view_copy(v, in, i, d);
-        i = d + ansi_len(in, n, d);
+        i = d + ansi_len(in, n, d, &v->risky);
         i += section_len(in, n, i); /* GitLab writes its markers right after an escape */
         esc = i < n ? memchr(in + i, 0x1b, n - i) : NULL;
     }
@@ -1207,21 +1225,35 @@ static int cmp_hit(const void *a, const void *b)
     return x->end > y->end ? -1 : x->end < y->end;
 }
 
-/* A mask already in the text ("[REDACTED:kind]") is never masked again, nor part of it. */
+/* The length of the mask "[REDACTED:kind]" at s[i], or 0. */
+static size_t mask_len_at(const char *s, size_t n, size_t i)
+{
+    size_t k = 0, at = i + MARK_LEN;
+
+    if (!starts(s, n, i, MARK)) return 0;
+    while (at + k < n && k < 40 && (is_lower_alnum((unsigned char)s[at + k]) || s[at + k] == '-'))
+        k++;
+    return k && at + k < n && s[at + k] == ']' ? MARK_LEN + k + 1 : 0;
+}
+
+/*
+ * A mask already in the text ("[REDACTED:kind]", kind in [a-z0-9-]) is never
+ * masked again, nor part of it. A registered literal is masked wherever it is.
+ */
 static void spare_masks(struct scan *sc)
 {
     for (size_t k = 0; k < sc->hs.n; k++) {
         struct hit *h = &sc->hs.h[k];
-        size_t from = h->start > MARK_MAX ? h->start - MARK_MAX : 0;
-        const char *p = sc->s + from;
-        /* a mask may end the hit before p: then nothing is left to search */
-        while (h->start < h->end && (size_t)(p - sc->s) < h->end &&
-               (p = memmem(p, h->end - (size_t)(p - sc->s), MARK, MARK_LEN))) {
-            size_t ms = (size_t)(p - sc->s), me, room = sc->n - ms - MARK_LEN;
-            const char *close = memchr(p + MARK_LEN, ']', room < MARK_MAX ? room : MARK_MAX);
-            p += MARK_LEN;
-            if (!close) continue;
-            me = (size_t)(close - sc->s) + 1;
+        size_t p = h->start > MARK_MAX ? h->start - MARK_MAX : 0;
+        if (strcmp(h->kind, "literal") == 0) continue;
+        while (p < h->end && h->start < h->end) { /* a mask may end the hit before p */
+            const char *m = memmem(sc->s + p, h->end - p, MARK, MARK_LEN);
+            size_t ms, me, ml;
+            if (!m) break;
+            ms = (size_t)(m - sc->s);
+            p = ms + 1;
+            if (!(ml = mask_len_at(sc->s, sc->n, ms))) continue;
+            me = ms + ml;
             if (me <= h->start || (h->start < ms && h->end > me)) continue;
             if (h->start >= ms)
                 h->start = me;
@@ -1256,20 +1288,34 @@ int ea_redact_spans(const struct ea_redactor *r, struct ea_redact_stream *st, co
     }
     if (rc == 0) rc = scan_literals(r, &sc);
     if (rc == 0) spare_masks(&sc);
+    for (size_t k = 0; rc == 0 && v.own && k < sc.hs.n; k++) { /* to original offsets */
+        struct hit *h = &sc.hs.h[k];
+        if (h->end <= h->start) continue;
+        h->start = view_map(&v, h->start);
+        h->end = view_map(&v, h->end - 1) + 1;
+    }
+    if (rc == 0 && v.own) { /* decoration never hides what the original text shows */
+        struct scan raw = {in, len, NULL, sc.hs};
+        size_t rpos = 0;
+        rc = scan_literals(r, &raw);
+        if (rc == 0 && v.risky) {
+            rc = scan_prefiltered(r, &raw, &rpos);
+            if (rc == 1) rc = scan_range(&raw, 0, len, &rpos);
+        }
+        if (rc == 0) spare_masks(&raw);
+        sc.hs = raw.hs;
+    }
     if (rc == 0 && sc.hs.n > 1) qsort(sc.hs.h, sc.hs.n, sizeof(*sc.hs.h), cmp_hit);
     if (rc == 0 && sc.hs.n && !(out = ea_malloc(sc.hs.n * sizeof(*out))))
         rc = ea_fail(EA_ENOMEM, "out of memory while redacting");
     for (size_t k = 0; rc == 0 && k < sc.hs.n; k++) {
         const struct hit *h = &sc.hs.h[k];
-        size_t a, b;
         if (h->end <= h->start) continue;
-        a = view_map(&v, h->start);
-        b = view_map(&v, h->end - 1) + 1;
-        if (nout && a < out[nout - 1].end) { /* overlaps the previous mask: widen it */
-            if (b > out[nout - 1].end) out[nout - 1].end = b;
+        if (nout && h->start < out[nout - 1].end) { /* overlaps the previous mask: widen it */
+            if (h->end > out[nout - 1].end) out[nout - 1].end = h->end;
             continue;
         }
-        out[nout++] = (struct ea_redact_span){a, b, h->kind};
+        out[nout++] = (struct ea_redact_span){h->start, h->end, h->kind};
     }
     ea_free(sc.hs.h);
     view_dispose(&v);

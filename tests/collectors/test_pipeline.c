@@ -244,6 +244,44 @@ START_TEST(test_a_key_block_is_masked_in_the_tail_and_in_matches)
 }
 END_TEST
 
+
+/* Binary bytes, NUL, invalid UTF-8 and a 10 MB line: ingested, bounded, masks intact. */
+START_TEST(test_bad_input_keeps_its_masks)
+{
+    static const char tok[] = "ghp_CANARYa1b2c3d4e5f6g7h8i9j0k1l2m3n4o5";
+    size_t big = 10 * 1000 * 1000, n = 0;
+    char *log = malloc(big + 4096);
+    unsigned seed = 13;
+    json_t *out, *tail;
+    char *dump;
+
+    ck_assert_ptr_nonnull(log);
+    for (int k = 0; k < 2000; k++) /* binary noise, newlines included */
+        log[n++] = (char)((seed = seed * 1103515245u + 12345u) >> 16);
+    memcpy(log + n, "\nnul\0 token=", 13);
+    n += 13;
+    n += (size_t)sprintf(log + n, "%s \xff\xfe\n", tok);
+    n += (size_t)sprintf(log + n, "\x1b[1m\xc3(%s\x1b[0m\n", tok);
+    memcpy(log + n, "export GH=", 10); /* a 10 MB line: secrets at its start and across the cut */
+    memcpy(log + n + 10, tok, sizeof(tok) - 1);
+    memset(log + n + 10 + sizeof(tok) - 1, 'y', big);
+    memcpy(log + n + EA_LOG_LINE_KEEP - 15, " ", 1);
+    memcpy(log + n + EA_LOG_LINE_KEEP - 14, tok, sizeof(tok) - 1);
+    n += big;
+    n += (size_t)sprintf(log + n, "\nend\n");
+    out = scan(log, n, 65536, 6, NULL);
+    tail = json_object_get(out, "tail");
+    dump = json_dumps(out, 0);
+    ck_assert_msg(!strstr(dump, "CANARY") && !strstr(dump, "a1b2c3"), "a secret survived");
+    ck_assert_str_eq(json_string_value(json_array_get(tail, json_array_size(tail) - 1)), "end");
+    for (size_t i = 0; i < json_array_size(tail); i++)
+        ck_assert_uint_le(json_string_length(json_array_get(tail, i)), 2 * EA_LOG_LINE_MAX);
+    free(dump);
+    json_decref(out);
+    free(log);
+}
+END_TEST
+
 START_TEST(test_a_bad_pattern_is_a_configuration_error)
 {
     static const char *const pats[] = {"(unclosed", NULL};
@@ -455,6 +493,7 @@ static Suite *pipeline_suite(void)
     tcase_add_test(tc, test_a_bad_pattern_is_a_configuration_error);
     tcase_add_test(tc, test_the_secret_corpus_is_masked_across_reads_and_at_the_line_limit);
     tcase_add_test(tc, test_a_key_block_is_masked_in_the_tail_and_in_matches);
+    tcase_add_test(tc, test_bad_input_keeps_its_masks);
     suite_add_tcase(s, tc);
     tc = tcase_create("collector");
     tcase_add_test(tc, test_in_github_actions_the_subject_is_the_built_commit);
