@@ -187,6 +187,11 @@ id=$(head_field "$T/streams/$one.json" last_id)
 rm -f "$T/streams/$one.json" $(find "$T/controls" -name "*_$id.json")
 check "a whole stream deleted after a checkpoint: exit 3" 3 "$EA" verify --store "$T" --pubkey key.pub --pubkey other.pub
 contains "the vanished stream is named" "$OUT" "streams/$one: the stream vanished"
+check "the vanished stream: query --pubkey exits 3" 3 "$EA" query --store "$T" --control A.8.32 --pubkey key.pub --pubkey other.pub
+contains "the vanished stream: query names it" "$ERR" "streams/$one: the stream vanished"
+check "the vanished stream: report --pubkey exits 3" 3 "$EA" report --store "$T" --soa soa.yaml --pubkey key.pub --pubkey other.pub
+check "the vanished stream: export --pubkey exits 3" 3 "$EA" export --store "$T" --control A.8.32 --pubkey key.pub --pubkey other.pub --out "$WORK/pack.tar.gz"
+assert "the vanished stream: no pack written" test ! -e "$WORK/pack.tar.gz"
 
 T=$WORK/cp-shrunk; rm -rf "$T"; cp -a "$C" "$T"
 id=$(head_field "$T/streams/$two.json" last_id)
