@@ -136,6 +136,16 @@ static bool is_aws_char(unsigned char c)
     return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
+static bool is_flag_char(unsigned char c)
+{
+    return is_alnum(c) || c == '_' || c == '-';
+}
+
+static bool is_key_char(unsigned char c)
+{
+    return is_flag_char(c) || c == '.';
+}
+
 static bool is_blank(unsigned char c)
 {
     return c == ' ' || c == '\t';
@@ -560,10 +570,9 @@ static bool key_at(const char *s, size_t j, char *norm, size_t *m, size_t *start
     size_t k = j;
 
     if (j == 0 || !key_last[(unsigned char)s[j - 1]]) return false;
-    while (k > 0 && j - k < KEY_MAX &&
-           (is_alnum((unsigned char)s[k - 1]) || strchr("_-.", s[k - 1])))
-        k--;
-    if (k == j || (k > 0 && j - k >= KEY_MAX) || !has_piece(s, k, j)) return false;
+    while (k > 0 && j - k < KEY_MAX && is_key_char((unsigned char)s[k - 1])) k--;
+    if (k == j || (k > 0 && is_key_char((unsigned char)s[k - 1])) || !has_piece(s, k, j))
+        return false; /* none, or longer than KEY_MAX */
     *m = normalise_key(s, k, j, norm);
     *start = k;
     return *m > 0;
@@ -1064,16 +1073,6 @@ struct ranges {
     size_t last_end; /* end of the last range: later hits on that line are ignored */
     int failed;
 };
-
-static bool is_flag_char(unsigned char c)
-{
-    return is_alnum(c) || c == '_' || c == '-';
-}
-
-static bool is_key_char(unsigned char c)
-{
-    return is_flag_char(c) || c == '.';
-}
 
 /*
  * A name piece ending at e is in a key the matchers would look at: followed
