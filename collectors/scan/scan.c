@@ -125,12 +125,14 @@ static int scan_init(void **state, const char *arg, const json_t *options,
             s->max_findings = (size_t)json_integer_value(v);
     }
     if (rc == 0 && (v = json_object_get(options, "category"))) {
-        static const char *const known[] = {"sast", "sca", "secrets", "dast", "iac", "sbom"};
+        static const char *const known[] = {"sast", "sca",  "secrets", "dast",
+                                            "iac",  "sbom", "license"};
         const char *c = json_string_value(v);
         size_t i = 0;
-        while (c && i < 6 && strcmp(c, known[i]) != 0) i++;
-        if (i == 6)
-            rc = ea_fail(EA_ECONFIG, "category must be sast, sca, secrets, dast, iac or sbom");
+        while (c && i < 7 && strcmp(c, known[i]) != 0) i++;
+        if (i == 7)
+            rc = ea_fail(EA_ECONFIG,
+                         "category must be sast, sca, secrets, dast, iac, sbom or license");
         else if (!(s->category = ea_strdup(c)))
             rc = ea_fail(EA_ENOMEM, "out of memory");
     }
@@ -348,6 +350,13 @@ static int scan_collect(void *state, struct ea_sink *sink)
     }
     if ((rc = category_controls(category, controls, sizeof(controls) / sizeof(controls[0]))) < 0)
         goto out;
+    if (json_integer_value(json_object_get(data, "licenses")) > 0 &&
+        strcmp(category, "license") != 0) { /* licenses beside vulnerabilities: both filed */
+        size_t n = 0;
+        while (controls[n]) n++;
+        rc = category_controls("license", controls + n, sizeof(controls) / sizeof(controls[0]) - n);
+        if (rc < 0) goto out;
+    }
     what = ea_json_str(scanned, "artifact");
     if (!what) what = ea_json_str(scanned, "repository");
     if (!what) what = report_name(s);
@@ -398,7 +407,7 @@ static const struct ea_option options[] = {
     {"format", EA_OPTION_STRING, 0, "detected", "the report's format, when detection is not wanted"},
     {"fail_on", EA_OPTION_STRING, 0, "high", "lowest severity that fails: critical, high, medium, low or none"},
     {"max_findings", EA_OPTION_INT, 0, "100", "most findings kept in the record (at most 1000)"},
-    {"category", EA_OPTION_STRING, 0, NULL, "file the report as sast, sca, secrets, dast, iac or sbom"},
+    {"category", EA_OPTION_STRING, 0, NULL, "file the report as sast, sca, secrets, dast, iac, sbom or license"},
     {"name", EA_OPTION_STRING, 0, NULL,
      "the report's name in the record and messages (default its path; the daemon sets it)"},
     {NULL, 0, 0, NULL, NULL},

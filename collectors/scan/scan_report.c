@@ -10,12 +10,17 @@
  *              as a CVSS score: >= 9.0 critical, >= 7.0 high, >= 4.0 medium,
  *              > 0 low, 0 info. Without it, the level of the result, else the
  *              rule's defaultConfiguration.level, else "warning": error -> high,
- *              warning -> medium, note -> low, none -> info. A result whose
- *              kind is pass, notApplicable or informational is info.
+ *              warning -> medium, note -> low, none -> info. Only a result
+ *              of kind fail (the default) is a finding: per SARIF 2.1.0
+ *              (3.27.9) the others (pass, open, review, informational,
+ *              notApplicable) carry no problem level and are counted apart
+ *              by kind (sarif_kinds).
  *              Suppressed: a suppression whose status is absent or "accepted"
  *              ("underReview" and "rejected" are not). baselineState "absent"
  *              (fixed since the baseline) is counted apart, not as a finding.
- *   Trivy      Severity as written (CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN);
+ *   Trivy      Severity as written (CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN),
+ *              for vulnerabilities, secrets and license findings alike
+ *              (Results[].Licenses[], category license, counted apart too);
  *              misconfigurations count when Status is FAIL, EXCEPTION is
  *              suppressed, PASS is not a finding; ExperimentalModifiedFindings
  *              and ModifiedFindings are suppressed.
@@ -376,6 +381,10 @@ static void sarif_fields(struct sarif_fields *f, const struct ea_jflat *flat)
 }
 
 
+/* SARIF 2.1.0 result kinds other than fail, in the order of ea_scan_report.sarif_kinds. */
+static const char *const sarif_kind_names[] = {"pass", "open", "review", "informational",
+                                               "notApplicable"};
+
 static int sarif_result(struct ea_scan_report *r, const struct ea_jflat *flat)
 {
     struct sarif_fields f;
@@ -396,13 +405,18 @@ static int sarif_result(struct ea_scan_report *r, const struct ea_jflat *flat)
         rule = json_array_get(r->rules_by_index, (size_t)f.rule_index);
         if (!rule_id) rule_id = str(rule, "id");
     }
+    if (f.kind && strcmp(f.kind, "fail") != 0) { /* not a problem: counted apart by kind */
+        for (size_t k = 0; k < sizeof(sarif_kind_names) / sizeof(sarif_kind_names[0]); k++) {
+            if (strcmp(f.kind, sarif_kind_names[k]) == 0) {
+                r->sarif_kinds[k]++;
+                return 0;
+            }
+        }
+    } /* an unknown kind is read as fail: a finding is never lost to a misspelling */
     score = score_text(f.score);
     if (score < 0) score = score_of(at(rule, "ss"));
     level = f.level ? f.level : str(rule, "level");
-    if (f.kind && strcmp(f.kind, "fail") != 0 && strcmp(f.kind, "open") != 0 &&
-        strcmp(f.kind, "review") != 0)
-        sev = EA_SEV_INFO;
-    else if (score >= 0)
+    if (score >= 0)
         sev = ea_sev_from_cvss(score);
     else
         sev = sarif_level(level);
@@ -500,7 +514,10 @@ enum {
     TRIVY_RES_SECRET,
     TRIVY_FIND_VULN,
     TRIVY_FIND_MISCONF,
-    TRIVY_FIND_SECRET
+    TRIVY_FIND_SECRET,
+    TRIVY_LICENSE,
+    TRIVY_RES_LICENSE,
+    TRIVY_FIND_LICENSE
 };
 static const char *const trivy_paths[] = {"ArtifactName",
                                           "ArtifactType",
@@ -521,11 +538,31 @@ static const char *const trivy_paths[] = {"ArtifactName",
                                           "Findings.*.Results.*.Vulnerabilities.*",
                                           "Findings.*.Results.*.Misconfigurations.*",
                                           "Findings.*.Results.*.Secrets.*",
+                                          "Results.*.Licenses.*",
+                                          "Resources.*.Results.*.Licenses.*",
+                                          "Findings.*.Results.*.Licenses.*",
                                           NULL};
 
 #define CAT_SCA 1u
 #define CAT_IAC 2u
 #define CAT_SECRETS 4u
+#define CAT_LICENSE 8u
+
+/* A license finding (trivy --scanners license): Name is the license, Category its class. */
+static int trivy_license(struct ea_scan_report *r, const json_t *v)
+{
+    char where[600], title[300];
+
+    r->categories |= CAT_LICENSE;
+    r->licenses++;
+    snprintf(title, sizeof(title), "license %.200s (%.60s)",
+             str(v, "Name") ? str(v, "Name") : "unknown",
+             str(v, "Category") ? str(v, "Category") : "unclassified");
+    return finding(r, sev_word(str(v, "Severity")), false, str(v, "Name"), title,
+                   str(v, "PkgName") ? pkg_at(where, sizeof(where), str(v, "PkgName"), NULL)
+                                     : str(v, "FilePath"),
+                   NULL);
+}
 
 static int trivy_vuln(struct ea_scan_report *r, const json_t *v, bool suppressed)
 {
@@ -585,6 +622,9 @@ static int trivy_handle(struct ea_scan_report *r, int path, json_t *v, const siz
                        file_line(where, sizeof(where), str(v, "Target"),
                                  json_integer_value(at(v, "StartLine"))),
                        NULL);
+    case TRIVY_LICENSE:
+    case TRIVY_RES_LICENSE:
+    case TRIVY_FIND_LICENSE: return trivy_license(r, v);
     case TRIVY_MODIFIED:
     case TRIVY_MODIFIED2: {
         const json_t *f = at(v, "Finding");
@@ -920,12 +960,13 @@ static const char *category_of(const struct ea_scan_report *r)
     if (strcmp(r->fmt->name, "trivy") != 0 || !r->categories) return r->category;
     if (r->categories & CAT_SCA) return "sca";
     if (r->categories & CAT_IAC) return "iac";
-    return "secrets";
+    if (r->categories & CAT_SECRETS) return "secrets";
+    return "license";
 }
 
 int ea_scan_finish(struct ea_scan_report *r, json_t **out)
 {
-    json_t *counts, *findings;
+    json_t *counts, *findings, *kinds = NULL;
     int rc;
 
     *out = NULL;
@@ -967,13 +1008,23 @@ int ea_scan_finish(struct ea_scan_report *r, json_t **out)
             findings = NULL;
         }
     }
-    if (!counts || !findings) {
+    if (strcmp(r->fmt->name, "sarif") == 0) {
+        kinds = json_object();
+        for (size_t k = 0; kinds && k < sizeof(sarif_kind_names) / sizeof(sarif_kind_names[0]); k++)
+            if (json_object_set_new(kinds, sarif_kind_names[k],
+                                    json_integer((json_int_t)r->sarif_kinds[k])) < 0) {
+                json_decref(kinds);
+                kinds = NULL;
+            }
+    }
+    if (!counts || !findings || (!kinds && strcmp(r->fmt->name, "sarif") == 0)) {
         json_decref(counts);
         json_decref(findings);
+        json_decref(kinds);
         return ea_fail(EA_ENOMEM, "out of memory");
     }
     *out = json_pack("{s:s, s:{s:O?, s:O?}, s:s, s:{s:O?, s:O?, s:O?, s:O?}, s:o, s:I, s:I, s:I, "
-                     "s:o, s:o, s:o, s:b}",
+                     "s:o, s:o, s:o, s:b, s:o*, s:o*}",
                      "format", r->fmt->name, "tool", "name", r->tool_name, "version",
                      r->tool_version, "category", category_of(r), "scanned", "artifact",
                      r->artifact, "artifact_type", r->artifact_type, "repository", r->repository,
@@ -982,7 +1033,10 @@ int ea_scan_finish(struct ea_scan_report *r, json_t **out)
                      r->components >= 0 ? json_integer(r->components) : json_null(), "runs",
                      strcmp(r->fmt->name, "sarif") == 0 ? json_integer((json_int_t)r->runs)
                                                         : json_null(),
-                     "findings", findings, "findings_truncated", r->truncated);
+                     "findings", findings, "findings_truncated", r->truncated, "licenses",
+                     strcmp(r->fmt->name, "trivy") == 0 ? json_integer((json_int_t)r->licenses)
+                                                        : NULL,
+                     "sarif_kinds", kinds);
     return *out ? 0 : ea_fail(EA_ENOMEM, "out of memory");
 }
 

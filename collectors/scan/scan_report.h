@@ -47,6 +47,8 @@ struct ea_scan_report {
     unsigned categories;              /* bit per category seen (Trivy mixes them) */
     uint64_t counts[EA_SEV_COUNT];    /* unsuppressed findings */
     uint64_t suppressed, absent, total;
+    uint64_t licenses;         /* Trivy: license findings (counted among the findings too) */
+    uint64_t sarif_kinds[5];   /* SARIF: results of a kind other than fail (not findings) */
     int64_t components;        /* CycloneDX; -1 elsewhere */
     uint64_t runs;             /* SARIF */
     struct ea_scan_kept *kept; /* owned: the findings kept, at most max_findings */

@@ -13,7 +13,8 @@ cd "$WORK" || exit 1
 store=$WORK/store
 
 # --- the project's fixtures: every count, flag and verdict
-for f in sarif-edges.sarif trivy.json grype.json gitleaks.json cyclonedx.json zap.json; do
+for f in sarif-edges.sarif sarif-kinds.sarif trivy.json trivy-licenses.json grype.json gitleaks.json \
+    cyclonedx.json zap.json; do
     check "scan $f" 0 "$EA" collect --store "$store" --key key.pem scan="$FX/$f" || continue
     check "scan $f (dry run)" 0 "$EA" collect --dry-run --key key.pem scan="$FX/$f"
     payloads "$OUT" >payload.json
@@ -24,8 +25,9 @@ st = json.load(open(sys.argv[3]))
 d = st["predicate"]["data"]
 assert d["format"] == want["format"], d["format"]
 assert d["counts"] == want["counts"], (d["counts"], want["counts"])
-for k in ("suppressed", "absent", "total", "runs", "components"):
-    if k in want: assert d[k] == want[k], (k, d[k], want[k])
+for k in ("suppressed", "absent", "total", "runs", "components", "licenses", "sarif_kinds"):
+    if k in want: assert d[k] == want[k], (k, d.get(k), want[k])
+if "controls" in want: assert st["predicate"]["controls"] == want["controls"], st["predicate"]["controls"]
 assert d["tool"]["name"] == want["tool"], d["tool"]
 assert d["category"] == want["category"], d["category"]
 if "artifact" in want: assert d["scanned"]["artifact"] == want["artifact"], d["scanned"]
@@ -38,6 +40,14 @@ keys = [(not x["suppressed"], ranks.index(x["severity"]) if not x["suppressed"] 
 assert keys == sorted(keys, reverse=True), "findings are not worst first"
 PY
 done
+# issue 15 item 11: license findings fail the gate as Trivy's own --exit-code does
+check "7 HIGH license findings fail the gate" 4 "$EA" collect --dry-run --key key.pem --gate \
+    scan="$FX/trivy-licenses.json"
+contains "filed as license, under A.5.32" "$ERR" "scan_result controls=A.5.32 result=fail"
+check "license findings under --fail-on critical pass" 0 "$EA" collect --dry-run --key key.pem \
+    --gate --fail-on critical scan="$FX/trivy-licenses.json"
+check "SARIF: open and review results of level error do not fail the gate" 0 "$EA" collect \
+    --dry-run --key key.pem --gate scan="$FX/sarif-kinds.sarif"
 # every stored Statement, decoded (a secret would hide in base64 otherwise)
 python3 - "$store" >stored.json <<'PY2'
 import base64, json, os, sys
@@ -177,6 +187,10 @@ def items(x, key):
 if fmt == "sarif":
     res = [r for run in doc.get("runs") or [] for r in run.get("results") or []]
     res = [r for r in res if r.get("baselineState") != "absent"]
+    # SARIF 2.1.0: only kind fail (the default) carries a problem; the others are counted apart
+    others = ("pass", "open", "review", "informational", "notApplicable")
+    assert d["sarif_kinds"] == {k: sum(1 for r in res if r.get("kind") == k) for k in others}, d["sarif_kinds"]
+    res = [r for r in res if r.get("kind", "fail") not in others]
     supp = [r for r in res if any(s.get("status", "accepted") == "accepted" for s in r.get("suppressions") or [])]
     want = {"total": len(res), "suppressed": len(supp)}
 elif fmt == "grype":
@@ -205,7 +219,8 @@ elif fmt == "trivy":
     mc = [x for r in results for x in r.get("Misconfigurations") or [] if x.get("Status") != "PASS"]
     se = [x for r in results for x in r.get("Secrets") or []]
     mod = [x for r in results for k in ("ExperimentalModifiedFindings", "ModifiedFindings") for x in r.get(k) or []]
-    want = {"total": len(v) + len(mc) + len(se) + len(mod)}
+    li = [x for r in results for x in r.get("Licenses") or []]
+    want = {"total": len(v) + len(mc) + len(se) + len(mod) + len(li), "licenses": len(li)}
 for k, w in want.items():
     got = d[k] if k != "counts" else {s: c for s, c in d["counts"].items() if c}
     assert got == w, (path, k, got, w)
