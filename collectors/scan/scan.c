@@ -100,9 +100,9 @@ static int scan_init(void **state, const char *arg, const json_t *options,
         s->path = ea_strdup(arg);
     }
     if (!s->path) rc = ea_fail(EA_ENOMEM, "out of memory");
-    if (rc == 0 && (v = json_object_get(options, "name")) &&
-        !(s->name = ea_strndup(json_string_value(v), 255)))
-        rc = ea_fail(EA_ENOMEM, "out of memory");
+    if (rc == 0 && (v = json_object_get(options, "name")) && json_string_value(v) &&
+        !(s->name = ea_strndup(json_string_value(v), strnlen(json_string_value(v), 255))))
+        rc = ea_fail(EA_ENOMEM, "out of memory"); /* ea_strndup copies n bytes: bound it first */
     if (rc == 0 && (v = json_object_get(options, "format")))
         rc = json_is_string(v) ? set_format(s, json_string_value(v))
                                : ea_fail(EA_ECONFIG, "format must be a string");
