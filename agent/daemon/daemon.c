@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "../cli.h"
@@ -47,13 +48,14 @@
 static const struct ea_cli_opt opts[] = {
     {"config", EA_CLI_VALUE, "FILE", "the daemon's configuration (YAML or JSON)"},
     {"check-config", EA_CLI_FLAG, NULL,
-     "load and check the configuration (keys, stores, plug-ins), print a summary and exit"},
+     "check the configuration, each collector's init and each store (read-only), then exit"},
+    {"offline", EA_CLI_FLAG, NULL, "with --check-config: do not contact the stores"},
     {NULL, 0, NULL, NULL},
 };
 
 static const struct ea_cli_cmd cmd = {
     .name = "daemon",
-    .usage = "--config FILE [--check-config]",
+    .usage = "--config FILE [--check-config [--offline]]",
     .summary = "Runs as a sidecar: scheduled collectors, a drop folder and an ingest endpoint "
                "feed a durable spool that is shipped to every configured store.",
     .opts = opts,
@@ -61,7 +63,10 @@ static const struct ea_cli_cmd cmd = {
                "running one kept); SIGTERM and SIGINT finish the work in flight (within\n"
                "agent.drain_timeout) and exit 0. Logs are JSON lines on stderr.\n"
                "HTTP (agent.listen): GET /healthz, /readyz, /metrics; POST /v1/ingest.\n"
-               "Exit status: 0 after a signal or a good --check-config, 1 runtime failure,\n"
+               "--check-config also runs each collector's init and contacts each store\n"
+               "read-only (not with --offline), naming every problem with its line.\n"
+               "Exit status: 0 after a signal or a good --check-config, 1 runtime failure\n"
+               "(with --check-config: a store that did not answer),\n"
                "2 configuration error. Every key is documented in the README.\n",
     .min_args = 0,
     .max_args = 0,
@@ -749,15 +754,72 @@ static bool stop(struct ea_daemon *d, int64_t timeout_us, bool keep_http)
     return all;
 }
 
-static int check_config(const char *path)
+/* One problem found by --check-config, on stderr with the file and line of its entry. */
+static void check_problem(const char *path, long line, const char *what, const char *why)
+{
+    char at[64] = "";
+
+    if (line) snprintf(at, sizeof(at), ":%ld", line);
+    ea_log(EA_LOG_LEVEL_ERROR, NULL, "%s%s: %s: %s", path, at, what, why);
+}
+
+/*
+ * --check-config: the file (keys, types, names, options), then every
+ * collector's init (its argument and options, no network), then, unless
+ * offline, one read-only request to each store. Every problem is named with
+ * the line of its entry; the first one's code is the exit status (2 for the
+ * configuration, 1 for a store that does not answer).
+ */
+static int check_config(const char *path, bool offline)
 {
     struct ea_runtime *rt;
     int rc = runtime_prepare(&rt, path, PREPARE_CHECK);
+    unsigned problems = 0;
+    char what[160];
 
     if (rc < 0) return rc;
-    printf("%s: ok: agent %s, %zu collector%s, %zu store%s, spool %s%s%s\n", path,
+    for (size_t i = 0; i < rt->cfg->ncollectors; i++) {
+        const struct ea_dcollector *dc = &rt->cfg->collectors[i];
+        const struct ea_collector *c;
+        struct ea_instance in;
+        int crc;
+        if (strcmp(dc->name, "watch") == 0) { /* made when missing; a file there cannot be */
+            struct stat st;
+            crc = stat(dc->arg, &st) == 0 && !S_ISDIR(st.st_mode)
+                      ? ea_fail(EA_ECONFIG, "%s: not a folder (the drop folder must be one)",
+                                dc->arg)
+                      : 0;
+        } else {
+            crc = ea_registry_find(&c, dc->name);
+            if (crc == 0) crc = ea_instance_open(&in, c, dc->arg, dc->options);
+            if (crc == 0) ea_instance_close(&in);
+        }
+        if (crc == 0) continue;
+        snprintf(what, sizeof(what), "collectors.%zu (%s)", i, dc->id);
+        check_problem(path, dc->line, what, ea_error_message(crc));
+        ea_error_clear();
+        if (!problems++) rc = crc == EA_ENOMEM ? crc : EA_ECONFIG;
+    }
+    for (size_t i = 0; !offline && i < rt->cfg->nstores; i++) {
+        int src;
+        if (!rt->stores[i]) continue; /* a folder not made yet: the daemon makes it */
+        if ((src = ea_store_probe(rt->stores[i])) == 0) continue;
+        snprintf(what, sizeof(what), "stores.%zu (%s)", i, rt->cfg->stores[i].label);
+        check_problem(path, rt->cfg->stores[i].line, what, ea_error_message(src));
+        ea_error_clear();
+        if (!problems++) rc = src == EA_ENOMEM ? src : ea_exit_status(src) == 2 ? EA_ECONFIG : EA_ERROR;
+    }
+    if (problems) {
+        rc = ea_fail(rc, "%s: %u problem%s (named above)%s", path, problems,
+                     problems == 1 ? "" : "s",
+                     offline ? "" : "; --offline checks the file without contacting the stores");
+        runtime_free(rt);
+        return rc;
+    }
+    printf("%s: ok: agent %s, %zu collector%s, %zu store%s%s, spool %s%s%s\n", path,
            rt->cfg->agent_id, rt->cfg->ncollectors, rt->cfg->ncollectors == 1 ? "" : "s",
-           rt->cfg->nstores, rt->cfg->nstores == 1 ? "" : "s", rt->cfg->spool,
+           rt->cfg->nstores, rt->cfg->nstores == 1 ? "" : "s",
+           offline ? " (not contacted: --offline)" : " (each answered)", rt->cfg->spool,
            rt->cfg->listen ? ", listen " : "", rt->cfg->listen ? rt->cfg->listen : "");
     runtime_free(rt);
     return 0;
@@ -853,7 +915,7 @@ int ea_cmd_daemon(int argc, char **argv)
         goto out;
     }
     if (ea_cli_flag(&a, &cmd, "check-config")) {
-        rc = check_config(path);
+        rc = check_config(path, ea_cli_flag(&a, &cmd, "offline"));
         goto out;
     }
     ea_log_set_json(true);

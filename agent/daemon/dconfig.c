@@ -375,6 +375,7 @@ static int parse_stores(struct ctx *x, struct ea_dconfig *c, const json_t *list)
         const char *url, *v;
 
         snprintf(path, sizeof(path), "stores/%zu", i);
+        locate(x, path, &st->line, &st->column);
         st->unready_after_us = EA_DSTORE_UNREADY_AFTER_DEFAULT_US;
         if (json_is_object(item) &&
             (rc = get_duration(x, item, path, "unready_after", false, &st->unready_after_us)) < 0)
@@ -472,6 +473,7 @@ static int parse_collector(struct ctx *x, struct ea_dcollector *dc, const json_t
     json_t *ctl;
     int rc;
 
+    locate(x, path, &dc->line, &dc->column);
     if ((rc = only_keys(x, path, item, keys)) < 0) return rc;
     if ((rc = get_str(x, item, path, "name", &name)) < 0) return rc;
     if (!name) return fail_at(x, path, "name is required (a collector, or watch)");

@@ -27,6 +27,7 @@ struct ea_dcollector {
     bool record_unchanged; /* record facts equal to the last record too (default false) */
     struct ea_control_set controls; /* added to every record it makes */
     json_t *options;                /* owned object: passed to the collector */
+    long line, column;              /* where the entry is in the file (0 when unknown) */
 };
 
 #define EA_DSTORE_UNREADY_AFTER_DEFAULT_US (15LL * 60 * 1000000)
@@ -35,6 +36,7 @@ struct ea_dcollector {
 struct ea_dstore {
     char *url;   /* owned; the open URL with the entry's options as query parameters */
     char *label; /* owned; for logs and metrics: no credentials, no query */
+    long line, column; /* where the entry is in the file (0 when unknown) */
     int64_t unready_after_us; /* failing longer than this makes /readyz 503; default 15m */
 };
 

@@ -187,6 +187,11 @@ int ea_store_put_object(struct ea_store *st, const char *key, const char *data, 
     return st->ops->put_object(st, key, data, len);
 }
 
+int ea_store_probe(struct ea_store *st)
+{
+    return st->ops->probe ? st->ops->probe(st) : 0;
+}
+
 int ea_store_sync(struct ea_store *st)
 {
     return st->ops->sync(st);

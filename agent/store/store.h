@@ -108,6 +108,11 @@ struct ea_store_ops {
     int (*walk)(struct ea_store *st, ea_store_object_cb cb, void *payload);
     /** Stages an object under key (checkpoints/...), like put. */
     int (*put_object)(struct ea_store *st, const char *key, const char *data, size_t len);
+    /**
+     * A read-only request proving the store answers and can be used, writing
+     * nothing (daemon --check-config). NULL: opening it was the check (a folder).
+     */
+    int (*probe)(struct ea_store *st);
     void (*close)(struct ea_store *st);
 };
 
@@ -124,6 +129,12 @@ int ea_store_check_url(const char *url);
  */
 int ea_store_open(struct ea_store **out, const char *url, unsigned flags);
 void ea_store_close(struct ea_store *st);
+/**
+ * Contacts the store read-only (see struct ea_store_ops.probe).
+ * @return 0, or the failure naming the store and the fix (EA_ENOTFOUND for a
+ *         missing bucket, EA_ECONFIG for refused credentials, EA_ERETRY for no answer).
+ */
+int ea_store_probe(struct ea_store *st);
 int ea_store_put(struct ea_store *st, const struct ea_envelope *env);
 int ea_store_list(struct ea_store *st, const struct ea_query *q, ea_store_list_cb cb,
                   void *payload);

@@ -167,6 +167,21 @@ static int hs_put_object(struct ea_store *st, const char *key, const char *data,
     return hs_write_only(st); /* a checkpoint states a store: the agent that owns it writes it */
 }
 
+/* GET /healthz of the peer agent (no token needed): it is there and answers. */
+static int hs_probe(struct ea_store *st)
+{
+    struct http_store *s = (struct http_store *)st;
+    size_t n = strlen(s->url) - strlen("/v1/ingest");
+    char *url = ea_asprintf("%.*s/healthz", (int)n, s->url);
+    struct ea_http_response r = {0};
+    int rc = url ? ea_http_get(s->http, &r, url, NULL) : ea_fail(EA_ENOMEM, "out of memory");
+
+    if (rc < 0) ea_fail_prefix("%s: the peer agent's /healthz", s->where);
+    ea_http_response_dispose(&r);
+    ea_free(url);
+    return rc;
+}
+
 static int open_http(struct ea_store **out, const char *loc, unsigned flags)
 {
     return hs_open(out, "http", loc, flags, &ea_store_http_ops);
@@ -188,6 +203,7 @@ const struct ea_store_ops ea_store_http_ops = {
     .sync = hs_sync,
     .walk = hs_walk,
     .put_object = hs_put_object,
+    .probe = hs_probe,
     .close = hs_close,
 };
 
@@ -202,5 +218,6 @@ const struct ea_store_ops ea_store_https_ops = {
     .sync = hs_sync,
     .walk = hs_walk,
     .put_object = hs_put_object,
+    .probe = hs_probe,
     .close = hs_close,
 };

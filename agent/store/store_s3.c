@@ -511,6 +511,31 @@ static int s3_sync(struct ea_store *st)
     return 0; /* every PUT answered 200 is durable already */
 }
 
+/* One listing of at most one key under the prefix: the bucket exists and the keys may read it. */
+static int s3_probe(struct ea_store *st)
+{
+    struct s3_store *s = (struct s3_store *)st;
+    struct ea_http_response r;
+    char *full = full_key(s, "streams/"), *ep = full ? escape(full, true) : NULL;
+    char *query = ep ? ea_asprintf("list-type=2&max-keys=1&prefix=%s", ep) : NULL;
+    char *url = query ? object_url(s, NULL, query) : NULL;
+    int rc = url ? request(s, &r, "GET", url, NULL, 0, NULL, NULL)
+                 : ea_fail(EA_ENOMEM, "out of memory");
+
+    if (url) ea_http_response_dispose(&r);
+    if (rc == EA_ENOTFOUND)
+        rc = ea_fail(EA_ENOTFOUND, "s3://%s: no such bucket at %s (create it, or check the "
+                                   "bucket name, endpoint and region)",
+                     s->bucket, s->endpoint);
+    else if (rc < 0)
+        ea_fail_prefix("s3://%s: reading the bucket", s->bucket);
+    ea_free(url);
+    ea_free(query);
+    ea_free(ep);
+    ea_free(full);
+    return rc;
+}
+
 const struct ea_store_ops ea_store_s3_ops = {
     .scheme = "s3",
     .params = (const char *const[]){"endpoint", "region", "path_style", "max_keys",
@@ -523,5 +548,6 @@ const struct ea_store_ops ea_store_s3_ops = {
     .sync = s3_sync,
     .walk = s3_walk,
     .put_object = s3_put_checkpoint,
+    .probe = s3_probe,
     .close = s3_close,
 };

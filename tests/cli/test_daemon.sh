@@ -124,8 +124,18 @@ collectors:
 EOF
 printf '#!/bin/sh\nprintf "{\\"summary\\": \\"restore of %%s verified\\", \\"result\\": \\"pass\\"}\\n" "$1"\n' >check.sh
 chmod +x check.sh
-check "check-config: a good file" 0 "$EA" daemon --config good.yaml --check-config
-contains "check-config: a summary" "$OUT" "ok: agent payments-sidecar, 4 collectors, 2 stores"
+check "check-config: a good file (offline)" 0 "$EA" daemon --config good.yaml --check-config --offline
+contains "check-config: a summary" "$OUT" "ok: agent payments-sidecar, 4 collectors, 2 stores (not contacted: --offline)"
+# issue 15 item 2: the stores are contacted (read-only); nothing answers on their ports yet
+check "check-config: stores that do not answer" 1 "$EA" daemon --config good.yaml --check-config
+contains "check-config: the S3 store named with its line" "$ERR" "good.yaml:$(grep -n '  - url: s3://' good.yaml | cut -d: -f1): stores.0 (s3://evidence/prod)"
+contains "check-config: the cause" "$ERR" "Couldn't connect to server"
+contains "check-config: the peer agent named" "$ERR" "stores.1 (http://127.0.0.1:PORT_B)"
+contains "check-config: how to skip the network" "$ERR" "--offline"
+sed 's|arg: check.sh|arg: nosuch.sh|' good.yaml >noprog.yaml
+check "check-config: a collector's init runs" 2 "$EA" daemon --config noprog.yaml --check-config --offline
+contains "check-config: init failure named with its line" "$ERR" "noprog.yaml:$(grep -n '  - name: exec' noprog.yaml | cut -d: -f1): collectors.1 (exec): exec:"
+contains "check-config: init failure says why" "$ERR" "nosuch.sh: cannot run it"
 
 bad() { # bad NAME FROM TO EXPECTED: good.yaml with one edit must be refused naming EXPECTED
     sed "s|$2|$3|" good.yaml >bad.yaml
@@ -196,6 +206,11 @@ for line in open(sys.argv[1]):
     if line.startswith("  - url: s3://"): sys.stdout.write("    unready_after: 2s\n")
     if line == "  - name: git\n": sys.stdout.write("    record_unchanged: true\n")
 PY
+check "check-config: every store answers" 0 "$EA" daemon --config a.yaml --check-config
+contains "check-config: said so" "$OUT" "2 stores (each answered)"
+sed 's|s3://evidence/prod|s3://no-such-bucket/prod|' a.yaml >nobucket.yaml
+check "check-config: a missing bucket" 1 "$EA" daemon --config nobucket.yaml --check-config
+contains "check-config: the missing bucket named" "$ERR" "stores.0 (s3://no-such-bucket/prod): s3://no-such-bucket: no such bucket"
 start_daemon A a.yaml
 [ -n "$PORT_A" ] && pass || fail "daemon A did not start: $(tail -3 A.log)"
 A="http://127.0.0.1:$PORT_A"
@@ -426,7 +441,7 @@ collectors:
   - {name: git, arg: repo, interval: 1s, jitter: 0s, controls: [A.8.32]}
   - {name: git, id: git-every, arg: repo, interval: 1s, jitter: 0s, controls: [A.8.32], record_unchanged: true}
 EOF
-check "check-config: record_unchanged" 0 "$EA" daemon --config u.yaml --check-config
+check "check-config: record_unchanged" 0 "$EA" daemon --config u.yaml --check-config --offline
 start_daemon U u.yaml
 [ -n "$PORT_U" ] && pass || fail "daemon U did not start: $(tail -3 U.log)"
 wait_until 20 metric_gt "$PORT_U" 'evidence_agent_collector_unchanged_total{collector="git"}' 1 ||
