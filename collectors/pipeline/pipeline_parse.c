@@ -309,7 +309,7 @@ static int key_in_line(const char *l, size_t n)
             state = 1;
         else if (starts_with(l, limit, i, "-----END ") && key_marker_end(l, limit, i + 9))
             state = 0;
-        p += 5;
+        p++; /* markers may overlap: "KEY------END" */
     }
     return state;
 }
@@ -636,7 +636,8 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
     if (rc == 0 && first_whole)
         s->in_key = key_state_to(s, data, (size_t)(first_whole - data), s->in_key, &next_key,
                                  (size_t)(complete_end - data));
-    if (rc == 0 && complete_end > data) last_timestamp(s, data, complete_end);
+    if (rc == 0 && first_whole && complete_end > first_whole) /* not the end of a line begun before */
+        last_timestamp(s, first_whole, complete_end);
     if (rc == 0 && first_whole && complete_end > first_whole)
         rc = tail_from_chunk(s, data, (size_t)(first_whole - data), (size_t)(complete_end - data),
                              key_at_first);
