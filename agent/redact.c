@@ -44,7 +44,8 @@
 
 #define LITERALS_MAX 256
 #define KEY_MAX 64
-#define PREFILTER_MIN 2048 /* shorter texts: matchers on every byte */
+#define PREFILTER_MIN 16384 /* shorter texts (record strings, log lines): matchers on every byte   \
+                             */
 #define SCRATCH_MAX 8
 #define CONTEXT_MAX 4096 /* how far back a flag looks for its tool on the line */
 #define MARK "[REDACTED:"
