@@ -459,13 +459,12 @@ assert "config recorded with the store down" \
     metric_is "$PORT_U" 'evidence_agent_records_collected_total{collector="config"}' 1
 assert "config: the unchanged file is not recorded again" \
     metric_gt "$PORT_U" 'evidence_agent_collector_unchanged_total{collector="config"}' 0
-printf 'replicas: 3\nimage: app:1\n' >conf/app.yaml
+printf 'replicas: 3\nimage: app:1\n' >conf/.app.yaml && mv conf/.app.yaml conf/app.yaml # never half-written
 wait_until 20 metric_is "$PORT_U" 'evidence_agent_records_collected_total{collector="config"}' 2 ||
     fail "config: a changed file was not recorded with the store down"
 kill -TERM "$PID_U"
 wait "$PID_U" 2>/dev/null
-assert "config: the first record says drift unknown and why; the second has drift from local state" \
-    python3 - spool-u/pending <<'PY'
+python3 - spool-u/pending >config-check.txt 2>&1 <<'PY'
 import base64, glob, json, sys
 recs = []
 for f in sorted(glob.glob(sys.argv[1] + "/*.batch")):
@@ -474,12 +473,14 @@ for f in sorted(glob.glob(sys.argv[1] + "/*.batch")):
         if tag != "E": continue
         st = json.loads(base64.b64decode(json.loads(rest)["payload"]))
         if st["predicate"]["kind"] == "config_state": recs.append(st["predicate"]["data"])
-assert len(recs) == 2, len(recs)
+assert len(recs) == 2, [r["drift"] for r in recs]
 first, second = recs
 assert first["drift"]["changed"] is None and "could not be read" in first["drift"]["unknown"], first["drift"]
 assert second["drift"]["changed"] is True and second["drift"]["previous_id"], second["drift"]
 assert second["drift"]["paths"]["modified"] == ["replicas"], second["drift"]
 PY
+[ $? = 0 ] && pass ||
+    fail "config: the first record says drift unknown and why, the second drift from local state: $(tail -3 config-check.txt)"
 
 # ---------- a full spool pauses collection and refuses ingest; nothing is dropped
 cat >full.yaml <<EOF
