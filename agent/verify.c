@@ -54,6 +54,8 @@ struct ctx {
     struct ea_verify_result *res;
     struct entry *entries;
     size_t nentries, ecap;
+    char (*bad)[65]; /* IDs of record files present but failing a check (sorted once walked) */
+    size_t nbad, badcap;
     struct list heads, checkpoints;
     struct rec *recs;
     size_t nrecs, rcap;
@@ -94,6 +96,29 @@ static void list_dispose(struct list *l)
 {
     for (size_t i = 0; i < l->n; i++) ea_free(l->v[i]);
     ea_free(l->v);
+}
+
+/* Notes a record file that is there but failed: its ID (from its name) is not missing. */
+static int add_bad(struct ctx *v, const char *id)
+{
+    if (v->nbad == v->badcap) {
+        char(*nv)[65] = ea_realloc(v->bad, (v->badcap = v->badcap ? v->badcap * 2 : 16) * 65);
+        if (!nv) return ea_fail(EA_ENOMEM, "out of memory");
+        v->bad = nv;
+    }
+    snprintf(v->bad[v->nbad++], 65, "%s", id);
+    return 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* True when a file named for record id is in the store but failed (reported as such). */
+static bool is_bad(const struct ctx *v, const char *id)
+{
+    return id && id[0] && v->nbad && bsearch(id, v->bad, v->nbad, 65, cmp_id) != NULL;
 }
 
 /* True when s starts with n digits followed by end. */
@@ -154,21 +179,92 @@ static int classify_record(struct ctx *v, const char *key)
     return 0;
 }
 
+/* True when key names a stored object: controls/<2022 ID>/YYYY/MM/DD/<record name>,
+ * streams/<stream>.json or checkpoints/<agent>/<12 digits>.json. */
+static bool object_key(const char *k, size_t n)
+{
+    char buf[EA_STORE_KEY_MAX], id[65];
+    const char *name, *slash;
+    const struct ea_control *ctl;
+    int64_t t;
+
+    if (n >= sizeof(buf)) return false;
+    memcpy(buf, k, n);
+    buf[n] = '\0';
+    name = strrchr(buf, '/');
+    if (!name) return false;
+    name++;
+    if (strncmp(buf, "controls/", 9) == 0) {
+        slash = strchr(buf + 9, '/');
+        if (!slash || (size_t)(slash - (buf + 9)) >= 16) return false;
+        buf[slash - buf] = '\0';
+        ctl = ea_controls_find(buf + 9);
+        if (!ctl || strcmp(ctl->id, buf + 9) != 0) return false;
+        if (!digits(slash + 1, 4, '/') || !digits(slash + 6, 2, '/') ||
+            !digits(slash + 9, 2, '/') || slash + 12 != name)
+            return false;
+        if (ea_store_parse_name(name, &t, id) < 0) {
+            ea_error_clear();
+            return false;
+        }
+        return true;
+    }
+    if (strncmp(buf, "streams/", 8) == 0) {
+        size_t len = strlen(name);
+        if (name != buf + 8 || len <= 5 || strcmp(name + len - 5, ".json") != 0) return false;
+        buf[n - 5] = '\0';
+        return ea_store_stream_name_ok(name);
+    }
+    if (strncmp(buf, "checkpoints/", 12) == 0) {
+        slash = strchr(buf + 12, '/');
+        if (slash + 1 != name || strlen(name) != 17 || !digits(name, 12, '.') ||
+            strcmp(name + 12, ".json") != 0)
+            return false;
+        buf[slash - buf] = '\0';
+        return ea_store_stream_name_ok(buf + 12);
+    }
+    return false;
+}
+
+/* A file backend's temp file: <object key>.tmp.<pid>.<n>, nothing else. */
+static bool is_temp(const char *k)
+{
+    const char *t = strstr(k, ".json.tmp.");
+    const char *p;
+
+    if (!t) return false;
+    p = t + 10;
+    if (*p < '0' || *p > '9') return false;
+    while (*p >= '0' && *p <= '9') p++;
+    if (*p++ != '.' || *p < '0' || *p > '9') return false;
+    while (*p >= '0' && *p <= '9') p++;
+    return *p == '\0' && object_key(k, (size_t)(t + 5 - k));
+}
+
 static int on_object(const struct ea_store_object *ob, void *payload)
 {
     struct ctx *v = payload;
     const char *k = ob->key;
 
     if (v->o->control && strncmp(k, "controls/", 9) != 0) return 0;
-    /* A writer's temp file (<key>.tmp.<pid>.<n>): in flight, or left by a crash; never evidence. */
-    if (ob->kind == EA_STORE_FILE && strstr(k, ".json.tmp.")) return 0;
+    /* A writer's temp file next to the object it will become: in flight, or left by a crash. */
+    if (ob->kind == EA_STORE_FILE && is_temp(k)) return 0;
     v->res->objects++;
-    if (ob->kind == EA_STORE_LINK) {
-        problem(v, k, "a symbolic link (not followed): a store holds regular files only");
+    if (ob->kind == EA_STORE_FOLDER) {
+        problem(v, k, "%s", ob->why ? ob->why : "a folder that was not read");
         return 0;
     }
-    if (ob->kind != EA_STORE_FILE) {
-        problem(v, k, "not a regular file (a FIFO, socket or device; not read)");
+    if (ob->kind == EA_STORE_LINK || ob->kind == EA_STORE_SPECIAL) {
+        const char *name = strrchr(k, '/');
+        int64_t t;
+        char id[65];
+        if (ob->kind == EA_STORE_LINK)
+            problem(v, k, "a symbolic link (not followed): a store holds regular files only");
+        else
+            problem(v, k, "not a regular file (a FIFO, socket or device; not read)");
+        if (strncmp(k, "controls/", 9) == 0 && name && ea_store_parse_name(name + 1, &t, id) == 0)
+            return add_bad(v, id); /* the record is there, if not as it should be */
+        ea_error_clear();
         return 0;
     }
     if (strncmp(k, "controls/", 9) == 0) return classify_record(v, k);
@@ -288,6 +384,7 @@ static int check_records(struct ctx *v)
             ea_error_clear();
             ea_audit_record_dispose(&r);
             place_bad(v, e);
+            if ((rc = add_bad(v, e->id)) < 0) return rc;
             continue;
         }
         if (rc < 0) {
@@ -390,7 +487,7 @@ static void check_streams(struct ctx *v)
         const struct ea_control *all = ea_controls_all(&n);
         for (size_t k = 0; k < n; k++) {
             uint64_t bit = 1ULL << (k % 64);
-            if ((r->expected[k / 64] & bit) && !(r->filed[k / 64] & bit)) {
+            if ((r->expected[k / 64] & bit) && !(r->filed[k / 64] & bit) && !is_bad(v, r->id)) {
                 snprintf(where, sizeof(where), "controls/%s", all[k].id);
                 problem(v, where, "record %.12s names %s but its copy there is missing", r->id,
                         all[k].id);
@@ -407,6 +504,8 @@ static void check_streams(struct ctx *v)
             problem(v, where, "two records with sequence %llu (%.12s, %.12s)",
                     (unsigned long long)r->sequence, v->recs[i - 1].id, r->id);
         } else if (r->sequence != want) {
+            if (r->sequence == want + 1 && is_bad(v, r->previous))
+                continue; /* the one between is there, reported as failing */
             problem(v, where, "sequence %llu to %llu missing (record before %.12s)",
                     (unsigned long long)want, (unsigned long long)r->sequence - 1, r->id);
         } else if (first ? r->previous[0] != '\0' : strcmp(r->previous, v->recs[i - 1].id) != 0) {
@@ -471,8 +570,41 @@ static int sign_head(struct ctx *v, const char *key, const char *name, const str
     return rc;
 }
 
+/* An unsigned head (old format) of key: signed by --sign-heads, or one FAIL. */
+static int unsigned_head(struct ctx *v, const char *key, const char *name, bool migrating)
+{
+    struct ea_buf b;
+    int rc;
+
+    if (v->o->sign_key && migrating) {
+        if ((rc = ea_store_get(v->o->store, key, &b)) == 0) rc = sign_head(v, key, name, &b);
+        ea_buf_dispose(&b);
+        return rc;
+    }
+    if (migrating) {
+        problem(v, key,
+                "unsigned stream head (written before heads were signed: run "
+                "'evidence-agent verify --sign-heads --key FILE' once)");
+    } else {
+        problem(v, key,
+                "unsigned stream head in a store that already has signed heads or "
+                "checkpoints: the head was rewritten (records of the stream may have been "
+                "deleted)%s",
+                v->o->sign_key ? "; not signed: --sign-heads migrates only a store "
+                                 "written before heads were signed, once"
+                               : "");
+    }
+    return 0;
+}
+
 static int check_heads(struct ctx *v)
 {
+    size_t *old = NULL, nold = 0;
+    bool any_signed = v->checkpoints.n > 0; /* migrated already: no more migration */
+    int rc = 0;
+
+    if (v->heads.n && !(old = ea_calloc(v->heads.n, sizeof(*old))))
+        return ea_fail(EA_ENOMEM, "out of memory");
     for (size_t i = 0; i < v->heads.n; i++) {
         const char *key = v->heads.v[i];
         char name[EA_STREAM_MAX + 1];
@@ -480,7 +612,6 @@ static int check_heads(struct ctx *v)
         const struct rec *at, *last;
         struct ea_head h;
         struct ea_buf b;
-        int rc;
 
         memcpy(name, key + 8, n);
         name[n] = '\0';
@@ -489,24 +620,25 @@ static int check_heads(struct ctx *v)
         if (rc == 0) rc = ea_head_parse(&h, b.data ? b.data : "", b.len, v->o->keys, v->o->nkeys);
         if (rc == EA_ENOMEM || rc == EA_EIO) {
             ea_buf_dispose(&b);
+            ea_free(old);
             return rc;
         }
         at = find_at(v, name, 1, &last);
         if (last) ((struct rec *)last)->headed = true; /* the file is there; judged below */
         if (rc < 0) {
-            bool unsigned_head = strstr(ea_error_message(rc), "unsigned") != NULL;
-            if (unsigned_head && v->o->sign_key) {
-                ea_error_clear();
-                rc = sign_head(v, key, name, &b);
-                ea_buf_dispose(&b);
-                if (rc < 0) return rc;
-                continue;
+            if (strstr(ea_error_message(rc), "unsigned") != NULL) {
+                old[nold++] = i; /* judged once every head was read */
+            } else {
+                json_t *doc = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
+                if (ea_head_is(doc)) any_signed = true; /* a signed head, if not a good one */
+                json_decref(doc);
+                problem(v, key, "%s", ea_error_message(rc));
             }
-            problem(v, key, "%s", ea_error_message(rc));
             ea_error_clear();
             ea_buf_dispose(&b);
             continue;
         }
+        any_signed = true;
         ea_buf_dispose(&b);
         if (strcmp(h.stream, name) != 0) {
             problem(v, key,
@@ -516,7 +648,9 @@ static int check_heads(struct ctx *v)
             continue;
         }
         at = find_at(v, name, h.sequence, &last);
-        if (!last) {
+        if ((!at || strcmp(at->id, h.last_id) != 0) && is_bad(v, h.last_id)) {
+            continue; /* the record it names is there, reported as failing */
+        } else if (!last) {
             problem(v, key,
                     "the head points at record %.12s (sequence %llu) but none of the "
                     "stream's records exist",
@@ -534,6 +668,17 @@ static int check_heads(struct ctx *v)
                     (unsigned long long)h.sequence, (unsigned long long)last->sequence, last->id);
         }
     }
+    rc = 0;
+    for (size_t i = 0; i < nold && rc == 0; i++) {
+        const char *key = v->heads.v[old[i]];
+        char name[EA_STREAM_MAX + 1];
+        size_t n = strlen(key + 8) - 5;
+        memcpy(name, key + 8, n);
+        name[n] = '\0';
+        rc = unsigned_head(v, key, name, !any_signed);
+    }
+    ea_free(old);
+    if (rc < 0) return rc;
     for (size_t i = 0; i < v->nrecs; i++) { /* a stream with records but no head file */
         char where[EA_STREAM_MAX + 16];
         if (i + 1 < v->nrecs && strcmp(v->recs[i].stream, v->recs[i + 1].stream) == 0) continue;
@@ -748,7 +893,10 @@ static int check_claims(struct ctx *v)
 
         snprintf(where, sizeof(where), "streams/%s", c[i].stream);
         at = find_at(v, c[i].stream, c[i].sequence, &last);
-        if (!last || !at) { /* judged once per stream, at its highest stated sequence */
+        if ((!at || strcmp(at->id, c[i].last_id) != 0) && is_bad(v, c[i].last_id)) {
+            /* the record it states is there, reported as failing */
+            continue;
+        } else if (!last || !at) { /* judged once per stream, at its highest stated sequence */
             if (!last_of_stream) continue;
             if (!last)
                 problem(v, where,
@@ -788,6 +936,7 @@ int ea_verify_store(const struct ea_verify_opts *o, struct ea_verify_result *res
     ea_buf_init(&v.latest, 0);
     rc = ea_store_walk(o->store, on_object, &v);
     if (rc == 0) rc = check_records(&v);
+    if (v.nbad) qsort(v.bad, v.nbad, 65, cmp_id);
     res->records = v.nentries;
     if (rc == 0 && !o->control) {
         check_streams(&v);
@@ -811,6 +960,7 @@ int ea_verify_store(const struct ea_verify_opts *o, struct ea_verify_result *res
     list_dispose(&v.heads);
     list_dispose(&v.checkpoints);
     ea_free(v.recs);
+    ea_free(v.bad);
     return rc;
 }
 

@@ -53,13 +53,18 @@ struct ea_stream_head {
     size_t envelope_len;
 };
 
-/** What a walk finds: a regular file, a symbolic link (never followed) or anything else. */
-enum ea_store_kind { EA_STORE_FILE, EA_STORE_LINK, EA_STORE_SPECIAL };
+/**
+ * What a walk finds: a regular file, a symbolic link (never followed),
+ * anything else, or a folder the walk did not go through (one it cannot
+ * read, one nested too deep, an empty one; why says which).
+ */
+enum ea_store_kind { EA_STORE_FILE, EA_STORE_LINK, EA_STORE_SPECIAL, EA_STORE_FOLDER };
 
-/** One object of a walk. key borrowed for the duration of the callback. */
+/** One object of a walk. key and why borrowed for the duration of the callback. */
 struct ea_store_object {
     const char *key;
     enum ea_store_kind kind;
+    const char *why; /* EA_STORE_FOLDER: what is wrong with it; else NULL */
 };
 
 /** A listed object kept after its callback: see ea_store_list_newest. */

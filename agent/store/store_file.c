@@ -457,10 +457,20 @@ static int cmp_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Reports the folder at key as one the walk did not go through. */
+static int bad_folder(const char *key, const char *why, ea_store_object_cb cb, void *payload)
+{
+    struct ea_store_object o = {key, EA_STORE_FOLDER, why};
+
+    return cb(&o, payload);
+}
+
 /*
  * Walks dir (key prefix rel) depth first in name order, reporting every
  * entry but "." and "..": regular files, links and anything else as they
- * are (lstat), descending only into real directories.
+ * are (lstat), descending only into real directories. A folder below the
+ * root that cannot be read, is nested too deep or is empty is reported as
+ * EA_STORE_FOLDER and the walk goes on; only the root unread is an error.
  */
 static int walk_tree(const char *dir, const char *rel, int depth, ea_store_object_cb cb,
                      void *payload)
@@ -471,10 +481,17 @@ static int walk_tree(const char *dir, const char *rel, int depth, ea_store_objec
     size_t n = 0, cap = 0;
     int rc = 0;
 
-    if (depth > 16) return ea_fail(EA_EIO, "%s: folders nested too deep for a store", dir);
-    if (!(d = opendir(dir)))
-        return ea_fail(EA_EIO, "%s: cannot read the folder: %s (check its permissions)", dir,
-                       strerror(errno));
+    if (depth > 16)
+        return bad_folder(rel, "folders nested too deep for a store (not read)", cb, payload);
+    if (!(d = opendir(dir))) {
+        char why[160];
+        if (depth == 0)
+            return ea_fail(EA_EIO, "%s: cannot read the folder: %s (check its permissions)", dir,
+                           strerror(errno));
+        snprintf(why, sizeof(why), "a folder that cannot be read: %s (not checked)",
+                 strerror(errno));
+        return bad_folder(rel, why, cb, payload);
+    }
     while (rc == 0 && (de = readdir(d))) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
         if (n == cap) {
@@ -491,6 +508,8 @@ static int walk_tree(const char *dir, const char *rel, int depth, ea_store_objec
             n++;
     }
     closedir(d);
+    if (rc == 0 && n == 0 && depth > 0)
+        rc = bad_folder(rel, "an empty folder: nothing of a store", cb, payload);
     if (n) qsort(names, n, sizeof(*names), cmp_name);
     for (size_t i = 0; i < n && rc == 0; i++) {
         char *path = ea_asprintf("%s/%s", dir, names[i]);
@@ -500,14 +519,19 @@ static int walk_tree(const char *dir, const char *rel, int depth, ea_store_objec
         if (!path || !key) {
             rc = ea_fail(EA_ENOMEM, "out of memory");
         } else if (lstat(path, &sb) < 0) {
-            if (errno != ENOENT) /* gone since the listing: nothing to judge */
-                rc = ea_fail(EA_EIO, "%s: cannot read: %s", path, strerror(errno));
+            if (errno != ENOENT) { /* gone since the listing: nothing to judge */
+                char why[160];
+                snprintf(why, sizeof(why), "cannot be read: %s (not checked)", strerror(errno));
+                rc = bad_folder(key, why, cb, payload);
+            }
         } else if (S_ISDIR(sb.st_mode)) {
             rc = walk_tree(path, key, depth + 1, cb, payload);
         } else {
-            struct ea_store_object o = {key, S_ISREG(sb.st_mode)   ? EA_STORE_FILE
-                                             : S_ISLNK(sb.st_mode) ? EA_STORE_LINK
-                                                                   : EA_STORE_SPECIAL};
+            struct ea_store_object o = {key,
+                                        S_ISREG(sb.st_mode)   ? EA_STORE_FILE
+                                        : S_ISLNK(sb.st_mode) ? EA_STORE_LINK
+                                                              : EA_STORE_SPECIAL,
+                                        NULL};
             rc = cb(&o, payload);
         }
         ea_free(key);

@@ -493,7 +493,7 @@ struct walk_ctx {
 static int on_any_key(const char *key, void *p)
 {
     struct walk_ctx *c = p;
-    struct ea_store_object o = {key, EA_STORE_FILE}; /* S3 has objects only */
+    struct ea_store_object o = {key, EA_STORE_FILE, NULL}; /* S3 has objects only */
 
     return c->cb(&o, c->payload);
 }

@@ -135,8 +135,75 @@ contains "the altered record is reported" "$OUT" "${altered#"$T/"}: no signature
 alt_id=$(basename "$altered" .json); alt_id=${alt_id#*_}
 lacks "altered is not also missing" "$OUT" "missing (record before"
 lacks "altered is not a broken chain" "$OUT" "does not chain"
-assert "one line per problem" test "$(grep -c '^FAIL ' "$OUT")" -ge 9
+lacks "a record replaced by a link is not also a missing copy" "$OUT" "its copy there is missing"
+assert "one line per problem" test "$(grep -c '^FAIL ' "$OUT")" -ge 8
 check "a store that cannot be read: exit 1" 1 "$EA" verify --store "$WORK/nosuch" --pubkey key.pub
+
+# Folders the walk cannot go through are one FAIL each, and the run goes on (exit 3, not 1).
+fresh deep
+mkdir -p "$T/checkpoints/x/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17"
+echo planted >"$T/checkpoints/x/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/f"
+mkdir -p "$T/controls/A.8.32/empty"
+mkdir -p "$T/controls/A.8.32/x.json.tmp.1.2" && echo hidden >"$T/controls/A.8.32/x.json.tmp.1.2/f"
+echo hidden >"$T/controls/A.8.32/notes.json.tmp.1.2"
+day=$(dirname "$(find "$T/controls/A.8.32" -name '*.json' | head -1)")
+rec=$(find "$T/controls/A.8.32" -name '*.json' | head -1)
+cp "$rec" "$rec.tmp.77.1" # a writer's temp file next to its record: in flight, not reported
+alt=$(find "$T/controls/A.8.4" -name '*.json' | head -1)
+echo '{}' >"$alt"
+check "folders nested too deep: exit 3, not 1" 3 "$EA" verify --store "$T" --pubkey key.pub
+contains "the deep folder is named" "$OUT" "checkpoints/x/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15: folders nested too deep"
+lacks "an altered copy is not also a missing copy" "$OUT" "its copy there is missing"
+contains "the run went on past it" "$OUT" "${alt#"$T/"}: "
+contains "an empty folder is reported" "$OUT" "controls/A.8.32/empty: an empty folder"
+contains "a folder named like a temp file is not skipped" "$OUT" "x.json.tmp.1.2/f"
+contains "a file named like a temp file of no record is not skipped" "$OUT" "notes.json.tmp.1.2"
+lacks "a real temp file is not reported" "$OUT" "$(basename "$rec").tmp.77.1"
+check "query --pubkey: exit 3 too" 3 "$EA" query --store "$T" --control A.8.32 --pubkey key.pub
+contains "query names the deep folder" "$ERR" "folders nested too deep"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then asuser() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+else asuser() { "$@"; }; fi
+LK=$(mktemp -d "${TMPDIR:-/tmp}/ea-locked-XXXXXX") # readable by the unprivileged user
+cp -a "$S" "$LK/s" && cp key.pub "$LK/" && T=$LK/s
+mkdir -p "$T/controls/A.8.32/locked" && echo x >"$T/controls/A.8.32/locked/f"
+alt=$(find "$T/controls/A.8.4" -name '*.json' | head -1)
+echo '{}' >"$alt"
+chmod -R a+rX "$LK" && chmod 000 "$T/controls/A.8.32/locked"
+check "a folder that cannot be read: exit 3, not 1" 3 asuser "$EA" verify --store "$T" --pubkey "$LK/key.pub"
+contains "the unreadable folder is named" "$OUT" "controls/A.8.32/locked: a folder that cannot be read"
+contains "the run went on past it" "$OUT" "${alt#"$T/"}: "
+chmod 700 "$T/controls/A.8.32/locked" && rm -rf "$LK"
+
+# An altered record is there: not also missing, not a vanished stream (issue 14, review 11).
+G=$WORK/gone; rm -rf "$G" && cp -a "$S" "$G"
+check "checkpoint for the altered-record cases" 0 "$EA" checkpoint --store "$G" --key key.pem --agent-id ci
+for how in empty symlink sparse; do
+    T=$WORK/gone-$how; rm -rf "$T"; cp -a "$G" "$T"
+    id=$(head_field "$T/streams/$one.json" last_id)
+    for f in $(find "$T/controls" -name "*_$id.json"); do
+        case $how in
+        empty) : >"$f" ;;
+        symlink) rm "$f" && ln -s "$S/streams/$one.json" "$f" ;;
+        sparse) rm "$f" && truncate -s 3G "$f" ;;
+        esac
+    done
+    check "record replaced ($how): exit 3" 3 "$EA" verify --store "$T" --pubkey key.pub
+    contains "record replaced ($how): reported" "$OUT" "_$id.json: "
+    lacks "record replaced ($how): the head is not said to lack it" "$OUT" "none of the stream's records exist"
+    lacks "record replaced ($how): the stream has not vanished" "$OUT" "the stream vanished"
+    lacks "record replaced ($how): the head does not lack it" "$OUT" "which the store lacks"
+done
+T=$WORK/gone-first; rm -rf "$T"; cp -a "$G" "$T"
+id=$(head_field "$T/streams/$two.json" last_id)
+for f in $(find "$T/controls" -name "*.json" -path "*controls*"); do
+    python3 - "$f" "$two" <<'PY' && : >"$f"
+import base64,json,sys
+s=json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))["predicate"]["agent"]
+sys.exit(0 if s["stream"]==sys.argv[2] and s["sequence"]==1 else 1)
+PY
+done
+check "first record of two emptied: exit 3" 3 "$EA" verify --store "$T" --pubkey key.pub
+lacks "first record emptied: not reported missing" "$OUT" "missing (record before"
 
 # --- item 1: the migration of unsigned heads
 fresh legacy
@@ -167,6 +234,26 @@ assert "two heads signed" test "$(grep -c '^SIGNED ' "$OUT")" = 2
 contains "the broken stream's head stays unsigned" "$OUT" "streams/$two.json: unsigned stream head; not signed"
 check "after the migration only the broken stream fails" 3 "$EA" verify --store "$T" --pubkey key.pub
 assert "no other unsigned head" test "$(grep -c 'unsigned stream head' "$OUT")" = 1
+check "--sign-heads again after the migration: refused" 3 "$EA" verify --store "$T" --pubkey key.pub --sign-heads --key key.pem
+lacks "nothing signed the second time" "$OUT" "SIGNED "
+contains "the migration is once" "$OUT" "--sign-heads migrates only a store written before heads were signed"
+
+# A signed store: a record deleted and a plain head written at sequence-1 is never migrated.
+fresh resigned
+last=$(head_field "$T/streams/$two.json" last_id)
+prev=$(python3 - "$(find "$T/controls/A.8.32" -name "*_$last.json" | head -1)" <<'PY'
+import base64,json,sys
+print(json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))["predicate"]["agent"]["previous"])
+PY
+)
+rm -f $(find "$T/controls" -name "*_$last.json")
+printf '{"stream":"%s","sequence":1,"last_id":"%s"}\n' "$two" "$prev" >"$T/streams/$two.json"
+check "an unsigned head in a signed store: exit 3" 3 "$EA" verify --store "$T" --pubkey key.pub
+contains "it is called a rewritten head" "$OUT" "streams/$two.json: unsigned stream head in a store that already has signed heads"
+lacks "verify does not suggest the migration" "$OUT" "run 'evidence-agent verify --sign-heads"
+check "--sign-heads refuses it" 3 "$EA" verify --store "$T" --pubkey key.pub --sign-heads --key key.pem
+lacks "nothing signed" "$OUT" "SIGNED "
+check "still failing afterwards" 3 "$EA" verify --store "$T" --pubkey key.pub
 
 # --- item 2: checkpoints
 C=$WORK/cp
