@@ -1328,6 +1328,37 @@ int ea_redact_spans(const struct ea_redactor *r, struct ea_redact_stream *st, co
     return 0;
 }
 
+int ea_redact_track(struct ea_redact_stream *st, const char *in, size_t len)
+{
+    struct view v;
+    struct scan sc;
+    size_t pos = 0;
+    bool cont = st->continuation;
+    int rc;
+
+    pthread_once(&tables_once, init_tables);
+    if ((rc = view_build(&v, in, len)) < 0) {
+        view_dispose(&v);
+        return rc;
+    }
+    sc = (struct scan){v.s, v.n, st, {NULL, 0, 0}};
+    st->continuation = false;
+    rc = scan_carried(&sc, &pos);
+    while (rc == 0 && pos < sc.n) {
+        const char *p = memmem(sc.s + pos, sc.n - pos, "-----BEGIN ", 11);
+        size_t at, next;
+        if (!p) break;
+        at = (size_t)(p - sc.s);
+        next = at + 1;
+        rc = match_private_key(&sc, at, &next);
+        pos = next > at ? next : at + 1;
+    }
+    st->continuation = cont;
+    ea_free(sc.hs.h);
+    view_dispose(&v);
+    return rc < 0 ? rc : 0;
+}
+
 /* Appends at most room bytes of s[0..n), never cutting a UTF-8 character. Returns bytes taken. */
 static size_t utf8_prefix(const char *s, size_t n, size_t room)
 {

@@ -61,6 +61,13 @@ void ea_redactor_free(struct ea_redactor *r);
 int ea_redact_spans(const struct ea_redactor *r, struct ea_redact_stream *st, const char *in,
                     size_t len, struct ea_redact_span **spans, size_t *nspans);
 /**
+ * Moves st's private-key block state over in[0..len) (one or more lines) as
+ * ea_redact_spans would, on the same decoration-free view, without masking:
+ * for a reader that keeps only some lines of a stream and must know which of
+ * them start inside a key block. st->continuation is left as it was.
+ */
+int ea_redact_track(struct ea_redact_stream *st, const char *in, size_t len);
+/**
  * Appends the redacted form of in[0..len) to out (bounded by its creator)
  * and adds the number of masked values to *count.
  * @param st stream state, or NULL for a standalone text.

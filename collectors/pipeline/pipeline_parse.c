@@ -32,8 +32,7 @@
 #define LINE_ERROR 1
 #define LINE_WARNING 2
 #define LINE_ADD_MASK 4
-#define LINE_KEY_BEGIN 8 /* "-----BEGIN … PRIVATE KEY" */
-#define LINE_KEY_END 16  /* "-----END … PRIVATE KEY" */
+#define LINE_KEY 8 /* may hold a private-key marker: "PRIVATE KEY", or an escape (decoration) */
 #define LINE_UNKNOWN (-1)
 
 /*
@@ -66,11 +65,9 @@ static pthread_once_t hs_once = PTHREAD_ONCE_INIT;
 static void load_hyperscan(void)
 {
     static const char *const exprs[] = {"\\b(error|fatal)\\b", "\\b(warning|warn)\\b",
-                                        "::add-mask::", "-----BEGIN [A-Z0-9 ]*PRIVATE KEY",
-                                        "-----END [A-Z0-9 ]*PRIVATE KEY"};
+                                        "::add-mask::", "PRIVATE KEY", "\\x1b[^\\n]*\\n"};
     static const unsigned flags[] = {HS_FLAG_CASELESS, HS_FLAG_CASELESS, 0, 0, 0};
-    static const unsigned ids[] = {LINE_ERROR, LINE_WARNING, LINE_ADD_MASK, LINE_KEY_BEGIN,
-                                   LINE_KEY_END};
+    static const unsigned ids[] = {LINE_ERROR, LINE_WARNING, LINE_ADD_MASK, LINE_KEY, LINE_KEY};
     hs_compile_error_t *err = NULL;
 
     hs.lib = dlopen("libhs.so.5", RTLD_NOW | RTLD_LOCAL);
@@ -187,12 +184,6 @@ static size_t timestamp_len(const char *l, size_t n)
     return i < n && l[i] == 'Z' ? i + 1 : 0;
 }
 
-static bool starts_with(const char *l, size_t n, size_t i, const char *lit)
-{
-    size_t k = strlen(lit);
-    return n - i >= k && memcmp(l + i, lit, k) == 0;
-}
-
 static bool word_at(const char *l, size_t n, size_t i, const char *word, size_t w)
 {
     if (n - i < w || strncasecmp(l + i, word, w) != 0) return false;
@@ -264,8 +255,8 @@ static void apply_flags(struct ea_log_scan *s, const char *l, size_t n, int flag
 }
 
 /* Stores a copy of a line (at most EA_LOG_LINE_KEEP bytes, without its CR) in k. */
-static int keep_line(struct ea_log_kept *k, const char *l, size_t n, bool cut, bool in_key,
-                     uint64_t line)
+static int keep_line(struct ea_log_kept *k, const char *l, size_t n, bool cut,
+                     const struct ea_redact_stream *key, uint64_t line)
 {
     if (n > 0 && l[n - 1] == '\r') n--;
     if (n > EA_LOG_LINE_KEEP) {
@@ -278,43 +269,24 @@ static int keep_line(struct ea_log_kept *k, const char *l, size_t n, bool cut, b
     k->text[n] = '\0';
     k->len = n;
     k->cut = cut;
-    k->in_key = in_key;
+    k->key = *key;
     k->line = line;
     return 0;
 }
 
-/* Just past "[A-Z0-9 ]*PRIVATE KEY" at l[i] (after "-----BEGIN " or "-----END "), or 0. */
-static size_t key_marker_end(const char *l, size_t n, size_t i)
-{
-    for (; i < n && ((l[i] >= 'A' && l[i] <= 'Z') || digit((unsigned char)l[i]) || l[i] == ' '); i++) {
-        if (n - i >= 11 && memcmp(l + i, "PRIVATE KEY", 11) == 0) return i + 11;
-    }
-    return 0;
-}
-
 /*
- * How a line leaves the private-key state: 1 when its last key marker (in
- * its first EA_LOG_LINE_KEEP bytes) is a BEGIN, 0 when an END, -1 when none.
- * The same rule as the LINE_KEY_* Hyperscan patterns.
+ * Whether a line may hold a private-key marker, plain or split by decoration
+ * (escapes): every marker has "-----" and "PRIVATE KEY", so a '-', a 'V' and
+ * a 'Y' whatever is between them.
  */
-static int key_in_line(const char *l, size_t n)
+static bool key_candidate(const char *l, size_t n)
 {
-    size_t limit = n > EA_LOG_LINE_KEEP ? EA_LOG_LINE_KEEP : n;
-    const char *p = l;
-    int state = -1;
-
-    while ((p = memmem(p, limit - (size_t)(p - l), "-----", 5))) {
-        size_t i = (size_t)(p - l);
-        if (starts_with(l, limit, i, "-----BEGIN ") && key_marker_end(l, limit, i + 11))
-            state = 1;
-        else if (starts_with(l, limit, i, "-----END ") && key_marker_end(l, limit, i + 9))
-            state = 0;
-        p++; /* markers may overlap: "KEY------END" */
-    }
-    return state;
+    if (n >= 11 && memmem(l, n, "PRIVATE KEY", 11)) return true;
+    return memchr(l, 0x1b, n) && memchr(l, '-', n) && memchr(l, 'V', n) && memchr(l, 'Y', n);
 }
 
-static int process_line(struct ea_log_scan *s, const char *l, size_t n, int flags, bool cut)
+static int process_line(struct ea_log_scan *s, const char *l, size_t n, int flags, bool cut,
+                        const struct ea_redact_stream *key)
 {
     bool in_chunk = flags != LINE_UNKNOWN;
     size_t full = n;
@@ -336,7 +308,7 @@ static int process_line(struct ea_log_scan *s, const char *l, size_t n, int flag
             s->matches_truncated = true;
             break;
         }
-        return keep_line(&s->match[s->nmatches++], l, full, cut, s->in_key, s->lines);
+        return keep_line(&s->match[s->nmatches++], l, full, cut, key, s->lines);
     }
     return 0;
 }
@@ -349,12 +321,13 @@ static size_t kept_len(const char *l, size_t n)
 }
 
 /* Puts a line into the tail ring (slots allocated once and reused). */
-static int tail_push(struct ea_log_scan *s, const char *l, size_t n, bool cut, bool in_key)
+static int tail_push(struct ea_log_scan *s, const char *l, size_t n, bool cut,
+                     const struct ea_redact_stream *key)
 {
     int rc = 0;
 
     if (s->tail_max) {
-        rc = keep_line(&s->tail[s->tail_next], l, n, cut, in_key, s->lines);
+        rc = keep_line(&s->tail[s->tail_next], l, n, cut, key, s->lines);
         s->tail_next = (s->tail_next + 1) % s->tail_max;
         if (s->tail_count < s->tail_max) s->tail_count++;
     }
@@ -362,27 +335,43 @@ static int tail_push(struct ea_log_scan *s, const char *l, size_t n, bool cut, b
 }
 
 /*
- * The private-key state at offset off of the chunk, moving on from state
- * through the key markers not yet consumed (*k). Markers before floor belong
- * to a line that began in an earlier chunk (key_in_line decided it); markers
- * past a line's first EA_LOG_LINE_KEEP bytes are ignored, as key_in_line does.
+ * Moves a private-key state to offset off of the chunk data[0, len) (a
+ * line start), through the candidate lines not yet consumed (*k): each is
+ * tracked whole by the redactor, on its decoration-free view. Lines before
+ * floor began in an earlier chunk: they were tracked piece by piece.
  */
-static bool key_state_to(const struct ea_log_scan *s, const char *data, size_t floor, bool state,
-                         size_t *k, size_t off)
+static int key_state_to(const struct ea_log_scan *s, const char *data, size_t len, size_t floor,
+                        struct ea_redact_stream *state, size_t *k, size_t off)
 {
-    for (; *k < s->nkev && s->kev[*k].end <= off; (*k)++) {
-        size_t e = s->kev[*k].end;
+    int rc = 0;
+
+    for (; rc == 0 && *k < s->nkev && s->kev[*k].line < off; (*k)++) {
+        size_t a = s->kev[*k].line, e;
         const char *nl;
-        if (e <= floor) continue;
-        nl = memrchr(data + floor, '\n', e - floor);
-        if (e > (nl ? (size_t)(nl - data) + 1 : floor) + EA_LOG_LINE_KEEP) continue;
-        state = s->kev[*k].open;
+        if (a < floor) continue;
+        nl = memchr(data + a, '\n', len - a);
+        e = nl ? (size_t)(nl - data) : len;
+        if (key_candidate(data + a, e - a)) rc = ea_redact_track(state, data + a, e - a);
     }
-    return state;
+    return rc;
 }
 
-static int add_key_event(struct ea_log_scan *s, size_t end, bool open)
+/* Notes the line of data[0, hit] as a key candidate, once per line (hits come in order). */
+static int add_key_event(struct ea_log_scan *s, const char *data, size_t hit)
 {
+    size_t from = 0;
+    const char *nl;
+
+    if (s->nkev) {
+        const struct ea_log_key_event *last = &s->kev[s->nkev - 1];
+        if (hit <= last->hit) return 0;
+        if (!memchr(data + last->hit, '\n', hit - last->hit)) {
+            s->kev[s->nkev - 1].hit = hit;
+            return 0;
+        }
+        from = last->hit;
+    }
+    nl = memrchr(data + from, '\n', hit - from);
     if (s->nkev == s->kev_cap) {
         size_t ncap = s->kev_cap ? s->kev_cap * 2 : 16;
         struct ea_log_key_event *nk = ea_realloc(s->kev, ncap * sizeof(*nk));
@@ -390,12 +379,13 @@ static int add_key_event(struct ea_log_scan *s, size_t end, bool open)
         s->kev = nk;
         s->kev_cap = ncap;
     }
-    s->kev[s->nkev++] = (struct ea_log_key_event){end, open};
+    s->kev[s->nkev++] = (struct ea_log_key_event){nl ? (size_t)(nl - data) + 1 : 0, hit};
     return 0;
 }
 
 struct hit_list {
     struct ea_log_scan *s;
+    const char *data;
     int failed;
 };
 
@@ -407,8 +397,8 @@ static int on_hit(unsigned int id, unsigned long long from, unsigned long long t
 
     (void)from;
     (void)flags;
-    if (id == LINE_KEY_BEGIN || id == LINE_KEY_END) {
-        if (add_key_event(s, (size_t)to, id == LINE_KEY_BEGIN) < 0) {
+    if (id == LINE_KEY) {
+        if (add_key_event(s, hl->data, (size_t)to - 1) < 0) {
             hl->failed = 1;
             return 1;
         }
@@ -519,11 +509,11 @@ static void bulk_lines(struct ea_log_scan *s, const char *data, size_t a, size_t
 }
 
 /* Puts the last tail_max lines of data[from, end) (end just past a newline) into the tail. */
-static int tail_from_chunk(struct ea_log_scan *s, const char *data, size_t from, size_t end,
-                           bool key_at_from)
+static int tail_from_chunk(struct ea_log_scan *s, const char *data, size_t len, size_t from,
+                           size_t end, const struct ea_redact_stream *key_at_from)
 {
     size_t starts[EA_LOG_TAIL_MAX], n = 0, stop = end - 1, kev = 0; /* stop: a line's newline */
-    bool in_key = key_at_from;
+    struct ea_redact_stream key = *key_at_from;
     int rc = 0;
 
     while (n < s->tail_max) {
@@ -535,9 +525,32 @@ static int tail_from_chunk(struct ea_log_scan *s, const char *data, size_t from,
     for (size_t k = n; rc == 0 && k > 0; k--) {
         size_t st = starts[k - 1];
         const char *nl = memchr(data + st, '\n', end - st);
-        in_key = key_state_to(s, data, from, in_key, &kev, st);
-        rc = tail_push(s, data + st, (size_t)(nl - (data + st)), false, in_key);
+        rc = key_state_to(s, data, len, from, &key, &kev, st);
+        if (rc == 0) rc = tail_push(s, data + st, (size_t)(nl - (data + st)), false, &key);
     }
+    return rc;
+}
+
+/*
+ * Tracks the key state over a piece of a line that spans chunks, whole (past
+ * the bytes kept of it), with the last bytes of the previous piece in front
+ * so that a marker split between pieces is seen (tracking is idempotent).
+ */
+static int track_piece(struct ea_log_scan *s, const char *p, size_t n)
+{
+    struct ea_buf b;
+    size_t keep;
+    int rc;
+
+    if (!n) return 0;
+    ea_buf_init(&b, 0);
+    rc = ea_buf_append(&b, s->key_overlap, s->nkey_overlap);
+    if (rc == 0) rc = ea_buf_append(&b, p, n);
+    if (rc == 0 && key_candidate(b.data, b.len)) rc = ea_redact_track(&s->key, b.data, b.len);
+    keep = b.len < EA_LOG_KEY_OVERLAP ? b.len : EA_LOG_KEY_OVERLAP;
+    if (rc == 0) memcpy(s->key_overlap, b.data + b.len - keep, keep);
+    s->nkey_overlap = keep;
+    ea_buf_dispose(&b);
     return rc;
 }
 
@@ -546,13 +559,10 @@ static int finish_partial(struct ea_log_scan *s)
 {
     const char *l = s->partial.data ? s->partial.data : "";
     size_t n = s->partial.len;
-    bool in_key = s->in_key;
-    int rc = process_line(s, l, n, LINE_UNKNOWN, s->partial_cut);
-    int key;
+    int rc = process_line(s, l, n, LINE_UNKNOWN, s->partial_cut, &s->partial_key);
 
-    if (rc == 0) rc = tail_push(s, l, n, s->partial_cut, in_key);
-    if (n > 0 && l[n - 1] == '\r' && !s->partial_cut) n--;
-    if ((key = key_in_line(l, n)) >= 0) s->in_key = key == 1;
+    if (rc == 0) rc = tail_push(s, l, n, s->partial_cut, &s->partial_key);
+    s->nkey_overlap = 0;
     ea_buf_reset(&s->partial);
     s->partial_cut = false;
     return rc;
@@ -572,9 +582,9 @@ static int hash_wait(struct ea_log_scan *s)
 int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
 {
     const char *p = data, *end = data + len;
-    struct hit_list hl = {s, 0};
+    struct hit_list hl = {s, data, 0};
     size_t next_hit = 0, next_key = 0;
-    bool key_at_first = false;
+    struct ea_redact_stream key_at_first = {0};
     const char *first_whole = NULL; /* start of this chunk's first line scanned in the chunk */
     const char *complete_end = data; /* end of the last whole line scanned in this chunk */
     int rc = hash_wait(s);
@@ -605,15 +615,20 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
 
         if (s->partial.len || s->partial_cut || !nl) {
             size_t room = EA_LOG_LINE_KEEP + 1 - s->partial.len;
+            if (first_whole) /* the whole lines before this one move the key state first */
+                rc = key_state_to(s, data, len, (size_t)(first_whole - data), &s->key, &next_key,
+                                  (size_t)(p - data));
+            if (!s->partial.len && !s->partial_cut) s->partial_key = s->key;
             if (seg > room) s->partial_cut = true;
-            rc = ea_buf_append(&s->partial, p, seg < room ? seg : room);
+            if (rc == 0) rc = track_piece(s, p, seg);
+            if (rc == 0) rc = ea_buf_append(&s->partial, p, seg < room ? seg : room);
             if (rc == 0 && nl) rc = finish_partial(s);
             p = nl ? nl + 1 : end;
             continue;
         }
         if (!first_whole) {
             first_whole = p;
-            key_at_first = s->in_key;
+            key_at_first = s->key;
         }
         floor = (size_t)(first_whole - data);
         if (s->scratch && !s->npatterns && s->first_ts[0]) {
@@ -622,25 +637,24 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
             complete_end = p = last + 1;
             continue;
         }
-        s->in_key = key_state_to(s, data, floor, s->in_key, &next_key, (size_t)(p - data));
-        rc = process_line(s, p, seg,
-                          s->scratch ? hits_flags(s, &next_hit, (size_t)(p - data), seg)
-                                     : LINE_UNKNOWN,
-                          false);
-        if (rc == 0 && !s->scratch) { /* no Hyperscan: this line's key markers, found here */
-            int key = key_in_line(p, seg > 0 && p[seg - 1] == '\r' ? seg - 1 : seg);
-            if (key >= 0) rc = add_key_event(s, (size_t)(p - data) + 1, key == 1);
-        }
+        if (!s->scratch && key_candidate(p, seg)) /* no Hyperscan: found here */
+            rc = add_key_event(s, data, (size_t)(p - data));
+        if (rc == 0) rc = key_state_to(s, data, len, floor, &s->key, &next_key, (size_t)(p - data));
+        if (rc == 0)
+            rc = process_line(s, p, seg,
+                              s->scratch ? hits_flags(s, &next_hit, (size_t)(p - data), seg)
+                                         : LINE_UNKNOWN,
+                              false, &s->key);
         complete_end = p = nl + 1;
     }
     if (rc == 0 && first_whole)
-        s->in_key = key_state_to(s, data, (size_t)(first_whole - data), s->in_key, &next_key,
-                                 (size_t)(complete_end - data));
+        rc = key_state_to(s, data, len, (size_t)(first_whole - data), &s->key, &next_key,
+                          (size_t)(complete_end - data));
     if (rc == 0 && first_whole && complete_end > first_whole) /* not the end of a line begun before */
         last_timestamp(s, first_whole, complete_end);
     if (rc == 0 && first_whole && complete_end > first_whole)
-        rc = tail_from_chunk(s, data, (size_t)(first_whole - data), (size_t)(complete_end - data),
-                             key_at_first);
+        rc = tail_from_chunk(s, data, len, (size_t)(first_whole - data),
+                             (size_t)(complete_end - data), &key_at_first);
     return rc; /* the hash may still run: joined by the next feed, finish or dispose */
 }
 
@@ -651,7 +665,11 @@ static json_t *kept_json(struct ea_log_scan *s, struct ea_redact_stream *st,
     struct ea_buf b;
     json_t *j = NULL;
 
-    if (k->in_key) st->in_private_key = true;
+    if (k->key.in_private_key) { /* the whole log's state: the kept lines may not show BEGIN */
+        bool cont = st->continuation;
+        *st = k->key;
+        st->continuation = cont;
+    }
     ea_buf_init(&b, 0);
     if (ea_redact_clip(s->redactor, st, &b, k->text, k->len, k->cut, EA_LOG_LINE_MAX,
                        &s->masked) == 0)
@@ -664,7 +682,7 @@ int ea_log_scan_finish(struct ea_log_scan *s, json_t **out)
 {
     unsigned char md[EA_SHA256_LEN];
     char hex[EA_SHA256_HEX_LEN + 1];
-    struct ea_redact_stream st = {false, false};
+    struct ea_redact_stream st = {0};
     json_t *o = NULL, *tail = NULL, *matches = NULL;
     size_t i;
     int rc = 0;
@@ -683,7 +701,7 @@ int ea_log_scan_finish(struct ea_log_scan *s, json_t **out)
         if (json_array_append_new(tail, kept_json(s, &st, &s->tail[at])) < 0) break;
     }
     for (size_t m = 0; tail && matches && i == s->tail_count && m < s->nmatches; m++) {
-        struct ea_redact_stream ms = {false, false};
+        struct ea_redact_stream ms = {0};
         json_t *t = kept_json(s, &ms, &s->match[m]);
         if (!t || json_array_append_new(matches, json_pack("{s:I, s:o}", "line",
                                                            (json_int_t)s->match[m].line,

@@ -32,17 +32,20 @@ struct ea_log_hit {
     int flag;
 };
 
+/* A line of the current chunk that may hold a private-key marker (plain or decorated). */
 struct ea_log_key_event {
-    size_t end; /* offset just past a private key's BEGIN or END marker, in the chunk */
-    bool open;  /* BEGIN */
+    size_t line; /* offset of the line's first byte, in the chunk */
+    size_t hit;  /* offset of the last byte of the latest hit in that line */
 };
+
+#define EA_LOG_KEY_OVERLAP 1024 /* bytes of a long line's last piece tracked again with the next */
 
 /* A kept line: raw (redacted at the end), with what the redactor must know of it. */
 struct ea_log_kept {
     char *text; /* owned, EA_LOG_LINE_KEEP + 1 bytes */
     size_t len;
     bool cut;    /* the line was longer than kept */
-    bool in_key; /* the line starts inside a private-key block */
+    struct ea_redact_stream key; /* the private-key block state at the line's start */
     uint64_t line;
 };
 
@@ -65,13 +68,16 @@ struct ea_log_scan {
     char first_ts[40], last_ts[40];
     struct ea_buf partial;          /* an unfinished line carried between chunks (bounded) */
     bool partial_cut;               /* the carried line was longer than kept */
+    struct ea_redact_stream partial_key; /* the key state at the carried line's start */
+    char key_overlap[EA_LOG_KEY_OVERLAP]; /* the carried line's last bytes seen (key tracking) */
+    size_t nkey_overlap;
     struct ea_log_kept tail[EA_LOG_TAIL_MAX]; /* ring of the last lines (raw) */
     size_t tail_max, tail_next, tail_count;
     regex_t patterns[EA_LOG_PATTERNS_MAX];
     size_t npatterns;
     struct ea_log_kept match[EA_LOG_MATCH_MAX]; /* lines matching a pattern (raw) */
     size_t nmatches, matches_max;
-    bool in_key;                    /* the scan is inside a private-key block */
+    struct ea_redact_stream key;    /* private-key block state (ea_redact_track) */
     struct ea_log_key_event *kev;   /* owned: key markers of the current chunk */
     size_t nkev, kev_cap;
     bool matches_truncated;
