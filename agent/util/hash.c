@@ -122,6 +122,6 @@ int ea_base64_decode(unsigned char **out, size_t *out_len, const char *s, size_t
     bin = NULL;
 out:
     ea_free(bin);
-    ea_free(norm);
+    ea_free_secret(norm, n + 4); /* it may be a key's text (a base64 EVIDENCE_KEY_PEM) */
     return rc;
 }
