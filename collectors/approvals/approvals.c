@@ -117,6 +117,7 @@ static int approvals_init(void **state, const char *arg, const json_t *options,
                                      "branch's dismiss_stale_reviews decides; the default)");
     }
     if (rc == 0) rc = ea_forge_options(&s->target, options);
+    if (rc == 0) rc = ea_forge_preflight(&s->target, "approvals", ""); /* a token, a repository */
     if (rc < 0) {
         approvals_free(s);
         return rc;

@@ -133,7 +133,7 @@ int ea_forge_connect(struct ea_forge *f, struct ea_ci_api *api, const struct ea_
     if (rc < 0) return rc;
     if (!api->base_url)
         return ea_fail(EA_ECONFIG,
-                       "%s needs an API token: GITHUB_TOKEN or GH_TOKEN%s for GitHub, "
+                       "%s needs an API token in GITHUB_TOKEN or GH_TOKEN%s for GitHub, "
                        "GITLAB_TOKEN or CI_JOB_TOKEN with CI_PROJECT_ID (or --repo) for GitLab",
                        who, token_note);
     repo = gitlab                                 ? api->project_id
@@ -153,6 +153,21 @@ int ea_forge_connect(struct ea_forge *f, struct ea_ci_api *api, const struct ea_
     if ((rc = ea_forge_open(f, gitlab, api->base_url, api->auth_header, repo)) < 0) return rc;
     ea_http_set_budget(f->http, t->timeout_ms); /* the run's API work starts now */
     return 0;
+}
+
+int ea_forge_preflight(const struct ea_forge_target *t, const char *who, const char *token_note)
+{
+    struct ea_ci_run run;
+    struct ea_ci_api api;
+    struct ea_forge f;
+    int rc = ea_ci_detect(&run, NULL, NULL);
+
+    if (rc < 0) return rc;
+    rc = ea_forge_connect(&f, &api, &run, t, who, token_note);
+    if (rc == 0) ea_forge_close(&f);
+    ea_ci_api_dispose(&api);
+    ea_ci_run_dispose(&run);
+    return rc;
 }
 
 void ea_forge_close(struct ea_forge *f)

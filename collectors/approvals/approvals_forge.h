@@ -66,6 +66,14 @@ void ea_forge_target_dispose(struct ea_forge_target *t);
 int ea_forge_connect(struct ea_forge *f, struct ea_ci_api *api, const struct ea_ci_run *run,
                      const struct ea_forge_target *t, const char *who, const char *token_note);
 
+/**
+ * What ea_forge_connect checks (a token, the repository), without a request:
+ * for a collector's init, so that a missing token is found before any
+ * collector runs (and by daemon --check-config).
+ * @return 0 or ea_forge_connect's EA_ECONFIG.
+ */
+int ea_forge_preflight(const struct ea_forge_target *t, const char *who, const char *token_note);
+
 /** @return 0, or EA_ENOMEM. Dispose with ea_forge_close. */
 int ea_forge_open(struct ea_forge *f, bool gitlab, const char *base_url, const char *auth,
                   const char *repo);

@@ -98,6 +98,8 @@ static int prot_init(void **state, const char *arg, const json_t *options,
     if (rc == 0) rc = ea_json_bool_option(options, "allow_force_push", &s->pol.force_push);
     if (rc == 0) rc = ea_json_bool_option(options, "allow_deletion", &s->pol.deletion);
     if (rc == 0) rc = ea_forge_options(&s->target, options);
+    if (rc == 0) /* a token and a repository, before any collector runs */
+        rc = ea_forge_preflight(&s->target, "branch-protection", " (with administration: read)");
     if (rc < 0) {
         prot_free(s);
         return rc;

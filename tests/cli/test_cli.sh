@@ -410,6 +410,14 @@ contains "help: approvals takes mr:N" "$OUT" "mr:NUMBER"
 check "pipeline log missing" 2 "$EA" collect --dry-run --key key.pem pipeline=nosuch.log
 contains "missing log named" "$ERR" "nosuch.log"
 
+# issue 15 items 8-9: a missing token is found before anything runs (init), not after git stored
+check "approvals without a token, beside git" 2 env -u GITHUB_TOKEN -u GH_TOKEN -u GITLAB_TOKEN \
+    -u CI_JOB_TOKEN -u GITHUB_ACTIONS -u GITLAB_CI "$EA" collect --store "$WORK/notoken-store" \
+    --key key.pem "git=$WORK/repo" approvals
+contains "the token is asked for" "$ERR" "approvals needs an API token in GITHUB_TOKEN"
+contains "nothing ran" "$ERR" "nothing was run or stored"
+assert "nothing stored, not even git's record" test ! -e "$WORK/notoken-store"
+
 # --- approvals: the gate (replay server on loopback with two recorded pull requests)
 python3 - "$EA_SOURCE_DIR/tests/collectors/approvals" >aroutes.json <<'PY2'
 import json, sys

@@ -361,17 +361,19 @@ START_TEST(test_bad_arguments_and_options_are_usage_errors)
     ck_assert_int_eq(rc, EA_ECONFIG);
     ck_assert_ptr_nonnull(strstr(ea_error_message(rc), "false, true or protection"));
     json_decref(opts);
+    setenv("GITHUB_TOKEN", "ghs_testtoken0123456789", 1); /* init checks that a token is there */
     for (size_t i = 0; i < 3; i++) { /* each of the three settings, as text or as a boolean */
         static const char *const ok[] = {"protection", "true", "false"};
-        opts = json_pack("{s:s}", "allow_stale", ok[i]);
+        opts = json_pack("{s:s, s:s}", "allow_stale", ok[i], "repo", "acme/app");
         ck_assert_int_eq(ea_collector_approvals.init(&state, "pr:1", opts, ea_test_host()), 0);
         ea_collector_approvals.free(state);
         json_decref(opts);
     }
-    opts = json_pack("{s:b}", "allow_stale", 1);
+    opts = json_pack("{s:b, s:s}", "allow_stale", 1, "repo", "acme/app");
     ck_assert_int_eq(ea_collector_approvals.init(&state, "pr:1", opts, ea_test_host()), 0);
     ea_collector_approvals.free(state);
     json_decref(opts);
+    unsetenv("GITHUB_TOKEN");
 }
 END_TEST
 
@@ -384,12 +386,17 @@ START_TEST(test_without_a_token_it_says_which_variables)
 
     for (size_t i = 0; ci_vars[i]; i++) unsetenv(ci_vars[i]);
     ea_fake_sink_init(&fs);
-    ck_assert_int_eq(ea_collector_approvals.init(&state, "pr:1", opts, ea_test_host()), 0);
-    rc = ea_collector_approvals.collect(state, &fs.sink);
+    /* found by init, so that collect refuses the run before any collector ran */
+    rc = ea_collector_approvals.init(&state, "pr:1", opts, ea_test_host());
     ck_assert_int_eq(rc, EA_ECONFIG);
+    ck_assert_ptr_null(state);
     ck_assert_ptr_nonnull(strstr(ea_error_message(rc), "GITHUB_TOKEN"));
     ck_assert_ptr_nonnull(strstr(ea_error_message(rc), "GITLAB_TOKEN"));
-    ea_collector_approvals.free(state);
+    ea_error_clear();
+    rc = ea_collector_branch_protection.init(&state, "main", opts, ea_test_host());
+    ck_assert_int_eq(rc, EA_ECONFIG);
+    ck_assert_ptr_nonnull(strstr(ea_error_message(rc), "administration: read"));
+    ea_error_clear();
     ea_fake_sink_dispose(&fs);
     json_decref(opts);
 }
