@@ -6,7 +6,12 @@
  *   README.md        how to check the pack: ./check.sh
  *   check.sh, check.py  the check (sha256sum, openssl, python3 alone), from schemas/pack/
  *   SHA256SUMS       the SHA-256 of every other file (sha256sum -c SHA256SUMS)
- *   manifest.json    what was exported: controls, period, store, records, keys
+ *   manifest.json    what was exported: controls, period, store, records, the keys and
+ *                    their fingerprints, the SoA as applied and its SHA-256, every stream
+ *                    head and checkpoint packed, and every other file with its SHA-256
+ *   manifest.dsse.json  with --key: manifest.json signed (DSSE), so check.sh knows the
+ *                    pack as a whole is the one exported; without, check.sh fails unless
+ *                    told --unsigned
  *   report.json, report.md   the report for those controls (report.h)
  *   keys/N.pub       the public keys given with --pubkey
  *   soa.yaml         the SoA given with --soa, as it was read
@@ -45,9 +50,13 @@
 #include "util/fs.h"
 #include "util/hash.h"
 #include "util/mem.h"
+#include "sign.h"
 #include "verify.h"
 #include "util/time.h"
 #include "util/yaml.h"
+
+/* manifest.dsse.json's payloadType: no record, head or checkpoint can pass as a manifest */
+#define EA_PACK_MANIFEST_PAYLOAD_TYPE "application/vnd.evidence-agent.pack-manifest+json"
 
 static const struct ea_cli_opt opts[] = {
     {"store", EA_CLI_VALUE, "URL",
@@ -56,6 +65,8 @@ static const struct ea_cli_opt opts[] = {
     {"since", EA_CLI_VALUE, "TIME", "period start (RFC 3339 or YYYY-MM-DD; default: all)"},
     {"until", EA_CLI_VALUE, "TIME", "period end (default: now)"},
     {"pubkey", EA_CLI_LIST, "FILE", "check signatures with these keys and put them in the pack"},
+    {"key", EA_CLI_VALUE, "FILE",
+     "sign the pack's manifest with this private key (its public key must be a --pubkey)"},
     {"soa", EA_CLI_VALUE, "FILE",
      "judge the controls by this SoA (status, evidence kinds, max_age), as report does"},
     {"out", EA_CLI_VALUE, "FILE", "the pack to write (.tar.gz)"},
@@ -65,12 +76,14 @@ static const struct ea_cli_opt opts[] = {
 static const struct ea_cli_cmd cmd = {
     .name = "export",
     .usage = "--control ID... [--store URL] [--since T] [--until T] [--pubkey FILE]... "
-             "[--soa FILE] --out PACK.tar.gz",
+             "[--key FILE] [--soa FILE] --out PACK.tar.gz",
     .summary = "Writes an audit pack: the records of some controls, keys, report and manifest.",
     .opts = opts,
     .details = "The pack holds README.md, check.sh (run it from the unpacked folder: it checks\n"
                "everything with sha256sum, openssl and python3), SHA256SUMS, manifest.json,\n"
-               "report.json, report.md, keys/, records/ and streams/.\n"
+               "report.json, report.md, keys/, records/ and streams/. With --key the manifest,\n"
+               "which names every file with its SHA-256, is signed (manifest.dsse.json); an\n"
+               "unsigned pack fails check.sh unless it is run as ./check.sh --unsigned.\n"
                "Exit status: 0 ok, 1 runtime failure, 2 usage error, 3 a record failed a check\n"
                "(nothing is written then).\n",
     .min_args = 0,
@@ -130,8 +143,9 @@ struct collect_ctx {
     /* {stream: {"seqs": {"<sequence>": id}, "prev": {"<sequence>": previous id},
      *  "head": its head's sequence, "next": the sequence still wanted after the period}} */
     json_t *streams;
-    json_t *packed;  /* {key: true}: every path packed so far */
-    json_t *want_id; /* {id: true}: records wanted before the period, by ID */
+    json_t *packed;      /* {key: true}: every path packed so far */
+    json_t *want_id;     /* {id: true}: records wanted before the period, by ID */
+    json_t *checkpoints; /* [key]: every checkpoint packed */
     enum { CTX_NONE, CTX_PERIOD, CTX_AFTER, CTX_BEFORE } context;
 };
 
@@ -321,6 +335,8 @@ static int on_object(const struct ea_store_object *o, void *payload)
     if ((rc = ea_store_get(c->store, o->key, &b)) < 0) return rc;
     rc = add(c->pack, o->key, b.data, b.len);
     ea_buf_dispose(&b);
+    if (rc == 0 && json_array_append_new(c->checkpoints, json_string(o->key)) < 0)
+        rc = ea_fail(EA_ENOMEM, "out of memory");
     return rc;
 }
 
@@ -434,6 +450,77 @@ static int add_report(struct pack *p, const struct ea_soa *soa, struct ea_report
     return rc;
 }
 
+/*
+ * What manifest.json states besides the records: the SoA as applied to each exported
+ * control (what report.json must repeat) and the SHA-256 of soa.yaml when packed; each
+ * packed stream's head sequence; every other file with its SHA-256. check.sh requires
+ * every file it names and no other, so nothing can be left out or slipped in unseen
+ * once the manifest is signed.
+ */
+static int manifest_fill(json_t *manifest, const struct pack *p, const struct ea_soa *soa,
+                         const json_t *streams, const json_t *checkpoints)
+{
+    json_t *controls = json_object(), *heads = json_object(), *files = json_object();
+    json_t *soaj = json_object();
+    const char *name;
+    json_t *st;
+    char hex[EA_SHA256_HEX_LEN + 1], max_age[32];
+    int rc = controls && heads && files && soaj ? 0 : ea_fail(EA_ENOMEM, "out of memory");
+
+    for (size_t i = 0; rc == 0 && i < soa->n; i++) {
+        const struct ea_soa_control *sc = &soa->controls[i];
+        ea_duration_format(max_age, sc->max_age_us);
+        if (json_object_set_new(controls, sc->control->id,
+                                json_pack("{s:s, s:O?, s:s}", "status",
+                                          ea_soa_status_name(sc->status), "evidence_kinds",
+                                          sc->kinds, "max_age", max_age)) < 0)
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+    }
+    json_object_foreach((json_t *)streams, name, st) {
+        if (rc == 0 && json_object_set(heads, name, json_object_get(st, "head")) < 0)
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; rc == 0 && i < p->n; i++) {
+        rc = ea_sha256_hex(hex, p->m[i].data.data ? p->m[i].data.data : "", p->m[i].data.len);
+        if (rc == 0 && json_object_set_new(files, p->m[i].path, json_string(hex)) < 0)
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+        if (rc == 0 && strcmp(p->m[i].path, "soa.yaml") == 0 &&
+            json_object_set_new(soaj, "sha256", json_string(hex)) < 0)
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+    }
+    if (rc == 0 && !json_object_get(soaj, "sha256"))
+        rc = json_object_set_new(soaj, "sha256", json_null());
+    if (rc == 0 && (json_object_set(soaj, "controls", controls) < 0 ||
+                    json_object_set(manifest, "soa", soaj) < 0 ||
+                    json_object_set(manifest, "streams", heads) < 0 ||
+                    json_object_set(manifest, "checkpoints", (json_t *)checkpoints) < 0 ||
+                    json_object_set(manifest, "files", files) < 0))
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+    json_decref(controls);
+    json_decref(heads);
+    json_decref(files);
+    json_decref(soaj);
+    return rc;
+}
+
+/* manifest.json, and with a key manifest.dsse.json: the manifest's bytes signed (DSSE). */
+static int add_manifest(struct pack *p, const json_t *manifest, const struct ea_key *key)
+{
+    char *text = json_dumps(manifest, JSON_INDENT(1)), *env = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (!text) return ea_fail(EA_ENOMEM, "out of memory");
+    rc = add(p, "manifest.json", text, strlen(text));
+    if (rc == 0 && key &&
+        (rc = ea_dsse_sign(&env, &len, EA_PACK_MANIFEST_PAYLOAD_TYPE, text, strlen(text), key)) ==
+            0)
+        rc = add(p, "manifest.dsse.json", env, len);
+    ea_free(env);
+    free(text);
+    return rc;
+}
+
 /* SHA256SUMS of every member so far, in sha256sum's format. */
 static int add_sums(struct pack *p)
 {
@@ -537,17 +624,16 @@ int ea_cmd_export(int argc, char **argv)
     struct ea_cli_args a;
     struct ea_control_set set;
     struct ea_report_opts o = {.since_us = INT64_MIN};
-    struct ea_key **keys = NULL;
+    struct ea_key **keys = NULL, *signer = NULL;
     struct ea_store *store = NULL;
     struct pack pack = {0};
     struct collect_ctx c = {0};
     struct ea_soa soa;
-    const char *soa_path = NULL;
+    const char *soa_path = NULL, *key_path;
     size_t exported = 0;
     json_t *manifest = NULL, *ids = NULL, *keylist = NULL;
     const char *out;
     size_t ci, pk = 0, nkeys = 0;
-    char *text = NULL;
     char t1[EA_TIME_TEXT_MAX], t2[EA_TIME_TEXT_MAX];
     int rc;
 
@@ -580,6 +666,19 @@ int ea_cmd_export(int argc, char **argv)
     pk = ea_cli_index(&cmd, "pubkey");
     if ((rc = ea_config_public_keys(&keys, a.list[pk], a.nlist[pk])) < 0) goto out;
     nkeys = a.nlist[pk];
+    if ((key_path = ea_cli_value(&a, &cmd, "key"))) {
+        bool listed = false;
+        if ((rc = ea_config_signing_key(&signer, key_path)) < 0) goto out;
+        for (size_t i = 0; i < nkeys && !listed; i++)
+            listed = strcmp(ea_key_id(keys[i]), ea_key_id(signer)) == 0;
+        if (!listed) {
+            rc = ea_fail(EA_EUSAGE,
+                         "--key %s: its public key is not among --pubkey (give its public half "
+                         "with --pubkey: the pack's keys must verify the pack's signature)",
+                         key_path);
+            goto out;
+        }
+    }
     o.keys = keys;
     o.nkeys = nkeys;
     o.store_url = ea_config_store_url(ea_cli_value(&a, &cmd, "store"));
@@ -600,10 +699,11 @@ int ea_cmd_export(int argc, char **argv)
                              .records = json_array(),
                              .streams = json_object(),
                              .packed = json_object(),
-                             .want_id = json_object()};
+                             .want_id = json_object(),
+                             .checkpoints = json_array()};
     ids = json_array();
     keylist = json_array();
-    if (!c.records || !c.streams || !c.packed || !c.want_id || !ids || !keylist) {
+    if (!c.records || !c.streams || !c.packed || !c.want_id || !c.checkpoints || !ids || !keylist) {
         rc = ea_fail(EA_ENOMEM, "out of memory");
         goto out;
     }
@@ -634,32 +734,37 @@ int ea_cmd_export(int argc, char **argv)
         if (rc == 0) rc = add(&pack, name, kb.data ? kb.data : "", kb.len);
         ea_buf_dispose(&kb);
         if (rc < 0) goto out;
-        json_array_append_new(keylist, json_string(name));
+        json_array_append_new(keylist,
+                              json_pack("{s:s, s:s}", "path", name, "sha256", ea_key_id(keys[i])));
     }
     if ((rc = add_report(&pack, &soa, &o)) < 0) goto out;
     ea_time_format_rfc3339(t1, o.now_us);
     ea_time_format_rfc3339(t2, o.until_us);
-    manifest = json_pack("{s:i, s:s, s:s, s:O, s:{s:o, s:s}, s:b, s:O, s:O}", "pack_version", 1,
-                         "created_at", t1, "store", o.store_url, "controls", ids, "period", "since",
-                         o.since_us > INT64_MIN ? json_string("") : json_null(), "until", t2,
-                         "signatures_checked", nkeys > 0, "keys", keylist, "records", c.records);
+    manifest = json_pack("{s:i, s:s, s:s, s:O, s:{s:o, s:s}, s:b, s:b, s:O, s:O}", "pack_version",
+                         2, "created_at", t1, "store", o.store_url, "controls", ids, "period",
+                         "since", o.since_us > INT64_MIN ? json_string("") : json_null(), "until",
+                         t2, "signatures_checked", nkeys > 0, "signed", signer != NULL, "keys",
+                         keylist, "records", c.records);
     if (manifest && o.since_us > INT64_MIN) {
         ea_time_format_rfc3339(t1, o.since_us);
         json_object_set_new(json_object_get(manifest, "period"), "since", json_string(t1));
     }
-    text = manifest ? json_dumps(manifest, JSON_INDENT(1)) : NULL;
-    if (!text) {
+    if (!manifest) {
         rc = ea_fail(EA_ENOMEM, "out of memory");
         goto out;
     }
-    if ((rc = add(&pack, "manifest.json", text, strlen(text))) < 0) goto out;
+    if ((rc = manifest_fill(manifest, &pack, &soa, c.streams, c.checkpoints)) < 0 ||
+        (rc = add_manifest(&pack, manifest, signer)) < 0)
+        goto out;
     if ((rc = add_sums(&pack)) < 0) goto out;
     if ((rc = write_pack(out, &pack, o.now_us)) < 0) goto out;
     ea_log(EA_LOG_LEVEL_INFO, NULL, "%zu record%s of %zu control%s written to %s%s", exported,
            exported == 1 ? "" : "s", set.n, set.n == 1 ? "" : "s", out,
            nkeys ? "" : " (signatures not checked: no --pubkey)");
+    if (!signer)
+        ea_log(EA_LOG_LEVEL_WARN, NULL,
+               "%s is not signed (no --key): its check.sh fails unless run with --unsigned", out);
 out:
-    free(text);
     json_decref(manifest);
     json_decref(ids);
     json_decref(keylist);
@@ -667,6 +772,8 @@ out:
     json_decref(c.streams);
     json_decref(c.packed);
     json_decref(c.want_id);
+    json_decref(c.checkpoints);
+    ea_key_free(signer);
     ea_soa_dispose(&soa);
     pack_dispose(&pack);
     ea_store_close(store);

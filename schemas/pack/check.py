@@ -3,9 +3,19 @@
 # Python 3 (standard library) and the `openssl` command alone. check.sh runs
 # it from the pack's folder after `sha256sum -c SHA256SUMS`.
 #
+# First the pack as a whole: manifest.dsse.json is manifest.json signed (DSSE) by
+# a key of keys/, and manifest.json names every file of the pack with its
+# SHA-256, the period, the SoA as applied, the keys' fingerprints, the stream
+# heads and the checkpoints: every file it names must be there, unchanged, and
+# no other. A pack exported without --key has no signature: it fails unless
+# run with --unsigned, and then says UNAUTHENTICATED. The period and the keys'
+# fingerprints are printed: compare them with what you asked for and with the
+# keys the organisation published.
+#
 # Every record is judged by itself, in a fresh temporary folder, and prints
 # one line: "yes <path>" or "no <path>: <why>". A record is accepted when ANY
-# of its signatures verifies with ANY key in keys/. Then the streams (every
+# of its signatures verifies with ANY key in keys/; its time is the signed
+# payload's collected_at, which its file name must repeat. Then the streams (every
 # record of a stream from the first one packed to its head is in the pack,
 # each chained to the one before, the head signed and naming the last), the
 # checkpoint chain when the pack has one, the manifest, and the report: its
@@ -25,6 +35,10 @@ import tempfile
 RECORD_TYPE = "application/vnd.in-toto+json"
 HEAD_TYPE = "application/vnd.evidence-agent.stream-head+json"
 CHECKPOINT_TYPE = "application/vnd.evidence-agent.checkpoint+json"
+MANIFEST_TYPE = "application/vnd.evidence-agent.pack-manifest+json"
+# written besides the files manifest.json names (it cannot name itself or what signs it)
+PACK_OWN = ("SHA256SUMS", "manifest.json", "manifest.dsse.json")
+DEFAULT_MAX_AGE = "30d"  # a control's max_age when the SoA gives none (soa.h)
 # The agent signs every head (a DSSE envelope of its own payloadType); a plain JSON head,
 # as written before heads were signed, is a failure (`verify --sign-heads` migrates them).
 REQUIRE_SIGNED_HEADS = True
@@ -32,6 +46,8 @@ REQUIRE_SIGNED_HEADS = True
 NAME = re.compile(r"^records/controls/([^/]+)/(\d{4})/(\d{2})/(\d{2})/"
                   r"(\d{8}T\d{6}\.\d{6}Z)_([0-9a-f]{64})\.json$")
 failures = 0
+KEYS = []  # keys/*.pub that manifest.json lists with their fingerprint: set by check_keys
+FPR = {}   # their fingerprints
 
 
 def fail(line):
@@ -76,13 +92,19 @@ def pae(payload_type, payload):
 
 
 def keys():
-    d = "keys"
-    return sorted(os.path.join(d, k) for k in os.listdir(d) if k.endswith(".pub")) \
-        if os.path.isdir(d) else []
+    return KEYS
 
 
-def verify_envelope(raw, want_type):
-    """(payload bytes, None) when one signature verifies with one key, else (None, why)."""
+def fingerprint(path):
+    """SHA-256 of the key's DER SubjectPublicKeyInfo (the agent's key ID), or None."""
+    r = subprocess.run(["openssl", "pkey", "-pubin", "-in", path, "-outform", "DER"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    return hashlib.sha256(r.stdout).hexdigest() if r.returncode == 0 and r.stdout else None
+
+
+def verify_envelope(raw, want_type, signer=None):
+    """(payload bytes, None) when one signature verifies with one key, else (None, why).
+    signer, a list, gets the key that verified."""
     try:
         env = json.loads(raw)
         if not isinstance(env, dict) or env.get("payloadType") != want_type:
@@ -113,6 +135,8 @@ def verify_envelope(raw, want_type):
                                     "-rawin", "-in", msg, "-sigfile", sf],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 if r.returncode == 0:
+                    if signer is not None:
+                        signer.append(k)
                     return payload, None
     return None, "no signature verifies with a key in keys/"
 
@@ -122,9 +146,25 @@ def key_time(stamp):
         tzinfo=datetime.timezone.utc)
 
 
+TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
+                  r"(Z|[+-]\d{2}:\d{2})$")
+
+
 def rfc3339(text):
-    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
-        tzinfo=datetime.timezone.utc)
+    """An RFC 3339 time (as the agent writes and reads them), to the microsecond."""
+    m = TIME.match(text) if isinstance(text, str) else None
+    if not m:
+        raise ValueError("not an RFC 3339 time: %r" % (text,))
+    y, mo, d, h, mi, sec, frac, zone = m.groups()
+    t = datetime.datetime(int(y), int(mo), int(d), int(h), int(mi), int(sec),
+                          int((frac or "0").ljust(6, "0")[:6]), tzinfo=datetime.timezone.utc)
+    if zone != "Z":
+        off = datetime.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+        t = t - off if zone[0] == "+" else t + off
+    return t
+
+
+SEEN = {}
 
 
 def check_record(path):
@@ -148,15 +188,25 @@ def check_record(path):
         st = json.loads(payload)
         pred = st["predicate"]
         agent = pred["agent"]
-        r = {"path": path, "control": control, "id": rid, "time": key_time(stamp),
+        r = {"path": path, "control": control, "id": rid,
+             "time": rfc3339(pred["collected_at"]),
              "kind": pred["kind"], "result": pred["result"], "stream": agent["stream"],
              "sequence": agent["sequence"], "previous": agent["previous"]}
         if control not in pred["controls"]:
             fail("no %s: filed under %s, which it does not name" % (path, control))
             return None
+        if key_time(stamp) != r["time"]:
+            fail("no %s: its name says %s, its signed collected_at %s" % (path, stamp,
+                                                                        pred["collected_at"]))
+            return None
         if "%s%s%s" % (y, mo, d) != stamp[:8]:
             fail("no %s: filed under another day than its time" % path)
             return None
+        if (control, rid) in SEEN:
+            fail("no %s: record %s is filed twice under %s (also %s)"
+                 % (path, rid[:12], control, SEEN[(control, rid)]))
+            return None
+        SEEN[(control, rid)] = path
         if not isinstance(r["sequence"], int) or r["sequence"] < 1:
             raise ValueError("sequence")
     except (ValueError, KeyError, TypeError):
@@ -217,6 +267,11 @@ def check_streams(records, since, until):
                  % (r["stream"], r["sequence"], other["path"], r["path"]))
         seqs[r["sequence"]] = r
     heads = {}
+    packed = set(n[:-len(".json")] for n in os.listdir("streams") if n.endswith(".json")) \
+        if os.path.isdir("streams") else set()
+    for s in sorted(packed - set(streams)):  # a head whose records were all taken out
+        if read_head(s) is not None:
+            fail("no stream %s: its head is packed, none of its records is" % s)
     for s in sorted(streams):
         seqs = streams[s]
         head = read_head(s)
@@ -310,11 +365,10 @@ def period(rep):
     return (rfc3339(per["since"]) if per.get("since") else None), rfc3339(per["until"])
 
 
-def check_report(rep, records, manifest):
+def check_report(rep, records, manifest, since, until):
     """Recomputes every verdict from the records that passed; report.json and report.md
     must say the same."""
     before = failures
-    since, until = period(rep)
     want = {}
     counts = {"ok": 0, "stale": 0, "missing": 0, "failing": 0}
     ids = [c["id"] for c in rep["controls"]]
@@ -383,10 +437,157 @@ def check_report(rep, records, manifest):
         print("yes report: %s" % ", ".join("%s %s" % (k, want[k]["verdict"]) for k in ids))
 
 
+def check_keys(manifest, trusted):
+    """keys/ holds exactly the keys manifest.json lists, each with the fingerprint it lists;
+    only those are trusted. Prints each fingerprint: compare them with the published keys."""
+    listed = {}
+    for k in manifest.get("keys") or []:
+        if isinstance(k, dict) and isinstance(k.get("path"), str):
+            listed[k["path"]] = k.get("sha256")
+        else:
+            fail("no manifest.json: a key it lists has no path and sha256")
+    present = sorted(os.path.join("keys", k) for k in os.listdir("keys")) \
+        if os.path.isdir("keys") else []
+    for path in present:
+        if path not in listed:
+            fail("no %s: a key manifest.json does not list (not trusted)" % path)
+            continue
+        if read_file(path) is None:
+            continue
+        fp = fingerprint(path)
+        if fp is None:
+            fail("no %s: not a public key" % path)
+        elif fp != listed[path]:
+            fail("no %s: its fingerprint is %s, manifest.json lists %s" % (path, fp, listed[path]))
+        elif trusted and fp not in trusted:
+            fail("no %s: sha256 %s is not a key given with --trust" % (path, fp))
+        else:
+            KEYS.append(path)
+            FPR[path] = fp
+            print("yes %s: sha256 %s (compare it with the key your organisation published)"
+                  % (path, fp))
+    for path in sorted(set(listed) - set(present)):
+        fail("no %s: listed in manifest.json, not in the pack" % path)
+
+
+def check_signature(raw, accept_unsigned):
+    """manifest.json is what manifest.dsse.json signs with a key of keys/; True when so."""
+    if os.path.lexists("manifest.dsse.json"):
+        env = read_file("manifest.dsse.json")
+        signer = []
+        payload, why = verify_envelope(env, MANIFEST_TYPE, signer) if env is not None \
+            else (None, None)
+        if env is None:
+            return False
+        if payload is None:
+            fail("no manifest.dsse.json: %s" % why)
+            return False
+        if payload != raw:
+            fail("no manifest.json: not the manifest that manifest.dsse.json signs")
+            return False
+        print("yes manifest.json: signed by %s (sha256 %s)" % (signer[0], FPR[signer[0]]))
+        return True
+    if accept_unsigned:
+        print("UNAUTHENTICATED manifest.json: the pack is not signed (exported without --key): "
+              "a stream, checkpoint or key removed or added, the period or the SoA changed, "
+              "all with the manifest to match, would not show")
+    else:
+        fail("no manifest.json: the pack is not signed (exported without --key), so nothing "
+             "shows its streams, checkpoints, keys, period and SoA are the ones exported; "
+             "export it with --key, or run ./check.sh --unsigned to check what an unsigned "
+             "pack can show")
+    return False
+
+
+def check_files(manifest):
+    """Every file manifest.json names is there with its SHA-256, and no other file is."""
+    before = failures
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        fail("no manifest.json: lists no files")
+        return
+    present = set(os.path.relpath(os.path.join(d, n)) for d, _, ns in os.walk(".")
+                  for n in ns) - set(PACK_OWN)
+    for p in sorted(set(files) - present):
+        fail("no %s: listed in manifest.json, not in the pack" % p)
+    for p in sorted(present - set(files)):
+        fail("no %s: in the pack, not listed in manifest.json" % p)
+    for p in sorted(present & set(files)):
+        raw = read_file(p)
+        if raw is not None and hashlib.sha256(raw).hexdigest() != files[p]:
+            fail("no %s: not the file exported (manifest.json lists another SHA-256)" % p)
+    for what, d, listed in (("stream heads", "streams", sorted(
+            "streams/%s.json" % s for s in (manifest.get("streams") or {}))),
+            ("checkpoints", "checkpoints", sorted(manifest.get("checkpoints") or []))):
+        held = sorted(p for p in present if p.startswith(d + "/"))
+        if held != listed:
+            fail("no manifest.json: lists %d %s, the pack holds %d" % (len(listed), what,
+                                                                        len(held)))
+    if failures == before:
+        print("yes manifest.json: the pack holds the %d files it lists, unchanged, and "
+              "nothing else" % len(files))
+
+
+def check_period(manifest, rep):
+    """The exported period (manifest.json's), which report.json must state. Printed."""
+    per = manifest["period"]
+    since = rfc3339(per["since"]) if per.get("since") else None
+    until = rfc3339(per["until"])
+    if period(rep) != (since, until):
+        fail("no report.json: its period (%s .. %s) is not the exported one"
+             % (rep["period"].get("since"), rep["period"].get("until")))
+    print("period %s .. %s" % (per.get("since") or "(from the first record)", per["until"]))
+    return since, until
+
+
+def check_soa(manifest, rep, signed):
+    """Each control of report.json is judged by the SoA's status, evidence kinds and max_age:
+    those manifest.json states (from soa.yaml, whose SHA-256 it names), or, in a pack neither
+    signed nor holding an SoA, the defaults (applied, any kind, 30d)."""
+    before = failures
+    soa = manifest.get("soa")
+    if not isinstance(soa, dict) or not isinstance(soa.get("controls"), dict):
+        fail("no manifest.json: states no SoA")
+        return
+    held = os.path.lexists("soa.yaml")
+    if bool(soa.get("sha256")) != held:
+        fail("no soa.yaml: %s" % ("missing" if soa.get("sha256") else "not named in manifest.json"))
+    elif held:
+        raw = read_file("soa.yaml")
+        if raw is not None and hashlib.sha256(raw).hexdigest() != soa["sha256"]:
+            fail("no soa.yaml: not the SoA exported (manifest.json names another SHA-256)")
+    want = soa["controls"]
+    if not signed and not held:
+        want = {c: {"status": "applied", "evidence_kinds": None, "max_age": DEFAULT_MAX_AGE}
+                for c in manifest["controls"]}
+    for c in rep["controls"]:
+        got = {k: c.get(k) for k in ("status", "evidence_kinds", "max_age")}
+        if want.get(c["id"]) != got:
+            fail("no report.json: %s: judged as %s, the SoA says %s" % (c["id"], got,
+                                                                       want.get(c["id"])))
+    if failures == before:
+        print("yes SoA: %s" % ("soa.yaml" if held else
+                               "none given: every control applied, any evidence kind, max_age "
+                               + DEFAULT_MAX_AGE))
+
+
 def main():
-    if len(sys.argv) > 1:
-        os.chdir(sys.argv[1])
-    manifest = json.loads(must_read("manifest.json"))
+    args = sys.argv[1:]
+    accept_unsigned = "--unsigned" in args
+    trusted = set(a[len("--trust="):].lower() for a in args if a.startswith("--trust="))
+    args = [a for a in args if a != "--unsigned" and not a.startswith("--trust=")]
+    if args:
+        os.chdir(args[0])
+    raw = must_read("manifest.json")
+    manifest = json.loads(raw)
+    if not isinstance(manifest, dict):
+        raise ValueError("manifest.json is not a JSON object")
+    check_keys(manifest, trusted)
+    signed = check_signature(raw, accept_unsigned)
+    check_files(manifest)
+    rep = json.loads(must_read("report.json"))
+    since, until = check_period(manifest, rep)
+    check_soa(manifest, rep, signed)
     paths = sorted(os.path.join(d, n) for d, _, ns in os.walk("records") for n in ns)
     records = [r for r in (check_record(p) for p in paths) if r]
     summed = sorted(line.split("  ", 1)[1]
@@ -400,13 +601,13 @@ def main():
     listed = sorted(e["path"] for e in manifest.get("records", []))
     if listed != paths:
         fail("no manifest.json: lists %d records, the pack holds %d" % (len(listed), len(paths)))
-    rep = json.loads(must_read("report.json"))
-    streams, heads = check_streams(records, *period(rep))
+    streams, heads = check_streams(records, since, until)
     check_checkpoints(streams, heads)
-    check_report(rep, records, manifest)
-    print("%s: %d record%s, %d failure%s" % ("PASSED" if failures == 0 else "FAILED",
-                                            len(paths), "" if len(paths) == 1 else "s",
-                                            failures, "" if failures == 1 else "s"))
+    check_report(rep, records, manifest, since, until)
+    print("%s: %d record%s, %d failure%s%s" % (
+        "PASSED" if failures == 0 else "FAILED", len(paths), "" if len(paths) == 1 else "s",
+        failures, "" if failures == 1 else "s",
+        "" if signed or failures else " (UNAUTHENTICATED: the pack is not signed)"))
     return 0 if failures == 0 else 1
 
 

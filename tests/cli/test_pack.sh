@@ -7,6 +7,9 @@
 # FAILING made passing, a head removed, a record replaced by a pipe), each time
 # with SHA256SUMS regenerated, and expect check.sh to fail. A record the agent
 # accepts under its second signature passes. export --soa judges like report --soa.
+# The pack is signed as a whole (export --key: manifest.dsse.json): a record renamed to
+# another time, a stream or checkpoint removed, the period, a status or the keys changed
+# all fail; an unsigned pack fails unless check.sh is told --unsigned.
 . "$(dirname "$0")/lib.sh"
 EA=$EA_BIN
 cd "$WORK" || exit 1
@@ -34,7 +37,7 @@ PY
 check "verify accepts the record under its second signature" 0 "$EA" verify --store store --pubkey key.pub
 
 check "export" 0 "$EA" export --store store --control A.8.9 --control A.8.12 --pubkey key.pub \
-    --out pack.tar.gz
+    --key key.pem --out pack.tar.gz
 contains "export counts the exported records" "$ERR" "5 records of 2 controls written to pack.tar.gz"
 
 # The README's commands, verbatim: its first sh block.
@@ -44,6 +47,11 @@ assert "the README shows the commands" grep -q check.sh readme-cmds.sh
 mkdir verbatim && cp pack.tar.gz verbatim/
 check "the README's commands pass on the pack as exported" 0 bash -e -c "cd verbatim && $(cat readme-cmds.sh)"
 contains "check.sh says PASSED" "$OUT" "PASSED: 5 records, 0 failures"
+lacks "a signed pack is not said to be unauthenticated" "$OUT" "UNAUTHENTICATED"
+fpr=$(openssl pkey -pubin -in key.pub -outform DER | sha256sum | cut -c1-64)
+contains "check.sh prints the key's fingerprint" "$OUT" "yes keys/1.pub: sha256 $fpr"
+contains "check.sh says the manifest is signed" "$OUT" "yes manifest.json: signed by keys/1.pub"
+contains "check.sh prints the period" "$OUT" "period (from the first record) .. "
 contains "one line per record" "$OUT" "yes records/controls/A.8.12/"
 contains "the report is recomputed" "$OUT" "yes report: A.8.9 ok, A.8.12 failing"
 assert "check.sh is executable as packed" test -x verbatim/audit-pack/check.sh
@@ -54,6 +62,44 @@ done
 # resum DIR: SHA256SUMS rewritten for what DIR holds now, as an attacker would.
 resum() {
     (cd "$1" && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | sort | xargs sha256sum >SHA256SUMS)
+}
+# resign DIR [KEY]: manifest.json rewritten for what DIR holds now (files, heads,
+# checkpoints, records) and signed with KEY (none: manifest.dsse.json removed), then
+# SHA256SUMS: a pack made consistent by whoever holds KEY.
+resign() {
+    python3 - "$1" "${2:-}" <<'PY2'
+import base64, hashlib, json, os, subprocess, sys
+d, key = sys.argv[1:]
+key, pae = os.path.abspath(key) if key else "", os.path.abspath("pae.bin")
+os.chdir(d)
+m = json.load(open("manifest.json"))
+own = ("SHA256SUMS", "manifest.json", "manifest.dsse.json")
+files = sorted(os.path.relpath(os.path.join(r, n)) for r, _, ns in os.walk(".") for n in ns)
+files = [f for f in files if f not in own]
+m["files"] = {f: hashlib.sha256(open(f, "rb").read()).hexdigest() for f in files}
+m["checkpoints"] = [f for f in files if f.startswith("checkpoints/")]
+m["streams"] = {}
+for f in files:
+    if f.startswith("streams/"):
+        doc = json.loads(base64.b64decode(json.load(open(f))["payload"]))
+        m["streams"][f[len("streams/"):-len(".json")]] = doc["sequence"]
+old = {e["path"]: e for e in m["records"]}
+m["records"] = [old.get(f) or {"id": f[-69:-5], "control": f.split("/")[2], "path": f}
+                for f in files if f.startswith("records/")]
+raw = json.dumps(m, indent=1).encode()
+open("manifest.json", "wb").write(raw)
+if os.path.exists("manifest.dsse.json"):
+    os.remove("manifest.dsse.json")
+if key:
+    t = b"application/vnd.evidence-agent.pack-manifest+json"
+    open(pae, "wb").write(b"DSSEv1 %d %s %d %s" % (len(t), t, len(raw), raw))
+    sig = subprocess.run(["openssl", "pkeyutl", "-sign", "-inkey", key, "-rawin", "-in",
+                          pae], check=True, capture_output=True).stdout
+    open("manifest.dsse.json", "w").write(json.dumps({
+        "payloadType": t.decode(), "payload": base64.b64encode(raw).decode(),
+        "signatures": [{"keyid": "k", "sig": base64.b64encode(sig).decode()}]}))
+PY2
+    resum "$1"
 }
 # tampered NAME: a fresh copy of the unpacked pack in $T.
 tampered() {
@@ -175,22 +221,136 @@ for n in (1, 2):
     prev = hashlib.sha256(raw).hexdigest()
 PY2
 }
+# (Each pack re-signed with the exporter's key, so that only the chain is at fault.)
 tampered checkpoints
 make_checkpoints "$T" key.pem
 resum "$T"
+expect_fail "checkpoints added to a signed pack" "no checkpoints/crafted/000000000001.json: in the pack, not listed in manifest.json"
+resign "$T" key.pem
 check "a pack with a sound checkpoint chain passes" 0 "$T/check.sh"
 contains "each checkpoint has its line" "$OUT" "yes checkpoints/crafted/000000000002.json"
 rm "$T/checkpoints/crafted/000000000001.json"
 resum "$T"
+expect_fail "a checkpoint removed from a signed pack" "no checkpoints/crafted/000000000001.json: listed in manifest.json, not in the pack"
+resign "$T" key.pem
 expect_fail "a checkpoint removed from the chain" "no checkpoints/crafted/000000000002.json: checkpoint 1 of its chain is missing"
 tampered checkpoint-forged
 make_checkpoints "$T" other.pem
-resum "$T"
+resign "$T" key.pem
 expect_fail "checkpoints signed by a key not in the pack" "no checkpoints/crafted/000000000001.json: no signature verifies"
 tampered checkpoint-ahead
 BUMP=1 make_checkpoints "$T" key.pem
-resum "$T"
+resign "$T" key.pem
 expect_fail "streams shorter than checkpointed (records pruned, heads rewritten)" "shorter (4) than checkpointed (5)"
+
+# --- the pack as a whole (signed manifest): what an attacker without the key tries
+a812() { (cd "$T" && find records/controls/A.8.12 -name '*.json' | sort | head -n 1); }
+stream_of() { python3 -c 'import base64,json,sys; print(json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))["predicate"]["agent"]["stream"])' "$1"; }
+tampered renamed
+r=$(a812)
+early="${r%/*}/$(basename "$r" | cut -c1-8)T000000.000000Z_${r##*_}"
+mv "$T/$r" "$T/$early"
+resum "$T"
+expect_fail "the failing record renamed to an earlier time" "no $early: its name says"
+contains "the renamed record breaks the signed manifest" "$OUT" "no $r: listed in manifest.json, not in the pack"
+resign "$T" key.pem
+expect_fail "renamed, with a manifest to match" "its signed collected_at"
+lacks "a renamed record is never yes" "$OUT" "yes $early"
+
+tampered copied-later
+r=$(a89 | sed -n 1p)
+later="${r%/*}/$(basename "$r" | cut -c1-8)T235959.999999Z_${r##*_}"
+cp "$T/$r" "$T/$later"
+resign "$T" key.pem
+expect_fail "a passing record copied under a later time" "no $later: its name says"
+
+tampered stream-gone
+r=$(a812)
+h="streams/$(stream_of "$T/$r").json"
+rm "$T/$r" "$T/$h"
+resum "$T"
+expect_fail "the failing stream removed, record and head" "no $h: listed in manifest.json, not in the pack"
+contains "its record is missed too" "$OUT" "no $r: listed in manifest.json, not in the pack"
+resign "$T" other.pem
+expect_fail "removed, manifest re-signed by another key" "no manifest.dsse.json: no signature verifies"
+tampered stream-records-gone
+r=$(a812)
+rm "$T/$r"
+resign "$T" key.pem
+expect_fail "the failing stream's record removed, its head left" "its head is packed, none of its records is"
+
+tampered period
+python3 -c '
+import json,sys
+p=sys.argv[1]; r=json.load(open(p)); r["period"]["until"]="2020-01-01T00:00:00.000000Z"
+json.dump(r,open(p,"w"),indent=1)' "$T/report.json"
+resum "$T"
+expect_fail "the report's period edited" "no report.json: its period (None .. 2020-01-01T00:00:00.000000Z) is not the exported one"
+contains "an edited report is not the exported file" "$OUT" "no report.json: not the file exported"
+
+tampered excluded
+python3 -c '
+import json,sys
+p=sys.argv[1]; r=json.load(open(p))
+for c in r["controls"]:
+    c["status"]="excluded"; c["verdict"]="n/a"; c["count"]=0
+json.dump(r,open(p,"w"),indent=1)' "$T/report.json"
+resign "$T" key.pem
+expect_fail "a control's status made excluded" "no report.json: A.8.12: judged as {'status': 'excluded'"
+
+tampered extra-key
+cp other.pub "$T/keys/2.pub"
+resum "$T"
+expect_fail "a key added to keys/" "no keys/2.pub: a key manifest.json does not list"
+resign "$T" key.pem
+python3 -c '
+import json,sys
+p=sys.argv[1]; m=json.load(open(p)); m["keys"][0]["sha256"]="0"*64; json.dump(m,open(p,"w"))' "$T/manifest.json"
+resign "$T" key.pem
+expect_fail "a key whose fingerprint is not the listed one" "no keys/1.pub: its fingerprint is $fpr, manifest.json lists 0000"
+tampered own-key
+cp other.pub "$T/keys/2.pub"
+python3 -c '
+import json,subprocess,hashlib,sys
+p=sys.argv[1]; m=json.load(open(p))
+der=subprocess.run(["openssl","pkey","-pubin","-in","other.pub","-outform","DER"],capture_output=True,check=True).stdout
+m["keys"].append({"path":"keys/2.pub","sha256":hashlib.sha256(der).hexdigest()}); json.dump(m,open(p,"w"))' "$T/manifest.json"
+resign "$T" other.pem
+check "a pack re-signed by a key added to it passes alone" 0 "$T/check.sh"
+contains "but prints that key's fingerprint" "$OUT" "yes keys/2.pub: sha256 "
+check "and fails when the keys are pinned with --trust" 1 "$T/check.sh" --trust "$fpr"
+contains "--trust names the stranger" "$OUT" "no keys/2.pub: sha256 "
+check "check.sh --trust with the pack's own key passes" 0 verbatim/audit-pack/check.sh --trust "$fpr"
+check "check.sh with an unknown option" 2 verbatim/audit-pack/check.sh --bogus
+
+# an unsigned pack: fails unless --unsigned; then checks what it can, and says so
+check "export without --key" 0 "$EA" export --store store --control A.8.9 --control A.8.12 \
+    --pubkey key.pub --out unsigned.tar.gz
+contains "export warns the pack is unsigned" "$ERR" "is not signed (no --key)"
+mkdir unsigned && tar -xzf unsigned.tar.gz -C unsigned
+check "an unsigned pack fails check.sh" 1 unsigned/audit-pack/check.sh
+contains "says why" "$OUT" "no manifest.json: the pack is not signed (exported without --key)"
+check "an unsigned pack passes check.sh --unsigned" 0 unsigned/audit-pack/check.sh --unsigned
+contains "and says it is unauthenticated" "$OUT" "(UNAUTHENTICATED: the pack is not signed)"
+T=$WORK/unsigned-excluded && cp -r unsigned/audit-pack "$T"
+python3 -c '
+import json,sys
+p=sys.argv[1]; r=json.load(open(p))
+for c in r["controls"]:
+    c["status"]="excluded"; c["verdict"]="n/a"; c["count"]=0
+json.dump(r,open(p,"w"),indent=1)' "$T/report.json"
+resign "$T"
+check "unsigned, without an SoA, a status other than applied" 1 "$T/check.sh" --unsigned
+contains "is judged by the defaults" "$OUT" "the SoA says {'status': 'applied', 'evidence_kinds': None, 'max_age': '30d'}"
+T=$WORK/unsigned-renamed && cp -r unsigned/audit-pack "$T"
+r=$(a812)
+mv "$T/$r" "$T/${r%/*}/$(basename "$r" | cut -c1-8)T000000.000000Z_${r##*_}"
+resign "$T"
+check "unsigned, a record renamed" 1 "$T/check.sh" --unsigned
+contains "is caught by its collected_at" "$OUT" "its signed collected_at"
+check "export --key whose public half is not a --pubkey" 2 "$EA" export --store store \
+    --control A.8.9 --pubkey key.pub --key other.pem --out x.tar.gz
+contains "says which key and what to do" "$ERR" "--key other.pem: its public key is not among --pubkey"
 
 # A period that cuts a stream: the pack holds the stream's records of the period and one
 # witness on each side, not the whole stream; removing any of them fails.
@@ -202,7 +362,7 @@ for l in sys.stdin:
 since=$(echo "$times" | sed -n 2p)
 until=$(echo "$times" | sed -n 3p)
 check "export of a period that cuts a stream" 0 "$EA" export --store store --control A.8.9 \
-    --since "$since" --until "$until" --pubkey key.pub --out cut.tar.gz
+    --since "$since" --until "$until" --pubkey key.pub --key key.pem --out cut.tar.gz
 contains "two records of the period" "$ERR" "2 records of 1 control written"
 mkdir cut && tar -xzf cut.tar.gz -C cut
 check "check.sh passes on it" 0 cut/audit-pack/check.sh
@@ -217,7 +377,7 @@ cut_remove() { # NAME N TEXT: the Nth A.8.9 record removed (manifest and sums to
     r=$(a89 | sed -n "$2p")
     rm "$T/$r"
     python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); m["records"]=[e for e in m["records"] if e["path"]!=sys.argv[2]]; json.dump(m,open(sys.argv[1],"w"))' "$T/manifest.json" "$r"
-    resum "$T"
+    resign "$T" key.pem
     expect_fail "$1" "$3"
 }
 cut_remove "the witness before the period removed" 1 "records missing before sequence 2"
@@ -243,7 +403,7 @@ check "a checkpoint" 0 "$EA" checkpoint --store store --key key.pem --agent-id c
 check "another checkpoint" 0 "$EA" checkpoint --store store --key key.pem --agent-id ci-1
 check "report --soa" 0 "$EA" report --soa soa.yaml --store store --until "$until" --format json --out r.json
 check "export --soa" 0 "$EA" export --soa soa.yaml --store store --until "$until" --control A.8.9 \
-    --control A.8.12 --control A.8.32 --pubkey key.pub --out soa-pack.tar.gz
+    --control A.8.12 --control A.8.32 --pubkey key.pub --key key.pem --out soa-pack.tar.gz
 mkdir soa-pack && tar -xzf soa-pack.tar.gz -C soa-pack
 assert "the pack's verdicts are report --soa's" python3 -c '
 import json,sys
@@ -256,8 +416,24 @@ contains "stale by the SoA's max_age" "$OUT" "A.8.9 stale, A.8.12 failing, A.8.3
 contains "the store's checkpoints are packed and checked" "$OUT" "yes checkpoints/ci-1/000000000002.json"
 T=$WORK/soa-ckpt && cp -r soa-pack/audit-pack "$T"
 rm "$T/checkpoints/ci-1/000000000001.json"
-resum "$T"
+resign "$T" key.pem
 expect_fail "the agent's first checkpoint removed" "checkpoint 1 of its chain is missing"
+T=$WORK/soa-no-ckpt && cp -r soa-pack/audit-pack "$T"
+rm -r "$T/checkpoints"
+resum "$T"
+expect_fail "checkpoints/ removed" "no checkpoints/ci-1/000000000002.json: listed in manifest.json, not in the pack"
+contains "the manifest counts them" "$OUT" "lists 2 checkpoints, the pack holds 0"
+T=$WORK/soa-status && cp -r soa-pack/audit-pack "$T"
+sed -i 's/^    status: planned$/    status: applied/' "$T/soa.yaml"
+python3 -c '
+import json,sys
+p=sys.argv[1]; r=json.load(open(p))
+for c in r["controls"]:
+    if c["id"]=="A.8.32": c["status"]="applied"
+json.dump(r,open(p,"w"),indent=1)' "$T/report.json"
+resum "$T"
+expect_fail "a status changed in soa.yaml and report.json" "no soa.yaml: not the SoA exported"
+contains "the report is judged by the signed SoA" "$OUT" "no report.json: A.8.32: judged as {'status': 'applied'"
 check "export --soa with a control the SoA lacks" 2 "$EA" export --soa soa.yaml --store store \
     --control A.5.1 --out x.tar.gz
 contains "names the control and the SoA" "$ERR" "--control A.5.1: not in the SoA soa.yaml"

@@ -256,7 +256,7 @@ assert c["A.8.32"]["verdict"]=="failing" and c["A.8.32"]["verified"] is False, c
 
 # --- the audit pack
 check "export" 0 "$EA" export --store "$store" --control A.8.32 --control A.12.6.1 \
-    --pubkey key.pub --out pack.tar.gz
+    --pubkey key.pub --key key.pem --out pack.tar.gz
 contains "export says what it wrote" "$ERR" "1 record of 2 controls written to pack.tar.gz"
 mkdir unpacked && tar -xzf pack.tar.gz -C unpacked
 assert "pack: sha256sum -c SHA256SUMS" sh -c 'cd unpacked/audit-pack && sha256sum -c --quiet SHA256SUMS'

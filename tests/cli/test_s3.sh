@@ -53,7 +53,7 @@ contains "both checkpoints verified" "$OUT" "7 objects, 2 records, 2 streams, 2 
 printf 'controls:\n  A.8.32: {status: applied, justification: reviewed changes}\n' >soa.yaml
 check "report from S3" 0 "$EA" report --store "$url" --soa soa.yaml --format json --gate
 
-check "export from S3" 0 "$EA" export --store "$url" --control A.8.32 --pubkey key.pub --out s3pack.tar.gz
+check "export from S3" 0 "$EA" export --store "$url" --control A.8.32 --pubkey key.pub --key key.pem --out s3pack.tar.gz
 mkdir s3pack && tar -xzf s3pack.tar.gz -C s3pack
 check "the S3 pack checks itself" 0 s3pack/audit-pack/check.sh
 contains "its signed head, read from S3" "$OUT" "yes streams/"
