@@ -112,6 +112,11 @@ static bool is_b64url(unsigned char c)
     return is_alnum(c) || c == '_' || c == '-';
 }
 
+static bool is_lower(unsigned char c)
+{
+    return c >= 'a' && c <= 'z';
+}
+
 static bool is_hex_lower(unsigned char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -282,6 +287,7 @@ static const struct token {
     {T("hvb."), 24, 0, is_b64url, "vault-token"},
     {T("SK"), 32, 32, is_hex_lower, "twilio-key"},
     {T("SG."), 60, 0, is_b64url_dot, "sendgrid-key"},
+    {T("AGE-SECRET-KEY-1"), 50, 0, is_aws_char, "age-key"},
 };
 #define NTOKENS (sizeof(tokens) / sizeof(tokens[0]))
 
@@ -289,15 +295,38 @@ static const char *const aws_prefixes[] = {"AKIA", "ASIA", "AGPA", "AIDA", "AROA
                                            "ANPA", "ANVA", "ABIA", "ACCA", NULL};
 
 /* Keys whose value is a secret: the normalised key (lower case, no _ - .) ends with one. */
-static const char *const secret_keys[] = {
-    "password",      "passwd",     "pwd",        "passphrase", "secret",
-    "token",         "apikey",     "accesskey",  "privatekey", "credentials",
-    "credential",    "accountkey", "secretkey",  "keybase",    "signingkey",
-    "encryptionkey", "masterkey",  "sharedkey",  "appkey",     "applicationkey",
-    "clientkeydata", "authkey",    "becomepass", "sshpass",    NULL};
+static const char *const secret_keys[] = {"password",
+                                          "passwd",
+                                          "pwd",
+                                          "passphrase",
+                                          "secret",
+                                          "token",
+                                          "apikey",
+                                          "accesskey",
+                                          "privatekey",
+                                          "credentials",
+                                          "credential",
+                                          "accountkey",
+                                          "secretkey",
+                                          "keybase",
+                                          "signingkey",
+                                          "encryptionkey",
+                                          "masterkey",
+                                          "sharedkey",
+                                          "appkey",
+                                          "applicationkey",
+                                          "clientkeydata",
+                                          "authkey",
+                                          "becomepass",
+                                          "sshpass",
+                                          "pass",
+                                          "pw",
+                                          "hmackey",
+                                          "deploykey",
+                                          NULL};
 
-/* Normalised keys that end like a secret name but are not one. */
-static const char *const not_secret_keys[] = {"pwd", "oldpwd", NULL};
+/* Normalised keys that end like a secret name but are not one ("PASS: TestX" is a test result). */
+static const char *const not_secret_keys[] = {"oldpwd", "pass", "pw", NULL};
 
 /* Secret names written as words, then ':' or '=' (value at least PHRASE_VALUE_MIN long). */
 static const char *const phrases[] = {"secret key", "api key", "access key", "account key", NULL};
@@ -306,13 +335,14 @@ static const char *const phrases[] = {"secret key", "api key", "access key", "ac
  * Every secret name holds one of these, in any case, as written (the
  * prefilter looks for them): a key is only normalised when it does.
  */
-static const char *const name_pieces[] = {"pass",       "pwd",  "secret", "token", "key",
-                                          "credential", "auth", "sig",    NULL};
+static const char *const name_pieces[] = {"pass",       "pw",   "secret", "token",  "key",
+                                          "credential", "auth", "sig",    "cookie", NULL};
 
 /* Values of secret-named keys that are settings, not secrets. */
-static const char *const not_secret_values[] = {"read",  "write",    "none",     "true",
-                                                "false", "null",     "nil",      "yes",
-                                                "no",    "required", "optional", NULL};
+static const char *const not_secret_values[] = {
+    "read",    "write",   "none",     "true",     "false",   "null",     "nil",
+    "yes",     "no",      "required", "optional", "ok",      "set",      "unset",
+    "missing", "invalid", "valid",    "expired",  "enabled", "disabled", NULL};
 
 /* Tools whose short flags carry a password: -pVALUE (attached) or -p VALUE. */
 static const char *const attached_p_tools[] = {"mysql", "mariadb", "sshpass", NULL};
@@ -325,7 +355,7 @@ static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 static void init_tables(void)
 {
-    static const char chars[] = "-AJ:=>_";
+    static const char chars[] = "-AJL:=>_";
     for (const char *c = chars; *c; c++) trigger[(unsigned char)*c] = 1;
     for (size_t t = 0; t < NTOKENS; t++) {
         if (tokens[t].prefix[0] == 'A') continue; /* AIza: anchored on its 'A' */
@@ -341,6 +371,8 @@ static void init_tables(void)
     key_last['n'] = key_last['N'] = 1; /* authorization */
     key_last['g'] = key_last['G'] = 1; /* sig */
     key_last['h'] = key_last['H'] = 1; /* _auth */
+    key_last['e'] = key_last['E'] = 1; /* cookie */
+    key_last['4'] = 1;                 /* *_B64 */
 }
 
 static bool ends_with(const char *s, size_t a, const char *suffix)
@@ -360,7 +392,13 @@ static bool in_list(const char *const *list, const char *s, size_t n)
 /* Normalised key norm[0..m): does its value hold a secret? */
 static bool is_secret_key(const char *norm, size_t m)
 {
-    if (in_list(not_secret_keys, norm, m)) return false;
+    if (in_list(not_secret_keys, norm, m) || ends_with(norm, m, "bypass") ||
+        ends_with(norm, m, "compass"))
+        return false;
+    if (ends_with(norm, m, "base64"))
+        m -= 6; /* JWT_SECRET_KEY_BASE64: the encoding of a secret */
+    else if (ends_with(norm, m, "b64"))
+        m -= 3;
     for (size_t k = 0; secret_keys[k]; k++)
         if (ends_with(norm, m, secret_keys[k])) return true;
     return false;
@@ -378,6 +416,59 @@ static size_t normalise_key(const char *s, size_t a, size_t b, char *norm)
 }
 
 /* ---- matchers: each is called at a trigger byte i and may set *next past its hit ---- */
+
+static bool is_b64(unsigned char c)
+{
+    return is_alnum(c) || c == '+' || c == '/' || c == '=';
+}
+
+/* The value of a base64 digit, or -1. */
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/*
+ * A private-key block encoded in base64 ("LS0tLS1CRUdJTi" is "-----BEGIN"):
+ * the run, and the base64 lines that follow it (base64 wraps at 76), when its
+ * start decodes to a "… PRIVATE KEY" marker. A certificate's is left alone.
+ */
+static int match_b64_key(struct scan *sc, size_t i, size_t *next)
+{
+    const char *s = sc->s;
+    size_t n = sc->n, run, a, e;
+    unsigned char dec[64];
+    size_t nd = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    int rc;
+
+    if (!starts(s, n, i, "LS0tLS1CRUdJTi") || !left_boundary(s, i)) return 0;
+    run = run_of(s, n, i, is_b64);
+    for (size_t k = i; k < i + run && nd < sizeof(dec); k++) {
+        int d = b64_value((unsigned char)s[k]);
+        if (d < 0) break;
+        acc = (acc << 6) | (unsigned)d;
+        if ((bits += 6) >= 8) dec[nd++] = (unsigned char)(acc >> (bits -= 8));
+    }
+    if (!memmem(dec, nd, "PRIVATE KEY", 11)) return 0;
+    *next = i + run;
+    rc = add_hit(sc, i, *next, "private-key");
+    for (a = *next, e = run; rc == 0 && a < n && e == run;) { /* the lines it wraps to */
+        if (!is_eol((unsigned char)s[a])) break;
+        if (s[a] == '\r') a++;
+        if (a < n && s[a] == '\n') a++;
+        a = skip_line_prefix(s, n, a);
+        e = line_end(s, n, a) - a;
+        if (e == 0 || e > run || run_of(s, a + e, a, is_b64) != e) break;
+        rc = add_hit(sc, a, a + e, "private-key");
+        *next = a += e;
+    }
+    return rc;
+}
 
 static int match_tokens(struct scan *sc, size_t i, size_t *next)
 {
@@ -398,7 +489,12 @@ static int match_tokens(struct scan *sc, size_t i, size_t *next)
         *next = at + pl + body;
         return add_hit(sc, at, *next, tk->kind);
     }
+    if (s[i] == 'L') return match_b64_key(sc, i, next);
     if (s[i] != 'A' || !left_boundary(s, i)) return 0;
+    if (starts(s, n, i, "AGE-SECRET-KEY-1") && run_of(s, n, i + 16, is_aws_char) >= 50) {
+        *next = i + 16 + run_of(s, n, i + 16, is_aws_char);
+        return add_hit(sc, i, *next, "age-key");
+    }
     if (starts(s, n, i, "AIza") && run_of(s, n, i + 4, is_b64url) >= 35) {
         *next = i + 4 + run_of(s, n, i + 4, is_b64url);
         return add_hit(sc, i, *next, "google-api-key");
@@ -434,38 +530,67 @@ static int match_jwt(struct scan *sc, size_t i, size_t *next)
     return add_hit(sc, i, *next, "jwt");
 }
 
-/* Just after the "-----END … PRIVATE KEY[ BLOCK]-----" at or after from, or n if none. */
-static size_t private_key_end(const char *s, size_t n, size_t from, bool *found)
+/* "-----" or "---- " (SSH2) just before s[at]: the dashes of a BEGIN/END marker. */
+static bool marker_dashes(const char *s, size_t at)
+{
+    return at >= 5 && (memcmp(s + at - 5, "-----", 5) == 0 || memcmp(s + at - 5, "---- ", 5) == 0);
+}
+
+/*
+ * Just after the END marker at or after from that closes a block labelled
+ * label[0..ll) ("RSA PRIVATE KEY"; ll 0: any "… PRIVATE KEY"), or n if none.
+ * An END of another label (a key nested in the block) does not end it.
+ */
+static size_t private_key_end(const char *s, size_t n, size_t from, const char *label, size_t ll,
+                              bool *found)
 {
     const char *p = s + from;
 
     *found = true;
-    while ((p = memmem(p, n - (size_t)(p - s), "-----END ", 9))) {
-        size_t le = line_end(s, n, (size_t)(p - s));
-        const char *k = memmem(p, le - (size_t)(p - s), "PRIVATE KEY", 11);
-        if (k) {
-            size_t e = (size_t)(k - s) + 11, dashes = 0;
-            if (starts(s, le, e, " BLOCK")) e += 6;
+    while ((p = memmem(p, n - (size_t)(p - s), "END ", 4))) {
+        size_t at = (size_t)(p - s), le = line_end(s, n, at), e = 0;
+        if (marker_dashes(s, at)) {
+            if (ll && starts_n(s, le, at + 4, label, ll)) {
+                e = at + 4 + ll;
+            } else if (!ll) {
+                const char *k = memmem(p, le - at, "PRIVATE KEY", 11);
+                if (k) e = (size_t)(k - s) + 11;
+                if (k && starts(s, le, e, " BLOCK")) e += 6;
+            }
+        }
+        if (e) {
+            size_t dashes = 0;
+            if (e < le && s[e] == ' ' && starts(s, le, e + 1, "----")) e++; /* SSH2 */
             while (e < le && s[e] == '-' && dashes++ < 5) e++;
             return e;
         }
-        p += 9;
+        p += 4;
     }
     *found = false;
     return n;
 }
 
+/* "-----BEGIN <label>-----" (or SSH2's "---- BEGIN <label> ----") where label holds PRIVATE KEY. */
 static int match_private_key(struct scan *sc, size_t i, size_t *next)
 {
     const char *s = sc->s;
-    size_t n = sc->n, le;
+    size_t n = sc->n, le, b = i + 11, ll;
+    const char *k;
     bool found;
 
-    if (!starts(s, n, i, "-----BEGIN ")) return 0;
+    if (!starts(s, n, i, "-----BEGIN ") && !starts(s, n, i, "---- BEGIN ")) return 0;
     le = line_end(s, n, i);
-    if (!memmem(s + i, le - i, "PRIVATE KEY", 11)) return 0;
-    *next = private_key_end(s, n, i + 11, &found);
-    if (!found && sc->st) sc->st->in_private_key = true;
+    if (!(k = memmem(s + b, le - b, "PRIVATE KEY", 11))) return 0;
+    ll = (size_t)(k - s) + 11 - b;
+    if (starts(s, le, b + ll, " BLOCK")) ll += 6;
+    *next = private_key_end(s, n, b + ll, s + b, ll, &found);
+    if (!found && sc->st) {
+        struct ea_redact_stream *st = sc->st;
+        st->in_private_key = true;
+        if (ll >= sizeof(st->key_label)) ll = 0; /* too long to keep: any END ends it */
+        memcpy(st->key_label, s + b, ll);
+        st->key_label[ll] = '\0';
+    }
     return add_hit(sc, i, *next, "private-key");
 }
 
@@ -536,8 +661,31 @@ static bool is_ordinary_value(const char *s, size_t v, size_t e)
     return v + stars == e || in_list(not_secret_values, s + v, e - v) || starts(s, e, v, MARK);
 }
 
+static bool is_ident(unsigned char c)
+{
+    return is_alnum(c) || c == '_';
+}
+
+/* A reference to a value, not a value: $NAME, ${NAME}, ${{ expression }}, $(command), %NAME%. */
+static bool is_reference(const char *s, size_t v, size_t e)
+{
+    if (e - v >= 2 && s[v] == '$') {
+        if (s[v + 1] == '{' || s[v + 1] == '(') return true;
+        return !digit((unsigned char)s[v + 1]) && run_of(s, e, v + 1, is_ident) == e - v - 1;
+    }
+    return e - v >= 3 && s[v] == '%' && s[e - 1] == '%' &&
+           run_of(s, e, v + 1, is_ident) == e - v - 2;
+}
+
+/* How much of the value after a secret-named key is masked. */
+enum value_form {
+    VALUE_WORD, /* a quoted string or one word */
+    VALUE_LINE  /* a quoted string, else the rest of the line (NAME=value, YAML key: value) */
+};
+
 /* Masks the value at v (after a secret-named key and its separator). */
-static int mask_value(struct scan *sc, size_t v, const char *kind, size_t min, size_t *next)
+static int mask_value_as(struct scan *sc, size_t v, const char *kind, size_t min,
+                         enum value_form form, size_t *next)
 {
     const char *s = sc->s;
     size_t n = sc->n, e;
@@ -546,11 +694,32 @@ static int mask_value(struct scan *sc, size_t v, const char *kind, size_t min, s
     while (v < n && is_blank((unsigned char)s[v])) v++;
     if (v < n && s[v] == '\\' && (v + 1 == n || is_eol((unsigned char)s[v + 1])))
         return continued_value(sc, v, kind, next);
-    e = value_end(s, n, v, &quoted);
-    if (quoted) v++;
-    if (e <= v || e - v < min || is_ordinary_value(s, v, e)) return 0;
+    if (v + 1 < n && s[v] == '\\' && (s[v + 1] == '"' || s[v + 1] == '\'')) {
+        char q = s[v + 1]; /* an escaped quote: a JSON string inside a JSON string */
+        for (e = v + 2; e < n && !is_eol((unsigned char)s[e]); e++) {
+            if (s[e] == '\\' && e + 1 < n && s[e + 1] == q) break;
+            if (s[e] == '\\' && e + 1 < n) e++;
+        }
+        v += 2;
+    } else {
+        e = value_end(s, n, v, &quoted);
+        if (quoted) {
+            v++;
+        } else if (form == VALUE_LINE) {
+            e = line_end(s, n, v);
+            while (e > v && is_blank((unsigned char)s[e - 1])) e--;
+        }
+    }
+    if (e <= v || e - v < min || is_ordinary_value(s, v, e) || is_reference(s, v, e) ||
+        starts(s, n, v, "-----BEGIN ") || starts(s, n, v, "---- BEGIN "))
+        return 0; /* a key block is the block rule's: masked whole, BEGIN to END */
     *next = e;
     return add_hit(sc, v, e, kind);
+}
+
+static int mask_value(struct scan *sc, size_t v, const char *kind, size_t min, size_t *next)
+{
+    return mask_value_as(sc, v, kind, min, VALUE_WORD, next);
 }
 
 static bool has_piece(const char *s, size_t a, size_t b)
@@ -591,34 +760,226 @@ static bool phrase_at(const char *s, size_t j)
     return false;
 }
 
-/* key=value, key: value, key => value, "key": "value" (i is the ':' or '='). */
+/* Where the text of the line starting at ls begins: past a timestamp prefix and its blank. */
+static size_t content_start(const char *s, size_t n, size_t ls)
+{
+    size_t t = timestamp_len(s, n, ls);
+    return t ? ls + t + 1 : ls;
+}
+
+/* The key at kstart is the first word of its line (after a timestamp, blanks, `export `, `- `). */
+static bool key_starts_line(const char *s, size_t n, size_t kstart)
+{
+    size_t p = skip_line_prefix(s, n, line_start(s, kstart));
+
+    if (starts(s, n, p, "export "))
+        p += 7;
+    else if (starts(s, n, p, "- "))
+        p += 2;
+    while (p < n && is_blank((unsigned char)s[p])) p++;
+    if (p < n && (s[p] == '"' || s[p] == '\'')) p++;
+    return p == kstart;
+}
+
+/* Prose after "word: ": a lower-case word followed by more words ("token: expected 3 segments"). */
+static bool is_prose(const char *s, size_t n, size_t v)
+{
+    size_t w;
+
+    while (v < n && is_blank((unsigned char)s[v])) v++;
+    w = run_of(s, n, v, is_lower);
+    return w >= 2 && v + w + 1 < n && s[v + w] == ' ' && !is_blank((unsigned char)s[v + w + 1]) &&
+           !is_eol((unsigned char)s[v + w + 1]);
+}
+
+/*
+ * The YAML value of a secret-named key on the lines after it, from the line
+ * at a: a block scalar (`|`, `>`: every line deeper than the key) or a list
+ * (`- item` lines, and plain lines deeper than the key). Ends at the first
+ * line that is not; carried to the next chunk when the text ends first.
+ */
+static int yaml_block(struct scan *sc, size_t a, unsigned col, bool scalar, size_t *next)
+{
+    const char *s = sc->s;
+    size_t n = sc->n;
+    int rc = 0;
+
+    while (rc == 0) {
+        size_t cs, le, b, e, ind;
+        if (a < n && s[a] == '\r') a++;
+        if (a < n && s[a] == '\n') a++;
+        if (a >= n) {
+            if (sc->st) {
+                sc->st->yaml_col = col + 1;
+                sc->st->yaml_scalar = scalar;
+            }
+            *next = n;
+            return 0;
+        }
+        cs = content_start(s, n, a);
+        le = line_end(s, n, a);
+        ind = run_of(s, le, cs, is_blank);
+        b = cs + ind;
+        for (e = le; e > b && is_blank((unsigned char)s[e - 1]);) e--;
+        if (e > b) {
+            bool item = s[b] == '-' && (e == b + 1 || s[b + 1] == ' ');
+            const char *colon = memchr(s + b, ':', e - b);
+            bool key = colon && ((size_t)(colon - s) + 1 == e || colon[1] == ' ');
+            if (scalar ? ind <= col : !(item ? ind >= col : ind > col && !key)) break;
+            if (item) b = skip_line_prefix(s, e, b + 1);
+            if (b < e) rc = add_hit(sc, b, e, "password-pair");
+        }
+        a = le;
+        *next = le;
+    }
+    if (sc->st) sc->st->yaml_col = 0;
+    return rc;
+}
+
+/* The secret-named key at kstart, written "key:" at the start of its line: its column. */
+static unsigned key_column(const char *s, size_t n, size_t kstart)
+{
+    size_t ls = line_start(s, kstart), cs = content_start(s, n, ls);
+    return cs <= kstart && kstart - cs < 1024 ? (unsigned)(kstart - cs) : 0;
+}
+
+/* A key whose value is a setting when it is a number: pass (Pass: 12), pw. */
+static bool numbers_are_settings(const char *norm, size_t m)
+{
+    return ends_with(norm, m, "pass") || ends_with(norm, m, "pw");
+}
+
+/* Azure DevOps "##vso[task.setvariable …;issecret=true]VALUE" (i is the '=' of issecret=). */
+static int match_vso_secret(struct scan *sc, size_t i, size_t *next)
+{
+    const char *s = sc->s;
+    size_t n = sc->n, le = line_end(s, n, i), e;
+    const char *close = memchr(s + i, ']', le - i);
+    size_t ls = line_start(s, i);
+
+    if (!close || !memmem(s + ls, i - ls, "##vso[", 6) || (size_t)(close - s) != i + 5 ||
+        strncasecmp(s + i + 1, "true", 4) != 0)
+        return 0;
+    for (e = le; e > (size_t)(close - s) + 1 && is_blank((unsigned char)s[e - 1]);) e--;
+    *next = e;
+    return add_hit(sc, (size_t)(close - s) + 1, e, "password-pair");
+}
+
+/* PuTTY's "Private-Lines: N" and the N lines of the private key after it (i is the ':'). */
+static int match_putty(struct scan *sc, size_t i, size_t *next)
+{
+    const char *s = sc->s;
+    size_t n = sc->n, a = i + 1, lines = 0;
+    int rc = 0;
+
+    while (a < n && is_blank((unsigned char)s[a])) a++;
+    while (a < n && digit((unsigned char)s[a]) && lines < 10000)
+        lines = lines * 10 + (size_t)(s[a++] - '0');
+    for (a = line_end(s, n, a); rc == 0 && lines-- > 0 && a < n;) {
+        size_t b, e;
+        if (s[a] == '\r') a++;
+        if (a < n && s[a] == '\n') a++;
+        b = skip_line_prefix(s, n, a);
+        e = line_end(s, n, a);
+        if (e > b) rc = add_hit(sc, b, e, "private-key");
+        a = e;
+        *next = e;
+    }
+    return rc;
+}
+
+/* "name": "DB_PASSWORD", "value": "…" (a Kubernetes or ECS environment entry; j ends "value"). */
+static bool named_secret_value(const char *s, size_t j)
+{
+    size_t ls = line_start(s, j), at = 0, e;
+    const char *p = s + ls;
+    char norm[KEY_MAX + 1];
+
+    while ((p = memmem(p, j - (size_t)(p - s), "\"name\"", 6))) {
+        at = (size_t)(p - s) + 6;
+        p += 6;
+    }
+    if (!at) return false;
+    while (at < j && (is_blank((unsigned char)s[at]) || s[at] == ':')) at++;
+    if (at >= j || s[at] != '"') return false;
+    for (e = ++at; e < j && is_key_char((unsigned char)s[e]); e++) continue;
+    return e < j && s[e] == '"' && has_piece(s, at, e) &&
+           is_secret_key(norm, normalise_key(s, at, e, norm));
+}
+
+/* key=value, key: value, key => value, "key": "value", key := value (i is the ':' or '='). */
 static int match_pair(struct scan *sc, size_t i, size_t *next)
 {
     const char *s = sc->s;
     size_t n = sc->n, j = i, kstart, m, v = i + 1;
     char norm[KEY_MAX + 1];
+    bool quoted_key = false, line_form;
 
+    if (s[i] == ':' && v < n && s[v] == '=') return 0; /* := is matched at its '=' */
     if (s[i] == '=' && v < n && s[v] == '>')
         v++;
+    else if (s[i] == '=' && i > 0 && strchr("?+:", s[i - 1]))
+        j--; /* Makefile ?=, +=, := */
     else if (s[i] == '=' && i > 0 && strchr("=!<>", s[i - 1]))
         return 0; /* ==, !=, <=, >= */
+    if (s[i] == ':' && i >= 13 && memcmp(s + i - 13, "Private-Lines", 13) == 0)
+        return match_putty(sc, i, next);
     while (j > 0 && is_blank((unsigned char)s[j - 1])) j--;
-    if (j > 0 && (s[j - 1] == '"' || s[j - 1] == '\'')) j--;
+    if (j > 0 && (s[j - 1] == '"' || s[j - 1] == '\'')) {
+        quoted_key = true;
+        j--;
+        if (j > 0 && s[j - 1] == '\\') j--; /* \"key\": an escaped JSON string */
+    }
+    if (quoted_key && j >= 6 && memcmp(s + j - 6, "\"value", 6) == 0 && named_secret_value(s, j))
+        return mask_value(sc, v, "password-pair", 1, next);
     if (!key_at(s, j, norm, &m, &kstart)) return 0;
-    if (strcmp(norm, "authorization") == 0 || strcmp(norm, "proxyauthorization") == 0) {
+    if (strcmp(norm, "authorization") == 0 || strcmp(norm, "proxyauthorization") == 0 ||
+        strcmp(norm, "cookie") == 0 || strcmp(norm, "setcookie") == 0) {
         size_t e;
         while (v < n && is_blank((unsigned char)s[v])) v++;
         for (e = v; e < n && !is_eol((unsigned char)s[e]) && s[e] != '"' && s[e] != '\''; e++)
             continue;
-        if (e <= v || starts(s, n, v, MARK)) return 0;
+        if (e <= v || starts(s, n, v, MARK) || is_ordinary_value(s, v, e)) return 0;
         *next = e;
-        return add_hit(sc, v, e, "authorization");
+        return add_hit(sc, v, e, norm[0] == 'a' || norm[0] == 'p' ? "authorization" : "cookie");
     }
-    if (is_secret_key(norm, m) || (j - kstart == 5 && memcmp(s + kstart, "_auth", 5) == 0))
-        return mask_value(sc, v, "password-pair", 1, next);
-    if (s[i] == '=' && m == 3 && strcmp(norm, "sig") == 0 && kstart > 0 &&
-        (s[kstart - 1] == '?' || s[kstart - 1] == '&'))
+    if (s[i] == '=' && strcmp(norm, "issecret") == 0) return match_vso_secret(sc, i, next);
+    if (j - kstart == 3 && memcmp(s + kstart, "PWD", 3) == 0 && v < n &&
+        (s[v] == '/' || s[v] == '~'))
+        return 0; /* the shell's working directory */
+    line_form = s[i] != '>' && key_starts_line(s, n, kstart) &&
+                (s[i] == '=' ? is_ident((unsigned char)s[kstart])
+                             : v >= n || !is_alnum((unsigned char)s[v]));
+    if (is_secret_key(norm, m) || (j - kstart == 5 && memcmp(s + kstart, "_auth", 5) == 0) ||
+        (quoted_key && strcmp(norm, "auth") == 0) ||
+        (line_form && j - kstart == 4 && memcmp(s + kstart, "pass", 4) == 0)) {
+        size_t w = v;
+        while (w < n && is_blank((unsigned char)s[w])) w++;
+        if (numbers_are_settings(norm, m) && w < n && digit((unsigned char)s[w]) &&
+            (w + run_of(s, n, w, digit) == n ||
+             !is_key_char((unsigned char)s[w + run_of(s, n, w, digit)])))
+            return 0; /* Pass: 12 */
+        if (s[i] == ':' && line_form && w < n && (s[w] == '|' || s[w] == '>')) {
+            size_t x = w + 1;
+            while (x < n && (s[x] == '-' || s[x] == '+' || digit((unsigned char)s[x]))) x++;
+            while (x < n && is_blank((unsigned char)s[x])) x++;
+            if (x >= n || is_eol((unsigned char)s[x]) || s[x] == '#')
+                return yaml_block(sc, line_end(s, n, x), key_column(s, n, kstart), true, next);
+        }
+        if (s[i] == ':' && line_form && (w >= n || is_eol((unsigned char)s[w])))
+            return yaml_block(sc, w, key_column(s, n, kstart), false, next);
+        if (s[i] == ':' && !line_form && !quoted_key && is_prose(s, n, v)) return 0;
+        return mask_value_as(sc, v, "password-pair", 1, line_form ? VALUE_LINE : VALUE_WORD, next);
+    }
+    if (s[i] == ':' && line_form && m > 1 && norm[m - 1] == 's' && is_secret_key(norm, m - 1) &&
+        (v >= n || is_eol((unsigned char)s[v])))
+        return yaml_block(sc, v, key_column(s, n, kstart), false, next); /* passwords: - a - b */
+    if (s[i] == '=' && m == 3 && strcmp(norm, "sig") == 0 &&
+        (kstart == 0 || strchr("?&\"' \t\r\n", s[kstart - 1])))
         return mask_value(sc, v, "azure-sas", 1, next);
+    if (s[i] == '=' && m == 3 && strcmp(norm, "key") == 0 && kstart > 0 &&
+        (s[kstart - 1] == '?' || s[kstart - 1] == '&'))
+        return mask_value(sc, v, "password-pair", 1, next); /* ?key=API key */
     if (phrase_at(s, j)) return mask_value(sc, v, "password-pair", PHRASE_VALUE_MIN, next);
     return 0;
 }
@@ -742,7 +1103,7 @@ static int match_npm_config(struct scan *sc, size_t i, size_t *next)
 static int match_url(struct scan *sc, size_t i, size_t *next)
 {
     const char *s = sc->s;
-    size_t n = sc->n, u = i + 3, e = u, colon = 0;
+    size_t n = sc->n, u = i + 3, e = u, colon = 0, at = 0;
 
     if (!starts(s, n, i, "://")) return 0;
     if (starts(s, n, u, "hooks.slack.com/services/") ||
@@ -753,14 +1114,18 @@ static int match_url(struct scan *sc, size_t i, size_t *next)
         *next = e;
         return add_hit(sc, a, e, "slack-webhook");
     }
-    while (e < n && !strchr("/@ \t\r\n\"'<>", s[e])) {
-        if (s[e] == ':' && !colon) colon = e;
-        e++;
+    for (; e < n && !strchr("/?# \t\r\n\"'<>", s[e]); e++) { /* the userinfo ends at the last @ */
+        if (s[e] == '@') at = e;
+        if (s[e] == ':' && !colon && !at) colon = e;
     }
-    if (e >= n || s[e] != '@' || e == u) return 0;
-    *next = e;
-    if (colon && colon + 1 < e) return add_hit(sc, colon + 1, e, "url-password");
-    if (!colon && e - u >= 16) return add_hit(sc, u, e, "url-token"); /* https://TOKEN@host */
+    if (!at || at == u) return 0;
+    *next = at;
+    if (colon && colon + 1 < at) return add_hit(sc, colon + 1, at, "url-password");
+    if (!colon && at - u >= 16 && run_of(s, at, u, is_b64url_dot) == at - u) {
+        size_t digits = 0; /* https://TOKEN@host; a user name alone (few digits) is not one */
+        for (size_t k = u; k < at; k++) digits += digit((unsigned char)s[k]);
+        if (digits >= 4) return add_hit(sc, u, at, "url-token");
+    }
     return 0;
 }
 
@@ -983,6 +1348,11 @@ static const char *const prefilter_extra[] = {
     "A3T[A-Z0-9]|A(KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA|BIA|CCA)",
     "eyJ[A-Za-z0-9_-]{7}",
     "-----BEGIN ",
+    "---- BEGIN ",
+    "Private-Lines:",
+    "LS0tLS1CRUdJTi",
+    "\"name\" *: *\"[A-Za-z0-9_.-]*"
+    "([Pp][Aa][Ss][Ss]|[Pp][Ww]|[Ss][Ee][Cc][Rr][Ee][Tt]|[Tt][Oo][Kk][Ee][Nn]|[Kk][Ee][Yy])",
     "::add-mask::",
     "://[^/ \\t\\r\\n\"'<>@]*@",
     "hooks\\.slack\\.com/",
@@ -1085,8 +1455,10 @@ static bool piece_in_key(const char *s, size_t n, size_t e)
     size_t j = e, k = e;
 
     while (j < n && is_key_char((unsigned char)s[j])) j++;
+    if (j + 1 < n && s[j] == '\\' && s[j + 1] == '"') j++; /* \"key\": escaped JSON */
     if (j < n && (s[j] == '"' || s[j] == '\'')) j++;
     while (j < n && is_blank((unsigned char)s[j])) j++;
+    if (j + 1 < n && (s[j] == '?' || s[j] == '+') && s[j + 1] == '=') return true; /* make */
     if (j < n && (s[j] == ':' || s[j] == '=' || s[j] == '>')) return true;
     for (j = e; j < n && is_flag_char((unsigned char)s[j]); j++) continue;
     if (j >= n || !is_blank((unsigned char)s[j])) return false;
@@ -1208,11 +1580,20 @@ static int scan_carried(struct scan *sc, size_t *pos)
         st->continuation = false;
         if (sc->n) rc = mask_continuation(sc, 0, "password-pair", pos);
     }
+    if (rc == 0 && st->yaml_col) {
+        unsigned col = st->yaml_col - 1;
+        st->yaml_col = 0;
+        rc = yaml_block(sc, *pos, col, st->yaml_scalar, pos);
+    }
     if (rc == 0 && st->in_private_key) {
         bool found;
-        size_t e = private_key_end(sc->s, sc->n, *pos, &found);
+        size_t e =
+            private_key_end(sc->s, sc->n, *pos, st->key_label, strlen(st->key_label), &found);
         rc = add_hit(sc, *pos, e, "private-key");
-        if (found) st->in_private_key = false;
+        if (found) {
+            st->in_private_key = false;
+            st->key_label[0] = '\0';
+        }
         *pos = e;
     }
     return rc;

@@ -27,10 +27,13 @@
 
 struct ea_redactor;
 
-/** State carried between chunks of one stream. Zero-initialise it. */
+/** State carried between chunks of one stream. Zero-initialise it ({0}). */
 struct ea_redact_stream {
     bool in_private_key; /* inside a private-key block: masked until its END line */
     bool continuation;   /* the last line ended in `\` after a secret-named key */
+    char key_label[40];  /* the open block's label ("RSA PRIVATE KEY"); empty: any END */
+    unsigned yaml_col;   /* inside the YAML value of a secret-named key: its column + 1 */
+    bool yaml_scalar;    /* that value is a block scalar (`|`, `>`): every deeper line */
 };
 
 /** One masked range of an input text. */

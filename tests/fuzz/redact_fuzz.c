@@ -77,7 +77,7 @@ out:
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct ea_redactor *r;
-    struct ea_redact_stream st = {false, false};
+    struct ea_redact_stream st = {0};
     struct ea_buf out;
     unsigned count = 0;
     char *in;

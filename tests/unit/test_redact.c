@@ -59,7 +59,7 @@ static const struct {
     {"aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYCANARYKEY", "wJalrXUtn",
      "aws_secret_access_key = ", "password-pair"},
     {"{\"SecretAccessKey\": \"wJalrXUtnFEMICANARY\"}", "wJalrXUtn", "SecretAccessKey", NULL},
-    {"DB_PASSWORD=hunter2CANARY ok", "hunter2", " ok", "password-pair"},
+    {"run DB_PASSWORD=hunter2CANARY ok", "hunter2", " ok", "password-pair"},
     {"password: 'CANARY pass phrase' end", "pass phrase", " end", "password-pair"},
     {"curl https://deploy:CANARYpw@example.com/x", "CANARYpw", "@example.com/x", "url-password"},
     {"git clone https://x-access-token:CANARYtok@github.com/o/r", "CANARYtok", "github.com",
@@ -376,7 +376,7 @@ START_TEST(test_decorated_key_blocks_are_masked_whole_across_chunks)
         "QyNTUxOQAAACDtyKCANARY2x3u0lFiIZtyW6QfWoXr2OnY8Ld", "-----END OPENSSH PRIVATE KEY-----"};
     for (int form = 0; form < FORMS; form++) {
         for (size_t cut_line = 0; cut_line < 4; cut_line++) {
-            struct ea_redact_stream st = {false, false};
+            struct ea_redact_stream st = {0};
             struct ea_buf in, out;
             unsigned count = 0;
             size_t cut = 0;
@@ -432,7 +432,7 @@ END_TEST
 
 START_TEST(test_a_value_continued_on_the_next_line_is_masked)
 {
-    struct ea_redact_stream st = {false, false};
+    struct ea_redact_stream st = {0};
     struct ea_buf b;
     unsigned count = 0;
     char *out = redact("export DB_PASSWORD=\\\n    CANARYcontinued\nnext line", &count);
@@ -537,6 +537,177 @@ START_TEST(test_show_redacts_then_cuts)
 }
 END_TEST
 
+/* Feeds each of lines[] as its own text through one stream (as the pipeline collector does). */
+static char *redact_lines(const char *const *lines, size_t n, unsigned *count)
+{
+    struct ea_redact_stream st = {0};
+    struct ea_buf b;
+
+    ea_buf_init(&b, 0);
+    for (size_t k = 0; k < n; k++) {
+        ck_assert_int_eq(ea_redact_text(r, &st, &b, lines[k], strlen(lines[k]), count), 0);
+        ck_assert_int_eq(ea_buf_puts(&b, "\n"), 0);
+    }
+    return ea_buf_take(&b, NULL);
+}
+
+/* A key inside another ends only at the END of its own label (review finding 1). */
+START_TEST(test_a_nested_key_block_ends_at_the_end_of_its_own_label)
+{
+    static const char *const lines[] = {"-----BEGIN RSA PRIVATE KEY-----",
+                                        "FAKErsaBody0",
+                                        "-----BEGIN EC PRIVATE KEY-----",
+                                        "FAKEecBody0",
+                                        "-----END EC PRIVATE KEY-----",
+                                        "FAKErsaBody1",
+                                        "FAKErsaBody2",
+                                        "-----END RSA PRIVATE KEY-----",
+                                        "after the key"};
+    struct ea_buf in;
+    unsigned count = 0;
+    char *out;
+
+    ea_buf_init(&in, 0);
+    for (size_t k = 0; k < 9; k++) ck_assert_int_eq(ea_buf_printf(&in, "%s\n", lines[k]), 0);
+    out = redact(in.data, &count);
+    ck_assert_msg(!strstr(out, "FAKE") && !strstr(out, "END RSA"), "one text: key material left");
+    ck_assert_ptr_nonnull(strstr(out, "\nafter the key"));
+    ck_assert_uint_eq(count, 1);
+    ea_free(out);
+    out = redact_lines(lines, 9, &count); /* line by line: the label is carried */
+    ck_assert_msg(!strstr(out, "FAKE") && !strstr(out, "END RSA"), "by line: key material left");
+    ck_assert_ptr_nonnull(strstr(out, "\nafter the key"));
+    ea_free(out);
+    ea_buf_dispose(&in);
+}
+END_TEST
+
+/* SSH2 and PuTTY private keys, base64 of a PEM key (review finding 14). */
+START_TEST(test_ssh2_putty_and_base64_keys_are_masked)
+{
+    unsigned count = 0;
+    char *out = redact("a\n---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nComment: \"rsa-key\"\n"
+                       "P2/56wAAAi4AAAA3FAKEssh2\n---- END SSH2 ENCRYPTED PRIVATE KEY ----\nb",
+                       &count);
+
+    ck_assert_msg(!strstr(out, "FAKE") && !strstr(out, "END SSH2"), "SSH2 key left");
+    ck_assert_msg(strncmp(out, "a\n", 2) == 0 && strstr(out, "\nb"), "SSH2: context lost");
+    ea_free(out);
+    out = redact("PuTTY-User-Key-File-3: ssh-rsa\nPrivate-Lines: 2\nAAAAIFAKEputty0\n"
+                 "AAAAIFAKEputty1\nPrivate-MAC: 0123abcd\n",
+                 &count);
+    ck_assert_msg(!strstr(out, "FAKE"), "PuTTY key left");
+    ck_assert_ptr_nonnull(strstr(out, "Private-MAC: 0123abcd"));
+    ea_free(out);
+    out = redact("LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0KRkFLRWZha2VGQUtF\n"
+                 "RkFLRWZha2VGQUtFRkFLRWZha2VGQUtF\nnext",
+                 &count);
+    ck_assert_msg(!strstr(out, "LS0tLS1") && !strstr(out, "RkFLRWZha2VGQUtF"),
+                  "wrapped base64 key left");
+    ck_assert_ptr_nonnull(strstr(out, "\nnext"));
+    ea_free(out);
+}
+END_TEST
+
+/* A secret-named key before a flattened key block: the block rule masks it whole, once (9, D). */
+START_TEST(test_a_flattened_key_after_a_secret_name_is_masked_whole_once)
+{
+    unsigned count = 0;
+    char *out = redact("private_key: -----BEGIN RSA PRIVATE KEY----- FAKEflatBody98 "
+                       "-----END RSA PRIVATE KEY----- done",
+                       &count);
+
+    ck_assert_msg(!strstr(out, "FAKE"), "flattened key left");
+    ck_assert_str_eq(out, "private_key: [REDACTED:private-key] done");
+    ck_assert_uint_eq(count, 1);
+    ea_free(out);
+}
+END_TEST
+
+/* NAME=value and YAML key: value at the start of a line: the value is the rest of it (4). */
+START_TEST(test_env_and_yaml_values_run_to_the_end_of_the_line)
+{
+    static const struct {
+        const char *in, *secret, *kept;
+    } cases[] = {
+        {"DB_PASSWORD=Xq7&FAKEkL9;mN2,pQ)zz\nnext", "FAKEkL9", "\nnext"},
+        {"SMTP_PASSPHRASE=FAKEcorrect horse FAKEbattery staple", "FAKEbattery", "SMTP_PASSPHRASE="},
+        {"  password: FAKEone two FAKEthree  \nnext", "FAKEthree", "\nnext"},
+        {"2026-11-20T10:03:12.1234567Z export API_TOKEN=FAKEa b&FAKEc", "FAKEc",
+         "export API_TOKEN="},
+        {"  pass: FAKEpassColon0123", "FAKEpass", "  pass: "},
+        {"  - password: FAKEitem one", "FAKEitem", "  - password: "},
+        {"password: 'FAKEquoted one' # note", "FAKEquoted", "# note"},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        unsigned count = 0;
+        char *out = redact(cases[k].in, &count);
+        ck_assert_msg(!strstr(out, cases[k].secret) && !strstr(out, "FAKE"), "case %zu: left", k);
+        ck_assert_msg(strstr(out, cases[k].kept) != NULL, "case %zu: context lost", k);
+        ck_assert_uint_eq(count, 1);
+        ea_free(out);
+    }
+}
+END_TEST
+
+/* YAML block scalars and lists under a secret-named key, in one text and line by line (7, 13). */
+START_TEST(test_yaml_block_values_of_secret_keys_are_masked)
+{
+    static const char *const lines[] = {"db:",
+                                        "  password: |",
+                                        "    FAKEblockScalar0123",
+                                        "",
+                                        "    FAKEblock2",
+                                        "  token: >-",
+                                        "    FAKEfolded0123",
+                                        "  user: ci",
+                                        "passwords:",
+                                        "  - FAKElistPw0123",
+                                        "  - FAKElistPw4567",
+                                        "next: visible",
+                                        "credentials:",
+                                        "  username: bob",
+                                        "after"};
+    size_t nl = sizeof(lines) / sizeof(lines[0]);
+    struct ea_buf in;
+    unsigned count = 0;
+    char *out;
+
+    ea_buf_init(&in, 0);
+    for (size_t k = 0; k < nl; k++)
+        ck_assert_int_eq(ea_buf_printf(&in, "2026-11-20T10:03:12.1Z %s\n", lines[k]), 0);
+    for (int pass = 0; pass < 2; pass++) {
+        out = pass == 0 ? redact(in.data, &count) : redact_lines(lines, nl, &count);
+        ck_assert_msg(!strstr(out, "FAKE"), "pass %d: block value left", pass);
+        ck_assert_msg(strstr(out, "  user: ci") && strstr(out, "next: visible") &&
+                          strstr(out, "  username: bob") && strstr(out, "after"),
+                      "pass %d: lines after the block lost", pass);
+        ck_assert_msg(strstr(out, "  password: |") && strstr(out, "  token: >-"),
+                      "pass %d: the key lines", pass);
+        ea_free(out);
+    }
+    ea_buf_dispose(&in);
+}
+END_TEST
+
+/* A mask kept when the cut falls inside a line of a YAML block or a key across chunks. */
+START_TEST(test_yaml_block_state_crosses_chunks)
+{
+    struct ea_redact_stream st = {0};
+    struct ea_buf b;
+    unsigned count = 0;
+
+    ea_buf_init(&b, 0);
+    ck_assert_int_eq(ea_redact_text(r, &st, &b, "key: |\n  password: |\n", 21, &count), 0);
+    ck_assert_uint_ne(st.yaml_col, 0);
+    ck_assert_int_eq(ea_redact_text(r, &st, &b, "    FAKEchunk0123\n  user: x\n", 29, &count), 0);
+    ck_assert_uint_eq(st.yaml_col, 0);
+    ck_assert_msg(!memmem(b.data, b.len, "FAKE", 4), "value in the next chunk left");
+    ck_assert_ptr_nonnull(memmem(b.data, b.len, "  user: x\n", 10));
+    ea_buf_dispose(&b);
+}
+END_TEST
+
 static Suite *redact_suite(void)
 {
     Suite *s = suite_create("redact");
@@ -563,6 +734,12 @@ static Suite *redact_suite(void)
     tcase_add_test(tc, test_a_mask_is_never_masked_again);
     tcase_add_test(tc, test_mask_counts_by_kind);
     tcase_add_test(tc, test_show_redacts_then_cuts);
+    tcase_add_test(tc, test_a_nested_key_block_ends_at_the_end_of_its_own_label);
+    tcase_add_test(tc, test_ssh2_putty_and_base64_keys_are_masked);
+    tcase_add_test(tc, test_a_flattened_key_after_a_secret_name_is_masked_whole_once);
+    tcase_add_test(tc, test_env_and_yaml_values_run_to_the_end_of_the_line);
+    tcase_add_test(tc, test_yaml_block_values_of_secret_keys_are_masked);
+    tcase_add_test(tc, test_yaml_block_state_crosses_chunks);
     suite_add_tcase(s, tc);
     return s;
 }
