@@ -13,8 +13,8 @@ while [ $# -gt 0 ]; do
     --unsigned) args="$args --unsigned" ;;
     --trust)
         case "$2" in
-        [0-9a-f]*) args="$args --trust=$2" ;;
-        *) echo "usage: $0 [--unsigned] [--trust SHA256]..."; exit 2 ;;
+        "" | *[!0-9a-fA-F]*) echo "usage: $0 [--unsigned] [--trust SHA256]..."; exit 2 ;;
+        *) args="$args --trust=$2" ;;
         esac
         shift ;;
     *) echo "usage: $0 [--unsigned] [--trust SHA256]..."; exit 2 ;;

@@ -322,6 +322,8 @@ check "and fails when the keys are pinned with --trust" 1 "$T/check.sh" --trust 
 contains "--trust names the stranger" "$OUT" "no keys/2.pub: sha256 "
 check "check.sh --trust with the pack's own key passes" 0 verbatim/audit-pack/check.sh --trust "$fpr"
 check "check.sh with an unknown option" 2 verbatim/audit-pack/check.sh --bogus
+check "check.sh --trust with what is not a fingerprint" 2 verbatim/audit-pack/check.sh --trust "$fpr ../x"
+check "check.sh --trust without a fingerprint" 2 verbatim/audit-pack/check.sh --trust
 
 # an unsigned pack: fails unless --unsigned; then checks what it can, and says so
 check "export without --key" 0 "$EA" export --store store --control A.8.9 --control A.8.12 \
