@@ -85,23 +85,31 @@ static const struct {
     {"repo", "branch-protection", "repo", NULL},
 };
 
+static void print_collector(const struct ea_collector *c)
+{
+    printf("  %-10s %s\n", c->name, c->summary);
+    if (c->usage) printf("  %-10s %s=%s\n", "", c->name, c->usage);
+    printf("  %-10s default controls:", "");
+    for (const char *const *d = c->default_controls; d && *d; d++) printf(" %s", *d);
+    printf("%s\n", c->default_controls && c->default_controls[0]
+                       ? ""
+                       : " by what the record holds (see the collector's README)");
+    if (c->options && c->options[0].name) {
+        printf("  %-10s options (--set %s.KEY=VALUE):\n", "", c->name);
+        ea_options_help(stdout, c, 15);
+    }
+}
+
 static void print_help(void)
 {
+    size_t n;
+    const struct ea_collector *const *plugins = ea_registry_plugins(&n);
+
     ea_cli_help(stdout, &cmd);
     printf("\nCollectors:\n");
-    for (const struct ea_collector *const *c = ea_registry_builtins(); *c; c++) {
-        printf("  %-10s %s\n", (*c)->name, (*c)->summary);
-        if ((*c)->usage) printf("  %-10s %s=%s\n", "", (*c)->name, (*c)->usage);
-        printf("  %-10s default controls:", "");
-        for (const char *const *d = (*c)->default_controls; d && *d; d++) printf(" %s", *d);
-        printf("%s\n", (*c)->default_controls && (*c)->default_controls[0]
-                           ? ""
-                           : " by what the record holds (see the collector's README)");
-        if ((*c)->options && (*c)->options[0].name) {
-            printf("  %-10s options (--set %s.KEY=VALUE):\n", "", (*c)->name);
-            ea_options_help(stdout, *c, 15);
-        }
-    }
+    for (const struct ea_collector *const *c = ea_registry_builtins(); *c; c++) print_collector(*c);
+    if (n) printf("\nPlug-ins (--plugin):\n");
+    for (size_t i = 0; i < n; i++) print_collector(plugins[i]);
     printf("\nEvery input is checked before any collector runs: a missing file, a folder or a\n"
            "device where a file is needed is exit 2 with nothing stored. A collector that fails\n"
            "while running gets a record of kind custom with result error, and the others go on.\n"
@@ -190,10 +198,13 @@ int ea_cmd_collect(int argc, char **argv)
 
     memset(&extra, 0, sizeof(extra));
     rc = ea_cli_parse(&a, &cmd, argc, argv);
-    if (rc < 0 || a.help) {
-        if (a.help) print_help();
-        goto out;
+    if (rc == 0 && a.help) { /* a plug-in given with --plugin is listed too */
+        list = ea_cli_list(&a, &cmd, "plugin", &n);
+        for (size_t i = 0; rc == 0 && i < n; i++)
+            if ((rc = ea_registry_load_plugin(list[i], NULL)) < 0) ea_fail_prefix("--plugin");
+        if (rc == 0) print_help();
     }
+    if (rc < 0 || a.help) goto out;
     list = ea_cli_list(&a, &cmd, "control", &n);
     for (size_t i = 0; i < n; i++) {
         rc = ea_controls_add(&extra, list[i]);

@@ -54,6 +54,12 @@ const struct ea_collector *const *ea_registry_builtins(void)
 static const struct ea_collector *plugins[PLUGINS_MAX];
 static size_t nplugins;
 
+const struct ea_collector *const *ea_registry_plugins(size_t *n)
+{
+    *n = nplugins;
+    return plugins;
+}
+
 static bool name_ok(const char *n)
 {
     size_t len = n ? strlen(n) : 0;

@@ -21,6 +21,8 @@ struct ea_host_ctx {
 
 /** The built-in collectors, sorted by name, NULL-terminated. Borrowed, static. */
 const struct ea_collector *const *ea_registry_builtins(void);
+/** The plug-ins loaded so far, in load order (*n of them). Borrowed. */
+const struct ea_collector *const *ea_registry_plugins(size_t *n);
 /**
  * Finds a built-in collector.
  * @param out borrowed descriptor on success.

@@ -95,6 +95,8 @@ contains "plug-in logs through the host" "$ERR" "sample: saying hello to auditor
 check "plug-in: its option table is honoured" 0 "$EA" collect --dry-run --key key.pem \
     --plugin "$EA_PLUGIN" --set sample.greeting=hi sample=auditor
 assert "plug-in option reached it" grep -q '"word":"hi"' <(payloads "$OUT")
+check "plug-in: collect --help lists a --plugin's options" 0 "$EA" collect --plugin "$EA_PLUGIN" --help
+contains "plug-in in --help" "$OUT" "greeting=text"
 check "plug-in: a mistyped option is refused" 2 "$EA" collect --dry-run --key key.pem \
     --plugin "$EA_PLUGIN" --set sample.greting=hi sample=auditor
 contains "plug-in typo named" "$ERR" "sample has no option 'greting' (did you mean 'greeting'?"
