@@ -24,19 +24,26 @@ static const struct ea_cli_opt opts[] = {
     {"agent-id", EA_CLI_VALUE, "ID",
      "names the chain (default $EVIDENCE_AGENT_ID, else the host "
      "name)"},
+    {"pubkey", EA_CLI_LIST, "FILE",
+     "also trust heads signed by this key (another agent writing the store; repeat)"},
     {NULL, 0, NULL, NULL},
 };
 
 static const struct ea_cli_cmd cmd = {
     .name = "checkpoint",
-    .usage = "[--store URL] [--key FILE] [--agent-id ID]",
+    .usage = "[--store URL] [--key FILE] [--agent-id ID] [--pubkey FILE]...",
     .summary = "Writes a signed checkpoint of every stream of the store, linked to the previous "
                "one.",
     .opts = opts,
     .details = "The checkpoint is checkpoints/<agent-id>/<sequence>.json; verify checks the "
                "chain\nand that no stream it states has vanished or shrunk since.\n"
+               "A stream head is stated only when it verifies with the key (or a --pubkey),\n"
+               "is not behind the previous checkpoint and names a record of the store that\n"
+               "verifies; any other head is named on standard error and left out (the\n"
+               "stream keeps the state the previous checkpoint gave it).\n"
                "Exit status: 0 written, 1 runtime failure, 2 usage error, 3 the agent's "
-               "latest\ncheckpoint in the store does not verify with this key.\n",
+               "latest\ncheckpoint in the store does not verify with this key, or a head was "
+               "left out\n(the checkpoint is written all the same).\n",
     .min_args = 0,
     .max_args = 0,
 };
@@ -46,8 +53,11 @@ int ea_cmd_checkpoint(int argc, char **argv)
     struct ea_cli_args a;
     struct ea_key *key = NULL;
     struct ea_store *store = NULL;
+    struct ea_key **trusted = NULL;
     char agent_id[72], written[EA_STORE_KEY_MAX];
     const char *url;
+    size_t pk, ntrusted = 0;
+    unsigned skipped = 0;
     int rc;
 
     rc = ea_cli_parse(&a, &cmd, argc, argv);
@@ -59,14 +69,27 @@ int ea_cmd_checkpoint(int argc, char **argv)
     if (rc < 0) goto out;
     rc = ea_config_agent_id(agent_id, sizeof(agent_id), ea_cli_value(&a, &cmd, "agent-id"));
     if (rc < 0) goto out;
+    pk = ea_cli_index(&cmd, "pubkey");
+    if (a.nlist[pk]) {
+        rc = ea_config_public_keys(&trusted, a.list[pk], a.nlist[pk]);
+        if (rc < 0) goto out;
+        ntrusted = a.nlist[pk];
+    }
     url = ea_config_store_url(ea_cli_value(&a, &cmd, "store"));
     rc = ea_store_open(&store, url, 0);
     if (rc < 0) goto out;
-    rc = ea_checkpoint_write(store, key, agent_id, ea_time_now_us(), written);
+    rc = ea_checkpoint_write(store, key, trusted, ntrusted, agent_id, ea_time_now_us(), written,
+                             &skipped);
     if (rc < 0) goto out;
     fprintf(stdout, "%s/%s\n", url, written);
+    if (skipped)
+        rc = ea_fail(EA_EVERIFY,
+                     "%u stream head%s left out of the checkpoint (named above): run "
+                     "'evidence-agent verify --store %s'",
+                     skipped, skipped == 1 ? " was" : "s were", url);
 out:
     ea_store_close(store);
+    ea_config_keys_free(trusted, ntrusted);
     ea_key_free(key);
     ea_cli_args_dispose(&a);
     return rc;

@@ -126,6 +126,12 @@ int ea_cmd_verify(int argc, char **argv)
     if (res.heads_signed)
         fprintf(stderr, "evidence-agent: signed %u stream head%s\n", res.heads_signed,
                 res.heads_signed == 1 ? "" : "s");
+    if (!o.control && res.streams && res.checkpoints == 0)
+        fprintf(stderr,
+                "evidence-agent: warning: the store has %zu stream%s but no checkpoint, so a "
+                "stream deleted whole (records and head) goes unseen: run 'evidence-agent "
+                "checkpoint' (the daemon writes one every agent.checkpoint_interval)\n",
+                res.streams, res.streams == 1 ? "" : "s");
     if (res.records == 0)
         fprintf(stderr, "evidence-agent: warning: the store holds no records%s%s\n",
                 o.control ? " for " : "", o.control ? o.control : "");

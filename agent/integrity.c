@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "error.h"
+#include "log.h"
 #include "util/hash.h"
 #include "util/mem.h"
 #include "util/time.h"
@@ -242,15 +244,37 @@ int ea_checkpoint_key(char *out, const char *agent, uint64_t sequence)
     return 0;
 }
 
+/* A record file the walk found: its ID (from the name) and where it is. */
+struct found {
+    char id[EA_SHA256_HEX_LEN + 1];
+    char control[16];
+    int64_t time_us;
+    char *key; /* owned */
+};
+
 /* What the writer gathers from a walk of the store. */
 struct gather {
-    struct ea_store *st;
     const char *agent;
     size_t agent_len;
-    json_t *streams; /* {"<stream>":{"sequence":..,"last_id":..}} */
+    char **heads; /* owned: keys of streams/<name>.json */
+    size_t nheads, hcap;
+    struct found *recs; /* owned, sorted by ID once walked */
+    size_t nrecs, rcap;
     uint64_t latest; /* the agent's highest checkpoint sequence */
     char latest_key[EA_STORE_KEY_MAX];
 };
+
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+    void *nv;
+
+    if (n < *cap) return 0;
+    if (!(nv = ea_realloc(*v, (*cap ? *cap * 2 : 64) * size)))
+        return ea_fail(EA_ENOMEM, "out of memory");
+    *v = nv;
+    *cap = *cap ? *cap * 2 : 64;
+    return 0;
+}
 
 static int on_object(const struct ea_store_object *o, void *payload)
 {
@@ -260,20 +284,25 @@ static int on_object(const struct ea_store_object *o, void *payload)
     if (o->kind != EA_STORE_FILE) return 0;
     if (strncmp(o->key, "streams/", 8) == 0 && n > 13 && strcmp(o->key + n - 5, ".json") == 0 &&
         !strchr(o->key + 8, '/')) {
-        struct ea_buf b;
-        struct ea_head h;
-        int rc = ea_store_get(g->st, o->key, &b);
-        if (rc == 0) rc = ea_head_parse(&h, b.data ? b.data : "", b.len, NULL, 0);
-        ea_buf_dispose(&b);
-        if (rc == EA_ENOMEM || rc == EA_EIO) return rc;
-        if (rc < 0 || strncmp(o->key + 8, h.stream, n - 13) != 0 || strlen(h.stream) != n - 13) {
-            ea_error_clear(); /* not a head this checkpoint can state: verify reports it */
+        if (grow((void **)&g->heads, &g->hcap, g->nheads, sizeof(*g->heads)) < 0) return EA_ENOMEM;
+        if (!(g->heads[g->nheads] = ea_strdup(o->key))) return ea_fail(EA_ENOMEM, "out of memory");
+        g->nheads++;
+        return 0;
+    }
+    if (strncmp(o->key, "controls/", 9) == 0) { /* controls/<ID>/YYYY/MM/DD/<time>_<id>.json */
+        const char *c = o->key + 9, *slash = strchr(c, '/'), *name = strrchr(o->key, '/') + 1;
+        struct found *f;
+        if (!slash || (size_t)(slash - c) >= sizeof(f->control)) return 0;
+        if (grow((void **)&g->recs, &g->rcap, g->nrecs, sizeof(*g->recs)) < 0) return EA_ENOMEM;
+        f = &g->recs[g->nrecs];
+        if (ea_store_parse_name(name, &f->time_us, f->id) < 0) {
+            ea_error_clear(); /* not a record: verify reports it */
             return 0;
         }
-        json_t *v =
-            json_pack("{s:I,s:s}", "sequence", (json_int_t)h.sequence, "last_id", h.last_id);
-        if (!v || json_object_set_new(g->streams, h.stream, v) < 0)
-            return ea_fail(EA_ENOMEM, "out of memory");
+        memcpy(f->control, c, (size_t)(slash - c));
+        f->control[slash - c] = '\0';
+        if (!(f->key = ea_strdup(o->key))) return ea_fail(EA_ENOMEM, "out of memory");
+        g->nrecs++;
         return 0;
     }
     /* checkpoints/<agent>/<12 digits>.json */
@@ -294,30 +323,136 @@ static int on_object(const struct ea_store_object *o, void *payload)
     return 0;
 }
 
-int ea_checkpoint_write(struct ea_store *st, const struct ea_key *key, const char *agent,
-                        int64_t time_us, char written[EA_STORE_KEY_MAX])
+static int cmp_found(const void *a, const void *b)
 {
-    struct gather g = {st, agent, strlen(agent), json_object(), 0, ""};
+    return strcmp(((const struct found *)a)->id, ((const struct found *)b)->id);
+}
+
+/* The previous checkpoint's claim on stream, or NULL. */
+static const struct ea_checkpoint_stream *prev_claim(const struct ea_checkpoint *last,
+                                                     const char *stream)
+{
+    struct ea_checkpoint_stream k = {(char *)stream, 0, ""};
+
+    if (!last->nstreams) return NULL;
+    return bsearch(&k, last->streams, last->nstreams, sizeof(k), cmp_cp_stream);
+}
+
+/*
+ * Judges one head for the checkpoint: signed by one of keys, named for its
+ * stream, not behind the previous checkpoint, and (when it moved on since)
+ * pointing at a record of the store that verifies and is that stream's
+ * record at that sequence. @return 0 (out filled), 1 (not stated: *why
+ * says why; ea_error_clear done), or EA_ENOMEM/EA_EIO.
+ */
+static int judge_head(struct ea_store *st, struct gather *g, const char *hkey,
+                      const struct ea_checkpoint *last, struct ea_key *const *keys, size_t nkeys,
+                      struct ea_head *h, char *why, size_t why_len)
+{
+    size_t n = strlen(hkey) - 13;
+    const struct ea_checkpoint_stream *pc;
+    struct found k, *f;
+    struct ea_audit_record r;
+    struct ea_store_entry e;
+    struct ea_buf b;
+    int rc = ea_store_get(st, hkey, &b);
+
+    if (rc == 0) rc = ea_head_parse(h, b.data ? b.data : "", b.len, keys, nkeys);
+    ea_buf_dispose(&b);
+    if (rc == EA_ENOMEM || rc == EA_EIO) return rc;
+    if (rc < 0) {
+        snprintf(why, why_len, "%s", ea_error_message(rc));
+        ea_error_clear();
+        return 1;
+    }
+    if (strlen(h->stream) != n || strncmp(hkey + 8, h->stream, n) != 0) {
+        snprintf(why, why_len, "the head names stream %s, not its file's", h->stream);
+        return 1;
+    }
+    pc = prev_claim(last, h->stream);
+    if (pc && (h->sequence < pc->sequence ||
+               (h->sequence == pc->sequence && strcmp(h->last_id, pc->last_id) != 0))) {
+        snprintf(why, why_len,
+                 "the head (sequence %llu, %.12s) is behind the previous checkpoint "
+                 "(sequence %llu, %.12s)",
+                 (unsigned long long)h->sequence, h->last_id, (unsigned long long)pc->sequence,
+                 pc->last_id);
+        return 1;
+    }
+    if (pc && h->sequence == pc->sequence) return 0; /* checked when it was stated first */
+    memcpy(k.id, h->last_id, sizeof(k.id));
+    f = g->nrecs ? bsearch(&k, g->recs, g->nrecs, sizeof(k), cmp_found) : NULL;
+    if (!f) {
+        snprintf(why, why_len, "the head points at record %.12s, which the store lacks",
+                 h->last_id);
+        return 1;
+    }
+    e = (struct ea_store_entry){f->key, f->control, f->id, f->time_us};
+    rc = ea_audit_check(&r, st, &e, keys, nkeys);
+    if (rc == EA_ENOMEM || rc == EA_EIO) {
+        ea_audit_record_dispose(&r);
+        return rc;
+    }
+    if (rc < 0) {
+        snprintf(why, why_len, "its last record %.12s does not verify: %s", h->last_id,
+                 ea_error_message(rc));
+        ea_error_clear();
+        ea_audit_record_dispose(&r);
+        return 1;
+    }
+    {
+        const json_t *ag = json_object_get(json_object_get(r.statement, "predicate"), "agent");
+        const char *rs = json_string_value(json_object_get(ag, "stream"));
+        json_int_t seq = json_integer_value(json_object_get(ag, "sequence"));
+        if (!rs || strcmp(rs, h->stream) != 0 || seq < 0 || (uint64_t)seq != h->sequence) {
+            snprintf(why, why_len,
+                     "its last record %.12s is not record %llu of the stream (another "
+                     "stream's record?)",
+                     h->last_id, (unsigned long long)h->sequence);
+            rc = 1;
+        }
+    }
+    ea_audit_record_dispose(&r);
+    return rc;
+}
+
+int ea_checkpoint_write(struct ea_store *st, const struct ea_key *key,
+                        struct ea_key *const *trusted, size_t ntrusted, const char *agent,
+                        int64_t time_us, char written[EA_STORE_KEY_MAX], unsigned *skipped)
+{
+    struct gather g;
+    struct ea_checkpoint last;
     char previous[EA_SHA256_HEX_LEN + 3] = "null";
     char k[EA_STORE_KEY_MAX], when[EA_TIME_TEXT_MAX];
     char *streams = NULL, *payload = NULL, *env = NULL;
-    size_t env_len = 0;
+    struct ea_key **keys = NULL;
+    json_t *stated = json_object();
+    size_t env_len = 0, nkeys = ntrusted + 1;
     int rc;
 
-    if (!g.streams) return ea_fail(EA_ENOMEM, "out of memory");
+    memset(&g, 0, sizeof(g));
+    memset(&last, 0, sizeof(last));
+    g.agent = agent;
+    g.agent_len = strlen(agent);
+    if (skipped) *skipped = 0;
+    if (!stated || !(keys = ea_calloc(nkeys, sizeof(*keys)))) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    keys[0] = (struct ea_key *)key; /* its public half checks heads this agent signed */
+    for (size_t i = 0; i < ntrusted; i++) keys[i + 1] = trusted[i];
     rc = ea_checkpoint_key(k, agent, 1);
     if (rc == 0) rc = ea_store_walk(st, on_object, &g);
+    if (rc == 0 && g.nrecs) qsort(g.recs, g.nrecs, sizeof(*g.recs), cmp_found);
     if (rc == 0 && g.latest) { /* link to the latest, which must be ours and sound */
         struct ea_buf b;
-        struct ea_checkpoint last;
-        const struct ea_key *keys[1] = {key};
+        const struct ea_key *own[1] = {key};
         rc = ea_store_get(st, g.latest_key, &b);
         if (rc == 0) {
             rc = ea_checkpoint_parse(&last, b.data ? b.data : "", b.len,
-                                     (struct ea_key *const *)keys, 1);
+                                     (struct ea_key *const *)own, 1);
             if (rc == 0 && (last.sequence != g.latest || strcmp(last.agent, agent) != 0))
                 rc = ea_fail(EA_EVERIFY, "its content names another place");
-            ea_checkpoint_dispose(&last);
             if (rc == 0) {
                 previous[0] = '"';
                 rc = ea_sha256_hex(previous + 1, b.data, b.len);
@@ -331,8 +466,37 @@ int ea_checkpoint_write(struct ea_store *st, const struct ea_key *key, const cha
                            "verify')",
                            g.latest_key);
     }
+    for (size_t i = 0; rc == 0 && i < g.nheads; i++) {
+        struct ea_head h;
+        char why[400];
+        int j = judge_head(st, &g, g.heads[i], &last, keys, nkeys, &h, why, sizeof(why));
+        if (j < 0) {
+            rc = j;
+        } else if (j == 1) {
+            EA_LOG_WARN("checkpoint",
+                        "%s: not taken into the checkpoint (%s); the state the previous "
+                        "checkpoint gave the stream, if any, is kept (run 'evidence-agent "
+                        "verify')",
+                        g.heads[i], why);
+            if (skipped) (*skipped)++;
+        } else {
+            json_t *v =
+                json_pack("{s:I,s:s}", "sequence", (json_int_t)h.sequence, "last_id", h.last_id);
+            if (!v || json_object_set_new(stated, h.stream, v) < 0)
+                rc = ea_fail(EA_ENOMEM, "out of memory");
+        }
+    }
+    /* a stream the previous checkpoint stated and this one cannot: its state is carried on */
+    for (size_t i = 0; rc == 0 && i < last.nstreams; i++) {
+        const struct ea_checkpoint_stream *c = &last.streams[i];
+        json_t *v;
+        if (json_object_get(stated, c->stream)) continue;
+        v = json_pack("{s:I,s:s}", "sequence", (json_int_t)c->sequence, "last_id", c->last_id);
+        if (!v || json_object_set_new(stated, c->stream, v) < 0)
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+    }
     if (rc == 0) rc = ea_checkpoint_key(k, agent, g.latest + 1);
-    if (rc == 0 && !(streams = json_dumps(g.streams, JSON_COMPACT | JSON_SORT_KEYS)))
+    if (rc == 0 && !(streams = json_dumps(stated, JSON_COMPACT | JSON_SORT_KEYS)))
         rc = ea_fail(EA_ENOMEM, "out of memory");
     if (rc == 0) {
         ea_time_format_rfc3339(when, time_us);
@@ -352,9 +516,16 @@ int ea_checkpoint_write(struct ea_store *st, const struct ea_key *key, const cha
     }
     if (rc == 0) rc = ea_store_sync(st);
     if (rc == 0 && written) snprintf(written, EA_STORE_KEY_MAX, "%s", k);
+out:
     ea_free(env);
     ea_free(payload);
     ea_free(streams);
-    json_decref(g.streams);
+    json_decref(stated);
+    ea_free(keys);
+    ea_checkpoint_dispose(&last);
+    for (size_t i = 0; i < g.nheads; i++) ea_free(g.heads[i]);
+    ea_free(g.heads);
+    for (size_t i = 0; i < g.nrecs; i++) ea_free(g.recs[i].key);
+    ea_free(g.recs);
     return rc;
 }

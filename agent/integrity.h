@@ -98,11 +98,19 @@ int ea_checkpoint_key(char *out, const char *agent, uint64_t sequence);
 /**
  * Writes the next checkpoint of agent's chain to st: every stream head of
  * the store as found now, linked to the agent's latest checkpoint there.
+ * A head is stated only when it verifies with key (its public half) or one
+ * of trusted, is named for its stream, is not behind the previous
+ * checkpoint, and (when it moved on since) names a record of the store that
+ * verifies and is that stream's record at that sequence. A head that fails
+ * is logged (a warning) and counted in *skipped; a stream the previous
+ * checkpoint stated and this one cannot keeps its previous state.
  * @param written out (may be NULL): the new checkpoint's key.
+ * @param skipped out (may be NULL): how many heads were not taken.
  * @return 0, or an error naming what is wrong (EA_EVERIFY when the agent's
  *         latest checkpoint in the store is not signed by key).
  */
-int ea_checkpoint_write(struct ea_store *st, const struct ea_key *key, const char *agent,
-                        int64_t time_us, char written[EA_STORE_KEY_MAX]);
+int ea_checkpoint_write(struct ea_store *st, const struct ea_key *key,
+                        struct ea_key *const *trusted, size_t ntrusted, const char *agent,
+                        int64_t time_us, char written[EA_STORE_KEY_MAX], unsigned *skipped);
 
 #endif

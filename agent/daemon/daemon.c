@@ -488,6 +488,11 @@ static int ship_batch(struct ea_store *st, const struct ea_spool_batch *b)
         if (b->items[i].is_head && !b->items[i].head.envelope) continue; /* unsigned: spool.h */
         rc = b->items[i].is_head ? ea_store_put_stream(st, &b->items[i].head)
                                  : ea_store_put(st, &b->items[i].env);
+        if (rc == EA_EINPUT && b->items[i].is_head) { /* behind the stored head: never stored */
+            EA_LOG_WARN("shipper", "%s; the head is dropped", ea_error_message(rc));
+            ea_error_clear();
+            rc = 0;
+        }
     }
     return rc == 0 ? ea_store_sync(st) : rc;
 }
@@ -586,11 +591,17 @@ static void checkpoint_all(struct ea_daemon *d)
         const char *url = rt->cfg->stores[j].url;
         char key[EA_STORE_KEY_MAX];
         if (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0) continue;
-        int rc =
-            ea_checkpoint_write(rt->stores[j], rt->key, rt->cfg->agent_id, ea_time_now_us(), key);
+        unsigned skipped = 0;
+        int rc = ea_checkpoint_write(rt->stores[j], rt->key, rt->trusted, rt->ntrusted,
+                                     rt->cfg->agent_id, ea_time_now_us(), key, &skipped);
         if (rc < 0) {
             EA_LOG_WARN("checkpoint", "%s: %s", rt->cfg->stores[j].label, ea_error_message(rc));
             ea_error_clear();
+        } else if (skipped) {
+            EA_LOG_ERROR("checkpoint",
+                         "%s: %s written without %u stream head%s that did not verify "
+                         "(named above): run 'evidence-agent verify'",
+                         rt->cfg->stores[j].label, key, skipped, skipped == 1 ? "" : "s");
         } else {
             EA_LOG_INFO("checkpoint", "%s: %s written", rt->cfg->stores[j].label, key);
         }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../error.h"
+#include "../integrity.h"
 #include "../util/hash.h"
 #include "../util/http.h"
 #include "../util/mem.h"
@@ -171,12 +172,49 @@ void ea_store_items_dispose(struct ea_store_items *items)
     memset(items, 0, sizeof(*items));
 }
 
+/*
+ * A head never moves back: one behind the stored head of its stream (a lower
+ * sequence, or the same sequence naming another record) is refused. The
+ * stored head is read without its signature checked (verify judges it); a
+ * store that cannot be read (http(s): write-only) or holds no readable head
+ * sets no bound.
+ */
+static int head_moves_on(struct ea_store *st, const struct ea_stream_head *head)
+{
+    char key[EA_STORE_KEY_MAX];
+    struct ea_buf b;
+    struct ea_head old;
+    int rc;
+
+    snprintf(key, sizeof(key), "streams/%s.json", head->stream);
+    ea_buf_init(&b, 0);
+    rc = st->ops->get(st, key, &b);
+    if (rc == 0) rc = ea_head_parse(&old, b.data ? b.data : "", b.len, NULL, 0);
+    ea_buf_dispose(&b);
+    if (rc < 0) {
+        ea_error_clear();
+        return 0;
+    }
+    if (old.sequence < head->sequence || (old.sequence == head->sequence && head->last_id &&
+                                          strcmp(old.last_id, head->last_id) == 0))
+        return 0;
+    return ea_fail(EA_EINPUT,
+                   "stream %s: a head at sequence %llu (%.12s) would replace the stored head at "
+                   "sequence %llu (%.12s): a head never moves back (an older head replayed?)",
+                   head->stream, (unsigned long long)head->sequence,
+                   head->last_id ? head->last_id : "", (unsigned long long)old.sequence,
+                   old.last_id);
+}
+
 int ea_store_put_stream(struct ea_store *st, const struct ea_stream_head *head)
 {
+    int rc;
+
     if (!ea_store_stream_name_ok(head->stream))
         return ea_fail(EA_EINPUT, "stream name '%s' is not safe for a store key", head->stream);
     if (!head->envelope || !head->envelope_len)
         return ea_fail(EA_EINPUT, "stream %s: a head must be signed to be stored", head->stream);
+    if ((rc = head_moves_on(st, head)) < 0) return rc;
     return st->ops->put_stream(st, head);
 }
 

@@ -91,6 +91,7 @@ fresh vanished
 id=$(head_field "$T/streams/$one.json" last_id)
 rm -f "$T/streams/$one.json" $(find "$T/controls" -name "*_$id.json")
 check "a whole stream deleted before any checkpoint: not caught without one" 0 "$EA" verify --store "$T" --pubkey key.pub
+contains "verify warns that the store has no checkpoint" "$ERR" "but no checkpoint, so a stream deleted whole"
 
 fresh copied
 cp "$T/streams/$one.json" "$T/streams/$other.json"
@@ -262,10 +263,11 @@ check "checkpoint" 0 "$EA" checkpoint --store "$C" --key key.pem --agent-id ci
 contains "checkpoint names its key" "$OUT" "checkpoints/ci/000000000001.json"
 check "collect after it" 0 "$EA" collect --store "$C" --key key.pem --control A.8.32 "git=$WORK/repo"
 check "second checkpoint" 0 "$EA" checkpoint --store "$C" --key key.pem --agent-id ci
-check "another agent's chain" 0 "$EA" checkpoint --store "$C" --key other.pem --agent-id ci2
+check "another agent's chain" 0 "$EA" checkpoint --store "$C" --key other.pem --agent-id ci2 --pubkey key.pub
 check "verify with checkpoints" 0 "$EA" verify --store "$C" --pubkey key.pub --pubkey other.pub \
     --save-checkpoint saved.ckpt
 contains "checkpoints counted" "$OUT" "3 checkpoints: 0 problems"
+lacks "no warning once checkpointed" "$ERR" "no checkpoint"
 assert "the saved file holds each chain's latest" test "$(wc -l <saved.ckpt)" = 2
 check "verify against the saved checkpoint" 0 "$EA" verify --store "$C" --pubkey key.pub --pubkey other.pub --checkpoint saved.ckpt
 
@@ -306,6 +308,17 @@ PY
 check "a checkpoint rewritten (even with a valid signature)" 3 "$EA" verify --store "$T" --pubkey key.pub --pubkey other.pub
 contains "the broken link is named" "$OUT" "checkpoints/ci/000000000002.json: does not link"
 
+T=$WORK/cp-endorse; rm -rf "$T"; cp -a "$C" "$T"
+fs=$(head_field forged.head stream)
+cp forged.head "$T/streams/$fs.json"
+check "a checkpoint never endorses a forged head: exit 3" 3 "$EA" checkpoint --store "$T" --key key.pem --agent-id ci
+contains "the forged head is named" "$ERR" "streams/$fs.json: not taken into the checkpoint"
+contains "the checkpoint is written all the same" "$OUT" "checkpoints/ci/000000000003.json"
+python3 - "$T/checkpoints/ci/000000000003.json" "$fs" <<'PY' && pass || fail "the forged stream is stated in the checkpoint"
+import base64,json,sys
+p=json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))
+sys.exit(sys.argv[2] in p["streams"])
+PY
 T=$WORK/cp-forged; rm -rf "$T"; cp -a "$C" "$T"
 check "the tool finds the vanished stream too" 1 python3 "$EA_SOURCE_DIR/tools/check_checkpoints.py" "$WORK/cp-vanished" key.pub other.pub
 check "a forged chain needs the key" 3 "$EA" checkpoint --store "$T" --key other.pem --agent-id ci

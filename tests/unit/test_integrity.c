@@ -22,8 +22,17 @@
 
 static const char *const defaults[] = {"A.8.32", NULL};
 static const struct ea_collector fake = {
-    EA_COLLECTOR_HEADER, "fake", "1.0.0", "test facts", NULL,
-    (const char *const[]){"custom", NULL}, defaults, NULL, NULL, NULL, NULL,
+    EA_COLLECTOR_HEADER,
+    "fake",
+    "1.0.0",
+    "test facts",
+    NULL,
+    (const char *const[]){"custom", NULL},
+    defaults,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 static char *tmp;
@@ -145,7 +154,8 @@ START_TEST(test_checkpoints_chain_by_digest_and_state_every_stream)
 
     make_stream("s1", 2);
     make_stream("s2", 1);
-    ck_assert_int_eq(ea_checkpoint_write(st, key, "agent-1", 1795000000000000LL, k), 0);
+    ck_assert_int_eq(ea_checkpoint_write(st, key, NULL, 0, "agent-1", 1795000000000000LL, k, NULL),
+                     0);
     ck_assert_str_eq(k, "checkpoints/agent-1/000000000001.json");
     ck_assert_int_eq(ea_store_get(st, k, &b), 0);
     ck_assert_int_eq(ea_sha256_hex(digest, b.data, b.len), 0);
@@ -157,7 +167,8 @@ START_TEST(test_checkpoints_chain_by_digest_and_state_every_stream)
     ck_assert_str_eq(cp.streams[0].stream, "s1");
     ck_assert_uint_eq(cp.streams[0].sequence, 2);
     ea_checkpoint_dispose(&cp);
-    ck_assert_int_eq(ea_checkpoint_write(st, key, "agent-1", 1795000000000001LL, k), 0);
+    ck_assert_int_eq(ea_checkpoint_write(st, key, NULL, 0, "agent-1", 1795000000000001LL, k, NULL),
+                     0);
     ck_assert_str_eq(k, "checkpoints/agent-1/000000000002.json");
     ck_assert_int_eq(ea_store_get(st, k, &b), 0);
     ck_assert_int_eq(ea_checkpoint_parse(&cp, b.data, b.len, keys, 1), 0);
@@ -165,7 +176,9 @@ START_TEST(test_checkpoints_chain_by_digest_and_state_every_stream)
     ck_assert_str_eq(cp.previous, digest);
     ea_checkpoint_dispose(&cp);
     /* another key cannot extend this agent's chain */
-    ck_assert_int_eq(ea_checkpoint_write(st, other, "agent-1", 1795000000000002LL, k), EA_EVERIFY);
+    ck_assert_int_eq(
+        ea_checkpoint_write(st, other, NULL, 0, "agent-1", 1795000000000002LL, k, NULL),
+        EA_EVERIFY);
     ea_error_clear();
 }
 END_TEST
@@ -178,7 +191,7 @@ START_TEST(test_a_sound_store_verifies_and_every_tampering_is_one_fail_line)
     make_stream("s1", 3);
     make_stream("s2", 1);
     make_stream("s3", 1);
-    ck_assert_int_eq(ea_checkpoint_write(st, key, "a", 1795000000000000LL, NULL), 0);
+    ck_assert_int_eq(ea_checkpoint_write(st, key, NULL, 0, "a", 1795000000000000LL, NULL, NULL), 0);
     ck_assert_uint_eq(run_verify(&out, NULL), 0);
     free(out);
     /* a stream deleted whole (records and head), after the checkpoint */
@@ -248,8 +261,8 @@ START_TEST(test_a_saved_checkpoint_catches_a_rolled_back_chain)
     FILE *f;
 
     make_stream("s1", 2);
-    ck_assert_int_eq(ea_checkpoint_write(st, key, "a", 1795000000000000LL, NULL), 0);
-    ck_assert_int_eq(ea_checkpoint_write(st, key, "a", 1795000000000001LL, NULL), 0);
+    ck_assert_int_eq(ea_checkpoint_write(st, key, NULL, 0, "a", 1795000000000000LL, NULL, NULL), 0);
+    ck_assert_int_eq(ea_checkpoint_write(st, key, NULL, 0, "a", 1795000000000001LL, NULL, NULL), 0);
     o.out = f = tmpfile();
     ck_assert_int_eq(ea_verify_store(&o, &res), 0);
     fclose(f);
@@ -276,7 +289,7 @@ START_TEST(test_a_stream_rewritten_after_a_checkpoint_is_caught)
     char *out = NULL;
 
     make_stream("s1", 2);
-    ck_assert_int_eq(ea_checkpoint_write(st, key, "a", 1795000000000000LL, NULL), 0);
+    ck_assert_int_eq(ea_checkpoint_write(st, key, NULL, 0, "a", 1795000000000000LL, NULL, NULL), 0);
     ck_assert_int_eq(ea_test_sh("rm -r '%s/controls' '%s/streams'", root, root), 0);
     ea_store_close(st); /* it remembers the folders it made */
     ck_assert_int_eq(ea_store_open(&st, root, EA_STORE_CREATE), 0);
@@ -285,6 +298,110 @@ START_TEST(test_a_stream_rewritten_after_a_checkpoint_is_caught)
     assert_has(out, "FAIL S/streams/s1: record 2 is ");
     assert_has(out, "but checkpoints/a/000000000001.json states ");
     free(out);
+}
+END_TEST
+
+/* Puts a head for (stream, sequence, id) signed by key: the store's answer. */
+static int put_head(const char *stream, uint64_t sequence, const char *id)
+{
+    char *env = NULL;
+    size_t len = 0;
+    struct ea_stream_head h;
+    int rc = ea_head_sign(&env, &len, stream, sequence, id, 1795000000000000LL, key);
+
+    h = (struct ea_stream_head){stream, sequence, id, env, len};
+    if (rc == 0) rc = ea_store_put_stream(st, &h);
+    if (rc == 0) rc = ea_store_sync(st);
+    ea_free(env);
+    return rc;
+}
+
+START_TEST(test_a_head_never_moves_back)
+{
+    static const char *const id2 =
+        "2222222222222222222222222222222222222222222222222222222222222222";
+
+    ck_assert_int_eq(put_head("s1", 2, id2), 0);
+    ck_assert_int_eq(put_head("s1", 2, id2), 0); /* the same head again: a replay is harmless */
+    ck_assert_int_eq(put_head("s1", 1, id1), EA_EINPUT); /* an older signed head */
+    ck_assert_ptr_nonnull(strstr(ea_error_message(EA_EINPUT), "a head never moves back"));
+    ea_error_clear();
+    ck_assert_int_eq(put_head("s1", 2, id1), EA_EINPUT); /* the same sequence, another record */
+    ea_error_clear();
+    ck_assert_int_eq(put_head("s1", 3, id1), 0);
+    ck_assert_int_eq(put_head("s2", 1, id1), 0); /* another stream: no bound */
+}
+END_TEST
+
+/* Writes a head signed by k straight into the store's file (as an attacker with write access). */
+static void plant_head(const char *stream, uint64_t sequence, const char *id,
+                       const struct ea_key *k)
+{
+    char *env = NULL, *text, path[4400];
+    size_t len = 0;
+
+    ck_assert_int_eq(ea_head_sign(&env, &len, stream, sequence, id, 1795000000000000LL, k), 0);
+    snprintf(path, sizeof(path), "%s/streams/%s.json", root, stream);
+    text = ea_asprintf("%s\n", env);
+    ck_assert_int_eq(ea_test_write(path, text), 0);
+    ea_free(text);
+    ea_free(env);
+}
+
+/* The stream's state in checkpoint k signed by by: its sequence, or 0 when not stated. */
+static uint64_t stated_by(const char *k, const char *stream, struct ea_key *by)
+{
+    struct ea_key *keys[1] = {by};
+    struct ea_checkpoint cp;
+    struct ea_buf b;
+    uint64_t seq = 0;
+
+    ck_assert_int_eq(ea_store_get(st, k, &b), 0);
+    ck_assert_int_eq(ea_checkpoint_parse(&cp, b.data, b.len, keys, 1), 0);
+    ea_buf_dispose(&b);
+    for (size_t i = 0; i < cp.nstreams; i++)
+        if (strcmp(cp.streams[i].stream, stream) == 0) seq = cp.streams[i].sequence;
+    ea_checkpoint_dispose(&cp);
+    return seq;
+}
+
+static uint64_t stated(const char *k, const char *stream)
+{
+    return stated_by(k, stream, key);
+}
+
+START_TEST(test_a_checkpoint_states_only_heads_that_verify)
+{
+    char k[EA_STORE_KEY_MAX];
+    unsigned skipped = 99;
+
+    make_stream("s1", 2);
+    make_stream("s2", 1);
+    ck_assert_int_eq(ea_checkpoint_write(st, key, NULL, 0, "a", 1795000000000000LL, k, &skipped),
+                     0);
+    ck_assert_uint_eq(skipped, 0);
+    ck_assert_uint_eq(stated(k, "s1"), 2);
+    plant_head("s1", 1, id1, key);   /* an older signed head put back: behind the checkpoint */
+    plant_head("s2", 5, id1, other); /* forged: signed by a key the agent does not trust */
+    plant_head("s3", 1, id1, key);   /* signed, but naming a record the store lacks */
+    ck_assert_int_eq(ea_checkpoint_write(st, key, NULL, 0, "a", 1795000000000001LL, k, &skipped),
+                     0);
+    ck_assert_uint_eq(skipped, 3);
+    ck_assert_uint_eq(stated(k, "s1"), 2); /* the previous state is kept, never endorsed back */
+    ck_assert_uint_eq(stated(k, "s2"), 1);
+    ck_assert_uint_eq(stated(k, "s3"), 0);
+    /* another agent (key other) states heads signed by key only when it trusts key */
+    make_stream("s4", 1);
+    ck_assert_int_eq(ea_checkpoint_write(st, other, NULL, 0, "b", 1795000000000002LL, k, &skipped),
+                     0);
+    ck_assert_uint_eq(stated_by(k, "s4", other), 0);
+    {
+        struct ea_key *trusted[1] = {key};
+        ck_assert_int_eq(
+            ea_checkpoint_write(st, other, trusted, 1, "b", 1795000000000003LL, k, &skipped), 0);
+    }
+    ck_assert_uint_eq(skipped, 3); /* s1 and s3 name a record the store lacks; s2 too */
+    ck_assert_uint_eq(stated_by(k, "s4", other), 1);
 }
 END_TEST
 
@@ -301,6 +418,8 @@ static Suite *integrity_suite(void)
     tcase_add_test(tc, test_an_altered_record_is_reported_once_not_also_as_missing);
     tcase_add_test(tc, test_a_saved_checkpoint_catches_a_rolled_back_chain);
     tcase_add_test(tc, test_a_stream_rewritten_after_a_checkpoint_is_caught);
+    tcase_add_test(tc, test_a_head_never_moves_back);
+    tcase_add_test(tc, test_a_checkpoint_states_only_heads_that_verify);
     suite_add_tcase(s, tc);
     return s;
 }
