@@ -1751,13 +1751,22 @@ static size_t utf8_prefix(const char *s, size_t n, size_t room)
     return k;
 }
 
+static bool is_cut_sep(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '"' || c == '\'';
+}
+
 /*
  * Writes in with its spans masked, at most max bytes; a mask that does not
- * fit is left out whole (and so is everything after it).
+ * fit is left out whole (and so is everything after it). A word the limit
+ * cuts in two is masked as "truncated" (or left out when the mask does not
+ * fit): it may be the start of a secret that only a later redactor knows
+ * (a registered value), which could no longer match it.
  */
 static int emit(struct ea_buf *out, const char *in, size_t len, const struct ea_redact_span *sp,
                 size_t nsp, size_t max, unsigned *count)
 {
+    static const char cut_mark[] = MARK "truncated]";
     size_t pos = 0, used = 0;
     int rc = 0;
 
@@ -1768,6 +1777,18 @@ static int emit(struct ea_buf *out, const char *in, size_t len, const struct ea_
         take = utf8_prefix(in + pos, stop - pos, max - used);
         rc = ea_buf_append(out, in + pos, take);
         used += take;
+        if (rc == 0 && take < stop - pos && !is_cut_sep(in[pos + take])) {
+            size_t w = take, cut_len = sizeof(cut_mark) - 1;
+            while (w > 0 && !is_cut_sep(in[pos + w - 1])) w--;
+            out->len -= take - w;
+            out->data[out->len] = '\0';
+            used -= take - w;
+            if (max - used >= cut_len) {
+                rc = ea_buf_append(out, cut_mark, cut_len);
+                used += cut_len;
+                if (count) (*count)++;
+            }
+        }
         if (rc < 0 || take < stop - pos || k == nsp) break;
         ml = snprintf(mark, sizeof(mark), MARK "%s]", sp[k].kind);
         if (ml < 0 || (size_t)ml > max - used) break;

@@ -252,7 +252,7 @@ static int approvals_collect(void *state, struct ea_sink *sink)
     repo = forge.repo;
     if (rc == 0) rc = resolve_target(s, &run, gitlab, &t);
     if (rc == 0 && (ea_json_put(data, "platform", json_string(gitlab ? "gitlab" : "github")) < 0 ||
-                    ea_json_put(data, "repository", ea_utf8_json(repo, strlen(repo), 256)) < 0 ||
+                    ea_json_put(data, "repository", ea_redact_utf8_json(repo, strlen(repo), 256)) < 0 ||
                     ea_json_put(data, "found_by", json_string(t.found_by)) < 0))
         rc = EA_ENOMEM;
     if (rc < 0) goto out;
@@ -280,7 +280,7 @@ static int approvals_collect(void *state, struct ea_sink *sink)
                      gitlab ? "GitLab" : "GitHub", why);
         json_object_clear(data);
         rc = ea_json_put(data, "platform", json_string(gitlab ? "gitlab" : "github"));
-        if (rc == 0) rc = ea_json_put(data, "repository", ea_utf8_json(repo, strlen(repo), 256));
+        if (rc == 0) rc = ea_json_put(data, "repository", ea_redact_utf8_json(repo, strlen(repo), 256));
         if (rc == 0) rc = ea_json_put(data, "found_by", json_string(t.found_by));
         ea_approvals_settle_stale(&s->policy, NULL, gitlab);
         if (rc == 0) rc = error_data(data, &s->policy, why);

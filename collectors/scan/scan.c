@@ -343,7 +343,7 @@ static int scan_collect(void *state, struct ea_sink *sink)
         ea_json_put(data, "reasons", reasons) < 0 ||
         ea_json_put(data, "report",
                     json_pack("{s:o, s:s, s:I}", "path",
-                              ea_utf8_json(report_name(s), strlen(report_name(s)), 1024), "sha256", hex, "bytes",
+                              ea_redact_utf8_json(report_name(s), strlen(report_name(s)), 1024), "sha256", hex, "bytes",
                               (json_int_t)bytes)) < 0) {
         rc = ea_fail(EA_ENOMEM, "out of memory");
         goto out;

@@ -46,6 +46,7 @@
 #include "util/jstream.h"
 #include "util/json.h"
 #include "util/mem.h"
+#include "redact.h"
 #include "util/utf8.h"
 
 struct ea_scan_kept {
@@ -114,7 +115,7 @@ static const json_t *at(const json_t *o, const char *key)
 static void set_text(json_t **slot, const char *s)
 {
     if (*slot || !s || !*s) return; /* the first one the report gives wins */
-    *slot = ea_utf8_json(s, strlen(s), 512);
+    *slot = ea_redact_utf8_json(s, strlen(s), 512);
 }
 
 /* ---- kept findings: the worst max_findings, suppressed ones last ---- */
@@ -131,7 +132,7 @@ static void find_min(struct ea_scan_report *r)
 /* A bounded text of a finding, or null. */
 static json_t *bounded(const char *s, size_t max)
 {
-    return s && *s ? ea_utf8_json(s, strlen(s), max) : json_null();
+    return s && *s ? ea_redact_utf8_json(s, strlen(s), max) : json_null();
 }
 
 static int finding(struct ea_scan_report *r, enum ea_sev sev, bool suppressed, const char *rule,

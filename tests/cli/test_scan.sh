@@ -85,6 +85,25 @@ import json,sys; d=json.load(open(sys.argv[1]))["predicate"]["data"]
 assert d["total"]==3 and d["counts"]["critical"]==1 and d["counts"]["high"]==2 and d["scanned"]["artifact"]=="prod", d' k8s.json
 
 # --- the policy and the gate
+# --- a secret running over a title's length limit: redacted before the cut, no part left
+python3 - cut.sarif <<'PY'
+import json, sys
+texts = ["x" * 270 + " ghp_FAKEq1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6",
+         "x" * 270 + " postgres://app:FAKEdbCutPass0123456789@db/app",
+         "x" * 285 + " AKIAFAKE0123456789AB", "x" * 290 + " FAKEliteralValue0123456789"]
+res = [{"ruleId": "r" * 250 + " AKIAFAKE0123456789AC", "level": "error", "message": {"text": t},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a" * 500 + "?token=FAKEuriTok0123456789"}}}]}
+       for t in texts]
+json.dump({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "semgrep"}}, "results": res}]},
+          open(sys.argv[1], "w"))
+PY
+check "scan: secrets at the length limits" 0 env LITV=FAKEliteralValue0123456789 "$EA" collect \
+    --dry-run --key key.pem --redact-env LITV scan=cut.sarif
+payloads "$OUT" >cut.json
+assert "scan: no part of a secret survives a cut" python3 -c '
+import sys; t = open(sys.argv[1]).read()
+for frag in ("FAKEq1w2", "FAKEdbCu", "AKIAFAKE", "FAKElite", "FAKEuriT"): assert frag not in t, frag' cut.json
+
 check "fail-on critical passes a report with only high" 0 "$EA" collect --dry-run --key key.pem \
     --gate --fail-on critical scan="$FX/gitleaks.json"
 check "the gate blocks a failing report" 4 "$EA" collect --dry-run --key key.pem --gate \

@@ -378,7 +378,9 @@ static const struct {
     {"caf\xc3\xa9", 100, "caf\xc3\xa9"},
     {"bad\xff byte", 100, "bad\xef\xbf\xbd byte"},
     {"cut \xc3", 100, "cut \xef\xbf\xbd"},
-    {"\xe2\x82\xac\xe2\x82\xac", 4, "\xe2\x82\xac"}, /* never half a character */
+    {"\xe2\x82\xac \xe2\x82\xac\xe2\x82\xac", 6, "\xe2\x82\xac "}, /* never half a character */
+    {"\xe2\x82\xac\xe2\x82\xac", 4, ""}, /* nor half a word: it could be a secret's start */
+    {"subject FAKElitValue0123456789", 20, "subject "},
     {"over\xed\xa0\x80long", 100, "over\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdlong"},
 };
 

@@ -708,6 +708,69 @@ START_TEST(test_yaml_block_state_crosses_chunks)
 }
 END_TEST
 
+/*
+ * A word cut by a length limit is masked (or left out): it may be the start of
+ * a value only a later redactor knows (a registered literal), which could no
+ * longer match the fragment (review of issue 13, finding 3).
+ */
+START_TEST(test_a_word_cut_by_the_limit_is_masked)
+{
+    static const char value[] = "FAKElitValue0123456789abc";
+    char text[400];
+
+    for (size_t pad = 175; pad < 200; pad++) { /* the value runs over byte 200 */
+        json_t *j;
+        memset(text, 'x', pad);
+        text[pad] = ' ';
+        memcpy(text + pad + 1, value, sizeof(value));
+        j = ea_redact_utf8_json(text, strlen(text), 200);
+        ck_assert_ptr_nonnull(j);
+        ck_assert_uint_le(json_string_length(j), 200);
+        ck_assert_msg(!strstr(json_string_value(j), "FAKE"), "pad %zu: %s", pad,
+                      json_string_value(j));
+        if (pad + 1 + 20 <= 200) /* room for the mark */
+            ck_assert_ptr_nonnull(strstr(json_string_value(j), " [REDACTED:truncated]"));
+        json_decref(j);
+    }
+    /* a text that fits, or a cut between words, is left as it is */
+    {
+        json_t *j = ea_redact_utf8_json("short words only", 16, 200);
+        ck_assert_str_eq(json_string_value(j), "short words only");
+        json_decref(j);
+        j = ea_redact_utf8_json("short words only", 16, 12);
+        ck_assert_str_eq(json_string_value(j), "short words ");
+        json_decref(j);
+    }
+}
+END_TEST
+
+/* ea_redact_track follows key blocks on the decoration-free view, as ea_redact_spans does. */
+START_TEST(test_track_follows_key_blocks_like_the_redactor)
+{
+    struct ea_redact_stream st = {0};
+    static const char *const begins[] = {
+        "-----BEGIN RSA PRIVATE KEY-----", "x -----BEGIN RSA \x1b[01;31m\x1b[KPRIVATE KEY\x1b[m\x1b[K-----",
+        "\x1b[1m-----BEGIN\x1b[0m EC PRIVATE KEY-----", "2026-11-20T10:03:12.1Z -----BEGIN PRIVATE KEY-----"};
+
+    for (size_t k = 0; k < sizeof(begins) / sizeof(begins[0]); k++) {
+        ck_assert_int_eq(ea_redact_track(&st, begins[k], strlen(begins[k])), 0);
+        ck_assert_msg(st.in_private_key, "form %zu: BEGIN not seen", k);
+        ck_assert_int_eq(ea_redact_track(&st, "MIIEFAKEbody", 12), 0);
+        ck_assert(st.in_private_key);
+        static const char *const ends[] = {"-----END RSA \x1b[1mPRIVATE KEY-----",
+                                           "-----END RSA PRIVATE KEY-----",
+                                           "\x1b[0;m-----END EC PRIVATE KEY-----\x1b[0;m",
+                                           "2026-11-20T10:03:12.1Z -----END PRIVATE KEY-----"};
+        ck_assert_int_eq(ea_redact_track(&st, "-----END EC PRIVATE KEY-----", 28), 0);
+        ck_assert_msg(k == 2 || st.in_private_key, "form %zu: ended by another label", k);
+        ck_assert_int_eq(ea_redact_track(&st, ends[k], strlen(ends[k])), 0);
+        ck_assert(!st.in_private_key);
+    }
+    ck_assert_int_eq(ea_redact_track(&st, "-----BEGIN PUBLIC KEY-----", 26), 0);
+    ck_assert(!st.in_private_key);
+}
+END_TEST
+
 static Suite *redact_suite(void)
 {
     Suite *s = suite_create("redact");
@@ -740,6 +803,8 @@ static Suite *redact_suite(void)
     tcase_add_test(tc, test_env_and_yaml_values_run_to_the_end_of_the_line);
     tcase_add_test(tc, test_yaml_block_values_of_secret_keys_are_masked);
     tcase_add_test(tc, test_yaml_block_state_crosses_chunks);
+    tcase_add_test(tc, test_a_word_cut_by_the_limit_is_masked);
+    tcase_add_test(tc, test_track_follows_key_blocks_like_the_redactor);
     suite_add_tcase(s, tc);
     return s;
 }
