@@ -218,14 +218,16 @@ END_TEST
 START_TEST(test_a_key_block_is_masked_in_the_tail_and_in_matches)
 {
     static const char *const prefix[] = {"", "2026-11-20T10:03:12.1234567Z ", "\x1b[32m", "", "",
-                                         "", "", ""};
+                                         "", "", "", ""};
     static const char *const begin[] = {
         "-----BEGIN RSA PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY-----",
         "-----BEGIN RSA PRIVATE KEY-----",
         "-----BEGIN RSA \x1b[01;31m\x1b[KPRIVATE KEY\x1b[m\x1b[K-----",
         "\x1b[1m-----BEGIN\x1b[0m RSA PRIVATE KEY-----", " -----BEGIN RSA PRIVATE KEY-----",
-        " -----BEGIN RSA PRIVATE KEY-----", " -----BEGIN RSA \x1b[1mPRIVATE KEY-----"};
-    static const int pad[] = {0, 0, 0, 0, 0, 2100, 2004, 9000}; /* bytes before the marker */
+        " -----BEGIN RSA PRIVATE KEY-----", " -----BEGIN RSA \x1b[1mPRIVATE KEY-----",
+        "-----BEGIN RSA PRIVATE KEY-----\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIFAKE\n"
+        "-----END EC PRIVATE KEY-----"}; /* a key inside the key: its END is not the outer one */
+    static const int pad[] = {0, 0, 0, 0, 0, 2100, 2004, 9000, 0}; /* bytes before the marker */
     static const char *const pats[] = {"CANARY", NULL};
     static const size_t steps[] = {7, 64, 1000, 65536};
 
