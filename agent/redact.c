@@ -1878,13 +1878,10 @@ int ea_redactor_new(struct ea_redactor **out)
     return 0;
 }
 
-int ea_redactor_add_literal(struct ea_redactor *r, const char *value, size_t len)
+static int add_literal_line(struct ea_redactor *r, const char *value, size_t len)
 {
     char *copy;
 
-    if (len < 4)
-        return ea_fail(EA_EINPUT, "a secret of fewer than 4 bytes cannot be redacted "
-                                  "without masking ordinary text");
     for (size_t k = 0; k < r->nlit; k++) {
         if (r->lit[k].len == len && memcmp(r->lit[k].value, value, len) == 0) return 0;
     }
@@ -1898,18 +1895,65 @@ int ea_redactor_add_literal(struct ea_redactor *r, const char *value, size_t len
     return 0;
 }
 
+static bool is_space_byte(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\v' || c == '\f';
+}
+
+/*
+ * A value is registered line by line (a log shows a multi-line value one
+ * line at a time, and a value with a trailing newline never matched), each
+ * line without its surrounding blanks; lines under 4 bytes are skipped.
+ */
+int ea_redactor_add_literal(struct ea_redactor *r, const char *value, size_t len)
+{
+    size_t i = 0, added = 0;
+    int rc = 0;
+
+    while (i < len && rc == 0) {
+        size_t e = i, a, b;
+        while (e < len && !is_eol((unsigned char)value[e])) e++;
+        for (a = i; a < e && is_space_byte((unsigned char)value[a]); a++) continue;
+        for (b = e; b > a && is_space_byte((unsigned char)value[b - 1]); b--) continue;
+        if (b - a >= 4) {
+            rc = add_literal_line(r, value + a, b - a);
+            added++;
+        }
+        i = e + 1;
+    }
+    if (rc == 0 && added == 0)
+        return ea_fail(EA_EINPUT, "a secret of fewer than 4 bytes cannot be redacted "
+                                  "without masking ordinary text");
+    return rc;
+}
+
+/* The value is read on the decoration-free view: escapes around it are not part of it. */
 int ea_redactor_scan_add_mask(struct ea_redactor *r, const char *line, size_t len)
 {
     const char *p = len >= 12 ? memmem(line, len, "::add-mask::", 12) : NULL;
+    struct view vw;
     size_t v, e;
     int rc;
 
     if (!p) return 0;
-    v = (size_t)(p - line) + 12;
-    e = line_end(line, len, v);
-    if (e - v < 4) return 0;
-    rc = ea_redactor_add_literal(r, line + v, e - v);
-    return rc < 0 ? rc : 1;
+    if ((rc = view_build(&vw, line, len)) < 0) {
+        view_dispose(&vw);
+        return rc;
+    }
+    p = vw.n >= 12 ? memmem(vw.s, vw.n, "::add-mask::", 12) : NULL;
+    rc = 0;
+    if (p) {
+        v = (size_t)(p - vw.s) + 12;
+        e = line_end(vw.s, vw.n, v);
+        while (v < e && is_space_byte((unsigned char)vw.s[v])) v++;
+        while (e > v && is_space_byte((unsigned char)vw.s[e - 1])) e--;
+        if (e - v >= 4) {
+            rc = ea_redactor_add_literal(r, vw.s + v, e - v);
+            if (rc == 0) rc = 1;
+        }
+    }
+    view_dispose(&vw);
+    return rc;
 }
 
 void ea_redactor_free(struct ea_redactor *r)

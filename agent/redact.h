@@ -45,12 +45,17 @@ struct ea_redact_span {
 /** @param out owned; free with ea_redactor_free. */
 int ea_redactor_new(struct ea_redactor **out);
 /**
- * Registers an exact secret value (copied; wiped on free). Values shorter
- * than 4 bytes are refused with EA_EINPUT: they would mask ordinary text.
+ * Registers an exact secret value (copied; wiped on free), line by line:
+ * each line of a multi-line value, without its surrounding blanks, is one
+ * literal, since a log shows it that way. Lines shorter than 4 bytes are
+ * skipped: they would mask ordinary text (EA_EINPUT when no line is left).
  * Not thread-safe: register before redacting.
  */
 int ea_redactor_add_literal(struct ea_redactor *r, const char *value, size_t len);
-/** Registers the value of a "::add-mask::VALUE" line, if line is one. Returns 1 if added. */
+/**
+ * Registers the value of a "::add-mask::VALUE" line, if line is one, read
+ * without the line's decoration (escapes). Returns 1 if added.
+ */
 int ea_redactor_scan_add_mask(struct ea_redactor *r, const char *line, size_t len);
 /** Wipes and frees; accepts NULL. */
 void ea_redactor_free(struct ea_redactor *r);

@@ -771,6 +771,51 @@ START_TEST(test_track_follows_key_blocks_like_the_redactor)
 }
 END_TEST
 
+/* Registered values: trimmed, one literal per line (review of issue 13, finding 6). */
+START_TEST(test_a_multi_line_or_padded_literal_is_masked_line_by_line)
+{
+    struct ea_redactor *lr = NULL;
+    struct ea_buf b;
+    unsigned count = 0;
+    static const char text[] = "val FAKEoldGhTok0123456789abcdef x\n"
+                               "one FAKEmultiLineOne0123 two FAKEmultiLineTwo4567\n"
+                               "pad FAKEpadded0123 end\n";
+
+    ck_assert_int_eq(ea_redactor_new(&lr), 0);
+    ck_assert_int_eq(ea_redactor_add_literal(lr, "FAKEoldGhTok0123456789abcdef\n", 29), 0);
+    ck_assert_int_eq(ea_redactor_add_literal(lr, "FAKEmultiLineOne0123\r\nFAKEmultiLineTwo4567", 42),
+                     0);
+    ck_assert_int_eq(ea_redactor_add_literal(lr, "  FAKEpadded0123\t", 17), 0);
+    ck_assert_int_eq(ea_redactor_add_literal(lr, " ab\ncd \n", 8), EA_EINPUT);
+    ea_error_clear();
+    ea_buf_init(&b, 0);
+    ck_assert_int_eq(ea_redact_text(lr, NULL, &b, text, sizeof(text) - 1, &count), 0);
+    ck_assert_msg(!strstr(b.data, "FAKE"), "literal left: %s", b.data);
+    ck_assert_ptr_nonnull(strstr(b.data, "pad [REDACTED:literal] end"));
+    ea_buf_dispose(&b);
+    ea_redactor_free(lr);
+}
+END_TEST
+
+/* An ::add-mask:: value is read without the escapes around it (finding 17). */
+START_TEST(test_add_mask_ignores_decoration)
+{
+    struct ea_redactor *lr = NULL;
+    struct ea_buf b;
+    unsigned count = 0;
+    static const char line[] = "\x1b[1;32m::add-mask::FAKEmaskedLit99\x1b[0m";
+    static const char later[] = "echo FAKEmaskedLit99 done";
+
+    ck_assert_int_eq(ea_redactor_new(&lr), 0);
+    ck_assert_int_eq(ea_redactor_scan_add_mask(lr, line, sizeof(line) - 1), 1);
+    ea_buf_init(&b, 0);
+    ck_assert_int_eq(ea_redact_text(lr, NULL, &b, later, sizeof(later) - 1, &count), 0);
+    ck_assert_str_eq(b.data, "echo [REDACTED:literal] done");
+    ea_buf_dispose(&b);
+    ea_redactor_free(lr);
+}
+END_TEST
+
 static Suite *redact_suite(void)
 {
     Suite *s = suite_create("redact");
@@ -805,6 +850,8 @@ static Suite *redact_suite(void)
     tcase_add_test(tc, test_yaml_block_state_crosses_chunks);
     tcase_add_test(tc, test_a_word_cut_by_the_limit_is_masked);
     tcase_add_test(tc, test_track_follows_key_blocks_like_the_redactor);
+    tcase_add_test(tc, test_a_multi_line_or_padded_literal_is_masked_line_by_line);
+    tcase_add_test(tc, test_add_mask_ignores_decoration);
     suite_add_tcase(s, tc);
     return s;
 }
