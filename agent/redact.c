@@ -44,8 +44,9 @@
 
 #define LITERALS_MAX 256
 #define KEY_MAX 64
-#define PREFILTER_MIN 16384 /* shorter texts (record strings, log lines): matchers on every byte   \
-                             */
+#define PREFILTER_MIN                                                                              \
+    16384 /* shorter texts (record strings, log lines): matchers on every byte                     \
+           */
 #define SCRATCH_MAX 8
 #define CONTEXT_MAX 4096 /* how far back a flag looks for its tool on the line */
 #define MARK "[REDACTED:"
@@ -355,7 +356,7 @@ static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 static void init_tables(void)
 {
-    static const char chars[] = "-AJL:=>_";
+    static const char chars[] = "-AJLg:=>_";
     for (const char *c = chars; *c; c++) trigger[(unsigned char)*c] = 1;
     for (size_t t = 0; t < NTOKENS; t++) {
         if (tokens[t].prefix[0] == 'A') continue; /* AIza: anchored on its 'A' */
@@ -621,8 +622,11 @@ static int mask_continuation(struct scan *sc, size_t a, const char *kind, size_t
     for (;;) {
         size_t e;
         bool more;
+        const char *nl;
         a = skip_line_prefix(s, n, a);
-        e = line_end(s, n, a);
+        nl = memchr(s + a, '\n', n - a); /* the whole line: CR progress rewrites are in it */
+        e = nl ? (size_t)(nl - s) : n;
+        if (e > a && s[e - 1] == '\r') e--;
         *next = e;
         while (e > a && is_blank((unsigned char)s[e - 1])) e--;
         more = e > a && s[e - 1] == '\\';
@@ -1032,6 +1036,48 @@ static int mask_flag_value(struct scan *sc, size_t v, size_t *next)
     return mask_value(sc, v, "cli-password", 1, next);
 }
 
+/* The n-th blank-separated word from v (0: the one at v); its start, or 0 when the line ends. */
+static size_t nth_word(const char *s, size_t n, size_t v, unsigned k)
+{
+    while (v < n && is_blank((unsigned char)s[v])) v++;
+    for (; k > 0 && v < n && !is_eol((unsigned char)s[v]); k--) {
+        while (v < n && !is_blank((unsigned char)s[v]) && !is_eol((unsigned char)s[v])) v++;
+        while (v < n && is_blank((unsigned char)s[v])) v++;
+    }
+    return v < n && !is_eol((unsigned char)s[v]) ? v : 0;
+}
+
+/*
+ * Single-dash long flags (i is the '-'): -storepass VALUE, -keypass VALUE,
+ * -ApiKey VALUE (any secret name); OpenSSL's -pass/-passin/-passout
+ * pass:VALUE; htpasswd -b FILE USER PASSWORD.
+ */
+static int match_dash_flag(struct scan *sc, size_t i, size_t *next)
+{
+    static const char *const htpasswd[] = {"htpasswd", NULL};
+    const char *s = sc->s;
+    size_t n = sc->n, j, m, v;
+    char norm[KEY_MAX + 1];
+
+    for (j = i + 1; j < n && j - i < KEY_MAX && (is_alnum((unsigned char)s[j]) || s[j] == '_'); j++)
+        continue;
+    if (j >= n || !is_blank((unsigned char)s[j])) return 0;
+    m = normalise_key(s, i + 1, j, norm);
+    v = nth_word(s, n, j, 0);
+    if (!v) return 0;
+    if (strcmp(norm, "pass") == 0 || strcmp(norm, "passin") == 0 || strcmp(norm, "passout") == 0)
+        return starts(s, n, v, "pass:") ? mask_value(sc, v + 5, "cli-password", 1, next) : 0;
+    if (norm[0] == 'b' && m <= 3 && run_of(s, j, i + 1, is_lower) == j - i - 1 &&
+        line_has(s, line_start(s, i), i, htpasswd)) {
+        while (v && s[v] == '-') v = nth_word(s, n, v, 1); /* -b [-c] FILE USER PASSWORD */
+        if (v) v = nth_word(s, n, v, 2);
+        return v ? mask_value(sc, v, "cli-password", 1, next) : 0;
+    }
+    if (m >= 4 && is_secret_key(norm, m) && has_piece(s, i + 1, j))
+        return mask_value(sc, v, "cli-password", 1, next);
+    return 0;
+}
+
 /*
  * Command-line flags (i is the first '-'): --secret-name VALUE for any tool,
  * and the short flags of the tools that take a password: mysql -pVALUE,
@@ -1040,12 +1086,24 @@ static int mask_flag_value(struct scan *sc, size_t v, size_t *next)
 static int match_flag(struct scan *sc, size_t i, size_t *next)
 {
     static const char *const curl[] = {"curl", NULL};
+    static const char *const secret_set[] = {"secret set ", NULL};
+    static const char *const redis[] = {"redis-cli", NULL};
     const char *s = sc->s;
     size_t n = sc->n, ls, j;
 
+    if (i >= 9 && starts(s, n, i, "-SecureString") && memcmp(s + i - 9, "ConvertTo", 9) == 0) {
+        j = i + 13; /* PowerShell: ConvertTo-SecureString [-String] "VALUE" -AsPlainText */
+        while (j < n && is_blank((unsigned char)s[j])) j++;
+        if (starts(s, n, j, "-String ")) j += 8;
+        return mask_flag_value(sc, j, next);
+    }
     if (i + 2 >= n || (i > 0 && !is_blank((unsigned char)s[i - 1]) &&
                        !is_eol((unsigned char)s[i - 1]) && s[i - 1] != '"' && s[i - 1] != '\''))
         return 0;
+    if (is_alnum((unsigned char)s[i + 1])) {
+        int rc = match_dash_flag(sc, i, next);
+        if (rc < 0 || *next) return rc;
+    }
     if (s[i + 1] == '-') {
         char norm[KEY_MAX + 1];
         size_t m;
@@ -1056,6 +1114,8 @@ static int match_flag(struct scan *sc, size_t i, size_t *next)
         if (j - i < 4 || j >= n || !is_blank((unsigned char)s[j])) return 0;
         m = normalise_key(s, i + 2, j, norm);
         if (is_secret_key(norm, m) && has_piece(s, i + 2, j)) return mask_flag_value(sc, j, next);
+        if (strcmp(norm, "body") == 0 && line_has(s, line_start(s, i), i, secret_set))
+            return mask_flag_value(sc, j, next); /* gh secret set NAME --body VALUE */
         if (strcmp(norm, "user") == 0 || strcmp(norm, "proxyuser") == 0) {
             ls = line_start(s, i);
             if (!line_has(s, ls, i, curl)) return 0;
@@ -1064,6 +1124,9 @@ static int match_flag(struct scan *sc, size_t i, size_t *next)
         }
         return 0;
     }
+    if (s[i + 1] == 'a' && is_blank((unsigned char)s[i + 2]) &&
+        line_has(s, line_start(s, i), i, redis))
+        return mask_flag_value(sc, i + 2, next); /* redis-cli -a PASSWORD */
     if (s[i + 1] != 'p' && s[i + 1] != 'u') return 0;
     ls = line_start(s, i);
     j = i + 2;
@@ -1077,6 +1140,46 @@ static int match_flag(struct scan *sc, size_t i, size_t *next)
         return mask_value(sc, j, "cli-password", 1, next);
     }
     if (!line_has(s, ls, i, spaced_p_tools)) return 0;
+    return mask_flag_value(sc, j, next);
+}
+
+/* .netrc: "machine HOST login USER password VALUE" (i is the 'g' of login). */
+static int match_netrc(struct scan *sc, size_t i, size_t *next)
+{
+    static const char *const netrc[] = {"machine ", "default ", NULL};
+    const char *s = sc->s;
+    size_t n = sc->n, v;
+
+    if (!line_has(s, line_start(s, i), i, netrc)) return 0;
+    for (v = nth_word(s, n, i + 1, 0); v; v = nth_word(s, n, v, 1)) {
+        if (starts(s, n, v, "password ") || starts(s, n, v, "password\t")) {
+            v = nth_word(s, n, v, 1);
+            return v ? mask_value(sc, v, "password-pair", 1, next) : 0;
+        }
+    }
+    return 0;
+}
+
+/* aws configure set NAME VALUE, yarn/npm/pnpm config set NAME VALUE (i is the 'g' of config). */
+static int match_config_set(struct scan *sc, size_t i, size_t *next)
+{
+    const char *s = sc->s;
+    size_t n = sc->n, a, j, m;
+    char norm[KEY_MAX + 1];
+
+    if (i >= 2 && starts(s, n, i - 2, "login ")) return match_netrc(sc, i, next);
+    if (i < 5 || memcmp(s + i - 5, "confi", 5) != 0) return 0;
+    if (starts(s, n, i + 1, " set "))
+        a = i + 6;
+    else if (starts(s, n, i + 1, "ure set "))
+        a = i + 9;
+    else
+        return 0;
+    while (a < n && is_blank((unsigned char)s[a])) a++;
+    for (j = a; j < n && j - a < KEY_MAX && is_key_char((unsigned char)s[j]); j++) continue;
+    if (j >= n || j == a || !is_blank((unsigned char)s[j]) || !has_piece(s, a, j)) return 0;
+    m = normalise_key(s, a, j, norm);
+    if (!is_secret_key(norm, m)) return 0;
     return mask_flag_value(sc, j, next);
 }
 
@@ -1168,6 +1271,10 @@ static int scan_range(struct scan *sc, size_t a, size_t b, size_t *pos)
         case '>': rc = match_xml(sc, i, &next); break;
         case '_':
             rc = match_npm_config(sc, i, &next);
+            if (rc == 0 && !next) rc = match_tokens(sc, i, &next);
+            break;
+        case 'g':
+            rc = match_config_set(sc, i, &next);
             if (rc == 0 && !next) rc = match_tokens(sc, i, &next);
             break;
         default: rc = match_tokens(sc, i, &next); break;
@@ -1357,6 +1464,13 @@ static const char *const prefilter_extra[] = {
     "://[^/ \\t\\r\\n\"'<>@]*@",
     "hooks\\.slack\\.com/",
     "config set ",
+    "configure set ",
+    "redis-cli",
+    "htpasswd",
+    "machine ",
+    "ConvertTo-SecureString",
+    "secret set ",
+    "pass:",
     "curl",
     "login",
     "mysql",
@@ -1463,7 +1577,7 @@ static bool piece_in_key(const char *s, size_t n, size_t e)
     for (j = e; j < n && is_flag_char((unsigned char)s[j]); j++) continue;
     if (j >= n || !is_blank((unsigned char)s[j])) return false;
     while (k > 0 && is_flag_char((unsigned char)s[k - 1])) k--;
-    return starts(s, n, k, "--");
+    return s[k] == '-'; /* --flag, -flag */
 }
 
 static int on_prefilter_hit(unsigned int id, unsigned long long from, unsigned long long to,
@@ -1726,13 +1840,18 @@ int ea_redact_track(struct ea_redact_stream *st, const char *in, size_t len)
     st->continuation = false;
     rc = scan_carried(&sc, &pos);
     while (rc == 0 && pos < sc.n) {
-        const char *p = memmem(sc.s + pos, sc.n - pos, "-----BEGIN ", 11);
+        const char *p = memmem(sc.s + pos, sc.n - pos, "BEGIN ", 6);
         size_t at, next;
         if (!p) break;
         at = (size_t)(p - sc.s);
-        next = at + 1;
+        if (!marker_dashes(sc.s, at)) { /* -----BEGIN, SSH2's ---- BEGIN */
+            pos = at + 1;
+            continue;
+        }
+        at -= 5;
+        next = 0;
         rc = match_private_key(&sc, at, &next);
-        pos = next > at ? next : at + 1;
+        pos = next > at + 6 ? next : at + 6; /* past this BEGIN */
     }
     st->continuation = cont;
     ea_free(sc.hs.h);

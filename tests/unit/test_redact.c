@@ -690,6 +690,20 @@ START_TEST(test_yaml_block_values_of_secret_keys_are_masked)
 }
 END_TEST
 
+/* A continued value after carriage-return progress rewrites on both lines (review finding 16). */
+START_TEST(test_a_continued_value_after_progress_rewrites_is_masked)
+{
+    unsigned count = 0;
+    char *out = redact("10%\r50%\rexport DB_PASSWORD=\\\n10%\r50%\r  FAKEcontinued0123456789\r\n"
+                       "next line\n",
+                       &count);
+
+    ck_assert_msg(!strstr(out, "FAKE"), "continued value left");
+    ck_assert_ptr_nonnull(strstr(out, "\nnext line\n"));
+    ea_free(out);
+}
+END_TEST
+
 /* A mask kept when the cut falls inside a line of a YAML block or a key across chunks. */
 START_TEST(test_yaml_block_state_crosses_chunks)
 {
@@ -852,6 +866,7 @@ static Suite *redact_suite(void)
     tcase_add_test(tc, test_track_follows_key_blocks_like_the_redactor);
     tcase_add_test(tc, test_a_multi_line_or_padded_literal_is_masked_line_by_line);
     tcase_add_test(tc, test_add_mask_ignores_decoration);
+    tcase_add_test(tc, test_a_continued_value_after_progress_rewrites_is_masked);
     suite_add_tcase(s, tc);
     return s;
 }
