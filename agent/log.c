@@ -55,6 +55,7 @@ static const char *level_name(enum ea_log_level level)
 
 void ea_log(enum ea_log_level level, const char *component, const char *fmt, ...)
 {
+    char raw[LINE_MAX_BYTES * 4];
     char msg[LINE_MAX_BYTES];
     char line[LINE_MAX_BYTES + 256];
     va_list ap;
@@ -62,15 +63,22 @@ void ea_log(enum ea_log_level level, const char *component, const char *fmt, ...
 
     if (level > log_level) return;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
     {
-        /* Redact before anything is written; on failure write a placeholder, never the line. */
+        /*
+         * Redact, then cut to the line's limit (a word the cut splits is
+         * masked); on failure write a placeholder, never the line.
+         */
         struct ea_buf b;
-        ea_buf_init(&b, sizeof(msg) * 2);
-        if (ea_redact_text(log_redactor, NULL, &b, msg, strlen(msg), NULL) == 0 && b.data)
+        bool cut = n < 0 || (size_t)n >= sizeof(raw);
+        ea_buf_init(&b, 0);
+        msg[0] = '\0';
+        if (ea_redact_clip(log_redactor, NULL, &b, raw, strlen(raw), cut, sizeof(msg) - 1, NULL) ==
+                0 &&
+            b.data)
             snprintf(msg, sizeof(msg), "%s", b.data);
-        else if (b.data == NULL && msg[0])
+        else if (b.data == NULL && raw[0])
             snprintf(msg, sizeof(msg), "(a log line could not be redacted and was dropped)");
         ea_buf_dispose(&b);
     }

@@ -24,6 +24,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@
 #include <evidence/collector.h>
 
 #include "error.h"
+#include "redact.h"
 #include "util/buf.h"
 #include "util/hash.h"
 #include "util/mem.h"
@@ -53,6 +55,7 @@ struct exec_state {
     int64_t timeout_us;
     size_t output_max;
     const struct ea_host *host;
+    bool err_cut; /* its stderr was longer than STDERR_MAX */
 };
 
 static void exec_free(void *state)
@@ -176,8 +179,10 @@ static bool drain(struct exec_state *s, int fds[2], int timeout_ms, struct ea_bu
             return false;
         } else if (i == 0) {
             if (*rc == 0) *rc = ea_buf_append(out, chunk, (size_t)n);
-        } else if (err->len + (size_t)n <= STDERR_MAX) {
-            ea_buf_append(err, chunk, (size_t)n);
+        } else if (!s->err_cut) { /* what fits, then nothing: the kept text has no gap */
+            size_t room = STDERR_MAX - err->len;
+            ea_buf_append(err, chunk, (size_t)n < room ? (size_t)n : room);
+            if ((size_t)n > room) s->err_cut = true;
         }
     }
     return true;
@@ -201,6 +206,7 @@ static int run(struct exec_state *s, struct ea_buf *out, int *status)
     bool killed = false, too_big = false;
 
     ea_buf_init(&err, STDERR_MAX);
+    s->err_cut = false;
     if (cloexec_pipe(outp) != 0 || cloexec_pipe(errp) != 0) {
         rc = ea_fail(EA_EIO, "cannot make a pipe: %s", strerror(errno));
         goto out;
@@ -249,8 +255,23 @@ static int run(struct exec_state *s, struct ea_buf *out, int *status)
     while (waitpid(pid, status, 0) < 0 && errno == EINTR) continue;
     outp[0] = fds[0];
     errp[0] = fds[1];
-    if (err.len) { /* its stderr, line by line, through the (redacting) log */
-        char *line = err.data, *nl;
+    if (err.len) {
+        /*
+         * Its stderr, redacted whole first (a key block or a continued value
+         * spans lines; a cut one's last word is masked), then line by line
+         * through the (redacting) log.
+         */
+        struct ea_buf red;
+        char *line, *nl;
+        ea_buf_init(&red, 0);
+        if (ea_redact_clip(NULL, NULL, &red, err.data, err.len, s->err_cut, SIZE_MAX, NULL) < 0) {
+            ea_error_clear();
+            ea_buf_reset(&red);
+            ea_buf_puts(&red, "(its standard error could not be redacted and was dropped)");
+        }
+        ea_buf_dispose(&err);
+        err = red;
+        line = err.data;
         for (; line && *line; line = nl ? nl + 1 : NULL) {
             nl = strchr(line, '\n');
             if (nl) *nl = '\0';

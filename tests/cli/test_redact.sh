@@ -111,6 +111,28 @@ for l in open("all.payloads"):
         assert o in tail, "an ordinary line was changed"
     assert tail[-1] == "end of log"
 PY
+# --- exec: the program's stderr is redacted whole, so a key block or a continued value
+# spanning lines is masked on every line; a long line is redacted before the log cuts it
+cat >noisy.sh <<'SH'
+#!/bin/sh
+echo "-----BEGIN RSA PRIVATE KEY-----" >&2
+echo "MIIEpAIBAAKCAQEAFAKEstderrBody01" >&2
+echo "MIIEpAIBAAKCAQEAFAKEstderrBody02" >&2
+echo "-----END RSA PRIVATE KEY-----" >&2
+echo 'export API_TOKEN=\' >&2
+echo '  FAKEstderrCont0123' >&2
+printf '%02000d ghp_FAKEq1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6\n' 0 >&2
+echo "after" >&2
+echo '{"data": {"ok": true}}'
+SH
+chmod +x noisy.sh
+check "exec: a program printing secrets on stderr" 0 "$EA" collect --dry-run --key key.pem \
+    --control A.8.15 exec="$WORK/noisy.sh"
+assert "exec: no part of them on the agent's stderr" python3 -c '
+import sys; t = open(sys.argv[1]).read()
+for frag in ("FAKEstderrBody", "FAKEstderrCont", "END RSA", "FAKEq1w2"): assert frag not in t, frag
+assert "after" in t, t' "$ERR"
+
 check "the redacted records verify" 0 "$EA" verify --store "$store" --pubkey key.pub
 assert "the redacted records are schema-valid" python3 "$EA_SOURCE_DIR/tests/testkit/validate_records.py" "$store"
 finish
