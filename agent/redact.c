@@ -608,7 +608,8 @@ static size_t value_end(const char *s, size_t n, size_t v, bool *quoted)
         }
         return e;
     }
-    for (e = v; e < n && !strchr(" \t\r\n\"'&;,)}]<>", s[e]); e++) continue;
+    for (e = v; e < n && (!s[e] || !strchr(" \t\r\n\"'&;,)}]<>", s[e])); e++)
+        continue; /* a NUL is part of the value, not its end */
     return e;
 }
 
@@ -1313,8 +1314,8 @@ static size_t ansi_len(const char *s, size_t n, size_t i, bool *risky)
     if (i + 1 >= n) return 1;
     c = (unsigned char)s[i + 1];
     if (c == '[') {
-        for (j = i + 2; j < n && j - i < 40 && s[j] >= 0x30 && s[j] <= 0x3f; j++) continue;
-        for (; j < n && j - i < 48 && s[j] >= 0x20 && s[j] <= 0x2f; j++) continue;
+        for (j = i + 2; j < n && j - i < 256 && s[j] >= 0x30 && s[j] <= 0x3f; j++) continue;
+        for (; j < n && j - i < 264 && s[j] >= 0x20 && s[j] <= 0x2f; j++) continue;
         if (j < n && s[j] >= 0x40 && s[j] <= 0x7e) {
             if (j == i + 2 && is_alnum((unsigned char)s[j])) *risky = true;
             return j + 1 - i;

@@ -704,6 +704,31 @@ START_TEST(test_a_continued_value_after_progress_rewrites_is_masked)
 }
 END_TEST
 
+/* A NUL inside a value, an escape with many parameters inside a token (review finding 18). */
+START_TEST(test_nul_and_long_escapes_inside_a_value)
+{
+    static const char nul[] = "run password=FAKEnulA\0FAKEnulB1234 next";
+    struct ea_buf in, out;
+    unsigned count = 0;
+
+    ea_buf_init(&out, 0);
+    ck_assert_int_eq(ea_redact_text(r, NULL, &out, nul, sizeof(nul) - 1, &count), 0);
+    ck_assert_msg(!memmem(out.data, out.len, "FAKE", 4), "value after the NUL left");
+    ck_assert_ptr_nonnull(memmem(out.data, out.len, " next", 5));
+    ea_buf_dispose(&out);
+    ea_buf_init(&in, 0);
+    ea_buf_init(&out, 0);
+    ck_assert_int_eq(ea_buf_puts(&in, "token ghp_FAKEa1b2c3d4e5f6\x1b["), 0);
+    for (int k = 0; k < 60; k++) ck_assert_int_eq(ea_buf_puts(&in, "1;"), 0);
+    ck_assert_int_eq(ea_buf_puts(&in, "0mg7h8i9j0k1l2m3n4o5p6 end"), 0);
+    ck_assert_int_eq(ea_redact_text(r, NULL, &out, in.data, in.len, &count), 0);
+    ck_assert_msg(!memmem(out.data, out.len, "FAKE", 4) && !memmem(out.data, out.len, "g7h8", 4),
+                  "token split by a long escape left");
+    ea_buf_dispose(&in);
+    ea_buf_dispose(&out);
+}
+END_TEST
+
 /* A mask kept when the cut falls inside a line of a YAML block or a key across chunks. */
 START_TEST(test_yaml_block_state_crosses_chunks)
 {
@@ -763,8 +788,10 @@ START_TEST(test_track_follows_key_blocks_like_the_redactor)
 {
     struct ea_redact_stream st = {0};
     static const char *const begins[] = {
-        "-----BEGIN RSA PRIVATE KEY-----", "x -----BEGIN RSA \x1b[01;31m\x1b[KPRIVATE KEY\x1b[m\x1b[K-----",
-        "\x1b[1m-----BEGIN\x1b[0m EC PRIVATE KEY-----", "2026-11-20T10:03:12.1Z -----BEGIN PRIVATE KEY-----"};
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "x -----BEGIN RSA \x1b[01;31m\x1b[KPRIVATE KEY\x1b[m\x1b[K-----",
+        "\x1b[1m-----BEGIN\x1b[0m EC PRIVATE KEY-----",
+        "2026-11-20T10:03:12.1Z -----BEGIN PRIVATE KEY-----"};
 
     for (size_t k = 0; k < sizeof(begins) / sizeof(begins[0]); k++) {
         ck_assert_int_eq(ea_redact_track(&st, begins[k], strlen(begins[k])), 0);
@@ -797,8 +824,8 @@ START_TEST(test_a_multi_line_or_padded_literal_is_masked_line_by_line)
 
     ck_assert_int_eq(ea_redactor_new(&lr), 0);
     ck_assert_int_eq(ea_redactor_add_literal(lr, "FAKEoldGhTok0123456789abcdef\n", 29), 0);
-    ck_assert_int_eq(ea_redactor_add_literal(lr, "FAKEmultiLineOne0123\r\nFAKEmultiLineTwo4567", 42),
-                     0);
+    ck_assert_int_eq(
+        ea_redactor_add_literal(lr, "FAKEmultiLineOne0123\r\nFAKEmultiLineTwo4567", 42), 0);
     ck_assert_int_eq(ea_redactor_add_literal(lr, "  FAKEpadded0123\t", 17), 0);
     ck_assert_int_eq(ea_redactor_add_literal(lr, " ab\ncd \n", 8), EA_EINPUT);
     ea_error_clear();
@@ -867,6 +894,7 @@ static Suite *redact_suite(void)
     tcase_add_test(tc, test_a_multi_line_or_padded_literal_is_masked_line_by_line);
     tcase_add_test(tc, test_add_mask_ignores_decoration);
     tcase_add_test(tc, test_a_continued_value_after_progress_rewrites_is_masked);
+    tcase_add_test(tc, test_nul_and_long_escapes_inside_a_value);
     suite_add_tcase(s, tc);
     return s;
 }
