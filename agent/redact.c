@@ -254,17 +254,17 @@ static const struct token {
     {T("ghs_"), 30, 0, is_alnum, "github-token"},
     {T("ghr_"), 30, 0, is_alnum, "github-token"},
     {T("github_pat_"), 22, 0, is_b64url, "github-token"},
-    {T("glpat-"), 20, 0, is_b64url, "gitlab-token"},
-    {T("gldt-"), 20, 0, is_b64url, "gitlab-token"},
-    {T("glrt-"), 20, 0, is_b64url, "gitlab-token"},
-    {T("glptt-"), 20, 0, is_b64url, "gitlab-token"},
-    {T("glft-"), 20, 0, is_b64url, "gitlab-token"},
-    {T("glimt-"), 20, 0, is_b64url, "gitlab-token"},
-    {T("glagent-"), 20, 0, is_b64url, "gitlab-token"},
-    {T("gloas-"), 20, 0, is_b64url, "gitlab-token"},
-    {T("glcbt-"), 20, 0, is_b64url, "gitlab-token"},
-    {T("glsoat-"), 20, 0, is_b64url, "gitlab-token"},
-    {T("glffct-"), 20, 0, is_b64url, "gitlab-token"},
+    {T("glpat-"), 20, 0, is_b64url_dot, "gitlab-token"},
+    {T("gldt-"), 20, 0, is_b64url_dot, "gitlab-token"},
+    {T("glrt-"), 20, 0, is_b64url_dot, "gitlab-token"},
+    {T("glptt-"), 20, 0, is_b64url_dot, "gitlab-token"},
+    {T("glft-"), 20, 0, is_b64url_dot, "gitlab-token"},
+    {T("glimt-"), 20, 0, is_b64url_dot, "gitlab-token"},
+    {T("glagent-"), 20, 0, is_b64url_dot, "gitlab-token"},
+    {T("gloas-"), 20, 0, is_b64url_dot, "gitlab-token"},
+    {T("glcbt-"), 20, 0, is_b64url_dot, "gitlab-token"},
+    {T("glsoat-"), 20, 0, is_b64url_dot, "gitlab-token"},
+    {T("glffct-"), 20, 0, is_b64url_dot, "gitlab-token"},
     {T("GR1348941"), 20, 0, is_b64url, "gitlab-token"},
     {T("xoxa-"), 10, 0, is_b64url, "slack-token"},
     {T("xoxb-"), 10, 0, is_b64url, "slack-token"},
@@ -485,6 +485,9 @@ static int match_tokens(struct scan *sc, size_t i, size_t *next)
         at = i + 1 - pl;
         if (!starts_n(s, n, at, tk->prefix, pl) || !left_boundary(s, at)) continue;
         body = run_of(s, n, at + pl, tk->cls);
+        while (at + pl + body + 1 < n && s[at + pl + body] == '\r' &&
+               tk->cls((unsigned char)s[at + pl + body + 1])) /* a CR inside the token */
+            body += 1 + run_of(s, n, at + pl + body + 1, tk->cls);
         if (body < tk->min || (tk->max && body > tk->max)) continue;
         if (tk->max && at + pl + body < n && is_alnum((unsigned char)s[at + pl + body])) continue;
         *next = at + pl + body;
@@ -1312,7 +1315,7 @@ static size_t ansi_len(const char *s, size_t n, size_t i, bool *risky)
     unsigned char c;
 
     if (i + 1 >= n) return 1;
-    c = (unsigned char)s[i + 1];
+    c = (unsigned char)s[i] == 0xc2 ? '[' : (unsigned char)s[i + 1]; /* C1 CSI: U+009B */
     if (c == '[') {
         for (j = i + 2; j < n && j - i < 256 && s[j] >= 0x30 && s[j] <= 0x3f; j++) continue;
         for (; j < n && j - i < 264 && s[j] >= 0x20 && s[j] <= 0x2f; j++) continue;
@@ -1385,9 +1388,23 @@ static int view_copy(struct view *v, const char *in, size_t from, size_t to)
     return 0;
 }
 
+/* The next escape at or after i: an ESC, or the UTF-8 form of the 8-bit CSI (C2 9B); NULL if none.
+ */
+static const char *next_escape(const char *in, size_t i, size_t n)
+{
+    const char *esc = memchr(in + i, 0x1b, n - i);
+    size_t lim = esc ? (size_t)(esc - in) : n;
+
+    for (const char *c; i < lim && (c = memchr(in + i, 0x9b, lim - i));) {
+        if (c > in && (unsigned char)c[-1] == 0xc2) return c - 1;
+        i = (size_t)(c - in) + 1;
+    }
+    return esc;
+}
+
 static int view_build(struct view *v, const char *in, size_t n)
 {
-    const char *esc = memchr(in, 0x1b, n);
+    const char *esc = next_escape(in, 0, n);
     size_t i = 0;
     int rc = 0;
 
@@ -1401,7 +1418,7 @@ static int view_build(struct view *v, const char *in, size_t n)
         rc = view_copy(v, in, i, d);
         i = d + ansi_len(in, n, d, &v->risky);
         i += section_len(in, n, i); /* GitLab writes its markers right after an escape */
-        esc = i < n ? memchr(in + i, 0x1b, n - i) : NULL;
+        esc = i < n ? next_escape(in, i, n) : NULL;
     }
     if (rc == 0) rc = view_copy(v, in, i, n);
     v->s = v->own;

@@ -729,6 +729,31 @@ START_TEST(test_nul_and_long_escapes_inside_a_value)
 }
 END_TEST
 
+/* An 8-bit CSI (U+009B) or a bare CR inside a token; GitLab's routable token suffix (18). */
+START_TEST(test_c1_escapes_and_carriage_returns_inside_tokens)
+{
+    static const struct {
+        const char *in, *left;
+    } cases[] = {
+        {"ghp_FAKEq1w2\xc2\x9b"
+         "1me3r4t5y6u7i8o9p0a1s2d3f4g5h6 end",
+         "e3r4"},
+        {"run password=FAKEc1\xc2\x9b"
+         "0mRest012345 end",
+         "Rest01"},
+        {"ghp_FAKEq1w2e3r4t5y6\ru7i8o9p0a1s2d3f4g5h6 end", "u7i8"},
+        {"glpat-FAKEabcdefghijklmnopqrst.01.1a2b3c4d5 end", "1a2b3c"},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        unsigned count = 0;
+        char *out = redact(cases[k].in, &count);
+        ck_assert_msg(!strstr(out, "FAKE") && !strstr(out, cases[k].left), "case %zu: left", k);
+        ck_assert_msg(strstr(out, " end") != NULL, "case %zu: context lost", k);
+        ea_free(out);
+    }
+}
+END_TEST
+
 /* A mask kept when the cut falls inside a line of a YAML block or a key across chunks. */
 START_TEST(test_yaml_block_state_crosses_chunks)
 {
@@ -895,6 +920,7 @@ static Suite *redact_suite(void)
     tcase_add_test(tc, test_add_mask_ignores_decoration);
     tcase_add_test(tc, test_a_continued_value_after_progress_rewrites_is_masked);
     tcase_add_test(tc, test_nul_and_long_escapes_inside_a_value);
+    tcase_add_test(tc, test_c1_escapes_and_carriage_returns_inside_tokens);
     suite_add_tcase(s, tc);
     return s;
 }
