@@ -10,6 +10,7 @@
  */
 #include "pipeline.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <string.h>
 
@@ -108,7 +109,10 @@ int ea_pipeline_collect(struct ea_pipeline *p, struct ea_instance *in, bool *rec
     if (!in->open) return ea_fail(EA_ERROR, "%s: collected before it was opened", in->c->name);
     in->hctx.store = p->o.no_history ? NULL : p->o.read_store ? p->o.read_store : p->o.store;
     in->hctx.state_dir = p->o.state_dir;
+    in->hctx.key = p->o.key;
     rc = in->c->collect(in->state, &sink);
+    OPENSSL_cleanse(in->hctx.digest_key, sizeof(in->hctx.digest_key));
+    in->hctx.digest_key_set = false;
     ea_instance_close(in);
     if (rc < 0) ea_fail_prefix("%s", in->c->name);
     /* What was emitted before a failure is still evidence: commit it either way. */

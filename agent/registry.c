@@ -14,6 +14,9 @@
 #include <unistd.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "audit.h"
 #include "error.h"
 #include "state.h"
@@ -23,6 +26,7 @@
 #include "util/text.h"
 #include "util/time.h"
 #include "redact.h"
+#include "sign.h"
 
 extern const struct ea_collector ea_collector_git;
 extern const struct ea_collector ea_collector_pipeline;
@@ -308,6 +312,27 @@ static int host_latest(void *ctx, const char *control, const char *kind, const c
     return rc;
 }
 
+/*
+ * HMAC-SHA-256 under the Ed25519 signature of a fixed label: deterministic,
+ * so the same for every run with one key, and only the key's holder can make it.
+ */
+static int host_keyed_digest(void *ctx, const void *data, size_t len, unsigned char out[32])
+{
+    static const char label[] = "evidence-agent keyed digest v1";
+    struct ea_host_ctx *hc = ctx;
+    unsigned int n = 32;
+    int rc;
+
+    if (!hc->key) return ea_fail(EA_ECONFIG, "no signing key for a keyed digest");
+    if (!hc->digest_key_set) {
+        if ((rc = ea_key_sign(hc->key, hc->digest_key, label, sizeof(label) - 1)) < 0) return rc;
+        hc->digest_key_set = true;
+    }
+    if (!HMAC(EVP_sha256(), hc->digest_key, sizeof(hc->digest_key), data, len, out, &n))
+        return ea_fail(EA_ERROR, "HMAC-SHA-256 failed");
+    return 0;
+}
+
 void ea_registry_host_init(struct ea_host *host, struct ea_host_ctx *ctx)
 {
     host->abi = EA_COLLECTOR_ABI;
@@ -317,4 +342,5 @@ void ea_registry_host_init(struct ea_host *host, struct ea_host_ctx *ctx)
     host->log = host_log;
     host->fail = host_fail;
     host->now = host_now;
+    host->keyed_digest = host_keyed_digest;
 }

@@ -6,6 +6,7 @@
 #ifndef EA_REGISTRY_H
 #define EA_REGISTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <evidence/collector.h>
@@ -13,10 +14,15 @@
 /** Per-instance context behind struct ea_host (caller's storage). */
 struct ea_store;
 
+struct ea_key;
+
 struct ea_host_ctx {
     const char *collector_name; /* borrowed; prefixes log lines */
     struct ea_store *store;     /* borrowed; NULL on a dry run (latest finds nothing) */
     const char *state_dir;      /* borrowed; NULL, or the daemon's local state, looked at first */
+    const struct ea_key *key;   /* borrowed; the signing key (keyed digests), or NULL */
+    unsigned char digest_key[64]; /* derived from key on first use */
+    bool digest_key_set;
 };
 
 /** The built-in collectors, sorted by name, NULL-terminated. Borrowed, static. */

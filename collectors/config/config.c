@@ -161,8 +161,41 @@ static int sha_of_json(char hex[EA_SHA256_HEX_LEN + 1], const json_t *v)
     return rc;
 }
 
+/*
+ * The short digest of a leaf's value: keyed by the agent (HMAC under a secret
+ * of its signing key, see ea_host.keyed_digest), so that the digest of a value
+ * no rule masked (a short password under an unusual name) cannot be guessed
+ * by hashing candidates; stable for one signing key, so drift still works.
+ * Without a key (a host that has none) it is a plain SHA-256 prefix.
+ */
+static int leaf_digest(char hex[17], const json_t *v, const struct ea_host *host)
+{
+    char *text = json_dumps(v, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
+    char full[EA_SHA256_HEX_LEN + 1];
+    unsigned char md[32];
+    int rc = -1;
+
+    if (!text) return ea_fail(EA_ENOMEM, "out of memory");
+    if (host && host->size >= offsetof(struct ea_host, keyed_digest) + sizeof(host->keyed_digest) &&
+        host->keyed_digest) {
+        rc = host->keyed_digest(host->ctx, text, strlen(text), md);
+        if (rc == 0)
+            ea_hex_encode(hex, md, 8);
+        else
+            ea_error_clear(); /* no signing key: the plain digest */
+    }
+    if (rc != 0) {
+        rc = ea_sha256_hex(full, text, strlen(text));
+        if (rc == 0) memcpy(hex, full, 16);
+    }
+    hex[16] = '\0';
+    free(text);
+    return rc;
+}
+
 /* Every leaf's path (a.b[0].c) and a short digest of its value, at most LEAVES_MAX. */
-static int leaves(json_t *out, const json_t *v, struct ea_buf *path, bool *truncated)
+static int leaves(json_t *out, const json_t *v, struct ea_buf *path, bool *truncated,
+                  const struct ea_host *host)
 {
     size_t len = path->len, i;
     const char *k;
@@ -173,22 +206,21 @@ static int leaves(json_t *out, const json_t *v, struct ea_buf *path, bool *trunc
         json_object_foreach((json_t *)v, k, x) {
             path->len = len;
             rc = ea_buf_printf(path, "%s%s", len ? "." : "", k);
-            if (rc == 0) rc = leaves(out, x, path, truncated);
+            if (rc == 0) rc = leaves(out, x, path, truncated, host);
             if (rc < 0) break;
         }
     } else if (json_is_array(v) && json_array_size(v)) {
         json_array_foreach(v, i, x) {
             path->len = len;
             rc = ea_buf_printf(path, "[%zu]", i);
-            if (rc == 0) rc = leaves(out, x, path, truncated);
+            if (rc == 0) rc = leaves(out, x, path, truncated, host);
             if (rc < 0) break;
         }
     } else if (json_object_size(out) >= LEAVES_MAX) {
         *truncated = true;
     } else {
-        char hex[EA_SHA256_HEX_LEN + 1];
-        rc = sha_of_json(hex, v);
-        hex[16] = '\0';
+        char hex[17];
+        rc = leaf_digest(hex, v, host);
         if (rc == 0 && ea_buf_puts(path, "") == 0 &&
             json_object_set_new(out, path->data ? path->data : "", json_string(hex)) < 0)
             rc = ea_fail(EA_ENOMEM, "out of memory");
@@ -254,7 +286,8 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 /* Reads and parses one file. Only I/O failures are errors; a bad JSON/YAML is recorded. */
-static int snapshot(struct snapshot *sn, const char *path, const struct ea_redactor *red)
+static int snapshot(struct snapshot *sn, const char *path, const struct ea_redactor *red,
+                    const struct ea_host *host)
 {
     struct ea_buf b;
     char chunk[65536];
@@ -315,8 +348,12 @@ static int snapshot(struct snapshot *sn, const char *path, const struct ea_redac
             sn->format = "json";
             if (doc)
                 sn->docs = json_pack("[o]", doc);
-            else if (ends_with(path, ".json"))
+            else if (ends_with(path, ".json")) {
+                /* jansson quotes the text at the error ("near 'VALUE'"): it may be a secret */
+                char *near = strstr(err.text, " near '");
+                if (near) *near = '\0';
                 sn->error = ea_asprintf("%s:%d:%d: %s", path, err.line, err.column, err.text);
+            }
             else
                 sn->format = "text";
         } else if (ends_with(path, ".yaml") || ends_with(path, ".yml")) {
@@ -339,7 +376,7 @@ static int snapshot(struct snapshot *sn, const char *path, const struct ea_redac
         sn->leaves = json_object();
         ea_buf_init(&path_buf, 0);
         if (rc == 0 && !sn->leaves) rc = ea_fail(EA_ENOMEM, "out of memory");
-        if (rc == 0) rc = leaves(sn->leaves, canon, &path_buf, &sn->leaves_truncated);
+        if (rc == 0) rc = leaves(sn->leaves, canon, &path_buf, &sn->leaves_truncated, host);
         ea_buf_dispose(&path_buf);
     }
 out:
@@ -393,7 +430,7 @@ static int one_file(struct config_state *s, const char *file, const struct snaps
     const char *kind = "other";
     static const char *const controls[] = {NULL};
     bool changed = false, unknown;
-    int rc = snapshot(&sn, file, red);
+    int rc = snapshot(&sn, file, red, s->host);
 
     if (rc < 0) return rc;
     locate(file, &repo, &rel);
@@ -507,7 +544,7 @@ static int config_collect(void *state, struct ea_sink *sink)
     memset(&base, 0, sizeof(base));
     memset(&g, 0, sizeof(g));
     rc = ea_redactor_new(&red);
-    if (rc == 0 && s->baseline) rc = snapshot(&base, s->baseline, red);
+    if (rc == 0 && s->baseline) rc = snapshot(&base, s->baseline, red, s->host);
     if (rc < 0) goto out;
     gr = glob(s->pattern, 0, NULL, &g);
     if (gr == GLOB_NOMATCH || (gr == 0 && g.gl_pathc == 0)) {

@@ -61,6 +61,14 @@ struct ea_host {
      */
     int (*latest)(void *ctx, const char *control, const char *kind, const char *subject,
                   json_t **out);
+    /**
+     * A keyed digest (HMAC-SHA-256) of data[0, len), under a secret derived
+     * from the agent's signing key: the same for one key, and not computable
+     * from a record, so the digest of a short value cannot be guessed.
+     * Present when size reaches this field (check host->size before calling).
+     * @return 0, or a negative EA_E* code (no signing key: fall back).
+     */
+    int (*keyed_digest)(void *ctx, const void *data, size_t len, unsigned char out[32]);
 };
 
 /** Where a collector puts its facts. */

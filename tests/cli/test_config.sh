@@ -187,6 +187,34 @@ assert "baseline: the drifted path" python3 -c '
 import json,sys; d=json.loads(open(sys.argv[1]).readline())["predicate"]["data"]["baseline"]
 assert d["drift"] and d["paths"]["modified"]==["defaults.timeout", "db.timeout"], d' base.json
 
+# --- a broken JSON file: its error names line and column, never the text at the error
+printf '{"db": {"password": FAKEjsonBare0123}}\n' >bad1.json
+check "config: a JSON syntax error" 0 "$EA" collect --dry-run --key key.pem config=bad1.json
+payloads "$OUT" >bad1.out
+assert "the parse error quotes no content" python3 -c '
+import json, sys
+t = open(sys.argv[1]).read() + open(sys.argv[2]).read()
+d = json.loads(open(sys.argv[1]).readline())["predicate"]["data"]
+assert "FAKEjson" not in t, t
+assert d["error"].startswith("bad1.json:1:") and "invalid token" in d["error"], d["error"]' bad1.out "$ERR"
+
+# --- leaf digests are keyed by the signing key: a short value cannot be guessed from its digest
+printf 'db:\n  auth: FAKEpw12\n  port: 5432\n' >keyed.yaml
+"$EA" keygen --private key2.pem --public key2.pub >/dev/null 2>&1
+check "config: leaf digests (key 1)" 0 "$EA" collect --dry-run --key key.pem config=keyed.yaml
+payloads "$OUT" >keyed1.json
+check "config: leaf digests (key 1, again)" 0 "$EA" collect --dry-run --key key.pem config=keyed.yaml
+payloads "$OUT" >keyed1b.json
+check "config: leaf digests (key 2)" 0 "$EA" collect --dry-run --key key2.pem config=keyed.yaml
+payloads "$OUT" >keyed2.json
+assert "leaf digests: keyed, stable for one key" python3 -c '
+import hashlib, json, sys
+l1, l1b, l2 = (json.loads(open(f).readline())["predicate"]["data"]["leaves"] for f in sys.argv[1:4])
+plain = lambda v: hashlib.sha256(json.dumps(v).encode()).hexdigest()[:16]
+assert l1["db.auth"] != plain("FAKEpw12") and l1["db.port"] != plain(5432), l1
+assert l1 == l1b, (l1, l1b)
+assert l1["db.auth"] != l2["db.auth"] and len(l1["db.auth"]) == 16, (l1, l2)' keyed1.json keyed1b.json keyed2.json
+
 # --- bad input
 check "config: a glob matching nothing" 2 "$EA" collect --dry-run --key key.pem config='nowhere/*.yaml'
 contains "says it matched nothing" "$ERR" "matched no file"
