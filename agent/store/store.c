@@ -34,6 +34,11 @@ static int check_params(const struct ea_store_ops *ops, const char *url, const c
     const char *q = strchr(loc, '?');
     char shown[512];
 
+    if (q && !ops->params) /* file:///a?password=x would make a folder named by the secret */
+        return ea_fail(EA_EUSAGE,
+                       "%.*s?…: a %s:// URL takes no query (a folder whose name holds '?': give "
+                       "it as a plain path)",
+                       (int)(q - url < 400 ? q - url : 400), url, ops->scheme);
     if (!q || !ops->params) return 0;
     ea_http_url_display(shown, sizeof(shown), url);
     for (q++; *q; q += strcspn(q, "&") + (q[strcspn(q, "&")] == '&')) {

@@ -94,6 +94,15 @@ assert "dry-run envelope is schema-valid" python3 "$EA_SOURCE_DIR/tests/testkit/
 # --- query
 check "query: an unknown s3 URL parameter" 2 "$EA" query --store 's3://evidence/p?region=x&bogus=1'
 contains "the parameter is named" "$ERR" "unknown s3:// URL parameter 'bogus'"
+# a file:// URL with a query is refused: no folder named by what follows '?', no secret shown
+check "collect: a file:// URL with a query" 2 "$EA" collect --key key.pem \
+    --store "file://$WORK/nostore/FAKEpath?password=FAKEstorePw0123" "git=$WORK/repo"
+contains "says a file:// URL takes no query" "$ERR" "takes no query"
+assert "nothing created, the query not shown" python3 -c '
+import os, sys
+assert not os.path.exists(sys.argv[1] + "/nostore")
+t = open(sys.argv[2]).read() + open(sys.argv[3]).read()
+assert "FAKEstorePw" not in t, t' "$WORK" "$OUT" "$ERR"
 check "query table" 0 "$EA" query --store "$STORE" --control A.8.32
 contains "table header" "$OUT" "COLLECTED_AT"
 contains "table row" "$OUT" "git_commit"
