@@ -34,7 +34,7 @@ static int check_params(const struct ea_store_ops *ops, const char *url, const c
     const char *q = strchr(loc, '?');
     char shown[512];
 
-    if (q && !ops->params) /* file:///a?password=x would make a folder named by the secret */
+    if (q && !ops->params) /* a file URL query would name a folder (a password in it) */
         return ea_fail(EA_EUSAGE,
                        "%.*s?…: a %s:// URL takes no query (a folder whose name holds '?': give "
                        "it as a plain path)",
