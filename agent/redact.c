@@ -915,6 +915,31 @@ static bool named_secret_value(const char *s, size_t j)
            is_secret_key(norm, normalise_key(s, at, e, norm));
 }
 
+/* A .pgpass line "host:port:database:user:password" (i is its fourth ':'). */
+static int match_pgpass(struct scan *sc, size_t i, size_t *next)
+{
+    const char *s = sc->s;
+    size_t n = sc->n, k = i, c[3], nc = 0, e; /* c: the colons before i, nearest first */
+
+    if (i + 1 >= n || is_blank((unsigned char)s[i + 1]) || is_eol((unsigned char)s[i + 1]))
+        return 0;
+    while (k > 0 && !is_blank((unsigned char)s[k - 1]) && !is_eol((unsigned char)s[k - 1])) {
+        if (s[--k] != ':') continue;
+        if (nc == 3) return 0;
+        c[nc++] = k;
+    }
+    if (nc != 3 || c[2] == k || c[1] == c[2] + 1 || c[0] == c[1] + 1 || i == c[0] + 1) return 0;
+    if (k > 0 && skip_line_prefix(s, n, line_start(s, k)) != k) return 0; /* first word only */
+    if (!(c[1] == c[2] + 2 && s[c[2] + 1] == '*') &&
+        run_of(s, c[1], c[2] + 1, digit) != c[1] - c[2] - 1)
+        return 0; /* the port: digits or * */
+    for (e = i + 1; e < n && !is_blank((unsigned char)s[e]) && !is_eol((unsigned char)s[e]); e++)
+        if (s[e] == ':') return 0;
+    if (e < n && !is_eol((unsigned char)s[e])) return 0;
+    *next = e;
+    return add_hit(sc, i + 1, e, "password-pair");
+}
+
 /* key=value, key: value, key => value, "key": "value", key := value (i is the ':' or '='). */
 static int match_pair(struct scan *sc, size_t i, size_t *next)
 {
@@ -940,7 +965,10 @@ static int match_pair(struct scan *sc, size_t i, size_t *next)
     }
     if (quoted_key && j >= 6 && memcmp(s + j - 6, "\"value", 6) == 0 && named_secret_value(s, j))
         return mask_value(sc, v, "password-pair", 1, next);
-    if (!key_at(s, j, norm, &m, &kstart)) return 0;
+    if (!key_at(s, j, norm, &m, &kstart))
+        return s[i] == ':' && i > 0 && is_key_char((unsigned char)s[i - 1])
+                   ? match_pgpass(sc, i, next)
+                   : 0;
     if (strcmp(norm, "authorization") == 0 || strcmp(norm, "proxyauthorization") == 0 ||
         strcmp(norm, "cookie") == 0 || strcmp(norm, "setcookie") == 0) {
         size_t e;
@@ -982,6 +1010,15 @@ static int match_pair(struct scan *sc, size_t i, size_t *next)
     if (s[i] == ':' && line_form && m > 1 && norm[m - 1] == 's' && is_secret_key(norm, m - 1) &&
         (v >= n || is_eol((unsigned char)s[v])))
         return yaml_block(sc, v, key_column(s, n, kstart), false, next); /* passwords: - a - b */
+    if (s[i] == ':' && line_form && m > 1 && norm[m - 1] == 's' && is_secret_key(norm, m - 1) &&
+        v + 1 < n && s[v] == ' ' && s[v + 1] == '[') {
+        size_t a = v + 2, e = line_end(s, n, a); /* passwords: [a, b] */
+        const char *close = memchr(s + a, ']', e - a);
+        if (close) e = (size_t)(close - s);
+        if (e <= a || is_reference(s, a, e)) return 0;
+        *next = e;
+        return add_hit(sc, a, e, "password-pair");
+    }
     if (s[i] == '=' && m == 3 && strcmp(norm, "sig") == 0 &&
         (kstart == 0 || strchr("?&\"' \t\r\n", s[kstart - 1])))
         return mask_value(sc, v, "azure-sas", 1, next);
@@ -1396,8 +1433,11 @@ static const char *next_escape(const char *in, size_t i, size_t n)
     size_t lim = esc ? (size_t)(esc - in) : n;
 
     for (const char *c; i < lim && (c = memchr(in + i, 0x9b, lim - i));) {
-        if (c > in && (unsigned char)c[-1] == 0xc2) return c - 1;
-        i = (size_t)(c - in) + 1;
+        size_t j = (size_t)(c - in) + 1, k = j;
+        while (k < n && k - j < 256 && in[k] >= 0x20 && in[k] <= 0x3f) k++;
+        if (c > in && (unsigned char)c[-1] == 0xc2 && k < n && in[k] >= 0x40 && in[k] <= 0x7e)
+            return c - 1; /* a whole sequence only: a lone C2 9B is text */
+        i = j;
     }
     return esc;
 }
@@ -1475,6 +1515,7 @@ static const char *const prefilter_extra[] = {
     "-----BEGIN ",
     "---- BEGIN ",
     "Private-Lines:",
+    "[^: \\t\\r\\n]+:([0-9]{2,5}|\\*):[^: \\t\\r\\n]+:[^: \\t\\r\\n]+:[^: \\t\\r\\n]",
     "LS0tLS1CRUdJTi",
     "\"name\" *: *\"[A-Za-z0-9_.-]*"
     "([Pp][Aa][Ss][Ss]|[Pp][Ww]|[Ss][Ee][Cc][Rr][Ee][Tt]|[Tt][Oo][Kk][Ee][Nn]|[Kk][Ee][Yy])",

@@ -37,6 +37,8 @@ static void check_decoration(const struct ea_redactor *r, const uint8_t *data, s
     memcpy(bare, data, size);
     for (size_t i = 0; i < size; i++) {
         if (bare[i] == 0x1b) bare[i] = '?';
+        if (i > 0 && (unsigned char)bare[i] == 0x9b && (unsigned char)bare[i - 1] == 0xc2)
+            bare[i] = '?'; /* the 8-bit CSI is an escape too */
         if (i + 8 <= size && memcmp(bare + i, "section_", 8) == 0) bare[i] = 'S';
     }
     nb = size;

@@ -638,6 +638,8 @@ START_TEST(test_env_and_yaml_values_run_to_the_end_of_the_line)
         {"  pass: FAKEpassColon0123", "FAKEpass", "  pass: "},
         {"  - password: FAKEitem one", "FAKEitem", "  - password: "},
         {"password: 'FAKEquoted one' # note", "FAKEquoted", "# note"},
+        {"localhost:5432:*:postgres:FAKEpgpass0123\nnext", "FAKEpgpass", "\nnext"}, /* 13 */
+        {"secrets: [FAKEflowPw0123]\nnext", "FAKEflow", "\nnext"},
     };
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         unsigned count = 0;
