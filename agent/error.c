@@ -7,6 +7,7 @@
 #include "error.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,13 +15,32 @@
 
 static _Thread_local char message[MESSAGE_MAX];
 
+/*
+ * A message cut at its limit loses its last word: the word may be the start
+ * of a secret quoted from the input, which the redactor that later sees the
+ * message (log, record) could no longer recognise in a fragment.
+ */
+static void drop_cut_word(void)
+{
+    size_t n = strlen(message);
+
+    while (n > 0 && !strchr(" \t\r\n\"'", message[n - 1])) n--;
+    if (n + 3 < sizeof(message)) {
+        memcpy(message + n, "...", 3);
+        n += 3;
+    }
+    message[n] = '\0';
+}
+
 int ea_fail(int code, const char *fmt, ...)
 {
     va_list ap;
+    int n;
 
     va_start(ap, fmt);
-    vsnprintf(message, sizeof(message), fmt, ap);
+    n = vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(message)) drop_cut_word();
     return code;
 }
 
@@ -36,13 +56,18 @@ void ea_fail_prefix(const char *fmt, ...)
     memcpy(old, message, sizeof(old));
     /* Bounded concatenation: a long message is cut, never overflowed. */
     size_t used = 0;
+    bool cut = false;
     for (const char *parts[3] = {prefix, ": ", old}, **p = parts; p < parts + 3; p++) {
         size_t n = strlen(*p);
-        if (n > sizeof(message) - 1 - used) n = sizeof(message) - 1 - used;
+        if (n > sizeof(message) - 1 - used) {
+            n = sizeof(message) - 1 - used;
+            cut = true;
+        }
         memcpy(message + used, *p, n);
         used += n;
     }
     message[used] = '\0';
+    if (cut) drop_cut_word();
 }
 
 const char *ea_strerror(int code)

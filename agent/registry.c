@@ -230,31 +230,49 @@ int ea_registry_kind_check(const char *kind)
 
 static void host_log(void *ctx, enum ea_log_level level, const char *fmt, ...) EA_PRINTF(3, 4);
 
+/* The whole message, formatted (ea_free it), or NULL: the log redacts it before any cut. */
+static char *format_all(const char *fmt, va_list ap)
+{
+    va_list again;
+    char *msg;
+    int n;
+
+    va_copy(again, ap);
+    n = vsnprintf(NULL, 0, fmt, again);
+    va_end(again);
+    if (n < 0 || !(msg = ea_malloc((size_t)n + 1))) return NULL;
+    vsnprintf(msg, (size_t)n + 1, fmt, ap);
+    return msg;
+}
+
 static void host_log(void *ctx, enum ea_log_level level, const char *fmt, ...)
 {
     struct ea_host_ctx *hc = ctx;
-    char msg[1024];
+    char *msg;
     va_list ap;
 
     if (level > ea_log_get_level()) return;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    msg = format_all(fmt, ap);
     va_end(ap);
-    ea_log(level, hc->collector_name, "%s", msg);
+    ea_log(level, hc->collector_name, "%s", msg ? msg : "(a log line was lost: out of memory)");
+    ea_free(msg);
 }
 
 static int host_fail(void *ctx, int code, const char *fmt, ...) EA_PRINTF(3, 4);
 
 static int host_fail(void *ctx, int code, const char *fmt, ...)
 {
-    char msg[1024];
+    char *msg;
     va_list ap;
 
     (void)ctx;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    msg = format_all(fmt, ap);
     va_end(ap);
-    return ea_fail(code < 0 ? code : EA_ERROR, "%s", msg);
+    code = ea_fail(code < 0 ? code : EA_ERROR, "%s", msg ? msg : "out of memory");
+    ea_free(msg);
+    return code;
 }
 
 static int64_t host_now(void *ctx)

@@ -287,6 +287,29 @@ START_TEST(test_error_table_maps_codes_to_exit_statuses)
 }
 END_TEST
 
+/* A message cut at its limit loses its last word: it may be a quoted secret's start. */
+START_TEST(test_a_cut_error_message_drops_its_last_word)
+{
+    char pad[2000];
+    const char *m;
+
+    memset(pad, 'x', sizeof(pad));
+    for (int w = 990; w < 1030; w++) {
+        ea_fail(EA_EINPUT, "%.*s FAKEquotedSecret0123456789", w, pad);
+        m = ea_error_message(EA_EINPUT);
+        ck_assert_uint_lt(strlen(m), 1024);
+        ck_assert_msg(!strstr(m, "FAKE") || strstr(m, "FAKEquotedSecret0123456789"),
+                      "width %d: a part of the last word kept", w);
+        ea_fail(EA_EINPUT, "short FAKEquotedSecret0123456789");
+        ea_fail_prefix("%.*s", w, pad);
+        m = ea_error_message(EA_EINPUT);
+        ck_assert_msg(!strstr(m, "FAKE") || strstr(m, "FAKEquotedSecret0123456789"),
+                      "prefix width %d: a part of the last word kept", w);
+    }
+    ea_error_clear();
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
     Suite *s = suite_create("util");
@@ -300,6 +323,7 @@ static Suite *util_suite(void)
     tcase_add_test(tc, test_base64_round_trips);
     tcase_add_test(tc, test_sha256_matches_the_known_value);
     tcase_add_test(tc, test_error_table_maps_codes_to_exit_statuses);
+    tcase_add_test(tc, test_a_cut_error_message_drops_its_last_word);
     suite_add_tcase(s, tc);
     tc = tcase_create("time");
     tcase_add_loop_test(tc, test_time_parses_rfc3339_and_dates, 0,
