@@ -663,6 +663,14 @@ int ea_cmd_export(int argc, char **argv)
     rc = ea_config_period(&o.since_us, &o.until_us, ea_cli_value(&a, &cmd, "since"),
                           ea_cli_value(&a, &cmd, "until"), o.now_us);
     if (rc < 0) goto out;
+    if (o.until_us > o.now_us) {
+        /*
+         * A pack speaks for what was stored when it was made: a period ending later would let
+         * a pack made early pass for one made at the period's end, with what came since unseen.
+         */
+        EA_LOG_WARN(NULL, "--until is in the future: the pack's period ends now");
+        o.until_us = o.now_us;
+    }
     pk = ea_cli_index(&cmd, "pubkey");
     if ((rc = ea_config_public_keys(&keys, a.list[pk], a.nlist[pk])) < 0) goto out;
     nkeys = a.nlist[pk];

@@ -37,8 +37,8 @@ static int open_envelope(json_t **doc, const char *json, size_t len, const char 
         json_decref(plain);
         if (old)
             return ea_fail(EA_EVERIFY,
-                           "unsigned %s (written before heads were signed: run "
-                           "'evidence-agent verify --sign-heads --key FILE' once)",
+                           "unsigned %s (in a store whose heads were all written before "
+                           "heads were signed, see 'verify --sign-heads'; otherwise rewritten)",
                            what);
         ea_fail_prefix("not a signed %s", what);
         return EA_EVERIFY;

@@ -796,7 +796,7 @@ static int check_saved(struct ctx *v)
 {
     const char *path = v->o->checkpoint_file;
     struct ea_buf f;
-    size_t line_no = 0;
+    size_t line_no = 0, held = 0;
     int rc = ea_fs_read(&f, path, EA_CHECKPOINT_MAX_BYTES, 0);
 
     if (rc < 0) {
@@ -816,6 +816,7 @@ static int check_saved(struct ctx *v)
         at += len + 1;
         line_no++;
         if (len == 0) continue;
+        held++;
         rc = ea_checkpoint_parse(&cp, line, len, v->o->keys, v->o->nkeys);
         if (rc == EA_ENOMEM) break;
         if (rc < 0) {
@@ -859,6 +860,11 @@ static int check_saved(struct ctx *v)
         if (rc < 0) break;
     }
     ea_buf_dispose(&f);
+    if (rc == 0 && held == 0) /* an empty file would silently check nothing */
+        rc = ea_fail(EA_ECONFIG,
+                     "--checkpoint %s: holds no checkpoint (give the file "
+                     "'verify --save-checkpoint' wrote at the last audit)",
+                     path);
     return rc;
 }
 

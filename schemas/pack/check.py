@@ -309,7 +309,9 @@ def check_checkpoints(streams, heads):
     """checkpoints/<agent>/<n>.json: signed, each linked to the one before by the SHA-256 of
     its bytes, and no packed stream behind what the latest one states."""
     root = "checkpoints"
-    if not os.path.isdir(root):
+    if not os.path.isdir(root) or not os.listdir(root):
+        print("note: without checkpoints, a stream deleted whole from the store before export "
+              "would not show here (compare with the checkpoint saved at the last audit)")
         return
     for agent in sorted(os.listdir(root)):
         names = sorted(os.listdir(os.path.join(root, agent)))
@@ -537,6 +539,11 @@ def check_period(manifest, rep):
         fail("no report.json: its period (%s .. %s) is not the exported one"
              % (rep["period"].get("since"), rep["period"].get("until")))
     print("period %s .. %s" % (per.get("since") or "(from the first record)", per["until"]))
+    created = manifest.get("created_at")
+    if created is None or until > rfc3339(created):
+        fail("no manifest.json: the period ends after the pack was made (%s)" % created)
+    else:
+        print("made %s from %s" % (created, manifest.get("store")))
     return since, until
 
 

@@ -35,5 +35,7 @@ else
     echo "no SHA256SUMS: a file was changed, removed or replaced by a link or pipe"
     status=1
 fi
-python3 check.py $args . || status=1
+# -I: Python reads nothing from this folder but check.py (a hashlib.py dropped in the
+# pack would otherwise run before any check), nor from PYTHON* variables; -B: writes nothing
+python3 -I -B check.py $args . || status=1
 exit $status

@@ -270,6 +270,9 @@ contains "checkpoints counted" "$OUT" "3 checkpoints: 0 problems"
 lacks "no warning once checkpointed" "$ERR" "no checkpoint"
 assert "the saved file holds each chain's latest" test "$(wc -l <saved.ckpt)" = 2
 check "verify against the saved checkpoint" 0 "$EA" verify --store "$C" --pubkey key.pub --pubkey other.pub --checkpoint saved.ckpt
+: >empty.ckpt
+check "an empty saved checkpoint is refused, not taken as nothing to check" 2 "$EA" verify --store "$C" --pubkey key.pub --pubkey other.pub --checkpoint empty.ckpt
+contains "the empty file is named" "$ERR" "empty.ckpt: holds no checkpoint"
 
 T=$WORK/cp-vanished; rm -rf "$T"; cp -a "$C" "$T"
 id=$(head_field "$T/streams/$one.json" last_id)

@@ -52,6 +52,7 @@ fpr=$(openssl pkey -pubin -in key.pub -outform DER | sha256sum | cut -c1-64)
 contains "check.sh prints the key's fingerprint" "$OUT" "yes keys/1.pub: sha256 $fpr"
 contains "check.sh says the manifest is signed" "$OUT" "yes manifest.json: signed by keys/1.pub"
 contains "check.sh prints the period" "$OUT" "period (from the first record) .. "
+contains "check.sh says a pack without checkpoints cannot show a stream deleted whole" "$OUT" "note: without checkpoints"
 contains "one line per record" "$OUT" "yes records/controls/A.8.12/"
 contains "the report is recomputed" "$OUT" "yes report: A.8.9 ok, A.8.12 failing"
 assert "check.sh is executable as packed" test -x verbatim/audit-pack/check.sh
@@ -298,6 +299,29 @@ json.dump(r,open(p,"w"),indent=1)' "$T/report.json"
 resign "$T" key.pem
 expect_fail "a control's status made excluded" "no report.json: A.8.12: judged as {'status': 'excluded'"
 
+# a module planted beside check.py (hashlib.py) must not run instead of the check
+tampered planted-module
+printf 'import sys\nprint("PASSED: 0 records, 0 failures")\nsys.exit(0)\n' >"$T/hashlib.py"
+rm -f "$T/$(a89 | tail -1)"
+resum "$T"
+expect_fail "a hashlib.py planted beside check.py, a record removed" "no hashlib.py: in the pack, not listed in manifest.json"
+
+# a period ending in the future ends now: a pack made early cannot pass for a later one
+check "export --until in the future" 0 "$EA" export --store store --control A.8.9 --pubkey key.pub \
+    --key key.pem --until 2099-01-01 --out future.tar.gz
+contains "export says the period ends now" "$ERR" "--until is in the future"
+rm -rf future && mkdir future && tar -xzf future.tar.gz -C future
+check "the clamped pack passes" 0 future/audit-pack/check.sh
+lacks "its period is not the future one" "$OUT" "2099-01-01"
+contains "check.sh prints when and where the pack was made" "$OUT" "made "
+tampered future-period
+python3 -c '
+import json,sys
+for f in ("manifest.json", "report.json"):
+    p=sys.argv[1]+"/"+f; m=json.load(open(p)); m["period"]["until"]="2099-01-01T00:00:00.000000Z"; json.dump(m,open(p,"w"))' "$T"
+resign "$T" key.pem
+expect_fail "a signed period ending after the pack was made" "the period ends after the pack was made"
+
 tampered extra-key
 cp other.pub "$T/keys/2.pub"
 resum "$T"
@@ -386,14 +410,14 @@ cut_remove "the witness before the period removed" 1 "records missing before seq
 cut_remove "the witness after the period removed" 4 "records missing after sequence 3 (its head is at 4)"
 cut_remove "the last record of the period removed" 3 "records missing at sequence 3"
 
-# export --soa judges exactly as report --soa: statuses and max_age
-until=$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
+# export --soa judges exactly as report --soa: statuses and max_age (1s, and the newest
+# A.8.9 record older than that: export ends a period at the moment it runs)
 cat >soa.yaml <<'EOF'
 controls:
   A.8.9:
     status: applied
     justification: configuration is reviewed
-    evidence: {kinds: [config_state], max_age: 1h}
+    evidence: {kinds: [config_state], max_age: 1s}
   A.8.12:
     status: applied
     justification: secret scanning in CI
@@ -403,8 +427,9 @@ controls:
 EOF
 check "a checkpoint" 0 "$EA" checkpoint --store store --key key.pem --agent-id ci-1
 check "another checkpoint" 0 "$EA" checkpoint --store store --key key.pem --agent-id ci-1
-check "report --soa" 0 "$EA" report --soa soa.yaml --store store --until "$until" --format json --out r.json
-check "export --soa" 0 "$EA" export --soa soa.yaml --store store --until "$until" --control A.8.9 \
+sleep 2
+check "report --soa" 0 "$EA" report --soa soa.yaml --store store --format json --out r.json
+check "export --soa" 0 "$EA" export --soa soa.yaml --store store --control A.8.9 \
     --control A.8.12 --control A.8.32 --pubkey key.pub --key key.pem --out soa-pack.tar.gz
 mkdir soa-pack && tar -xzf soa-pack.tar.gz -C soa-pack
 assert "the pack's verdicts are report --soa's" python3 -c '
