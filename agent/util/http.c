@@ -529,8 +529,11 @@ int ea_http_get_json(struct ea_http *h, const char *const *headers, const char *
     if (rc == 0) {
         *out = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, &err);
         if (!*out) {
+            char *near = strstr(err.text, " near '"); /* it quotes the response: may hold a token */
+            if (near) *near = '\0';
             ea_http_url_display(shown, sizeof(shown), url);
-            rc = ea_fail(EA_EINPUT, "%s: the response is not JSON (%s)", shown, err.text);
+            rc = ea_fail(EA_EINPUT, "%s: the response is not JSON (%s at line %d, column %d)",
+                         shown, err.text, err.line, err.column);
         } else if (next) {
             *next = r.next_url;
             r.next_url = NULL;

@@ -42,6 +42,8 @@ static const char routes[] =
     "{\"Link\": \"<http://127.0.0.2:9/steal?page=2>; rel=\\\"next\\\"\"}}]},"
     "{\"path\": \"/401\", \"responses\": [{\"status\": 401}]},"
     "{\"path\": \"/403\", \"responses\": [{\"status\": 403}]},"
+    "{\"path\": \"/notjson\", \"responses\": [{\"status\": 200, \"body_text\": "
+    "\"{\\\"a\\\": FAKEtok01}\"}]},"
     "{\"path\": \"/big\", \"responses\": [{\"status\": 200, \"body_text\": "
     "\"0123456789012345678901234567890123456789\"}]}"
     "]}";
@@ -165,6 +167,22 @@ START_TEST(test_failures_have_clear_outcomes)
 }
 END_TEST
 
+/* A body that is not JSON: the error says where, never what (it may quote a token). */
+START_TEST(test_a_body_that_is_not_json_is_not_quoted)
+{
+    char url[256];
+    json_t *out = NULL;
+    int rc;
+
+    snprintf(url, sizeof(url), "%s/notjson", srv.base_url);
+    rc = ea_http_get_json(http, NULL, url, &out, NULL, NULL);
+    ck_assert_int_eq(rc, EA_EINPUT);
+    ck_assert_ptr_null(out);
+    ck_assert_msg(!strstr(ea_error_message(rc), "FAKE"), "%s", ea_error_message(rc));
+    ck_assert_ptr_nonnull(strstr(ea_error_message(rc), "line 1, column"));
+}
+END_TEST
+
 START_TEST(test_an_unreachable_server_is_a_retryable_failure)
 {
     struct ea_http_response r;
@@ -216,6 +234,7 @@ static Suite *http_suite(void)
     tcase_add_loop_test(tc, test_failures_have_clear_outcomes, 0,
                         sizeof(failures) / sizeof(failures[0]));
     tcase_add_test(tc, test_an_unreachable_server_is_a_retryable_failure);
+    tcase_add_test(tc, test_a_body_that_is_not_json_is_not_quoted);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     tc = tcase_create("pure");
