@@ -1887,8 +1887,8 @@ int ea_redact_track(struct ea_redact_stream *st, const char *in, size_t len)
 {
     struct view v;
     struct scan sc;
+    struct ea_redact_stream keep = *st; /* all but the key block state is left as it was */
     size_t pos = 0;
-    bool cont = st->continuation;
     int rc;
 
     pthread_once(&tables_once, init_tables);
@@ -1898,6 +1898,7 @@ int ea_redact_track(struct ea_redact_stream *st, const char *in, size_t len)
     }
     sc = (struct scan){v.s, v.n, st, {NULL, 0, 0}};
     st->continuation = false;
+    st->yaml_col = 0;
     rc = scan_carried(&sc, &pos);
     while (rc == 0 && pos < sc.n) {
         const char *p = memmem(sc.s + pos, sc.n - pos, "BEGIN ", 6);
@@ -1913,7 +1914,9 @@ int ea_redact_track(struct ea_redact_stream *st, const char *in, size_t len)
         rc = match_private_key(&sc, at, &next);
         pos = next > at + 6 ? next : at + 6; /* past this BEGIN */
     }
-    st->continuation = cont;
+    keep.in_private_key = st->in_private_key;
+    memcpy(keep.key_label, st->key_label, sizeof(keep.key_label));
+    *st = keep;
     ea_free(sc.hs.h);
     view_dispose(&v);
     return rc < 0 ? rc : 0;

@@ -72,7 +72,8 @@ int ea_redact_spans(const struct ea_redactor *r, struct ea_redact_stream *st, co
  * Moves st's private-key block state over in[0..len) (one or more lines) as
  * ea_redact_spans would, on the same decoration-free view, without masking:
  * for a reader that keeps only some lines of a stream and must know which of
- * them start inside a key block. st->continuation is left as it was.
+ * them start inside a key block. Only the key block state (in_private_key,
+ * key_label) changes.
  */
 int ea_redact_track(struct ea_redact_stream *st, const char *in, size_t len);
 /**

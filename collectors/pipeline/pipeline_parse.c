@@ -666,9 +666,8 @@ static json_t *kept_json(struct ea_log_scan *s, struct ea_redact_stream *st,
     json_t *j = NULL;
 
     if (k->key.in_private_key) { /* the whole log's state: the kept lines may not show BEGIN */
-        bool cont = st->continuation;
-        *st = k->key;
-        st->continuation = cont;
+        st->in_private_key = true;
+        memcpy(st->key_label, k->key.key_label, sizeof(st->key_label));
     }
     ea_buf_init(&b, 0);
     if (ea_redact_clip(s->redactor, st, &b, k->text, k->len, k->cut, EA_LOG_LINE_MAX,
