@@ -433,6 +433,43 @@ static int b64_value(unsigned char c)
 }
 
 /*
+ * The lines of a key body from the line starting at a: PuTTY's count of
+ * lines (width 0), or base64 lines wrapped at width (each as long, the last
+ * no longer). Carried to the next chunk when the text ends first.
+ */
+static int mask_key_lines(struct scan *sc, size_t a, size_t lines, size_t width, size_t *next)
+{
+    const char *s = sc->s;
+    size_t n = sc->n;
+    int rc = 0;
+
+    while (rc == 0 && (width || lines > 0)) {
+        size_t b, e;
+        if (a >= n) {
+            if (sc->st) {
+                sc->st->key_lines = (unsigned)lines;
+                sc->st->b64_width = (unsigned)width;
+            }
+            return 0;
+        }
+        b = skip_line_prefix(s, n, a);
+        e = line_end(s, n, a);
+        if (width &&
+            (e - b < 8 || e - b > width || (e - b) % 4 || run_of(s, e, b, is_b64) != e - b))
+            break; /* base64 lines are whole quanta; a short word after the key is not one */
+        if (e > b) rc = add_hit(sc, b, e, "private-key");
+        *next = e;
+        if (width && e - b < width) break; /* the last line of the wrap */
+        if (!width) lines--;
+        a = e;
+        if (a < n && s[a] == '\r') a++;
+        if (a < n && s[a] == '\n') a++;
+    }
+    if (sc->st) sc->st->key_lines = sc->st->b64_width = 0;
+    return rc;
+}
+
+/*
  * A private-key block encoded in base64 ("LS0tLS1CRUdJTi" is "-----BEGIN"):
  * the run, and the base64 lines that follow it (base64 wraps at 76), when its
  * start decodes to a "… PRIVATE KEY" marker. A certificate's is left alone.
@@ -440,7 +477,7 @@ static int b64_value(unsigned char c)
 static int match_b64_key(struct scan *sc, size_t i, size_t *next)
 {
     const char *s = sc->s;
-    size_t n = sc->n, run, a, e;
+    size_t n = sc->n, run, a;
     unsigned char dec[64];
     size_t nd = 0;
     unsigned acc = 0;
@@ -456,19 +493,13 @@ static int match_b64_key(struct scan *sc, size_t i, size_t *next)
         if ((bits += 6) >= 8) dec[nd++] = (unsigned char)(acc >> (bits -= 8));
     }
     if (!memmem(dec, nd, "PRIVATE KEY", 11)) return 0;
-    *next = i + run;
+    *next = a = i + run;
     rc = add_hit(sc, i, *next, "private-key");
-    for (a = *next, e = run; rc == 0 && a < n && e == run;) { /* the lines it wraps to */
-        if (!is_eol((unsigned char)s[a])) break;
-        if (s[a] == '\r') a++;
-        if (a < n && s[a] == '\n') a++;
-        a = skip_line_prefix(s, n, a);
-        e = line_end(s, n, a) - a;
-        if (e == 0 || e > run || run_of(s, a + e, a, is_b64) != e) break;
-        rc = add_hit(sc, a, a + e, "private-key");
-        *next = a += e;
-    }
-    return rc;
+    if (rc < 0 || (a < n && !is_eol((unsigned char)s[a]))) return rc;
+    if (a < n && s[a] == '\r') a++;
+    if (a < n && s[a] == '\n') a++;
+    if (run != 64 && run != 76) return rc;      /* not wrapped by base64 or openssl */
+    return mask_key_lines(sc, a, 0, run, next); /* the lines it wraps to */
 }
 
 static int match_tokens(struct scan *sc, size_t i, size_t *next)
@@ -878,22 +909,15 @@ static int match_putty(struct scan *sc, size_t i, size_t *next)
 {
     const char *s = sc->s;
     size_t n = sc->n, a = i + 1, lines = 0;
-    int rc = 0;
 
     while (a < n && is_blank((unsigned char)s[a])) a++;
     while (a < n && digit((unsigned char)s[a]) && lines < 10000)
         lines = lines * 10 + (size_t)(s[a++] - '0');
-    for (a = line_end(s, n, a); rc == 0 && lines-- > 0 && a < n;) {
-        size_t b, e;
-        if (s[a] == '\r') a++;
-        if (a < n && s[a] == '\n') a++;
-        b = skip_line_prefix(s, n, a);
-        e = line_end(s, n, a);
-        if (e > b) rc = add_hit(sc, b, e, "private-key");
-        a = e;
-        *next = e;
-    }
-    return rc;
+    a = line_end(s, n, a);
+    *next = a;
+    if (a < n && s[a] == '\r') a++;
+    if (a < n && s[a] == '\n') a++;
+    return lines ? mask_key_lines(sc, a, lines, 0, next) : 0;
 }
 
 /* "name": "DB_PASSWORD", "value": "…" (a Kubernetes or ECS environment entry; j ends "value"). */
@@ -1753,6 +1777,11 @@ static int scan_carried(struct scan *sc, size_t *pos)
     if (st->continuation) {
         st->continuation = false;
         if (sc->n) rc = mask_continuation(sc, 0, "password-pair", pos);
+    }
+    if (rc == 0 && (st->key_lines || st->b64_width)) {
+        size_t lines = st->key_lines, width = st->b64_width;
+        st->key_lines = st->b64_width = 0;
+        rc = mask_key_lines(sc, *pos, lines, width, pos);
     }
     if (rc == 0 && st->yaml_col) {
         unsigned col = st->yaml_col - 1;

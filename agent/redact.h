@@ -34,6 +34,8 @@ struct ea_redact_stream {
     char key_label[40];  /* the open block's label ("RSA PRIVATE KEY"); empty: any END */
     unsigned yaml_col;   /* inside the YAML value of a secret-named key: its column + 1 */
     bool yaml_scalar;    /* that value is a block scalar (`|`, `>`): every deeper line */
+    unsigned key_lines;  /* PuTTY "Private-Lines: N": lines of the key still to come */
+    unsigned b64_width;  /* a base64 private key wrapped at this width: its next line */
 };
 
 /** One masked range of an input text. */

@@ -599,6 +599,22 @@ START_TEST(test_ssh2_putty_and_base64_keys_are_masked)
     ck_assert_msg(!strstr(out, "FAKE"), "PuTTY key left");
     ck_assert_ptr_nonnull(strstr(out, "Private-MAC: 0123abcd"));
     ea_free(out);
+    { /* line by line, as the pipeline collector redacts its kept lines */
+        static const char *const putty[] = {"Private-Lines: 2", "AAAAIFAKEputty0",
+                                            "AAAAIFAKEputty1", "Private-MAC: 0123abcd"};
+        static const char *const b64[] = {
+            "LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0KRkFLRWZha2VGQUtF",
+            "RkFLRWZha2VGQUtFRkFLRWZha2VGQUtFRkFLRWZha2VGQUtFRkFLRWZha2VGQUtF",
+            "RkFLRWZha2VGQUtFRkFLRWZha2VG", "next"};
+        out = redact_lines(putty, 4, &count);
+        ck_assert_msg(!strstr(out, "FAKE") && strstr(out, "Private-MAC: 0123abcd"),
+                      "PuTTY key line by line");
+        ea_free(out);
+        out = redact_lines(b64, 4, &count);
+        ck_assert_msg(!strstr(out, "RkFLRWZha2VG") && strstr(out, "\nnext\n"),
+                      "wrapped base64 key line by line");
+        ea_free(out);
+    }
     out = redact("LS0tLS1CRUdJTiBPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS0KRkFLRWZha2VGQUtF\n"
                  "RkFLRWZha2VGQUtFRkFLRWZha2VGQUtF\nnext",
                  &count);
