@@ -138,8 +138,11 @@ static int runtime_prepare(struct ea_runtime **out, const char *path, enum prepa
     c = rt->cfg;
     if ((rc = load_key(rt)) < 0) goto out;
     if ((rc = ea_config_public_keys(&rt->trusted, (const char *const *)c->trusted_keys,
-                                    c->ntrusted)) < 0)
+                                    c->ntrusted)) < 0) {
+        if (c->trusted_line) ea_fail_prefix("%s:%ld: agent.trusted_keys", path, c->trusted_line);
+        else ea_fail_prefix("%s: agent.trusted_keys", path);
         goto out;
+    }
     rt->ntrusted = c->ntrusted;
     if ((rc = ea_config_redactor(&rt->redactor, (const char *const *)c->redact_env, c->nredact)) <
         0)
@@ -176,7 +179,16 @@ static int runtime_prepare(struct ea_runtime **out, const char *path, enum prepa
             rc = 0;
         }
         if (rc < 0) {
-            ea_fail_prefix("%s: stores[%zu]", path, i);
+            char at[64] = "";
+            if (c->stores[i].line) snprintf(at, sizeof(at), ":%ld", c->stores[i].line);
+            ea_fail_prefix("%s%s: stores.%zu (%s)", path, at, i, c->stores[i].label);
+            if (check && rc != EA_ENOMEM) { /* named, and --check-config goes on */
+                ea_log(EA_LOG_LEVEL_ERROR, NULL, "%s", ea_error_message(rc));
+                ea_error_clear();
+                rt->problems++;
+                rc = 0;
+                continue;
+            }
             goto out;
         }
     }
@@ -789,6 +801,7 @@ static int check_config(const char *path, bool offline)
     char what[160];
 
     if (rc < 0) return rc;
+    if ((problems = rt->problems) > 0) rc = EA_ECONFIG; /* stores that cannot open: named */
     for (size_t i = 0; i < rt->cfg->ncollectors; i++) {
         const struct ea_dcollector *dc = &rt->cfg->collectors[i];
         const struct ea_collector *c;

@@ -37,6 +37,7 @@ struct ea_runtime {
     struct ea_store **stores;     /* owned: the shipper's, one per cfg->stores */
     struct ea_store *history;     /* owned: the scheduler's reader of stores[0], or NULL */
     char *ingest_token;           /* owned secret, or NULL when ingest is off */
+    unsigned problems;            /* --check-config: stores that could not open (logged) */
 };
 
 /** When a collector (by id) last started: a reload keeps each one's rhythm. */

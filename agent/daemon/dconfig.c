@@ -16,6 +16,7 @@
 
 #include "../config.h"
 #include "../error.h"
+#include "../log.h"
 #include "../options.h"
 #include "../registry.h"
 #include "../store/store.h"
@@ -42,7 +43,31 @@ struct ctx {
     const char *file;
     char *dir; /* the file's folder, for relative paths */
     json_t *lines;
+    unsigned problems; /* found so far: the parse goes on to name them all */
+    int first_rc;      /* the first one's code and message */
+    char first[1024];
 };
+
+/*
+ * Takes rc (a failure found in one entry) as one problem and goes on, so that
+ * every problem of the file is named at once: the first is kept, and logged
+ * once a second one is found; ea_dconfig_parse ends with one or the count.
+ * 0 for rc 0 or a problem taken; EA_ENOMEM stops.
+ */
+static int problem(struct ctx *x, int rc)
+{
+    if (rc == 0 || rc == EA_ENOMEM) return rc;
+    if (x->problems == 0) {
+        x->first_rc = rc;
+        snprintf(x->first, sizeof(x->first), "%s", ea_error_message(rc));
+    } else {
+        if (x->problems == 1) ea_log(EA_LOG_LEVEL_ERROR, NULL, "%s", x->first);
+        ea_log(EA_LOG_LEVEL_ERROR, NULL, "%s", ea_error_message(rc));
+    }
+    ea_error_clear();
+    x->problems++;
+    return 0;
+}
 
 /* The [line, column] of a key path: the key itself, else the first key under it. */
 static void locate(const struct ctx *x, const char *path, long *line, long *col)
@@ -272,6 +297,7 @@ static int parse_agent(struct ctx *x, struct ea_dconfig *c, const json_t *a)
                                        "checkpoint_interval",
                                        NULL};
     static const char *const levels[] = {"error", "warn", "info", "debug"};
+    long col;
     const char *s;
     int rc;
 
@@ -302,6 +328,7 @@ static int parse_agent(struct ctx *x, struct ea_dconfig *c, const json_t *a)
     if (s && !(c->ingest_token_env = ea_strdup(s))) return ea_fail(EA_ENOMEM, "out of memory");
     c->ingest_max = DEFAULT_INGEST_MAX;
     if ((rc = get_size(x, a, "agent", "ingest_max", &c->ingest_max)) < 0) return rc;
+    locate(x, "agent/trusted_keys", &c->trusted_line, &col);
     if ((rc = get_list(x, a, "agent", "trusted_keys", true, &c->trusted_keys, &c->ntrusted)) < 0)
         return rc;
     if ((rc = get_list(x, a, "agent", "plugins", true, &c->plugins, &c->nplugins)) < 0) return rc;
@@ -353,13 +380,63 @@ static int add_param(char **url, const char *name, const char *value)
     return 0;
 }
 
-static int parse_stores(struct ctx *x, struct ea_dconfig *c, const json_t *list)
+/* One entry of stores (at path). */
+static int parse_store(struct ctx *x, struct ea_dconfig *c, const json_t *item, const char *path)
 {
     static const char *const keys[] = {"url",       "object_lock_mode", "object_lock_retain",
                                        "token_env", "insecure",         "unready_after",
                                        NULL};
     static const char *const params[] = {"object_lock_mode", "object_lock_retain", "token_env",
                                          "insecure"};
+    struct ea_dstore *st = &c->stores[c->nstores++];
+    const char *url, *v;
+    int rc;
+
+    locate(x, path, &st->line, &st->column);
+    st->unready_after_us = EA_DSTORE_UNREADY_AFTER_DEFAULT_US;
+    if (json_is_object(item) &&
+        (rc = get_duration(x, item, path, "unready_after", false, &st->unready_after_us)) < 0)
+        return rc;
+    if (json_is_string(item)) { /* "- URL" is short for "- url: URL" */
+        url = json_string_value(item);
+    } else {
+        if ((rc = only_keys(x, path, item, keys)) < 0) return rc;
+        if ((rc = get_str(x, item, path, "url", &url)) < 0) return rc;
+        if (!url) return fail_at(x, path, "url is required");
+    }
+    /* a folder store's relative path is relative to the config, as every path */
+    if (!strstr(url, "://") && strncmp(url, "file:", 5) != 0)
+        st->url = resolve(x, url);
+    else
+        st->url = ea_strdup(url);
+    if (!st->url) return ea_fail(EA_ENOMEM, "out of memory");
+    for (size_t p = 0; json_is_object(item) && p < sizeof(params) / sizeof(params[0]); p++) {
+        if ((rc = get_str(x, item, path, params[p], &v)) < 0) return rc;
+        if (v && (rc = add_param(&st->url, params[p], v)) < 0) return rc;
+    }
+    if ((rc = ea_store_check_url(st->url)) < 0) {
+        char why[768], at[96];
+        snprintf(why, sizeof(why), "%s", ea_error_message(rc));
+        ea_error_clear();
+        snprintf(at, sizeof(at), "%s%s", path, json_is_object(item) ? "/url" : "");
+        return fail_at(x, at, "%s", why);
+    }
+    if (!(st->label = ea_malloc(strlen(st->url) + 1))) return ea_fail(EA_ENOMEM, "out of memory");
+    if (strstr(st->url, "://"))
+        ea_http_url_display(st->label, strlen(st->url) + 1, st->url);
+    else
+        memcpy(st->label, st->url, strlen(st->url) + 1);
+    for (size_t j = 0; j + 1 < c->nstores; j++)
+        if (c->stores[j].label && strcmp(c->stores[j].label, st->label) == 0)
+            return fail_at(x, path,
+                           "a second store at %s: each store must be a different place "
+                           "(they are told apart by it in logs and metrics)",
+                           st->label);
+    return 0;
+}
+
+static int parse_stores(struct ctx *x, struct ea_dconfig *c, const json_t *list)
+{
     json_t *item;
     size_t i;
     int rc;
@@ -370,52 +447,10 @@ static int parse_stores(struct ctx *x, struct ea_dconfig *c, const json_t *list)
     if (!(c->stores = ea_calloc(json_array_size(list), sizeof(*c->stores))))
         return ea_fail(EA_ENOMEM, "out of memory");
     json_array_foreach(list, i, item) {
-        struct ea_dstore *st = &c->stores[c->nstores++];
         char path[64];
-        const char *url, *v;
 
         snprintf(path, sizeof(path), "stores/%zu", i);
-        locate(x, path, &st->line, &st->column);
-        st->unready_after_us = EA_DSTORE_UNREADY_AFTER_DEFAULT_US;
-        if (json_is_object(item) &&
-            (rc = get_duration(x, item, path, "unready_after", false, &st->unready_after_us)) < 0)
-            return rc;
-        if (json_is_string(item)) { /* "- URL" is short for "- url: URL" */
-            url = json_string_value(item);
-        } else {
-            if ((rc = only_keys(x, path, item, keys)) < 0) return rc;
-            if ((rc = get_str(x, item, path, "url", &url)) < 0) return rc;
-            if (!url) return fail_at(x, path, "url is required");
-        }
-        /* a folder store's relative path is relative to the config, as every path */
-        if (!strstr(url, "://") && strncmp(url, "file:", 5) != 0)
-            st->url = resolve(x, url);
-        else
-            st->url = ea_strdup(url);
-        if (!st->url) return ea_fail(EA_ENOMEM, "out of memory");
-        for (size_t p = 0; json_is_object(item) && p < sizeof(params) / sizeof(params[0]); p++) {
-            if ((rc = get_str(x, item, path, params[p], &v)) < 0) return rc;
-            if (v && (rc = add_param(&st->url, params[p], v)) < 0) return rc;
-        }
-        if ((rc = ea_store_check_url(st->url)) < 0) {
-            char why[768], at[96];
-            snprintf(why, sizeof(why), "%s", ea_error_message(rc));
-            ea_error_clear();
-            snprintf(at, sizeof(at), "%s%s", path, json_is_object(item) ? "/url" : "");
-            return fail_at(x, at, "%s", why);
-        }
-        if (!(st->label = ea_malloc(strlen(st->url) + 1)))
-            return ea_fail(EA_ENOMEM, "out of memory");
-        if (strstr(st->url, "://"))
-            ea_http_url_display(st->label, strlen(st->url) + 1, st->url);
-        else
-            memcpy(st->label, st->url, strlen(st->url) + 1);
-        for (size_t j = 0; j + 1 < c->nstores; j++)
-            if (strcmp(c->stores[j].label, st->label) == 0)
-                return fail_at(x, path,
-                               "a second store at %s: each store must be a different place "
-                               "(they are told apart by it in logs and metrics)",
-                               st->label);
+        if ((rc = problem(x, parse_store(x, c, item, path))) < 0) return rc;
     }
     return 0;
 }
@@ -425,8 +460,7 @@ static int parse_stores(struct ctx *x, struct ea_dconfig *c, const json_t *list)
  * go to the scan collector) and typed by it; a relative path of an option
  * marked EA_OPTION_RELATIVE is taken from the config's folder, as every path.
  */
-static int check_options(struct ctx *x, struct ea_dcollector *dc, const json_t *o,
-                         const char *path)
+static int check_options(struct ctx *x, struct ea_dcollector *dc, const json_t *o, const char *path)
 {
     const struct ea_collector *c;
     char at[160], bad[64];
@@ -474,7 +508,8 @@ static int parse_collector(struct ctx *x, struct ea_dcollector *dc, const json_t
     int rc;
 
     locate(x, path, &dc->line, &dc->column);
-    if ((rc = only_keys(x, path, item, keys)) < 0) return rc;
+    if (!json_is_object(item)) return only_keys(x, path, item, keys);
+    if ((rc = problem(x, only_keys(x, path, item, keys))) < 0) return rc; /* named, goes on */
     if ((rc = get_str(x, item, path, "name", &name)) < 0) return rc;
     if (!name) return fail_at(x, path, "name is required (a collector, or watch)");
     snprintf(at, sizeof(at), "%s/name", path);
@@ -558,12 +593,18 @@ static int parse_collectors(struct ctx *x, struct ea_dconfig *c, const json_t *l
         char path[64];
         snprintf(path, sizeof(path), "collectors/%zu", i);
         c->ncollectors++;
-        if ((rc = parse_collector(x, &c->collectors[i], item, path)) < 0) return rc;
+        if ((rc = parse_collector(x, &c->collectors[i], item, path)) < 0) {
+            if ((rc = problem(x, rc)) < 0) return rc;
+            continue; /* the next entry may have a problem of its own */
+        }
         for (size_t j = 0; j < i; j++)
-            if (strcmp(c->collectors[j].id, c->collectors[i].id) == 0)
-                return fail_at(x, path,
-                               "a second collector with id '%s': give each an id of its own",
-                               c->collectors[i].id);
+            if (c->collectors[j].id && c->collectors[i].id &&
+                strcmp(c->collectors[j].id, c->collectors[i].id) == 0 &&
+                (rc = problem(x, fail_at(x, path,
+                                         "a second collector with id '%s': give each an id of "
+                                         "its own",
+                                         c->collectors[i].id))) < 0)
+                return rc;
     }
     return 0;
 }
@@ -617,19 +658,23 @@ int ea_dconfig_parse(struct ea_dconfig **out, const char *path, const char *data
         rc = ea_fail(EA_ECONFIG, "%s: an agent section is needed (agent: {spool: FOLDER})", path);
         goto out;
     }
-    if ((rc = parse_agent(&x, c, json_object_get(doc, "agent"))) < 0) goto out;
-    if ((rc = parse_signing(&x, c, json_object_get(doc, "signing"))) < 0) goto out;
+    if ((rc = problem(&x, parse_agent(&x, c, json_object_get(doc, "agent")))) < 0) goto out;
+    if ((rc = problem(&x, parse_signing(&x, c, json_object_get(doc, "signing")))) < 0) goto out;
     for (size_t i = 0; i < c->nplugins; i++) {
         if ((rc = ea_registry_load_plugin(c->plugins[i], NULL)) < 0) {
             char why[768];
             snprintf(why, sizeof(why), "%s", ea_error_message(rc));
             ea_error_clear();
-            rc = fail_at(&x, "agent/plugins", "%s", why);
-            goto out;
+            if ((rc = problem(&x, fail_at(&x, "agent/plugins", "%s", why))) < 0) goto out;
         }
     }
-    if ((rc = parse_stores(&x, c, json_object_get(doc, "stores"))) < 0) goto out;
-    rc = parse_collectors(&x, c, json_object_get(doc, "collectors"));
+    if ((rc = problem(&x, parse_stores(&x, c, json_object_get(doc, "stores")))) < 0) goto out;
+    if ((rc = problem(&x, parse_collectors(&x, c, json_object_get(doc, "collectors")))) < 0)
+        goto out;
+    if (x.problems == 1)
+        rc = ea_fail(x.first_rc, "%s", x.first);
+    else if (x.problems)
+        rc = ea_fail(EA_ECONFIG, "%s: %u problems (named above)", path, x.problems);
 out:
     json_decref(doc);
     json_decref(x.lines);

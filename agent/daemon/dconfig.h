@@ -50,6 +50,7 @@ struct ea_dconfig {
     uint64_t ingest_max;
     char **trusted_keys;
     size_t ntrusted;
+    long trusted_line; /* the line of agent.trusted_keys (0 when unknown) */
     enum ea_log_level log_level;
     int64_t drain_timeout_us;
     int64_t checkpoint_interval_us; /* 0: no scheduled checkpoints */

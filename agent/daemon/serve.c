@@ -20,7 +20,11 @@
  * HTTP_PER_CLIENT connections of the HTTP_CONNECTIONS, a connection idle for
  * HTTP_IDLE_S seconds is closed, and, since a byte now and then restarts that
  * clock, a watchdog shuts down any connection whose request has run for more
- * than HTTP_REQUEST_S seconds, trickling or not. The probes stay answerable.
+ * than HTTP_REQUEST_S seconds, trickling or not. Once HTTP_BUSY connections are
+ * open, the rest is a reserve: an address already holding HTTP_BUSY_PER_CLIENT
+ * connections is refused at once, and requests running for more than
+ * HTTP_BUSY_REQUEST_S seconds are cut. So a few addresses cannot fill every slot,
+ * and the probes stay answerable.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,22 +44,29 @@
 #include "../error.h"
 #include "../integrity.h"
 #include "../log.h"
+#include "../options.h"
+#include "../registry.h"
 #include "../util/hash.h"
 #include "../util/json.h"
 #include "../util/mem.h"
+#include "../util/text.h"
 #include "../util/time.h"
 #include "daemon.h"
 #include "redact.h"
 
-#define HTTP_CONNECTIONS 128 /* open connections in all */
-#define HTTP_PER_CLIENT 16   /* open connections per client IP address */
-#define HTTP_IDLE_S 10u      /* a connection silent this long is closed */
-#define HTTP_REQUEST_S 30    /* a request (from its first byte to its answer) at most */
+#define HTTP_CONNECTIONS 128   /* open connections in all */
+#define HTTP_PER_CLIENT 16     /* open connections per client IP address */
+#define HTTP_IDLE_S 10u        /* a connection silent this long is closed */
+#define HTTP_REQUEST_S 30      /* a request (from its first byte to its answer) at most */
+#define HTTP_BUSY 96           /* open connections past which the rest is a reserve */
+#define HTTP_BUSY_PER_CLIENT 2 /* when busy, an address holding this many gets no more */
+#define HTTP_BUSY_REQUEST_S 5  /* when busy, a request at most */
 
 struct conn { /* one open connection, for the watchdog */
     int fd;
     int64_t since_us; /* its current request began (the connection, or the last answer) */
     bool used;
+    struct sockaddr_storage addr; /* the client's address (family 0: unknown) */
 };
 
 struct ea_http_server {
@@ -125,19 +136,68 @@ static unsigned status_of(int rc)
     return rc == EA_EIO || rc == EA_ENOMEM || rc == EA_ERETRY || rc == EA_ERROR ? 503 : 400;
 }
 
+/* The query parameters of an ingest: collector and controls, the rest the collector's options. */
+struct query {
+    json_t *options; /* every parameter but collector and controls */
+    int rc;          /* the first failure */
+};
+
+static enum MHD_Result query_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct query *q = cls;
+    char shown[65];
+
+    (void)kind;
+    if (q->rc < 0) return MHD_NO;
+    if (strcmp(key, "collector") == 0 || strcmp(key, "controls") == 0) return MHD_YES;
+    if (json_object_get(q->options, key)) {
+        q->rc = ea_fail(EA_EUSAGE, "query parameter '%s' is given more than once",
+                        ea_redact_show(shown, sizeof(shown), key, strlen(key)));
+        return MHD_NO;
+    }
+    if (ea_json_put(q->options, key, json_string(value ? value : "")) < 0) {
+        q->rc = ea_fail(EA_ENOMEM, "out of memory");
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+/* An ingest of JSON takes no query parameter: the first one is named, and the nearest. */
+static enum MHD_Result no_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    int *rc = cls;
+    char shown[65];
+
+    (void)kind;
+    (void)value;
+    ea_redact_show(shown, sizeof(shown), key, strlen(key));
+    if (ea_text_distance(key, "collector") <= 3)
+        *rc = ea_fail(EA_EUSAGE,
+                      "unknown query parameter '%s' (did you mean 'collector'? a raw report "
+                      "takes ?collector=scan; an envelope or a stream head takes no parameter)",
+                      shown);
+    else
+        *rc = ea_fail(EA_EUSAGE,
+                      "unknown query parameter '%s' (an envelope or a stream head takes none; a "
+                      "raw report takes ?collector=scan and the scan collector's options)",
+                      shown);
+    return MHD_NO;
+}
+
 /* A raw scan report: written to a private temporary file, then the scan collector. */
 static enum MHD_Result ingest_report(struct ea_daemon *d, struct MHD_Connection *c,
                                      const struct request *rq)
 {
     const char *collector = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "collector");
-    const char *format = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
-    const char *fail_on = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "fail_on");
     const char *controls = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "controls");
-    const char *name = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "name");
+    const struct ea_collector *scan = NULL;
     struct ea_dcollector dc = {.id = "ingest", .name = "scan"};
-    json_t *options = json_object();
+    struct query q = {json_object(), 0};
+    json_t *options = q.options, *checked = NULL;
     char *tmp = ea_asprintf("%s/ingest-XXXXXX", ea_spool_dir(d->rt->spool));
-    char msg[512];
+    char msg[512], bad[65];
     int fd = -1, rc = 0;
 
     if (!options || !tmp) {
@@ -150,10 +210,19 @@ static enum MHD_Result ingest_report(struct ea_daemon *d, struct MHD_Connection 
                      ea_redact_show(shown, sizeof(shown), collector, strlen(collector)));
         goto out;
     }
-    if ((format && ea_json_put(options, "format", json_string(format)) < 0) ||
-        (fail_on && ea_json_put(options, "fail_on", json_string(fail_on)) < 0) ||
-        ea_json_put(options, "name", json_string(name && *name ? name : "ingested report")) < 0) {
+    /* every parameter is the scan collector's option or refused, naming the nearest */
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_param, &q);
+    if ((rc = q.rc) < 0) goto out;
+    if (!json_object_get(options, "name") &&
+        ea_json_put(options, "name", json_string("ingested report")) < 0) {
         rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((rc = ea_registry_find(&scan, "scan")) < 0) goto out;
+    if ((rc = ea_options_check(&checked, scan, options, bad, sizeof(bad))) < 0) {
+        char shown[65];
+        ea_fail_prefix("query parameter '%s'",
+                       ea_redact_show(shown, sizeof(shown), bad, strlen(bad)));
         goto out;
     }
     for (const char *p = controls; p && *p;) {
@@ -179,6 +248,7 @@ out:
     }
     ea_free(tmp);
     json_decref(options);
+    json_decref(checked);
     if (rc < 0) {
         snprintf(msg, sizeof(msg), "%s", ea_error_message(rc));
         ea_error_clear();
@@ -293,6 +363,18 @@ static enum MHD_Result on_ingest(struct ea_daemon *d, struct MHD_Connection *c, 
     }
     if (MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "collector"))
         return ingest_report(d, c, rq);
+    {
+        int rc = 0;
+        char msg[512];
+        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, no_param, &rc);
+        if (rc < 0) {
+            snprintf(msg, sizeof(msg), "%s", ea_error_message(rc));
+            ea_error_clear();
+            ea_metrics_ingest(d->metrics, 400, 0);
+            EA_LOG_WARN("ingest", "refused: %s", msg);
+            return reply_json(c, 400, msg, 0, NULL, NULL);
+        }
+    }
     return ingest_json(d, c, rq);
 }
 
@@ -354,6 +436,42 @@ static enum MHD_Result route(struct ea_http_server *s, struct MHD_Connection *c,
                       NULL);
 }
 
+static bool same_address(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+    if (a->ss_family != b->sa_family) return false;
+    if (b->sa_family == AF_INET)
+        return memcmp(&((const struct sockaddr_in *)(const void *)a)->sin_addr,
+                      &((const struct sockaddr_in *)(const void *)b)->sin_addr,
+                      sizeof(struct in_addr)) == 0;
+    if (b->sa_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr,
+                      sizeof(struct in6_addr)) == 0;
+    return false;
+}
+
+/* Called before a connection is added: once HTTP_BUSY are open, an address already holding
+ * HTTP_BUSY_PER_CLIENT is refused (libmicrohttpd closes the socket at once). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct ea_http_server *s = cls;
+    unsigned open = 0, mine = 0;
+
+    (void)addrlen;
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < sizeof(s->conns) / sizeof(s->conns[0]); i++) {
+        if (!s->conns[i].used) continue;
+        open++;
+        if (addr && same_address(&s->conns[i].addr, addr)) mine++;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (open >= HTTP_BUSY && mine >= HTTP_BUSY_PER_CLIENT) {
+        EA_LOG_DEBUG("http", "refused a connection: %u open, %u from that address", open, mine);
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
 /* Tracks each connection (socket_context points at its slot) for the watchdog. */
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
@@ -367,7 +485,14 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         for (size_t i = 0; info && i < sizeof(s->conns) / sizeof(s->conns[0]); i++) {
             if (s->conns[i].used) continue;
-            s->conns[i] = (struct conn){info->connect_fd, ea_time_now_us(), true};
+            const union MHD_ConnectionInfo *ca =
+                MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+            s->conns[i] = (struct conn){info->connect_fd, ea_time_now_us(), true, {0}};
+            if (ca && ca->client_addr &&
+                (ca->client_addr->sa_family == AF_INET || ca->client_addr->sa_family == AF_INET6))
+                memcpy(&s->conns[i].addr, ca->client_addr,
+                       ca->client_addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+                                                             : sizeof(struct sockaddr_in6));
             *socket_context = &s->conns[i];
             break;
         }
@@ -386,18 +511,21 @@ static void *watchdog_main(void *arg)
     pthread_mutex_lock(&s->lock);
     while (!s->stop) {
         struct timespec until;
-        int64_t now = ea_time_now_us();
-        unsigned cut = 0;
+        int64_t now = ea_time_now_us(), limit = (int64_t)HTTP_REQUEST_S * 1000000;
+        unsigned cut = 0, open = 0;
+        for (size_t i = 0; i < sizeof(s->conns) / sizeof(s->conns[0]); i++)
+            open += s->conns[i].used;
+        if (open > HTTP_BUSY) limit = (int64_t)HTTP_BUSY_REQUEST_S * 1000000;
         for (size_t i = 0; i < sizeof(s->conns) / sizeof(s->conns[0]); i++) {
             struct conn *k = &s->conns[i];
-            if (!k->used || now - k->since_us <= (int64_t)HTTP_REQUEST_S * 1000000) continue;
+            if (!k->used || now - k->since_us <= limit) continue;
             shutdown(k->fd, SHUT_RDWR); /* its next read sees the end: MHD closes it */
             k->since_us = now;          /* once, not every second until MHD gets to it */
             cut++;
         }
         if (cut)
             EA_LOG_DEBUG("http", "%u connection%s cut after %d s without a complete request", cut,
-                         cut == 1 ? "" : "s", HTTP_REQUEST_S);
+                         cut == 1 ? "" : "s", (int)(limit / 1000000));
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += 1;
         pthread_cond_timedwait(&s->wake, &s->lock, &until);
@@ -455,7 +583,7 @@ int ea_http_server_start(struct ea_http_server **out, struct ea_daemon *d, const
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     s->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        flags, 0, on_accept, s, handle, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)HTTP_PER_CLIENT, MHD_OPTION_CONNECTION_TIMEOUT, HTTP_IDLE_S, MHD_OPTION_END);

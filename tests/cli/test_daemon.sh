@@ -154,6 +154,24 @@ bad "a bad size" "ingest_max: 64KiB" "ingest_max: lots" "bad.yaml:6:3: agent.ing
 bad "a plug-in of another ABI" "$EA_PLUGIN" "$EA_PLUGIN_WRONG_ABI" "agent.plugins:"
 contains "the ABI is named" "$ERR" "ABI"
 bad "a YAML syntax error" "  - name: sample" "  - name: [sample" "bad.yaml:"
+# every problem of the file is named, not only the first (a watch folder's options are scan's)
+sed -e 's|jitter: 0s|jiter: 0s|' -e 's|timeout: 10s|timeout: 0s|' -e 's|interval: 1s|interval: 1s\n    options: {fial_on: critical}|' \
+    good.yaml >many.yaml
+check "check-config: three problems" 2 "$EA" daemon --config many.yaml --check-config --offline
+contains "three problems: the unknown key" "$ERR" "many.yaml:18:5: collectors.0.jiter: unknown key"
+contains "three problems: the option of exec" "$ERR" "collectors.1.options.timeout: exec option timeout:"
+contains "three problems: the option of watch" "$ERR" "collectors.3.options.fial_on: scan has no option 'fial_on'"
+contains "three problems: counted" "$ERR" "many.yaml: 3 problems (named above)"
+# a store that cannot open (its token variable unset) is named with its line, as stores.N; the
+# next problem is named too
+sed -e 's|token_env=EA_TOKEN_B|token_env=EA_NO_SUCH_TOKEN|' -e 's|arg: check.sh|arg: nosuch.sh|' good.yaml >notoken.yaml
+check "check-config: a store that cannot open" 2 "$EA" daemon --config notoken.yaml --check-config --offline
+contains "a store that cannot open: line, stores.N" "$ERR" "notoken.yaml:$(grep -n 'EA_NO_SUCH_TOKEN' notoken.yaml | cut -d: -f1): stores.1 (http://127.0.0.1:PORT_B)"
+contains "a store that cannot open: the next problem too" "$ERR" "nosuch.sh: cannot run it"
+# a private key among the trusted keys: named with the file and line
+sed 's|trusted_keys: \[key.pub\]|trusted_keys: [key.pem]|' good.yaml >privtrust.yaml
+check "check-config: a private key as a trusted key" 2 "$EA" daemon --config privtrust.yaml --check-config --offline
+contains "a private trusted key: file and line" "$ERR" "privtrust.yaml:$(grep -n 'trusted_keys' privtrust.yaml | cut -d: -f1): agent.trusted_keys: ./key.pem: this is a private key"
 check "check-config: no such file" 2 "$EA" daemon --config nosuch.yaml --check-config
 contains "the file is named" "$ERR" "nosuch.yaml"
 printf '{"agent": {"spool": "s"}, "signing": {"key": "key.pem"}, "stores": ["st"]}\n' >mini.json
@@ -174,7 +192,8 @@ start_daemon B b.yaml
 [ -n "$PORT_B" ] && pass || fail "daemon B did not start: $(tail -3 B.log)"
 sed -i "s|PORT_B|$PORT_B|" good.yaml
 
-# slow clients: 80 from one address and 80 spread over ten, each sending a header byte a second
+# slow clients: 80 from one address and 160 spread over ten (16 each: together more than the
+# 128 slots), each sending a header byte a second
 # and never finishing; /healthz, /readyz and ingest must still answer (bounded by curl's
 # --max-time, not timed). One more trickles on, read at the end: the request deadline cuts it.
 SLOW=$EA_SOURCE_DIR/tests/testkit/slow_clients.py
@@ -182,7 +201,7 @@ python3 "$SLOW" "$PORT_B" 1 127.0.0.12 60 deadline.json &
 SERVERS="$SERVERS $!"
 python3 "$SLOW" "$PORT_B" 80 127.0.0.2 20 flood1.json &
 FLOOD1=$!
-python3 "$SLOW" "$PORT_B" 80 "$(seq -s, -f '127.0.1.%g' 1 10)" 20 flood2.json &
+python3 "$SLOW" "$PORT_B" 160 "$(seq -s, -f '127.0.1.%g' 1 10)" 20 flood2.json &
 FLOOD2=$!
 SERVERS="$SERVERS $FLOOD1 $FLOOD2"
 wait_until 20 test -e flood1.json.ready -a -e flood2.json.ready || fail "the slow clients did not start"
@@ -261,6 +280,17 @@ contains "unsigned head: says why" "$OUT" "unsigned stream head"
 contains "forged head: says why" "$OUT" "signature"
 [ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" --data-binary @"$EA_SOURCE_DIR/tests/collectors/scan/zap.json" \
     "$A/v1/ingest?collector=scan&controls=A.8.8,A.8.29&name=zap-nightly.json")" = 202 ] && pass || fail "a raw report: not 202"
+# a misspelt or unknown query parameter is refused, named, with the nearest known one
+ZAP=$EA_SOURCE_DIR/tests/collectors/scan/zap.json
+[ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" --data-binary @"$ZAP" \
+    "$A/v1/ingest?collector=scan&fail-on=medium")" = 400 ] && pass || fail "ingest ?fail-on=: not 400"
+contains "ingest ?fail-on=: named, nearest" "$OUT" "query parameter 'fail-on': scan has no option 'fail-on' (did you mean 'fail_on'?"
+[ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" --data-binary @"$ZAP" \
+    "$A/v1/ingest?collector=scan&bogus=1")" = 400 ] && pass || fail "ingest ?bogus=1: not 400"
+contains "ingest ?bogus=1: named" "$OUT" "'bogus'"
+[ "$(status_of -X POST -H "Authorization: Bearer $EA_TOKEN_A" --data-binary @"$ZAP" \
+    "$A/v1/ingest?colector=scan")" = 400 ] && pass || fail "ingest ?colector=: not 400"
+contains "ingest ?colector=: named, nearest" "$OUT" "unknown query parameter 'colector' (did you mean 'collector'?"
 [ "$(status_of "$A/v1/ingest")" = 405 ] && pass || fail "GET ingest: not 405"
 lacks "no token in A's log" A.log "$EA_TOKEN_A"
 lacks "no token in B's log" B.log "$EA_TOKEN_B"
