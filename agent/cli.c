@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "error.h"
 #include "util/mem.h"
@@ -77,6 +78,20 @@ static int unknown_flag(const struct ea_cli_cmd *cmd, const char *flag)
                                "--help')",
                                cmd->name, name, name, cmd->name);
         }
+    }
+    if (strcasecmp(name, "json") == 0) { /* no --format json: what prints JSON, else say so */
+        for (size_t i = 0; cmd->opts[i].name; i++) {
+            const char *h = cmd->opts[i].help;
+            if (cmd->opts[i].kind == EA_CLI_FLAG && h && strstr(h, "JSON"))
+                return ea_fail(EA_EUSAGE,
+                               "%s: unknown option '--%s' (did you mean '--%s'? it does this: %s; "
+                               "see '%s --help')",
+                               cmd->name, name, cmd->opts[i].name, h, cmd->name);
+        }
+        return ea_fail(EA_EUSAGE,
+                       "%s: unknown option '--%s' (%s has no JSON output switch; see "
+                       "'evidence-agent %s --help')",
+                       cmd->name, name, cmd->name, cmd->name);
     }
     for (size_t i = 0; cmd->opts[i].name; i++) {
         size_t d = ea_text_distance(name, cmd->opts[i].name);

@@ -145,6 +145,16 @@ static bool has_pem_block(const char *p, size_t len)
     return false;
 }
 
+/* Whether the len bytes at p hold the text t. */
+static bool has_text(const char *p, size_t len, const char *t)
+{
+    size_t n = strlen(t);
+
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(p + i, t, n) == 0) return true;
+    return false;
+}
+
 /*
  * CI systems often hold a key base64-encoded (a secret variable that cannot keep line
  * breaks): text without a PEM block that decodes to one is that PEM. Sets *pem (owned,
@@ -200,6 +210,17 @@ int ea_key_load_private_pem(struct ea_key **out, const char *pem, size_t len, co
     pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)"");
     BIO_free(bio);
     openssl_clear();
+    if (!pkey && has_text(pem, len, "PUBLIC KEY-----"))
+        return ea_fail(EA_EINPUT,
+                       "%s: this is a public key; signing needs the private key (the key.pem "
+                       "written by 'evidence-agent keygen', not its .pub)",
+                       origin);
+    if (!pkey && has_text(pem, len, "\\n"))
+        return ea_fail(EA_EINPUT,
+                       "%s: not a PEM private key: it holds literal \\n sequences where line "
+                       "breaks belong (the secret was stored with its line breaks escaped: store "
+                       "the key.pem text as it is, or base64-encoded)",
+                       origin);
     if (!pkey)
         return ea_fail(EA_EINPUT,
                        "%s: not a PEM private key, or corrupt (make one with 'evidence-agent "

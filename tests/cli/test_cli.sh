@@ -30,6 +30,15 @@ check "query --json" 2 "$EA" query --json
 contains "--json suggests --format json" "$ERR" "did you mean '--format json'?"
 check "report --json" 2 "$EA" report --json
 contains "report --json suggests --format json" "$ERR" "did you mean '--format json'?"
+# without --format: the flag that prints JSON, else that there is none; never a look-alike
+check "collect --json" 2 "$EA" collect --json
+contains "collect --json suggests --dry-run" "$ERR" "did you mean '--dry-run'? it does this: print the signed envelopes as JSON lines"
+lacks "collect --json does not suggest --set" "$ERR" "'--set'"
+for c in export verify checkpoint daemon; do
+    check "$c --json" 2 "$EA" "$c" --json
+    contains "$c --json: no JSON switch, said" "$ERR" "$c has no JSON output switch"
+    lacks "$c --json: no look-alike" "$ERR" "did you mean"
+done
 check "verify --help" 0 "$EA" verify --help
 contains "verify --help: FAIL lines and the summary on stdout" "$OUT" "on standard output"
 check "query --help" 0 "$EA" query --help
@@ -232,6 +241,16 @@ bm90IGEga2V5
 -----END PRIVATE KEY-----" "$EA" collect --store "$STORE" git
 lacks "key text never echoed" "$ERR" "bm90IGEga2V5"
 check "missing key file" 2 "$EA" collect --store "$STORE" --key nosuch.pem git
+# a public key where the private one belongs, and a PEM whose line breaks are literal \n
+check "collect --key key.pub" 2 "$EA" collect --dry-run --key key.pub "git=$WORK/repo"
+contains "--key key.pub: said to be a public key" "$ERR" "key.pub: this is a public key; signing needs the private key"
+check "EVIDENCE_KEY_PEM holding a public key" 2 env -u EVIDENCE_KEY EVIDENCE_KEY_PEM="$(cat key.pub)" \
+    "$EA" collect --dry-run "git=$WORK/repo"
+contains "EVIDENCE_KEY_PEM public: said" "$ERR" "this is a public key"
+check "EVIDENCE_KEY_PEM with literal \\n" 2 env -u EVIDENCE_KEY EVIDENCE_KEY_PEM="$(awk '{printf "%s\\n", $0}' key.pem)" \
+    "$EA" collect --dry-run "git=$WORK/repo"
+contains "literal \\n: the hint" "$ERR" "literal \\n sequences where line breaks belong"
+lacks "literal \\n: no key text" "$ERR" "$(sed -n 2p key.pem | cut -c1-20)"
 # --- keys: file modes and EVIDENCE_KEY_PEM encodings
 cp key.pem open.pem && chmod 0644 open.pem
 check "a world-readable private key is refused" 2 "$EA" collect --dry-run --key open.pem "git=$WORK/repo"
