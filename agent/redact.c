@@ -605,11 +605,16 @@ static size_t private_key_end(const char *s, size_t n, size_t from, const char *
     return n;
 }
 
+static bool is_label_char(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || digit(c) || c == ' ';
+}
+
 /* "-----BEGIN <label>-----" (or SSH2's "---- BEGIN <label> ----") where label holds PRIVATE KEY. */
 static int match_private_key(struct scan *sc, size_t i, size_t *next)
 {
     const char *s = sc->s;
-    size_t n = sc->n, le, b = i + 11, ll;
+    size_t n = sc->n, le, b = i + 11, ll, from;
     const char *k;
     bool found;
 
@@ -618,11 +623,16 @@ static int match_private_key(struct scan *sc, size_t i, size_t *next)
     if (!(k = memmem(s + b, le - b, "PRIVATE KEY", 11))) return 0;
     ll = (size_t)(k - s) + 11 - b;
     if (starts(s, le, b + ll, " BLOCK")) ll += 6;
-    *next = private_key_end(s, n, b + ll, s + b, ll, &found);
+    from = b + ll;
+    if (ll >= sizeof(((struct ea_redact_stream *)NULL)->key_label) ||
+        run_of(s, b + ll, b, is_label_char) != ll) {
+        ll = 0; /* no label to keep (too long, not A-Z 0-9 blanks): any END ends it */
+        from = b;
+    }
+    *next = private_key_end(s, n, from, s + b, ll, &found);
     if (!found && sc->st) {
         struct ea_redact_stream *st = sc->st;
         st->in_private_key = true;
-        if (ll >= sizeof(st->key_label)) ll = 0; /* too long to keep: any END ends it */
         memcpy(st->key_label, s + b, ll);
         st->key_label[ll] = '\0';
     }
