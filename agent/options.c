@@ -80,6 +80,9 @@ static json_t *as_text(const json_t *v)
     return NULL;
 }
 
+/* A duration of zero is one, but no option takes it: the message names the option's range. */
+static const char zero_duration[] = "must be more than zero";
+
 /* Converts v (borrowed) to o's type: *out new reference, or NULL with why set. */
 static void convert(const struct ea_option *o, const json_t *v, json_t **out, const char **why)
 {
@@ -103,8 +106,12 @@ static void convert(const struct ea_option *o, const json_t *v, json_t **out, co
         if (!*out) *why = "must be a non-empty text";
         break;
     case EA_OPTION_DURATION:
+        us = -1; /* 0 after a parse that failed: a duration of zero */
         if (t && ea_duration_parse(&us, t) == 0) *out = json_incref((json_t *)v);
-        else *why = "must be a duration (30s, 5m, 1h)";
+        else {
+            *why = us == 0 ? zero_duration : "must be a duration (30s, 5m, 1h)";
+            ea_error_clear();
+        }
         break;
     case EA_OPTION_INT:
         if (json_is_integer(v)) {
@@ -181,6 +188,8 @@ int ea_options_check(json_t **out, const struct ea_collector *c, const json_t *o
             *out = NULL;
             if (!o) return unknown_key(c, key);
             if (!why) return ea_fail(EA_ENOMEM, "out of memory");
+            if (why == zero_duration && o->doc)
+                return ea_fail(EA_EUSAGE, "%s option %s: %s: %s", c->name, key, why, o->doc);
             return ea_fail(EA_EUSAGE, "%s option %s: %s", c->name, key, why);
         }
         if ((rc = json_object_set_new(*out, key, conv)) < 0) {

@@ -117,7 +117,7 @@ static int approvals_init(void **state, const char *arg, const json_t *options,
                                      "branch's dismiss_stale_reviews decides; the default)");
     }
     if (rc == 0) rc = ea_forge_options(&s->target, options);
-    if (rc == 0) rc = ea_forge_preflight(&s->target, "approvals", ""); /* a token, a repository */
+    if (rc == 0) rc = ea_forge_preflight(&s->target, "pull request reviews", ""); /* a token, a repository */
     if (rc < 0) {
         approvals_free(s);
         return rc;
@@ -247,7 +247,7 @@ static int approvals_collect(void *state, struct ea_sink *sink)
         return rc;
     }
     if (!data) rc = ea_fail(EA_ENOMEM, "out of memory");
-    if (rc == 0) rc = ea_forge_connect(&forge, &api, &run, &s->target, "approvals", "");
+    if (rc == 0) rc = ea_forge_connect(&forge, &api, &run, &s->target, "pull request reviews", "");
     gitlab = forge.gitlab;
     repo = forge.repo;
     if (rc == 0) rc = resolve_target(s, &run, gitlab, &t);

@@ -131,23 +131,25 @@ int ea_forge_connect(struct ea_forge *f, struct ea_ci_api *api, const struct ea_
         if (t->platform || ci_forge) break;
     }
     if (rc < 0) return rc;
+    /* the collector's name prefixes these messages: who says what is read, not who reads */
     if (!api->base_url)
         return ea_fail(EA_ECONFIG,
-                       "%s needs an API token in GITHUB_TOKEN or GH_TOKEN%s for GitHub, "
+                       "needs an API token to read %s: GITHUB_TOKEN or GH_TOKEN%s for GitHub, "
                        "GITLAB_TOKEN or CI_JOB_TOKEN with CI_PROJECT_ID (or --repo) for GitLab",
                        who, token_note);
     repo = gitlab                                 ? api->project_id
            : t->repo                              ? t->repo
            : strcmp(run->platform, "github") == 0 ? run->fields[EA_CI_REPOSITORY]
-                                                  : NULL;
+                                                  : getenv("GITHUB_REPOSITORY");
+    if (repo && !*repo) repo = NULL;
     if (!repo)
         return ea_fail(EA_ECONFIG,
-                       "%s: which repository? give --repo owner/name (GitHub "
-                       "Actions sets GITHUB_REPOSITORY)",
+                       "which repository (to read %s)? give --repo owner/name or set "
+                       "GITHUB_REPOSITORY (GitHub Actions sets it)",
                        who);
     if (!gitlab && !strchr(repo, '/')) {
         char shown[81];
-        return ea_fail(EA_ECONFIG, "%s: repository '%s' must be owner/name", who,
+        return ea_fail(EA_ECONFIG, "repository '%s' (--repo, else GITHUB_REPOSITORY) must be owner/name",
                        ea_redact_show(shown, sizeof(shown), repo, strlen(repo)));
     }
     if ((rc = ea_forge_open(f, gitlab, api->base_url, api->auth_header, repo)) < 0) return rc;

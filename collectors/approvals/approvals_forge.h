@@ -59,7 +59,7 @@ void ea_forge_target_dispose(struct ea_forge_target *t);
  * else GITHUB_REPOSITORY in GitHub Actions, or GitLab's CI_PROJECT_ID (for
  * which the repo option stands in).
  * @param api        caller's storage; dispose it with ea_ci_api_dispose in any case.
- * @param who        the collector, for messages.
+ * @param who        what is read, for messages ("pull request reviews").
  * @param token_note what a GitHub token needs besides reading ("" or " (with ...)").
  * @return 0 (f open: close it), or EA_ECONFIG naming the variables or the option to give.
  */

@@ -99,7 +99,7 @@ static int prot_init(void **state, const char *arg, const json_t *options,
     if (rc == 0) rc = ea_json_bool_option(options, "allow_deletion", &s->pol.deletion);
     if (rc == 0) rc = ea_forge_options(&s->target, options);
     if (rc == 0) /* a token and a repository, before any collector runs */
-        rc = ea_forge_preflight(&s->target, "branch-protection", " (with administration: read)");
+        rc = ea_forge_preflight(&s->target, "branch protection", " (with administration: read)");
     if (rc < 0) {
         prot_free(s);
         return rc;
@@ -404,7 +404,7 @@ static int prot_collect(void *state, struct ea_sink *sink)
         json_decref(data);
         return rc;
     }
-    rc = ea_forge_connect(&forge, &api, &run, &s->target, "branch-protection",
+    rc = ea_forge_connect(&forge, &api, &run, &s->target, "branch protection",
                           " (with administration: read)");
     gitlab_forge = forge.gitlab;
     repo = forge.repo;

@@ -442,7 +442,17 @@ contains "missing log named" "$ERR" "nosuch.log"
 check "approvals without a token, beside git" 2 env -u GITHUB_TOKEN -u GH_TOKEN -u GITLAB_TOKEN \
     -u CI_JOB_TOKEN -u GITHUB_ACTIONS -u GITLAB_CI "$EA" collect --store "$WORK/notoken-store" \
     --key key.pem "git=$WORK/repo" approvals
-contains "the token is asked for" "$ERR" "approvals needs an API token in GITHUB_TOKEN"
+contains "the token is asked for" "$ERR" "approvals: needs an API token to read pull request reviews: GITHUB_TOKEN"
+lacks "the collector is named once" "$ERR" "approvals: approvals"
+# GITHUB_REPOSITORY is read outside GitHub Actions too (the README: --repo, else GITHUB_REPOSITORY)
+check "approvals: GITHUB_REPOSITORY outside Actions" 2 env -u GITHUB_ACTIONS -u GITLAB_CI -u GITLAB_TOKEN \
+    -u CI_JOB_TOKEN GITHUB_TOKEN=ghp_notarealtoken0123456789 GITHUB_REPOSITORY=noslash \
+    "$EA" collect --dry-run --key key.pem approvals
+contains "GITHUB_REPOSITORY was read" "$ERR" "repository 'noslash' (--repo, else GITHUB_REPOSITORY) must be owner/name"
+check "approvals: no repository at all" 2 env -u GITHUB_ACTIONS -u GITLAB_CI -u GITLAB_TOKEN \
+    -u CI_JOB_TOKEN -u GITHUB_REPOSITORY GITHUB_TOKEN=ghp_notarealtoken0123456789 \
+    "$EA" collect --dry-run --key key.pem approvals
+contains "no repository: both ways named" "$ERR" "give --repo owner/name or set GITHUB_REPOSITORY"
 contains "nothing ran" "$ERR" "nothing was run or stored"
 assert "nothing stored, not even git's record" test ! -e "$WORK/notoken-store"
 

@@ -92,6 +92,24 @@ START_TEST(test_a_value_of_the_wrong_type_is_refused)
 }
 END_TEST
 
+/* 0s is a duration: the message says it must be more than zero and gives the option's range. */
+START_TEST(test_a_zero_duration_names_the_range)
+{
+    const struct ea_collector *pipeline;
+    json_t *out, *in = json_pack("{s:s}", "timeout", "0s");
+    const char *msg;
+
+    ck_assert_int_eq(ea_registry_find(&pipeline, "pipeline"), 0);
+    ck_assert_int_eq(ea_options_check(&out, pipeline, in, NULL, 0), EA_EUSAGE);
+    msg = ea_error_message(EA_EUSAGE);
+    ck_assert_ptr_null(strstr(msg, "must be a duration"));
+    ck_assert_ptr_nonnull(strstr(msg, "pipeline option timeout: must be more than zero"));
+    ck_assert_ptr_nonnull(strstr(msg, "(1s to 1h)"));
+    ea_error_clear();
+    json_decref(in);
+}
+END_TEST
+
 START_TEST(test_every_builtin_table_is_well_formed)
 {
     for (const struct ea_collector *const *c = ea_registry_builtins(); *c; c++) {
@@ -160,6 +178,7 @@ static Suite *options_suite(void)
     tcase_add_test(tc, test_values_are_typed_by_the_table);
     tcase_add_loop_test(tc, test_a_value_of_the_wrong_type_is_refused, 0,
                         sizeof(bad_values) / sizeof(bad_values[0]));
+    tcase_add_test(tc, test_a_zero_duration_names_the_range);
     tcase_add_test(tc, test_every_builtin_table_is_well_formed);
     suite_add_tcase(s, tc);
     tc = tcase_create("cli");
