@@ -231,6 +231,7 @@ int ea_registry_kind_check(const char *kind)
 static void host_log(void *ctx, enum ea_log_level level, const char *fmt, ...) EA_PRINTF(3, 4);
 
 /* The whole message, formatted (ea_free it), or NULL: the log redacts it before any cut. */
+static char *format_all(const char *fmt, va_list ap) EA_PRINTF(1, 0);
 static char *format_all(const char *fmt, va_list ap)
 {
     va_list again;

@@ -225,8 +225,8 @@ START_TEST(test_a_key_block_is_masked_in_the_tail_and_in_matches)
         "-----BEGIN RSA \x1b[01;31m\x1b[KPRIVATE KEY\x1b[m\x1b[K-----",
         "\x1b[1m-----BEGIN\x1b[0m RSA PRIVATE KEY-----", " -----BEGIN RSA PRIVATE KEY-----",
         " -----BEGIN RSA PRIVATE KEY-----", " -----BEGIN RSA \x1b[1mPRIVATE KEY-----",
-        "-----BEGIN RSA PRIVATE KEY-----\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIFAKE\n"
-        "-----END EC PRIVATE KEY-----"}; /* a key inside the key: its END is not the outer one */
+        ("-----BEGIN RSA PRIVATE KEY-----\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIFAKE\n"
+         "-----END EC PRIVATE KEY-----")}; /* a key inside the key: its END is not the outer one */
     static const int pad[] = {0, 0, 0, 0, 0, 2100, 2004, 9000, 0}; /* bytes before the marker */
     static const char *const pats[] = {"CANARY", NULL};
     static const size_t steps[] = {7, 64, 1000, 65536};
