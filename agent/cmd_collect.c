@@ -69,8 +69,8 @@ static const struct ea_cli_cmd cmd = {
 
 /*
  * Shorthand flags for collector options: each sets OPTION of COLLECTOR as
- * --set COLLECTOR.OPTION=VALUE would (a flag sets its fixed value). --set,
- * applied after, wins.
+ * --set COLLECTOR.OPTION=VALUE would (a flag sets its fixed value). A --set of
+ * the same option too is refused, naming both.
  */
 static const struct {
     const char *flag, *collector, *option, *value; /* value NULL: the flag's argument */
@@ -274,6 +274,19 @@ int ea_cmd_collect(int argc, char **argv)
     }
     list = ea_cli_list(&a, &cmd, "set", &n);
     for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < sizeof(shorthands) / sizeof(shorthands[0]); k++) {
+            size_t cl = strlen(shorthands[k].collector), ol = strlen(shorthands[k].option);
+            if (strncmp(list[i], shorthands[k].collector, cl) != 0 || list[i][cl] != '.' ||
+                strncmp(list[i] + cl + 1, shorthands[k].option, ol) != 0 ||
+                list[i][cl + 1 + ol] != '=' ||
+                !(shorthands[k].value ? ea_cli_flag(&a, &cmd, shorthands[k].flag)
+                                      : ea_cli_value(&a, &cmd, shorthands[k].flag) != NULL))
+                continue;
+            rc = ea_fail(EA_EUSAGE, "--set %s.%s and --%s both set %s.%s: give one of them",
+                         shorthands[k].collector, shorthands[k].option, shorthands[k].flag,
+                         shorthands[k].collector, shorthands[k].option);
+            goto out;
+        }
         rc = apply_set(jobs, a.npos, list[i]);
         if (rc < 0) goto out;
     }
@@ -361,9 +374,9 @@ int ea_cmd_collect(int argc, char **argv)
                      failed == 1 ? "" : "s", failed == 1 ? "is" : "are");
     else if (ea_cli_flag(&a, &cmd, "gate") && (p.failed_results || p.error_results))
         rc = ea_fail(EA_EPOLICY,
-                     "gate: %u record%s failed and %u could not be judged (error); "
-                     "the records are stored",
-                     p.failed_results, p.failed_results == 1 ? "" : "s", p.error_results);
+                     "gate: %u record%s failed and %u could not be judged (error); %s",
+                     p.failed_results, p.failed_results == 1 ? "" : "s", p.error_results,
+                     dry ? "nothing was stored (dry run)" : "the records are stored");
 out:
     for (size_t i = 0; jobs && i < a.npos; i++) {
         ea_instance_close(&jobs[i].inst);

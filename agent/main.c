@@ -15,6 +15,7 @@
 #include "error.h"
 #include "log.h"
 #include "util/mem.h"
+#include "util/text.h"
 
 static const struct {
     const char *name;
@@ -79,7 +80,22 @@ int main(int argc, char **argv)
         }
         return ea_exit_status(rc);
     }
-    fprintf(stderr, "evidence-agent: error: '%s' is not a command (run 'evidence-agent --help')\n",
-            argv[1]);
+    {
+        const char *best = NULL;
+        size_t best_d = EA_TEXT_FAR;
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+            size_t d = ea_text_distance(argv[1], commands[i].name);
+            if (d < best_d) best_d = d, best = commands[i].name;
+        }
+        if (best && best_d <= 2)
+            fprintf(stderr,
+                    "evidence-agent: error: '%s' is not a command (did you mean '%s'? run "
+                    "'evidence-agent --help')\n",
+                    argv[1], best);
+        else
+            fprintf(stderr,
+                    "evidence-agent: error: '%s' is not a command (run 'evidence-agent --help')\n",
+                    argv[1]);
+    }
     return 2;
 }

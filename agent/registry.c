@@ -193,10 +193,24 @@ int ea_registry_find(const struct ea_collector **out, const char *name)
                          builtins[i]->name);
         if (n > 0 && (size_t)n < sizeof(names) - used) used += (size_t)n;
     }
-    return ea_fail(EA_EUSAGE,
-                   "'%s': unknown collector (built in: %s; plug-ins: --plugin FILE.so or "
-                   "EVIDENCE_PLUGIN_PATH; see 'evidence-agent collect --help')",
-                   name, names);
+    {
+        const char *best = NULL;
+        size_t best_d = EA_TEXT_FAR;
+        char mean[96] = "";
+        for (size_t i = 0; builtins[i]; i++) {
+            size_t d = ea_text_distance(name, builtins[i]->name);
+            if (d < best_d) best_d = d, best = builtins[i]->name;
+        }
+        for (size_t i = 0; i < nplugins; i++) {
+            size_t d = ea_text_distance(name, plugins[i]->name);
+            if (d < best_d) best_d = d, best = plugins[i]->name;
+        }
+        if (best && best_d <= 2) snprintf(mean, sizeof(mean), "did you mean '%s'? ", best);
+        return ea_fail(EA_EUSAGE,
+                       "'%s': unknown collector (%sbuilt in: %s; plug-ins: --plugin FILE.so or "
+                       "EVIDENCE_PLUGIN_PATH; see 'evidence-agent collect --help')",
+                       name, mean, names);
+    }
 }
 
 int ea_registry_kind_check(const char *kind)

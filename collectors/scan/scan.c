@@ -16,8 +16,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <evidence/collector.h>
@@ -296,6 +298,16 @@ static int category_controls(const char *category, const char **out, size_t cap)
     return 0;
 }
 
+/* Whether the tool's name says the format already (case aside): "Trivy" says "trivy". */
+static bool names_format(const char *tool, const char *format)
+{
+    size_t n = strlen(format);
+
+    for (const char *p = tool; n && strlen(p) >= n; p++)
+        if (strncasecmp(p, format, n) == 0) return true;
+    return false;
+}
+
 static int scan_collect(void *state, struct ea_sink *sink)
 {
     struct scan_state *s = state;
@@ -305,7 +317,8 @@ static int scan_collect(void *state, struct ea_sink *sink)
     char hex[EA_SHA256_HEX_LEN + 1], worst[160] = "";
     json_t *data = NULL, *scanned, *counts, *reasons;
     char *subject = NULL, *summary = NULL;
-    const char *category, *what;
+    const char *category, *what, *tool, *format;
+    bool said;
     uint64_t bytes, failing = 0;
     int rc;
 
@@ -361,13 +374,14 @@ static int scan_collect(void *state, struct ea_sink *sink)
     if (!what) what = ea_json_str(scanned, "repository");
     if (!what) what = report_name(s);
     subject = ea_asprintf("scan:%s:%s", ea_json_str(data, "format"), what);
+    tool = ea_json_str(json_object_get(data, "tool"), "name");
+    format = ea_json_str(data, "format");
+    said = tool && format && names_format(tool, format); /* "Trivy report", not "Trivy trivy" */
     summary = ea_asprintf(
-        "%s %s report on %s (%s): %lld critical, %lld high, %lld medium, %lld low, %lld info, "
+        "%s%s%s report on %s (%s): %lld critical, %lld high, %lld medium, %lld low, %lld info, "
         "%lld unknown; %lld suppressed: %s.",
-        ea_json_str(json_object_get(data, "tool"), "name")
-            ? ea_json_str(json_object_get(data, "tool"), "name")
-            : "scanner",
-        ea_json_str(data, "format"), what, category,
+        tool ? tool : "scanner", said || !format ? "" : " ", said || !format ? "" : format, what,
+        category,
         (long long)json_integer_value(json_object_get(counts, "critical")),
         (long long)json_integer_value(json_object_get(counts, "high")),
         (long long)json_integer_value(json_object_get(counts, "medium")),

@@ -223,6 +223,14 @@ contains "missing head reported" "$OUT" "stream head file is missing"
 before=$(find "$STORE" -type f | wc -l)
 check "unknown collector" 2 "$EA" collect --store "$STORE" --key key.pem nosuch
 contains "unknown collector named" "$ERR" "'nosuch': unknown collector"
+lacks "no look-alike for a far name" "$ERR" "did you mean"
+check "a mistyped collector" 2 "$EA" collect --dry-run --key key.pem gti
+contains "gti: did you mean git" "$ERR" "'gti': unknown collector (did you mean 'git'?"
+check "a mistyped command" 2 "$EA" colect
+contains "colect: did you mean collect" "$ERR" "'colect' is not a command (did you mean 'collect'?"
+check "--allow-stale and --set approvals.allow_stale" 2 "$EA" collect --dry-run --key key.pem --allow-stale \
+    --set approvals.allow_stale=false approvals
+contains "both sources named" "$ERR" "--set approvals.allow_stale and --allow-stale both set approvals.allow_stale: give one of them"
 check "unknown flag" 2 "$EA" collect --stroe "$STORE" --key key.pem git
 contains "did you mean" "$ERR" "did you mean '--store'"
 check "unknown control" 2 "$EA" collect --store "$STORE" --key key.pem --control A.8.99 git

@@ -79,7 +79,12 @@ assert d["counts"]==w["counts"] and d["suppressed"]==w["suppressed"], (d["counts
 # --- trivy k8s, today's layout (Resources[].Results[]) and the consolidated one (Findings[])
 printf '%s' '{"ClusterName": "prod", "Resources": [{"Namespace": "pay", "Kind": "Deployment", "Name": "api", "Results": [{"Target": "img", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "openssl", "InstalledVersion": "3", "Severity": "CRITICAL"}], "Misconfigurations": [{"ID": "KSV001", "Severity": "HIGH", "Status": "FAIL"}]}]}], "Findings": [{"Results": [{"Secrets": [{"RuleID": "aws", "Severity": "HIGH"}]}]}]}' >k8s-trivy.json
 check "scan: trivy k8s report" 4 "$EA" collect --dry-run --key key.pem --gate scan=k8s-trivy.json
+contains "a dry run's gate says nothing was stored" "$ERR" "nothing was stored (dry run)"
+lacks "a dry run's gate does not claim a store" "$ERR" "the records are stored"
 payloads "$OUT" >k8s.json
+assert "the summary names the tool once (Trivy report, not Trivy trivy report)" python3 -c '
+import json,sys; s=json.load(open(sys.argv[1]))["predicate"]["summary"]
+assert s.startswith("Trivy report on ") and "Trivy trivy" not in s, s' k8s.json
 assert "trivy k8s: every finding counted" python3 -c '
 import json,sys; d=json.load(open(sys.argv[1]))["predicate"]["data"]
 assert d["total"]==3 and d["counts"]["critical"]==1 and d["counts"]["high"]==2 and d["scanned"]["artifact"]=="prod", d' k8s.json
