@@ -85,7 +85,10 @@ int main(int argc, char **argv)
         size_t best_d = EA_TEXT_FAR;
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
             size_t d = ea_text_distance(argv[1], commands[i].name);
-            if (d < best_d) best_d = d, best = commands[i].name;
+            if (d < best_d) {
+                best_d = d;
+                best = commands[i].name;
+            }
         }
         if (best && best_d <= 2)
             fprintf(stderr,

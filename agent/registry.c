@@ -199,11 +199,17 @@ int ea_registry_find(const struct ea_collector **out, const char *name)
         char mean[96] = "";
         for (size_t i = 0; builtins[i]; i++) {
             size_t d = ea_text_distance(name, builtins[i]->name);
-            if (d < best_d) best_d = d, best = builtins[i]->name;
+            if (d < best_d) {
+                best_d = d;
+                best = builtins[i]->name;
+            }
         }
         for (size_t i = 0; i < nplugins; i++) {
             size_t d = ea_text_distance(name, plugins[i]->name);
-            if (d < best_d) best_d = d, best = plugins[i]->name;
+            if (d < best_d) {
+                best_d = d;
+                best = plugins[i]->name;
+            }
         }
         if (best && best_d <= 2) snprintf(mean, sizeof(mean), "did you mean '%s'? ", best);
         return ea_fail(EA_EUSAGE,
