@@ -30,8 +30,6 @@
 #include "redact.h"
 
 #include <ctype.h>
-#include <dlfcn.h>
-#include <hs/hs.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +37,7 @@
 #include <strings.h>
 
 #include "error.h"
+#include "util/hs.h"
 #include "util/mem.h"
 #include "util/utf8.h"
 
@@ -1524,15 +1523,7 @@ static size_t view_map(const struct view *v, size_t x)
 /* ---- the prefilter ---- */
 
 static struct {
-    void *lib; /* libhs, loaded on first use; NULL when not installed */
-    hs_error_t (*compile_multi)(const char *const *, const unsigned *, const unsigned *, unsigned,
-                                unsigned, const hs_platform_info_t *, hs_database_t **,
-                                hs_compile_error_t **);
-    hs_error_t (*free_compile_error)(hs_compile_error_t *);
-    hs_error_t (*alloc_scratch)(const hs_database_t *, hs_scratch_t **);
-    hs_error_t (*free_scratch)(hs_scratch_t *);
-    hs_error_t (*scan)(const hs_database_t *, const char *, unsigned, unsigned, hs_scratch_t *,
-                       match_event_handler, void *);
+    const struct ea_hs *lib; /* NULL when Hyperscan is not installed */
     hs_database_t *db;
 } hs;
 static pthread_once_t hs_once = PTHREAD_ONCE_INIT;
@@ -1611,16 +1602,7 @@ static void load_hyperscan(void)
     size_t np = 0, nowned = 0, npieces;
     hs_compile_error_t *err = NULL;
 
-    hs.lib = dlopen("libhs.so.5", RTLD_NOW | RTLD_LOCAL);
-    if (!hs.lib) return;
-    *(void **)&hs.compile_multi = dlsym(hs.lib, "hs_compile_multi");
-    *(void **)&hs.free_compile_error = dlsym(hs.lib, "hs_free_compile_error");
-    *(void **)&hs.alloc_scratch = dlsym(hs.lib, "hs_alloc_scratch");
-    *(void **)&hs.free_scratch = dlsym(hs.lib, "hs_free_scratch");
-    *(void **)&hs.scan = dlsym(hs.lib, "hs_scan");
-    if (!hs.compile_multi || !hs.free_compile_error || !hs.alloc_scratch || !hs.free_scratch ||
-        !hs.scan)
-        return;
+    if (!(hs.lib = ea_hs_load())) return;
     for (size_t k = 0; name_pieces[k] && nowned < MAXP; k++)
         owned[nowned++] = literal_pattern(name_pieces[k], strlen(name_pieces[k]));
     npieces = nowned;
@@ -1635,9 +1617,9 @@ static void load_hyperscan(void)
         ids[k] = k < npieces ? HIT_PIECE : 0;
         flags[k] = k < npieces ? HS_FLAG_CASELESS : 0;
     }
-    if (hs.compile_multi(expr, flags, ids, (unsigned)np, HS_MODE_BLOCK, NULL, &hs.db, &err) !=
+    if (hs.lib->compile_multi(expr, flags, ids, (unsigned)np, HS_MODE_BLOCK, NULL, &hs.db, &err) !=
         HS_SUCCESS) {
-        if (err) hs.free_compile_error(err);
+        if (err) hs.lib->free_compile_error(err);
         hs.db = NULL;
     }
 out:
@@ -1718,7 +1700,7 @@ static hs_scratch_t *scratch_take(const struct ea_redactor *cr)
         if (r->npool) sc = r->pool[--r->npool];
         pthread_mutex_unlock(&r->lock);
     }
-    if (!sc && hs.alloc_scratch(hs.db, &sc) != HS_SUCCESS) sc = NULL;
+    if (!sc && hs.lib->alloc_scratch(hs.db, &sc) != HS_SUCCESS) sc = NULL;
     return sc;
 }
 
@@ -1734,7 +1716,7 @@ static void scratch_give(const struct ea_redactor *cr, hs_scratch_t *sc)
         }
         pthread_mutex_unlock(&r->lock);
     }
-    if (sc) hs.free_scratch(sc);
+    if (sc) hs.lib->free_scratch(sc);
 }
 
 /*
@@ -1750,7 +1732,7 @@ static int scan_prefiltered(const struct ea_redactor *r, struct scan *sc, size_t
     if (sc->n < PREFILTER_MIN || sc->n > 0xffffffffu) return 1;
     pthread_once(&hs_once, load_hyperscan);
     if (!hs.db || !(scratch = scratch_take(r))) return 1;
-    if (hs.scan(hs.db, sc->s, (unsigned)sc->n, 0, scratch, on_prefilter_hit, &rg) != HS_SUCCESS &&
+    if (hs.lib->scan(hs.db, sc->s, (unsigned)sc->n, 0, scratch, on_prefilter_hit, &rg) != HS_SUCCESS &&
         !rg.failed)
         rc = 1;
     scratch_give(r, scratch);
@@ -2181,7 +2163,7 @@ void ea_redactor_free(struct ea_redactor *r)
 {
     if (!r) return;
     for (size_t k = 0; k < r->nlit; k++) ea_free_secret(r->lit[k].value, r->lit[k].len);
-    for (size_t k = 0; k < r->npool; k++) hs.free_scratch(r->pool[k]);
+    for (size_t k = 0; k < r->npool; k++) hs.lib->free_scratch(r->pool[k]);
     pthread_mutex_destroy(&r->lock);
     ea_free(r);
 }

@@ -17,8 +17,6 @@
 #include "pipeline_parse.h"
 
 #include <ctype.h>
-#include <dlfcn.h>
-#include <hs/hs.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +24,7 @@
 
 #include "error.h"
 #include "util/hash.h"
+#include "util/hs.h"
 #include "util/mem.h"
 #include "util/utf8.h"
 
@@ -43,24 +42,15 @@
  * each scan has its own scratch space.
  */
 static struct {
-    void *lib; /* libhs, loaded on first use; NULL when not installed */
-    hs_error_t (*compile_multi)(const char *const *, const unsigned *, const unsigned *,
-                                unsigned, unsigned, const hs_platform_info_t *,
-                                hs_database_t **, hs_compile_error_t **);
-    hs_error_t (*free_compile_error)(hs_compile_error_t *);
-    hs_error_t (*alloc_scratch)(const hs_database_t *, hs_scratch_t **);
-    hs_error_t (*free_scratch)(hs_scratch_t *);
-    hs_error_t (*scan)(const hs_database_t *, const char *, unsigned, unsigned, hs_scratch_t *,
-                       match_event_handler, void *);
+    const struct ea_hs *lib; /* NULL when Hyperscan is not installed */
     hs_database_t *db;
 } hs;
 static pthread_once_t hs_once = PTHREAD_ONCE_INIT;
 
 /*
- * Hyperscan is loaded with dlopen, only when a log is scanned: it is a large
- * C++ library whose relocations would otherwise add ~10 ms to every command.
- * Without it (not installed, or a CPU it does not support), lines are
- * classified one by one with the same rule, only slower.
+ * Hyperscan is loaded (util/hs.h) only when a log is scanned, and this
+ * database compiled then. Without it (not installed, or a CPU it does not
+ * support), lines are classified one by one with the same rule, only slower.
  */
 static void load_hyperscan(void)
 {
@@ -70,17 +60,10 @@ static void load_hyperscan(void)
     static const unsigned ids[] = {LINE_ERROR, LINE_WARNING, LINE_ADD_MASK, LINE_KEY, LINE_KEY};
     hs_compile_error_t *err = NULL;
 
-    hs.lib = dlopen("libhs.so.5", RTLD_NOW | RTLD_LOCAL);
-    if (!hs.lib) return;
-    *(void **)&hs.compile_multi = dlsym(hs.lib, "hs_compile_multi");
-    *(void **)&hs.free_compile_error = dlsym(hs.lib, "hs_free_compile_error");
-    *(void **)&hs.alloc_scratch = dlsym(hs.lib, "hs_alloc_scratch");
-    *(void **)&hs.free_scratch = dlsym(hs.lib, "hs_free_scratch");
-    *(void **)&hs.scan = dlsym(hs.lib, "hs_scan");
-    if (!hs.compile_multi || !hs.free_compile_error || !hs.alloc_scratch || !hs.free_scratch ||
-        !hs.scan ||
-        hs.compile_multi(exprs, flags, ids, 5, HS_MODE_BLOCK, NULL, &hs.db, &err) != HS_SUCCESS) {
-        if (err && hs.free_compile_error) hs.free_compile_error(err);
+    if (!(hs.lib = ea_hs_load())) return;
+    if (hs.lib->compile_multi(exprs, flags, ids, 5, HS_MODE_BLOCK, NULL, &hs.db, &err) !=
+        HS_SUCCESS) {
+        if (err) hs.lib->free_compile_error(err);
         hs.db = NULL;
     }
 }
@@ -100,7 +83,7 @@ int ea_log_scan_init(struct ea_log_scan *s, size_t tail_lines, size_t matches_ma
         return ea_fail(EA_ENOMEM, "out of memory");
     }
     pthread_once(&hs_once, load_hyperscan);
-    if (hs.db && hs.alloc_scratch(hs.db, &s->scratch) != HS_SUCCESS) {
+    if (hs.db && hs.lib->alloc_scratch(hs.db, &s->scratch) != HS_SUCCESS) {
         ea_log_scan_dispose(s);
         return ea_fail(EA_ENOMEM, "out of memory for the log scanner");
     }
@@ -128,7 +111,7 @@ static int hash_wait(struct ea_log_scan *s);
 void ea_log_scan_dispose(struct ea_log_scan *s)
 {
     (void)hash_wait(s);
-    if (s->scratch) hs.free_scratch(s->scratch);
+    if (s->scratch) hs.lib->free_scratch(s->scratch);
     s->scratch = NULL;
     ea_free(s->hits);
     s->hits = NULL;
@@ -602,7 +585,7 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
         rc = ea_fail(EA_ETOOBIG, "log chunk over 4 GiB");
         p = end; /* nothing is scanned; the hasher is still joined below */
     } else if (s->scratch &&
-               hs.scan(hs.db, data, (unsigned int)len, 0, s->scratch, on_hit, &hl) !=
+               hs.lib->scan(hs.db, data, (unsigned int)len, 0, s->scratch, on_hit, &hl) !=
                    HS_SUCCESS &&
                hl.failed) {
         rc = ea_fail(EA_ENOMEM, "out of memory");
