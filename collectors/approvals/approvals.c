@@ -355,10 +355,7 @@ static const char *const kinds[] = {"pr_approval", NULL};
 static const char *const defaults[] = {"A.8.32", "A.5.3", "A.8.4", NULL};
 
 static const struct ea_option options[] = {
-    {"repo", EA_OPTION_STRING, 0, NULL, "owner/name (GitHub), project ID or path (GitLab); default from the CI"},
-    {"platform", EA_OPTION_STRING, 0, NULL, "github or gitlab; default from the CI, else the token found"},
-    {"timeout", EA_OPTION_DURATION, 0, "60s",
-     "every API request of the run, retries included (1s to 1h); then result error"},
+    EA_FORGE_OPTIONS,
     {"min_approvals", EA_OPTION_INT, 0, "1", "independent approvals needed (0 to 100)"},
     {"require_independent", EA_OPTION_BOOL, 0, "true", "the author's own approval does not count"},
     {"allow_stale", EA_OPTION_STRING, 0, "protection", "count approvals given on an older commit: false, true or protection (as the base branch's dismiss_stale_reviews says)"},

@@ -479,10 +479,7 @@ static const char *const kinds[] = {"config_state", NULL};
 static const char *const defaults[] = {"A.8.32", "A.8.4", "A.5.15", NULL};
 
 static const struct ea_option options[] = {
-    {"repo", EA_OPTION_STRING, 0, NULL, "owner/name (GitHub), project ID or path (GitLab); default from the CI"},
-    {"platform", EA_OPTION_STRING, 0, NULL, "github or gitlab; default from the CI, else the token found"},
-    {"timeout", EA_OPTION_DURATION, 0, "60s",
-     "every API request of the run, retries included (1s to 1h); then result error"},
+    EA_FORGE_OPTIONS,
     {"require_approvals", EA_OPTION_INT, 0, "1", "approving reviews the protection must require (0 to 100)"},
     {"require_code_owner", EA_OPTION_BOOL, 0, "false", "code owners' review must be required"},
     {"require_signed", EA_OPTION_BOOL, 0, "false", "signed commits must be required"},
