@@ -19,8 +19,11 @@
 #include "util/time.h"
 #include "redact.h"
 
-/* Parses and (with keys) verifies a DSSE envelope of type; returns its payload as JSON. */
-static int open_envelope(json_t **doc, const char *json, size_t len, const char *type,
+/*
+ * Parses and (with keys) verifies a DSSE envelope of type, of at most max
+ * bytes; returns its payload as JSON.
+ */
+static int open_envelope(json_t **doc, const char *json, size_t len, size_t max, const char *type,
                          const char *what, struct ea_key *const *keys, size_t nkeys)
 {
     struct ea_dsse d;
@@ -28,6 +31,8 @@ static int open_envelope(json_t **doc, const char *json, size_t len, const char 
     int rc;
 
     *doc = NULL;
+    if (len > max)
+        return ea_fail(EA_EVERIFY, "not a %s: %zu bytes (at most %zu)", what, len, max);
     rc = ea_dsse_parse(&d, json, len);
     if (rc == EA_ENOMEM) return rc;
     if (rc < 0) {
@@ -120,10 +125,8 @@ int ea_head_parse(struct ea_head *out, const char *json, size_t len, struct ea_k
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if (len > EA_HEAD_MAX_BYTES)
-        return ea_fail(EA_EVERIFY, "not a stream head: %zu bytes (at most %u)", len,
-                       (unsigned)EA_HEAD_MAX_BYTES);
-    rc = open_envelope(&doc, json, len, EA_HEAD_PAYLOAD_TYPE, "stream head", keys, nkeys);
+    rc = open_envelope(&doc, json, len, EA_HEAD_MAX_BYTES, EA_HEAD_PAYLOAD_TYPE, "stream head",
+                       keys, nkeys);
     if (rc < 0) return rc;
     stream = json_string_value(json_object_get(doc, "stream"));
     if (!json_is_string(json_object_get(doc, "_type")) ||
@@ -183,10 +186,8 @@ int ea_checkpoint_parse(struct ea_checkpoint *out, const char *json, size_t len,
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if (len > EA_CHECKPOINT_MAX_BYTES)
-        return ea_fail(EA_EVERIFY, "not a checkpoint: %zu bytes (at most %u)", len,
-                       (unsigned)EA_CHECKPOINT_MAX_BYTES);
-    rc = open_envelope(&doc, json, len, EA_CHECKPOINT_PAYLOAD_TYPE, "checkpoint", keys, nkeys);
+    rc = open_envelope(&doc, json, len, EA_CHECKPOINT_MAX_BYTES, EA_CHECKPOINT_PAYLOAD_TYPE,
+                       "checkpoint", keys, nkeys);
     if (rc < 0) return rc;
     agent = json_string_value(json_object_get(doc, "agent"));
     prev = json_object_get(doc, "previous");
