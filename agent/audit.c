@@ -8,11 +8,11 @@
 
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "record.h"
 #include "util/hash.h"
 #include "util/mem.h"
-#include "redact.h"
+#include "util/redact.h"
 
 void ea_audit_record_dispose(struct ea_audit_record *r)
 {

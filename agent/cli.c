@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "util/mem.h"
 #include "util/text.h"
 

@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
-#include "error.h"
+#include "util/error.h"
 #include "integrity.h"
 #include "util/time.h"
 

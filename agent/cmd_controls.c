@@ -8,7 +8,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "controls.h"
-#include "error.h"
+#include "util/error.h"
 
 static const struct ea_cli_opt opts[] = {
     {NULL, 0, NULL, NULL},

@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "error.h"
+#include "util/error.h"
 #include "sign.h"
 
 static const struct ea_cli_opt opts[] = {

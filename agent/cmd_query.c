@@ -14,7 +14,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
-#include "error.h"
+#include "util/error.h"
 #include "log.h"
 #include "registry.h"
 #include "util/mem.h"

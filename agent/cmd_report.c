@@ -13,7 +13,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
-#include "error.h"
+#include "util/error.h"
 #include "log.h"
 #include "report.h"
 #include "soa.h"

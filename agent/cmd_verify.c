@@ -18,7 +18,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
-#include "error.h"
+#include "util/error.h"
 #include "util/fs.h"
 #include "util/mem.h"
 #include "verify.h"

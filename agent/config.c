@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "util/time.h"
 #include "log.h"
-#include "redact.h"
+#include "util/redact.h"
 #include "util/mem.h"
 
 const char *ea_config_store_url(const char *flag)

@@ -16,7 +16,7 @@
 #include <strings.h>
 
 #include "../schemas/schemas.h"
-#include "error.h"
+#include "util/error.h"
 #include "util/mem.h"
 #include "util/text.h"
 

@@ -12,12 +12,12 @@
 #include <string.h>
 
 #include "audit.h"
-#include "error.h"
+#include "util/error.h"
 #include "log.h"
 #include "util/hash.h"
 #include "util/mem.h"
 #include "util/time.h"
-#include "redact.h"
+#include "util/redact.h"
 
 /*
  * Parses and (with keys) verifies a DSSE envelope of type, of at most max

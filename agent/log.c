@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "redact.h"
+#include "util/redact.h"
 #include "util/buf.h"
 #include "util/time.h"
 

@@ -12,7 +12,7 @@
 
 #include "commands.h"
 #include "controls.h"
-#include "error.h"
+#include "util/error.h"
 #include "log.h"
 #include "util/mem.h"
 #include "util/text.h"

@@ -11,7 +11,7 @@
 #include <evidence/record.h>
 #include <evidence/version.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "record.h"
 #include "util/hash.h"
 #include "util/time.h"

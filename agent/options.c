@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "util/text.h"
 #include "util/time.h"
-#include "redact.h"
+#include "util/redact.h"
 
 const char *ea_option_type_name(uint32_t type)
 {

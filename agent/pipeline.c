@@ -16,11 +16,11 @@
 
 #include <evidence/version.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "integrity.h"
 #include "log.h"
 #include "options.h"
-#include "redact.h"
+#include "util/redact.h"
 #include "registry.h"
 #include "state.h"
 #include "util/hash.h"

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "schema.h"
 #include "util/mem.h"
 #include "util/time.h"

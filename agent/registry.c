@@ -18,14 +18,14 @@
 #include <openssl/hmac.h>
 
 #include "audit.h"
-#include "error.h"
+#include "util/error.h"
 #include "state.h"
 #include "store/store.h"
 #include "util/mem.h"
 #include "log.h"
 #include "util/text.h"
 #include "util/time.h"
-#include "redact.h"
+#include "util/redact.h"
 #include "sign.h"
 
 extern const struct ea_collector ea_collector_git;

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "audit.h"
-#include "error.h"
+#include "util/error.h"
 #include "util/mem.h"
 #include "util/time.h"
 

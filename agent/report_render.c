@@ -9,7 +9,7 @@
 
 #include <evidence/version.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "report.h"
 #include "util/buf.h"
 #include "util/time.h"

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "../schemas/schemas.h"
-#include "error.h"
+#include "util/error.h"
 #include "util/mem.h"
 
 #define SCHEMAS_MAX 32

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "log.h"
 #include "util/fs.h"
 #include "util/hash.h"

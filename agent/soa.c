@@ -5,7 +5,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "registry.h"
 #include "util/mem.h"
 #include "util/time.h"

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "util/fs.h"
 #include "util/hash.h"
 #include "util/mem.h"

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "audit.h"
-#include "error.h"
+#include "util/error.h"
 #include "integrity.h"
 #include "util/fs.h"
 #include "util/hash.h"

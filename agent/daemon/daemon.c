@@ -27,7 +27,7 @@
 #include "../cli.h"
 #include "../commands.h"
 #include "../config.h"
-#include "../error.h"
+#include "../util/error.h"
 #include "../integrity.h"
 #include "../log.h"
 #include "../pipeline.h"

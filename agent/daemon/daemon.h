@@ -19,7 +19,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include "../redact.h"
+#include "../util/redact.h"
 #include "../sign.h"
 #include "../store/store.h"
 #include "dconfig.h"

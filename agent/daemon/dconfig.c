@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "../config.h"
-#include "../error.h"
+#include "../util/error.h"
 #include "../log.h"
 #include "../options.h"
 #include "../registry.h"

@@ -11,7 +11,7 @@
 
 #include <evidence/version.h>
 
-#include "../error.h"
+#include "../util/error.h"
 #include "../util/mem.h"
 #include "../util/time.h"
 

@@ -41,7 +41,7 @@
 #include <unistd.h>
 
 #include "../audit.h"
-#include "../error.h"
+#include "../util/error.h"
 #include "../integrity.h"
 #include "../log.h"
 #include "../options.h"
@@ -52,7 +52,7 @@
 #include "../util/text.h"
 #include "../util/time.h"
 #include "daemon.h"
-#include "redact.h"
+#include "util/redact.h"
 
 #define HTTP_CONNECTIONS 128   /* open connections in all */
 #define HTTP_PER_CLIENT 16     /* open connections per client IP address */

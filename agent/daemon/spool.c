@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "../audit.h"
-#include "../error.h"
+#include "../util/error.h"
 #include "../integrity.h"
 #include "../util/fs.h"
 #include "../util/hash.h"

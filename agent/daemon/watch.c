@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "../audit.h"
-#include "../error.h"
+#include "../util/error.h"
 #include "../integrity.h"
 #include "../log.h"
 #include "../record.h"

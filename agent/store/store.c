@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../error.h"
+#include "../util/error.h"
 #include "../integrity.h"
 #include "../util/hash.h"
 #include "../util/http.h"

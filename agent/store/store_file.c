@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "../controls.h"
-#include "../error.h"
+#include "../util/error.h"
 #include "../util/fs.h"
 #include "../util/mem.h"
 #include "../util/time.h"

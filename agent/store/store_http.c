@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "../config.h"
-#include "../error.h"
+#include "../util/error.h"
 #include "../util/http.h"
 #include "../util/mem.h"
 #include "../util/text.h"

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "../config.h"
-#include "../error.h"
+#include "../util/error.h"
 #include "../util/hash.h"
 #include "../util/http.h"
 #include "../util/mem.h"

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../error.h"
+#include "error.h"
 #include "mem.h"
 
 void ea_buf_init(struct ea_buf *b, size_t max_bytes)

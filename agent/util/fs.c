@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../error.h"
+#include "error.h"
 #include "mem.h"
 
 int ea_fs_mkdirs(const char *dir)

@@ -7,7 +7,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "../error.h"
+#include "error.h"
 
 #ifdef EA_LIBGIT2_SONAME
 #define LIBGIT2_SONAME EA_LIBGIT2_SONAME /* from the build: the version of the headers */

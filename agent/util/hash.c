@@ -5,7 +5,7 @@
 #include <openssl/evp.h>
 #include <string.h>
 
-#include "../error.h"
+#include "error.h"
 #include "mem.h"
 
 int ea_sha256(unsigned char out[EA_SHA256_LEN], const void *p, size_t n)

@@ -20,7 +20,7 @@
 
 #include <evidence/version.h>
 
-#include "../error.h"
+#include "error.h"
 #include "mem.h"
 
 #define DEFAULT_TIMEOUT_MS 30000L

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../error.h"
+#include "error.h"
 #include "redact.h"
 
 #define US_PER_S 1000000LL

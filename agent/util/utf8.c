@@ -2,7 +2,7 @@
 /* UTF-8 validation per RFC 3629 (Table 3-7 of the Unicode standard). */
 #include "utf8.h"
 
-#include "../error.h"
+#include "error.h"
 #include "buf.h"
 
 bool ea_utf8_valid(const char *str, size_t n)

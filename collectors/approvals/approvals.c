@@ -28,13 +28,13 @@
 
 #include "approvals_forge.h"
 #include "approvals_policy.h"
-#include "ci.h"
-#include "error.h"
+#include "util/ci.h"
+#include "util/error.h"
 #include "util/hash.h"
 #include "util/json.h"
 #include "util/mem.h"
 #include "util/utf8.h"
-#include "redact.h"
+#include "util/redact.h"
 
 #define EVENT_MAX (8 * 1024 * 1024)
 

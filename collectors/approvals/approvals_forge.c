@@ -16,11 +16,11 @@
 #include <strings.h>
 
 #include "approvals_policy.h"
-#include "error.h"
+#include "util/error.h"
 #include "util/http.h"
 #include "util/json.h"
 #include "util/mem.h"
-#include "redact.h"
+#include "util/redact.h"
 #include "util/time.h"
 
 #define BODY_MAX (8u * 1024 * 1024)

@@ -22,7 +22,7 @@
 
 #include <jansson.h>
 
-#include "ci.h"
+#include "util/ci.h"
 
 struct ea_http;
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "error.h"
+#include "util/error.h"
 
 static const char *str(const json_t *o, const char *key)
 {

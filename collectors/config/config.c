@@ -30,10 +30,10 @@
 
 #include <evidence/collector.h>
 
-#include "ci.h"
+#include "util/ci.h"
 #include "config_facts.h"
-#include "error.h"
-#include "redact.h"
+#include "util/error.h"
+#include "util/redact.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/hash.h"

@@ -35,8 +35,8 @@
 
 #include <evidence/collector.h>
 
-#include "error.h"
-#include "redact.h"
+#include "util/error.h"
+#include "util/redact.h"
 #include "util/buf.h"
 #include "util/hash.h"
 #include "util/mem.h"

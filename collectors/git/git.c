@@ -16,7 +16,7 @@
 
 #include <evidence/collector.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "git_parse.h"
 #include "util/mem.h"
 #include "util/time.h"

@@ -7,11 +7,11 @@
 
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "util/buf.h"
 #include "util/mem.h"
 #include "util/utf8.h"
-#include "redact.h"
+#include "util/redact.h"
 
 int ea_git_strip_url(char **out, const char *url)
 {

@@ -2,7 +2,7 @@
 /*
  * The pipeline collector: one pipeline_run record for the CI run it runs in
  * (platform, repository, run, job, trigger, ref, commit, actor, runner, from
- * the CI's own environment; see agent/ci.c) and, with pipeline=PATH or
+ * the CI's own environment; see agent/util/ci.c) and, with pipeline=PATH or
  * pipeline=- (standard input), a summary of a job log: its SHA-256 and size,
  * line count, first and last timestamps, error and warning line counts, the
  * redacted last lines and the redacted lines matching configured patterns.
@@ -16,10 +16,10 @@
 
 #include <evidence/collector.h>
 
-#include "ci.h"
-#include "error.h"
+#include "util/ci.h"
+#include "util/error.h"
 #include "pipeline_api.h"
-#include "pipeline_parse.h"
+#include "log_scan.h"
 #include "util/fs.h"
 #include "util/hash.h"
 #include "util/json.h"

@@ -9,12 +9,12 @@
 
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "util/http.h"
 #include "util/json.h"
 #include "util/mem.h"
 #include "util/utf8.h"
-#include "redact.h"
+#include "util/redact.h"
 
 #define BODY_MAX (8u * 1024 * 1024)
 

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "ci.h"
+#include "util/ci.h"
 
 #define EA_PIPELINE_PAGES_MAX 10
 

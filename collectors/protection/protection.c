@@ -34,12 +34,12 @@
 
 #include "../approvals/approvals_forge.h"
 #include "protection.h"
-#include "ci.h"
-#include "error.h"
+#include "util/ci.h"
+#include "util/error.h"
 #include "util/hash.h"
 #include "util/json.h"
 #include "util/mem.h"
-#include "redact.h"
+#include "util/redact.h"
 
 #define RULESETS_MAX 10
 

@@ -25,8 +25,8 @@
 #include <evidence/collector.h>
 #include <openssl/evp.h>
 
-#include "ci.h"
-#include "error.h"
+#include "util/ci.h"
+#include "util/error.h"
 #include "scan_report.h"
 #include "schemas.h"
 #include "util/fs.h"
@@ -34,7 +34,7 @@
 #include "util/json.h"
 #include "util/mem.h"
 #include "util/utf8.h"
-#include "redact.h"
+#include "util/redact.h"
 
 #define HEAD_MAX (64 * 1024)
 #define CHUNK (1024 * 1024)

@@ -42,11 +42,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "util/jstream.h"
 #include "util/json.h"
 #include "util/mem.h"
-#include "redact.h"
+#include "util/redact.h"
 #include "util/utf8.h"
 
 struct ea_scan_kept {

@@ -19,7 +19,7 @@
 
 #include "config.h"
 #include "controls.h"
-#include "error.h"
+#include "util/error.h"
 #include "log.h"
 #include "pipeline.h"
 #include "store/store.h"

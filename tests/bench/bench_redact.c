@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "redact.h"
+#include "util/error.h"
+#include "util/redact.h"
 #include "util/mem.h"
 
 int main(int argc, char **argv)

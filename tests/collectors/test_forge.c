@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "schema.h"
 #include "testkit.h"
 #include "../../collectors/approvals/approvals_forge.h"

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "schema.h"
 #include "testkit.h"
 #include "util/mem.h"

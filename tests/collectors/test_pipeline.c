@@ -11,13 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ci.h"
-#include "error.h"
+#include "util/ci.h"
+#include "util/error.h"
 #include "schema.h"
 #include "testkit.h"
 #include "util/mem.h"
 #include "../../collectors/pipeline/pipeline_api.h"
-#include "../../collectors/pipeline/pipeline_parse.h"
+#include "../../collectors/pipeline/log_scan.h"
 
 extern const struct ea_collector ea_collector_pipeline;
 

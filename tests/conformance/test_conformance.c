@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ci.h"
+#include "util/ci.h"
 #include "controls.h"
-#include "error.h"
+#include "util/error.h"
 #include "schema.h"
 #include "sign.h"
 #include "testkit.h"
@@ -25,7 +25,7 @@
 #include "../../collectors/approvals/approvals_policy.h"
 #include "../../collectors/pipeline/pipeline_api.h"
 #include "../../collectors/protection/protection.h"
-#include "../../collectors/pipeline/pipeline_parse.h"
+#include "../../collectors/pipeline/log_scan.h"
 
 static char *tmp;
 

@@ -6,7 +6,7 @@
  */
 #include <stdbool.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "fuzz.h"
 #include "../../collectors/approvals/approvals_forge.h"
 #include "../../collectors/approvals/approvals_policy.h"

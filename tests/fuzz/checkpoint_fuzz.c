@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: bytes as a checkpoint (a store's checkpoints/, verify --checkpoint FILE). */
-#include "error.h"
+#include "util/error.h"
 #include "fuzz.h"
 #include "integrity.h"
 

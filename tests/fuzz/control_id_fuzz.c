@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "controls.h"
-#include "error.h"
+#include "util/error.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: bytes as the daemon's configuration file (YAML or JSON). */
 #include "daemon/dconfig.h"
-#include "error.h"
+#include "util/error.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: bytes as a stream head (a store's streams/<s>.json, ingest, the drop folder). */
-#include "error.h"
+#include "util/error.h"
 #include "fuzz.h"
 #include "integrity.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: bytes as an envelope arriving alone (ingest, the drop folder, the spool). */
 #include "audit.h"
-#include "error.h"
+#include "util/error.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

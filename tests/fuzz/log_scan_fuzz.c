@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "fuzz.h"
-#include "../../collectors/pipeline/pipeline_parse.h"
+#include "../../collectors/pipeline/log_scan.h"
 
 static json_t *scan(const uint8_t *data, size_t size, size_t split)
 {

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "fuzz.h"
 #include "options.h"
 #include "registry.h"

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "fuzz.h"
-#include "redact.h"
+#include "util/redact.h"
 #include "util/mem.h"
 
 #define CANARY "zz-FUZZ-CANARY-zz"

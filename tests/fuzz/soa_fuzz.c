@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: bytes as a Statement of Applicability file (YAML or JSON) and its checks. */
 #include "controls.h"
-#include "error.h"
+#include "util/error.h"
 #include "fuzz.h"
 #include "soa.h"
 #include "util/yaml.h"

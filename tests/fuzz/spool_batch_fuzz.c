@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: bytes as a spooled batch (envelope and stream-head lines). */
 #include "daemon/spool.h"
-#include "error.h"
+#include "util/error.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

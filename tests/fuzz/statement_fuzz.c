@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "controls.h"
-#include "error.h"
+#include "util/error.h"
 #include "fuzz.h"
 #include "record.h"
 

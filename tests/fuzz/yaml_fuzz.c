@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: bytes as a YAML stream (anchors, aliases, merge keys, several documents). */
-#include "error.h"
+#include "util/error.h"
 #include "fuzz.h"
 #include "util/yaml.h"
 

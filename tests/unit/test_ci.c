@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "ci.h"
+#include "util/ci.h"
 #include "testkit.h"
 
 struct env {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "controls.h"
-#include "error.h"
+#include "util/error.h"
 #include "registry.h"
 #include "testkit.h"
 #include "../../schemas/schemas.h"

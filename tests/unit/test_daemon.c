@@ -12,7 +12,7 @@
 
 #include "daemon/dconfig.h"
 #include "daemon/spool.h"
-#include "error.h"
+#include "util/error.h"
 #include "pipeline.h"
 #include "testkit.h"
 #include "util/fs.h"

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "integrity.h"
 #include "pipeline.h"
 #include "testkit.h"

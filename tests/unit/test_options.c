@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "error.h"
+#include "util/error.h"
 #include "options.h"
 #include "registry.h"
 #include "testkit.h"

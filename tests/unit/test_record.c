@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "pipeline.h"
 #include "record.h"
 #include "schema.h"

@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "error.h"
-#include "redact.h"
+#include "util/error.h"
+#include "util/redact.h"
 #include "testkit.h"
 #include "util/mem.h"
 

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "schema.h"
 #include "testkit.h"
 

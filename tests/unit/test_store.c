@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "store/store.h"
 #include "testkit.h"
 #include "util/hash.h"

@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "testkit.h"
 #include "util/buf.h"
 #include "util/fs.h"

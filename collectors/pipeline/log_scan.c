@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Streaming job-log analysis; see pipeline_parse.h. Every line is counted,
+ * Streaming job-log analysis; see log_scan.h. Every line is counted,
  * classified as error or warning, tested against the configured patterns,
  * and the last ones kept in a bounded ring for the tail; the first and last
  * timestamps are noted. When no pattern is configured, whole lines inside a
@@ -14,7 +14,7 @@
  * chunks; both apply the same rule (whole words, any case, \b boundaries).
  */
 #define _GNU_SOURCE 1 /* memmem */
-#include "pipeline_parse.h"
+#include "log_scan.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -22,7 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "error.h"
+#include "util/error.h"
 #include "util/hash.h"
 #include "util/hs.h"
 #include "util/mem.h"

@@ -16,7 +16,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#include "redact.h"
+#include "util/redact.h"
 #include "util/buf.h"
 
 #define EA_LOG_LINE_MAX 1000   /* bytes of one line in a record */
