@@ -16,6 +16,7 @@
 
 #include "util/ci.h"
 #include "controls.h"
+#include "frameworks.h"
 #include "util/error.h"
 #include "schema.h"
 #include "sign.h"
@@ -155,6 +156,82 @@ START_TEST(test_catalogue_matches_the_shared_reference)
             ck_assert(ea_control_set_has(&set, json_string_value(json_array_get(ids, k))));
     }
     json_decref(map);
+}
+END_TEST
+
+static const char *text_of(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/*
+ * Each compiled framework catalogue and crosswalk equals the reference row by row:
+ * every requirement (ID, group, description, catalogue order), every mapping row
+ * (control, target, relationship, confidence, source, via) found exactly once, and no
+ * compiled row the reference lacks.
+ */
+START_TEST(test_frameworks_match_the_shared_reference)
+{
+    const char *fx = ea_test_fixtures_dir();
+    const struct ea_framework *all;
+    char path[4096];
+    size_t n;
+
+    all = ea_frameworks_all(&n);
+    ck_assert_ptr_nonnull(all);
+    ck_assert_uint_eq(n, 5);
+    for (size_t k = 0; k < n; k++) {
+        const struct ea_framework *f = &all[k];
+        json_t *cat, *rows, *v;
+        size_t i, *used = calloc(f->nmaps + 1, sizeof(*used)), seen = 0;
+
+        snprintf(path, sizeof(path), "%s/../reference/crosswalks/%s.catalogue.json", fx, f->name);
+        cat = json_load_file(path, 0, NULL);
+        ck_assert_msg(cat != NULL, "%s", path);
+        ck_assert_str_eq(f->title, text_of(cat, "name"));
+        ck_assert_uint_eq(f->nreqs, json_array_size(json_object_get(cat, "requirements")));
+        json_array_foreach(json_object_get(cat, "requirements"), i, v) {
+            ck_assert_str_eq(f->reqs[i].id, text_of(v, "id"));
+            ck_assert_str_eq(f->reqs[i].group, text_of(v, "group"));
+            ck_assert_str_eq(f->reqs[i].description, text_of(v, "description"));
+        }
+        snprintf(path, sizeof(path), "%s/../reference/crosswalks/iso27001-2022-to-%s.json", fx,
+                 f->name);
+        rows = json_load_file(path, 0, NULL);
+        ck_assert_msg(rows != NULL, "%s", path);
+        ck_assert_uint_eq(f->nmaps, json_array_size(rows));
+        json_array_foreach(rows, i, v) {
+            const struct ea_fw_requirement *r = NULL;
+            const struct ea_fw_map *base = f->reqs[0].maps;
+            bool found = false;
+
+            ck_assert_int_eq(ea_framework_requirement_lookup(&r, f, text_of(v, "target")), 0);
+            for (size_t m = 0; m < r->nmaps && !found; m++) {
+                const struct ea_fw_map *x = &r->maps[m];
+                if (strcmp(x->control->id, text_of(v, "iso")) != 0 ||
+                    strcmp(x->source, text_of(v, "source")) != 0)
+                    continue;
+                found = true;
+                ck_assert_str_eq(x->target, text_of(v, "target"));
+                ck_assert_str_eq(x->relationship, text_of(v, "relationship"));
+                ck_assert_str_eq(x->confidence, text_of(v, "confidence"));
+                ck_assert(same_text(x->via, text_of(v, "via")));
+                ck_assert_uint_eq(used[x - base]++, 0);
+                seen++;
+            }
+            ck_assert_msg(found, "%s: row %zu (%s -> %s) not compiled in", f->name, i,
+                          text_of(v, "iso"), text_of(v, "target"));
+        }
+        ck_assert_uint_eq(seen, f->nmaps);
+        free(used);
+        json_decref(cat);
+        json_decref(rows);
+    }
 }
 END_TEST
 
@@ -356,6 +433,7 @@ static Suite *conformance_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_ed25519_conformance_vectors);
     tcase_add_test(tc, test_catalogue_matches_the_shared_reference);
+    tcase_add_test(tc, test_frameworks_match_the_shared_reference);
     tcase_add_test(tc, test_recorded_job_logs_conform);
     tcase_add_test(tc, test_recorded_github_responses_normalise);
     tcase_add_test(tc, test_recorded_change_requests_normalise);

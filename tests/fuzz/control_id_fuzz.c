@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Fuzz target: bytes as a user-given control ID. Whatever is accepted must
- * resolve to catalogue IDs only, so no input can become a new store folder.
+ * Fuzz target: bytes as a user-given control ID, Annex A or FRAMEWORK:ID.
+ * Whatever is accepted must resolve to catalogue IDs only, so no input can
+ * become a new store folder.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "controls.h"
+#include "frameworks.h"
 #include "util/error.h"
 #include "fuzz.h"
 
@@ -19,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = '\0';
     memset(&set, 0, sizeof(set));
-    if (ea_controls_add(&set, text) == 0) {
+    if (ea_framework_controls_add(&set, text) == 0) {
         for (size_t i = 0; i < set.n; i++) {
             if (!ea_controls_find(set.ids[i]) || strchr(set.ids[i], '/')) abort();
         }
