@@ -16,6 +16,7 @@
 #include "util/error.h"
 #include "log.h"
 #include "report.h"
+#include "report_framework.h"
 #include "soa.h"
 #include "util/mem.h"
 #include "verify.h"
@@ -33,6 +34,9 @@ static const struct ea_cli_opt opts[] = {
     {"gate", EA_CLI_FLAG, NULL,
      "exit 4 when an applied control's evidence is missing, stale or "
      "failing"},
+    {"framework", EA_CLI_VALUE, "F",
+     "answer framework F's requirements through the Annex A controls mapped to them (soc2, "
+     "nis2, cra, 800-53, csf)"},
     {"init-soa", EA_CLI_FLAG, NULL, "write a starter SoA (all 93 controls) and exit"},
     {NULL, 0, NULL, NULL},
 };
@@ -40,7 +44,7 @@ static const struct ea_cli_opt opts[] = {
 static const struct ea_cli_cmd cmd = {
     .name = "report",
     .usage = "--soa FILE [--store URL] [--since T] [--until T] [--pubkey FILE]... "
-             "[--format md|html|json|oscal] [--out FILE] [--gate]",
+             "[--format md|html|json|oscal] [--out FILE] [--gate] [--framework F]",
     .summary = "Reports, per control of the SoA, whether fresh, verified, passing evidence exists.",
     .opts = opts,
     .details =
@@ -49,12 +53,29 @@ static const struct ea_cli_cmd cmd = {
         "(latest result fail or error, or a\nrecord that failed a check). Only the applied "
         "controls the SoA names are read.\nExit status: 0 ok, 1 runtime failure, 2 usage or "
         "SoA error, 3 a record failed a check,\n4 with --gate when an applied control is not "
-        "ok.\n",
+        "ok.\n"
+        "With --framework F (soc2, nis2, cra, 800-53, csf; 'controls --frameworks' lists them),\n"
+        "each requirement of F is judged through the Annex A controls mapped to it: covered\n"
+        "(every mapped applied control ok), partial (some), uncovered (none), n/a (every\n"
+        "mapped control excluded, or none named by the SoA), unmapped (no mapping in the\n"
+        "reference data; not judged); each mapping shows its relationship and confidence.\n"
+        "--gate then exits 4 when a covered/partial/uncovered requirement is not covered.\n"
+        "A mapping is guidance, not certification.\n",
     .min_args = 0,
     .max_args = 0,
 };
 
 typedef int (*render_fn)(FILE *f, const json_t *report);
+
+static const struct {
+    const char *name;
+    render_fn soa, framework; /* framework NULL: the format does not fit a framework report */
+} formats[] = {
+    {"md", ea_report_write_md, ea_report_framework_write_md},
+    {"html", ea_report_write_html, ea_report_framework_write_html},
+    {"json", NULL, NULL}, /* render_json for both, set below */
+    {"oscal", ea_report_write_oscal, NULL},
+};
 
 static int render_json(FILE *f, const json_t *report)
 {
@@ -92,10 +113,11 @@ int ea_cmd_report(int argc, char **argv)
     struct ea_report_opts o = {.since_us = INT64_MIN};
     struct ea_key **keys = NULL;
     struct ea_store *store = NULL;
-    json_t *report = NULL;
+    json_t *report = NULL, *fw_report = NULL;
+    const struct ea_framework *fw = NULL;
     render_fn fn = ea_report_write_md;
     unsigned problems = 0;
-    size_t pk = 0, nkeys = 0;
+    size_t pk = 0, nkeys = 0, k;
     const char *v;
     int rc, gate = 0;
 
@@ -112,17 +134,29 @@ int ea_cmd_report(int argc, char **argv)
                    ea_cli_value(&a, &cmd, "out"));
         goto out;
     }
+    if ((v = ea_cli_value(&a, &cmd, "framework"))) {
+        rc = ea_framework_lookup(&fw, v);
+        if (rc < 0) goto out;
+    }
     v = ea_cli_value(&a, &cmd, "format");
-    if (!v || strcmp(v, "md") == 0)
-        fn = ea_report_write_md;
-    else if (strcmp(v, "html") == 0)
-        fn = ea_report_write_html;
-    else if (strcmp(v, "json") == 0)
-        fn = render_json;
-    else if (strcmp(v, "oscal") == 0)
-        fn = ea_report_write_oscal;
-    else {
+    for (k = 0; k < sizeof(formats) / sizeof(formats[0]); k++) {
+        if (strcmp(formats[k].name, v ? v : "md") == 0) break;
+    }
+    if (k == sizeof(formats) / sizeof(formats[0])) {
         rc = ea_fail(EA_EUSAGE, "--format '%s': use md, html, json or oscal", v);
+        goto out;
+    }
+    if (strcmp(formats[k].name, "json") == 0)
+        fn = render_json;
+    else
+        fn = fw ? formats[k].framework : formats[k].soa;
+    if (!fn) {
+        rc = ea_fail(EA_EUSAGE,
+                     "--format %s --framework %s: OSCAL assessment results name the controls of "
+                     "an OSCAL catalog, and the requirements of %s are judged here through Annex "
+                     "A mappings, not assessed as that catalog's controls (use md, html or json; "
+                     "--format oscal without --framework reports the Annex A controls)",
+                     formats[k].name, fw->name, fw->name);
         goto out;
     }
     if (!(v = ea_cli_value(&a, &cmd, "soa"))) {
@@ -154,7 +188,9 @@ int ea_cmd_report(int argc, char **argv)
     }
     ea_error_clear();
     rc = ea_report_build(&report, &problems, &soa, &o);
-    if (rc == 0) rc = write_out(ea_cli_value(&a, &cmd, "out"), fn, report, false);
+    if (rc == 0 && fw) rc = ea_report_framework_build(&fw_report, report, fw);
+    if (rc == 0)
+        rc = write_out(ea_cli_value(&a, &cmd, "out"), fn, fw ? fw_report : report, false);
     if (rc < 0) goto out;
     if (problems)
         rc = ea_fail(EA_EVERIFY,
@@ -164,10 +200,16 @@ int ea_cmd_report(int argc, char **argv)
     else if (gate < 0)
         rc = ea_fail(EA_EVERIFY, "the store failed verification (named above): records may be "
                                  "missing from this report (run 'evidence-agent verify')");
-    else if (ea_cli_flag(&a, &cmd, "gate") && ea_report_not_ready(report))
+    else if (ea_cli_flag(&a, &cmd, "gate") && fw && ea_report_framework_not_covered(fw_report))
+        rc = ea_fail(EA_EPOLICY, "gate: %zu requirement%s of %s in scope not covered (partial or "
+                                 "uncovered)",
+                     ea_report_framework_not_covered(fw_report),
+                     ea_report_framework_not_covered(fw_report) == 1 ? "" : "s", fw->name);
+    else if (ea_cli_flag(&a, &cmd, "gate") && !fw && ea_report_not_ready(report))
         rc = ea_fail(EA_EPOLICY, "gate: %zu applied control%s without fresh, passing evidence",
                      ea_report_not_ready(report), ea_report_not_ready(report) == 1 ? "" : "s");
 out:
+    json_decref(fw_report);
     json_decref(report);
     ea_store_close(store);
     ea_config_keys_free(keys, nkeys);

@@ -3,7 +3,10 @@
 # End to end: the other frameworks answered from the Annex A store. The framework
 # list and aliases, one framework's requirements with their mapped controls, the
 # crosswalk of one Annex A control, and unknown frameworks and requirement IDs
-# (exit 2, naming the nearest valid ones).
+# (exit 2, naming the nearest valid ones). Reports per framework on a store built
+# through collect: each verdict (covered, partial, uncovered, n/a, unmapped) for
+# chosen requirements of every framework, in JSON (against its schema), Markdown
+# and HTML, and the gate.
 . "$(dirname "$0")/lib.sh"
 EA=$EA_BIN
 cd "$WORK" || exit 1
@@ -51,4 +54,114 @@ check "unknown requirement ID" 2 "$EA" controls --framework soc2 CC8.9
 contains "nearest requirements" "$ERR" "'CC8.9': not a requirement of soc2-tsc-2017 (did you mean CC8.1"
 check "a word that matches nothing" 1 "$EA" controls --framework nis2 zebra
 
+# --- report --framework: a store built through collect with known evidence ---
+"$EA" keygen --private key.pem --public key.pub 2>/dev/null || { echo "keygen failed"; exit 1; }
+make_repo repo
+store=$WORK/store
+check "git evidence (A.8.32, A.8.4; A.8.8 added)" 0 "$EA" collect --store "$store" --key key.pem \
+    --control A.8.8 git=repo
+check "a failing secrets scan (A.8.12)" 0 "$EA" collect --store "$store" --key key.pem \
+    scan="$EA_SOURCE_DIR/tests/collectors/scan/gitleaks.json"
+cat >soa.yaml <<'YAML'
+organisation: Acme Payments
+scope: CI/CD
+controls:
+  A.8.32: {status: applied, justification: reviewed changes, evidence: {kinds: [git_commit], max_age: 7d}}
+  A.8.4: {status: applied, justification: forge access}
+  A.8.8: {status: applied, justification: dependency scanning}
+  A.8.12: {status: applied, justification: secret scanning}
+  A.8.9: {status: applied, justification: configuration in git, evidence: {kinds: [config_state]}}
+  A.6.3: {status: planned, justification: training roadmap}
+  A.7.1: {status: excluded, justification: no own premises}
+  A.5.8: {status: excluded, justification: no projects outside the platform}
+YAML
+# Each framework: requirement -> expected verdict (see the mapping rows in schemas/frameworks/).
+expect_framework() { # FILE FRAMEWORK: the JSON framework report holds the expected verdicts
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+want = {
+  "soc2-tsc-2017": {"CC8.1": "partial",     # A.8.32 ok, A.8.9 missing, A.5.8 excluded, rest unnamed
+                    "CC6.7": "n/a",         # A.7.1 excluded, A.6.7 not named
+                    "CC6.4": "n/a",
+                    "P1.1": "unmapped"},
+  "nis2": {"CIR-6.4": "covered",            # A.8.32 ok, A.7.13 not named
+           "21(2)(g)": "uncovered",         # A.6.3 planned only
+           "CIR-6.3": "uncovered",          # A.8.9 missing
+           "21(2)(f)": "unmapped"},
+  "cra-annex-i": {"II.7": "covered",        # A.8.8 ok (low confidence), A.5.1 not named
+                  "I.2(d)": "n/a"},         # none of its controls named
+  "nist-800-53r5": {"CM-3": "partial", "AC-3(11)": "covered", "SI-20": "uncovered",
+                    "PE-3": "n/a"},
+  "nist-csf-2.0": {"ID.RA-07": "covered", "PR.AT-01": "uncovered", "GV": "unmapped"},
+}[sys.argv[2]]
+assert r["framework"]["name"] == sys.argv[2], r["framework"]
+reqs = {q["id"]: q for q in r["requirements"]}
+got = {k: reqs[k]["verdict"] for k in want}
+assert got == want, got
+for q in r["requirements"]:
+    for m in q["mappings"]:
+        assert m["relationship"] == "related" and m["confidence"] in ("high", "medium", "low"), m
+s = r["summary"]
+assert s["requirements"] == len(r["requirements"]) == sum(s[k] for k in ("covered", "partial", "uncovered", "n/a", "unmapped")), s
+if sys.argv[2] == "soc2-tsc-2017":
+    m = {x["control"]: x for x in reqs["CC8.1"]["mappings"]}
+    assert m["A.8.32"]["status"] == "applied" and m["A.8.32"]["verdict"] == "ok" and m["A.8.32"]["records"] == 1, m
+    assert m["A.8.9"]["verdict"] == "missing" and m["A.5.8"]["status"] == "excluded", m
+    assert m["A.8.25"]["status"] == "not in the SoA", m
+    assert reqs["CC6.4"]["note"] == "every mapped control is excluded by the SoA" or "excluded" in reqs["CC6.4"]["note"], reqs["CC6.4"]
+if sys.argv[2] == "cra-annex-i":
+    assert reqs["II.7"]["best_confidence"] == "low", reqs["II.7"]
+    assert all(m["via"] for m in reqs["II.7"]["mappings"]), reqs["II.7"]
+    assert reqs["I.2(d)"]["note"] == "none of its mapped controls is named by the SoA", reqs["I.2(d)"]
+if sys.argv[2] == "nis2":
+    assert reqs["21(2)(g)"]["note"] == "no mapped control is applied (1 planned)", reqs["21(2)(g)"]
+PY
+}
+for fw in soc2 nis2 cra 800-53 csf; do
+    check "report --framework $fw (json)" 0 "$EA" report --soa soa.yaml --store "$store" \
+        --framework $fw --format json --pubkey key.pub --out $fw.json
+done
+assert "soc2 verdicts" expect_framework soc2.json soc2-tsc-2017
+assert "nis2 verdicts" expect_framework nis2.json nis2
+assert "cra verdicts" expect_framework cra.json cra-annex-i
+assert "800-53 verdicts" expect_framework 800-53.json nist-800-53r5
+assert "csf verdicts" expect_framework csf.json nist-csf-2.0
+for fw in soc2 nis2 cra 800-53 csf; do
+    assert "$fw json: valid against schemas/framework-report.schema.json" python3 -c '
+import json,jsonschema,sys
+jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))' $fw.json "$EA_SOURCE_DIR/schemas/framework-report.schema.json"
+done
+check "report --framework soc2 (md)" 0 "$EA" report --soa soa.yaml --store "$store" --framework soc2
+contains "md: the caveat" "$OUT" "A mapping is guidance, not certification"
+contains "md: CC8.1 partial, why" "$OUT" "| CC8.1 Authorise, test, approve and implement changes | PARTIAL | 1 of 2 applied controls ok; 1 excluded; 4 not named by the SoA |"
+contains "md: each mapping with its relationship and confidence" "$OUT" "A.8.32 applied ok (related, medium)"
+contains "md: the summary" "$OUT" "| 61 |"
+check "report --framework cra (md)" 0 "$EA" report --soa soa.yaml --store "$store" --framework cra
+contains "md: a low-confidence answer says so" "$OUT" "covered (low-confidence mapping only)"
+contains "md: transitive rows name their chain" "$OUT" "A.8.8 applied ok (related, low, via "
+check "report --framework nis2 (html)" 0 "$EA" report --soa soa.yaml --store "$store" --framework nis2 \
+    --format html --out nis2.html
+contains "html: the caveat" nis2.html '<p class="caveat" id="caveat">A mapping is guidance'
+contains "html: a covered row" nis2.html '<td class="v covered">covered'
+contains "html: ids are escaped text" nis2.html '<tr id="21(2)(g)">'
+check "oscal does not fit a framework report" 2 "$EA" report --soa soa.yaml --store "$store" \
+    --framework soc2 --format oscal
+contains "oscal: says why" "$ERR" "OSCAL assessment results name the controls of an OSCAL catalog"
+check "report --framework of no framework" 2 "$EA" report --soa soa.yaml --store "$store" --framework nist
+contains "report: the nearest framework" "$ERR" "'nist': not a framework"
+check "gate: soc2 has partial and uncovered requirements" 4 "$EA" report --soa soa.yaml \
+    --store "$store" --framework soc2 --gate --format json
+contains "gate: counted" "$ERR" "gate: "
+contains "gate: names the framework" "$ERR" "of soc2-tsc-2017 in scope not covered"
+# Only A.8.32 applied: every requirement in scope is covered, the rest n/a or unmapped.
+cat >only.yaml <<'YAML'
+controls:
+  A.8.32: {status: applied, justification: reviewed changes}
+YAML
+check "gate: csf with only covered requirements in scope passes" 0 "$EA" report --soa only.yaml \
+    --store "$store" --framework csf --gate --format json
+assert "only ID.RA-07 is in scope" python3 -c '
+import json,sys; r=json.load(sys.stdin); s=r["summary"]
+assert (s["covered"], s["partial"], s["uncovered"]) == (1, 0, 0), s' <"$OUT"
 finish
