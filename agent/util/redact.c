@@ -35,6 +35,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "error.h"
 #include "util/hs.h"
@@ -973,6 +976,75 @@ static int match_pgpass(struct scan *sc, size_t i, size_t *next)
     return add_hit(sc, i + 1, e, "password-pair");
 }
 
+#define NAMED_LOOKAHEAD 64 /* lines after "name: X" searched for its "value:" */
+
+/*
+ * The value of an environment entry whose name is a secret's, on a later line
+ * of the same entry: Kubernetes YAML ("- name: DB_PASSWORD" then "  value:
+ * v") or pretty-printed JSON ("name" and "value" on lines of their own). From
+ * the line at a, the "value" key at column col (a quote before it aside) is
+ * masked; the entry ends at a line less indented. Only looks ahead: the
+ * lines in between are still scanned by every rule. Carried to the next
+ * chunk when the text ends first.
+ */
+static int named_value(struct scan *sc, size_t a, unsigned col)
+{
+    const char *s = sc->s;
+    size_t n = sc->n, next = 0;
+    int rc = 0;
+
+    for (unsigned lines = 0; lines < NAMED_LOOKAHEAD; lines++) {
+        size_t cs, le, b, kb;
+        if (a < n && s[a] == '\r') a++;
+        if (a < n && s[a] == '\n') a++;
+        if (a >= n) {
+            if (sc->st) sc->st->named_col = col + 1;
+            return 0;
+        }
+        cs = content_start(s, n, a);
+        le = line_end(s, n, a);
+        b = cs + run_of(s, le, cs, is_blank);
+        kb = b < le && (s[b] == '"' || s[b] == '\'') ? b + 1 : b;
+        a = le;
+        if (b == le) continue;                   /* a blank line */
+        if (kb - cs < col) break;                /* the entry ended */
+        if (kb - cs > col || !starts(s, le, kb, "value")) continue;
+        b = kb + 5;
+        if (b < le && kb != cs + run_of(s, le, cs, is_blank) && (s[b] == '"' || s[b] == '\''))
+            b++; /* the closing quote of "value" */
+        while (b < le && is_blank((unsigned char)s[b])) b++;
+        if (b >= le || s[b] != ':') continue; /* valueFrom: */
+        b++;
+        while (b < le && is_blank((unsigned char)s[b])) b++;
+        if (b < le && (s[b] == '|' || s[b] == '>'))
+            rc = yaml_block(sc, le, col, true, &next);
+        else
+            rc = mask_value_as(sc, b, "password-pair", 1, VALUE_LINE, &next);
+        break;
+    }
+    if (sc->st) sc->st->named_col = 0;
+    return rc;
+}
+
+/* "name: X" or "\"name\": \"X\"" first on its line, X a secret's name: masks its later "value". */
+static int match_named_entry(struct scan *sc, size_t i, size_t j)
+{
+    const char *s = sc->s;
+    size_t n = sc->n, kstart = j - 4, w = i + 1, e, m;
+    char norm[KEY_MAX + 1];
+    bool quoted;
+
+    if (!key_starts_line(s, n, kstart)) return 0;
+    while (w < n && is_blank((unsigned char)s[w])) w++;
+    e = value_end(s, n, w, &quoted);
+    if (quoted) w++;
+    if (e <= w || e - w > KEY_MAX || run_of(s, e, w, is_key_char) != e - w || !has_piece(s, w, e))
+        return 0;
+    m = normalise_key(s, w, e, norm);
+    if (!is_secret_key(norm, m)) return 0;
+    return named_value(sc, line_end(s, n, e), key_column(s, n, kstart));
+}
+
 /* key=value, key: value, key => value, "key": "value", key := value (i is the ':' or '='). */
 static int match_pair(struct scan *sc, size_t i, size_t *next)
 {
@@ -998,6 +1070,9 @@ static int match_pair(struct scan *sc, size_t i, size_t *next)
     }
     if (quoted_key && j >= 6 && memcmp(s + j - 6, "\"value", 6) == 0 && named_secret_value(s, j))
         return mask_value(sc, v, "password-pair", 1, next);
+    if (s[i] == ':' && j >= 4 && strncasecmp(s + j - 4, "name", 4) == 0 &&
+        (j == 4 || !is_key_char((unsigned char)s[j - 5])))
+        return match_named_entry(sc, i, j);
     if (!key_at(s, j, norm, &m, &kstart))
         return s[i] == ':' && i > 0 && is_key_char((unsigned char)s[i - 1])
                    ? match_pgpass(sc, i, next)
@@ -1362,7 +1437,8 @@ static int scan_range(struct scan *sc, size_t a, size_t b, size_t *pos)
 /* ---- the view ---- */
 
 struct seg {
-    size_t v, r; /* view offset v is original offset r, up to the next segment */
+    size_t v, r;     /* view offset v is original offset r, up to the next segment */
+    size_t stride;   /* 1, or 2 for UTF-16LE text: each view byte had a NUL after it */
 };
 
 struct view {
@@ -1442,8 +1518,20 @@ static size_t section_len(const char *s, size_t n, size_t i)
 
 static int view_copy(struct view *v, const char *in, size_t from, size_t to)
 {
+    struct seg *last = v->nseg ? &v->seg[v->nseg - 1] : NULL;
+    size_t had = last ? v->n - last->v : 0; /* view bytes of the last segment */
+
     if (to <= from) return 0;
-    if (!v->nseg || v->seg[v->nseg - 1].r + (v->n - v->seg[v->nseg - 1].v) != from) {
+    if (last && last->stride == 2 && to - from == 1 && last->r + 2 * had == from) {
+        v->own[v->n++] = in[from]; /* UTF-16LE: one more character of the run */
+        return 0;
+    }
+    if (last && last->stride == 1 && had == 1 && to - from == 1 && last->r + 2 == from) {
+        last->stride = 2; /* a second byte two after the first: a UTF-16LE run begins */
+        v->own[v->n++] = in[from];
+        return 0;
+    }
+    if (!last || last->stride != 1 || last->r + had != from) {
         if (v->nseg == v->cap) {
             size_t ncap = v->cap ? v->cap * 2 : 64;
             struct seg *ns = ea_realloc(v->seg, ncap * sizeof(*ns));
@@ -1451,28 +1539,53 @@ static int view_copy(struct view *v, const char *in, size_t from, size_t to)
             v->seg = ns;
             v->cap = ncap;
         }
-        v->seg[v->nseg++] = (struct seg){v->n, from};
+        v->seg[v->nseg++] = (struct seg){v->n, from, 1};
     }
     memcpy(v->own + v->n, in + from, to - from);
     v->n += to - from;
     return 0;
 }
 
-/* The next escape at or after i: an ESC, or the UTF-8 form of the 8-bit CSI (C2 9B); NULL if none.
+/*
+ * The first byte of in[i, n) that is 0x00, ESC or 0x9b: sixteen bytes at a
+ * time where SSE2 is there (every text passes here once).
+ */
+static const char *next_special(const char *in, size_t i, size_t n)
+{
+#ifdef __SSE2__
+    const __m128i nul = _mm_setzero_si128(), esc = _mm_set1_epi8(0x1b),
+                  csi = _mm_set1_epi8((char)0x9b);
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(in + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(x, nul), _mm_cmpeq_epi8(x, esc)), _mm_cmpeq_epi8(x, csi)));
+        if (m) return in + i + (size_t)__builtin_ctz(m);
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c == 0 || c == 0x1b || c == 0x9b) return in + i;
+    }
+    return NULL;
+}
+
+/*
+ * The next decoration at or after i: a NUL byte, an ESC, or the UTF-8 form
+ * of the 8-bit CSI (C2 9B) with a whole sequence after it; NULL if none.
  */
 static const char *next_escape(const char *in, size_t i, size_t n)
 {
-    const char *esc = memchr(in + i, 0x1b, n - i);
-    size_t lim = esc ? (size_t)(esc - in) : n;
+    const char *c;
 
-    for (const char *c; i < lim && (c = memchr(in + i, 0x9b, lim - i));) {
+    while ((c = next_special(in, i, n))) {
         size_t j = (size_t)(c - in) + 1, k = j;
+        if ((unsigned char)*c != 0x9b) return c;
         while (k < n && k - j < 256 && in[k] >= 0x20 && in[k] <= 0x3f) k++;
         if (c > in && (unsigned char)c[-1] == 0xc2 && k < n && in[k] >= 0x40 && in[k] <= 0x7e)
             return c - 1; /* a whole sequence only: a lone C2 9B is text */
         i = j;
     }
-    return esc;
+    return NULL;
 }
 
 static int view_build(struct view *v, const char *in, size_t n)
@@ -1489,8 +1602,12 @@ static int view_build(struct view *v, const char *in, size_t n)
     while (esc && rc == 0) {
         size_t d = (size_t)(esc - in);
         rc = view_copy(v, in, i, d);
-        i = d + ansi_len(in, n, d, &v->risky);
-        i += section_len(in, n, i); /* GitLab writes its markers right after an escape */
+        if (!in[d]) { /* a NUL: UTF-16LE text, binary, or a byte splitting a word */
+            i = d + 1;
+        } else {
+            i = d + ansi_len(in, n, d, &v->risky);
+            i += section_len(in, n, i); /* GitLab writes its markers right after an escape */
+        }
         esc = i < n ? next_escape(in, i, n) : NULL;
     }
     if (rc == 0) rc = view_copy(v, in, i, n);
@@ -1517,7 +1634,7 @@ static size_t view_map(const struct view *v, size_t x)
         else
             hi = mid;
     }
-    return v->seg[lo].r + (x - v->seg[lo].v);
+    return v->seg[lo].r + (x - v->seg[lo].v) * v->seg[lo].stride;
 }
 
 /* ---- the prefilter ---- */
@@ -1543,8 +1660,9 @@ static const char *const prefilter_extra[] = {
     ":5432:", /* .pgpass lines: PostgreSQL's port or any port (a regex here cost a third) */
     ":\\*:",
     "LS0tLS1CRUdJTi",
-    "\"name\" *: *\"[A-Za-z0-9_.-]*"
-    "([Pp][Aa][Ss][Ss]|[Pp][Ww]|[Ss][Ee][Cc][Rr][Ee][Tt]|[Tt][Oo][Kk][Ee][Nn]|[Kk][Ee][Yy])",
+    "[Nn][Aa][Mm][Ee][\"']? *: *[\"']?[A-Za-z0-9_.-]*" /* env entries: JSON and YAML */
+    "([Pp][Aa][Ss][Ss]|[Pp][Ww]|[Ss][Ee][Cc][Rr][Ee][Tt]|[Tt][Oo][Kk][Ee][Nn]|[Kk][Ee][Yy]|"
+    "[Cc][Rr][Ee][Dd]|[Aa][Uu][Tt][Hh])",
     "::add-mask::",
     "://[^/ \\t\\r\\n\"'<>@]*@",
     "hooks\\.slack\\.com/",
@@ -1780,6 +1898,11 @@ static int scan_carried(struct scan *sc, size_t *pos)
         st->yaml_col = 0;
         rc = yaml_block(sc, *pos, col, st->yaml_scalar, pos);
     }
+    if (rc == 0 && st->named_col) {
+        unsigned col = st->named_col - 1;
+        st->named_col = 0;
+        rc = named_value(sc, *pos, col); /* looks ahead only: pos stays */
+    }
     if (rc == 0 && st->in_private_key) {
         bool found;
         size_t e =
@@ -1908,7 +2031,6 @@ int ea_redact_track(struct ea_redact_stream *st, const char *in, size_t len)
 {
     struct view v;
     struct scan sc;
-    struct ea_redact_stream keep = *st; /* all but the key block state is left as it was */
     size_t pos = 0;
     int rc;
 
@@ -1918,26 +2040,11 @@ int ea_redact_track(struct ea_redact_stream *st, const char *in, size_t len)
         return rc;
     }
     sc = (struct scan){v.s, v.n, st, {NULL, 0, 0}};
-    st->continuation = false;
-    st->yaml_col = 0;
     rc = scan_carried(&sc, &pos);
-    while (rc == 0 && pos < sc.n) {
-        const char *p = memmem(sc.s + pos, sc.n - pos, "BEGIN ", 6);
-        size_t at, next;
-        if (!p) break;
-        at = (size_t)(p - sc.s);
-        if (!marker_dashes(sc.s, at)) { /* -----BEGIN, SSH2's ---- BEGIN */
-            pos = at + 1;
-            continue;
-        }
-        at -= 5;
-        next = 0;
-        rc = match_private_key(&sc, at, &next);
-        pos = next > at + 6 ? next : at + 6; /* past this BEGIN */
+    if (rc == 0) {
+        rc = scan_prefiltered(NULL, &sc, &pos);
+        if (rc == 1) rc = scan_range(&sc, 0, sc.n, &pos);
     }
-    keep.in_private_key = st->in_private_key;
-    memcpy(keep.key_label, st->key_label, sizeof(keep.key_label));
-    *st = keep;
     ea_free(sc.hs.h);
     view_dispose(&v);
     return rc < 0 ? rc : 0;

@@ -36,6 +36,7 @@ struct ea_redact_stream {
     bool yaml_scalar;    /* that value is a block scalar (`|`, `>`): every deeper line */
     unsigned key_lines;  /* PuTTY "Private-Lines: N": lines of the key still to come */
     unsigned b64_width;  /* a base64 private key wrapped at this width: its next line */
+    unsigned named_col;  /* after "- name: DB_PASSWORD": its column + 1, until its "value:" */
 };
 
 /** One masked range of an input text. */
@@ -71,11 +72,12 @@ void ea_redactor_free(struct ea_redactor *r);
 int ea_redact_spans(const struct ea_redactor *r, struct ea_redact_stream *st, const char *in,
                     size_t len, struct ea_redact_span **spans, size_t *nspans);
 /**
- * Moves st's private-key block state over in[0..len) (one or more lines) as
- * ea_redact_spans would, on the same decoration-free view, without masking:
- * for a reader that keeps only some lines of a stream and must know which of
- * them start inside a key block. Only the key block state (in_private_key,
- * key_label) changes.
+ * Moves st over in[0..len) (one or more whole lines) as ea_redact_spans
+ * would, on the same decoration-free view, without masking: for a reader
+ * that keeps only some lines of a stream and must know which of them start
+ * inside a multi-line secret (a key block, a PuTTY key's lines, a YAML block
+ * value, a continued value, a named entry's later value). Every line from
+ * one that leaves a state open to the one that closes it must be passed.
  */
 int ea_redact_track(struct ea_redact_stream *st, const char *in, size_t len);
 /**

@@ -31,7 +31,7 @@
 #define LINE_ERROR 1
 #define LINE_WARNING 2
 #define LINE_ADD_MASK 4
-#define LINE_KEY 8 /* may hold a private-key marker: "PRIVATE KEY", or an escape (decoration) */
+#define LINE_KEY 8 /* may open a multi-line secret (a key marker, a YAML block, ...) or hide one */
 #define LINE_UNKNOWN (-1)
 
 /*
@@ -54,14 +54,23 @@ static pthread_once_t hs_once = PTHREAD_ONCE_INIT;
  */
 static void load_hyperscan(void)
 {
-    static const char *const exprs[] = {"\\b(error|fatal)\\b", "\\b(warning|warn)\\b",
-                                        "::add-mask::", "PRIVATE KEY", "\\x1b[^\\n]*\\n"};
-    static const unsigned flags[] = {HS_FLAG_CASELESS, HS_FLAG_CASELESS, 0, 0, 0};
-    static const unsigned ids[] = {LINE_ERROR, LINE_WARNING, LINE_ADD_MASK, LINE_KEY, LINE_KEY};
+    /* LINE_KEY: a line that may open a multi-line secret (see state_candidate) */
+    static const char *const exprs[] = {
+        "\\b(error|fatal)\\b", "\\b(warning|warn)\\b", "::add-mask::", "PRIVATE KEY",
+        "\\x1b[^\\n]*\\n", "Private-Lines:", "LS0tLS1CRUdJTi", "\\x00",
+        "(pass|pw|secret|token|key|credential|auth|sig|cookie)[^\\n]*\\\\\\r?\\n",
+        "(pass|pw|secret|token|key|credential|auth)[^\\n:]*:[ \\t]*([|>][^\\n]*)?\\r?\\n",
+        "name[\"']?[ \\t]*:[ \\t]*[\"']?[a-z0-9_.-]*(pass|pw|secret|token|key|credential|auth)"};
+    static const unsigned flags[] = {HS_FLAG_CASELESS, HS_FLAG_CASELESS, 0, 0, 0, 0, 0, 0,
+                                     HS_FLAG_CASELESS, HS_FLAG_CASELESS, HS_FLAG_CASELESS};
+    static const unsigned ids[] = {LINE_ERROR, LINE_WARNING, LINE_ADD_MASK, LINE_KEY,
+                                   LINE_KEY,   LINE_KEY,     LINE_KEY,      LINE_KEY,
+                                   LINE_KEY,   LINE_KEY,     LINE_KEY};
     hs_compile_error_t *err = NULL;
 
     if (!(hs.lib = ea_hs_load())) return;
-    if (hs.lib->compile_multi(exprs, flags, ids, 5, HS_MODE_BLOCK, NULL, &hs.db, &err) !=
+    if (hs.lib->compile_multi(exprs, flags, ids, sizeof(ids) / sizeof(ids[0]), HS_MODE_BLOCK, NULL,
+                              &hs.db, &err) !=
         HS_SUCCESS) {
         if (err) hs.lib->free_compile_error(err);
         hs.db = NULL;
@@ -268,6 +277,34 @@ static bool key_candidate(const char *l, size_t n)
     return memchr(l, 0x1b, n) && memchr(l, '-', n) && memchr(l, 'V', n) && memchr(l, 'Y', n);
 }
 
+/*
+ * Whether a line may open or hide a multi-line secret the redactor follows
+ * over the next lines (a key marker, PuTTY's "Private-Lines:", a base64 key,
+ * a value continued with `\`, a YAML key whose value is on the next lines,
+ * an environment entry's name, a NUL of UTF-16LE text): only these lines
+ * are tracked while no such secret is open. Broad: the redactor decides.
+ */
+static bool state_candidate(const char *l, size_t n)
+{
+    size_t e = n;
+    const char *colon;
+
+    if (key_candidate(l, n) || memchr(l, '\0', n)) return true;
+    while (e > 0 && (l[e - 1] == '\r' || l[e - 1] == ' ' || l[e - 1] == '\t')) e--;
+    if (e > 0 && (l[e - 1] == '\\' || l[e - 1] == ':')) return true;
+    if ((n >= 13 && memmem(l, n, "Private-Lines", 13)) || (n >= 14 && memmem(l, n, "LS0tLS1CRUdJTi", 14)))
+        return true;
+    if (!(colon = memchr(l, ':', n))) return false;
+    return memchr(colon, '|', n - (size_t)(colon - l)) || memchr(colon, '>', n - (size_t)(colon - l)) ||
+           (n >= 4 && (memmem(l, n, "name", 4) || memmem(l, n, "Name", 4) || memmem(l, n, "NAME", 4)));
+}
+
+/* A multi-line state is open: the next line is tracked whatever it holds. */
+static bool line_state_open(const struct ea_redact_stream *st)
+{
+    return st->continuation || st->yaml_col || st->key_lines || st->b64_width || st->named_col;
+}
+
 static int process_line(struct ea_log_scan *s, const char *l, size_t n, int flags, bool cut,
                         const struct ea_redact_stream *key)
 {
@@ -317,24 +354,37 @@ static int tail_push(struct ea_log_scan *s, const char *l, size_t n, bool cut,
     return rc;
 }
 
+/* Where key_state_to is in a chunk: the next candidate line, the first line not yet tracked. */
+struct key_cursor {
+    size_t k, next;
+};
+
 /*
- * Moves a private-key state to offset off of the chunk data[0, len) (a
- * line start), through the candidate lines not yet consumed (*k): each is
- * tracked whole by the redactor, on its decoration-free view. Lines before
- * floor began in an earlier chunk: they were tracked piece by piece.
+ * Moves a redaction state to offset off of the chunk data[0, len) (a line
+ * start): through the candidate lines not yet tracked, and through every
+ * line while a multi-line secret is open, each whole, on its
+ * decoration-free view. Lines before floor began in an earlier chunk: they
+ * were tracked piece by piece.
  */
 static int key_state_to(const struct ea_log_scan *s, const char *data, size_t len, size_t floor,
-                        struct ea_redact_stream *state, size_t *k, size_t off)
+                        struct ea_redact_stream *state, struct key_cursor *c, size_t off)
 {
     int rc = 0;
 
-    for (; rc == 0 && *k < s->nkev && s->kev[*k].line < off; (*k)++) {
-        size_t a = s->kev[*k].line, e;
+    if (c->next < floor) c->next = floor;
+    while (rc == 0 && c->next < off) {
+        bool open = line_state_open(state);
+        size_t a = c->next, e;
         const char *nl;
-        if (a < floor) continue;
+        if (!open) {
+            while (c->k < s->nkev && s->kev[c->k].line < c->next) c->k++;
+            if (c->k >= s->nkev || s->kev[c->k].line >= off) break;
+            a = s->kev[c->k].line;
+        }
         nl = memchr(data + a, '\n', len - a);
         e = nl ? (size_t)(nl - data) : len;
-        if (key_candidate(data + a, e - a)) rc = ea_redact_track(state, data + a, e - a);
+        if (open || state_candidate(data + a, e - a)) rc = ea_redact_track(state, data + a, e - a);
+        c->next = nl ? e + 1 : len;
     }
     return rc;
 }
@@ -495,7 +545,8 @@ static void bulk_lines(struct ea_log_scan *s, const char *data, size_t a, size_t
 static int tail_from_chunk(struct ea_log_scan *s, const char *data, size_t len, size_t from,
                            size_t end, const struct ea_redact_stream *key_at_from)
 {
-    size_t starts[EA_LOG_TAIL_MAX], n = 0, stop = end - 1, kev = 0; /* stop: a line's newline */
+    size_t starts[EA_LOG_TAIL_MAX], n = 0, stop = end - 1; /* stop: a line's newline */
+    struct key_cursor kc = {0, 0};
     struct ea_redact_stream key = *key_at_from;
     int rc = 0;
 
@@ -508,16 +559,18 @@ static int tail_from_chunk(struct ea_log_scan *s, const char *data, size_t len, 
     for (size_t k = n; rc == 0 && k > 0; k--) {
         size_t st = starts[k - 1];
         const char *nl = memchr(data + st, '\n', end - st);
-        rc = key_state_to(s, data, len, from, &key, &kev, st);
+        rc = key_state_to(s, data, len, from, &key, &kc, st);
         if (rc == 0) rc = tail_push(s, data + st, (size_t)(nl - (data + st)), false, &key);
     }
     return rc;
 }
 
 /*
- * Tracks the key state over a piece of a line that spans chunks, whole (past
- * the bytes kept of it), with the last bytes of the previous piece in front
- * so that a marker split between pieces is seen (tracking is idempotent).
+ * Tracks the key block state over a piece of a line that spans chunks, whole
+ * (past the bytes kept of it), with the last bytes of the previous piece in
+ * front so that a marker split between pieces is seen (tracking a key
+ * block is idempotent). The states that follow lines (a YAML block, a
+ * continued value, ...) are moved once the line is complete (finish_partial).
  */
 static int track_piece(struct ea_log_scan *s, const char *p, size_t n)
 {
@@ -529,10 +582,45 @@ static int track_piece(struct ea_log_scan *s, const char *p, size_t n)
     ea_buf_init(&b, 0);
     rc = ea_buf_append(&b, s->key_overlap, s->nkey_overlap);
     if (rc == 0) rc = ea_buf_append(&b, p, n);
-    if (rc == 0 && key_candidate(b.data, b.len)) rc = ea_redact_track(&s->key, b.data, b.len);
+    if (rc == 0 && key_candidate(b.data, b.len)) {
+        struct ea_redact_stream t = {0};
+        t.in_private_key = s->key.in_private_key;
+        memcpy(t.key_label, s->key.key_label, sizeof(t.key_label));
+        rc = ea_redact_track(&t, b.data, b.len);
+        s->key.in_private_key = t.in_private_key;
+        memcpy(s->key.key_label, t.key_label, sizeof(t.key_label));
+    }
     keep = b.len < EA_LOG_KEY_OVERLAP ? b.len : EA_LOG_KEY_OVERLAP;
     if (rc == 0) memcpy(s->key_overlap, b.data + b.len - keep, keep);
     s->nkey_overlap = keep;
+    ea_buf_dispose(&b);
+    return rc;
+}
+
+/*
+ * Moves the states that follow lines over the line carried in s->partial,
+ * now complete: from the state at its start, on its first bytes (kept) and,
+ * when it was longer, its last ones, so that both its start (a YAML
+ * indentation, a key) and its end (`\`, "key: |") are seen.
+ */
+static int track_line_states(struct ea_log_scan *s)
+{
+    struct ea_redact_stream t = s->partial_key;
+    struct ea_buf b;
+    int rc;
+
+    t.in_private_key = false; /* the key block state was moved piece by piece */
+    t.key_label[0] = '\0';
+    ea_buf_init(&b, 0);
+    rc = ea_buf_append(&b, s->partial.data ? s->partial.data : "", s->partial.len);
+    if (rc == 0 && s->partial_cut) rc = ea_buf_append(&b, s->key_overlap, s->nkey_overlap);
+    if (rc == 0 && (line_state_open(&t) || state_candidate(b.data, b.len)))
+        rc = ea_redact_track(&t, b.data, b.len);
+    if (rc == 0) {
+        t.in_private_key = s->key.in_private_key;
+        memcpy(t.key_label, s->key.key_label, sizeof(t.key_label));
+        s->key = t;
+    }
     ea_buf_dispose(&b);
     return rc;
 }
@@ -542,8 +630,9 @@ static int finish_partial(struct ea_log_scan *s)
 {
     const char *l = s->partial.data ? s->partial.data : "";
     size_t n = s->partial.len;
-    int rc = process_line(s, l, n, LINE_UNKNOWN, s->partial_cut, &s->partial_key);
+    int rc = track_line_states(s);
 
+    if (rc == 0) rc = process_line(s, l, n, LINE_UNKNOWN, s->partial_cut, &s->partial_key);
     if (rc == 0) rc = tail_push(s, l, n, s->partial_cut, &s->partial_key);
     s->nkey_overlap = 0;
     ea_buf_reset(&s->partial);
@@ -566,7 +655,8 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
 {
     const char *p = data, *end = data + len;
     struct hit_list hl = {s, data, 0};
-    size_t next_hit = 0, next_key = 0;
+    size_t next_hit = 0;
+    struct key_cursor next_key = {0, 0};
     struct ea_redact_stream key_at_first = {0};
     const char *first_whole = NULL; /* start of this chunk's first line scanned in the chunk */
     const char *complete_end = data; /* end of the last whole line scanned in this chunk */
@@ -620,7 +710,7 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
             complete_end = p = last + 1;
             continue;
         }
-        if (!s->scratch && key_candidate(p, seg)) /* no Hyperscan: found here */
+        if (!s->scratch && state_candidate(p, seg)) /* no Hyperscan: found here */
             rc = add_key_event(s, data, (size_t)(p - data));
         if (rc == 0) rc = key_state_to(s, data, len, floor, &s->key, &next_key, (size_t)(p - data));
         if (rc == 0)
@@ -648,10 +738,19 @@ static json_t *kept_json(struct ea_log_scan *s, struct ea_redact_stream *st,
     struct ea_buf b;
     json_t *j = NULL;
 
-    if (k->key.in_private_key) { /* the whole log's state: the kept lines may not show BEGIN */
+    /* the whole log's state at the line: the kept lines may not show where a secret began */
+    if (k->key.in_private_key) {
         st->in_private_key = true;
         memcpy(st->key_label, k->key.key_label, sizeof(st->key_label));
     }
+    if (k->key.continuation) st->continuation = true;
+    if (k->key.yaml_col && !st->yaml_col) {
+        st->yaml_col = k->key.yaml_col;
+        st->yaml_scalar = k->key.yaml_scalar;
+    }
+    if (k->key.key_lines > st->key_lines) st->key_lines = k->key.key_lines;
+    if (k->key.b64_width && !st->b64_width) st->b64_width = k->key.b64_width;
+    if (k->key.named_col && !st->named_col) st->named_col = k->key.named_col;
     ea_buf_init(&b, 0);
     if (ea_redact_clip(s->redactor, st, &b, k->text, k->len, k->cut, EA_LOG_LINE_MAX,
                        &s->masked) == 0)

@@ -45,7 +45,7 @@ struct ea_log_kept {
     char *text; /* owned, EA_LOG_LINE_KEEP + 1 bytes */
     size_t len;
     bool cut;    /* the line was longer than kept */
-    struct ea_redact_stream key; /* the private-key block state at the line's start */
+    struct ea_redact_stream key; /* the redaction state (multi-line secrets) at the line's start */
     uint64_t line;
 };
 
@@ -77,7 +77,7 @@ struct ea_log_scan {
     size_t npatterns;
     struct ea_log_kept match[EA_LOG_MATCH_MAX]; /* lines matching a pattern (raw) */
     size_t nmatches, matches_max;
-    struct ea_redact_stream key;    /* private-key block state (ea_redact_track) */
+    struct ea_redact_stream key;    /* multi-line secret state (ea_redact_track) */
     struct ea_log_key_event *kev;   /* owned: key markers of the current chunk */
     size_t nkev, kev_cap;
     bool matches_truncated;

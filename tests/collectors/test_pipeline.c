@@ -260,6 +260,94 @@ START_TEST(test_a_key_block_is_masked_in_the_tail_and_in_matches)
 END_TEST
 
 
+/*
+ * A multi-line secret whose first line is not kept (YAML block value, PuTTY
+ * key lines, a `\`-continued value, a named entry's later value, a UTF-16LE
+ * key block): its lines in the tail and in the matches are masked, whatever
+ * the decoration and the read size.
+ */
+START_TEST(test_multi_line_secrets_opened_before_the_tail_are_masked)
+{
+    static const struct {
+        const char *opener[2], *head, *tail, *last; /* body lines: head, the line number, tail */
+        int lines;
+    } forms[] = {
+        {{"db:", "  password: |"}, "    FAKEyaml", "", NULL, 30},
+        {{"PuTTY-User-Key-File-3: ssh-rsa", "Private-Lines: 30"}, "AAAAFAKEputty", "CANARY", NULL,
+         30},
+        {{"export DB_PASSWORD=\\", NULL}, "  FAKEcont", " \\", "  FAKEcontLast", 30},
+        {{"env:", "- name: DB_PASSWORD"}, "  other", ": x", "  value: FAKEnamed0123", 10},
+    };
+    static const char *const prefix[] = {"", "2026-11-20T10:03:12.1234567Z ", "\x1b[32m"};
+    static const char *const pats[] = {"FAKE|other", NULL};
+    static const size_t steps[] = {7, 64, 1000, 65536};
+
+    for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+        for (size_t pf = 0; pf < sizeof(prefix) / sizeof(prefix[0]); pf++) {
+            struct ea_buf log;
+            ea_buf_init(&log, 0);
+            ck_assert_int_eq(ea_buf_printf(&log, "%sstart\n%s", prefix[pf], prefix[pf]), 0);
+            for (int o = 0; o < 2 && forms[f].opener[o]; o++)
+                ck_assert_int_eq(ea_buf_printf(&log, "%s%s\n", o ? prefix[pf] : "",
+                                               forms[f].opener[o]), 0);
+            for (int k = 0; k < forms[f].lines; k++)
+                ck_assert_int_eq(ea_buf_printf(&log, "%s%s%02d%s\n", prefix[pf], forms[f].head, k,
+                                               forms[f].tail), 0);
+            if (forms[f].last)
+                ck_assert_int_eq(ea_buf_printf(&log, "%s%s\n", prefix[pf], forms[f].last), 0);
+            ck_assert_int_eq(ea_buf_printf(&log, "%safter\n", prefix[pf]), 0);
+            for (size_t st = 0; st < sizeof(steps) / sizeof(steps[0]); st++) {
+                for (int with_patterns = 0; with_patterns < 2; with_patterns++) {
+                    json_t *out = scan(log.data, log.len, steps[st], 3, with_patterns ? pats : NULL);
+                    char *dump = json_dumps(out, 0);
+                    ck_assert_msg(!strstr(dump, "FAKE"),
+                                  "form %zu, prefix %zu, step %zu, patterns %d: secret kept", f, pf,
+                                  steps[st], with_patterns);
+                    ck_assert_msg(strstr(dump, "after\""), "form %zu: the line after is lost", f);
+                    free(dump);
+                    json_decref(out);
+                }
+            }
+            ea_buf_dispose(&log);
+        }
+    }
+    { /* a UTF-16LE key block (PowerShell output), its BEGIN line not kept */
+        static const char *const lines[] = {"start", "-----BEGIN RSA PRIVATE KEY-----"};
+        struct ea_buf log;
+        ea_buf_init(&log, 0);
+        ck_assert_int_eq(ea_buf_append(&log, "\xff\xfe", 2), 0);
+        for (int k = 0; k < 2 + 30 + 2; k++) {
+            char line[64];
+            if (k < 2)
+                snprintf(line, sizeof(line), "%s\r\n", lines[k]);
+            else if (k < 32)
+                snprintf(line, sizeof(line), "MIIEFAKEbody%02d\r\n", k);
+            else
+                snprintf(line, sizeof(line), "%s\r\n",
+                         k == 32 ? "-----END RSA PRIVATE KEY-----" : "after");
+            for (const char *c = line; *c; c++) {
+                ck_assert_int_eq(ea_buf_append(&log, c, 1), 0);
+                ck_assert_int_eq(ea_buf_append(&log, "", 1), 0);
+            }
+        }
+        for (size_t st = 0; st < sizeof(steps) / sizeof(steps[0]); st++) {
+            json_t *out = scan(log.data, log.len, steps[st], 4, NULL);
+            json_t *tail = json_object_get(out, "tail");
+            ck_assert_uint_eq(json_array_size(tail), 4);
+            for (size_t i = 0; i < json_array_size(tail); i++) {
+                const char *t = json_string_value(json_array_get(tail, i));
+                size_t tl = json_string_length(json_array_get(tail, i));
+                for (size_t c = 0; c + 4 <= tl; c++) /* "FAKE" as UTF-16LE or with NULs dropped */
+                    ck_assert_msg(!(t[c] == 'F' && (memchr(t + c, 'K', tl - c < 8 ? tl - c : 8))),
+                                  "UTF-16LE step %zu, tail %zu: key material kept", steps[st], i);
+            }
+            json_decref(out);
+        }
+        ea_buf_dispose(&log);
+    }
+}
+END_TEST
+
 /* Binary bytes, NUL, invalid UTF-8 and a 10 MB line: ingested, bounded, masks intact. */
 START_TEST(test_bad_input_keeps_its_masks)
 {
@@ -508,6 +596,7 @@ static Suite *pipeline_suite(void)
     tcase_add_test(tc, test_a_bad_pattern_is_a_configuration_error);
     tcase_add_test(tc, test_the_secret_corpus_is_masked_across_reads_and_at_the_line_limit);
     tcase_add_test(tc, test_a_key_block_is_masked_in_the_tail_and_in_matches);
+    tcase_add_test(tc, test_multi_line_secrets_opened_before_the_tail_are_masked);
     tcase_add_test(tc, test_bad_input_keeps_its_masks);
     suite_add_tcase(s, tc);
     tc = tcase_create("collector");

@@ -900,6 +900,176 @@ START_TEST(test_add_mask_ignores_decoration)
 }
 END_TEST
 
+/* Text as UTF-16LE (PowerShell's `> file`): each ASCII character followed by a NUL. */
+static void utf16le(struct ea_buf *b, const char *ascii)
+{
+    for (const char *c = ascii; *c; c++) {
+        ck_assert_int_eq(ea_buf_append(b, c, 1), 0);
+        ck_assert_int_eq(ea_buf_append(b, "", 1), 0);
+    }
+}
+
+/* The redacted text without its NUL bytes (UTF-16LE read as ASCII). */
+static bool holds_without_nuls(const struct ea_buf *b, const char *needle)
+{
+    char *flat = ea_malloc(b->len + 1);
+    size_t m = 0;
+    bool found;
+
+    ck_assert_ptr_nonnull(flat);
+    for (size_t k = 0; k < b->len; k++)
+        if (b->data[k]) flat[m++] = b->data[k];
+    flat[m] = '\0';
+    found = strstr(flat, needle) != NULL;
+    ea_free(flat);
+    return found;
+}
+
+/* A secret written as UTF-16LE, with its byte-order mark, in a stream and split over chunks. */
+START_TEST(test_utf16le_text_is_redacted)
+{
+    static const char *const lines[] = {
+        "$env:DB_PASSWORD = 'FAKEutf16pw0123'\r\n",
+        "git push https://x:FAKEutf16url99@github.com/o/r\r\n",
+        "token " GH "\r\n",
+        "-----BEGIN RSA PRIVATE KEY-----\r\nMIIEFAKEutf16body\r\n-----END RSA PRIVATE KEY-----\r\n",
+    };
+    for (size_t k = 0; k < sizeof(lines) / sizeof(lines[0]); k++) {
+        for (size_t split = 0; split < 2; split++) {
+            struct ea_buf in, out;
+            struct ea_redact_stream st = {0};
+            unsigned count = 0;
+            size_t cut;
+            ea_buf_init(&in, 0);
+            ea_buf_init(&out, 0);
+            ck_assert_int_eq(ea_buf_append(&in, "\xff\xfe", 2), 0);
+            utf16le(&in, "line before\r\n");
+            utf16le(&in, lines[k]);
+            utf16le(&in, "line after\r\n");
+            /* split after the first line of the secret's (after BEGIN for the key) */
+            cut = 2 + 2 * (strlen("line before\r\n") + (size_t)(strchr(lines[k], '\n') - lines[k]) + 1);
+            if (!split) cut = in.len;
+            ck_assert_int_eq(ea_redact_text(r, &st, &out, in.data, cut, &count), 0);
+            ck_assert_int_eq(ea_redact_text(r, &st, &out, in.data + cut, in.len - cut, &count), 0);
+            ck_assert_msg(!holds_without_nuls(&out, "FAKE") && !holds_without_nuls(&out, "CANARY"),
+                          "line %zu, split %zu: a UTF-16LE secret is left", k, split);
+            ck_assert_msg(holds_without_nuls(&out, "line after"), "line %zu: text lost", k);
+            ck_assert_uint_ge(count, 1);
+            ea_buf_dispose(&in);
+            ea_buf_dispose(&out);
+        }
+    }
+}
+END_TEST
+
+/* A NUL byte inside a secret-named key does not hide the key. */
+START_TEST(test_a_nul_inside_a_key_name_is_not_a_boundary)
+{
+    static const char *const cases[] = {"run pass\0word=FAKEnulKey0123 next",
+                                        "run DB_PASS\0WORD=FAKEnulKey0123 next",
+                                        "--pass\0word FAKEnulKey0123 next",
+                                        "echo gh\0p_CANARYa1b2c3d4e5f6g7h8i9j0k1l2m3n4o5 next"};
+    static const size_t lens[] = {33, 36, 31, 51};
+
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct ea_buf out;
+        unsigned count = 0;
+        ea_buf_init(&out, 0);
+        ck_assert_int_eq(ea_redact_text(r, NULL, &out, cases[k], lens[k], &count), 0);
+        ck_assert_msg(!memmem(out.data, out.len, "FAKE", 4) && !memmem(out.data, out.len, "a1b2", 4),
+                      "case %zu: the value is left", k);
+        ck_assert_msg(memmem(out.data, out.len, " next", 5), "case %zu: context lost", k);
+        ea_buf_dispose(&out);
+    }
+}
+END_TEST
+
+/*
+ * The name of an environment entry on one line, its value on a later one
+ * (Kubernetes YAML, pretty-printed ECS/Kubernetes JSON), decorated, in one
+ * text and split into two at every line.
+ */
+START_TEST(test_a_named_entry_value_on_a_later_line_is_masked)
+{
+    static const char *const docs[] = {
+        "env:\n  - name: DB_PASSWORD\n    value: FAKEnamed0123\n  - name: USER\n    value: bob\n",
+        "env:\n- name: API_TOKEN\n  valueFrom: null\n  value: \"FAKEnamed 0123\"\n- name: X\n"
+        "  value: kept\n",
+        "[\n  {\n    \"name\": \"DB_PASSWORD\",\n    \"value\": \"FAKEnamed0123\"\n  },\n"
+        "  {\n    \"name\": \"USER\",\n    \"value\": \"bob\"\n  }\n]\n",
+        "- name: secret_key\n\n  value: |\n    FAKEnamedBlock\n    FAKEnamedBlock2\n- name: Y\n"
+        "  value: kept\n",
+    };
+    static const char *const kept[] = {"value: bob", "value: kept", "\"value\": \"bob\"",
+                                       "value: kept"};
+
+    for (size_t d = 0; d < sizeof(docs) / sizeof(docs[0]); d++) {
+        for (int form = 0; form < 3; form++) {
+            struct ea_buf in;
+            ea_buf_init(&in, 0);
+            for (const char *p = docs[d]; *p;) {
+                const char *nl = strchr(p, '\n');
+                if (form == 1) ck_assert_int_eq(ea_buf_puts(&in, "2026-11-20T10:03:12.1234567Z "), 0);
+                if (form == 2) ck_assert_int_eq(ea_buf_puts(&in, "\x1b[32m"), 0);
+                ck_assert_int_eq(ea_buf_append(&in, p, (size_t)(nl + 1 - p)), 0);
+                p = nl + 1;
+            }
+            for (size_t cut = 0; cut <= in.len; cut++) {
+                struct ea_redact_stream st = {0};
+                if (cut > 0 && cut < in.len && in.data[cut - 1] != '\n') continue; /* lines */
+                struct ea_buf out;
+                unsigned count = 0;
+                ea_buf_init(&out, 0);
+                ck_assert_int_eq(ea_redact_text(r, &st, &out, in.data, cut, &count), 0);
+                ck_assert_int_eq(ea_redact_text(r, &st, &out, in.data + cut, in.len - cut, &count),
+                                 0);
+                ck_assert_msg(!memmem(out.data, out.len, "FAKE", 4),
+                              "doc %zu, form %d, cut %zu: the value is left", d, form, cut);
+                ck_assert_msg(memmem(out.data, out.len, kept[d], strlen(kept[d])),
+                              "doc %zu, form %d, cut %zu: another entry's value masked", d, form, cut);
+                ea_buf_dispose(&out);
+            }
+            ea_buf_dispose(&in);
+        }
+    }
+}
+END_TEST
+
+/* ea_redact_track moves every multi-line state, as ea_redact_spans does, line by line. */
+START_TEST(test_track_follows_every_multi_line_state)
+{
+    static const struct {
+        const char *opener, *inside, *after;
+    } cases[] = {
+        {"db_password: |", "  FAKEblock", "next: x"},
+        {"PuTTY-User-Key-File-3: ssh-rsa\nPrivate-Lines: 2", "AAAAFAKE", "Private-MAC: x"},
+        {"export DB_PASSWORD=\\", "FAKEcontinued", "echo done"},
+        {"- name: DB_PASSWORD", "  value: FAKEnamed", "- name: X"},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct ea_redact_stream st = {0};
+        const char *p = cases[k].opener;
+        while (p) { /* the opener, one line at a time */
+            const char *nl = strchr(p, '\n');
+            ck_assert_int_eq(ea_redact_track(&st, p, nl ? (size_t)(nl - p) : strlen(p)), 0);
+            p = nl ? nl + 1 : NULL;
+        }
+        ck_assert_msg(st.continuation || st.yaml_col || st.key_lines || st.named_col,
+                      "case %zu: the opener left no state", k);
+        {
+            struct ea_redact_stream copy = st;
+            struct ea_buf out;
+            unsigned count = 0;
+            ea_buf_init(&out, 0);
+            ck_assert_int_eq(ea_redact_text(r, &copy, &out, cases[k].inside,
+                                            strlen(cases[k].inside), &count), 0);
+            ck_assert_msg(!strstr(out.data, "FAKE"), "case %zu: the state does not mask", k);
+            ea_buf_dispose(&out);
+        }
+    }
+}
+END_TEST
+
 static Suite *redact_suite(void)
 {
     Suite *s = suite_create("redact");
@@ -939,6 +1109,10 @@ static Suite *redact_suite(void)
     tcase_add_test(tc, test_a_continued_value_after_progress_rewrites_is_masked);
     tcase_add_test(tc, test_nul_and_long_escapes_inside_a_value);
     tcase_add_test(tc, test_c1_escapes_and_carriage_returns_inside_tokens);
+    tcase_add_test(tc, test_utf16le_text_is_redacted);
+    tcase_add_test(tc, test_a_nul_inside_a_key_name_is_not_a_boundary);
+    tcase_add_test(tc, test_a_named_entry_value_on_a_later_line_is_masked);
+    tcase_add_test(tc, test_track_follows_every_multi_line_state);
     suite_add_tcase(s, tc);
     return s;
 }
