@@ -263,6 +263,7 @@ static json_t *diff(const json_t *before, const json_t *after)
 
 struct snapshot {
     char sha[EA_SHA256_HEX_LEN + 1], canonical[EA_SHA256_HEX_LEN + 1];
+    bool sha_redacted; /* sha is of the redacted text: the redactor masked something */
     uint64_t bytes;
     const char *format; /* json, yaml, text, binary, too_large */
     json_t *docs;       /* owned: parsed documents, masked; NULL when not parsed */
@@ -285,6 +286,52 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
+/*
+ * The file's digest is the SHA-256 of its text as the redactor leaves it: the
+ * file's own SHA-256 (what sha256sum prints) when nothing in it is a secret,
+ * else the SHA-256 of the redacted text, so that a low-entropy secret cannot
+ * be confirmed by hashing guesses of the file (README "Secrets"). The text is
+ * redacted in whole lines (a secret is never split between two calls); a
+ * line longer than HASH_PIECE_MAX is redacted in pieces of that size.
+ */
+#define HASH_PIECE_MAX (1u << 20)
+
+struct redacted_hash {
+    EVP_MD_CTX *sha;
+    struct ea_redact_stream st;
+    struct ea_buf pending, out;
+    unsigned masked;
+};
+
+static int redacted_hash_flush(const struct ea_redactor *red, struct redacted_hash *h, size_t upto)
+{
+    int rc;
+
+    ea_buf_reset(&h->out);
+    rc = ea_redact_text(red, &h->st, &h->out, h->pending.data, upto, &h->masked);
+    if (rc == 0 && h->out.len && EVP_DigestUpdate(h->sha, h->out.data, h->out.len) != 1)
+        rc = ea_fail(EA_ERROR, "SHA-256 failed");
+    if (rc == 0 && upto) {
+        memmove(h->pending.data, h->pending.data + upto, h->pending.len - upto);
+        h->pending.len -= upto;
+        h->pending.data[h->pending.len] = '\0';
+    }
+    return rc;
+}
+
+/* Feeds n bytes (n 0: the end of the file). */
+static int redacted_hash_feed(const struct ea_redactor *red, struct redacted_hash *h, const char *p,
+                              size_t n)
+{
+    const char *nl;
+    int rc = n ? ea_buf_append(&h->pending, p, n) : 0;
+
+    if (rc < 0 || !h->pending.len) return rc;
+    if (!n || h->pending.len > HASH_PIECE_MAX) return redacted_hash_flush(red, h, h->pending.len);
+    nl = memrchr(h->pending.data, '\n', h->pending.len);
+    return nl ? redacted_hash_flush(red, h, (size_t)(nl - h->pending.data) + 1) : 0;
+}
+
 /* Reads and parses one file. Only I/O failures are errors; a bad JSON/YAML is recorded. */
 static int snapshot(struct snapshot *sn, const char *path, const struct ea_redactor *red,
                     const struct ea_host *host)
@@ -305,9 +352,11 @@ static int snapshot(struct snapshot *sn, const char *path, const struct ea_redac
     }
     ea_buf_init(&b, 0);
     {
-        EVP_MD_CTX *sha = EVP_MD_CTX_new();
+        struct redacted_hash h = {EVP_MD_CTX_new(), {0}, {0}, {0}, 0};
         unsigned char md[EA_SHA256_LEN];
-        if (!sha || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1)
+        ea_buf_init(&h.pending, 0);
+        ea_buf_init(&h.out, 0);
+        if (!h.sha || EVP_DigestInit_ex(h.sha, EVP_sha256(), NULL) != 1)
             rc = ea_fail(EA_ENOMEM, "out of memory");
         while (rc == 0 && (n = read(fd, chunk, sizeof(chunk))) != 0) {
             if (n < 0 && errno == EINTR) continue;
@@ -316,15 +365,17 @@ static int snapshot(struct snapshot *sn, const char *path, const struct ea_redac
                 break;
             }
             sn->bytes += (size_t)n;
-            if (EVP_DigestUpdate(sha, chunk, (size_t)n) != 1)
-                rc = ea_fail(EA_ERROR, "SHA-256 failed");
-            else if (sn->bytes <= FILE_MAX)
-                rc = ea_buf_append(&b, chunk, (size_t)n);
+            rc = redacted_hash_feed(red, &h, chunk, (size_t)n);
+            if (rc == 0 && sn->bytes <= FILE_MAX) rc = ea_buf_append(&b, chunk, (size_t)n);
         }
-        if (rc == 0 && EVP_DigestFinal_ex(sha, md, NULL) != 1)
+        if (rc == 0) rc = redacted_hash_feed(red, &h, NULL, 0);
+        if (rc == 0 && EVP_DigestFinal_ex(h.sha, md, NULL) != 1)
             rc = ea_fail(EA_ERROR, "SHA-256 failed");
         if (rc == 0) ea_hex_encode(sn->sha, md, sizeof(md));
-        EVP_MD_CTX_free(sha);
+        sn->sha_redacted = h.masked > 0;
+        EVP_MD_CTX_free(h.sha);
+        ea_buf_dispose(&h.pending);
+        ea_buf_dispose(&h.out);
     }
     close(fd);
     if (rc < 0) goto out;
@@ -486,10 +537,10 @@ static int one_file(struct config_state *s, const char *file, const struct snaps
         fact.result = sn.error ? EA_RESULT_ERROR : EA_RESULT_INFO;
     }
     data = json_pack(
-        "{s:o, s:o, s:s, s:I, s:s, s:o, s:s, s:I, s:o, s:O?, s:b, s:o, s:o, s:o}", "repository",
-        ea_redact_utf8_json(repo, strlen(repo), 1024), "path",
-        ea_redact_utf8_json(rel, strlen(rel), 2048),
-        "sha256", sn.sha, "bytes", (json_int_t)sn.bytes, "format", sn.format, "canonical_sha256",
+        "{s:o, s:o, s:s, s:s, s:I, s:s, s:o, s:s, s:I, s:o, s:O?, s:b, s:o, s:o, s:o}",
+        "repository", ea_redact_utf8_json(repo, strlen(repo), 1024), "path",
+        ea_redact_utf8_json(rel, strlen(rel), 2048), "sha256", sn.sha, "sha256_of",
+        sn.sha_redacted ? "redacted" : "file", "bytes", (json_int_t)sn.bytes, "format", sn.format, "canonical_sha256",
         *sn.canonical ? json_string(sn.canonical) : json_null(), "kind", kind, "documents",
         (json_int_t)json_array_size(sn.docs), "facts", facts ? facts : json_null(), "leaves",
         sn.leaves, "leaves_truncated", sn.leaves_truncated, "drift", drift ? drift : json_null(),

@@ -123,6 +123,13 @@ st, d = by["deploy/broken.yaml"]
 assert st["predicate"]["result"] == "error" and "broken.yaml:" in d["error"], d
 st, d = by["deploy/settings.yaml"]
 assert "db.timeout" in d["leaves"] and "db.password" in d["leaves"], d["leaves"]  # the merge key expanded
+# a file holding a secret: its digest is of the redacted text, so guesses cannot be confirmed
+import hashlib
+raw = lambda p: hashlib.sha256(open(p, "rb").read()).hexdigest()
+assert d["sha256_of"] == "redacted" and d["sha256"] != raw("repo/deploy/settings.yaml"), d["sha256"]
+assert st["subject"][0]["digest"]["sha256"] == d["sha256"], st["subject"]
+st, d = by["deploy/app.yaml"]  # nothing masked: the file's own SHA-256 (sha256sum)
+assert d["sha256_of"] == "file" and d["sha256"] == raw("repo/deploy/app.yaml"), d["sha256"]
 assert d["repository"].endswith("acme/app.git") and "CANARY" not in d["repository"], d["repository"]
 assert all(s["predicate"]["kind"] == "config_state" and s["predicate"]["controls"] == ["A.8.9"] for s, _ in by.values())
 assert all(d["drift"]["changed"] is False and d["drift"]["previous_id"] is None for _, d in by.values())
