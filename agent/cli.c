@@ -16,34 +16,36 @@
 #include "util/mem.h"
 #include "util/text.h"
 
-size_t ea_cli_index(const struct ea_cli_cmd *cmd, const char *name)
+/* The slot of the option called name, or NULL: the table has none or parsing stopped early. */
+static const struct ea_cli_slot *slot_of(const struct ea_cli_args *a, const struct ea_cli_cmd *cmd,
+                                         const char *name)
 {
-    for (size_t i = 0; cmd->opts[i].name; i++) {
-        if (strcmp(cmd->opts[i].name, name) == 0) return i;
+    for (size_t i = 0; cmd->opts[i].name && i < a->nslot; i++) {
+        if (strcmp(cmd->opts[i].name, name) == 0) return &a->slot[i];
     }
-    return SIZE_MAX;
+    return NULL;
 }
 
 const char *ea_cli_value(const struct ea_cli_args *a, const struct ea_cli_cmd *cmd,
                          const char *name)
 {
-    size_t i = ea_cli_index(cmd, name);
-    return i == SIZE_MAX ? NULL : a->value[i];
+    const struct ea_cli_slot *s = slot_of(a, cmd, name);
+    return s ? s->value : NULL;
 }
 
 const char *const *ea_cli_list(const struct ea_cli_args *a, const struct ea_cli_cmd *cmd,
                                const char *name, size_t *n)
 {
-    size_t i = ea_cli_index(cmd, name);
+    const struct ea_cli_slot *s = slot_of(a, cmd, name);
 
-    *n = i == SIZE_MAX ? 0 : a->nlist[i];
-    return *n ? a->list[i] : NULL;
+    *n = s ? s->nlist : 0;
+    return *n ? s->list : NULL;
 }
 
 bool ea_cli_flag(const struct ea_cli_args *a, const struct ea_cli_cmd *cmd, const char *name)
 {
-    size_t i = ea_cli_index(cmd, name);
-    return i != SIZE_MAX && a->set[i];
+    const struct ea_cli_slot *s = slot_of(a, cmd, name);
+    return s && s->set;
 }
 
 static int push(const char ***list, size_t *n, const char *v)
@@ -113,10 +115,12 @@ int ea_cli_parse(struct ea_cli_args *a, const struct ea_cli_cmd *cmd, int argc, 
     int rc;
 
     memset(a, 0, sizeof(*a));
-    for (size_t k = 0; cmd->opts[k].name; k++) /* a, not the table, sets the bound */
-        if (k >= EA_CLI_OPTS_MAX)
-            return ea_fail(EA_ERROR, "%s: more than %d options in its table (raise EA_CLI_OPTS_MAX)",
-                           cmd->name, EA_CLI_OPTS_MAX);
+    while (cmd->opts[a->nslot].name) a->nslot++;
+    a->slot = ea_calloc(a->nslot ? a->nslot : 1, sizeof(*a->slot));
+    if (!a->slot) {
+        a->nslot = 0;
+        return ea_fail(EA_ENOMEM, "out of memory");
+    }
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (options_done || arg[0] != '-' || strcmp(arg, "-") == 0) {
@@ -157,10 +161,10 @@ int ea_cli_parse(struct ea_cli_args *a, const struct ea_cli_cmd *cmd, int argc, 
             return ea_fail(EA_EUSAGE, "%s: --%s needs a value (%s)", cmd->name, o->name,
                            o->metavar);
         }
-        a->set[k] = true;
-        if (o->kind == EA_CLI_VALUE) a->value[k] = value;
+        a->slot[k].set = true;
+        if (o->kind == EA_CLI_VALUE) a->slot[k].value = value;
         if (o->kind == EA_CLI_LIST) {
-            rc = push(&a->list[k], &a->nlist[k], value);
+            rc = push(&a->slot[k].list, &a->slot[k].nlist, value);
             if (rc < 0) return rc;
         }
     }
@@ -176,7 +180,8 @@ int ea_cli_parse(struct ea_cli_args *a, const struct ea_cli_cmd *cmd, int argc, 
 
 void ea_cli_args_dispose(struct ea_cli_args *a)
 {
-    for (size_t i = 0; i < EA_CLI_OPTS_MAX; i++) ea_free(a->list[i]);
+    for (size_t i = 0; a->slot && i < a->nslot; i++) ea_free(a->slot[i].list);
+    ea_free(a->slot);
     ea_free(a->pos);
     memset(a, 0, sizeof(*a));
 }

@@ -33,37 +33,45 @@ struct ea_cli_cmd {
     size_t min_args, max_args; /* positional bounds; max_args 0 = none allowed, SIZE_MAX = any */
 };
 
-#define EA_CLI_OPTS_MAX 24
+/* What the command line gave for one option of the table (same index). */
+struct ea_cli_slot {
+    bool set;
+    const char *value;  /* EA_CLI_VALUE: borrowed from argv (last one wins) */
+    const char **list;  /* EA_CLI_LIST: owned array of borrowed strings */
+    size_t nlist;
+};
 
+/*
+ * Sized by the table at parse time, so a table may grow (collect's shorthand
+ * flags come from the collectors) without a fixed bound to overflow. Read it
+ * through ea_cli_value/ea_cli_list/ea_cli_flag: they answer "not given" for a
+ * name the table does not have instead of handing out an index.
+ */
 struct ea_cli_args {
     bool help;
-    bool set[EA_CLI_OPTS_MAX];
-    const char *value[EA_CLI_OPTS_MAX];  /* EA_CLI_VALUE: borrowed from argv */
-    const char **list[EA_CLI_OPTS_MAX];  /* EA_CLI_LIST: owned array of borrowed strings */
-    size_t nlist[EA_CLI_OPTS_MAX];
-    const char **pos;                    /* owned array of borrowed strings */
+    struct ea_cli_slot *slot; /* owned: one per option of the table */
+    size_t nslot;
+    const char **pos;         /* owned array of borrowed strings */
     size_t npos;
 };
 
 /**
  * Parses argv[1..argc) (argv[0] is the command name).
  * @param out caller's storage; dispose with ea_cli_args_dispose, also on error.
- * @return 0 or EA_EUSAGE naming the bad flag and the nearest valid one;
- *         EA_ERROR when cmd's table holds more than EA_CLI_OPTS_MAX options.
+ * @return 0, EA_EUSAGE naming the bad flag and the nearest valid one, or EA_ENOMEM.
  */
 int ea_cli_parse(struct ea_cli_args *out, const struct ea_cli_cmd *cmd, int argc, char **argv);
 void ea_cli_args_dispose(struct ea_cli_args *a);
-/** Index of the option called name in cmd's table, or SIZE_MAX when there is none. */
-size_t ea_cli_index(const struct ea_cli_cmd *cmd, const char *name);
 /**
  * The values of a LIST option (borrowed, *n of them), or NULL with *n = 0 when
  * it was not given or cmd's table has no such option.
  */
 const char *const *ea_cli_list(const struct ea_cli_args *a, const struct ea_cli_cmd *cmd,
                                const char *name, size_t *n);
-/** Value of a VALUE option, or NULL. */
+/** Value of a VALUE option, or NULL when not given or cmd's table has no such option. */
 const char *ea_cli_value(const struct ea_cli_args *a, const struct ea_cli_cmd *cmd,
                          const char *name);
+/** Whether the option was given; false for a name cmd's table does not have. */
 bool ea_cli_flag(const struct ea_cli_args *a, const struct ea_cli_cmd *cmd, const char *name);
 /** Writes the --help text of cmd. */
 void ea_cli_help(FILE *f, const struct ea_cli_cmd *cmd);

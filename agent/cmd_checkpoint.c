@@ -56,7 +56,8 @@ int ea_cmd_checkpoint(int argc, char **argv)
     struct ea_key **trusted = NULL;
     char agent_id[72], written[EA_STORE_KEY_MAX];
     const char *url;
-    size_t pk, ntrusted = 0;
+    const char *const *pubs;
+    size_t npub, ntrusted = 0;
     unsigned skipped = 0;
     int rc;
 
@@ -69,11 +70,11 @@ int ea_cmd_checkpoint(int argc, char **argv)
     if (rc < 0) goto out;
     rc = ea_config_agent_id(agent_id, sizeof(agent_id), ea_cli_value(&a, &cmd, "agent-id"));
     if (rc < 0) goto out;
-    pk = ea_cli_index(&cmd, "pubkey");
-    if (a.nlist[pk]) {
-        rc = ea_config_public_keys(&trusted, a.list[pk], a.nlist[pk]);
+    pubs = ea_cli_list(&a, &cmd, "pubkey", &npub);
+    if (npub) {
+        rc = ea_config_public_keys(&trusted, pubs, npub);
         if (rc < 0) goto out;
-        ntrusted = a.nlist[pk];
+        ntrusted = npub;
     }
     url = ea_config_store_url(ea_cli_value(&a, &cmd, "store"));
     rc = ea_store_open(&store, url, 0);

@@ -633,7 +633,8 @@ int ea_cmd_export(int argc, char **argv)
     size_t exported = 0;
     json_t *manifest = NULL, *ids = NULL, *keylist = NULL;
     const char *out;
-    size_t ci, pk = 0, nkeys = 0;
+    const char *const *controls, *const *pubs = NULL;
+    size_t ncontrol, nkeys = 0;
     char t1[EA_TIME_TEXT_MAX], t2[EA_TIME_TEXT_MAX];
     int rc;
 
@@ -644,13 +645,13 @@ int ea_cmd_export(int argc, char **argv)
         if (a.help) ea_cli_help(stdout, &cmd);
         goto out;
     }
-    ci = ea_cli_index(&cmd, "control");
-    if (a.nlist[ci] == 0) {
+    controls = ea_cli_list(&a, &cmd, "control", &ncontrol);
+    if (ncontrol == 0) {
         rc = ea_fail(EA_EUSAGE, "--control ID is required (repeat it for several controls)");
         goto out;
     }
-    for (size_t i = 0; i < a.nlist[ci]; i++) {
-        if ((rc = ea_controls_add(&set, a.list[ci][i])) < 0) {
+    for (size_t i = 0; i < ncontrol; i++) {
+        if ((rc = ea_controls_add(&set, controls[i])) < 0) {
             ea_fail_prefix("--control");
             goto out;
         }
@@ -671,9 +672,11 @@ int ea_cmd_export(int argc, char **argv)
         EA_LOG_WARN(NULL, "--until is in the future: the pack's period ends now");
         o.until_us = o.now_us;
     }
-    pk = ea_cli_index(&cmd, "pubkey");
-    if ((rc = ea_config_public_keys(&keys, a.list[pk], a.nlist[pk])) < 0) goto out;
-    nkeys = a.nlist[pk];
+    pubs = ea_cli_list(&a, &cmd, "pubkey", &nkeys);
+    if ((rc = ea_config_public_keys(&keys, pubs, nkeys)) < 0) {
+        nkeys = 0;
+        goto out;
+    }
     if ((key_path = ea_cli_value(&a, &cmd, "key"))) {
         bool listed = false;
         if ((rc = ea_config_signing_key(&signer, key_path)) < 0) goto out;
@@ -737,7 +740,7 @@ int ea_cmd_export(int argc, char **argv)
     for (size_t i = 0; i < nkeys; i++) {
         struct ea_buf kb;
         char name[32];
-        if ((rc = ea_fs_read(&kb, a.list[pk][i], 1 << 20, 0)) < 0) goto out;
+        if ((rc = ea_fs_read(&kb, pubs[i], 1 << 20, 0)) < 0) goto out;
         snprintf(name, sizeof(name), "keys/%zu.pub", i + 1);
         if (rc == 0) rc = add(&pack, name, kb.data ? kb.data : "", kb.len);
         ea_buf_dispose(&kb);

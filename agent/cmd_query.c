@@ -229,7 +229,8 @@ int ea_cmd_query(int argc, char **argv)
     struct ea_query sel = {NULL, INT64_MIN, INT64_MAX};
     const char *v;
     enum format f = FORMAT_TABLE;
-    size_t pk;
+    const char *const *pubs;
+    size_t npub;
     int rc;
 
     memset(&q, 0, sizeof(q));
@@ -265,10 +266,10 @@ int ea_cmd_query(int argc, char **argv)
         ea_fail_prefix("--kind");
         goto out;
     }
-    pk = ea_cli_index(&cmd, "pubkey");
-    rc = ea_config_public_keys(&q.keys, a.list[pk], a.nlist[pk]);
+    pubs = ea_cli_list(&a, &cmd, "pubkey", &npub);
+    rc = ea_config_public_keys(&q.keys, pubs, npub);
     if (rc < 0) goto out;
-    q.nkeys = a.nlist[pk];
+    q.nkeys = npub;
     q.store_url = ea_config_store_url(ea_cli_value(&a, &cmd, "store"));
     rc = ea_store_open(&q.store, q.store_url, 0);
     if (rc < 0) goto out;

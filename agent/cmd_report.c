@@ -117,7 +117,8 @@ int ea_cmd_report(int argc, char **argv)
     const struct ea_framework *fw = NULL;
     render_fn fn = ea_report_write_md;
     unsigned problems = 0;
-    size_t pk = 0, nkeys = 0, k;
+    const char *const *pubs;
+    size_t npub, nkeys = 0, k;
     const char *v;
     int rc, gate = 0;
 
@@ -170,10 +171,10 @@ int ea_cmd_report(int argc, char **argv)
     rc = ea_config_period(&o.since_us, &o.until_us, ea_cli_value(&a, &cmd, "since"),
                           ea_cli_value(&a, &cmd, "until"), o.now_us);
     if (rc < 0) goto out;
-    pk = ea_cli_index(&cmd, "pubkey");
-    rc = ea_config_public_keys(&keys, a.list[pk], a.nlist[pk]);
+    pubs = ea_cli_list(&a, &cmd, "pubkey", &npub);
+    rc = ea_config_public_keys(&keys, pubs, npub);
     if (rc < 0) goto out;
-    nkeys = a.nlist[pk];
+    nkeys = npub;
     o.keys = keys;
     o.nkeys = nkeys;
     o.store_url = ea_config_store_url(ea_cli_value(&a, &cmd, "store"));

@@ -67,7 +67,8 @@ int ea_cmd_verify(int argc, char **argv)
     struct ea_key *sign_key = NULL;
     struct ea_store *store = NULL;
     const char *c, *save;
-    size_t pk, nkeys = 0;
+    const char *const *pubs;
+    size_t npub, nkeys = 0;
     int rc;
 
     memset(&o, 0, sizeof(o));
@@ -78,8 +79,8 @@ int ea_cmd_verify(int argc, char **argv)
         if (a.help) ea_cli_help(stdout, &cmd);
         goto out;
     }
-    pk = ea_cli_index(&cmd, "pubkey");
-    if (a.nlist[pk] == 0) {
+    pubs = ea_cli_list(&a, &cmd, "pubkey", &npub);
+    if (npub == 0) {
         rc = ea_fail(EA_EUSAGE, "verify: --pubkey FILE is required (the .pub file from keygen)");
         goto out;
     }
@@ -104,9 +105,9 @@ int ea_cmd_verify(int argc, char **argv)
         if (rc < 0) goto out;
         o.sign_key = sign_key;
     }
-    rc = ea_config_public_keys(&keys, a.list[pk], a.nlist[pk]);
+    rc = ea_config_public_keys(&keys, pubs, npub);
     if (rc < 0) goto out;
-    nkeys = a.nlist[pk];
+    nkeys = npub;
     o.keys = keys;
     o.nkeys = nkeys;
     o.out = stdout;
