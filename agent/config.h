@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Settings that come from the environment, resolved in one place with one
- * precedence: flag > environment > default. This module is the only one
- * that reads the environment (besides CI detection tables).
+ * precedence: flag > environment > default. The other readers of the
+ * environment each read what only they use (CI detection, the forge's
+ * tokens, the plug-in path); ci/lint.sh lists them and refuses any other.
  */
 #ifndef EA_CONFIG_H
 #define EA_CONFIG_H

@@ -240,7 +240,6 @@ int ea_pipeline_flush(struct ea_pipeline *p)
     return rc;
 }
 
-/* One line per record on stderr; "stored" is said once the batch is committed. */
 /*
  * Masks secrets anywhere in the Statement, then counts every mask in it by
  * kind, whoever made it (a collector masks the text it keeps before it cuts
@@ -262,6 +261,7 @@ static int redact_statement(struct ea_pipeline *p, json_t *statement)
     return rc;
 }
 
+/* One line per record on stderr; "stored" is said once the batch is committed. */
 static void print_summary(const struct ea_envelope *env, const struct ea_fact *fact)
 {
     char controls[EA_CONTROLS_MAX * 8] = "";

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Built-in collectors: one line each in the table below, sorted by name. No
- * generated code and no constructor tricks: what is compiled in is what is
- * listed here.
+ * Built-in collectors: one line each in the table below, in the order
+ * `collect --help` lists them (a change's story: commit, run, review, scans,
+ * configuration, protection, then exec). No generated code and no
+ * constructor tricks: what is compiled in is what is listed here.
  */
 #include "registry.h"
 

@@ -25,7 +25,7 @@ struct ea_host_ctx {
     bool digest_key_set;
 };
 
-/** The built-in collectors, sorted by name, NULL-terminated. Borrowed, static. */
+/** The built-in collectors in --help order (see registry.c), NULL-terminated. Borrowed, static. */
 const struct ea_collector *const *ea_registry_builtins(void);
 /** The plug-ins loaded so far, in load order (*n of them). Borrowed. */
 const struct ea_collector *const *ea_registry_plugins(size_t *n);

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Checks the rules a compiler does not: banned functions, // comments, exit or
-# abort outside main.c, and an SPDX line at the top of every source file.
+# abort outside main.c, getenv outside the few readers of the environment, and
+# an SPDX line at the top of every source file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fail=0
 files=$(git ls-files 'agent/*.c' 'agent/*.h' 'collectors/*.c' 'collectors/*.h' 'include/*.h' 2>/dev/null ||
     find agent collectors include -name '*.[ch]')
+# The only readers of the environment: settings (flag > environment > default),
+# CI detection, the forge's tokens and repository, the plug-in search path.
+getenv_ok=" agent/config.c agent/util/ci.c agent/registry.c collectors/approvals/approvals_forge.c "
 banned='\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol|strtok|system|popen|tmpnam)[[:space:]]*\('
 for f in $files; do
     if grep -nE "$banned" "$f" | grep -v '^\s*\*'; then
@@ -17,6 +21,9 @@ for f in $files; do
     fi
     if [ "$f" != agent/main.c ] && grep -nE '\b(exit|abort)[[:space:]]*\(' "$f"; then
         echo "lint: $f calls exit or abort (only main.c ends the process)" >&2; fail=1
+    fi
+    if [[ "$getenv_ok" != *" $f "* ]] && grep -nE '\bgetenv[[:space:]]*\(' "$f"; then
+        echo "lint: $f reads the environment (only:$getenv_ok)" >&2; fail=1
     fi
     if ! head -1 "$f" | grep -q 'SPDX-License-Identifier'; then
         echo "lint: $f lacks the SPDX line" >&2; fail=1

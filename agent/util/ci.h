@@ -2,9 +2,9 @@
 /*
  * CI platform detection from the environment each CI sets. One table in
  * ci.c lists, per platform, the variable that reveals it and the variables
- * (or templates of variables) that give each field; it is the only place
- * outside config.c that reads the environment, and it reads it through a
- * callback so tests can give any environment.
+ * (or templates of variables) that give each field. It reads the
+ * environment through a callback so tests can give any environment; the
+ * files allowed to call getenv at all are listed in ci/lint.sh.
  */
 #ifndef EA_CI_H
 #define EA_CI_H

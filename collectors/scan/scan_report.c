@@ -4,7 +4,8 @@
  * table at the end: the root keys that identify it, the paths whose values it
  * reads (util/jstream.h), and a handler turning each value into findings.
  *
- * Severity mapping, in one place (tested by tests/collectors/test_scan.c):
+ * Severity mapping, in one place (tested by tests/cli/test_scan.sh over the
+ * reports in tests/collectors/scan/, and fuzzed by tests/fuzz/scan_*_fuzz.c):
  *
  *   SARIF      properties."security-severity" of the result, else of its rule,
  *              as a CVSS score: >= 9.0 critical, >= 7.0 high, >= 4.0 medium,
