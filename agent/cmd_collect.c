@@ -43,47 +43,102 @@ static const struct ea_cli_opt opts[] = {
     {"gate", EA_CLI_FLAG, NULL,
      "exit 4 when a record's result is fail or error (block the"
      " pipeline)"},
-    {"repo", EA_CLI_VALUE, "OWNER/NAME",
-     "repository for approvals and branch-protection (GitLab:"
-     " project ID or path); default from the CI"},
-    {"min-approvals", EA_CLI_VALUE, "N", "approvals: independent approvals needed (default 1)"},
-    {"allow-stale", EA_CLI_FLAG, NULL, "approvals: count approvals given on an older commit"},
-    {"allow-self-approval", EA_CLI_FLAG, NULL,
-     "approvals: count the author's own approval (require_independent=false)"},
-    {"fail-on", EA_CLI_VALUE, "SEVERITY", "scan: critical, high (default), medium, low or none"},
-    {"baseline", EA_CLI_VALUE, "FILE", "config: the approved file; drift from it is a fail"},
-    {"require-approvals", EA_CLI_VALUE, "N",
-     "branch-protection: approving reviews required (default 1)"},
     {NULL, 0, NULL, NULL},
 };
 
-static const struct ea_cli_cmd cmd = {
-    .name = "collect",
-    .usage = "[options] COLLECTOR[=ARG]...",
-    .summary = "Runs collectors, turns each fact into a signed evidence record and stores it.",
-    .opts = opts,
-    .details = NULL, /* the collector list is printed by print_collectors() */
-    .min_args = 1,
-    .max_args = (size_t)-1,
+#define NOPTS (sizeof(opts) / sizeof(opts[0]) - 1)
+
+/* One shorthand flag of a built-in collector (struct ea_shorthand in its descriptor). */
+struct shorthand {
+    const struct ea_collector *c;
+    const struct ea_shorthand *s;
 };
 
 /*
- * Shorthand flags for collector options: each sets OPTION of COLLECTOR as
- * --set COLLECTOR.OPTION=VALUE would (a flag sets its fixed value). A --set of
- * the same option too is refused, naming both.
+ * collect's option table: its own options, then the shorthand flags of the
+ * built-in collectors in registry order; a flag several collectors offer
+ * (--repo) is one row whose help names them all. Each flag sets OPTION of
+ * COLLECTOR as --set COLLECTOR.OPTION=VALUE would (a flag with a fixed value
+ * sets that); a --set of the same option too is refused, naming both.
  */
-static const struct {
-    const char *flag, *collector, *option, *value; /* value NULL: the flag's argument */
-} shorthands[] = {
-    {"repo", "approvals", "repo", NULL},
-    {"min-approvals", "approvals", "min_approvals", NULL},
-    {"allow-stale", "approvals", "allow_stale", "true"},
-    {"allow-self-approval", "approvals", "require_independent", "false"},
-    {"fail-on", "scan", "fail_on", NULL},
-    {"baseline", "config", "baseline", NULL},
-    {"require-approvals", "branch-protection", "require_approvals", NULL},
-    {"repo", "branch-protection", "repo", NULL},
+struct table {
+    struct ea_cli_cmd cmd;
+    struct ea_cli_opt *opts; /* owned, NULL-terminated */
+    char **docs;             /* owned: the help of each generated row */
+    size_t ndocs;
+    struct shorthand *rows;  /* owned: every collector's shorthands, in registry order */
+    size_t nrows;
 };
+
+static void table_dispose(struct table *t)
+{
+    for (size_t i = 0; i < t->ndocs; i++) ea_free(t->docs[i]);
+    ea_free(t->docs);
+    ea_free(t->opts);
+    ea_free(t->rows);
+    memset(t, 0, sizeof(*t));
+}
+
+static const struct ea_shorthand *shorthands_of(const struct ea_collector *c)
+{
+    return EA_COLLECTOR_HAS(c, shorthands) ? c->shorthands : NULL;
+}
+
+static int table_build(struct table *t)
+{
+    const struct ea_collector *const *b = ea_registry_builtins();
+    size_t n = 0, k = NOPTS;
+
+    memset(t, 0, sizeof(*t));
+    for (size_t i = 0; b[i]; i++)
+        for (const struct ea_shorthand *s = shorthands_of(b[i]); s && s->flag; s++) n++;
+    t->rows = ea_calloc(n ? n : 1, sizeof(*t->rows));
+    t->docs = ea_calloc(n ? n : 1, sizeof(*t->docs));
+    t->opts = ea_calloc(NOPTS + n + 1, sizeof(*t->opts));
+    if (!t->rows || !t->docs || !t->opts) return ea_fail(EA_ENOMEM, "out of memory");
+    memcpy(t->opts, opts, NOPTS * sizeof(*opts));
+    for (size_t i = 0; b[i]; i++)
+        for (const struct ea_shorthand *s = shorthands_of(b[i]); s && s->flag; s++)
+            t->rows[t->nrows++] = (struct shorthand){b[i], s};
+    for (size_t i = 0; i < t->nrows; i++) {
+        const struct ea_shorthand *s = t->rows[i].s;
+        char names[256] = "";
+        size_t used = 0;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++) seen = strcmp(t->rows[j].s->flag, s->flag) == 0;
+        if (seen) continue;
+        for (size_t j = i; j < t->nrows; j++) {
+            int w;
+            if (strcmp(t->rows[j].s->flag, s->flag) != 0) continue;
+            w = snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
+                         t->rows[j].c->name);
+            if (w < 0 || (size_t)w >= sizeof(names) - used) break;
+            used += (size_t)w;
+        }
+        if (!(t->docs[t->ndocs] = ea_asprintf("%s: %s", names, s->doc)))
+            return ea_fail(EA_ENOMEM, "out of memory");
+        t->opts[k++] = (struct ea_cli_opt){s->flag, s->value ? EA_CLI_FLAG : EA_CLI_VALUE,
+                                           s->value ? NULL : s->metavar, t->docs[t->ndocs++]};
+    }
+    t->cmd = (struct ea_cli_cmd){
+        .name = "collect",
+        .usage = "[options] COLLECTOR[=ARG]...",
+        .summary = "Runs collectors, turns each fact into a signed evidence record and stores it.",
+        .opts = t->opts,
+        .details = NULL, /* the collector list is printed by print_help() */
+        .min_args = 1,
+        .max_args = (size_t)-1,
+    };
+    return 0;
+}
+
+/* Whether row r's flag was given on the command line; *v gets the value it sets. */
+static bool given(const struct ea_cli_args *a, const struct table *t, const struct shorthand *r,
+                  const char **v)
+{
+    *v = r->s->value ? r->s->value : ea_cli_value(a, &t->cmd, r->s->flag);
+    return r->s->value ? ea_cli_flag(a, &t->cmd, r->s->flag) : *v != NULL;
+}
 
 static void print_collector(const struct ea_collector *c)
 {
@@ -100,12 +155,12 @@ static void print_collector(const struct ea_collector *c)
     }
 }
 
-static void print_help(void)
+static void print_help(const struct ea_cli_cmd *cmd)
 {
     size_t n;
     const struct ea_collector *const *plugins = ea_registry_plugins(&n);
 
-    ea_cli_help(stdout, &cmd);
+    ea_cli_help(stdout, cmd);
     printf("\nCollectors:\n");
     for (const struct ea_collector *const *c = ea_registry_builtins(); *c; c++) print_collector(*c);
     if (n) printf("\nPlug-ins (--plugin):\n");
@@ -180,6 +235,7 @@ static int apply_set(struct job *jobs, size_t njobs, const char *text)
 int ea_cmd_collect(int argc, char **argv)
 {
     struct ea_cli_args a;
+    struct table t;
     struct ea_control_set extra;
     struct ea_pipeline p;
     struct ea_pipeline_opts po;
@@ -197,15 +253,17 @@ int ea_cmd_collect(int argc, char **argv)
     int rc;
 
     memset(&extra, 0, sizeof(extra));
-    rc = ea_cli_parse(&a, &cmd, argc, argv);
+    memset(&a, 0, sizeof(a));
+    rc = table_build(&t);
+    if (rc == 0) rc = ea_cli_parse(&a, &t.cmd, argc, argv);
     if (rc == 0 && a.help) { /* a plug-in given with --plugin is listed too */
-        list = ea_cli_list(&a, &cmd, "plugin", &n);
+        list = ea_cli_list(&a, &t.cmd, "plugin", &n);
         for (size_t i = 0; rc == 0 && i < n; i++)
             if ((rc = ea_registry_load_plugin(list[i], NULL)) < 0) ea_fail_prefix("--plugin");
-        if (rc == 0) print_help();
+        if (rc == 0) print_help(&t.cmd);
     }
     if (rc < 0 || a.help) goto out;
-    list = ea_cli_list(&a, &cmd, "control", &n);
+    list = ea_cli_list(&a, &t.cmd, "control", &n);
     for (size_t i = 0; i < n; i++) {
         rc = ea_controls_add(&extra, list[i]);
         if (rc < 0) {
@@ -213,7 +271,7 @@ int ea_cmd_collect(int argc, char **argv)
             goto out;
         }
     }
-    list = ea_cli_list(&a, &cmd, "plugin", &n);
+    list = ea_cli_list(&a, &t.cmd, "plugin", &n);
     for (size_t i = 0; i < n; i++) {
         if ((rc = ea_registry_load_plugin(list[i], NULL)) < 0) {
             ea_fail_prefix("--plugin");
@@ -240,51 +298,46 @@ int ea_cmd_collect(int argc, char **argv)
             goto out;
         }
     }
-    for (size_t i = 0; i < sizeof(shorthands) / sizeof(shorthands[0]); i++) {
-        const char *v = shorthands[i].value;
+    for (size_t i = 0; i < t.nrows; i++) {
+        const struct shorthand *r = &t.rows[i];
+        const char *v;
         char set[1100];
         bool used = false;
-        if (v ? !ea_cli_flag(&a, &cmd, shorthands[i].flag)
-              : !(v = ea_cli_value(&a, &cmd, shorthands[i].flag)))
-            continue;
+        if (!given(&a, &t, r, &v)) continue;
         /* a flag may serve several collectors (--repo): it goes to those in the run */
-        for (size_t j = 0; j < sizeof(shorthands) / sizeof(shorthands[0]); j++) {
-            if (strcmp(shorthands[j].flag, shorthands[i].flag) != 0) continue;
-            for (size_t k = 0; k < a.npos; k++)
-                used |= strcmp(jobs[k].c->name, shorthands[j].collector) == 0;
+        for (size_t j = 0; j < t.nrows; j++) {
+            if (strcmp(t.rows[j].s->flag, r->s->flag) != 0) continue;
+            for (size_t k = 0; k < a.npos; k++) used |= jobs[k].c == t.rows[j].c;
         }
         if (!used) {
             rc = ea_fail(EA_EUSAGE,
                          "--%s applies to the %s collector, which this run does not "
                          "have (add %s)",
-                         shorthands[i].flag, shorthands[i].collector, shorthands[i].collector);
+                         r->s->flag, r->c->name, r->c->name);
             goto out;
         }
         used = false;
-        for (size_t k = 0; k < a.npos && !used; k++)
-            used = strcmp(jobs[k].c->name, shorthands[i].collector) == 0;
+        for (size_t k = 0; k < a.npos && !used; k++) used = jobs[k].c == r->c;
         if (!used) continue;
-        snprintf(set, sizeof(set), "%s.%s=%.1000s", shorthands[i].collector, shorthands[i].option,
-                 v);
+        snprintf(set, sizeof(set), "%s.%s=%.1000s", r->c->name, r->s->option, v);
         rc = apply_set(jobs, a.npos, set);
         if (rc < 0) {
-            ea_fail_prefix("--%s", shorthands[i].flag);
+            ea_fail_prefix("--%s", r->s->flag);
             goto out;
         }
     }
-    list = ea_cli_list(&a, &cmd, "set", &n);
+    list = ea_cli_list(&a, &t.cmd, "set", &n);
     for (size_t i = 0; i < n; i++) {
-        for (size_t k = 0; k < sizeof(shorthands) / sizeof(shorthands[0]); k++) {
-            size_t cl = strlen(shorthands[k].collector), ol = strlen(shorthands[k].option);
-            if (strncmp(list[i], shorthands[k].collector, cl) != 0 || list[i][cl] != '.' ||
-                strncmp(list[i] + cl + 1, shorthands[k].option, ol) != 0 ||
-                list[i][cl + 1 + ol] != '=' ||
-                !(shorthands[k].value ? ea_cli_flag(&a, &cmd, shorthands[k].flag)
-                                      : ea_cli_value(&a, &cmd, shorthands[k].flag) != NULL))
+        for (size_t k = 0; k < t.nrows; k++) {
+            const struct shorthand *r = &t.rows[k];
+            size_t cl = strlen(r->c->name), ol = strlen(r->s->option);
+            const char *v;
+            if (strncmp(list[i], r->c->name, cl) != 0 || list[i][cl] != '.' ||
+                strncmp(list[i] + cl + 1, r->s->option, ol) != 0 || list[i][cl + 1 + ol] != '=' ||
+                !given(&a, &t, r, &v))
                 continue;
             rc = ea_fail(EA_EUSAGE, "--set %s.%s and --%s both set %s.%s: give one of them",
-                         shorthands[k].collector, shorthands[k].option, shorthands[k].flag,
-                         shorthands[k].collector, shorthands[k].option);
+                         r->c->name, r->s->option, r->s->flag, r->c->name, r->s->option);
             goto out;
         }
         rc = apply_set(jobs, a.npos, list[i]);
@@ -301,18 +354,18 @@ int ea_cmd_collect(int argc, char **argv)
         json_decref(jobs[i].options);
         jobs[i].options = checked;
     }
-    list = ea_cli_list(&a, &cmd, "redact-env", &n);
+    list = ea_cli_list(&a, &t.cmd, "redact-env", &n);
     rc = ea_config_redactor(&redactor, list, n);
     if (rc < 0) goto out;
     ea_log_set_redactor(redactor);
-    rc = ea_config_signing_key(&key, ea_cli_value(&a, &cmd, "key"));
+    rc = ea_config_signing_key(&key, ea_cli_value(&a, &t.cmd, "key"));
     if (rc < 0) goto out;
-    rc = ea_config_agent_id(agent_id, sizeof(agent_id), ea_cli_value(&a, &cmd, "agent-id"));
+    rc = ea_config_agent_id(agent_id, sizeof(agent_id), ea_cli_value(&a, &t.cmd, "agent-id"));
     if (rc < 0) goto out;
     rc = ea_pipeline_stream_name(stream, sizeof(stream), agent_id, NULL);
     if (rc < 0) goto out;
-    dry = ea_cli_flag(&a, &cmd, "dry-run");
-    store_url = ea_config_store_url(ea_cli_value(&a, &cmd, "store"));
+    dry = ea_cli_flag(&a, &t.cmd, "dry-run");
+    store_url = ea_config_store_url(ea_cli_value(&a, &t.cmd, "store"));
     /* every input is checked (each collector's init) before any runs or anything is stored */
     rc = 0;
     for (size_t i = 0; i < a.npos; i++) {
@@ -372,7 +425,7 @@ int ea_cmd_collect(int argc, char **argv)
                      "with the others",
                      failed, a.npos, a.npos == 1 ? "" : "s", failed == 1 ? "its" : "their",
                      failed == 1 ? "" : "s", failed == 1 ? "is" : "are");
-    else if (ea_cli_flag(&a, &cmd, "gate") && (p.failed_results || p.error_results))
+    else if (ea_cli_flag(&a, &t.cmd, "gate") && (p.failed_results || p.error_results))
         rc = ea_fail(EA_EPOLICY,
                      "gate: %u record%s failed and %u could not be judged (error); %s",
                      p.failed_results, p.failed_results == 1 ? "" : "s", p.error_results,
@@ -389,5 +442,6 @@ out:
     ea_log_set_redactor(NULL);
     ea_redactor_free(redactor);
     ea_cli_args_dispose(&a);
+    table_dispose(&t);
     return rc;
 }

@@ -36,8 +36,6 @@
 #define STORES_MAX 16
 #define INTERVAL_MIN_US 1000000LL
 
-/* Collectors whose argument is a path (resolved against the config's folder). */
-static const char *const path_args[] = {"git", "scan", "config", "exec", "pipeline", "watch"};
 
 struct ctx {
     const char *file;
@@ -501,7 +499,7 @@ static int parse_collector(struct ctx *x, struct ea_dcollector *dc, const json_t
 {
     static const char *const keys[] = {
         "name", "id", "arg", "interval", "jitter", "controls", "options", "record_unchanged", NULL};
-    const struct ea_collector *found;
+    const struct ea_collector *found = NULL;
     const char *name, *id, *arg;
     char at[96];
     json_t *ctl;
@@ -527,9 +525,11 @@ static int parse_collector(struct ctx *x, struct ea_dcollector *dc, const json_t
     dc->id = ea_strdup(id ? id : name);
     if (!dc->name || !dc->id) return ea_fail(EA_ENOMEM, "out of memory");
     if (arg) {
-        bool is_path = false;
-        for (size_t i = 0; i < sizeof(path_args) / sizeof(path_args[0]); i++)
-            is_path = is_path || strcmp(name, path_args[i]) == 0;
+        /* a path is resolved against the config's folder: the drop folder, or an ARG
+         * its collector's descriptor marks EA_ARG_PATH */
+        bool is_path = strcmp(name, "watch") == 0 ||
+                       (found && EA_COLLECTOR_HAS(found, arg_flags) &&
+                        (found->arg_flags & EA_ARG_PATH));
         dc->arg = is_path && strcmp(arg, "-") != 0 ? resolve(x, arg) : ea_strdup(arg);
         if (!dc->arg) return ea_fail(EA_ENOMEM, "out of memory");
     } else if (strcmp(name, "watch") == 0 || strcmp(name, "exec") == 0) {

@@ -26,7 +26,7 @@
 
 #include <evidence/collector.h>
 
-#include "approvals_forge.h"
+#include "util/forge.h"
 #include "approvals_policy.h"
 #include "util/ci.h"
 #include "util/error.h"
@@ -362,6 +362,17 @@ static const struct ea_option options[] = {
     {NULL, 0, 0, NULL, NULL},
 };
 
+/* collect's flags for these options (collect --help lists them; --repo is branch-protection's too) */
+static const struct ea_shorthand shorthands[] = {
+    {"repo", "repo", NULL, "OWNER/NAME",
+     "repository (GitLab: project ID or path); default from the CI"},
+    {"min-approvals", "min_approvals", NULL, "N", "independent approvals needed (default 1)"},
+    {"allow-stale", "allow_stale", "true", NULL, "count approvals given on an older commit"},
+    {"allow-self-approval", "require_independent", "false", NULL,
+     "count the author's own approval (require_independent=false)"},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 const struct ea_collector ea_collector_approvals = {
     .abi = EA_COLLECTOR_ABI,
     .size = (uint32_t)sizeof(struct ea_collector),
@@ -376,4 +387,5 @@ const struct ea_collector ea_collector_approvals = {
     .init = approvals_init,
     .collect = approvals_collect,
     .free = approvals_free,
+    .shorthands = shorthands,
 };

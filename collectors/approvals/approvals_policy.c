@@ -20,15 +20,6 @@ static bool same_login(const char *a, const char *b)
     return a && b && strcasecmp(a, b) == 0;
 }
 
-bool ea_approvals_is_bot(const json_t *user, const char *login)
-{
-    const char *type = str(user, "type");
-    size_t n = login ? strlen(login) : 0;
-
-    return (type && strcmp(type, "Bot") == 0) || json_is_true(json_object_get(user, "bot")) ||
-           (n > 5 && strcmp(login + n - 5, "[bot]") == 0);
-}
-
 /* Each reviewer's latest deciding review, in order of first appearance. New reference. */
 static json_t *latest_states(const json_t *reviews)
 {

@@ -2,7 +2,7 @@
 /*
  * The review policy of a change request, as a pure function: from the
  * normalised change request and its reviews (the same shape for GitHub and
- * GitLab, see approvals_forge.h) to the latest state of each reviewer, the
+ * GitLab, see util/forge.h) to the latest state of each reviewer, the
  * approvals, the effective approvals, the flags an auditor asks about, and
  * pass or fail with the reasons. No I/O, so every rule is tested directly.
  */
@@ -49,9 +49,6 @@ void ea_approvals_settle_stale(struct ea_approval_policy *pol, const json_t *pro
 
 /** The "policy" object of a record (new reference, NULL when out of memory). */
 json_t *ea_approvals_policy_json(const struct ea_approval_policy *pol);
-
-/** Whether a user is a bot: account type "Bot", GitLab's "bot": true, or a "[bot]" login. */
-bool ea_approvals_is_bot(const json_t *user, const char *login);
 
 /**
  * Judges a change request and adds to data "reviews" (each reviewer's latest

@@ -41,7 +41,7 @@
 #include "util/mem.h"
 #include "util/utf8.h"
 #include "util/yaml.h"
-#include "../git/git_parse.h"
+#include "util/git_url.h"
 
 #define FILE_MAX (64u << 20) /* larger files are hashed, not parsed */
 #define LEAVES_MAX 5000
@@ -456,7 +456,7 @@ static void locate(const char *file, char **repo, char **rel)
          * with PCRE2 (as the git collector found) */
         if (git_repository_config_snapshot(&cfg, r) == 0 &&
             git_config_get_entry(&origin, cfg, "remote.origin.url") == 0)
-            ea_git_strip_url(repo, origin->value);
+            ea_git_url_strip(repo, origin->value);
         git_config_entry_free(origin);
         git_config_free(cfg);
         if (!*repo) {
@@ -646,6 +646,11 @@ static const struct ea_option options[] = {
     {NULL, 0, 0, NULL, NULL},
 };
 
+static const struct ea_shorthand shorthands[] = {
+    {"baseline", "baseline", NULL, "FILE", "the approved file; drift from it is a fail"},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 const struct ea_collector ea_collector_config = {
     .abi = EA_COLLECTOR_ABI,
     .size = (uint32_t)sizeof(struct ea_collector),
@@ -660,4 +665,6 @@ const struct ea_collector ea_collector_config = {
     .init = config_init,
     .collect = config_collect,
     .free = config_free,
+    .arg_flags = EA_ARG_PATH,
+    .shorthands = shorthands,
 };

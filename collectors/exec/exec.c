@@ -376,4 +376,5 @@ const struct ea_collector ea_collector_exec = {
     .init = exec_init,
     .collect = exec_collect,
     .free = exec_free,
+    .arg_flags = EA_ARG_PATH,
 };

@@ -18,6 +18,7 @@
 
 #include "util/error.h"
 #include "git_parse.h"
+#include "util/git_url.h"
 #include "util/mem.h"
 #include "util/time.h"
 
@@ -217,7 +218,7 @@ static int remote_url(char **out, git_repository *repo)
         return 0; /* no readable configuration: no remote to record */
     }
     if (git_config_get_entry(&origin, cfg, "remote.origin.url") == 0) {
-        rc = ea_git_strip_url(out, origin->value);
+        rc = ea_git_url_strip(out, origin->value);
         goto out;
     }
     git_error_clear();
@@ -230,7 +231,7 @@ static int remote_url(char **out, git_repository *repo)
             if (!first) rc = ea_fail(EA_ENOMEM, "out of memory");
         }
     }
-    if (first) rc = ea_git_strip_url(out, first);
+    if (first) rc = ea_git_url_strip(out, first);
 out:
     git_error_clear();
     ea_free(first);
@@ -447,4 +448,5 @@ const struct ea_collector ea_collector_git = {
     .init = git_init,
     .collect = git_collect,
     .free = git_free_state,
+    .arg_flags = EA_ARG_PATH,
 };

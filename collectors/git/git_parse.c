@@ -5,38 +5,7 @@
  */
 #include "git_parse.h"
 
-#include <string.h>
-
-#include "util/error.h"
-#include "util/buf.h"
-#include "util/mem.h"
-#include "util/utf8.h"
 #include "util/redact.h"
-
-int ea_git_strip_url(char **out, const char *url)
-{
-    const char *scheme = strstr(url, "://");
-    const char *host, *end, *at;
-    size_t n = strlen(url);
-
-    *out = NULL;
-    if (n > EA_GIT_URL_MAX)
-        return ea_fail(EA_EINPUT, "remote URL longer than %d bytes", EA_GIT_URL_MAX);
-    if (!scheme || strcspn(url, "/") < (size_t)(scheme - url)) {
-        *out = ea_strdup(url); /* scp-like or a path: no secret syntax to strip */
-        return *out ? 0 : ea_fail(EA_ENOMEM, "out of memory");
-    }
-    host = scheme + 3;
-    end = host + strcspn(host, "/?#");
-    at = NULL;
-    for (const char *p = host; p < end; p++) {
-        if (*p == '@') at = p; /* the last '@' ends the userinfo */
-    }
-    if (at) host = at + 1;
-    *out = ea_asprintf("%.*s%.*s%.*s", (int)(scheme + 3 - url), url, (int)(end - host), host,
-                       (int)strcspn(end, "?#"), end);
-    return *out ? 0 : ea_fail(EA_ENOMEM, "out of memory");
-}
 
 json_t *ea_git_json_text(const char *s, size_t n, size_t max_bytes)
 {

@@ -319,4 +319,5 @@ const struct ea_collector ea_collector_pipeline = {
     .init = pipeline_init,
     .collect = pipeline_collect,
     .free = pipeline_free,
+    .arg_flags = EA_ARG_PATH,
 };

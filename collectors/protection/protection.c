@@ -32,7 +32,7 @@
 
 #include <evidence/collector.h>
 
-#include "../approvals/approvals_forge.h"
+#include "util/forge.h"
 #include "protection.h"
 #include "util/ci.h"
 #include "util/error.h"
@@ -490,6 +490,13 @@ static const struct ea_option options[] = {
     {NULL, 0, 0, NULL, NULL},
 };
 
+static const struct ea_shorthand shorthands[] = {
+    {"require-approvals", "require_approvals", NULL, "N", "approving reviews required (default 1)"},
+    {"repo", "repo", NULL, "OWNER/NAME",
+     "repository (GitLab: project ID or path); default from the CI"},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 const struct ea_collector ea_collector_branch_protection = {
     .abi = EA_COLLECTOR_ABI,
     .size = (uint32_t)sizeof(struct ea_collector),
@@ -503,4 +510,5 @@ const struct ea_collector ea_collector_branch_protection = {
     .init = prot_init,
     .collect = prot_collect,
     .free = prot_free,
+    .shorthands = shorthands,
 };

@@ -26,9 +26,9 @@
 #include <openssl/evp.h>
 
 #include "util/ci.h"
+#include "util/defaults.h"
 #include "util/error.h"
 #include "scan_report.h"
-#include "schemas.h"
 #include "util/fs.h"
 #include "util/hash.h"
 #include "util/json.h"
@@ -282,12 +282,9 @@ out:
 /* The controls of a category, from schemas/controls/defaults.json. */
 static int category_controls(const char *category, const char **out, size_t cap)
 {
-    const struct ea_schema_file *f = ea_schema_file_get("controls/defaults.json");
-    static json_t *doc; /* parsed once, kept for the process (the strings are borrowed) */
-    const json_t *list, *c;
+    const json_t *doc = ea_defaults_json(), *list, *c;
     size_t i, n = 0;
 
-    if (!doc && f) doc = json_loadb(f->data, f->len, 0, NULL);
     list = json_object_get(json_object_get(doc, "scan_categories"), category);
     if (!json_is_array(list))
         return ea_fail(EA_ERROR, "defaults.json has no controls for scan category %s", category);
@@ -427,6 +424,11 @@ static const struct ea_option options[] = {
     {NULL, 0, 0, NULL, NULL},
 };
 
+static const struct ea_shorthand shorthands[] = {
+    {"fail-on", "fail_on", NULL, "SEVERITY", "critical, high (default), medium, low or none"},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 const struct ea_collector ea_collector_scan = {
     .abi = EA_COLLECTOR_ABI,
     .size = (uint32_t)sizeof(struct ea_collector),
@@ -440,4 +442,6 @@ const struct ea_collector ea_collector_scan = {
     .init = scan_init,
     .collect = scan_collect,
     .free = scan_free,
+    .arg_flags = EA_ARG_PATH,
+    .shorthands = shorthands,
 };

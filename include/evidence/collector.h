@@ -18,7 +18,10 @@
  *
  * Options are declared in the descriptor's table (struct ea_option): the
  * agent checks keys and value types against it (--set, the daemon's
- * options:, --help) so that a typo is never silently ignored.
+ * options:, --help) so that a typo is never silently ignored. The descriptor
+ * also says what NAME=ARG's ARG is (arg_flags) and which options `collect`
+ * offers as flags of their own (shorthands), so that adding a collector
+ * needs no change to the agent beyond one line in its registry.
  *
  * Lifecycle: init (validate the argument and options, allocate state; no
  * network and no heavy I/O, so that configuration can be checked), collect
@@ -28,6 +31,7 @@
 #ifndef EVIDENCE_COLLECTOR_H
 #define EVIDENCE_COLLECTOR_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -118,6 +122,25 @@ struct ea_option {
     const char *doc;           /**< one line, shown by --help */
 };
 
+/** Flag of a descriptor's arg_flags: ARG names a file or folder; the daemon resolves a
+ *  relative one against its configuration file's folder ("-" is kept as is). */
+#define EA_ARG_PATH 1u
+
+/**
+ * A flag of `collect` that stands for one option: `--FLAG VALUE` is
+ * `--set COLLECTOR.OPTION=VALUE`, and a flag with a fixed value takes no
+ * argument (`--allow-stale` is `--set approvals.allow_stale=true`). Several
+ * collectors may offer the same flag (`--repo`): it goes to those in the run.
+ * Read for built-in collectors only (the flags exist before --plugin loads).
+ */
+struct ea_shorthand {
+    const char *flag;    /**< [a-z0-9-]+ without dashes; NULL ends the table */
+    const char *option;  /**< the option it sets: a name in the descriptor's table */
+    const char *value;   /**< the fixed value of a flag without argument, or NULL */
+    const char *metavar; /**< what the argument is, for --help ("N"); NULL with value */
+    const char *doc;     /**< one line for collect --help */
+};
+
 /** The collector descriptor. Define one as a const object. */
 struct ea_collector {
     uint32_t abi;                        /**< EA_COLLECTOR_ABI */
@@ -150,7 +173,16 @@ struct ea_collector {
     int (*collect)(void *state, struct ea_sink *sink);
     /** Releases the instance state; accepts NULL. */
     void (*free)(void *state);
+
+    /* Since ABI 2.1: read only when size covers them (see EA_COLLECTOR_ABI_MINOR). */
+    uint32_t arg_flags; /**< EA_ARG_PATH or 0 */
+    /** collect's flags for its options, ending with an entry whose flag is NULL; may be NULL. */
+    const struct ea_shorthand *shorthands;
 };
+
+/** Whether c has the field called member (it was built against a minor that has it). */
+#define EA_COLLECTOR_HAS(c, member)                                                            \
+    ((c)->size >= offsetof(struct ea_collector, member) + sizeof((c)->member))
 
 /** Builds the abi and size fields of a descriptor. */
 #define EA_COLLECTOR_HEADER EA_COLLECTOR_ABI, (uint32_t)sizeof(struct ea_collector)

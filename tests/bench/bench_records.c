@@ -29,7 +29,7 @@
 static const char *const defaults[] = {"A.8.32", NULL};
 static const struct ea_collector bench = {
     EA_COLLECTOR_HEADER, "bench", "1.0.0", "benchmark facts", NULL,
-    (const char *const[]){"custom", NULL}, defaults, NULL, NULL, NULL, NULL,
+    (const char *const[]){"custom", NULL}, defaults, NULL, NULL, NULL, NULL, 0, NULL,
 };
 
 static long spread_n, spread_i;

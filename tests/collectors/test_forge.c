@@ -16,7 +16,7 @@
 #include "util/error.h"
 #include "schema.h"
 #include "testkit.h"
-#include "../../collectors/approvals/approvals_forge.h"
+#include "util/forge.h"
 #include "../../collectors/approvals/approvals_policy.h"
 
 extern const struct ea_collector ea_collector_approvals;
@@ -110,11 +110,11 @@ START_TEST(test_bots_are_recognised)
 {
     json_t *bot = json_pack("{s:s}", "type", "Bot"), *gl = json_pack("{s:b}", "bot", 1);
 
-    ck_assert(ea_approvals_is_bot(bot, "x"));
-    ck_assert(ea_approvals_is_bot(gl, "project_1_bot"));
-    ck_assert(ea_approvals_is_bot(NULL, "dependabot[bot]"));
-    ck_assert(!ea_approvals_is_bot(NULL, "robert"));
-    ck_assert(!ea_approvals_is_bot(NULL, NULL));
+    ck_assert(ea_forge_is_bot(bot, "x"));
+    ck_assert(ea_forge_is_bot(gl, "project_1_bot"));
+    ck_assert(ea_forge_is_bot(NULL, "dependabot[bot]"));
+    ck_assert(!ea_forge_is_bot(NULL, "robert"));
+    ck_assert(!ea_forge_is_bot(NULL, NULL));
     json_decref(bot);
     json_decref(gl);
 }

@@ -17,6 +17,7 @@
 #include "testkit.h"
 #include "util/mem.h"
 #include "../../collectors/git/git_parse.h"
+#include "util/git_url.h"
 
 extern const struct ea_collector ea_collector_git;
 
@@ -363,7 +364,7 @@ START_TEST(test_strip_url_removes_credentials)
 {
     char *out = NULL;
 
-    ck_assert_int_eq(ea_git_strip_url(&out, urls[_i].in), 0);
+    ck_assert_int_eq(ea_git_url_strip(&out, urls[_i].in), 0);
     ck_assert_str_eq(out, urls[_i].out);
     ea_free(out);
 }

@@ -22,7 +22,7 @@
 #include "sign.h"
 #include "testkit.h"
 #include "util/mem.h"
-#include "../../collectors/approvals/approvals_forge.h"
+#include "util/forge.h"
 #include "../../collectors/approvals/approvals_policy.h"
 #include "../../collectors/pipeline/pipeline_api.h"
 #include "../../collectors/protection/protection.h"

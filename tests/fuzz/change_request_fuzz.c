@@ -8,7 +8,7 @@
 
 #include "util/error.h"
 #include "fuzz.h"
-#include "../../collectors/approvals/approvals_forge.h"
+#include "util/forge.h"
 #include "../../collectors/approvals/approvals_policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

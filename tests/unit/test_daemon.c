@@ -50,6 +50,8 @@ static const struct ea_collector fake = {
     NULL,
     NULL,
     NULL,
+    0,
+    NULL,
 };
 
 /* Puts n signed records (one stream) through a pipeline into store, and flushes. */

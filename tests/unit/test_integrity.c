@@ -33,6 +33,8 @@ static const struct ea_collector fake = {
     NULL,
     NULL,
     NULL,
+    0,
+    NULL,
 };
 
 static char *tmp;

@@ -27,7 +27,7 @@ static const struct ea_option opts[] = {
 
 static const struct ea_collector fake = {
     EA_COLLECTOR_HEADER, "fake", "1.0.0", "test collector", NULL,
-    (const char *const[]){"custom", NULL}, NULL, opts, NULL, NULL, NULL,
+    (const char *const[]){"custom", NULL}, NULL, opts, NULL, NULL, NULL, 0, NULL,
 };
 
 static int check(json_t **out, const char *json)
@@ -128,6 +128,41 @@ START_TEST(test_every_builtin_table_is_well_formed)
 END_TEST
 
 /*
+ * collect's shorthand flags come from the descriptors: each names an option of
+ * its own collector's table, a fixed-value flag sets a value the option takes,
+ * and a flag several collectors offer (--repo) is of one kind in all of them.
+ */
+START_TEST(test_every_builtin_shorthand_names_its_own_option)
+{
+    const struct ea_collector *const *b = ea_registry_builtins();
+
+    for (size_t i = 0; b[i]; i++) {
+        for (const struct ea_shorthand *s = b[i]->shorthands; s && s->flag; s++) {
+            size_t n = strlen(s->flag);
+            const struct ea_option *o = ea_option_find(b[i], s->option);
+            ck_assert_msg(n && strspn(s->flag, "abcdefghijklmnopqrstuvwxyz0123456789-") == n,
+                          "%s: --%s", b[i]->name, s->flag);
+            ck_assert_msg(o != NULL, "%s: --%s sets no option of its table", b[i]->name, s->flag);
+            ck_assert_msg(s->doc && *s->doc, "%s: --%s has no doc", b[i]->name, s->flag);
+            ck_assert_msg(s->value ? !s->metavar : s->metavar != NULL, "%s: --%s", b[i]->name,
+                          s->flag);
+            if (s->value) {
+                json_t *one = json_pack("{ss}", s->option, s->value), *checked = NULL;
+                ck_assert_int_eq(ea_options_check(&checked, b[i], one, NULL, 0), 0);
+                json_decref(checked);
+                json_decref(one);
+            }
+            for (size_t j = 0; b[j]; j++)
+                for (const struct ea_shorthand *t = b[j]->shorthands; t && t->flag; t++)
+                    if (strcmp(t->flag, s->flag) == 0)
+                        ck_assert_msg(!t->value == !s->value, "--%s: a flag in one, a value in "
+                                      "another", s->flag);
+        }
+    }
+}
+END_TEST
+
+/*
  * A table longer than the 24 slots the parser once had: every option is kept
  * (collect's shorthand flags come from the collectors, so its table grows),
  * and the last one is stored and read back, not written past an array.
@@ -193,6 +228,7 @@ static Suite *options_suite(void)
     tcase_add_test(tc, test_every_builtin_table_is_well_formed);
     suite_add_tcase(s, tc);
     tc = tcase_create("cli");
+    tcase_add_test(tc, test_every_builtin_shorthand_names_its_own_option);
     tcase_add_test(tc, test_cli_a_table_of_any_length_keeps_its_last_option);
     tcase_add_test(tc, test_cli_an_absent_name_reads_as_not_given);
     suite_add_tcase(s, tc);

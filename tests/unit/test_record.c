@@ -43,7 +43,7 @@ static const char *const defaults[] = {"A.8.32", "A.8.4", NULL};
 
 static const struct ea_collector fake = {
     EA_COLLECTOR_HEADER, "fake", "9.9.9", "test collector", NULL,
-    (const char *const[]){"custom", NULL}, defaults, NULL, NULL, NULL, NULL,
+    (const char *const[]){"custom", NULL}, defaults, NULL, NULL, NULL, NULL, 0, NULL,
 };
 
 static void make_fact(struct ea_fact *f, json_t *data)

@@ -14,13 +14,18 @@
  * Only named scalar fields are copied out of responses (util/json.h). The
  * token is sent only to the configured API base (the HTTP client refuses a
  * next-page link to another host) and never appears in a message.
+ *
+ * Shared by the collectors that read the forge (approvals, branch-protection),
+ * so it lives here and not in either collector's folder.
  */
-#ifndef EA_APPROVALS_FORGE_H
-#define EA_APPROVALS_FORGE_H
+#ifndef EA_FORGE_H
+#define EA_FORGE_H
 
 #include <stdbool.h>
 
 #include <jansson.h>
+
+#include <evidence/collector.h>
 
 #include "util/ci.h"
 
@@ -112,6 +117,9 @@ int ea_forge_read(struct ea_forge *f, long number, json_t *data, json_t **review
  */
 int ea_forge_get(struct ea_forge *f, const char *url, json_t **out, char **next, long *status,
                  const char *what);
+
+/** Whether a user is a bot: account type "Bot", GitLab's "bot": true, or a "[bot]" login. */
+bool ea_forge_is_bot(const json_t *user, const char *login);
 
 /* Normalisers of one response body (borrowed), exposed for tests. New references. */
 json_t *ea_forge_github_pr(const json_t *pr);

@@ -1,27 +1,36 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * GitHub and GitLab change requests over the shared HTTP client; see
- * approvals_forge.h. Endpoints (REST, both documented as stable):
+ * forge.h. Endpoints (REST, both documented as stable):
  *   GitHub  GET /repos/{o}/{r}/commits/{sha}/pulls
  *           GET /repos/{o}/{r}/pulls/{n}, .../reviews, .../commits (paginated)
  *           GET /repos/{o}/{r}/branches/{branch}/protection
  *   GitLab  GET /projects/:id/repository/commits/:sha/merge_requests
  *           GET /projects/:id/merge_requests/:iid, .../approvals, .../approval_state
  */
-#include "approvals_forge.h"
+#include "forge.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "approvals_policy.h"
 #include "util/error.h"
 #include "util/http.h"
 #include "util/json.h"
 #include "util/mem.h"
 #include "util/redact.h"
 #include "util/time.h"
+
+bool ea_forge_is_bot(const json_t *user, const char *login)
+{
+    const json_t *t = json_object_get(user, "type");
+    const char *type = json_string_value(t);
+    size_t n = login ? strlen(login) : 0;
+
+    return (type && strcmp(type, "Bot") == 0) || json_is_true(json_object_get(user, "bot")) ||
+           (n > 5 && strcmp(login + n - 5, "[bot]") == 0);
+}
 
 #define BODY_MAX (8u * 1024 * 1024)
 
@@ -281,7 +290,7 @@ json_t *ea_forge_github_pr(const json_t *pr)
                                                           : json_string("closed")) < 0 ||
         ea_json_put(o, "author", ea_json_text(user, "login")) < 0 ||
         ea_json_put(o, "author_bot",
-                    json_boolean(ea_approvals_is_bot(user, ea_json_str(user, "login")))) < 0 ||
+                    json_boolean(ea_forge_is_bot(user, ea_json_str(user, "login")))) < 0 ||
         ea_json_put(o, "merged", json_boolean(merged)) < 0 ||
         ea_json_put(o, "merged_by", ea_json_text(merger, "login")) < 0 ||
         ea_json_put(o, "merged_at", ea_json_text(pr, "merged_at")) < 0 ||
@@ -322,7 +331,7 @@ int ea_forge_github_reviews(json_t *reviews, const json_t *page)
         if (!o || json_array_append_new(reviews, o) < 0 ||
             ea_json_put(o, "reviewer", ea_json_text(user, "login")) < 0 ||
             ea_json_put(o, "bot",
-                        json_boolean(ea_approvals_is_bot(user, ea_json_str(user, "login")))) < 0 ||
+                        json_boolean(ea_forge_is_bot(user, ea_json_str(user, "login")))) < 0 ||
             ea_json_put(o, "state", json_string(review_state(ea_json_str(r, "state")))) < 0 ||
             ea_json_put(o, "at", ea_json_text(r, "submitted_at")) < 0 ||
             ea_json_put(o, "commit", ea_json_text(r, "commit_id")) < 0)
@@ -398,7 +407,7 @@ json_t *ea_forge_gitlab_mr(const json_t *mr)
                                                                         : "closed")) < 0 ||
         ea_json_put(o, "author", ea_json_text(author, "username")) < 0 ||
         ea_json_put(o, "author_bot",
-                    json_boolean(ea_approvals_is_bot(author, ea_json_str(author, "username")))) <
+                    json_boolean(ea_forge_is_bot(author, ea_json_str(author, "username")))) <
             0 ||
         ea_json_put(o, "merged", json_boolean(merged)) < 0 ||
         ea_json_put(o, "merged_by", merged ? ea_json_text(merger, "username") : json_null()) < 0 ||
@@ -431,7 +440,7 @@ int ea_forge_gitlab_approvals(json_t *reviews, const json_t *body)
         if (!o || json_array_append_new(reviews, o) < 0 ||
             ea_json_put(o, "reviewer", ea_json_text(user, "username")) < 0 ||
             ea_json_put(o, "bot",
-                        json_boolean(ea_approvals_is_bot(user, ea_json_str(user, "username")))) <
+                        json_boolean(ea_forge_is_bot(user, ea_json_str(user, "username")))) <
                 0 ||
             ea_json_put(o, "state", json_string("APPROVED")) < 0 ||
             ea_json_put(o, "at", ea_json_text(a, "approved_at")) < 0 ||
