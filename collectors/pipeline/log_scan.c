@@ -31,7 +31,9 @@
 #define LINE_ERROR 1
 #define LINE_WARNING 2
 #define LINE_ADD_MASK 4
-#define LINE_KEY 8 /* may open a multi-line secret (a key marker, a YAML block, ...) or hide one */
+#define LINE_KEY 8   /* may open a multi-line secret (a key marker, a YAML key, ...) or hide one */
+#define LINE_OPEN 16 /* opens one or may (PuTTY's Private-Lines, a base64 key, a NUL) */
+#define LINE_SHAPE 32 /* names a secret: an opener if it ends like one (opener_shape) */
 #define LINE_UNKNOWN (-1)
 
 /*
@@ -54,18 +56,28 @@ static pthread_once_t hs_once = PTHREAD_ONCE_INIT;
  */
 static void load_hyperscan(void)
 {
-    /* LINE_KEY: a line that may open a multi-line secret (see state_candidate) */
+    /*
+     * LINE_KEY: a key marker or an escape, tracked when key_candidate
+     * agrees; LINE_SHAPE: a secret's name before the end of a line, `\\`, a
+     * YAML block indicator, or an entry's name that is a secret's, tracked
+     * when the line has an opener's shape (opener_shape); LINE_OPEN: tracked.
+     */
     static const char *const exprs[] = {
-        "\\b(error|fatal)\\b", "\\b(warning|warn)\\b", "::add-mask::", "PRIVATE KEY",
-        "\\x1b[^\\n]*\\n", "Private-Lines:", "LS0tLS1CRUdJTi", "\\x00",
-        "(pass|pw|secret|token|key|credential|auth|sig|cookie)[^\\n]*\\\\\\r?\\n",
-        "(pass|pw|secret|token|key|credential|auth)[^\\n:]*:[ \\t]*([|>][^\\n]*)?\\r?\\n",
-        "name[\"']?[ \\t]*:[ \\t]*[\"']?[a-z0-9_.-]*(pass|pw|secret|token|key|credential|auth)"};
-    static const unsigned flags[] = {HS_FLAG_CASELESS, HS_FLAG_CASELESS, 0, 0, 0, 0, 0, 0,
-                                     HS_FLAG_CASELESS, HS_FLAG_CASELESS, HS_FLAG_CASELESS};
-    static const unsigned ids[] = {LINE_ERROR, LINE_WARNING, LINE_ADD_MASK, LINE_KEY,
-                                   LINE_KEY,   LINE_KEY,     LINE_KEY,      LINE_KEY,
-                                   LINE_KEY,   LINE_KEY,     LINE_KEY};
+        "\\b(error|fatal)\\b",
+        "\\b(warning|warn)\\b",
+        "::add-mask::",
+        "PRIVATE KEY",
+        "\\x1b[^\\n]*\\n",
+        "(pass|pw|secret|token|key|credential|auth)[a-z0-9_.-]*[\"']?[ \\t]*[:=]?[ \\t]*"
+        "(\\\\|[|>]|\\r?\\n)",
+        "name[\"']?[ \\t]*:[ \\t]*[\"']?[a-z0-9_.-]*(pass|pw|secret|token|key|credential|auth)",
+        "Private-Lines:",
+        "LS0tLS1CRUdJTi",
+        "\\x00"};
+    static const unsigned flags[] = {HS_FLAG_CASELESS, HS_FLAG_CASELESS, 0, 0, 0,
+                                     HS_FLAG_CASELESS, HS_FLAG_CASELESS, 0, 0, 0};
+    static const unsigned ids[] = {LINE_ERROR, LINE_WARNING, LINE_ADD_MASK, LINE_KEY,  LINE_KEY,
+                                   LINE_SHAPE, LINE_SHAPE,   LINE_OPEN,     LINE_OPEN, LINE_OPEN};
     hs_compile_error_t *err = NULL;
 
     if (!(hs.lib = ea_hs_load())) return;
@@ -277,26 +289,92 @@ static bool key_candidate(const char *l, size_t n)
     return memchr(l, 0x1b, n) && memchr(l, '-', n) && memchr(l, 'V', n) && memchr(l, 'Y', n);
 }
 
+/* l[i, i + m) is word[0, m) in any case (word in lower case). */
+static bool word_ci(const char *l, size_t n, size_t i, const char *word, size_t m)
+{
+    if (n - i < m) return false;
+    for (size_t k = 1; k < m; k++) /* the first byte is known */
+        if (((unsigned char)l[i + k] | 0x20) != (unsigned char)word[k]) return false;
+    return true;
+}
+
+/* A piece of a secret's name (pass, pw, secret, token, key, credential, auth), any case. */
+static bool has_secret_piece(const char *l, size_t n)
+{
+    for (size_t i = 0; i + 2 <= n; i++) {
+        switch ((unsigned char)l[i] | 0x20) {
+        case 'p':
+            if (((unsigned char)l[i + 1] | 0x20) == 'w' || word_ci(l, n, i, "pass", 4)) return true;
+            break;
+        case 'k':
+            if (word_ci(l, n, i, "key", 3)) return true;
+            break;
+        case 't':
+            if (word_ci(l, n, i, "token", 5)) return true;
+            break;
+        case 's':
+            if (word_ci(l, n, i, "secret", 6)) return true;
+            break;
+        case 'c':
+            if (word_ci(l, n, i, "credential", 10)) return true;
+            break;
+        case 'a':
+            if (word_ci(l, n, i, "auth", 4)) return true;
+            break;
+        default: break;
+        }
+    }
+    return false;
+}
+
 /*
  * Whether a line may open or hide a multi-line secret the redactor follows
- * over the next lines (a key marker, PuTTY's "Private-Lines:", a base64 key,
- * a value continued with `\`, a YAML key whose value is on the next lines,
- * an environment entry's name, a NUL of UTF-16LE text): only these lines
- * are tracked while no such secret is open. Broad: the redactor decides.
+ * over the next lines (for lines Hyperscan did not look at): a key marker,
+ * a secret's name (a YAML key whose value is on the next lines, a value
+ * continued with `\`, an environment entry's name), PuTTY's Private-Lines,
+ * a base64 key, a NUL. Broad: the redactor decides.
  */
 static bool state_candidate(const char *l, size_t n)
 {
-    size_t e = n;
-    const char *colon;
+    return key_candidate(l, n) || has_secret_piece(l, n) || memchr(l, '\0', n) ||
+           (n >= 14 && memmem(l, n, "Private-Lines:", 14)) ||
+           (n >= 14 && memmem(l, n, "LS0tLS1CRUdJTi", 14));
+}
 
-    if (key_candidate(l, n) || memchr(l, '\0', n)) return true;
+/*
+ * A line that names a secret opens a multi-line one only in these shapes: it
+ * ends in `\` (a continued value) or ':' (a YAML value on the next lines),
+ * a ':' is followed by a YAML block indicator (`|`, `>`), or a ':' follows
+ * "name" (an environment entry whose value comes later).
+ */
+static bool opener_shape(const char *l, size_t n)
+{
+    size_t e = n;
+
     while (e > 0 && (l[e - 1] == '\r' || l[e - 1] == ' ' || l[e - 1] == '\t')) e--;
     if (e > 0 && (l[e - 1] == '\\' || l[e - 1] == ':')) return true;
-    if ((n >= 13 && memmem(l, n, "Private-Lines", 13)) || (n >= 14 && memmem(l, n, "LS0tLS1CRUdJTi", 14)))
-        return true;
-    if (!(colon = memchr(l, ':', n))) return false;
-    return memchr(colon, '|', n - (size_t)(colon - l)) || memchr(colon, '>', n - (size_t)(colon - l)) ||
-           (n >= 4 && (memmem(l, n, "name", 4) || memmem(l, n, "Name", 4) || memmem(l, n, "NAME", 4)));
+    for (const char *c = memchr(l, ':', e); c; c = memchr(c + 1, ':', e - (size_t)(c + 1 - l))) {
+        size_t i = (size_t)(c - l), j = i + 1, k = i;
+        while (j < e && (l[j] == ' ' || l[j] == '\t')) j++;
+        if (j < e && (l[j] == '|' || l[j] == '>')) return true;
+        while (k > 0 && (l[k - 1] == ' ' || l[k - 1] == '\t' || l[k - 1] == '"' || l[k - 1] == '\''))
+            k--;
+        if (k >= 4 && strncasecmp(l + k - 4, "name", 4) == 0) return true;
+        if (j >= e) break;
+    }
+    return false;
+}
+
+/* Whether the line l[0, n) of event e is tracked: decided once per event. */
+static bool event_tracked(struct ea_log_key_event *e, const char *l, size_t n, bool hyperscan)
+{
+    if (!(e->why & EA_LOG_KEV_DONE)) {
+        bool t = !hyperscan ? state_candidate(l, n)
+                 : (e->why & EA_LOG_KEV_OPEN) ||
+                       key_candidate(l, n) || ((e->why & EA_LOG_KEV_SHAPE) && opener_shape(l, n));
+        e->why |= EA_LOG_KEV_DONE | (t ? EA_LOG_KEV_TRACK : 0);
+    }
+    return e->why & EA_LOG_KEV_TRACK;
 }
 
 /* A multi-line state is open: the next line is tracked whatever it holds. */
@@ -366,7 +444,7 @@ struct key_cursor {
  * decoration-free view. Lines before floor began in an earlier chunk: they
  * were tracked piece by piece.
  */
-static int key_state_to(const struct ea_log_scan *s, const char *data, size_t len, size_t floor,
+static int key_state_to(struct ea_log_scan *s, const char *data, size_t len, size_t floor,
                         struct ea_redact_stream *state, struct key_cursor *c, size_t off)
 {
     int rc = 0;
@@ -383,23 +461,29 @@ static int key_state_to(const struct ea_log_scan *s, const char *data, size_t le
         }
         nl = memchr(data + a, '\n', len - a);
         e = nl ? (size_t)(nl - data) : len;
-        if (open || state_candidate(data + a, e - a)) rc = ea_redact_track(state, data + a, e - a);
+        if (open || (c->k < s->nkev && s->kev[c->k].line == a &&
+                     event_tracked(&s->kev[c->k], data + a, e - a, s->scratch != NULL)))
+            rc = ea_redact_track(state, data + a, e - a);
         c->next = nl ? e + 1 : len;
     }
     return rc;
 }
 
 /* Notes the line of data[0, hit] as a key candidate, once per line (hits come in order). */
-static int add_key_event(struct ea_log_scan *s, const char *data, size_t hit)
+static int add_key_event(struct ea_log_scan *s, const char *data, size_t hit, unsigned why)
 {
     size_t from = 0;
     const char *nl;
 
     if (s->nkev) {
         const struct ea_log_key_event *last = &s->kev[s->nkev - 1];
-        if (hit <= last->hit) return 0;
+        if (hit <= last->hit) {
+            s->kev[s->nkev - 1].why |= (unsigned char)why;
+            return 0;
+        }
         if (!memchr(data + last->hit, '\n', hit - last->hit)) {
             s->kev[s->nkev - 1].hit = hit;
+            s->kev[s->nkev - 1].why |= (unsigned char)why;
             return 0;
         }
         from = last->hit;
@@ -412,7 +496,8 @@ static int add_key_event(struct ea_log_scan *s, const char *data, size_t hit)
         s->kev = nk;
         s->kev_cap = ncap;
     }
-    s->kev[s->nkev++] = (struct ea_log_key_event){nl ? (size_t)(nl - data) + 1 : 0, hit};
+    s->kev[s->nkev++] =
+        (struct ea_log_key_event){nl ? (size_t)(nl - data) + 1 : 0, hit, (unsigned char)why};
     return 0;
 }
 
@@ -430,8 +515,9 @@ static int on_hit(unsigned int id, unsigned long long from, unsigned long long t
 
     (void)from;
     (void)flags;
-    if (id == LINE_KEY) {
-        if (add_key_event(s, hl->data, (size_t)to - 1) < 0) {
+    if (id == LINE_KEY || id == LINE_OPEN || id == LINE_SHAPE) {
+        unsigned why = id == LINE_OPEN ? EA_LOG_KEV_OPEN : id == LINE_SHAPE ? EA_LOG_KEV_SHAPE : 0;
+        if (add_key_event(s, hl->data, (size_t)to - 1, why) < 0) {
             hl->failed = 1;
             return 1;
         }
@@ -711,7 +797,7 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
             continue;
         }
         if (!s->scratch && state_candidate(p, seg)) /* no Hyperscan: found here */
-            rc = add_key_event(s, data, (size_t)(p - data));
+            rc = add_key_event(s, data, (size_t)(p - data), EA_LOG_KEV_OPEN);
         if (rc == 0) rc = key_state_to(s, data, len, floor, &s->key, &next_key, (size_t)(p - data));
         if (rc == 0)
             rc = process_line(s, p, seg,

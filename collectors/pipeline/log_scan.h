@@ -36,7 +36,12 @@ struct ea_log_hit {
 struct ea_log_key_event {
     size_t line; /* offset of the line's first byte, in the chunk */
     size_t hit;  /* offset of the last byte of the latest hit in that line */
+    unsigned char why; /* EA_LOG_KEV_* bits */
 };
+#define EA_LOG_KEV_OPEN 1  /* a form that opens a multi-line secret itself: tracked */
+#define EA_LOG_KEV_SHAPE 2 /* names a secret: tracked if it has an opener's shape */
+#define EA_LOG_KEV_DONE 4  /* the decision below is made (a chunk's events are walked twice) */
+#define EA_LOG_KEV_TRACK 8 /* the line is tracked */
 
 #define EA_LOG_KEY_OVERLAP 1024 /* bytes of a long line's last piece tracked again with the next */
 
