@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "frameworks.h"
 #include "util/error.h"
 #include "log.h"
 #include "options.h"
@@ -30,7 +31,9 @@ static const struct ea_cli_opt opts[] = {
     {"store", EA_CLI_VALUE, "URL",
      "where to store records (default $EVIDENCE_STORE, else ./evidence-store)"},
     {"key", EA_CLI_VALUE, "FILE", "signing key (default $EVIDENCE_KEY or $EVIDENCE_KEY_PEM)"},
-    {"control", EA_CLI_LIST, "ID", "add an Annex A control to every record (2013 IDs are mapped)"},
+    {"control", EA_CLI_LIST, "ID",
+     "add an Annex A control to every record (2013 IDs are mapped; FRAMEWORK:ID such as "
+     "soc2:CC8.1 adds the Annex A controls mapped to it, and the record names it)"},
     {"dry-run", EA_CLI_FLAG, NULL, "print the signed envelopes as JSON lines; store nothing"},
     {"agent-id", EA_CLI_VALUE, "ID", "name of this agent (default $EVIDENCE_AGENT_ID, else host)"},
     {"redact-env", EA_CLI_LIST, "NAME", "also mask the value of this environment variable"},
@@ -237,6 +240,7 @@ int ea_cmd_collect(int argc, char **argv)
     struct ea_cli_args a;
     struct table t;
     struct ea_control_set extra;
+    json_t *refs = NULL;
     struct ea_pipeline p;
     struct ea_pipeline_opts po;
     struct ea_store *store = NULL;
@@ -264,8 +268,12 @@ int ea_cmd_collect(int argc, char **argv)
     }
     if (rc < 0 || a.help) goto out;
     list = ea_cli_list(&a, &t.cmd, "control", &n);
+    if (n && !(refs = json_array())) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
     for (size_t i = 0; i < n; i++) {
-        rc = ea_controls_add(&extra, list[i]);
+        rc = ea_framework_controls_add(&extra, refs, list[i]);
         if (rc < 0) {
             ea_fail_prefix("--control");
             goto out;
@@ -396,6 +404,7 @@ int ea_cmd_collect(int argc, char **argv)
         .agent_id = agent_id,
         .stream = stream,
         .extra = &extra,
+        .framework_refs = refs,
         .redactor = redactor,
     };
     ea_pipeline_init(&p, &po);
@@ -437,6 +446,7 @@ out:
         json_decref(jobs[i].options);
     }
     ea_free(jobs);
+    json_decref(refs);
     ea_store_close(store);
     ea_key_free(key);
     ea_log_set_redactor(NULL);

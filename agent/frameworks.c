@@ -312,8 +312,35 @@ int ea_framework_ref_add(struct ea_control_set *set, const struct ea_framework *
     return 0;
 }
 
-int ea_framework_controls_add(struct ea_control_set *set, const char *text)
+int ea_framework_controls_add(struct ea_control_set *set, json_t *refs, const char *text)
 {
-    if (ea_framework_is_ref(text)) return ea_framework_ref_add(set, NULL, NULL, text);
-    return ea_controls_add(set, text);
+    struct ea_control_set mine;
+    const struct ea_framework *f;
+    const struct ea_fw_requirement *r;
+    const json_t *x;
+    json_t *ids, *ref;
+    size_t i;
+    int rc;
+
+    if (!ea_framework_is_ref(text)) return ea_controls_add(set, text);
+    memset(&mine, 0, sizeof(mine));
+    rc = ea_framework_ref_add(&mine, &f, &r, text);
+    if (rc < 0) return rc;
+    for (i = 0; i < mine.n; i++) ea_control_set_put(set, mine.ids[i]);
+    if (!refs) return 0;
+    json_array_foreach(refs, i, x) {
+        if (strcmp(text_of(x, "framework"), f->name) == 0 && strcmp(text_of(x, "id"), r->id) == 0)
+            return 0;
+    }
+    ids = json_array();
+    for (i = 0; ids && i < mine.n; i++) {
+        if (json_array_append_new(ids, json_string(mine.ids[i])) < 0) {
+            json_decref(ids);
+            ids = NULL;
+        }
+    }
+    ref = ids ? json_pack("{s:s, s:s, s:o}", "framework", f->name, "id", r->id, "controls", ids)
+              : NULL;
+    if (!ref || json_array_append_new(refs, ref) < 0) return ea_fail(EA_ENOMEM, "out of memory");
+    return 0;
 }

@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "controls.h"
 
 /** Longest "FRAMEWORK:ID" text accepted where a control ID is expected. */
@@ -84,9 +86,12 @@ int ea_framework_ref_add(struct ea_control_set *set, const struct ea_framework *
                          const struct ea_fw_requirement **req, const char *text);
 /**
  * Where a control ID is expected: an Annex A ID (2022 or 2013, ea_controls_add)
- * or FRAMEWORK:ID (ea_framework_ref_add), told apart by the colon.
- * @return as those two.
+ * or FRAMEWORK:ID (ea_framework_ref_add), told apart by the colon. For a
+ * framework ID, {"framework", "id", "controls"} (the reference's name and ID,
+ * the Annex A controls it was filed under) is appended to refs, once.
+ * @param refs borrowed JSON array, or NULL.
+ * @return as those two, or EA_ENOMEM.
  */
-int ea_framework_controls_add(struct ea_control_set *set, const char *text);
+int ea_framework_controls_add(struct ea_control_set *set, json_t *refs, const char *text);
 
 #endif

@@ -119,6 +119,11 @@ static int build_predicate(json_t *pred, const struct ea_fact *f, const struct e
     }
     rc = set_new(pred, "controls", controls);
     if (rc < 0) return rc;
+    if (m->framework_refs && json_array_size(m->framework_refs) > 0) {
+        /* a copy: the redactor rewrites strings of the statement in place */
+        rc = set_new(pred, "framework_refs", json_deep_copy(m->framework_refs));
+        if (rc < 0) return rc;
+    }
     ea_time_format_rfc3339(when, m->collected_us);
     rc = set_str(pred, "collected_at", when, "collected_at");
     if (rc < 0) return rc;

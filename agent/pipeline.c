@@ -300,6 +300,7 @@ int ea_pipeline_fact(struct ea_pipeline *p, const struct ea_collector *c,
         .previous = p->previous[0] ? p->previous : NULL,
         .collected_us = p->o.clock_us ? p->o.clock_us() : ea_time_now_us(),
         .controls = &controls,
+        .framework_refs = p->o.framework_refs,
     };
     rc = ea_normalise_fact(&statement, fact, &meta);
     if (rc < 0) goto out;

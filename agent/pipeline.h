@@ -27,6 +27,8 @@ struct ea_pipeline_opts {
     const char *agent_id;               /* borrowed */
     const char *stream;                 /* borrowed; [A-Za-z0-9._-]{1,128} */
     const struct ea_control_set *extra; /* borrowed; added to every record's controls */
+    const json_t *framework_refs;       /* borrowed; NULL or the framework IDs that asked for
+                                           some of extra (frameworks.h), said in every record */
     int64_t (*clock_us)(void);          /* NULL = wall clock (tests freeze it) */
     unsigned batch_max;                 /* records per group commit; 0 = 256 */
     const struct ea_redactor *redactor; /* borrowed; NULL = built-in patterns only */

@@ -35,6 +35,8 @@ struct ea_record_meta {
     const char *previous;   /* record ID of sequence - 1, or NULL for the first */
     int64_t collected_us;   /* microseconds since the epoch */
     const struct ea_control_set *controls;
+    const json_t *framework_refs; /* borrowed; NULL or [{framework, id, controls}]: the
+                                     framework IDs that asked for some of the controls */
 };
 
 /** A signed record ready for the store. Caller's storage; ea_envelope_dispose frees. */

@@ -297,6 +297,7 @@ static int collect(struct ea_daemon *d, const struct ea_dcollector *dc, const ch
                              .agent_id = rt->cfg->agent_id,
                              .stream = stream,
                              .extra = &dc->controls,
+                             .framework_refs = dc->framework_refs,
                              .redactor = rt->redactor,
                              .read_store = rt->history,
                              .no_history = rt->history == NULL,

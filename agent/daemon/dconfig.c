@@ -16,6 +16,7 @@
 
 #include "../config.h"
 #include "../util/error.h"
+#include "../frameworks.h"
 #include "../log.h"
 #include "../options.h"
 #include "../registry.h"
@@ -274,6 +275,7 @@ void ea_dconfig_free(struct ea_dconfig *c)
         ea_free(c->collectors[i].name);
         ea_free(c->collectors[i].arg);
         json_decref(c->collectors[i].options);
+        json_decref(c->collectors[i].framework_refs);
     }
     ea_free(c->collectors);
     ea_free(c);
@@ -560,8 +562,13 @@ static int parse_collector(struct ctx *x, struct ea_dcollector *dc, const json_t
         json_t *one = json_is_string(ctl) ? json_pack("[O]", ctl) : json_incref(ctl), *c;
         size_t i;
         snprintf(at, sizeof(at), "%s/controls", path);
+        if (!dc->framework_refs && !(dc->framework_refs = json_array())) {
+            json_decref(one);
+            return ea_fail(EA_ENOMEM, "out of memory");
+        }
         json_array_foreach(one, i, c) {
-            if (!json_is_string(c) || ea_controls_add(&dc->controls, json_string_value(c)) < 0) {
+            if (!json_is_string(c) || ea_framework_controls_add(&dc->controls, dc->framework_refs,
+                                                                json_string_value(c)) < 0) {
                 char why[512];
                 snprintf(why, sizeof(why), "%s",
                          ea_error_is_set() ? ea_error_message(EA_EINPUT) : "not a control ID");

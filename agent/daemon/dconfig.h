@@ -26,6 +26,8 @@ struct ea_dcollector {
     int64_t interval_us, jitter_us;
     bool record_unchanged; /* record facts equal to the last record too (default false) */
     struct ea_control_set controls; /* added to every record it makes */
+    json_t *framework_refs;         /* owned; NULL or the FRAMEWORK:IDs among controls:, said in
+                                       every record it makes (frameworks.h) */
     json_t *options;                /* owned object: passed to the collector */
     long line, column;              /* where the entry is in the file (0 when unknown) */
 };

@@ -6,7 +6,9 @@
 # (exit 2, naming the nearest valid ones). Reports per framework on a store built
 # through collect: each verdict (covered, partial, uncovered, n/a, unmapped) for
 # chosen requirements of every framework, in JSON (against its schema), Markdown
-# and HTML, and the gate.
+# and HTML, and the gate. Evidence asked for by framework IDs (collect --control
+# FRAMEWORK:ID, a daemon's controls:): filed under the mapped Annex A controls,
+# the record naming the framework ID, verified, and answering that requirement.
 . "$(dirname "$0")/lib.sh"
 EA=$EA_BIN
 cd "$WORK" || exit 1
@@ -164,4 +166,98 @@ check "gate: csf with only covered requirements in scope passes" 0 "$EA" report 
 assert "only ID.RA-07 is in scope" python3 -c '
 import json,sys; r=json.load(sys.stdin); s=r["summary"]
 assert (s["covered"], s["partial"], s["uncovered"]) == (1, 0, 0), s' <"$OUT"
+
+# --- collect --control FRAMEWORK:ID
+fstore=$WORK/fstore
+check "collect --control soc2:CC8.1" 0 "$EA" collect --store "$fstore" --key key.pem \
+    --control soc2:CC8.1 --control 'nis2:21(2)(g)' git=repo
+contains "the record line names the mapped controls" "$ERR" "controls=A.5.8,A.6.3,A.8.3,A.8.4,A.8.7,A.8.9,A.8.25,A.8.27,A.8.28,A.8.32"
+for c in A.5.8 A.8.3 A.8.9 A.8.25 A.8.27 A.8.28 A.8.32 A.6.3 A.8.7; do
+    assert "filed under $c" test "$(find "$fstore/controls/$c" -type f -name '*.json' | wc -l)" -eq 1
+done
+assert "the store stays keyed by Annex A only" test "$(ls "$fstore/controls" | grep -cv '^A\.')" -eq 0
+check "the store verifies" 0 "$EA" verify --store "$fstore" --pubkey key.pub
+check "query one of the mapped controls" 0 "$EA" query --store "$fstore" --control A.8.27 --format json
+assert "the record says which framework IDs asked" python3 -c '
+import json,sys
+r = json.load(sys.stdin)[0]["statement"]["predicate"]
+refs = {(x["framework"], x["id"]): x["controls"] for x in r["framework_refs"]}
+assert refs == {("soc2-tsc-2017", "CC8.1"): ["A.5.8", "A.8.3", "A.8.9", "A.8.25", "A.8.27", "A.8.28", "A.8.32"],
+                ("nis2", "21(2)(g)"): ["A.6.3", "A.8.7"]}, refs
+assert "A.8.4" in r["controls"] and "A.8.32" in r["controls"], r["controls"]' <"$OUT"
+check "a dry run carries the same" 0 "$EA" collect --dry-run --key key.pem --control 800-53:cm-3 git=repo
+assert "800-53 ID as the reference writes it" python3 -c '
+import base64,json,sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e["payloadType"] != "application/vnd.in-toto+json": continue
+    p = json.loads(base64.b64decode(e["payload"]))["predicate"]
+    assert p["framework_refs"] == [{"framework": "nist-800-53r5", "id": "CM-3", "controls": ["A.8.9", "A.8.32"]}], p' "$OUT"
+check "plain controls leave no framework_refs" 0 "$EA" collect --dry-run --key key.pem --control A.8.9 git=repo
+lacks "no framework_refs" "$OUT" "framework_refs"
+cat >cc81.yaml <<'YAML'
+controls:
+  A.5.8: {status: applied, justification: x}
+  A.8.3: {status: applied, justification: x}
+  A.8.9: {status: applied, justification: x}
+  A.8.25: {status: applied, justification: x}
+  A.8.27: {status: applied, justification: x}
+  A.8.28: {status: applied, justification: x}
+  A.8.32: {status: applied, justification: x}
+  A.6.3: {status: applied, justification: x}
+  A.8.7: {status: planned, justification: x}
+YAML
+check "report: evidence filed for soc2:CC8.1 covers it" 0 "$EA" report --soa cc81.yaml --store "$fstore" \
+    --framework soc2 --format json --pubkey key.pub
+assert "CC8.1 covered" python3 -c '
+import json,sys; r = json.load(sys.stdin); q = {x["id"]: x for x in r["requirements"]}
+assert q["CC8.1"]["verdict"] == "covered", q["CC8.1"]
+assert all(m["verdict"] == "ok" for m in q["CC8.1"]["mappings"])' <"$OUT"
+check "report: nis2 21(2)(g) judged by its applied control (A.6.3 ok, A.8.7 planned)" 0 "$EA" report --soa cc81.yaml \
+    --store "$fstore" --framework nis2 --format json
+assert "21(2)(g) covered by its applied control" python3 -c '
+import json,sys; r = json.load(sys.stdin); q = {x["id"]: x for x in r["requirements"]}
+assert q["21(2)(g)"]["verdict"] == "covered" and "1 planned" in q["21(2)(g)"]["note"], q["21(2)(g)"]' <"$OUT"
+check "collect: unknown framework" 2 "$EA" collect --dry-run --key key.pem --control soc:CC8.1 git=repo
+contains "collect: the nearest framework" "$ERR" "--control: 'soc': not a framework (did you mean soc2?"
+check "collect: unknown requirement" 2 "$EA" collect --dry-run --key key.pem --control soc2:CC8.9 git=repo
+contains "collect: the nearest requirements" "$ERR" "'CC8.9': not a requirement of soc2-tsc-2017 (did you mean CC8.1"
+check "collect: a requirement nothing maps to" 2 "$EA" collect --dry-run --key key.pem --control soc2:P1.1 git=repo
+contains "collect: says to name Annex A controls" "$ERR" "no Annex A control is mapped to soc2-tsc-2017 P1.1"
+assert "nothing stored by the failures" test ! -e "$WORK/evidence-store"
+
+# --- the daemon's controls:
+cat >d.yaml <<'YAML'
+agent: {id: fw-daemon, spool: ./spool}
+signing: {key: key.pem}
+stores: [./dstore]
+collectors:
+  - name: git
+    arg: repo
+    interval: 1h
+    controls: [A.5.1, "soc2:CC8.1"]
+YAML
+check "daemon: framework IDs in controls: are accepted" 0 "$EA" daemon --config d.yaml --check-config --offline
+sed 's/soc2:CC8.1/soc2:CC8.9/' d.yaml >bad.yaml
+check "daemon: an unknown requirement is a configuration error" 2 "$EA" daemon --config bad.yaml --check-config --offline
+contains "daemon: named with its line and the nearest" "$ERR" "bad.yaml:$(grep -n 'controls:' bad.yaml | cut -d: -f1)"
+contains "daemon: the nearest requirement" "$ERR" "did you mean CC8.1"
+"$EA" daemon --config d.yaml 2>daemon.log &
+dpid=$!
+SERVERS="$SERVERS $dpid"
+for _ in $(seq 300); do
+    [ -n "$(find dstore/controls/A.8.27 -type f -name '*.json' 2>/dev/null)" ] && break
+    kill -0 "$dpid" 2>/dev/null || break
+    sleep 0.1
+done
+kill -TERM "$dpid" 2>/dev/null
+wait "$dpid" 2>/dev/null
+check "daemon: its record is found under a mapped control" 0 "$EA" query --store dstore --control A.8.27 --format json
+assert "daemon: the record names soc2:CC8.1" python3 -c '
+import json,sys; r = json.load(sys.stdin)
+assert r, "no record"
+p = r[0]["statement"]["predicate"]
+assert p["framework_refs"] == [{"framework": "soc2-tsc-2017", "id": "CC8.1", "controls": ["A.5.8", "A.8.3", "A.8.9", "A.8.25", "A.8.27", "A.8.28", "A.8.32"]}], p
+assert "A.5.1" in p["controls"]' <"$OUT"
+check "daemon: the store verifies" 0 "$EA" verify --store dstore --pubkey key.pub
 finish

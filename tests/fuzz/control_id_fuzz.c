@@ -21,13 +21,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = '\0';
     memset(&set, 0, sizeof(set));
-    if (ea_framework_controls_add(&set, text) == 0) {
+    json_t *refs = json_array();
+
+    if (ea_framework_controls_add(&set, refs, text) == 0) {
         for (size_t i = 0; i < set.n; i++) {
             if (!ea_controls_find(set.ids[i]) || strchr(set.ids[i], '/')) abort();
         }
     }
     ea_controls_search(text, NULL, NULL);
     ea_error_clear();
+    json_decref(refs);
     free(text);
     return 0;
 }
