@@ -351,6 +351,25 @@ static const char *const not_secret_values[] = {
 static const char *const attached_p_tools[] = {"mysql", "mariadb", "sshpass", NULL};
 static const char *const spaced_p_tools[] = {"login", "twine", "sshpass", NULL};
 
+/* Other tools' one-letter password flags: -w (OpenLDAP), -P (sqlcmd, bcp, zip), -k (openssl), ...
+ */
+static const char *const ldap_tools[] = {"ldapsearch", "ldapmodify", "ldapadd",     "ldapdelete",
+                                         "ldapwhoami", "ldappasswd", "ldapcompare", "ldapmodrdn",
+                                         "ldapexop",   NULL};
+static const char *const cap_p_tools[] = {"sqlcmd", "bcp ", "zip ", "zipcloak", NULL};
+static const char *const openssl_tools[] = {"openssl", NULL};
+static const char *const mongo_tools[] = {"mongo", NULL};
+static const char *const smb_tools[] = {"smbclient", "rpcclient", "smbcacls", "smbget", NULL};
+static const struct letter_flag {
+    char flag;
+    const char *const *tools;
+    char sep;      /* the password follows this byte of the value (user%password), or 0 */
+    bool not_port; /* a value of digits first is a port, not a password */
+} letter_flags[] = {
+    {'w', ldap_tools, 0, false}, {'P', cap_p_tools, 0, false}, {'k', openssl_tools, 0, false},
+    {'p', mongo_tools, 0, true}, {'U', smb_tools, '%', false},
+};
+
 static unsigned char trigger[256];
 static unsigned char anchor_pair[8192]; /* bit set: the last two bytes of a token prefix */
 static unsigned char key_last[256];     /* last bytes of secret keys, either case */
@@ -887,6 +906,26 @@ static int yaml_block(struct scan *sc, size_t a, unsigned col, bool scalar, size
     return rc;
 }
 
+/*
+ * Past YAML node properties at w (blanks skipped): anchors ("&pw ") and tags
+ * ("!!binary ", "!secret "), each followed by a blank or the end of the line.
+ */
+static size_t yaml_properties(const char *s, size_t n, size_t w)
+{
+    while (w < n && (s[w] == '&' || s[w] == '!')) {
+        size_t x = w + 1;
+        while (x < n && !is_blank((unsigned char)s[x]) && !is_eol((unsigned char)s[x])) x++;
+        if (x == w + 1 || (x < n && !is_blank((unsigned char)s[x]) && !is_eol((unsigned char)s[x])))
+            break;
+        while (x < n && is_blank((unsigned char)s[x])) x++;
+        if (x < n && !is_eol((unsigned char)s[x]) && s[x] != '|' && s[x] != '>' && s[x] != '#' &&
+            s[x] != '&' && s[x] != '!')
+            break; /* "&pw value": the value follows on this line */
+        w = x;
+    }
+    return w;
+}
+
 /* The secret-named key at kstart, written "key:" at the start of its line: its column. */
 static unsigned key_column(const char *s, size_t n, size_t kstart)
 {
@@ -1045,6 +1084,34 @@ static int match_named_entry(struct scan *sc, size_t i, size_t j)
     return named_value(sc, line_end(s, n, e), key_column(s, n, kstart));
 }
 
+/*
+ * An XML element's value attribute after a key or name attribute that names
+ * a secret: <add key="ClearTextPassword" value="…"/> (kstart: the 'v').
+ */
+static bool xml_named_value(const char *s, size_t kstart)
+{
+    size_t ls = line_start(s, kstart);
+    const char *lt = kstart > ls ? memrchr(s + ls, '<', kstart - ls) : NULL;
+    char norm[KEY_MAX + 1];
+
+    for (size_t p = lt ? (size_t)(lt - s) + 1 : kstart; p + 6 < kstart; p++) {
+        size_t a, e;
+        if (is_key_char((unsigned char)s[p - 1])) continue;
+        if (strncasecmp(s + p, "key=", 4) == 0)
+            a = p + 4;
+        else if (strncasecmp(s + p, "name=", 5) == 0)
+            a = p + 5;
+        else
+            continue;
+        if (s[a] != '"' && s[a] != '\'') continue;
+        for (e = ++a; e < kstart && is_key_char((unsigned char)s[e]); e++) continue;
+        if (e < kstart && s[e] == s[a - 1] && e - a <= KEY_MAX && has_piece(s, a, e) &&
+            is_secret_key(norm, normalise_key(s, a, e, norm)))
+            return true;
+    }
+    return false;
+}
+
 /* key=value, key: value, key => value, "key": "value", key := value (i is the ':' or '='). */
 static int match_pair(struct scan *sc, size_t i, size_t *next)
 {
@@ -1069,6 +1136,9 @@ static int match_pair(struct scan *sc, size_t i, size_t *next)
         if (j > 0 && s[j - 1] == '\\') j--; /* \"key\": an escaped JSON string */
     }
     if (quoted_key && j >= 6 && memcmp(s + j - 6, "\"value", 6) == 0 && named_secret_value(s, j))
+        return mask_value(sc, v, "password-pair", 1, next);
+    if (s[i] == '=' && j >= 5 && strncasecmp(s + j - 5, "value", 5) == 0 &&
+        (j == 5 || !is_key_char((unsigned char)s[j - 6])) && xml_named_value(s, j - 5))
         return mask_value(sc, v, "password-pair", 1, next);
     if (s[i] == ':' && j >= 4 && strncasecmp(s + j - 4, "name", 4) == 0 &&
         (j == 4 || !is_key_char((unsigned char)s[j - 5])))
@@ -1103,6 +1173,8 @@ static int match_pair(struct scan *sc, size_t i, size_t *next)
             (w + run_of(s, n, w, digit) == n ||
              !is_key_char((unsigned char)s[w + run_of(s, n, w, digit)])))
             return 0; /* Pass: 12 */
+        if (s[i] == ':' && line_form) /* YAML node properties first: an anchor, a tag */
+            w = yaml_properties(s, n, w);
         if (s[i] == ':' && line_form && w < n && (s[w] == '|' || s[w] == '>')) {
             size_t x = w + 1;
             while (x < n && (s[x] == '-' || s[x] == '+' || digit((unsigned char)s[x]))) x++;
@@ -1112,6 +1184,12 @@ static int match_pair(struct scan *sc, size_t i, size_t *next)
         }
         if (s[i] == ':' && line_form && (w >= n || is_eol((unsigned char)s[w])))
             return yaml_block(sc, w, key_column(s, n, kstart), false, next);
+        if (s[i] == ':' && line_form && s[w] == '#' && w > v && is_blank((unsigned char)s[w - 1])) {
+            int rc = mask_value_as(sc, w, "password-pair", 1, VALUE_LINE, next); /* or a value */
+            return rc < 0 ? rc
+                          : yaml_block(sc, line_end(s, n, w), key_column(s, n, kstart), false,
+                                       next); /* a comment: the value on the next lines */
+        }
         if (s[i] == ':' && !line_form && !quoted_key && is_prose(s, n, v)) return 0;
         return mask_value_as(sc, v, "password-pair", 1, line_form ? VALUE_LINE : VALUE_WORD, next);
     }
@@ -1163,13 +1241,16 @@ static bool line_has(const char *s, size_t a, size_t b, const char *const *words
     return false;
 }
 
-/* user:password as a flag's value: masks the password. */
+/* user:password as a flag's value: masks the password (a value continued with `\`: the next line).
+ */
 static int mask_userpass(struct scan *sc, size_t v, size_t *next)
 {
     bool quoted;
     size_t e = value_end(sc->s, sc->n, v, &quoted);
     const char *colon;
 
+    if (v < sc->n && sc->s[v] == '\\' && (v + 1 == sc->n || is_eol((unsigned char)sc->s[v + 1])))
+        return continued_value(sc, v, "basic-auth", next);
     if (quoted) v++;
     colon = e > v ? memchr(sc->s + v, ':', e - v) : NULL;
     if (!colon || (size_t)(colon - sc->s) + 1 >= e) return 0;
@@ -1276,6 +1357,27 @@ static int match_flag(struct scan *sc, size_t i, size_t *next)
     if (s[i + 1] == 'a' && is_blank((unsigned char)s[i + 2]) &&
         line_has(s, line_start(s, i), i, redis))
         return mask_flag_value(sc, i + 2, next); /* redis-cli -a PASSWORD */
+    for (size_t k = 0; k < sizeof(letter_flags) / sizeof(letter_flags[0]); k++) {
+        const struct letter_flag *lf = &letter_flags[k];
+        if (s[i + 1] != lf->flag || !is_blank((unsigned char)s[i + 2]) ||
+            !line_has(s, line_start(s, i), i, lf->tools))
+            continue;
+        j = nth_word(s, n, i + 2, 0);
+        if (!j || (lf->not_port && run_of(s, n, j, digit) > 0 &&
+                   (j + run_of(s, n, j, digit) >= n ||
+                    !is_key_char((unsigned char)s[j + run_of(s, n, j, digit)]))))
+            return 0; /* mongo's -p: a port mapping (docker run -p 27017:27017 mongo) */
+        if (lf->sep) {
+            bool quoted;
+            size_t e = value_end(s, n, j, &quoted);
+            const char *sep = e > j ? memchr(s + j, lf->sep, e - j) : NULL;
+            if (!sep || (size_t)(sep - s) + 1 >= e || (quoted && (size_t)(sep - s) + 1 >= e - 1))
+                return 0;
+            *next = e;
+            return add_hit(sc, (size_t)(sep - s) + 1, e, "cli-password");
+        }
+        return mask_flag_value(sc, i + 2, next);
+    }
     if (s[i + 1] != 'p' && s[i + 1] != 'u') return 0;
     ls = line_start(s, i);
     j = i + 2;
@@ -1472,7 +1574,8 @@ static size_t ansi_len(const char *s, size_t n, size_t i, bool *risky)
         *risky = true;
         return 2;
     }
-    if (c == ']') {
+    if (c == ']') { /* its text (a title, a hyperlink's URL) is matched in the original too */
+        *risky = true;
         for (j = i + 2; j < n && j - i < 512 && !is_eol((unsigned char)s[j]); j++) {
             if (s[j] == '\a') return j + 1 - i;
             if (s[j] == 0x1b && j + 1 < n && s[j + 1] == '\\') return j + 2 - i;
@@ -1680,6 +1783,14 @@ static const char *const prefilter_extra[] = {
     "mariadb",
     "twine",
     "sshpass",
+    "ldap",
+    "sqlcmd",
+    "bcp",
+    "zip",
+    "openssl",
+    "mongo",
+    "smb",
+    "rpcclient",
     NULL};
 
 static char *literal_pattern(const char *lit, size_t n)
@@ -1768,6 +1879,7 @@ static bool piece_in_key(const char *s, size_t n, size_t e)
     while (j < n && is_blank((unsigned char)s[j])) j++;
     if (j + 1 < n && (s[j] == '?' || s[j] == '+') && s[j + 1] == '=') return true; /* make */
     if (j < n && (s[j] == ':' || s[j] == '=' || s[j] == '>')) return true;
+    if (j + 6 <= n && strncasecmp(s + j, "value=", 6) == 0) return true; /* key="…" value="…" */
     for (j = e; j < n && is_flag_char((unsigned char)s[j]); j++) continue;
     if (j >= n || !is_blank((unsigned char)s[j])) return false;
     while (k > 0 && is_flag_char((unsigned char)s[k - 1])) k--;
@@ -2025,6 +2137,22 @@ int ea_redact_spans(const struct ea_redactor *r, struct ea_redact_stream *st, co
     *spans = out;
     *nspans = nout;
     return 0;
+}
+
+int ea_redact_plain(const char *in, size_t len, char **own, size_t *plen)
+{
+    struct view v;
+    int rc = view_build(&v, in, len);
+
+    *own = NULL;
+    *plen = len;
+    if (rc == 0 && v.own) {
+        *own = v.own;
+        *plen = v.n;
+        v.own = NULL;
+    }
+    view_dispose(&v);
+    return rc;
 }
 
 int ea_redact_track(struct ea_redact_stream *st, const char *in, size_t len)

@@ -81,6 +81,13 @@ int ea_redact_spans(const struct ea_redactor *r, struct ea_redact_stream *st, co
  */
 int ea_redact_track(struct ea_redact_stream *st, const char *in, size_t len);
 /**
+ * The decoration-free view of in[0..len) the rules match on (escapes, GitLab
+ * section markers and NULs removed): for a reader that picks lines by their
+ * content and must see them as the redactor does. *own is a copy to free
+ * with ea_free, or NULL when in has no decoration (then *plen is len).
+ */
+int ea_redact_plain(const char *in, size_t len, char **own, size_t *plen);
+/**
  * Appends the redacted form of in[0..len) to out (bounded by its creator)
  * and adds the number of masked values to *count.
  * @param st stream state, or NULL for a standalone text.

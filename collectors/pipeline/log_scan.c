@@ -57,10 +57,13 @@ static pthread_once_t hs_once = PTHREAD_ONCE_INIT;
 static void load_hyperscan(void)
 {
     /*
-     * LINE_KEY: a key marker or an escape, tracked when key_candidate
-     * agrees; LINE_SHAPE: a secret's name before the end of a line, `\\`, a
-     * YAML block indicator, or an entry's name that is a secret's, tracked
-     * when the line has an opener's shape (opener_shape); LINE_OPEN: tracked.
+     * LINE_KEY: a key marker or an escape (7- or 8-bit), tracked when
+     * key_candidate or the line's decoration-free view agrees (plain_opens);
+     * LINE_SHAPE: a secret's name before the end of a line, `\\`, a YAML
+     * block indicator or comment (node properties before them), or an
+     * entry's name that is a secret's, tracked when the line has an opener's
+     * shape (opener_shape); LINE_OPEN: tracked (also any line continued with
+     * `\\`: a password flag's value may be on the next line).
      */
     static const char *const exprs[] = {
         "\\b(error|fatal)\\b",
@@ -68,22 +71,24 @@ static void load_hyperscan(void)
         "::add-mask::",
         "PRIVATE KEY",
         "\\x1b[^\\n]*\\n",
+        "\\x9b[^\\n]*\\n",
         "(pass|pw|secret|token|key|credential|auth)[a-z0-9_.-]*[\"']?[ \\t]*[:=]?[ \\t]*"
-        "(\\\\|[|>]|\\r?\\n)",
+        "([&!][^ \\t\\r\\n]*[ \\t]*)*(\\\\|[|>#]|\\r?\\n)",
         "name[\"']?[ \\t]*:[ \\t]*[\"']?[a-z0-9_.-]*(pass|pw|secret|token|key|credential|auth)",
         "Private-Lines:",
         "LS0tLS1CRUdJTi",
-        "\\x00"};
-    static const unsigned flags[] = {HS_FLAG_CASELESS, HS_FLAG_CASELESS, 0, 0, 0,
-                                     HS_FLAG_CASELESS, HS_FLAG_CASELESS, 0, 0, 0};
-    static const unsigned ids[] = {LINE_ERROR, LINE_WARNING, LINE_ADD_MASK, LINE_KEY,  LINE_KEY,
-                                   LINE_SHAPE, LINE_SHAPE,   LINE_OPEN,     LINE_OPEN, LINE_OPEN};
+        "\\x00",
+        "\\\\[ \\t]*\\r?\\n"};
+    static const unsigned flags[] = {HS_FLAG_CASELESS, HS_FLAG_CASELESS, 0, 0, 0, 0,
+                                     HS_FLAG_CASELESS, HS_FLAG_CASELESS, 0, 0, 0, 0};
+    static const unsigned ids[] = {LINE_ERROR, LINE_WARNING, LINE_ADD_MASK, LINE_KEY,
+                                   LINE_KEY,   LINE_KEY,     LINE_SHAPE,    LINE_SHAPE,
+                                   LINE_OPEN,  LINE_OPEN,    LINE_OPEN,     LINE_OPEN};
     hs_compile_error_t *err = NULL;
 
     if (!(hs.lib = ea_hs_load())) return;
     if (hs.lib->compile_multi(exprs, flags, ids, sizeof(ids) / sizeof(ids[0]), HS_MODE_BLOCK, NULL,
-                              &hs.db, &err) !=
-        HS_SUCCESS) {
+                              &hs.db, &err) != HS_SUCCESS) {
         if (err) hs.lib->free_compile_error(err);
         hs.db = NULL;
     }
@@ -278,16 +283,31 @@ static int keep_line(struct ea_log_kept *k, const char *l, size_t n, bool cut,
     return 0;
 }
 
+/* Whether a line holds a byte that may begin decoration: a NUL, an ESC, an 8-bit CSI. */
+static bool decorated(const char *l, size_t n)
+{
+    return memchr(l, 0x1b, n) || memchr(l, 0x9b, n) || memchr(l, '\0', n);
+}
+
 /*
  * Whether a line may hold a private-key marker, plain or split by decoration
- * (escapes): every marker has "-----" and "PRIVATE KEY", so a '-', a 'V' and
- * a 'Y' whatever is between them.
+ * (escapes, an 8-bit CSI, the NULs of UTF-16LE text): every marker has
+ * "-----" and "PRIVATE KEY", so a '-', a 'V' and a 'Y' whatever is between them.
  */
 static bool key_candidate(const char *l, size_t n)
 {
     if (n >= 11 && memmem(l, n, "PRIVATE KEY", 11)) return true;
-    return memchr(l, 0x1b, n) && memchr(l, '-', n) && memchr(l, 'V', n) && memchr(l, 'Y', n);
+    return memchr(l, '-', n) && memchr(l, 'V', n) && memchr(l, 'Y', n) && decorated(l, n);
 }
+
+/* Whether a line ends in `\` (blanks and a CR aside): its value goes on on the next line. */
+static bool continued(const char *l, size_t n)
+{
+    while (n > 0 && (l[n - 1] == '\r' || l[n - 1] == ' ' || l[n - 1] == '\t')) n--;
+    return n > 0 && l[n - 1] == '\\';
+}
+
+static bool plain_opens(const char *l, size_t n);
 
 /* l[i, i + m) is word[0, m) in any case (word in lower case). */
 static bool word_ci(const char *l, size_t n, size_t i, const char *word, size_t m)
@@ -332,20 +352,24 @@ static bool has_secret_piece(const char *l, size_t n)
  * over the next lines (for lines Hyperscan did not look at): a key marker,
  * a secret's name (a YAML key whose value is on the next lines, a value
  * continued with `\`, an environment entry's name), PuTTY's Private-Lines,
- * a base64 key, a NUL. Broad: the redactor decides.
+ * a base64 key, a NUL, any line continued with `\` (a password flag's value
+ * on the next line). Broad: the redactor decides. A decorated line is judged
+ * as the redactor sees it too, without its decoration (see plain_opens).
  */
 static bool state_candidate(const char *l, size_t n)
 {
     return key_candidate(l, n) || has_secret_piece(l, n) || memchr(l, '\0', n) ||
            (n >= 14 && memmem(l, n, "Private-Lines:", 14)) ||
-           (n >= 14 && memmem(l, n, "LS0tLS1CRUdJTi", 14));
+           (n >= 14 && memmem(l, n, "LS0tLS1CRUdJTi", 14)) || continued(l, n) ||
+           (decorated(l, n) && plain_opens(l, n));
 }
 
 /*
  * A line that names a secret opens a multi-line one only in these shapes: it
  * ends in `\` (a continued value) or ':' (a YAML value on the next lines),
- * a ':' is followed by a YAML block indicator (`|`, `>`), or a ':' follows
- * "name" (an environment entry whose value comes later).
+ * a ':' is followed by a YAML block indicator (`|`, `>`) or a comment, maybe
+ * after node properties (`&anchor`, `!!tag`), or by properties alone, or a
+ * ':' follows "name" (an environment entry whose value comes later).
  */
 static bool opener_shape(const char *l, size_t n)
 {
@@ -355,9 +379,17 @@ static bool opener_shape(const char *l, size_t n)
     if (e > 0 && (l[e - 1] == '\\' || l[e - 1] == ':')) return true;
     for (const char *c = memchr(l, ':', e); c; c = memchr(c + 1, ':', e - (size_t)(c + 1 - l))) {
         size_t i = (size_t)(c - l), j = i + 1, k = i;
+        bool props = false;
         while (j < e && (l[j] == ' ' || l[j] == '\t')) j++;
-        if (j < e && (l[j] == '|' || l[j] == '>')) return true;
-        while (k > 0 && (l[k - 1] == ' ' || l[k - 1] == '\t' || l[k - 1] == '"' || l[k - 1] == '\''))
+        while (j < e && (l[j] == '&' || l[j] == '!')) { /* YAML node properties */
+            while (j < e && l[j] != ' ' && l[j] != '\t') j++;
+            while (j < e && (l[j] == ' ' || l[j] == '\t')) j++;
+            props = true;
+        }
+        if (j < e && (l[j] == '|' || l[j] == '>' || l[j] == '#')) return true;
+        if (props && j >= e) return true;
+        while (k > 0 &&
+               (l[k - 1] == ' ' || l[k - 1] == '\t' || l[k - 1] == '"' || l[k - 1] == '\''))
             k--;
         if (k >= 4 && strncasecmp(l + k - 4, "name", 4) == 0) return true;
         if (j >= e) break;
@@ -365,13 +397,37 @@ static bool opener_shape(const char *l, size_t n)
     return false;
 }
 
+/*
+ * Whether the decoration-free view of a decorated line (an escape or an
+ * 8-bit CSI inside a marker, a name, "Private-Lines") may open a multi-line
+ * secret: what the redactor, which matches on that view, will follow.
+ */
+static bool plain_opens(const char *l, size_t n)
+{
+    char *plain = NULL;
+    size_t pn;
+    bool t;
+
+    if (ea_redact_plain(l, n, &plain, &pn) < 0) {
+        ea_error_clear();
+        return true; /* out of memory: tracked, the redactor decides */
+    }
+    if (!plain) return false;
+    t = key_candidate(plain, pn) || (pn >= 14 && memmem(plain, pn, "Private-Lines:", 14)) ||
+        (pn >= 14 && memmem(plain, pn, "LS0tLS1CRUdJTi", 14)) || continued(plain, pn) ||
+        (has_secret_piece(plain, pn) && opener_shape(plain, pn));
+    ea_free(plain);
+    return t;
+}
+
 /* Whether the line l[0, n) of event e is tracked: decided once per event. */
 static bool event_tracked(struct ea_log_key_event *e, const char *l, size_t n, bool hyperscan)
 {
     if (!(e->why & EA_LOG_KEV_DONE)) {
         bool t = !hyperscan ? state_candidate(l, n)
-                 : (e->why & EA_LOG_KEV_OPEN) ||
-                       key_candidate(l, n) || ((e->why & EA_LOG_KEV_SHAPE) && opener_shape(l, n));
+                            : (e->why & EA_LOG_KEV_OPEN) || key_candidate(l, n) ||
+                                  ((e->why & EA_LOG_KEV_SHAPE) && opener_shape(l, n)) ||
+                                  (decorated(l, n) && plain_opens(l, n));
         e->why |= EA_LOG_KEV_DONE | (t ? EA_LOG_KEV_TRACK : 0);
     }
     return e->why & EA_LOG_KEV_TRACK;

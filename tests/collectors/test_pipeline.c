@@ -348,6 +348,104 @@ START_TEST(test_multi_line_secrets_opened_before_the_tail_are_masked)
 }
 END_TEST
 
+/*
+ * A secret's opening line before the tail that hides its shape from a quick
+ * look (an 8-bit CSI or an escape inside a marker, a name or a YAML key, a
+ * password flag continued with `\`), and a UTF-16LE key block whose BEGIN
+ * line is split between reads: what follows in the tail stays masked.
+ */
+START_TEST(test_openers_hidden_by_decoration_or_shape_are_followed)
+{
+    static const struct {
+        const char *log, *secret;
+        size_t tail;
+    } cases[] = {
+        {"x\n-----BEGIN RSA PRIVATE \xc2\x9b"
+         "0mKEY-----\nMIIEowIBAAKCAQEAzFAKEC1CSIbodyLINE1\n"
+         "-----END RSA PRIVATE KEY-----\n",
+         "C1CSIbody", 2},
+        {"env:\n- na\xc2\x9b"
+         "0mme: DB_PASSWORD\n  value: C1NAMEDsecret\n",
+         "C1NAMEDsecret", 1},
+        {"Private-\xc2\x9b"
+         "0mLines: 1\nAAAAC1PUTTYsecretAAAA\nPrivate-MAC: x\n",
+         "C1PUTTYsecret", 2},
+        {"  pass\xc2\x9b"
+         "38:5:1mword: |\n    C1YAMLsecret\n",
+         "C1YAMLsecret", 1},
+        {"x\n-----BEGIN RSA PRIVATE \x1b[0mKEY-----\nMIIEowIBAAKCAQEAzFAKEC1ESCbodyLINE1\n"
+         "-----END RSA PRIVATE KEY-----\n",
+         "C1ESCbody", 2},
+        {"env:\n- na\x1b[0mme: DB_PASSWORD\n  value: C1ESCNAMEDsecret\n", "C1ESCNAMEDsecret", 1},
+        {"Private-\x1b[0mLines: 1\nAAAAC1ESCPUTTYsecretAAAA\nPrivate-MAC: x\n", "C1ESCPUTTY", 2},
+        {"docker login -u ci -p \\\n  DOCKERCONTsecret1\n", "DOCKERCONTsecret1", 1},
+        {"redis-cli -h db -a \\\n  REDISCONTsecret1\n", "REDISCONTsecret1", 1},
+        {"curl -u \\\n  user:CURLCONTsecret1 https://x\n", "CURLCONTsecret1", 1},
+        {"curl -u \\\n  user:CURLCONTsecret2 https://x\n", "CURLCONTsecret2", 2},
+        {"curl --user \\\n  user:CURLCONTsecret3 https://x\n", "CURLCONTsecret3", 2},
+        {"db:\n  password: &pw |\n    ANCHORSECRETvalue123\n", "ANCHORSECRET", 1},
+        {"db:\n  password: !!binary |\n    aHVudGVyMlRBR1NFQ1JFVA==\n", "aHVudGVyMlRBR1NF", 1},
+        {"db:\n  password: # the db pw\n    COMMENTSECRET123\n", "COMMENTSECRET", 1},
+    };
+    static const char *const pats[] = {"secret|body|C1", NULL};
+    static const size_t steps[] = {3, 7, 64, 65536};
+
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        for (size_t st = 0; st < sizeof(steps) / sizeof(steps[0]); st++) {
+            for (int with_patterns = 0; with_patterns < 2; with_patterns++) {
+                json_t *out = scan(cases[c].log, strlen(cases[c].log), steps[st], cases[c].tail,
+                                   with_patterns ? pats : NULL);
+                char *dump = json_dumps(out, 0);
+                ck_assert_msg(!strstr(dump, cases[c].secret),
+                              "case %zu, step %zu, patterns %d: kept", c, steps[st], with_patterns);
+                free(dump);
+                json_decref(out);
+            }
+        }
+    }
+    { /* UTF-16LE: the BEGIN line split between two reads, only the body in the tail */
+        static const char *const lines[] = {"start",
+                                            "-----BEGIN RSA PRIVATE KEY-----",
+                                            "MIIEowIBAAKCAQEAFAKEu16body1",
+                                            "MIIEowIBAAKCAQEAFAKEu16body2",
+                                            "-----END RSA PRIVATE KEY-----",
+                                            "after"};
+        for (size_t split = 2; split < 70; split += 3) {
+            struct ea_buf log;
+            size_t at = 0;
+            ea_buf_init(&log, 0);
+            for (size_t k = 0; k < sizeof(lines) / sizeof(lines[0]); k++) {
+                if (k == 1) at = log.len;
+                for (const char *ch = lines[k];; ch++) {
+                    ck_assert_int_eq(ea_buf_append(&log, *ch ? ch : "\n", 1), 0);
+                    ck_assert_int_eq(ea_buf_append(&log, "", 1), 0);
+                    if (!*ch) break;
+                }
+            }
+            {
+                struct ea_log_scan s;
+                json_t *out = NULL;
+                char *dump;
+                ck_assert_int_eq(ea_log_scan_init(&s, 3, 10, NULL), 0);
+                ck_assert_int_eq(ea_log_scan_feed(&s, log.data, at + split), 0);
+                ck_assert_int_eq(ea_log_scan_feed(&s, log.data + at + split, log.len - at - split),
+                                 0);
+                ck_assert_int_eq(ea_log_scan_finish(&s, &out), 0);
+                ea_log_scan_dispose(&s);
+                dump = json_dumps(out, 0);
+                for (char *z; (z = strstr(dump, "\\u0000"));) /* the text without its NULs */
+                    memmove(z, z + 6, strlen(z + 6) + 1);
+                ck_assert_msg(!strstr(dump, "FAKEu16"), "UTF-16LE split at %zu: key body kept",
+                              split);
+                free(dump);
+                json_decref(out);
+            }
+            ea_buf_dispose(&log);
+        }
+    }
+}
+END_TEST
+
 /* Binary bytes, NUL, invalid UTF-8 and a 10 MB line: ingested, bounded, masks intact. */
 START_TEST(test_bad_input_keeps_its_masks)
 {
@@ -597,6 +695,7 @@ static Suite *pipeline_suite(void)
     tcase_add_test(tc, test_the_secret_corpus_is_masked_across_reads_and_at_the_line_limit);
     tcase_add_test(tc, test_a_key_block_is_masked_in_the_tail_and_in_matches);
     tcase_add_test(tc, test_multi_line_secrets_opened_before_the_tail_are_masked);
+    tcase_add_test(tc, test_openers_hidden_by_decoration_or_shape_are_followed);
     tcase_add_test(tc, test_bad_input_keeps_its_masks);
     suite_add_tcase(s, tc);
     tc = tcase_create("collector");

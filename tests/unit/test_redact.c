@@ -1070,6 +1070,52 @@ START_TEST(test_track_follows_every_multi_line_state)
 }
 END_TEST
 
+/*
+ * Shapes of review 13: a YAML value after an anchor, a tag or a comment; a
+ * password flag continued with `\`; the text of an OSC sequence (a title, a
+ * hyperlink). Masked in one text and line by line over a stream.
+ */
+START_TEST(test_review_13_multi_line_and_hidden_shapes)
+{
+    static const struct {
+        const char *text, *secret;
+    } cases[] = {
+        {"db:\n  password: &pw |\n    ANCHORSECRETvalue123\n", "ANCHORSECRET"},
+        {"db:\n  password: !!binary |\n    aHVudGVyMlRBR1NFQ1JFVA==\n", "aHVudGVyMlRBR1NF"},
+        {"db:\n  password: # the db pw\n    COMMENTSECRET123\n", "COMMENTSECRET"},
+        {"db:\n  password: &pw\n    ANCHOREOLsecret1\n", "ANCHOREOLsecret"},
+        {"db:\n  password: &pw ANCHORLINEsecret1\n", "ANCHORLINEsecret"},
+        {"docker login -u ci -p \\\n  DOCKERCONTsecret1\n", "DOCKERCONTsecret"},
+        {"redis-cli -h db -a \\\n  REDISCONTsecret1\n", "REDISCONTsecret"},
+        {"curl -u \\\n  user:CURLCONTsecret1 https://x\n", "CURLCONTsecret"},
+        {"curl --user \\\n  user:CURLCONTsecret3 https://x\n", "CURLCONTsecret3"},
+        {"\x1b]8;;https://deploy:OSCSECRETpw1@example.com/\x1b\\click\x1b]8;;\x1b\\\n",
+         "OSCSECRETpw1"},
+        {"\x1b]0;deploy --password OSCTITLEpw2\x07"
+         "done\n",
+         "OSCTITLEpw2"},
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        unsigned count = 0;
+        char *out = redact(cases[k].text, &count);
+        struct ea_redact_stream st = {0};
+        struct ea_buf b;
+        ck_assert_msg(!strstr(out, cases[k].secret), "case %zu: left in one text", k);
+        ck_assert_msg(count >= 1, "case %zu: not counted", k);
+        ea_free(out);
+        ea_buf_init(&b, 0);
+        for (const char *p = cases[k].text; *p;) {
+            const char *nl = strchr(p, '\n');
+            size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+            ck_assert_int_eq(ea_redact_text(r, &st, &b, p, n, &count), 0);
+            p += n;
+        }
+        ck_assert_msg(b.data && !strstr(b.data, cases[k].secret), "case %zu: left line by line", k);
+        ea_buf_dispose(&b);
+    }
+}
+END_TEST
+
 static Suite *redact_suite(void)
 {
     Suite *s = suite_create("redact");
@@ -1113,6 +1159,7 @@ static Suite *redact_suite(void)
     tcase_add_test(tc, test_a_nul_inside_a_key_name_is_not_a_boundary);
     tcase_add_test(tc, test_a_named_entry_value_on_a_later_line_is_masked);
     tcase_add_test(tc, test_track_follows_every_multi_line_state);
+    tcase_add_test(tc, test_review_13_multi_line_and_hidden_shapes);
     suite_add_tcase(s, tc);
     return s;
 }
