@@ -50,7 +50,7 @@
 #include "util/fs.h"
 #include "util/hash.h"
 #include "util/mem.h"
-#include "sign.h"
+#include "dsse.h"
 #include "verify.h"
 #include "util/time.h"
 #include "util/yaml.h"

@@ -10,7 +10,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "util/error.h"
-#include "sign.h"
+#include "keys.h"
 
 static const struct ea_cli_opt opts[] = {
     {"private", EA_CLI_VALUE, "FILE", "where to write the private key (PKCS#8 PEM, mode 0600)"},

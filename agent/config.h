@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sign.h"
+#include "keys.h"
 
 /** The default store when neither --store nor EVIDENCE_STORE is given. */
 #define EA_DEFAULT_STORE "./evidence-store"

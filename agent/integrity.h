@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "record.h"
-#include "sign.h"
+#include "dsse.h"
 #include "store/store.h"
 
 #define EA_HEAD_PAYLOAD_TYPE "application/vnd.evidence-agent.stream-head+json"

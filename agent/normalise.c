@@ -6,6 +6,8 @@
  * field rather than a record that fails verification later. Key order is
  * fixed by construction so that serialisations of equal facts are equal.
  */
+#include "normalise.h"
+
 #include <string.h>
 
 #include <evidence/record.h>

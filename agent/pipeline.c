@@ -19,6 +19,7 @@
 #include "util/error.h"
 #include "integrity.h"
 #include "log.h"
+#include "normalise.h"
 #include "options.h"
 #include "util/redact.h"
 #include "registry.h"
@@ -322,7 +323,7 @@ int ea_pipeline_fact(struct ea_pipeline *p, const struct ea_collector *c,
     }
     rc = ea_record_serialise(&rec, statement);
     if (rc < 0) goto out;
-    rc = ea_sign_envelope(&env, &rec, p->o.key);
+    rc = ea_dsse_sign_envelope(&env, &rec, p->o.key);
     if (rc < 0) goto out;
     env.time_us = meta.collected_us;
     env.controls = controls;

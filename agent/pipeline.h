@@ -17,7 +17,7 @@
 #include "controls.h"
 #include "record.h"
 #include "registry.h"
-#include "sign.h"
+#include "dsse.h"
 #include "store/store.h"
 
 struct ea_pipeline_opts {

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The record of one fact, through its life: the Statement (a json_t built by
- * normalise.c), its bytes serialised exactly once (record.c; the record ID is
+ * normalise.h), its bytes serialised exactly once (record.c; the record ID is
  * the SHA-256 of those bytes), and the signed DSSE envelope that is stored
- * (sign.c). The Statement is never re-serialised after ea_record_serialise:
+ * (dsse.c). The Statement is never re-serialised after ea_record_serialise:
  * signatures, IDs and storage all use those exact bytes.
  */
 #ifndef EA_RECORD_H
@@ -24,21 +24,6 @@
 #define EA_ENVELOPE_MAX_BYTES (EA_STATEMENT_MAX_BYTES / 3 * 4 + 64 * 1024)
 #define EA_STREAM_MAX 128
 
-/** What the agent adds to a fact to make a Statement (all borrowed). */
-struct ea_record_meta {
-    const char *collector_name;
-    const char *collector_version;
-    const char *agent_id;
-    const char *agent_version;
-    const char *stream;
-    uint64_t sequence;      /* 1-based position in the stream */
-    const char *previous;   /* record ID of sequence - 1, or NULL for the first */
-    int64_t collected_us;   /* microseconds since the epoch */
-    const struct ea_control_set *controls;
-    const json_t *framework_refs; /* borrowed; NULL or [{framework, id, controls}]: the
-                                     framework IDs that asked for some of the controls */
-};
-
 /** A signed record ready for the store. Caller's storage; ea_envelope_dispose frees. */
 struct ea_envelope {
     char id[EA_SHA256_HEX_LEN + 1]; /* SHA-256 hex of the Statement bytes */
@@ -56,17 +41,6 @@ struct ea_record_bytes {
     char *bytes; /* owned, NUL-terminated; free with ea_free */
     size_t len;
 };
-
-/**
- * Builds the Statement for a fact (normalise.c). Validates the fact and
- * names the offending field on error.
- * @param out  new reference on success.
- * @param fact borrowed.
- * @param meta borrowed.
- * @return 0, EA_EINPUT (a malformed fact) or EA_ENOMEM.
- */
-struct ea_fact;
-int ea_normalise_fact(json_t **out, const struct ea_fact *fact, const struct ea_record_meta *meta);
 
 /** Serialises statement once (compact, keys in insertion order) and computes the ID. */
 int ea_record_serialise(struct ea_record_bytes *out, const json_t *statement);

@@ -27,7 +27,7 @@
 #include "util/text.h"
 #include "util/time.h"
 #include "util/redact.h"
-#include "sign.h"
+#include "keys.h"
 
 extern const struct ea_collector ea_collector_git;
 extern const struct ea_collector ea_collector_pipeline;

@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "sign.h"
+#include "dsse.h"
 #include "soa.h"
 #include "store/store.h"
 

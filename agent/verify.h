@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "sign.h"
+#include "dsse.h"
 #include "store/store.h"
 
 struct ea_verify_opts {

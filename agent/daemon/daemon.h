@@ -20,7 +20,7 @@
 #include <stdbool.h>
 
 #include "../util/redact.h"
-#include "../sign.h"
+#include "../dsse.h"
 #include "../store/store.h"
 #include "dconfig.h"
 #include "metrics.h"

@@ -19,7 +19,7 @@
 #include "frameworks.h"
 #include "util/error.h"
 #include "schema.h"
-#include "sign.h"
+#include "dsse.h"
 #include "testkit.h"
 #include "util/mem.h"
 #include "util/forge.h"

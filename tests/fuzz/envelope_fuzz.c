@@ -10,7 +10,7 @@
 #include "util/error.h"
 #include "fuzz.h"
 #include "record.h"
-#include "sign.h"
+#include "dsse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

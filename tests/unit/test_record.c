@@ -13,7 +13,7 @@
 #include "pipeline.h"
 #include "record.h"
 #include "schema.h"
-#include "sign.h"
+#include "dsse.h"
 #include "testkit.h"
 #include "util/hash.h"
 #include "util/mem.h"
