@@ -14,6 +14,8 @@
  * .name and rename it into place, so a half-written file is never read. A
  * symbolic link is moved to failed/, never followed.
  */
+#include "watch.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -33,7 +35,12 @@
 #include "../util/json.h"
 #include "../util/hash.h"
 #include "../util/mem.h"
-#include "daemon.h"
+
+struct pass { /* what one pass works with, all borrowed */
+    struct ea_runtime *rt;
+    struct ea_metrics *metrics;
+    struct ea_stop *stop;
+};
 
 #define SEEN_MAX_AGE_US (7LL * 24 * 3600 * 1000000)
 #define ENVELOPES_FILE_MAX ((size_t)64 << 20)
@@ -100,7 +107,7 @@ static bool is_envelopes(const char *path)
 }
 
 /* Spools every envelope line of path as one tagged batch. @return records, or an error. */
-static int ingest_envelopes(struct ea_daemon *d, const char *path, const char *tag)
+static int ingest_envelopes(const struct pass *d, const char *path, const char *tag)
 {
     struct ea_runtime *rt = d->rt;
     struct ea_store *w = NULL;
@@ -175,7 +182,7 @@ static int move_to(const char *dir, const char *sub, const char *name, char **mo
     return rc;
 }
 
-static void fail_file(struct ea_daemon *d, const struct ea_dcollector *dc, const char *name,
+static void fail_file(const struct pass *d, const struct ea_dcollector *dc, const char *name,
                       const char *why)
 {
     char *moved = NULL, *reason;
@@ -197,7 +204,7 @@ static void fail_file(struct ea_daemon *d, const struct ea_dcollector *dc, const
 }
 
 /* A scan report read through fdpath, recorded under its own name in the folder. */
-static int report(struct ea_daemon *d, const struct ea_dcollector *dc, const char *fdpath,
+static int report(const struct pass *d, const struct ea_dcollector *dc, const char *fdpath,
                   const char *name, const char *tag)
 {
     json_t *options = dc->options ? json_deep_copy(dc->options) : json_object();
@@ -207,7 +214,7 @@ static int report(struct ea_daemon *d, const struct ea_dcollector *dc, const cha
         json_decref(options);
         return ea_fail(EA_ENOMEM, "out of memory");
     }
-    rc = ea_daemon_collect(d, dc, fdpath, "scan", options, tag);
+    rc = ea_runtime_collect(d->rt, dc, fdpath, "scan", options, tag, NULL);
     json_decref(options);
     return rc;
 }
@@ -233,7 +240,7 @@ static void name_in(char *out, size_t cap, const char *msg, const char *fdpath, 
  * open file (through /dev/fd/N), so a name swapped for a symbolic link in the
  * meantime cannot make the agent read another file.
  */
-static void one_file(struct ea_daemon *d, const struct ea_dcollector *dc, const char *name)
+static void one_file(const struct pass *d, const struct ea_dcollector *dc, const char *name)
 {
     char *path = ea_asprintf("%s/%s", dc->arg, name);
     char tag[65], why[600], fdpath[32];
@@ -288,8 +295,10 @@ static bool is_waiting(const char *name)
     return strcmp(name, "done") != 0 && strcmp(name, "failed") != 0;
 }
 
-void ea_watch_pass(struct ea_daemon *d, const struct ea_dcollector *dc)
+void ea_watch_pass(struct ea_runtime *rt, struct ea_metrics *metrics, struct ea_stop *stop,
+                   const struct ea_dcollector *dc)
 {
+    const struct pass ps = {rt, metrics, stop}, *d = &ps;
     char *done = ea_asprintf("%s/done", dc->arg), *failed = ea_asprintf("%s/failed", dc->arg);
     char **names = NULL;
     size_t n = 0, i = 0;
@@ -302,7 +311,7 @@ void ea_watch_pass(struct ea_daemon *d, const struct ea_dcollector *dc)
         ea_metrics_collected(d->metrics, dc->id, 0, false);
         goto out;
     }
-    for (; i < n && !ea_daemon_stopping(d) && !ea_spool_full(d->rt->spool); i++)
+    for (; i < n && !ea_stop_requested(d->stop) && !ea_spool_full(d->rt->spool); i++)
         one_file(d, dc, names[i]);
     /* markers are forgotten only after a whole pass has seen every file a crash left */
     if (i == n) ea_spool_tags_prune(d->rt->spool, SEEN_MAX_AGE_US);

@@ -3,7 +3,9 @@
 #include "hash.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 #include "mem.h"
@@ -124,4 +126,12 @@ out:
     ea_free(bin);
     ea_free_secret(norm, n + 4); /* it may be a key's text (a base64 EVIDENCE_KEY_PEM) */
     return rc;
+}
+
+uint32_t ea_random32(void)
+{
+    uint32_t r = 0;
+
+    if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1) r = (uint32_t)time(NULL);
+    return r;
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define EA_SHA256_LEN 32
 #define EA_SHA256_HEX_LEN 64
@@ -30,5 +31,12 @@ int ea_base64_encode(char **out, size_t *out_len, const void *p, size_t n);
  * @return 0 or EA_EINPUT (message names what) or EA_ENOMEM.
  */
 int ea_base64_decode(unsigned char **out, size_t *out_len, const char *s, size_t n);
+
+/**
+ * A random 32-bit value for jitter and backoff (OpenSSL's RAND, the clock
+ * when that fails). Never for keys, tokens or anything an attacker must not
+ * guess.
+ */
+uint32_t ea_random32(void);
 
 #endif

@@ -26,6 +26,8 @@
  * HTTP_BUSY_REQUEST_S seconds are cut. So a few addresses cannot fill every slot,
  * and the probes stay answerable.
  */
+#include "http_server.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
@@ -51,8 +53,7 @@
 #include "../util/mem.h"
 #include "../util/text.h"
 #include "../util/time.h"
-#include "daemon.h"
-#include "util/redact.h"
+#include "../util/redact.h"
 
 #define HTTP_CONNECTIONS 128   /* open connections in all */
 #define HTTP_PER_CLIENT 16     /* open connections per client IP address */
@@ -71,13 +72,18 @@ struct conn { /* one open connection, for the watchdog */
 
 struct ea_http_server {
     struct MHD_Daemon *mhd;
-    struct ea_daemon *d;
+    struct ea_http_server_deps deps;
     pthread_t watchdog;
     bool watchdog_running;
     pthread_mutex_t lock; /* guards conns and stop */
     pthread_cond_t wake;
     bool stop;
     struct conn conns[HTTP_CONNECTIONS + 8];
+};
+
+struct view { /* what one request sees, taken under the read lock (see handle) */
+    struct ea_runtime *rt;
+    struct ea_metrics *metrics;
 };
 
 struct request {
@@ -187,7 +193,7 @@ static enum MHD_Result no_param(void *cls, enum MHD_ValueKind kind, const char *
 }
 
 /* A raw scan report: written to a private temporary file, then the scan collector. */
-static enum MHD_Result ingest_report(struct ea_daemon *d, struct MHD_Connection *c,
+static enum MHD_Result ingest_report(const struct view *d, struct MHD_Connection *c,
                                      const struct request *rq)
 {
     const char *collector = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "collector");
@@ -240,7 +246,7 @@ static enum MHD_Result ingest_report(struct ea_daemon *d, struct MHD_Connection 
         rc = ea_fail(EA_EIO, "cannot write the report to the spool folder: %s", strerror(errno));
         goto out;
     }
-    rc = ea_daemon_collect(d, &dc, tmp, "scan", options, NULL);
+    rc = ea_runtime_collect(d->rt, &dc, tmp, "scan", options, NULL, NULL);
 out:
     if (fd >= 0) {
         close(fd);
@@ -262,7 +268,7 @@ out:
 }
 
 /* An envelope (verified against the trusted keys) or a stream head, spooled as one batch. */
-static enum MHD_Result ingest_json(struct ea_daemon *d, struct MHD_Connection *c,
+static enum MHD_Result ingest_json(const struct view *d, struct MHD_Connection *c,
                                    const struct request *rq)
 {
     struct ea_runtime *rt = d->rt;
@@ -317,7 +323,7 @@ static enum MHD_Result ingest_json(struct ea_daemon *d, struct MHD_Connection *c
     return reply_json(c, 202, NULL, records, NULL, NULL);
 }
 
-static enum MHD_Result on_ingest(struct ea_daemon *d, struct MHD_Connection *c, const char *upload,
+static enum MHD_Result on_ingest(const struct view *d, struct MHD_Connection *c, const char *upload,
                                  size_t *upload_size, void **con_cls)
 {
     struct ea_runtime *rt = d->rt;
@@ -378,7 +384,7 @@ static enum MHD_Result on_ingest(struct ea_daemon *d, struct MHD_Connection *c, 
     return ingest_json(d, c, rq);
 }
 
-static enum MHD_Result route(struct ea_http_server *s, struct MHD_Connection *c, const char *url,
+static enum MHD_Result route(const struct view *d, struct MHD_Connection *c, const char *url,
                              const char *method, const char *upload, size_t *upload_size,
                              void **con_cls);
 
@@ -388,20 +394,21 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                               size_t *upload_size, void **con_cls)
 {
     struct ea_http_server *s = cls;
+    struct view v;
     enum MHD_Result ret;
 
     (void)version;
-    pthread_rwlock_rdlock(&s->d->rt_lock);
-    ret = route(s, c, url, method, upload, upload_size, con_cls);
-    pthread_rwlock_unlock(&s->d->rt_lock);
+    pthread_rwlock_rdlock(s->deps.rt_lock);
+    v = (struct view){*s->deps.rt, s->deps.metrics};
+    ret = route(&v, c, url, method, upload, upload_size, con_cls);
+    pthread_rwlock_unlock(s->deps.rt_lock);
     return ret;
 }
 
-static enum MHD_Result route(struct ea_http_server *s, struct MHD_Connection *c, const char *url,
+static enum MHD_Result route(const struct view *d, struct MHD_Connection *c, const char *url,
                              const char *method, const char *upload, size_t *upload_size,
                              void **con_cls)
 {
-    struct ea_daemon *d = s->d;
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, "HEAD") == 0;
 
     if (strcmp(url, "/v1/ingest") == 0) {
@@ -415,7 +422,7 @@ static enum MHD_Result route(struct ea_http_server *s, struct MHD_Connection *c,
         bool ready;
         if (!get) return reply_json(c, 405, "use GET", 0, "Allow", "GET");
         if (strcmp(url, "/healthz") == 0) return reply(c, 200, "text/plain", "ok\n", 3, NULL, NULL);
-        ready = ea_daemon_ready(d, why, sizeof(why));
+        ready = ea_runtime_ready(d->rt, d->metrics, why, sizeof(why));
         if (strcmp(url, "/readyz") == 0) {
             snprintf(line, sizeof(line), "%s\n", why);
             return reply(c, ready ? 200 : 503, "text/plain", line, strlen(line), NULL, NULL);
@@ -554,8 +561,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
-int ea_http_server_start(struct ea_http_server **out, struct ea_daemon *d, const char *listen,
-                         unsigned short *port)
+int ea_http_server_start(struct ea_http_server **out, const struct ea_http_server_deps *deps,
+                         const char *listen, unsigned short *port)
 {
     struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM};
     struct addrinfo *ai = NULL;
@@ -579,7 +586,7 @@ int ea_http_server_start(struct ea_http_server **out, struct ea_daemon *d, const
         freeaddrinfo(ai);
         return ea_fail(EA_ENOMEM, "out of memory");
     }
-    s->d = d;
+    s->deps = *deps;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     s->mhd = MHD_start_daemon(
