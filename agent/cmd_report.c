@@ -33,7 +33,7 @@ static const struct ea_cli_opt opts[] = {
     {"out", EA_CLI_VALUE, "FILE", "write here instead of standard output"},
     {"gate", EA_CLI_FLAG, NULL,
      "exit 4 when an applied control's evidence is missing, stale or "
-     "failing"},
+     "failing, or a requirement of --framework F (else of the SoA's frameworks:) is not covered"},
     {"framework", EA_CLI_VALUE, "F",
      "answer framework F's requirements through the Annex A controls mapped to them (soc2, "
      "nis2, cra, 800-53, csf)"},
@@ -206,6 +206,13 @@ int ea_cmd_report(int argc, char **argv)
                                  "uncovered)",
                      ea_report_framework_not_covered(fw_report),
                      ea_report_framework_not_covered(fw_report) == 1 ? "" : "s", fw->name);
+    else if (ea_cli_flag(&a, &cmd, "gate") && !fw && !ea_report_not_ready(report) &&
+             ea_report_frameworks_not_covered(report))
+        rc = ea_fail(EA_EPOLICY,
+                     "gate: %zu requirement%s of the SoA's frameworks in scope not covered "
+                     "(partial or uncovered; 'report --framework F' shows each)",
+                     ea_report_frameworks_not_covered(report),
+                     ea_report_frameworks_not_covered(report) == 1 ? "" : "s");
     else if (ea_cli_flag(&a, &cmd, "gate") && !fw && ea_report_not_ready(report))
         rc = ea_fail(EA_EPOLICY, "gate: %zu applied control%s without fresh, passing evidence",
                      ea_report_not_ready(report), ea_report_not_ready(report) == 1 ? "" : "s");

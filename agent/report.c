@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "report_framework.h"
 #include "util/error.h"
 #include "util/mem.h"
 #include "util/time.h"
@@ -245,6 +246,23 @@ int ea_report_build(json_t **out, unsigned *problems, const struct ea_soa *soa,
         (json_int_t)json_array_size(uncovered), "records_failing_checks", (json_int_t)*problems,
         "controls", controls, "not_covered", uncovered);
     if (!doc) return ea_fail(EA_ENOMEM, "out of memory");
+    if (soa->nframeworks) { /* the per-framework summaries, from the report just made */
+        json_t *list = json_array();
+        rc = list && json_object_set_new(doc, "frameworks", list) == 0
+                 ? 0
+                 : ea_fail(EA_ENOMEM, "out of memory");
+        for (size_t k = 0; rc == 0 && k < soa->nframeworks; k++) {
+            json_t *fr = NULL;
+            rc = ea_report_framework_build(&fr, doc, soa->frameworks[k]);
+            if (rc == 0 && json_array_append_new(list, ea_report_framework_summary(fr)) < 0)
+                rc = ea_fail(EA_ENOMEM, "out of memory");
+            json_decref(fr);
+        }
+        if (rc < 0) {
+            json_decref(doc);
+            return rc;
+        }
+    }
     *out = doc;
     return 0;
 }

@@ -196,6 +196,17 @@ json_t *ea_report_framework_summary(const json_t *fr)
                      "summary", json_object_get(fr, "summary"), "not_covered", open);
 }
 
+size_t ea_report_frameworks_not_covered(const json_t *report)
+{
+    const json_t *x;
+    size_t i, n = 0;
+
+    json_array_foreach(json_object_get(report, "frameworks"), i, x) {
+        n += ea_report_framework_not_covered(x);
+    }
+    return n;
+}
+
 static void md_cell(FILE *f, const char *s)
 {
     for (; s && *s; s++) {
@@ -365,4 +376,59 @@ int ea_report_framework_write_html(FILE *f, const json_t *fr)
     }
     fputs("</tbody></table>\n</body></html>\n", f);
     return ferror(f) ? ea_fail(EA_EIO, "cannot write the report") : 0;
+}
+
+void ea_report_frameworks_write_md(FILE *f, const json_t *report)
+{
+    const json_t *x, *id;
+    size_t i, k;
+
+    if (!json_array_size(json_object_get(report, "frameworks"))) return;
+    fprintf(f, "\n## Frameworks\n\n%s Per requirement: 'evidence-agent report --framework F'.\n\n"
+               "| Framework | requirements | covered | partial | uncovered | n/a | unmapped | not "
+               "covered |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
+            caveat);
+    json_array_foreach(json_object_get(report, "frameworks"), i, x) {
+        const json_t *s = json_object_get(x, "summary");
+        fprintf(f, "| %s ", str(x, "name"));
+        md_cell(f, str(x, "title"));
+        fprintf(f, " | %lld | %lld | %lld | %lld | %lld | %lld | ", num(s, "requirements"),
+                num(s, "covered"), num(s, "partial"), num(s, "uncovered"), num(s, "n/a"),
+                num(s, "unmapped"));
+        json_array_foreach(json_object_get(x, "not_covered"), k, id) {
+            if (k) fputs(", ", f);
+            md_cell(f, json_string_value(id));
+        }
+        fputs(json_array_size(json_object_get(x, "not_covered")) ? " |\n" : "— |\n", f);
+    }
+}
+
+void ea_report_frameworks_write_html(FILE *f, const json_t *report)
+{
+    const json_t *x, *id;
+    size_t i, k;
+
+    if (!json_array_size(json_object_get(report, "frameworks"))) return;
+    fputs("<h2>Frameworks</h2>\n<p class=\"caveat\">", f);
+    html_text(f, caveat);
+    fputs("</p>\n<table id=\"frameworks\"><thead><tr><th>Framework</th><th>requirements</th>"
+          "<th>covered</th><th>partial</th><th>uncovered</th><th>n/a</th><th>unmapped</th>"
+          "<th>not covered</th></tr></thead><tbody>\n",
+          f);
+    json_array_foreach(json_object_get(report, "frameworks"), i, x) {
+        const json_t *s = json_object_get(x, "summary");
+        fprintf(f, "<tr id=\"fw-%s\"><td><b>%s</b> ", str(x, "name"), str(x, "name"));
+        html_text(f, str(x, "title"));
+        fprintf(f,
+                "</td><td>%lld</td><td>%lld</td><td>%lld</td><td>%lld</td><td>%lld</td>"
+                "<td>%lld</td><td>",
+                num(s, "requirements"), num(s, "covered"), num(s, "partial"), num(s, "uncovered"),
+                num(s, "n/a"), num(s, "unmapped"));
+        json_array_foreach(json_object_get(x, "not_covered"), k, id) {
+            if (k) fputs(", ", f);
+            html_text(f, json_string_value(id));
+        }
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody></table>\n", f);
 }

@@ -38,6 +38,11 @@ int ea_report_framework_build(json_t **out, const json_t *report, const struct e
 json_t *ea_report_framework_summary(const json_t *fw_report);
 /** Requirements in scope (covered, partial or uncovered) that are not covered. */
 size_t ea_report_framework_not_covered(const json_t *fw_report);
+/** The same summed over the "frameworks" summaries of an SoA report (SoA frameworks:). */
+size_t ea_report_frameworks_not_covered(const json_t *report);
+/** Markdown and HTML sections of those summaries (nothing when the SoA declares none). */
+void ea_report_frameworks_write_md(FILE *f, const json_t *report);
+void ea_report_frameworks_write_html(FILE *f, const json_t *report);
 
 int ea_report_framework_write_md(FILE *f, const json_t *fw_report);
 int ea_report_framework_write_html(FILE *f, const json_t *fw_report);

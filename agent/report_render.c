@@ -11,6 +11,7 @@
 
 #include "util/error.h"
 #include "report.h"
+#include "report_framework.h"
 #include "util/buf.h"
 #include "util/time.h"
 
@@ -127,6 +128,7 @@ int ea_report_write_md(FILE *f, const json_t *r)
         }
         fputs(".\n", f);
     }
+    ea_report_frameworks_write_md(f, r);
     return ferror(f) ? ea_fail(EA_EIO, "cannot write the report") : 0;
 }
 
@@ -241,6 +243,7 @@ int ea_report_write_html(FILE *f, const json_t *r)
         }
         fputs(".</p>\n", f);
     }
+    ea_report_frameworks_write_html(f, r);
     fputs("</body></html>\n", f);
     return ferror(f) ? ea_fail(EA_EIO, "cannot write the report") : 0;
 }

@@ -156,6 +156,38 @@ static int load_control(struct ea_soa *s, const char *key, json_t *c, struct ea_
     return 0;
 }
 
+/* frameworks: [soc2, nis2] (or one name): each a known framework, once. */
+static int load_frameworks(struct ea_soa *s, const json_t *v)
+{
+    long line = (long)json_integer_value(json_array_get(json_object_get(s->lines, "frameworks"), 0));
+    json_t *list = json_is_null(v) ? json_array() : string_list(v);
+    const json_t *x;
+    size_t i;
+    int rc = 0;
+
+    if (!list)
+        return fail_line(s, line, "frameworks must be a list of framework names, e.g. [soc2, nis2] "
+                                  "('evidence-agent controls --frameworks' lists them)");
+    json_array_foreach(list, i, x) {
+        const struct ea_framework *f;
+        if ((rc = ea_framework_lookup(&f, json_string_value(x))) < 0) {
+            char msg[512];
+            snprintf(msg, sizeof(msg), "%s", ea_error_message(rc));
+            ea_error_clear();
+            rc = fail_line(s, line, "frameworks: %s", msg);
+            break;
+        }
+        for (size_t k = 0; k < s->nframeworks && rc == 0; k++) {
+            if (s->frameworks[k] == f)
+                rc = fail_line(s, line, "frameworks names %s twice", f->name);
+        }
+        if (rc < 0) break;
+        s->frameworks[s->nframeworks++] = f;
+    }
+    json_decref(list);
+    return rc;
+}
+
 static int by_catalogue(const void *a, const void *b)
 {
     const struct ea_soa_control *x = a, *y = b;
@@ -189,6 +221,10 @@ int ea_soa_from(struct ea_soa *s, const char *path, json_t *doc, json_t *lines)
     }
     s->organisation = json_string_value(json_object_get(s->doc, "organisation"));
     s->scope = json_string_value(json_object_get(s->doc, "scope"));
+    if (json_object_get(s->doc, "frameworks")) {
+        rc = load_frameworks(s, json_object_get(s->doc, "frameworks"));
+        if (rc < 0) goto fail;
+    }
     controls = json_object_get(s->doc, "controls");
     if (!json_is_object(controls) || json_object_size(controls) == 0) {
         rc = ea_fail(EA_EINPUT,

@@ -15,6 +15,9 @@
 #include <jansson.h>
 
 #include "controls.h"
+#include "frameworks.h"
+
+#define EA_SOA_FRAMEWORKS_MAX 5 /* each framework once */
 
 #define EA_SOA_MAX_AGE_DEFAULT                                                                     \
     (30LL * 86400 * 1000000) /* 30 days, when evidence.max_age is absent */
@@ -38,10 +41,14 @@ struct ea_soa {
     const char *organisation, *scope; /* borrowed, may be NULL */
     struct ea_soa_control *controls;  /* owned, in catalogue order */
     size_t n;
+    const struct ea_framework *frameworks[EA_SOA_FRAMEWORKS_MAX]; /* borrowed (static): the
+                                      frameworks: the SoA declares, each reported and gated */
+    size_t nframeworks;
 };
 
 /**
- * Loads and checks an SoA file.
+ * Loads and checks an SoA file. An optional top-level "frameworks: [soc2, nis2]"
+ * names other frameworks answered through the Annex A controls (frameworks.h).
  * @return 0, or EA_EINPUT/EA_ENOTFOUND "FILE:LINE: what is wrong" (unknown control,
  *         unknown status, excluded without justification, bad max_age, ...).
  */

@@ -9,6 +9,7 @@
 # and HTML, and the gate. Evidence asked for by framework IDs (collect --control
 # FRAMEWORK:ID, a daemon's controls:): filed under the mapped Annex A controls,
 # the record naming the framework ID, verified, and answering that requirement.
+# An SoA declaring frameworks: gets a per-framework summary, gated by --gate.
 . "$(dirname "$0")/lib.sh"
 EA=$EA_BIN
 cd "$WORK" || exit 1
@@ -260,4 +261,50 @@ p = r[0]["statement"]["predicate"]
 assert p["framework_refs"] == [{"framework": "soc2-tsc-2017", "id": "CC8.1", "controls": ["A.5.8", "A.8.3", "A.8.9", "A.8.25", "A.8.27", "A.8.28", "A.8.32"]}], p
 assert "A.5.1" in p["controls"]' <"$OUT"
 check "daemon: the store verifies" 0 "$EA" verify --store dstore --pubkey key.pub
+
+# --- an SoA declaring frameworks:
+{ echo "frameworks: [soc2, nis2]"; cat soa.yaml; } >fsoa.yaml
+check "report --soa with frameworks: (json)" 0 "$EA" report --soa fsoa.yaml --store "$store" --format json --out fsoa.json
+assert "the per-framework summaries" python3 - fsoa.json <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+f = {x["name"]: x for x in r["frameworks"]}
+assert list(f) == ["soc2-tsc-2017", "nis2"], list(f)
+assert f["soc2-tsc-2017"]["summary"]["requirements"] == 61, f["soc2-tsc-2017"]
+assert "CC8.1" in f["soc2-tsc-2017"]["not_covered"] and "21(2)(g)" in f["nis2"]["not_covered"], f
+assert "CIR-6.4" not in f["nis2"]["not_covered"]
+# the same verdicts as report --framework
+for name, file in (("soc2-tsc-2017", "soc2.json"), ("nis2", "nis2.json")):
+    one = json.load(open(file))
+    assert one["summary"] == f[name]["summary"], (one["summary"], f[name]["summary"])
+PY
+assert "json with frameworks: valid against schemas/report.schema.json" python3 -c '
+import json,jsonschema,sys
+jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))' fsoa.json "$EA_SOURCE_DIR/schemas/report.schema.json"
+check "report --soa with frameworks: (md)" 0 "$EA" report --soa fsoa.yaml --store "$store"
+contains "md: the frameworks section" "$OUT" "## Frameworks"
+contains "md: the soc2 summary row" "$OUT" "| soc2-tsc-2017 AICPA 2017"
+contains "md: its caveat" "$OUT" "A mapping is guidance, not certification"
+check "report --soa with frameworks: (html)" 0 "$EA" report --soa fsoa.yaml --store "$store" --format html
+contains "html: the frameworks table" "$OUT" '<tr id="fw-nis2">'
+check "report --soa without frameworks: has no frameworks section" 0 "$EA" report --soa soa.yaml --store "$store"
+lacks "no frameworks section" "$OUT" "## Frameworks"
+# Every applied control ok, but nis2 21(2)(g) rests on a planned control: the gate covers frameworks too.
+cat >gsoa.yaml <<'YAML'
+frameworks: [soc2]
+controls:
+  A.8.32: {status: applied, justification: reviewed changes}
+  A.6.3: {status: planned, justification: training roadmap}
+YAML
+check "gate: applied controls ok, soc2 in scope covered (CC8.1)" 0 "$EA" report --soa gsoa.yaml --store "$store" --gate --format json
+sed -i 's/^frameworks: \[soc2\]/frameworks: [soc2, nis2]/' gsoa.yaml
+check "gate: nis2 has an uncovered requirement" 4 "$EA" report --soa gsoa.yaml --store "$store" --gate --format json
+contains "gate: says it is the frameworks" "$ERR" "of the SoA's frameworks in scope not covered"
+check "without --gate the report is written" 0 "$EA" report --soa gsoa.yaml --store "$store" --format json
+sed 's/^frameworks: .*/frameworks: [csf, soc3]/' gsoa.yaml >bad-fw.yaml
+check "an SoA naming an unknown framework" 2 "$EA" report --soa bad-fw.yaml --store "$store"
+contains "named with its line and the nearest" "$ERR" "bad-fw.yaml:1: frameworks: 'soc3': not a framework (did you mean soc2?"
+sed 's/^frameworks: .*/frameworks: [csf, nist-csf-2.0]/' gsoa.yaml >dup-fw.yaml
+check "an SoA naming a framework twice" 2 "$EA" report --soa dup-fw.yaml --store "$store"
+contains "twice" "$ERR" "frameworks names nist-csf-2.0 twice"
 finish
