@@ -69,16 +69,17 @@ static int unknown_flag(const struct ea_cli_cmd *cmd, const char *flag)
     for (size_t i = 0; cmd->opts[i].name; i++) { /* --json where --format json is meant */
         const char *h = cmd->opts[i].help, *at;
         size_t len = strlen(name);
-        if (cmd->opts[i].kind != EA_CLI_VALUE || strcmp(cmd->opts[i].name, "format") != 0 || !len)
+        if (cmd->opts[i].kind != EA_CLI_VALUE || !len ||
+            (strcmp(cmd->opts[i].name, "format") != 0 && strcmp(cmd->opts[i].name, "output") != 0))
             continue;
         for (at = strstr(h, name); at; at = strstr(at + 1, name)) {
             bool starts = at == h || !isalnum((unsigned char)at[-1]);
             bool ends = !isalnum((unsigned char)at[len]);
             if (starts && ends)
                 return ea_fail(EA_EUSAGE,
-                               "%s: unknown option '--%s' (did you mean '--format %s'? see '%s "
+                               "%s: unknown option '--%s' (did you mean '--%s %s'? see '%s "
                                "--help')",
-                               cmd->name, name, name, cmd->name);
+                               cmd->name, name, cmd->opts[i].name, name, cmd->name);
         }
     }
     if (strcasecmp(name, "json") == 0) { /* no --format json: what prints JSON, else say so */

@@ -9,6 +9,7 @@
  * Each run is its own stream: "<agent-id>.<UTC time>.<random>".
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -35,6 +36,9 @@ static const struct ea_cli_opt opts[] = {
      "add an Annex A control to every record (2013 IDs are mapped; FRAMEWORK:ID such as "
      "soc2:CC8.1 adds the Annex A controls mapped to it, and the record names it)"},
     {"dry-run", EA_CLI_FLAG, NULL, "print the signed envelopes as JSON lines; store nothing"},
+    {"output", EA_CLI_VALUE, "FORMAT",
+     "text (default) or json: print what was stored (record IDs, kinds, controls, results, "
+     "store) as one JSON object for the next step"},
     {"agent-id", EA_CLI_VALUE, "ID", "name of this agent (default $EVIDENCE_AGENT_ID, else host)"},
     {"redact-env", EA_CLI_LIST, "NAME", "also mask the value of this environment variable"},
     {"set", EA_CLI_LIST, "C.KEY=VAL",
@@ -171,7 +175,12 @@ static void print_help(const struct ea_cli_cmd *cmd)
     printf("\nEvery input is checked before any collector runs: a missing file, a folder or a\n"
            "device where a file is needed is exit 2 with nothing stored. A collector that fails\n"
            "while running gets a record of kind custom with result error, and the others go on.\n"
-           "\nOne line per record goes to stderr: id, kind, controls, result. Exit status: 0 ok,\n"
+           "\nOne line per record goes to stderr: id, kind, controls, result. With --output json\n"
+           "stdout gets one object once the run ends (also when a collector failed or the gate\n"
+           "failed): {\"store\", \"stream\", \"agent_id\", \"dry_run\", \"records\": [{\"id\",\n"
+           "\"kind\", \"controls\", \"result\", \"collector\", \"sequence\"}], \"results\": {\"pass\",\n"
+           "\"fail\", \"info\", \"error\"}, \"result\"} (result: the worst one; with --dry-run the\n"
+           "envelopes are not printed and store is null). Exit status: 0 ok,\n"
            "1 runtime failure (a collector failed: its error record is stored), 2 usage,\n"
            "configuration or input error, 4 with --gate when a record's\n"
            "result is fail or error (the records are stored all the same).\n");
@@ -235,6 +244,41 @@ static int apply_set(struct job *jobs, size_t njobs, const char *text)
     return 0;
 }
 
+/* --output json: one object on stdout saying what the run stored, for the next step. */
+static int print_made(json_t *made, const char *store_url, const char *stream, const char *agent)
+{
+    static const char *const order[] = {"pass", "info", "fail", "error"}; /* worst last */
+    json_t *counts = json_pack("{s:i, s:i, s:i, s:i}", "pass", 0, "info", 0, "fail", 0, "error",
+                               0);
+    const char *worst = NULL;
+    size_t i, w = 0;
+    json_t *r, *doc;
+    char *text;
+
+    if (!counts) return ea_fail(EA_ENOMEM, "out of memory");
+    json_array_foreach(made, i, r) {
+        const char *res = json_string_value(json_object_get(r, "result"));
+        for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+            if (strcmp(res, order[k]) != 0) continue;
+            json_object_set_new(counts, res,
+                                json_integer(json_integer_value(json_object_get(counts, res)) + 1));
+            if (!worst || k >= w) worst = order[w = k];
+        }
+    }
+    doc = json_pack("{s:s?, s:s, s:s, s:b, s:O, s:o, s:s?}", "store", store_url, "stream", stream,
+                    "agent_id", agent, "dry_run", store_url == NULL, "records", made, "results",
+                    counts, "result", worst);
+    text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!text) return ea_fail(EA_ENOMEM, "out of memory");
+    if (printf("%s\n", text) < 0) {
+        free(text);
+        return ea_fail(EA_EIO, "cannot write to standard output");
+    }
+    free(text);
+    return 0;
+}
+
 int ea_cmd_collect(int argc, char **argv)
 {
     struct ea_cli_args a;
@@ -253,6 +297,8 @@ int ea_cmd_collect(int argc, char **argv)
     const char *const *list;
     size_t n;
     unsigned failed = 0;
+    const char *output;
+    json_t *made = NULL;
     bool dry;
     int rc;
 
@@ -373,6 +419,16 @@ int ea_cmd_collect(int argc, char **argv)
     rc = ea_pipeline_stream_name(stream, sizeof(stream), agent_id, NULL);
     if (rc < 0) goto out;
     dry = ea_cli_flag(&a, &t.cmd, "dry-run");
+    if ((output = ea_cli_value(&a, &t.cmd, "output")) && strcmp(output, "text") != 0) {
+        if (strcmp(output, "json") != 0) {
+            rc = ea_fail(EA_EUSAGE, "--output %s: use text or json", output);
+            goto out;
+        }
+        if (!(made = json_array())) {
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
     store_url = ea_config_store_url(ea_cli_value(&a, &t.cmd, "store"));
     /* every input is checked (each collector's init) before any runs or anything is stored */
     rc = 0;
@@ -400,12 +456,13 @@ int ea_cmd_collect(int argc, char **argv)
     po = (struct ea_pipeline_opts){
         .key = key,
         .store = store,
-        .dry_run_out = stdout,
+        .dry_run_out = made ? NULL : stdout,
         .agent_id = agent_id,
         .stream = stream,
         .extra = &extra,
         .framework_refs = refs,
         .redactor = redactor,
+        .made = made,
     };
     ea_pipeline_init(&p, &po);
     for (size_t i = 0; i < a.npos; i++) {
@@ -427,6 +484,7 @@ int ea_cmd_collect(int argc, char **argv)
     else
         ea_log(EA_LOG_LEVEL_INFO, NULL, "%u record%s stored in %s (stream %s)", p.records,
                p.records == 1 ? "" : "s", store_url, stream);
+    if (made && (rc = print_made(made, dry ? NULL : store_url, stream, agent_id)) < 0) goto out;
     rc = 0;
     if (failed)
         rc = ea_fail(EA_ERROR,
@@ -447,6 +505,7 @@ out:
     }
     ea_free(jobs);
     json_decref(refs);
+    json_decref(made);
     ea_store_close(store);
     ea_key_free(key);
     ea_log_set_redactor(NULL);

@@ -11,6 +11,7 @@
  * states must still hold the records it states. Links, special files and
  * files that are not part of a store are reported, never read.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "util/error.h"
 #include "util/fs.h"
 #include "util/mem.h"
+#include "util/time.h"
 #include "verify.h"
 
 static const struct ea_cli_opt opts[] = {
@@ -28,6 +30,11 @@ static const struct ea_cli_opt opts[] = {
      "store to verify (default $EVIDENCE_STORE, else ./evidence-store)"},
     {"pubkey", EA_CLI_LIST, "FILE", "trusted public key (repeat for several); required"},
     {"control", EA_CLI_VALUE, "ID", "only the records of this control (skips stream continuity)"},
+    {"since", EA_CLI_VALUE, "TIME",
+     "only records from this time (RFC 3339 or YYYY-MM-DD): a job's window"},
+    {"until", EA_CLI_VALUE, "TIME", "only records up to this time (a bare date: the whole day)"},
+    {"stream", EA_CLI_VALUE, "NAME", "only the records of this stream (predicate.agent.stream)"},
+    {"agent-id", EA_CLI_VALUE, "ID", "only the records of this agent (predicate.agent.id)"},
     {"checkpoint", EA_CLI_VALUE, "FILE",
      "a checkpoint saved at an earlier audit: the store must "
      "still hold it and every record it states"},
@@ -43,19 +50,55 @@ static const struct ea_cli_opt opts[] = {
 
 static const struct ea_cli_cmd cmd = {
     .name = "verify",
-    .usage = "--pubkey FILE [--store URL] [--control ID] [--checkpoint FILE] "
-             "[--save-checkpoint FILE] [--sign-heads --key FILE]",
+    .usage = "--pubkey FILE [--store URL] [--control ID] [--since T] [--until T] "
+             "[--stream NAME] [--agent-id ID] [--checkpoint FILE] [--save-checkpoint FILE] "
+             "[--sign-heads --key FILE]",
     .summary = "Checks signatures, record IDs, schemas, stream continuity, stream heads and "
                "checkpoints of a store.",
     .opts = opts,
     .details = "Prints each problem as 'FAIL <path>: <what>' on standard output and goes on\n"
                "through the whole store; a summary line (OK or FAILED, with the counts) ends\n"
                "standard output. Errors and warnings go to standard error.\n"
+               "With --since, --until, --stream or --agent-id only what a job wrote is read:\n"
+               "the records in the window (day folders outside it are not listed), every\n"
+               "check of each, their streams' continuity inside the window and those\n"
+               "streams' heads (a window without --until runs to now, so a head must end in\n"
+               "it). --stream alone starts at the time in the stream's name; --agent-id alone\n"
+               "reads every record (give --since too). A record in the window that fails a\n"
+               "check is reported whatever stream it claims (its claim cannot be trusted).\n"
+               "Checkpoint chains, streams without records in the window and stray files are\n"
+               "whole-store checks: run verify without these options (an audit) for those.\n"
                "Exit status: 0 no problem, 3 any problem, 1 the store cannot be read, 2 usage "
                "error.\n",
     .min_args = 0,
     .max_args = 0,
 };
+
+/*
+ * A stream's records are no older than the second its name was made
+ * ("<agent>[.<label>].<YYYYMMDDTHHMMSS>Z.<random>", ea_pipeline_stream_name):
+ * --stream alone lists from there, not the whole history. INT64_MIN when the
+ * name does not have that form.
+ */
+static int64_t stream_start(const char *stream)
+{
+    const char *end = strrchr(stream, '.'), *t;
+    char text[32];
+    int64_t us;
+
+    if (!end || end - stream < 17) return INT64_MIN;
+    t = end - 16;
+    if (t[-1] != '.' || t[8] != 'T' || t[15] != 'Z') return INT64_MIN;
+    for (int i = 0; i < 15; i++)
+        if (i != 8 && (t[i] < '0' || t[i] > '9')) return INT64_MIN;
+    snprintf(text, sizeof(text), "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", t, t + 4, t + 6, t + 9, t + 11,
+             t + 13);
+    if (ea_time_parse(&us, text, false) < 0) {
+        ea_error_clear();
+        return INT64_MIN;
+    }
+    return us;
+}
 
 int ea_cmd_verify(int argc, char **argv)
 {
@@ -100,6 +143,20 @@ int ea_cmd_verify(int argc, char **argv)
                                 "--save-checkpoint or --sign-heads");
         goto out;
     }
+    o.stream = ea_cli_value(&a, &cmd, "stream");
+    o.agent_id = ea_cli_value(&a, &cmd, "agent-id");
+    o.until_given = ea_cli_value(&a, &cmd, "until") != NULL;
+    o.window = o.stream || o.agent_id || o.until_given || ea_cli_value(&a, &cmd, "since");
+    rc = ea_config_period(&o.since_us, &o.until_us, ea_cli_value(&a, &cmd, "since"),
+                          ea_cli_value(&a, &cmd, "until"), INT64_MAX);
+    if (rc < 0) goto out;
+    if (o.stream && !ea_cli_value(&a, &cmd, "since")) o.since_us = stream_start(o.stream);
+    if (o.window && (save || o.checkpoint_file || ea_cli_flag(&a, &cmd, "sign-heads"))) {
+        rc = ea_fail(EA_EUSAGE, "--since, --until, --stream and --agent-id check one job's "
+                                "records: drop them to use --checkpoint, --save-checkpoint or "
+                                "--sign-heads (whole-store checks)");
+        goto out;
+    }
     if (ea_cli_flag(&a, &cmd, "sign-heads")) {
         rc = ea_config_signing_key(&sign_key, ea_cli_value(&a, &cmd, "key"));
         if (rc < 0) goto out;
@@ -122,20 +179,24 @@ int ea_cmd_verify(int argc, char **argv)
             res.problems ? "FAILED" : "OK", res.objects, res.objects == 1 ? "" : "s", res.records,
             res.records == 1 ? "" : "s", res.streams, res.streams == 1 ? "" : "s", res.checkpoints,
             res.checkpoints == 1 ? "" : "s",
-            o.control ? " (continuity not checked for one control)" : "", res.problems,
+            o.control  ? " (continuity not checked for one control)"
+            : o.window ? " (a window: checkpoints and other streams not read)"
+                       : "",
+            res.problems,
             res.problems == 1 ? "" : "s");
     if (res.heads_signed)
         fprintf(stderr, "evidence-agent: signed %u stream head%s\n", res.heads_signed,
                 res.heads_signed == 1 ? "" : "s");
-    if (!o.control && res.streams && res.checkpoints == 0)
+    if (!o.control && !o.window && res.streams && res.checkpoints == 0)
         fprintf(stderr,
                 "evidence-agent: warning: the store has %zu stream%s but no checkpoint, so a "
                 "stream deleted whole (records and head) goes unseen: run 'evidence-agent "
                 "checkpoint' (the daemon writes one every agent.checkpoint_interval)\n",
                 res.streams, res.streams == 1 ? "" : "s");
     if (res.records == 0)
-        fprintf(stderr, "evidence-agent: warning: the store holds no records%s%s\n",
-                o.control ? " for " : "", o.control ? o.control : "");
+        fprintf(stderr, "evidence-agent: warning: the store holds no records%s%s%s\n",
+                o.control ? " for " : "", o.control ? o.control : "",
+                o.window ? " in the window" : "");
     if (save && !res.problems) {
         if (!res.latest) {
             rc = ea_fail(EA_EINPUT, "--save-checkpoint: the store has no checkpoint yet (run "

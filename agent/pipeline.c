@@ -278,6 +278,26 @@ static void print_summary(const struct ea_envelope *env, const struct ea_fact *f
            controls, ea_result_name(fact->result));
 }
 
+/* What collect --output json says of one record. */
+static int note_made(json_t *made, const struct ea_envelope *env, const struct ea_fact *fact,
+                     const struct ea_collector *c)
+{
+    json_t *controls = json_array();
+    json_t *one;
+
+    for (size_t i = 0; controls && i < env->controls.n; i++)
+        if (json_array_append_new(controls, json_string(env->controls.ids[i])) < 0) {
+            json_decref(controls);
+            controls = NULL;
+        }
+    one = controls ? json_pack("{s:s, s:s, s:o, s:s, s:s, s:I}", "id", env->id, "kind", fact->kind,
+                               "controls", controls, "result", ea_result_name(fact->result),
+                               "collector", c->name, "sequence", (json_int_t)env->sequence)
+                   : NULL;
+    if (!one || json_array_append_new(made, one) < 0) return ea_fail(EA_ENOMEM, "out of memory");
+    return 0;
+}
+
 int ea_pipeline_fact(struct ea_pipeline *p, const struct ea_collector *c,
                      const char *const *defaults, const struct ea_fact *fact)
 {
@@ -352,6 +372,7 @@ int ea_pipeline_fact(struct ea_pipeline *p, const struct ea_collector *c,
     if (fact->result == EA_RESULT_FAIL) p->failed_results++;
     if (fact->result == EA_RESULT_ERROR) p->error_results++;
     print_summary(&env, fact);
+    if (p->o.made && (rc = note_made(p->o.made, &env, fact, c)) < 0) goto out;
     p->unheaded++;
     if (p->o.store && ++p->staged >= (p->o.batch_max ? p->o.batch_max : 256))
         rc = ea_pipeline_flush(p);

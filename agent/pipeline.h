@@ -39,6 +39,8 @@ struct ea_pipeline_opts {
                                            where host->latest looks first, updated on each commit */
     bool skip_unchanged;                /* with state_dir: a fact equal to the last record of its
                                            kind and subject makes no record (counted in unchanged) */
+    json_t *made;                       /* borrowed; NULL or an array: each record made is appended
+                                           as {id, kind, controls, result, collector, sequence} */
 };
 
 struct ea_pipeline {

@@ -179,6 +179,27 @@ static int classify_record(struct ctx *v, const char *key)
     return 0;
 }
 
+/* A record the window's listing found (the listing names only records, in the window). */
+static int on_entry(const struct ea_store_entry *se, void *payload)
+{
+    struct ctx *v = payload;
+    struct entry *e;
+
+    if (v->nentries == v->ecap) {
+        struct entry *nv =
+            ea_realloc(v->entries, (v->ecap = v->ecap ? v->ecap * 2 : 256) * sizeof(*nv));
+        if (!nv) return ea_fail(EA_ENOMEM, "out of memory");
+        v->entries = nv;
+    }
+    e = &v->entries[v->nentries];
+    if (!(e->key = ea_strdup(se->key))) return ea_fail(EA_ENOMEM, "out of memory");
+    snprintf(e->control, sizeof(e->control), "%s", se->control);
+    snprintf(e->id, sizeof(e->id), "%s", se->id);
+    e->time_us = se->time_us;
+    v->nentries++;
+    return 0;
+}
+
 /* True when key names a stored object: controls/<2022 ID>/YYYY/MM/DD/<record name>,
  * streams/<stream>.json or checkpoints/<agent>/<12 digits>.json. */
 static bool object_key(const char *k, size_t n)
@@ -370,6 +391,19 @@ static void place_bad(struct ctx *v, const struct entry *e)
     json_decref(st);
 }
 
+/* In a window: true when the (verified) record is of the asked stream and agent. */
+static bool wanted(const struct ctx *v, const json_t *statement)
+{
+    const json_t *agent =
+        json_object_get(json_object_get(statement, "predicate"), "agent");
+    const char *stream = json_string_value(json_object_get(agent, "stream"));
+    const char *id = json_string_value(json_object_get(agent, "id"));
+
+    if (v->o->stream && (!stream || strcmp(stream, v->o->stream) != 0)) return false;
+    if (v->o->agent_id && (!id || strcmp(id, v->o->agent_id) != 0)) return false;
+    return true;
+}
+
 static int check_records(struct ctx *v)
 {
     for (size_t i = 0; i < v->nentries; i++) {
@@ -380,6 +414,7 @@ static int check_records(struct ctx *v)
         int rc = ea_audit_check(&r, v->o->store, &se, v->o->keys, v->o->nkeys);
 
         if (rc == EA_EVERIFY || rc == EA_EINPUT || rc == EA_ETOOBIG) {
+            v->res->objects += v->o->window; /* its stream cannot be trusted: always judged */
             problem(v, e->key, "%s", ea_error_message(rc));
             ea_error_clear();
             ea_audit_record_dispose(&r);
@@ -392,6 +427,11 @@ static int check_records(struct ctx *v)
             ea_fail_prefix("%s", e->key);
             return rc;
         }
+        if (!wanted(v, r.statement)) {
+            ea_audit_record_dispose(&r);
+            continue;
+        }
+        v->res->objects += v->o->window;
         if (!(x = new_rec(v))) {
             ea_audit_record_dispose(&r);
             return ea_fail(EA_ENOMEM, "out of memory");
@@ -500,6 +540,8 @@ static void check_streams(struct ctx *v)
         uint64_t want = first ? 1 : v->recs[i - 1].sequence + 1;
 
         snprintf(where, sizeof(where), "streams/%s", r->stream);
+        if (first && v->o->window && r->sequence != 1)
+            continue; /* the window starts inside the stream: what is before is not read */
         if (!first && v->recs[i - 1].sequence == r->sequence) {
             problem(v, where, "two records with sequence %llu (%.12s, %.12s)",
                     (unsigned long long)r->sequence, v->recs[i - 1].id, r->id);
@@ -648,6 +690,15 @@ static int check_heads(struct ctx *v)
             continue;
         }
         at = find_at(v, name, h.sequence, &last);
+        if (v->o->window && last && h.sequence > last->sequence && v->o->until_given) {
+            continue; /* the stream went on after the window */
+        } else if (v->o->window && last && !at && h.sequence < last->sequence) {
+            problem(v, key,
+                    "the head says sequence %llu but the stream goes on to %llu "
+                    "(%.12s): records after the head",
+                    (unsigned long long)h.sequence, (unsigned long long)last->sequence, last->id);
+            continue;
+        }
         if ((!at || strcmp(at->id, h.last_id) != 0) && is_bad(v, h.last_id)) {
             continue; /* the record it names is there, reported as failing */
         } else if (!last) {
@@ -924,6 +975,21 @@ static int check_claims(struct ctx *v)
     return 0;
 }
 
+/* In a window: the heads of the streams it holds records of (one get each). */
+static int window_heads(struct ctx *v)
+{
+    char key[EA_STREAM_MAX + 16];
+    int rc = 0;
+
+    for (size_t i = 0; i < v->nrecs && rc == 0; i++) {
+        if (i + 1 < v->nrecs && strcmp(v->recs[i].stream, v->recs[i + 1].stream) == 0) continue;
+        if (!ea_store_stream_name_ok(v->recs[i].stream)) continue; /* the schema refuses it */
+        snprintf(key, sizeof(key), "streams/%s.json", v->recs[i].stream);
+        rc = list_add(&v->heads, key);
+    }
+    return rc;
+}
+
 void ea_verify_result_dispose(struct ea_verify_result *res)
 {
     ea_free(res->latest);
@@ -940,11 +1006,21 @@ int ea_verify_store(const struct ea_verify_opts *o, struct ea_verify_result *res
     v.o = o;
     v.res = res;
     ea_buf_init(&v.latest, 0);
-    rc = ea_store_walk(o->store, on_object, &v);
+    if (o->window) {
+        struct ea_query q = {o->control, o->since_us, o->until_us};
+        rc = ea_store_list(o->store, &q, on_entry, &v);
+    } else {
+        rc = ea_store_walk(o->store, on_object, &v);
+    }
     if (rc == 0) rc = check_records(&v);
     if (v.nbad) qsort(v.bad, v.nbad, 65, cmp_id);
     res->records = v.nentries;
-    if (rc == 0 && !o->control) {
+    if (rc == 0 && !o->control && o->window) {
+        check_streams(&v);
+        res->records = v.nrecs;
+        rc = window_heads(&v);
+        if (rc == 0) rc = check_heads(&v);
+    } else if (rc == 0 && !o->control) {
         check_streams(&v);
         res->records = v.nrecs;
         rc = check_heads(&v);
@@ -972,7 +1048,8 @@ int ea_verify_store(const struct ea_verify_opts *o, struct ea_verify_result *res
 
 int ea_verify_gate(struct ea_store *st, const char *url, struct ea_key *const *keys, size_t nkeys)
 {
-    struct ea_verify_opts o = {st, url, keys, nkeys, NULL, stderr, NULL, NULL};
+    struct ea_verify_opts o = {.store = st, .store_url = url, .keys = keys, .nkeys = nkeys,
+                               .out = stderr};
     struct ea_verify_result res;
     int rc;
 

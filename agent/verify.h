@@ -9,6 +9,7 @@
 #define EA_VERIFY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "dsse.h"
@@ -23,6 +24,18 @@ struct ea_verify_opts {
     FILE *out;                     /* where FAIL lines go */
     const char *checkpoint_file;   /* NULL, or a saved checkpoint the store must still hold */
     const struct ea_key *sign_key; /* non-NULL: sign unsigned heads of sound streams (migration) */
+    /*
+     * A window (what one job wrote): only the records listed in [since_us,
+     * until_us] (the listing skips the day folders outside it), of stream and
+     * of agent_id when given, their streams' continuity inside the window and
+     * those streams' heads. Checkpoint chains and objects outside the window
+     * are not read.
+     */
+    bool window;
+    int64_t since_us, until_us; /* the window (INT64_MIN/INT64_MAX when open) */
+    bool until_given;           /* false: the window runs to now, so heads must end in it */
+    const char *stream;         /* NULL, or only records of this stream */
+    const char *agent_id;       /* NULL, or only records of this agent */
 };
 
 struct ea_verify_result {

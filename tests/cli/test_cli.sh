@@ -32,7 +32,7 @@ check "report --json" 2 "$EA" report --json
 contains "report --json suggests --format json" "$ERR" "did you mean '--format json'?"
 # without --format: the flag that prints JSON, else that there is none; never a look-alike
 check "collect --json" 2 "$EA" collect --json
-contains "collect --json suggests --dry-run" "$ERR" "did you mean '--dry-run'? it does this: print the signed envelopes as JSON lines"
+contains "collect --json suggests --output json" "$ERR" "did you mean '--output json'?"
 lacks "collect --json does not suggest --set" "$ERR" "'--set'"
 for c in export verify checkpoint daemon; do
     check "$c --json" 2 "$EA" "$c" --json

@@ -96,7 +96,8 @@ static unsigned run_verify(char **out, const char *saved)
     struct ea_key *keys[1] = {key};
     size_t len = 0;
     FILE *f = open_memstream(out, &len);
-    struct ea_verify_opts o = {st, "S", keys, 1, NULL, f, saved, NULL};
+    struct ea_verify_opts o = {.store = st, .store_url = "S", .keys = keys, .nkeys = 1, .out = f,
+                              .checkpoint_file = saved};
     struct ea_verify_result res;
     unsigned n;
 
@@ -258,7 +259,7 @@ START_TEST(test_a_saved_checkpoint_catches_a_rolled_back_chain)
     char *out = NULL;
     char saved[4300];
     struct ea_key *keys[1] = {key};
-    struct ea_verify_opts o = {st, "S", keys, 1, NULL, NULL, NULL, NULL};
+    struct ea_verify_opts o = {.store = st, .store_url = "S", .keys = keys, .nkeys = 1};
     struct ea_verify_result res;
     FILE *f;
 
