@@ -243,6 +243,8 @@ static size_t skip_line_prefix(const char *s, size_t n, size_t i)
 /* Prefixed tokens: prefix, then at least min (at most max, 0: any) chars of the class. */
 #define T(prefix) prefix, sizeof(prefix) - 1
 
+static bool is_b64(unsigned char c);
+
 static const struct token {
     const char *prefix;
     size_t plen;
@@ -288,6 +290,9 @@ static const struct token {
     {T("dckr_pat_"), 20, 0, is_b64url, "docker-hub-token"},
     {T("hvs."), 24, 0, is_b64url, "vault-token"},
     {T("hvb."), 24, 0, is_b64url, "vault-token"},
+    {T("s."), 24, 24, is_alnum, "vault-token"}, /* before Vault 1.10: "s." and 24 characters */
+    {T("ya29."), 20, 0, is_b64url_dot, "google-oauth-token"},
+    {T("eyJwYXlsb2FkIjoi"), 100, 0, is_b64, "aws-ecr-token"}, /* get-login-password: {"payload":" */
     {T("SK"), 32, 32, is_hex_lower, "twilio-key"},
     {T("SG."), 60, 0, is_b64url_dot, "sendgrid-key"},
     {T("AGE-SECRET-KEY-1"), 50, 0, is_aws_char, "age-key"},
@@ -326,6 +331,7 @@ static const char *const secret_keys[] = {"password",
                                           "pw",
                                           "hmackey",
                                           "deploykey",
+                                          "subscriptionkey",
                                           NULL};
 
 /* Normalised keys that end like a secret name but are not one ("PASS: TestX" is a test result). */
@@ -971,23 +977,55 @@ static int match_putty(struct scan *sc, size_t i, size_t *next)
     return lines ? mask_key_lines(sc, a, lines, 0, next) : 0;
 }
 
-/* "name": "DB_PASSWORD", "value": "…" (a Kubernetes or ECS environment entry; j ends "value"). */
-static bool named_secret_value(const char *s, size_t j)
+/*
+ * Whether s[a, e) (key characters and '/') names a secret: its last path
+ * component does (an SSM parameter "/prod/db_password").
+ */
+static bool secret_name(const char *s, size_t a, size_t e)
 {
-    size_t ls = line_start(s, j), at = 0, e;
-    const char *p = s + ls;
     char norm[KEY_MAX + 1];
 
-    while ((p = memmem(p, j - (size_t)(p - s), "\"name\"", 6))) {
-        at = (size_t)(p - s) + 6;
-        p += 6;
+    for (size_t k = a; k < e; k++) {
+        if (s[k] == '/')
+            a = k + 1;
+        else if (!is_key_char((unsigned char)s[k]))
+            return false;
     }
-    if (!at) return false;
+    return e > a && e - a <= KEY_MAX && has_piece(s, a, e) &&
+           is_secret_key(norm, normalise_key(s, a, e, norm));
+}
+
+/* The quoted name after "name": at s[at] (blanks and ':' first) names a secret; to before j. */
+static bool quoted_secret_name(const char *s, size_t at, size_t j)
+{
+    size_t e;
+
     while (at < j && (is_blank((unsigned char)s[at]) || s[at] == ':')) at++;
     if (at >= j || s[at] != '"') return false;
-    for (e = ++at; e < j && is_key_char((unsigned char)s[e]); e++) continue;
-    return e < j && s[e] == '"' && has_piece(s, at, e) &&
-           is_secret_key(norm, normalise_key(s, at, e, norm));
+    for (e = ++at; e < j && (is_key_char((unsigned char)s[e]) || s[e] == '/'); e++) continue;
+    return e < j && s[e] == '"' && secret_name(s, at, e);
+}
+
+/*
+ * "name": "DB_PASSWORD", "value": "…" (a Kubernetes or ECS environment entry,
+ * any case; j ends "value"), also with the value first ("value": "…", "name":
+ * "DB_PASSWORD"), and Azure's {"keyName": "key1", …, "value": "…"}.
+ */
+static bool named_secret_value(const char *s, size_t n, size_t j)
+{
+    size_t ls = line_start(s, j), le = line_end(s, n, j), at = 0;
+
+    for (size_t p = ls; p + 6 <= j; p++) {
+        if (s[p] != '"') continue;
+        if (strncasecmp(s + p, "\"name\"", 6) == 0) at = p + 6;
+        if (p + 9 <= j && strncasecmp(s + p, "\"keyName\"", 9) == 0) return true;
+    }
+    if (at) return quoted_secret_name(s, at, j);
+    for (size_t p = j; p + 6 <= le; p++) {
+        if (s[p] == '"' && strncasecmp(s + p, "\"name\"", 6) == 0)
+            return quoted_secret_name(s, p + 6, le);
+    }
+    return false;
 }
 
 /* A .pgpass line "host:port:database:user:password" (i is its fourth ':'). */
@@ -1047,7 +1085,7 @@ static int named_value(struct scan *sc, size_t a, unsigned col)
         a = le;
         if (b == le) continue;                   /* a blank line */
         if (kb - cs < col) break;                /* the entry ended */
-        if (kb - cs > col || !starts(s, le, kb, "value")) continue;
+        if (kb - cs > col || le - kb < 5 || strncasecmp(s + kb, "value", 5) != 0) continue;
         b = kb + 5;
         if (b < le && kb != cs + run_of(s, le, cs, is_blank) && (s[b] == '"' || s[b] == '\''))
             b++; /* the closing quote of "value" */
@@ -1065,22 +1103,49 @@ static int named_value(struct scan *sc, size_t a, unsigned col)
     return rc;
 }
 
+/*
+ * "value: v" first on its line with its entry's "name: DB_PASSWORD" on a
+ * later line of the entry, at the same column col (the value written first).
+ */
+static bool name_after_value(const char *s, size_t n, size_t a, unsigned col)
+{
+    for (unsigned lines = 0; lines < NAMED_LOOKAHEAD; lines++) {
+        size_t cs, le, b, kb, w, e;
+        bool quoted;
+        if (a < n && s[a] == '\r') a++;
+        if (a < n && s[a] == '\n') a++;
+        if (a >= n) return false;
+        cs = content_start(s, n, a);
+        le = line_end(s, n, a);
+        b = cs + run_of(s, le, cs, is_blank);
+        kb = b < le && (s[b] == '"' || s[b] == '\'') ? b + 1 : b;
+        a = le;
+        if (b == le) continue;
+        if (kb - cs != col || s[b] == '-') return false; /* the entry ended */
+        if (le - kb < 5 || strncasecmp(s + kb, "name", 4) != 0) continue;
+        w = kb + 4;
+        if (w < le && (s[w] == '"' || s[w] == '\'')) w++;
+        if (w >= le || s[w] != ':') continue;
+        for (w++; w < le && is_blank((unsigned char)s[w]);) w++;
+        e = value_end(s, le, w, &quoted);
+        if (quoted) w++;
+        return e > w && secret_name(s, w, e);
+    }
+    return false;
+}
+
 /* "name: X" or "\"name\": \"X\"" first on its line, X a secret's name: masks its later "value". */
 static int match_named_entry(struct scan *sc, size_t i, size_t j)
 {
     const char *s = sc->s;
-    size_t n = sc->n, kstart = j - 4, w = i + 1, e, m;
-    char norm[KEY_MAX + 1];
+    size_t n = sc->n, kstart = j - 4, w = i + 1, e;
     bool quoted;
 
     if (!key_starts_line(s, n, kstart)) return 0;
     while (w < n && is_blank((unsigned char)s[w])) w++;
     e = value_end(s, n, w, &quoted);
     if (quoted) w++;
-    if (e <= w || e - w > KEY_MAX || run_of(s, e, w, is_key_char) != e - w || !has_piece(s, w, e))
-        return 0;
-    m = normalise_key(s, w, e, norm);
-    if (!is_secret_key(norm, m)) return 0;
+    if (e <= w || e - w > 4 * KEY_MAX || !secret_name(s, w, e)) return 0;
     return named_value(sc, line_end(s, n, e), key_column(s, n, kstart));
 }
 
@@ -1135,11 +1200,19 @@ static int match_pair(struct scan *sc, size_t i, size_t *next)
         j--;
         if (j > 0 && s[j - 1] == '\\') j--; /* \"key\": an escaped JSON string */
     }
-    if (quoted_key && j >= 6 && memcmp(s + j - 6, "\"value", 6) == 0 && named_secret_value(s, j))
+    if (quoted_key && j >= 6 && strncasecmp(s + j - 6, "\"value", 6) == 0 &&
+        named_secret_value(s, n, j))
         return mask_value(sc, v, "password-pair", 1, next);
     if (s[i] == '=' && j >= 5 && strncasecmp(s + j - 5, "value", 5) == 0 &&
         (j == 5 || !is_key_char((unsigned char)s[j - 6])) && xml_named_value(s, j - 5))
         return mask_value(sc, v, "password-pair", 1, next);
+    if (s[i] == ':' && j >= 7 && strncasecmp(s + j - 7, "keyname", 7) == 0 &&
+        (j == 7 || !is_key_char((unsigned char)s[j - 8])) && key_starts_line(s, n, j - 7))
+        return named_value(sc, line_end(s, n, i), key_column(s, n, j - 7)); /* Azure keys list */
+    if (s[i] == ':' && j >= 5 && strncasecmp(s + j - 5, "value", 5) == 0 &&
+        (j == 5 || !is_key_char((unsigned char)s[j - 6])) && key_starts_line(s, n, j - 5) &&
+        name_after_value(s, n, line_end(s, n, i), key_column(s, n, j - 5)))
+        return mask_value_as(sc, v, "password-pair", 1, VALUE_LINE, next);
     if (s[i] == ':' && j >= 4 && strncasecmp(s + j - 4, "name", 4) == 0 &&
         (j == 4 || !is_key_char((unsigned char)s[j - 5])))
         return match_named_entry(sc, i, j);
@@ -1190,6 +1263,8 @@ static int match_pair(struct scan *sc, size_t i, size_t *next)
                           : yaml_block(sc, line_end(s, n, w), key_column(s, n, kstart), false,
                                        next); /* a comment: the value on the next lines */
         }
+        if (s[i] == ':' && quoted_key && (w >= n || is_eol((unsigned char)s[w])))
+            return continued_value(sc, w - 1, "password-pair", next); /* "key":\n  "v" */
         if (s[i] == ':' && !line_form && !quoted_key && is_prose(s, n, v)) return 0;
         return mask_value_as(sc, v, "password-pair", 1, line_form ? VALUE_LINE : VALUE_WORD, next);
     }
@@ -1460,6 +1535,14 @@ static int match_url(struct scan *sc, size_t i, size_t *next)
     size_t n = sc->n, u = i + 3, e = u, colon = 0, at = 0;
 
     if (!starts(s, n, i, "://")) return 0;
+    if (starts(s, n, u, "discord.com/api/webhooks/") ||
+        starts(s, n, u, "discordapp.com/api/webhooks/")) {
+        size_t a = u + (s[u + 7] == '.' ? 25 : 28);
+        for (e = a; e < n && (is_b64url((unsigned char)s[e]) || s[e] == '/'); e++) continue;
+        if (e - a < 8) return 0;
+        *next = e;
+        return add_hit(sc, a, e, "discord-webhook");
+    }
     if (starts(s, n, u, "hooks.slack.com/services/") ||
         starts(s, n, u, "hooks.slack.com/workflows/")) {
         size_t a = u + (s[u + 16] == 's' ? 25 : 26);
@@ -1763,12 +1846,14 @@ static const char *const prefilter_extra[] = {
     ":5432:", /* .pgpass lines: PostgreSQL's port or any port (a regex here cost a third) */
     ":\\*:",
     "LS0tLS1CRUdJTi",
-    "[Nn][Aa][Mm][Ee][\"']? *: *[\"']?[A-Za-z0-9_.-]*" /* env entries: JSON and YAML */
+    "[Nn][Aa][Mm][Ee][\"']? *: *[\"']?[A-Za-z0-9_./-]*" /* env entries: JSON and YAML */
     "([Pp][Aa][Ss][Ss]|[Pp][Ww]|[Ss][Ee][Cc][Rr][Ee][Tt]|[Tt][Oo][Kk][Ee][Nn]|[Kk][Ee][Yy]|"
     "[Cc][Rr][Ee][Dd]|[Aa][Uu][Tt][Hh])",
+    "(^|\\n)[ \\t-]*[\"']?[Vv][Aa][Ll][Uu][Ee][\"']? *:", /* an entry's value before its name */
     "::add-mask::",
     "://[^/ \\t\\r\\n\"'<>@]*@",
     "hooks\\.slack\\.com/",
+    "discord(app)?\\.com/api/webhooks/",
     "config set ",
     "configure set ",
     "redis-cli",

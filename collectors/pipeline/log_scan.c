@@ -74,7 +74,7 @@ static void load_hyperscan(void)
         "\\x9b[^\\n]*\\n",
         "(pass|pw|secret|token|key|credential|auth)[a-z0-9_.-]*[\"']?[ \\t]*[:=]?[ \\t]*"
         "([&!][^ \\t\\r\\n]*[ \\t]*)*(\\\\|[|>#]|\\r?\\n)",
-        "name[\"']?[ \\t]*:[ \\t]*[\"']?[a-z0-9_.-]*(pass|pw|secret|token|key|credential|auth)",
+        "name[\"']?[ \\t]*:[ \\t]*[\"']?[a-z0-9_./-]*(pass|pw|secret|token|key|credential|auth)",
         "Private-Lines:",
         "LS0tLS1CRUdJTi",
         "\\x00",

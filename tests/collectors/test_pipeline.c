@@ -386,6 +386,14 @@ START_TEST(test_openers_hidden_by_decoration_or_shape_are_followed)
         {"db:\n  password: &pw |\n    ANCHORSECRETvalue123\n", "ANCHORSECRET", 1},
         {"db:\n  password: !!binary |\n    aHVudGVyMlRBR1NFQ1JFVA==\n", "aHVudGVyMlRBR1NF", 1},
         {"db:\n  password: # the db pw\n    COMMENTSECRET123\n", "COMMENTSECRET", 1},
+        {"{\n    \"Parameter\": {\n        \"Name\": \"/prod/db_password\",\n        \"Type\": "
+         "\"SecureString\",\n        \"Value\": \"SSMSECRETvalue99\",\n        \"Version\": 1\n"
+         "    }\n}\n",
+         "SSMSECRETvalue99", 4},
+        {"Environment:\n  - Name: DB_PASSWORD\n    Value: CFNSECRET12345\n", "CFNSECRET", 1},
+        {"[\n  {\n    \"keyName\": \"key1\",\n    \"permissions\": \"FULL\",\n    \"value\": "
+         "\"AZKL1abcdEFGHijkl+/mnop==\"\n  }\n]\n",
+         "AZKL1abcd", 3},
     };
     static const char *const pats[] = {"secret|body|C1", NULL};
     static const size_t steps[] = {3, 7, 64, 65536};

@@ -1094,7 +1094,29 @@ START_TEST(test_review_13_multi_line_and_hidden_shapes)
         {"\x1b]0;deploy --password OSCTITLEpw2\x07"
          "done\n",
          "OSCTITLEpw2"},
+        {"  - Name: DB_PASSWORD\n    Value: CFNSECRET12345\n", "CFNSECRET"},
+        {"{\"DB_PASSWORD\":\n  \"JSONNEXTsecret1\"}\n", "JSONNEXTsecret1"},
+        {"{\n  \"Name\": \"/prod/db_password\",\n  \"Type\": \"SecureString\",\n"
+         "  \"Value\": \"SSMSECRETvalue99\"\n}\n",
+         "SSMSECRETvalue99"},
+        {"[\n  {\n    \"keyName\": \"key1\",\n    \"permissions\": \"FULL\",\n"
+         "    \"value\": \"AZKL1abcdEFGHijkl+/mnop==\"\n  }\n]\n",
+         "AZKL1abcd"},
     };
+    static const struct {
+        const char *text, *secret;
+    } whole[] = {
+        /* the value before its name: seen in one text only (a stream cannot look ahead) */
+        {"env:\n- value: VALUEFIRSTsecret123\n  name: DB_PASSWORD\n", "VALUEFIRSTsecret"},
+        {"[\n  {\n    \"value\": \"JSONVF2secret\",\n    \"name\": \"API_TOKEN\"\n  }\n]\n",
+         "JSONVF2secret"},
+    };
+    for (size_t k = 0; k < sizeof(whole) / sizeof(whole[0]); k++) {
+        unsigned count = 0;
+        char *out = redact(whole[k].text, &count);
+        ck_assert_msg(!strstr(out, whole[k].secret) && count >= 1, "value first %zu: left", k);
+        ea_free(out);
+    }
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         unsigned count = 0;
         char *out = redact(cases[k].text, &count);
