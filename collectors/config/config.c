@@ -132,21 +132,68 @@ static bool secret_key(const char *k)
     return false;
 }
 
-/* Masks the values of secret-looking keys, in place. */
-static void mask_secret_keys(json_t *v)
+/* Registers every string in v (a masked value) as a literal of lit; counts them in *n. */
+static void add_literals(struct ea_redactor *lit, const json_t *v, unsigned *n)
 {
     const char *k;
     json_t *x;
     size_t i;
 
-    if (json_is_array(v))
-        json_array_foreach(v, i, x) mask_secret_keys(x);
-    if (!json_is_object(v)) return;
-    json_object_foreach(v, k, x) {
-        if (secret_key(k) && !json_is_null(x)) /* whatever it holds: a list of tokens too */
-            json_object_set_new(v, k, json_string(MASK));
+    if (json_is_string(v)) {
+        if (ea_redactor_add_literal(lit, json_string_value(v), json_string_length(v)) == 0)
+            (*n)++;
         else
-            mask_secret_keys(x);
+            ea_error_clear(); /* too short to mask as a literal: the text keeps it */
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, x) add_literals(lit, x, n);
+    } else if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, x) add_literals(lit, x, n);
+    }
+}
+
+/*
+ * Whether an object is an entry whose "value" is a secret's: its "name" names
+ * one ({"name": "DB_PASSWORD", "value": …}, any case, a path's last part:
+ * "/prod/db_password"), or it is an Azure key ({"keyName": …, "value": …}).
+ */
+static bool secret_entry(json_t *o)
+{
+    const char *k;
+    json_t *x;
+
+    json_object_foreach(o, k, x) {
+        if (strcasecmp(k, "keyName") == 0) return true;
+        if (strcasecmp(k, "name") == 0 && json_is_string(x)) {
+            const char *nm = json_string_value(x), *slash = strrchr(nm, '/');
+            return secret_key(slash ? slash + 1 : nm);
+        }
+    }
+    return false;
+}
+
+/*
+ * Masks the values of secret-looking keys (and of entries named as secrets),
+ * in place; each value masked is registered in lit (may be NULL), so that
+ * the same value elsewhere (a YAML anchor's, a copy) is masked too.
+ */
+static void mask_secret_keys(json_t *v, struct ea_redactor *lit, unsigned *n)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+    bool entry;
+
+    if (json_is_array(v))
+        json_array_foreach(v, i, x) mask_secret_keys(x, lit, n);
+    if (!json_is_object(v)) return;
+    entry = secret_entry(v);
+    json_object_foreach(v, k, x) {
+        if ((secret_key(k) || (entry && strcasecmp(k, "value") == 0)) && !json_is_null(x)) {
+            if (lit) add_literals(lit, x, n); /* whatever it holds: a list of tokens too */
+            json_object_set_new(v, k, json_string(MASK));
+        } else {
+            mask_secret_keys(x, lit, n);
+        }
     }
 }
 
@@ -332,6 +379,31 @@ static int redacted_hash_feed(const struct ea_redactor *red, struct redacted_has
     return nl ? redacted_hash_flush(red, h, (size_t)(nl - h->pending.data) + 1) : 0;
 }
 
+/* The digest of text[0, len) redacted by red (the whole file, already read). */
+static int rehash(struct snapshot *sn, const struct ea_redactor *red, const char *text, size_t len)
+{
+    struct redacted_hash h = {EVP_MD_CTX_new(), {0}, {0}, {0}, 0};
+    unsigned char md[EA_SHA256_LEN];
+    int rc = 0;
+
+    ea_buf_init(&h.pending, 0);
+    ea_buf_init(&h.out, 0);
+    if (!h.sha || EVP_DigestInit_ex(h.sha, EVP_sha256(), NULL) != 1)
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+    if (rc == 0 && len) rc = redacted_hash_feed(red, &h, text, len);
+    if (rc == 0) rc = redacted_hash_feed(red, &h, NULL, 0);
+    if (rc == 0 && EVP_DigestFinal_ex(h.sha, md, NULL) != 1)
+        rc = ea_fail(EA_ERROR, "SHA-256 failed");
+    if (rc == 0) {
+        ea_hex_encode(sn->sha, md, sizeof(md));
+        sn->sha_redacted = h.masked > 0;
+    }
+    EVP_MD_CTX_free(h.sha);
+    ea_buf_dispose(&h.pending);
+    ea_buf_dispose(&h.out);
+    return rc;
+}
+
 /* Reads and parses one file. Only I/O failures are errors; a bad JSON/YAML is recorded. */
 static int snapshot(struct snapshot *sn, const char *path, const struct ea_redactor *red,
                     const struct ea_host *host)
@@ -421,8 +493,19 @@ static int snapshot(struct snapshot *sn, const char *path, const struct ea_redac
         struct ea_buf path_buf;
         unsigned masked = 0;
         json_t *canon = json_array_size(sn->docs) == 1 ? json_array_get(sn->docs, 0) : sn->docs;
-        mask_secret_keys(sn->docs);
-        rc = ea_redact_json(red, sn->docs, &masked);
+        struct ea_redactor *lit = NULL;
+        unsigned nlit = 0;
+        rc = ea_redactor_new(&lit);
+        if (rc == 0) mask_secret_keys(sn->docs, lit, &nlit);
+        /*
+         * A value masked in the documents is a secret wherever the text shows
+         * it (an anchor's value, a key no text rule knows): the file's digest
+         * and the documents are redacted again with it as a literal, so that
+         * neither confirms a guess.
+         */
+        if (rc == 0 && nlit) rc = rehash(sn, lit, b.data ? b.data : "", b.len);
+        if (rc == 0) rc = ea_redact_json(nlit ? lit : red, sn->docs, &masked);
+        ea_redactor_free(lit);
         if (rc == 0) rc = sha_of_json(sn->canonical, canon);
         sn->leaves = json_object();
         ea_buf_init(&path_buf, 0);

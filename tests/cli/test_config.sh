@@ -308,6 +308,37 @@ else
     echo "SKIP: ../shared/fixtures not present; the shared manifests were not read"
 fi
 
+# --- no digest confirms a guessed secret: a named entry's value, a key only the document
+# rules know (password_1), a YAML anchor's value used under a secret key (review 13: 10-12)
+mkdir -p guess
+printf 'env:\n- name: DB_PASSWORD\n  value: hunter2x\n' >guess/pod.yaml
+printf 'db:\n  password_1: hunter2x\n' >guess/pw1.yaml
+printf 'base: &pw hunter2x\ndb:\n  password: *pw\n' >guess/anchor.yaml
+check "config: secrets only the documents show" 0 "$EA" collect --dry-run --key key.pem config='guess/*'
+payloads "$OUT" >guess.json
+assert "config: no digest of a guess" python3 - guess.json <<'PY'
+import hashlib, json, sys
+h = lambda b: hashlib.sha256(b).hexdigest()
+canon = lambda o: h(json.dumps(o, sort_keys=True, separators=(",", ":")).encode())
+guesses = {
+    "pod.yaml": [{"env": [{"name": "DB_PASSWORD", "value": "hunter2x"}]}],
+    "pw1.yaml": [{"db": {"password_1": "hunter2x"}}],
+    "anchor.yaml": [{"base": "hunter2x", "db": {"password": "hunter2x"}},
+                    {"base": "hunter2x", "db": {"password": "[MASKED]"}}],
+}
+seen = 0
+for l in open(sys.argv[1]):
+    d = json.loads(l)["predicate"]["data"]
+    name = d["path"].rsplit("/", 1)[-1]
+    raw = h(open("guess/" + name, "rb").read())
+    assert d["sha256"] != raw and d["sha256_of"] == "redacted", (name, d["sha256_of"])
+    for g in guesses[name]:
+        assert d["canonical_sha256"] != canon(g), (name, "canonical confirms the guess")
+    seen += 1
+assert seen == 3, seen
+PY
+lacks "config: no guessed secret in the records" guess.json "hunter2x"
+
 check "config records verify" 0 "$EA" verify --store "$store" --pubkey key.pub
 assert "config records are schema-valid" python3 "$EA_SOURCE_DIR/tests/testkit/validate_records.py" "$store"
 finish
