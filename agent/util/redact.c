@@ -903,6 +903,10 @@ static int yaml_block(struct scan *sc, size_t a, unsigned col, bool scalar, size
             bool key = colon && ((size_t)(colon - s) + 1 == e || colon[1] == ' ');
             if (scalar ? ind <= col : !(item ? ind >= col : ind > col && !key)) break;
             if (item) b = skip_line_prefix(s, e, b + 1);
+            if (item && !scalar && b < e) { /* "- policy: strict": a mapping, its own rules */
+                size_t w = b + run_of(s, e, b, is_key_char);
+                if (w > b && w < e && s[w] == ':' && (w + 1 == e || s[w + 1] == ' ')) b = e;
+            }
             if (b < e) rc = add_hit(sc, b, e, "password-pair");
         }
         a = le;
@@ -1333,6 +1337,30 @@ static int mask_userpass(struct scan *sc, size_t v, size_t *next)
     return add_hit(sc, (size_t)(colon - sc->s) + 1, e, "basic-auth");
 }
 
+/*
+ * The value at w names a key file or a key manager's key, not a key:
+ * cosign.key, ./keys/signing.pem, awskms://…, k8s://ns/secret.
+ */
+static bool key_file(const char *s, size_t n, size_t w)
+{
+    static const char *const exts[] = {".key", ".pem", ".pub", ".p12", ".pfx",
+                                       ".jks", ".gpg", ".asc", ".der", NULL};
+    static const char *const schemes[] = {"awskms://", "gcpkms://", "azurekms://", "hashivault://",
+                                          "k8s://",    "pkcs11:",   NULL};
+    size_t e = w;
+
+    while (e < n && !is_blank((unsigned char)s[e]) && !is_eol((unsigned char)s[e]) && s[e] != '"' &&
+           s[e] != '\'')
+        e++;
+    for (size_t k = 0; schemes[k]; k++)
+        if (starts_n(s, e, w, schemes[k], strlen(schemes[k]))) return true;
+    for (size_t k = 0; exts[k]; k++) {
+        size_t l = strlen(exts[k]);
+        if (e - w > l && strncasecmp(s + e - l, exts[k], l) == 0) return true;
+    }
+    return false;
+}
+
 /* A flag's value after blanks: not empty, not another flag, not a mask. */
 static int mask_flag_value(struct scan *sc, size_t v, size_t *next)
 {
@@ -1418,7 +1446,14 @@ static int match_flag(struct scan *sc, size_t i, size_t *next)
             continue;
         if (j - i < 4 || j >= n || !is_blank((unsigned char)s[j])) return 0;
         m = normalise_key(s, i + 2, j, norm);
-        if (is_secret_key(norm, m) && has_piece(s, i + 2, j)) return mask_flag_value(sc, j, next);
+        if (is_secret_key(norm, m) && has_piece(s, i + 2, j)) {
+            size_t w = nth_word(s, n, j, 0);
+            if (w && strcmp(norm, "secret") == 0 &&
+                (starts(s, n, w, "id=") || starts(s, n, w, "type=") || starts(s, n, w, "src=")))
+                return 0; /* docker build --secret id=npmrc,src=.npmrc: which secret, not it */
+            if (w && ends_with(norm, m, "key") && key_file(s, n, w)) return 0; /* cosign.key */
+            return mask_flag_value(sc, j, next);
+        }
         if (strcmp(norm, "body") == 0 && line_has(s, line_start(s, i), i, secret_set))
             return mask_flag_value(sc, j, next); /* gh secret set NAME --body VALUE */
         if (strcmp(norm, "user") == 0 || strcmp(norm, "proxyuser") == 0) {
@@ -2470,6 +2505,8 @@ int ea_redactor_scan_add_mask(struct ea_redactor *r, const char *line, size_t le
         e = line_end(vw.s, vw.n, v);
         while (v < e && is_space_byte((unsigned char)vw.s[v])) v++;
         while (e > v && is_space_byte((unsigned char)vw.s[e - 1])) e--;
+        if (p > vw.s && (p[-1] == '"' || p[-1] == '\'') && e > v && vw.s[e - 1] == p[-1])
+            e--; /* echo "::add-mask::VALUE": the closing quote is the shell's */
         if (e - v >= 4) {
             rc = ea_redactor_add_literal(r, vw.s + v, e - v);
             if (rc == 0) rc = 1;

@@ -140,6 +140,11 @@ START_TEST(test_add_mask_registers_the_value_for_later_lines)
     out = redact("echo later-CANARY-value", &count);
     ck_assert_msg(strstr(out, "CANARY") == NULL, "add-mask value left");
     ea_free(out);
+    /* the echoed command: the closing quote is the shell's, not the value's (review 13: 13) */
+    ck_assert_int_eq(ea_redactor_scan_add_mask(r, "echo \"::add-mask::GHA1secretvalue\"", 34), 1);
+    out = redact("later GHA1secretvalue alone", &count);
+    ck_assert_msg(strstr(out, "GHA1secret") == NULL, "quoted add-mask value left");
+    ea_free(out);
 }
 END_TEST
 
@@ -1111,6 +1116,12 @@ START_TEST(test_review_13_multi_line_and_hidden_shapes)
         {"[\n  {\n    \"value\": \"JSONVF2secret\",\n    \"name\": \"API_TOKEN\"\n  }\n]\n",
          "JSONVF2secret"},
     };
+    { /* a list of mappings under a secret-named key: its items' own rules (review 13: 14) */
+        unsigned count = 0;
+        char *out = redact("passwords:\n  - policy: strict\n  - FAKEitemPw0123\n", &count);
+        ck_assert_msg(strstr(out, "policy: strict") && !strstr(out, "FAKEitem"), "%s", out);
+        ea_free(out);
+    }
     for (size_t k = 0; k < sizeof(whole) / sizeof(whole[0]); k++) {
         unsigned count = 0;
         char *out = redact(whole[k].text, &count);
