@@ -8,6 +8,7 @@
  * answered only through low-confidence rows says so next to its verdict.
  */
 #include "report_framework.h"
+#include "report.h"
 
 #include <string.h>
 
@@ -207,18 +208,6 @@ size_t ea_report_frameworks_not_covered(const json_t *report)
     return n;
 }
 
-static void md_cell(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        if (*s == '|')
-            fputs("\\|", f);
-        else if (*s == '\n' || *s == '\r')
-            fputc(' ', f);
-        else
-            fputc(*s, f);
-    }
-}
-
 static const char *verdict_text(const char *v)
 {
     if (strcmp(v, "covered") == 0) return "covered";
@@ -247,11 +236,11 @@ int ea_report_framework_write_md(FILE *f, const json_t *fr)
 
     fprintf(f, "# %s — requirements answered from the Annex A evidence\n\n", str(fw, "name"));
     fprintf(f, "| | |\n| --- | --- |\n| Framework | ");
-    md_cell(f, str(fw, "title"));
+    ea_report_md_cell(f, str(fw, "title"));
     fprintf(f, " |\n| Organisation | ");
-    md_cell(f, str(soa, "organisation"));
+    ea_report_md_cell(f, str(soa, "organisation"));
     fprintf(f, " |\n| SoA | ");
-    md_cell(f, str(soa, "file"));
+    ea_report_md_cell(f, str(soa, "file"));
     fprintf(f, " |\n| Period | %s to %s |\n| Generated | %s by evidence-agent %s |\n\n",
             json_is_string(json_object_get(period, "since")) ? str(period, "since") : "the start",
             str(period, "until"), str(fr, "generated_at"), EA_VERSION);
@@ -265,11 +254,11 @@ int ea_report_framework_write_md(FILE *f, const json_t *fr)
                "evidence, relationship, confidence) |\n| --- | --- | --- | --- |\n");
     json_array_foreach(json_object_get(fr, "requirements"), i, r) {
         fprintf(f, "| %s ", str(r, "id"));
-        md_cell(f, str(r, "description"));
+        ea_report_md_cell(f, str(r, "description"));
         fprintf(f, " | %s", verdict_text(str(r, "verdict")));
         if (strcmp(str(r, "best_confidence"), "low") == 0) fputs(" (low-confidence mapping only)", f);
         fputs(" | ", f);
-        md_cell(f, str(r, "note"));
+        ea_report_md_cell(f, str(r, "note"));
         fputs(" | ", f);
         json_array_foreach(json_object_get(r, "mappings"), k, m) {
             if (k) fputs("; ", f);
@@ -278,19 +267,6 @@ int ea_report_framework_write_md(FILE *f, const json_t *fr)
         fputs(json_array_size(json_object_get(r, "mappings")) ? " |\n" : "— |\n", f);
     }
     return ferror(f) ? ea_fail(EA_EIO, "cannot write the report") : 0;
-}
-
-static void html_text(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
-        }
-    }
 }
 
 static const char css[] =
@@ -318,20 +294,20 @@ int ea_report_framework_write_html(FILE *f, const json_t *fr)
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
           "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>",
           f);
-    html_text(f, str(fw, "name"));
+    ea_report_html_text(f, str(fw, "name"));
     fprintf(f, " — evidence report</title><style>%s</style></head><body>\n<h1>", css);
-    html_text(f, str(fw, "name"));
+    ea_report_html_text(f, str(fw, "name"));
     fputs(" — requirements answered from the Annex A evidence</h1>\n<div class=\"meta\">", f);
-    html_text(f, str(fw, "title"));
+    ea_report_html_text(f, str(fw, "title"));
     fputs("<br>", f);
-    html_text(f, str(soa, "organisation"));
+    ea_report_html_text(f, str(soa, "organisation"));
     fputs(" · SoA ", f);
-    html_text(f, str(soa, "file"));
+    ea_report_html_text(f, str(soa, "file"));
     fprintf(f, "<br>Period %s to %s · generated %s by evidence-agent %s</div>\n",
             json_is_string(json_object_get(period, "since")) ? str(period, "since") : "the start",
             str(period, "until"), str(fr, "generated_at"), EA_VERSION);
     fputs("<p class=\"caveat\" id=\"caveat\">", f);
-    html_text(f, str(fr, "caveat"));
+    ea_report_html_text(f, str(fr, "caveat"));
     fprintf(f,
             "</p>\n<h2>Summary</h2>\n<div class=\"cards\" id=\"summary\">"
             "<div class=\"card\"><b>%lld</b>requirements</div>"
@@ -349,26 +325,26 @@ int ea_report_framework_write_html(FILE *f, const json_t *fr)
     json_array_foreach(json_object_get(fr, "requirements"), i, r) {
         const char *v = str(r, "verdict");
         fputs("<tr id=\"", f);
-        html_text(f, str(r, "id"));
+        ea_report_html_text(f, str(r, "id"));
         fputs("\"><td><b>", f);
-        html_text(f, str(r, "id"));
+        ea_report_html_text(f, str(r, "id"));
         fputs("</b> ", f);
-        html_text(f, str(r, "description"));
+        ea_report_html_text(f, str(r, "description"));
         fprintf(f, "</td><td class=\"v %s\">%s", strcmp(v, "n/a") == 0 ? "na" : v,
                 verdict_text(v));
         if (strcmp(str(r, "best_confidence"), "low") == 0)
             fputs("<br><small>low-confidence mapping only</small>", f);
         fputs("<br><small>", f);
-        html_text(f, str(r, "note"));
+        ea_report_html_text(f, str(r, "note"));
         fputs("</small></td><td><ul>", f);
         json_array_foreach(json_object_get(r, "mappings"), k, m) {
             fprintf(f, "<li><b>%s</b> ", str(m, "control"));
-            html_text(f, str(m, "title"));
+            ea_report_html_text(f, str(m, "title"));
             fprintf(f, ": %s, %s; <i>%s, %s confidence", str(m, "status"), str(m, "verdict"),
                     str(m, "relationship"), str(m, "confidence"));
             if (json_is_string(json_object_get(m, "via"))) {
                 fputs(", via ", f);
-                html_text(f, str(m, "via"));
+                ea_report_html_text(f, str(m, "via"));
             }
             fputs("</i></li>", f);
         }
@@ -391,13 +367,13 @@ void ea_report_frameworks_write_md(FILE *f, const json_t *report)
     json_array_foreach(json_object_get(report, "frameworks"), i, x) {
         const json_t *s = json_object_get(x, "summary");
         fprintf(f, "| %s ", str(x, "name"));
-        md_cell(f, str(x, "title"));
+        ea_report_md_cell(f, str(x, "title"));
         fprintf(f, " | %lld | %lld | %lld | %lld | %lld | %lld | ", num(s, "requirements"),
                 num(s, "covered"), num(s, "partial"), num(s, "uncovered"), num(s, "n/a"),
                 num(s, "unmapped"));
         json_array_foreach(json_object_get(x, "not_covered"), k, id) {
             if (k) fputs(", ", f);
-            md_cell(f, json_string_value(id));
+            ea_report_md_cell(f, json_string_value(id));
         }
         fputs(json_array_size(json_object_get(x, "not_covered")) ? " |\n" : "— |\n", f);
     }
@@ -410,7 +386,7 @@ void ea_report_frameworks_write_html(FILE *f, const json_t *report)
 
     if (!json_array_size(json_object_get(report, "frameworks"))) return;
     fputs("<h2>Frameworks</h2>\n<p class=\"caveat\">", f);
-    html_text(f, caveat);
+    ea_report_html_text(f, caveat);
     fputs("</p>\n<table id=\"frameworks\"><thead><tr><th>Framework</th><th>requirements</th>"
           "<th>covered</th><th>partial</th><th>uncovered</th><th>n/a</th><th>unmapped</th>"
           "<th>not covered</th></tr></thead><tbody>\n",
@@ -418,7 +394,7 @@ void ea_report_frameworks_write_html(FILE *f, const json_t *report)
     json_array_foreach(json_object_get(report, "frameworks"), i, x) {
         const json_t *s = json_object_get(x, "summary");
         fprintf(f, "<tr id=\"fw-%s\"><td><b>%s</b> ", str(x, "name"), str(x, "name"));
-        html_text(f, str(x, "title"));
+        ea_report_html_text(f, str(x, "title"));
         fprintf(f,
                 "</td><td>%lld</td><td>%lld</td><td>%lld</td><td>%lld</td><td>%lld</td>"
                 "<td>%lld</td><td>",
@@ -426,7 +402,7 @@ void ea_report_frameworks_write_html(FILE *f, const json_t *report)
                 num(s, "n/a"), num(s, "unmapped"));
         json_array_foreach(json_object_get(x, "not_covered"), k, id) {
             if (k) fputs(", ", f);
-            html_text(f, json_string_value(id));
+            ea_report_html_text(f, json_string_value(id));
         }
         fputs("</td></tr>\n", f);
     }

@@ -26,8 +26,7 @@ static long long num(const json_t *o, const char *key)
     return (long long)json_integer_value(json_object_get(o, key));
 }
 
-/* Markdown table cell: pipes escaped, newlines folded. */
-static void md_cell(FILE *f, const char *s)
+void ea_report_md_cell(FILE *f, const char *s)
 {
     for (; s && *s; s++) {
         if (*s == '|')
@@ -46,7 +45,7 @@ static void md_list(FILE *f, const json_t *a)
 
     json_array_foreach(a, i, x) {
         if (i) fputs(", ", f);
-        md_cell(f, json_string_value(x));
+        ea_report_md_cell(f, json_string_value(x));
     }
 }
 
@@ -67,9 +66,9 @@ int ea_report_write_md(FILE *f, const json_t *r)
 
     fprintf(f, "# Statement of Applicability — evidence report\n\n");
     fprintf(f, "| | |\n| --- | --- |\n| Organisation | ");
-    md_cell(f, str(soa, "organisation"));
+    ea_report_md_cell(f, str(soa, "organisation"));
     fprintf(f, " |\n| Scope | ");
-    md_cell(f, str(soa, "scope"));
+    ea_report_md_cell(f, str(soa, "scope"));
     fprintf(f, " |\n| Period | %s to %s |\n| Generated | %s by evidence-agent %s |\n",
             json_is_string(json_object_get(period, "since")) ? str(period, "since") : "the start",
             str(period, "until"), str(r, "generated_at"), EA_VERSION);
@@ -94,11 +93,11 @@ int ea_report_write_md(FILE *f, const json_t *r)
     json_array_foreach(json_object_get(r, "controls"), i, c) {
         const json_t *latest = json_object_get(c, "latest"), *res = json_object_get(c, "results");
         fprintf(f, "| %s ", str(c, "id"));
-        md_cell(f, str(c, "title"));
+        ea_report_md_cell(f, str(c, "title"));
         fprintf(f, " | %s | ", str(c, "status"));
-        md_cell(f, str(c, "justification"));
+        ea_report_md_cell(f, str(c, "justification"));
         fputs(" | ", f);
-        md_cell(f, str(c, "owner"));
+        ea_report_md_cell(f, str(c, "owner"));
         fputs(" | ", f);
         md_list(f, json_object_get(c, "implementation"));
         if (strcmp(str(c, "status"), "applied") == 0) {
@@ -132,7 +131,7 @@ int ea_report_write_md(FILE *f, const json_t *r)
     return ferror(f) ? ea_fail(EA_EIO, "cannot write the report") : 0;
 }
 
-static void html_text(FILE *f, const char *s)
+void ea_report_html_text(FILE *f, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
@@ -170,14 +169,14 @@ int ea_report_write_html(FILE *f, const json_t *r)
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
                "<title>SoA evidence report — ");
-    html_text(f, str(soa, "organisation"));
+    ea_report_html_text(f, str(soa, "organisation"));
     fprintf(f,
             "</title><style>%s</style></head><body>\n<h1>Statement of Applicability — "
             "evidence report</h1>\n<div class=\"meta\">",
             css);
-    html_text(f, str(soa, "organisation"));
+    ea_report_html_text(f, str(soa, "organisation"));
     fputs(" · ", f);
-    html_text(f, str(soa, "scope"));
+    ea_report_html_text(f, str(soa, "scope"));
     fprintf(f, "<br>Period %s to %s · generated %s by evidence-agent %s · signatures %s</div>\n",
             json_is_string(json_object_get(period, "since")) ? str(period, "since") : "the start",
             str(period, "until"), str(r, "generated_at"), EA_VERSION,
@@ -202,15 +201,15 @@ int ea_report_write_html(FILE *f, const json_t *r)
         const char *v = str(c, "verdict");
         const json_t *res = json_object_get(c, "results");
         fprintf(f, "<tr id=\"%s\"><td><b>%s</b> ", str(c, "id"), str(c, "id"));
-        html_text(f, str(c, "title"));
+        ea_report_html_text(f, str(c, "title"));
         fprintf(f, "</td><td>%s</td><td>", str(c, "status"));
-        html_text(f, str(c, "justification"));
+        ea_report_html_text(f, str(c, "justification"));
         fputs("</td><td>", f);
-        html_text(f, str(c, "owner"));
+        ea_report_html_text(f, str(c, "owner"));
         fputs("</td><td>", f);
         json_array_foreach(json_object_get(c, "implementation"), k, x) {
             if (k) fputs("<br>", f);
-            html_text(f, json_string_value(x));
+            ea_report_html_text(f, json_string_value(x));
         }
         fputs("</td><td>", f);
         if (strcmp(str(c, "status"), "applied") == 0) {
@@ -222,7 +221,7 @@ int ea_report_write_html(FILE *f, const json_t *r)
             json_array_foreach(json_object_get(c, "evidence"), k, e) {
                 fprintf(f, "<li>%s <code>%.12s</code> %s %s ", str(e, "time"), str(e, "id"),
                         str(e, "kind"), str(e, "result"));
-                html_text(f, json_is_string(json_object_get(e, "problem")) ? str(e, "problem")
+                ea_report_html_text(f, json_is_string(json_object_get(e, "problem")) ? str(e, "problem")
                                                                            : str(e, "summary"));
                 fputs("</li>", f);
             }
