@@ -27,8 +27,8 @@
  * written to a temporary file and renamed into place.
  */
 #include <archive.h>
-#include <dlfcn.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <archive_entry.h>
 #include <errno.h>
 #include <stdio.h>
@@ -47,6 +47,7 @@
 #include "schemas.h"
 #include "soa.h"
 #include "util/buf.h"
+#include "util/dl.h"
 #include "util/fs.h"
 #include "util/hash.h"
 #include "util/mem.h"
@@ -552,38 +553,26 @@ static int add_sums(struct pack *p)
                     X(archive_entry_set_mtime) X(archive_write_header) X(archive_write_data)       \
                         X(archive_write_close) X(archive_write_free) X(archive_entry_free)
 
-static struct {
+struct archive_fns {
 #define ARCHIVE_FIELD(f) __typeof__(&f) f;
     ARCHIVE_FNS(ARCHIVE_FIELD)
 #undef ARCHIVE_FIELD
-} ar;
-
-static int load_libarchive(void)
-{
-    static void *lib;
-    bool all = true;
-
-    if (lib) return 0;
-    if (!(lib = dlopen("libarchive.so.13", RTLD_NOW | RTLD_LOCAL)))
-        return ea_fail(EA_ERROR, "cannot load libarchive.so.13 (install libarchive13): %s",
-                       dlerror());
-#define ARCHIVE_LOAD(f) all = (*(void **)&ar.f = dlsym(lib, #f)) != NULL && all;
-    ARCHIVE_FNS(ARCHIVE_LOAD)
-#undef ARCHIVE_LOAD
-    if (!all) {
-        dlclose(lib);
-        lib = NULL;
-        return ea_fail(EA_ERROR, "libarchive.so.13 lacks a function the agent needs");
-    }
-    return 0;
-}
+};
+static struct archive_fns ar;
+static const struct ea_dl_sym archive_syms[] = {
+#define ARCHIVE_SYM(f) EA_DL_SYM(struct archive_fns, f),
+    ARCHIVE_FNS(ARCHIVE_SYM)
+#undef ARCHIVE_SYM
+};
+static struct ea_dl archive_dl = EA_DL_INIT(EA_SONAME_LIBARCHIVE, EA_PACKAGE_LIBARCHIVE,
+                                            "to write an audit pack", archive_syms, ar);
 
 static int write_pack(const char *out, const struct pack *p, int64_t mtime_us)
 {
     char tmp[4200];
     struct archive *a;
     struct archive_entry *e;
-    int rc = load_libarchive();
+    int rc = ea_dl_load(&archive_dl);
 
     if (rc < 0) return rc;
     a = ar.archive_write_new();

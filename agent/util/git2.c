@@ -3,22 +3,23 @@
 #define EA_GIT2_LOADER
 #include "git2.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
-#include <string.h>
+#include <stddef.h>
 
-#include "error.h"
-
-#ifdef EA_LIBGIT2_SONAME
-#define LIBGIT2_SONAME EA_LIBGIT2_SONAME /* from the build: the version of the headers */
-#else
-#define LIBGIT2_SONAME "libgit2.so.1.5"
-#endif
+#include "dl.h"
 
 struct ea_git2_fns ea_git2;
 
+static const struct ea_dl_sym syms[] = {
+#define EA_GIT2_SYM(f) EA_DL_SYM(struct ea_git2_fns, f),
+    EA_GIT2_FNS(EA_GIT2_SYM)
+#undef EA_GIT2_SYM
+};
+static struct ea_dl dl =
+    EA_DL_INIT(EA_SONAME_LIBGIT2, EA_PACKAGE_LIBGIT2, "to read git repositories", syms, ea_git2);
+
+/* Serialises init and shutdown, whose counts decide when the library may go. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static void *lib;
 static bool unload_idle;
 
 void ea_git2_unload_idle(bool on)
@@ -28,34 +29,12 @@ void ea_git2_unload_idle(bool on)
     pthread_mutex_unlock(&lock);
 }
 
-/* Under the lock. */
-static int load(void)
-{
-    bool all = true;
-
-    if (lib) return 0;
-    if (!(lib = dlopen(LIBGIT2_SONAME, RTLD_NOW | RTLD_LOCAL)))
-        return ea_fail(EA_ERROR,
-                       "cannot load " LIBGIT2_SONAME " (install the libgit2 runtime package): %s",
-                       dlerror());
-#define EA_GIT2_LOAD(f) all = (*(void **)&ea_git2.f = dlsym(lib, #f)) != NULL && all;
-    EA_GIT2_FNS(EA_GIT2_LOAD)
-#undef EA_GIT2_LOAD
-    if (!all) {
-        dlclose(lib);
-        lib = NULL;
-        memset(&ea_git2, 0, sizeof(ea_git2));
-        return ea_fail(EA_ERROR, LIBGIT2_SONAME " lacks a function the agent needs");
-    }
-    return 0;
-}
-
 int ea_git2_init(void)
 {
     int rc;
 
     pthread_mutex_lock(&lock);
-    rc = load();
+    rc = ea_dl_load(&dl);
     if (rc == 0) rc = ea_git2.git_libgit2_init();
     pthread_mutex_unlock(&lock);
     return rc;
@@ -66,16 +45,12 @@ int ea_git2_shutdown(void)
     int left;
 
     pthread_mutex_lock(&lock);
-    if (!lib) {
+    if (!ea_dl_loaded(&dl)) {
         pthread_mutex_unlock(&lock);
         return 0;
     }
     left = ea_git2.git_libgit2_shutdown();
-    if (left == 0 && unload_idle) { /* nobody uses it: give its pages back */
-        dlclose(lib);
-        lib = NULL;
-        memset(&ea_git2, 0, sizeof(ea_git2));
-    }
+    if (left == 0 && unload_idle) ea_dl_unload(&dl); /* nobody uses it: give its pages back */
     pthread_mutex_unlock(&lock);
     return left;
 }

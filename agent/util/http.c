@@ -9,9 +9,9 @@
 #include "http.h"
 
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +20,7 @@
 
 #include <evidence/version.h>
 
+#include "dl.h"
 #include "error.h"
 #include "mem.h"
 
@@ -81,11 +82,10 @@ struct attempt {
 /*
  * libcurl and the thirty libraries it brings (GSSAPI, LDAP, SSH, ...) cost
  * several milliseconds of relocations and megabytes of memory in every
- * process; most commands never make a request. So libcurl is dlopen()ed on
- * the first ea_http_open, and called through this table.
+ * process; most commands never make a request. So util/dl.c loads libcurl on
+ * the first ea_http_open, and it is called through this table.
  */
-static struct {
-    void *lib;
+struct curl_fns {
     CURLcode (*global_init)(long flags);
     CURL *(*easy_init)(void);
     void (*easy_cleanup)(CURL *h);
@@ -97,29 +97,30 @@ static struct {
     time_t (*getdate)(const char *text, const time_t *unused);
     struct curl_slist *(*slist_append)(struct curl_slist *list, const char *text);
     void (*slist_free_all)(struct curl_slist *list);
-} cu;
+};
+static struct curl_fns cu;
+static const struct ea_dl_sym curl_syms[] = {
+    {"curl_global_init", offsetof(struct curl_fns, global_init)},
+    {"curl_easy_init", offsetof(struct curl_fns, easy_init)},
+    {"curl_easy_cleanup", offsetof(struct curl_fns, easy_cleanup)},
+    {"curl_easy_reset", offsetof(struct curl_fns, easy_reset)},
+    {"curl_easy_setopt", offsetof(struct curl_fns, easy_setopt)},
+    {"curl_easy_perform", offsetof(struct curl_fns, easy_perform)},
+    {"curl_easy_getinfo", offsetof(struct curl_fns, easy_getinfo)},
+    {"curl_easy_strerror", offsetof(struct curl_fns, easy_strerror)},
+    {"curl_getdate", offsetof(struct curl_fns, getdate)},
+    {"curl_slist_append", offsetof(struct curl_fns, slist_append)},
+    {"curl_slist_free_all", offsetof(struct curl_fns, slist_free_all)},
+};
+static struct ea_dl curl_dl =
+    EA_DL_INIT(EA_SONAME_CURL, EA_PACKAGE_CURL, "to reach a store or an API", curl_syms, cu);
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static int curl_init_rc = -1;
 
+/* Once, after curl_dl is loaded (it is never unloaded). */
 static void init_curl(void)
 {
-    cu.lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (!cu.lib) return;
-    *(void **)&cu.global_init = dlsym(cu.lib, "curl_global_init");
-    *(void **)&cu.easy_init = dlsym(cu.lib, "curl_easy_init");
-    *(void **)&cu.easy_cleanup = dlsym(cu.lib, "curl_easy_cleanup");
-    *(void **)&cu.easy_reset = dlsym(cu.lib, "curl_easy_reset");
-    *(void **)&cu.easy_setopt = dlsym(cu.lib, "curl_easy_setopt");
-    *(void **)&cu.easy_perform = dlsym(cu.lib, "curl_easy_perform");
-    *(void **)&cu.easy_getinfo = dlsym(cu.lib, "curl_easy_getinfo");
-    *(void **)&cu.easy_strerror = dlsym(cu.lib, "curl_easy_strerror");
-    *(void **)&cu.getdate = dlsym(cu.lib, "curl_getdate");
-    *(void **)&cu.slist_append = dlsym(cu.lib, "curl_slist_append");
-    *(void **)&cu.slist_free_all = dlsym(cu.lib, "curl_slist_free_all");
-    if (cu.global_init && cu.easy_init && cu.easy_cleanup && cu.easy_reset && cu.easy_setopt &&
-        cu.easy_perform && cu.easy_getinfo && cu.easy_strerror && cu.getdate &&
-        cu.slist_append && cu.slist_free_all && cu.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
-        curl_init_rc = 0;
+    if (cu.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) curl_init_rc = 0;
 }
 
 void ea_http_url_display(char *out, size_t cap, const char *url)
@@ -261,10 +262,9 @@ int ea_http_open(struct ea_http **out, const struct ea_http_opts *opts)
     struct ea_http *h;
 
     *out = NULL;
+    if (ea_dl_load(&curl_dl) < 0) return EA_ERROR;
     pthread_once(&curl_once, init_curl);
-    if (curl_init_rc != 0)
-        return ea_fail(EA_ERROR, "libcurl could not be loaded or initialised (install the "
-                                 "libcurl4 package)");
+    if (curl_init_rc != 0) return ea_fail(EA_ERROR, "%s: curl_global_init failed", EA_SONAME_CURL);
     h = ea_calloc(1, sizeof(*h));
     if (!h) return ea_fail(EA_ENOMEM, "out of memory");
     if (opts) h->o = *opts;

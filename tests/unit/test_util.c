@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Suite "util": bounded buffers, base64 (both alphabets), time parsing and durable writes. */
+/*
+ * Suite "util": bounded buffers, base64 (both alphabets), time parsing, durable writes and the
+ * lazy loader of optional libraries.
+ */
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,6 +10,7 @@
 #include "util/error.h"
 #include "testkit.h"
 #include "util/buf.h"
+#include "util/dl.h"
 #include "util/fs.h"
 #include "util/hash.h"
 #include "util/mem.h"
@@ -310,6 +314,97 @@ START_TEST(test_a_cut_error_message_drops_its_last_word)
 }
 END_TEST
 
+/* The loader's tables: two functions of the C library, or one it lacks. */
+struct libc_fns {
+    size_t (*strlen)(const char *s);
+    int (*strcmp)(const char *a, const char *b);
+};
+struct lacking_fns {
+    size_t (*strlen)(const char *s);
+    int (*ea_no_such_function)(void);
+};
+
+/* A library that is not installed: an error naming it, why and what to install; no crash. */
+START_TEST(test_dl_names_a_missing_library_and_its_package)
+{
+    static struct libc_fns fns;
+    static const struct ea_dl_sym syms[] = {EA_DL_SYM(struct libc_fns, strlen)};
+    static struct ea_dl dl = EA_DL_INIT("libea-absent.so.7", "libea-absent7",
+                                        "to test the loader", syms, fns);
+    const char *m;
+
+    for (int round = 0; round < 2; round++) { /* a failure is not kept: the second one too */
+        ea_error_clear();
+        ck_assert_int_eq(ea_dl_load(&dl), EA_ERROR);
+        m = ea_error_message(EA_ERROR);
+        ck_assert_msg(strstr(m, "cannot load libea-absent.so.7"), "%s", m);
+        ck_assert_msg(strstr(m, "to test the loader"), "%s", m);
+        ck_assert_msg(strstr(m, "install the package libea-absent7"), "%s", m);
+        ck_assert_ptr_null(fns.strlen);
+        ck_assert(!ea_dl_loaded(&dl));
+    }
+    ea_fail(EA_EINPUT, "earlier");
+    ck_assert(!ea_dl_try(&dl)); /* an optional library: quiet */
+    ck_assert_str_eq(ea_error_message(EA_EINPUT), "earlier");
+    ea_dl_unload(&dl);
+    ea_error_clear();
+}
+END_TEST
+
+/* Without a package from the build, the message names the soname to look for. */
+START_TEST(test_dl_without_a_package_names_the_soname)
+{
+    static struct libc_fns fns;
+    static const struct ea_dl_sym syms[] = {EA_DL_SYM(struct libc_fns, strlen)};
+    static struct ea_dl dl = EA_DL_INIT("libea-absent.so.7", "", "to test", syms, fns);
+    const char *m;
+
+    ck_assert_int_eq(ea_dl_load(&dl), EA_ERROR);
+    m = ea_error_message(EA_ERROR);
+    ck_assert_msg(strstr(m, "install the package that provides libea-absent.so.7"), "%s", m);
+    ea_error_clear();
+}
+END_TEST
+
+/* A library of another version, lacking one function: all or nothing. */
+START_TEST(test_dl_refuses_a_library_lacking_a_function)
+{
+    static struct lacking_fns fns;
+    static const struct ea_dl_sym syms[] = {EA_DL_SYM(struct lacking_fns, strlen),
+                                            EA_DL_SYM(struct lacking_fns, ea_no_such_function)};
+    static struct ea_dl dl = EA_DL_INIT("libc.so.6", "libc6", "to test", syms, fns);
+    const char *m;
+
+    ck_assert_int_eq(ea_dl_load(&dl), EA_ERROR);
+    m = ea_error_message(EA_ERROR);
+    ck_assert_msg(strstr(m, "libc.so.6 lacks ea_no_such_function"), "%s", m);
+    ck_assert_ptr_null(fns.strlen);
+    ck_assert(!ea_dl_loaded(&dl));
+    ea_error_clear();
+}
+END_TEST
+
+START_TEST(test_dl_fills_the_table_and_unload_empties_it)
+{
+    static struct libc_fns fns;
+    static const struct ea_dl_sym syms[] = {EA_DL_SYM(struct libc_fns, strlen),
+                                            EA_DL_SYM(struct libc_fns, strcmp)};
+    static struct ea_dl dl = EA_DL_INIT("libc.so.6", "libc6", "to test", syms, fns);
+
+    ck_assert_int_eq(ea_dl_load(&dl), 0);
+    ck_assert(ea_dl_loaded(&dl));
+    ck_assert_uint_eq(fns.strlen("four"), 4);
+    ck_assert_int_eq(fns.strcmp("a", "a"), 0);
+    ck_assert_int_eq(ea_dl_load(&dl), 0); /* loaded already */
+    ea_dl_unload(&dl);
+    ck_assert(!ea_dl_loaded(&dl));
+    ck_assert_ptr_null(fns.strlen);
+    ck_assert_ptr_null(fns.strcmp);
+    ck_assert(ea_dl_try(&dl));
+    ea_dl_unload(&dl);
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
     Suite *s = suite_create("util");
@@ -334,6 +429,12 @@ static Suite *util_suite(void)
     tcase_add_test(tc, test_write_atomic_is_private_and_replaces_whole);
     tcase_add_test(tc, test_read_refuses_what_is_not_a_regular_file);
     tcase_add_test(tc, test_read_of_a_stream_stops_at_its_bound);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("dl");
+    tcase_add_test(tc, test_dl_names_a_missing_library_and_its_package);
+    tcase_add_test(tc, test_dl_without_a_package_names_the_soname);
+    tcase_add_test(tc, test_dl_refuses_a_library_lacking_a_function);
+    tcase_add_test(tc, test_dl_fills_the_table_and_unload_empties_it);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: Apache-2.0
+# ea_soname(<PREFIX> <name>): the soname of lib<name> as pkg_check_modules(<PREFIX> ...) found
+# it, read from the library itself (objdump -p or readelf -d), in EA_SONAME_<PREFIX>; and the
+# package that provides it (dpkg -S, when this is a Debian system; else empty), in
+# EA_PACKAGE_<PREFIX>. agent/util/dl.c loads the optional libraries by these names, so the
+# library loaded at run time is the one whose headers the agent was built against.
+function(ea_soname prefix name)
+    set(_lib "")
+    foreach(_l IN LISTS ${prefix}_LINK_LIBRARIES)
+        if(_l MATCHES "/lib${name}\\.so$")
+            set(_lib "${_l}")
+        endif()
+    endforeach()
+    if(NOT _lib)
+        find_library(_ea_lib_${prefix} NAMES ${name} HINTS ${${prefix}_LIBRARY_DIRS})
+        set(_lib "${_ea_lib_${prefix}}")
+    endif()
+    if(NOT _lib OR NOT EXISTS "${_lib}")
+        message(FATAL_ERROR "ea_soname: cannot find lib${name}.so (pkg-config ${prefix})")
+    endif()
+    set(_soname "")
+    if(CMAKE_OBJDUMP)
+        execute_process(COMMAND ${CMAKE_OBJDUMP} -p "${_lib}" OUTPUT_VARIABLE _out
+                        ERROR_QUIET RESULT_VARIABLE _rc)
+        if(_rc EQUAL 0 AND _out MATCHES "SONAME +([^ \n]+)")
+            set(_soname "${CMAKE_MATCH_1}")
+        endif()
+    endif()
+    if(NOT _soname AND CMAKE_READELF)
+        execute_process(COMMAND ${CMAKE_READELF} -d "${_lib}" OUTPUT_VARIABLE _out
+                        ERROR_QUIET RESULT_VARIABLE _rc)
+        if(_rc EQUAL 0 AND _out MATCHES "\\(SONAME\\)[^[]*\\[([^]]+)\\]")
+            set(_soname "${CMAKE_MATCH_1}")
+        endif()
+    endif()
+    if(NOT _soname)
+        message(FATAL_ERROR "ea_soname: ${_lib} names no soname (objdump -p, readelf -d)")
+    endif()
+    set(_pkg "")
+    find_program(EA_DPKG_QUERY dpkg-query)
+    if(EA_DPKG_QUERY)
+        file(REAL_PATH "${_lib}" _real)
+        get_filename_component(_dir "${_real}" DIRECTORY)
+        execute_process(COMMAND ${EA_DPKG_QUERY} -S "${_dir}/${_soname}" OUTPUT_VARIABLE _out
+                        ERROR_QUIET RESULT_VARIABLE _rc)
+        if(_rc EQUAL 0 AND _out MATCHES "^([^:, ]+)")
+            set(_pkg "${CMAKE_MATCH_1}")
+        endif()
+    endif()
+    set(EA_SONAME_${prefix} "${_soname}" PARENT_SCOPE)
+    set(EA_PACKAGE_${prefix} "${_pkg}" PARENT_SCOPE)
+    message(STATUS "optional library ${_soname} (${_lib}), package: ${_pkg}")
+endfunction()
