@@ -339,6 +339,20 @@ assert seen == 3, seen
 PY
 lacks "config: no guessed secret in the records" guess.json "hunter2x"
 
+# parse_max: a sidecar with a small memory limit parses only small files; larger ones are hashed
+check "config: parse_max=100 (bytes) hashes the plan instead of parsing it" 0 "$EA" collect --dry-run \
+    --key key.pem --set config.parse_max=100 config=repo/infra/plan.json
+payloads "$OUT" >pm.json
+contains "config: the plan is too_large under parse_max" pm.json '"format":"too_large"'
+check "config: the default parses it" 0 "$EA" collect --dry-run --key key.pem config=repo/infra/plan.json
+payloads "$OUT" >pm2.json
+contains "config: parsed as json by default" pm2.json '"format":"json"'
+check "config: parse_max above 64MiB is refused" 2 "$EA" collect --dry-run --key key.pem \
+    --set config.parse_max=1GiB config=repo/infra/plan.json
+contains "config: it says the range" "$ERR" "parse_max must be bytes, from 1 to 64MiB"
+check "config: parse_max that is not a size is refused" 2 "$EA" collect --dry-run --key key.pem \
+    --set config.parse_max=lots config=repo/infra/plan.json
+
 check "config records verify" 0 "$EA" verify --store "$store" --pubkey key.pub
 assert "config records are schema-valid" python3 "$EA_SOURCE_DIR/tests/testkit/validate_records.py" "$store"
 finish
