@@ -104,9 +104,17 @@ int ea_runtime_prepare(struct ea_runtime **out, const char *path, enum ea_runtim
         rc = ea_fail(EA_ENOMEM, "out of memory");
         goto out;
     }
-    /* --check-config creates nothing: a folder store that does not exist yet is fine */
+    /*
+     * --check-config creates nothing: a folder store that does not exist yet is fine.
+     * Who retries a store: on this path the shipper, and only it (shipper.c: backoff per
+     * store, honouring the store's Retry-After), so the stores make one attempt per request
+     * (EA_STORE_NO_RETRY); nested, a dead store took 5 requests (S3) per shipper attempt,
+     * and the waits inside the store blocked every other store. The history store below
+     * only reads (lookup_latest), between ticks nobody retries, so its client does.
+     */
     for (size_t i = 0; i < c->nstores; i++) {
-        rc = ea_store_open(&rt->stores[i], c->stores[i].url, check ? 0 : EA_STORE_CREATE);
+        rc = ea_store_open(&rt->stores[i], c->stores[i].url,
+                           check ? 0 : EA_STORE_CREATE | EA_STORE_NO_RETRY);
         if (rc == EA_ENOTFOUND && check) {
             ea_error_clear();
             rc = 0;

@@ -3,7 +3,10 @@
  * The shipper: ships spooled batches to every store, oldest first, and
  * removes a batch from the spool only once every store confirmed it. It
  * retries forever, with capped exponential backoff and full jitter per store,
- * so one slow store never holds back another; a batch that can never ship is
+ * so one slow store never holds back another. It is the only one that retries
+ * on this path: the runtime opens the stores with EA_STORE_NO_RETRY (one
+ * attempt per request) and a store's Retry-After becomes the shipper's wait
+ * (capped like the backoff); a batch that can never ship is
  * set aside in rejected/. It also writes the agent's checkpoints. Idle, it
  * sleeps on the spool's wake-up (a new batch) or its next retry.
  */
@@ -144,7 +147,9 @@ static bool ship_round(const struct shipper *d, struct ship_state *s)
             s->attempt[j]++;
             {
                 long wait = ea_http_backoff_ms(s->attempt[j], SHIP_BACKOFF_BASE_MS,
-                                               SHIP_BACKOFF_CAP_MS, -1, ea_random32());
+                                               SHIP_BACKOFF_CAP_MS,
+                                               ea_store_retry_after_ms(rt->stores[j]),
+                                               ea_random32());
                 s->next_try[j] = ea_time_now_us() + (int64_t)wait * 1000;
                 EA_LOG_WARN("shipper", "store %s: %s (attempt %u; retrying in %ld ms)", label,
                             ea_error_message(rc), s->attempt[j], wait);

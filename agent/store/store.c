@@ -125,6 +125,11 @@ int ea_store_put(struct ea_store *st, const struct ea_envelope *env)
     return st->ops->put(st, env);
 }
 
+long ea_store_retry_after_ms(struct ea_store *st)
+{
+    return st->ops->retry_after_ms ? st->ops->retry_after_ms(st) : -1;
+}
+
 int ea_store_list(struct ea_store *st, const struct ea_query *q, ea_store_list_cb cb, void *payload)
 {
     return st->ops->list(st, q, cb, payload);

@@ -91,6 +91,13 @@ extern const struct ea_store_ops ea_store_https_ops;
 
 /** Flags of ea_store_open. */
 #define EA_STORE_CREATE 1u /* create the store when it does not exist (writers) */
+/*
+ * The caller owns the retries (the daemon's shipper): one attempt per request,
+ * a failure that may pass is EA_ERETRY, and ea_store_retry_after_ms gives the
+ * wait the store asked for. Without it a network store retries inside its
+ * HTTP client (bounded), for one-shot commands that have no one else to.
+ */
+#define EA_STORE_NO_RETRY 2u
 
 struct ea_store_ops {
     const char *scheme;
@@ -118,6 +125,8 @@ struct ea_store_ops {
      * nothing (daemon --check-config). NULL: opening it was the check (a folder).
      */
     int (*probe)(struct ea_store *st);
+    /** The wait the store's last answer asked for, in ms, or -1. NULL: it never asks. */
+    long (*retry_after_ms)(struct ea_store *st);
     void (*close)(struct ea_store *st);
 };
 
@@ -141,6 +150,12 @@ void ea_store_close(struct ea_store *st);
  */
 int ea_store_probe(struct ea_store *st);
 int ea_store_put(struct ea_store *st, const struct ea_envelope *env);
+/**
+ * The wait the store's last answer asked for before another try (an HTTP
+ * Retry-After), for a caller opened with EA_STORE_NO_RETRY.
+ * @return milliseconds, or -1 when it asked for none.
+ */
+long ea_store_retry_after_ms(struct ea_store *st);
 int ea_store_list(struct ea_store *st, const struct ea_query *q, ea_store_list_cb cb,
                   void *payload);
 /** @param out initialised by the backend; the caller disposes it. */

@@ -26,6 +26,7 @@ struct http_store {
     char *url;   /* .../v1/ingest */
     char *auth;  /* "Authorization: Bearer ..." (secret) */
     char *where; /* for messages: the URL without userinfo or query */
+    long retry_after_ms; /* what the last answer asked for (EA_STORE_NO_RETRY), -1 none */
 };
 
 static void hs_close(struct ea_store *st)
@@ -51,10 +52,11 @@ static int hs_open(struct ea_store **out, const char *scheme, const char *loc, u
     const char *token;
     int rc = 0;
 
-    (void)flags;
     *out = NULL;
     if (!s) return ea_fail(EA_ENOMEM, "out of memory");
     s->base.ops = ops;
+    s->retry_after_ms = -1;
+    if (flags & EA_STORE_NO_RETRY) o.retries_max = EA_HTTP_NO_RETRY; /* the caller's: store.h */
     while (base_len && loc[base_len - 1] == '/') base_len--;
     s->url = ea_asprintf("%s://%.*s/v1/ingest", scheme, (int)base_len, loc);
     env = ea_query_param(q ? q + 1 : NULL, "token_env");
@@ -101,6 +103,7 @@ static int post(struct http_store *s, const char *body, size_t len, const char *
     struct ea_http_response r = {0};
     int rc = ea_http_request(s->http, &r, &req);
 
+    s->retry_after_ms = r.retry_after_ms;
     if (rc == 0 && r.status != 202)
         rc = ea_fail(EA_ERETRY, "%s: answered %ld, not 202", s->where, r.status);
     else if (rc == EA_EINPUT && r.status == 413)
@@ -192,6 +195,11 @@ static int open_https(struct ea_store **out, const char *loc, unsigned flags)
     return hs_open(out, "https", loc, flags, &ea_store_https_ops);
 }
 
+static long hs_retry_after_ms(struct ea_store *st)
+{
+    return ((struct http_store *)st)->retry_after_ms;
+}
+
 const struct ea_store_ops ea_store_http_ops = {
     .scheme = "http",
     .params = (const char *const[]){"token_env", "insecure", NULL},
@@ -204,6 +212,7 @@ const struct ea_store_ops ea_store_http_ops = {
     .walk = hs_walk,
     .put_object = hs_put_object,
     .probe = hs_probe,
+    .retry_after_ms = hs_retry_after_ms,
     .close = hs_close,
 };
 
@@ -219,5 +228,6 @@ const struct ea_store_ops ea_store_https_ops = {
     .walk = hs_walk,
     .put_object = hs_put_object,
     .probe = hs_probe,
+    .retry_after_ms = hs_retry_after_ms,
     .close = hs_close,
 };

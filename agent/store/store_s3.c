@@ -42,6 +42,7 @@ struct s3_store {
     char *lock_mode;     /* Object Lock on record objects: GOVERNANCE or COMPLIANCE, or NULL */
     int64_t lock_retain; /* with lock_mode: retention from the upload, in microseconds */
     unsigned max_keys;   /* ListObjectsV2 page size; 0 = the server's (1000) */
+    long retry_after_ms; /* what the last answer asked for (EA_STORE_NO_RETRY), -1 none */
 };
 
 static void s3_close(struct ea_store *st)
@@ -71,10 +72,11 @@ static int s3_open(struct ea_store **out, const char *loc, unsigned flags)
     const char *ak, *sk, *tok;
     int rc = 0;
 
-    (void)flags;
     *out = NULL;
     if (!s) return ea_fail(EA_ENOMEM, "out of memory");
     s->base.ops = &ea_store_s3_ops;
+    s->retry_after_ms = -1;
+    if (flags & EA_STORE_NO_RETRY) o.retries_max = EA_HTTP_NO_RETRY; /* the caller's: store.h */
     if (blen == 0) {
         rc = ea_fail(EA_EUSAGE, "s3://%s: no bucket (s3://BUCKET/PREFIX?endpoint=URL&region=R)",
                      loc);
@@ -192,7 +194,9 @@ static int request(struct s3_store *s, struct ea_http_response *out, const char 
     if (s->token) headers[n++] = s->token;
     for (size_t i = 0; extra && extra[i] && n < 8; i++) headers[n++] = extra[i];
     headers[n] = NULL;
-    return ea_http_request(s->http, out, &req);
+    rc = ea_http_request(s->http, out, &req);
+    s->retry_after_ms = out->retry_after_ms;
+    return rc;
 }
 
 /*
@@ -536,6 +540,11 @@ static int s3_probe(struct ea_store *st)
     return rc;
 }
 
+static long s3_retry_after_ms(struct ea_store *st)
+{
+    return ((struct s3_store *)st)->retry_after_ms;
+}
+
 const struct ea_store_ops ea_store_s3_ops = {
     .scheme = "s3",
     .params = (const char *const[]){"endpoint", "region", "path_style", "max_keys",
@@ -549,5 +558,6 @@ const struct ea_store_ops ea_store_s3_ops = {
     .walk = s3_walk,
     .put_object = s3_put_checkpoint,
     .probe = s3_probe,
+    .retry_after_ms = s3_retry_after_ms,
     .close = s3_close,
 };

@@ -380,6 +380,7 @@ int ea_http_request(struct ea_http *h, struct ea_http_response *out, const struc
     int rc = 0;
 
     memset(out, 0, sizeof(*out));
+    out->retry_after_ms = -1;
     ea_buf_init(&out->body, h->o.body_max_bytes);
     ea_http_url_display(shown, sizeof(shown), url);
     for (size_t i = 0; headers && headers[i]; i++) {
@@ -485,6 +486,14 @@ int ea_http_request(struct ea_http *h, struct ea_http_response *out, const struc
                          attempt_no == 1 ? "" : "s");
             break;
         }
+        if (a.retry_after_ms >= 0) {
+            hint = a.retry_after_ms;
+        } else if ((out->status == 429 || out->status == 403) && a.ratelimit_empty &&
+                   a.ratelimit_reset > 0) {
+            long wait_s = a.ratelimit_reset - (long)time(NULL);
+            hint = wait_s > 0 ? wait_s * 1000 : 0;
+        }
+        out->retry_after_ms = hint;
         if (attempt_no > h->o.retries_max) {
             if (cc != CURLE_OK)
                 rc = ea_fail(EA_ERETRY, "%s: %s after %u attempts (is the server up and "
@@ -493,13 +502,6 @@ int ea_http_request(struct ea_http *h, struct ea_http_response *out, const struc
                 rc = ea_fail(EA_ERETRY, "%s: HTTP %ld after %u attempts (try again later)", shown,
                              out->status, attempt_no);
             break;
-        }
-        if (a.retry_after_ms >= 0) {
-            hint = a.retry_after_ms;
-        } else if ((out->status == 429 || out->status == 403) && a.ratelimit_empty &&
-                   a.ratelimit_reset > 0) {
-            long wait_s = a.ratelimit_reset - (long)time(NULL);
-            hint = wait_s > 0 ? wait_s * 1000 : 0;
         }
         wait = ea_http_backoff_ms(attempt_no, h->o.backoff_base_ms, h->o.retry_wait_max_ms, hint,
                                   jitter());

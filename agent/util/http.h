@@ -4,7 +4,9 @@
  * bodies, timeouts, a User-Agent, TLS verification on unless the caller says
  * otherwise, retries with capped exponential backoff and full jitter on
  * connection failures, 5xx and rate limits (honouring Retry-After and
- * X-RateLimit-Reset, bounded), pagination by Link rel="next" (GitHub) or
+ * X-RateLimit-Reset, bounded) unless the caller owns the retries
+ * (EA_HTTP_NO_RETRY: one attempt, and the response names the server's wait),
+ * pagination by Link rel="next" (GitHub) or
  * X-Next-Page (GitLab) with a page cap, and one clear error per outcome
  * (401, 403, 404, others). Header values given by the caller (tokens) are
  * never logged or put into error messages; URLs in messages lose userinfo
@@ -48,6 +50,9 @@ struct ea_http_response {
     struct ea_buf body;     /* bounded by body_max_bytes */
     char *next_url;         /* owned; the next page's URL, or NULL */
     unsigned attempts;      /* how many requests this took */
+    long retry_after_ms;    /* the wait the final answer asked for (Retry-After, or a spent
+                               rate limit's reset), for a caller that owns the retries;
+                               -1 when it named none */
 };
 
 /** @param out owned; close with ea_http_close. */

@@ -8,7 +8,8 @@
 # S3 store stopped, records pile up, then drain; kill -9 while shipping,
 # restart, resume; SIGHUP with a good and a bad config; a full spool pauses
 # collection; /metrics counters match what was done; every record is in each
-# store exactly once and verifies; Object Lock headers reach S3.
+# store exactly once and verifies; Object Lock headers reach S3; one owner of
+# retries per path (the shipper in the daemon, the HTTP client in a one-shot collect).
 . "$(dirname "$0")/lib.sh"
 EA=$EA_BIN
 S3RVER=${EA_TOOLS_DIR:-$EA_SOURCE_DIR/.tools}/node_modules/.bin/s3rver
@@ -559,5 +560,51 @@ check "a bad lock mode" 2 "$EA" collect --key key.pem --control A.8.32 \
     --store "s3://locked/p?endpoint=$REPLAY_URL&object_lock_mode=FOREVER&object_lock_retain=30d" git=repo
 contains "names the modes" "$ERR" "GOVERNANCE or COMPLIANCE"
 
-for f in A.log B.log F.log; do lacks "no secret key in $f" "$f" "S3RVER:S3RVER"; done
+# ---------- one owner of retries per path. The daemon: only the shipper retries a store, after
+# the wait the store's Retry-After asks for; each store request is one attempt (nested, the S3
+# store made 5 requests and the http store 3 per shipper attempt, waiting inside the store).
+cat >routes.json <<'EOF'
+{"routes": [{"method": "POST", "path": "/v1/ingest",
+             "responses": [{"status": 503, "headers": {"Retry-After": "120"}}]},
+            {"method": "PUT", "path_prefix": "/busy/",
+             "responses": [{"status": 503, "headers": {"Retry-After": "120"}}]}]}
+EOF
+skip=$(cat "$WORK/replay.log" 2>/dev/null | wc -l)
+start_replay routes.json
+cat >q.yaml <<EOF
+agent: {spool: spool-q, listen: "127.0.0.1:0"}
+signing: {key: key.pem}
+stores:
+  - url: $REPLAY_URL?token_env=EA_TOKEN_B
+  - url: s3://busy/q?endpoint=$REPLAY_URL&path_style=1
+collectors: [{name: git, arg: repo, interval: 1h, jitter: 0s, controls: [A.8.32]}]
+EOF
+start_daemon Q q.yaml
+[ -n "$PORT_Q" ] && pass || fail "daemon Q did not start: $(tail -3 Q.log)"
+two_waits() { [ "$(grep -c 'attempt 1; retrying in 120000 ms' Q.log)" -ge 2 ]; }
+wait_until 60 two_waits ||
+    fail "Q: the shipper did not wait the stores' Retry-After: $(grep shipper Q.log | tail -3)"
+# what the replay server logged since it started
+tail -n +"$((skip + 1))" "$WORK/replay.log" >q-requests.log
+assert "Q: the http store got one request per shipper attempt" test \
+    "$(grep -c '"method": "POST", "path": "/v1/ingest"' q-requests.log)" = 1
+assert "Q: the S3 store got one record PUT per shipper attempt" test \
+    "$(grep '"method": "PUT"' q-requests.log | grep -c '/controls/')" = 1
+kill -TERM "$PID_Q"
+wait "$PID_Q" 2>/dev/null
+stop_replay
+# A one-shot command has no shipper: its store's HTTP client retries, a bounded number of times.
+cat >routes.json <<'EOF'
+{"routes": [{"method": "PUT", "path_prefix": "/busy/",
+             "responses": [{"status": 503, "headers": {"Retry-After": "0"}}]}]}
+EOF
+skip=$(wc -l <"$WORK/replay.log")
+start_replay routes.json
+check "collect to a store that answers 503" 1 "$EA" collect --key key.pem --control A.8.32 \
+    --store "s3://busy/c?endpoint=$REPLAY_URL&path_style=1" git=repo
+contains "collect: how many attempts" "$ERR" "HTTP 503 after 5 attempts"
+assert "collect: the client retried the PUT 4 times, nobody above it" test \
+    "$(tail -n +"$((skip + 1))" "$WORK/replay.log" | grep '"method": "PUT"' | grep -c '/controls/')" = 5
+
+for f in A.log B.log F.log Q.log; do lacks "no secret key in $f" "$f" "S3RVER:S3RVER"; done
 finish
