@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Option-table parser: --name VALUE, --name=VALUE, flags, repeatable
- * options, "--" to end options, -h/--help anywhere. Unknown flags get the
+ * options, "--" to end options, -h/--help and -V/--version anywhere. Unknown flags get the
  * nearest valid name as a suggestion.
  */
 #include "cli.h"
@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <evidence/version.h>
 
 #include "util/error.h"
 #include "util/mem.h"
@@ -137,6 +139,10 @@ int ea_cli_parse(struct ea_cli_args *a, const struct ea_cli_cmd *cmd, int argc, 
             a->help = true;
             continue;
         }
+        if (strcmp(arg, "-V") == 0 || strcmp(arg, "--version") == 0) {
+            a->version = true;
+            continue;
+        }
         if (arg[1] != '-')
             return ea_fail(EA_EUSAGE, "%s: unknown option '%s' (options are long: see '%s --help')",
                            cmd->name, arg, cmd->name);
@@ -169,7 +175,7 @@ int ea_cli_parse(struct ea_cli_args *a, const struct ea_cli_cmd *cmd, int argc, 
             if (rc < 0) return rc;
         }
     }
-    if (a->help) return 0;
+    if (a->help || a->version) return 0;
     if (a->npos < cmd->min_args)
         return ea_fail(EA_EUSAGE, "%s: missing argument (usage: evidence-agent %s %s)", cmd->name,
                        cmd->name, cmd->usage);
@@ -199,5 +205,21 @@ void ea_cli_help(FILE *f, const struct ea_cli_cmd *cmd)
         fprintf(f, "  %-24s %s\n", left, o->help);
     }
     fprintf(f, "  %-24s %s\n", "-h, --help", "show this help and exit");
+    fprintf(f, "  %-24s %s\n", "-V, --version", "print the version and exit");
     if (cmd->details) fprintf(f, "\n%s", cmd->details);
+}
+
+void ea_cli_version(FILE *f)
+{
+    fprintf(f, "evidence-agent %s (collector ABI %d)\n", EA_VERSION, EA_COLLECTOR_ABI);
+}
+
+bool ea_cli_answer(FILE *f, const struct ea_cli_args *a, const struct ea_cli_cmd *cmd)
+{
+    if (a->version) {
+        ea_cli_version(f);
+        return true;
+    }
+    if (a->help) ea_cli_help(f, cmd);
+    return a->help;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Command-line parsing from option tables. One table per command drives
- * parsing, --help and "did you mean" for unknown flags, so what --help says
- * is what the parser accepts. Values point into argv (borrowed).
+ * parsing, --help, "did you mean" for unknown flags, and the man pages and
+ * bash completion (docgen.c), so what --help says is what the parser accepts
+ * and what the manual documents. Values point into argv (borrowed).
  */
 #ifndef EA_CLI_H
 #define EA_CLI_H
@@ -48,7 +49,8 @@ struct ea_cli_slot {
  * name the table does not have instead of handing out an index.
  */
 struct ea_cli_args {
-    bool help;
+    bool help;                /* -h or --help */
+    bool version;             /* -V or --version */
     struct ea_cli_slot *slot; /* owned: one per option of the table */
     size_t nslot;
     const char **pos;         /* owned array of borrowed strings */
@@ -75,5 +77,16 @@ const char *ea_cli_value(const struct ea_cli_args *a, const struct ea_cli_cmd *c
 bool ea_cli_flag(const struct ea_cli_args *a, const struct ea_cli_cmd *cmd, const char *name);
 /** Writes the --help text of cmd. */
 void ea_cli_help(FILE *f, const struct ea_cli_cmd *cmd);
+/** Writes "evidence-agent VERSION (collector ABI N)" and a newline. */
+void ea_cli_version(FILE *f);
+/**
+ * What every command does after parsing: when -V/--version or -h/--help was
+ * given, writes the version or cmd's help to f and says so.
+ * @return true when it answered (the command then exits 0).
+ */
+bool ea_cli_answer(FILE *f, const struct ea_cli_args *a, const struct ea_cli_cmd *cmd);
+
+/** Receives a command's option table (borrowed for the call). @return 0 or a negative code. */
+typedef int (*ea_cli_cmd_cb)(const struct ea_cli_cmd *cmd, void *payload);
 
 #endif

@@ -48,6 +48,11 @@ static const struct ea_cli_cmd cmd = {
     .max_args = 0,
 };
 
+int ea_cmd_checkpoint_doc(ea_cli_cmd_cb cb, void *payload)
+{
+    return cb(&cmd, payload);
+}
+
 int ea_cmd_checkpoint(int argc, char **argv)
 {
     struct ea_cli_args a;
@@ -62,8 +67,7 @@ int ea_cmd_checkpoint(int argc, char **argv)
     int rc;
 
     rc = ea_cli_parse(&a, &cmd, argc, argv);
-    if (rc < 0 || a.help) {
-        if (a.help) ea_cli_help(stdout, &cmd);
+    if (rc < 0 || ea_cli_answer(stdout, &a, &cmd)) {
         goto out;
     }
     rc = ea_config_signing_key(&key, ea_cli_value(&a, &cmd, "key"));

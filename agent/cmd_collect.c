@@ -139,6 +139,16 @@ static int table_build(struct table *t)
     return 0;
 }
 
+int ea_cmd_collect_doc(ea_cli_cmd_cb cb, void *payload)
+{
+    struct table t;
+    int rc = table_build(&t);
+
+    if (rc == 0) rc = cb(&t.cmd, payload);
+    table_dispose(&t);
+    return rc;
+}
+
 /* Whether row r's flag was given on the command line; *v gets the value it sets. */
 static bool given(const struct ea_cli_args *a, const struct table *t, const struct shorthand *r,
                   const char **v)
@@ -306,13 +316,15 @@ int ea_cmd_collect(int argc, char **argv)
     memset(&a, 0, sizeof(a));
     rc = table_build(&t);
     if (rc == 0) rc = ea_cli_parse(&a, &t.cmd, argc, argv);
-    if (rc == 0 && a.help) { /* a plug-in given with --plugin is listed too */
+    if (rc == 0 && a.version) {
+        ea_cli_version(stdout);
+    } else if (rc == 0 && a.help) { /* a plug-in given with --plugin is listed too */
         list = ea_cli_list(&a, &t.cmd, "plugin", &n);
         for (size_t i = 0; rc == 0 && i < n; i++)
             if ((rc = ea_registry_load_plugin(list[i], NULL)) < 0) ea_fail_prefix("--plugin");
         if (rc == 0) print_help(&t.cmd);
     }
-    if (rc < 0 || a.help) goto out;
+    if (rc < 0 || a.help || a.version) goto out;
     list = ea_cli_list(&a, &t.cmd, "control", &n);
     if (n && !(refs = json_array())) {
         rc = ea_fail(EA_ENOMEM, "out of memory");

@@ -49,6 +49,11 @@ static const struct ea_cli_cmd cmd = {
     .max_args = 1,
 };
 
+int ea_cmd_controls_doc(ea_cli_cmd_cb cb, void *payload)
+{
+    return cb(&cmd, payload);
+}
+
 static const char caveat[] =
     "# 'related': the source says the two correspond, not that one satisfies the other;\n"
     "# 'low' confidence rows are transitive hints. Guidance, not certification.\n";
@@ -183,8 +188,7 @@ int ea_cmd_controls(int argc, char **argv)
     int rc;
 
     rc = ea_cli_parse(&a, &cmd, argc, argv);
-    if (rc < 0 || a.help) {
-        if (a.help) ea_cli_help(stdout, &cmd);
+    if (rc < 0 || ea_cli_answer(stdout, &a, &cmd)) {
         goto out;
     }
     rc = ea_controls_init();

@@ -91,6 +91,11 @@ static const struct ea_cli_cmd cmd = {
     .max_args = 0,
 };
 
+int ea_cmd_export_doc(ea_cli_cmd_cb cb, void *payload)
+{
+    return cb(&cmd, payload);
+}
+
 struct member {
     char *path; /* owned: path inside the pack */
     struct ea_buf data;
@@ -630,8 +635,7 @@ int ea_cmd_export(int argc, char **argv)
     memset(&set, 0, sizeof(set));
     memset(&soa, 0, sizeof(soa));
     rc = ea_cli_parse(&a, &cmd, argc, argv);
-    if (rc < 0 || a.help) {
-        if (a.help) ea_cli_help(stdout, &cmd);
+    if (rc < 0 || ea_cli_answer(stdout, &a, &cmd)) {
         goto out;
     }
     controls = ea_cli_list(&a, &cmd, "control", &ncontrol);

@@ -30,6 +30,11 @@ static const struct ea_cli_cmd cmd = {
     .max_args = 0,
 };
 
+int ea_cmd_keygen_doc(ea_cli_cmd_cb cb, void *payload)
+{
+    return cb(&cmd, payload);
+}
+
 int ea_cmd_keygen(int argc, char **argv)
 {
     struct ea_cli_args a;
@@ -39,8 +44,7 @@ int ea_cmd_keygen(int argc, char **argv)
     int rc;
 
     rc = ea_cli_parse(&a, &cmd, argc, argv);
-    if (rc < 0 || a.help) {
-        if (a.help) ea_cli_help(stdout, &cmd);
+    if (rc < 0 || ea_cli_answer(stdout, &a, &cmd)) {
         goto out;
     }
     priv = ea_cli_value(&a, &cmd, "private");

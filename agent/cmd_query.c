@@ -46,6 +46,11 @@ static const struct ea_cli_cmd cmd = {
     .max_args = 0,
 };
 
+int ea_cmd_query_doc(ea_cli_cmd_cb cb, void *payload)
+{
+    return cb(&cmd, payload);
+}
+
 enum format { FORMAT_TABLE, FORMAT_JSON, FORMAT_NDJSON };
 
 struct hit {
@@ -236,8 +241,7 @@ int ea_cmd_query(int argc, char **argv)
     memset(&q, 0, sizeof(q));
     memset(&one, 0, sizeof(one));
     rc = ea_cli_parse(&a, &cmd, argc, argv);
-    if (rc < 0 || a.help) {
-        if (a.help) ea_cli_help(stdout, &cmd);
+    if (rc < 0 || ea_cli_answer(stdout, &a, &cmd)) {
         goto out;
     }
     v = ea_cli_value(&a, &cmd, "format");

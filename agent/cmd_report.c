@@ -65,6 +65,11 @@ static const struct ea_cli_cmd cmd = {
     .max_args = 0,
 };
 
+int ea_cmd_report_doc(ea_cli_cmd_cb cb, void *payload)
+{
+    return cb(&cmd, payload);
+}
+
 typedef int (*render_fn)(FILE *f, const json_t *report);
 
 static const struct {
@@ -124,8 +129,7 @@ int ea_cmd_report(int argc, char **argv)
 
     memset(&soa, 0, sizeof(soa));
     rc = ea_cli_parse(&a, &cmd, argc, argv);
-    if (rc < 0 || a.help) {
-        if (a.help) ea_cli_help(stdout, &cmd);
+    if (rc < 0 || ea_cli_answer(stdout, &a, &cmd)) {
         goto out;
     }
     if (ea_cli_flag(&a, &cmd, "init-soa")) {

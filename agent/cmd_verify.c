@@ -74,6 +74,11 @@ static const struct ea_cli_cmd cmd = {
     .max_args = 0,
 };
 
+int ea_cmd_verify_doc(ea_cli_cmd_cb cb, void *payload)
+{
+    return cb(&cmd, payload);
+}
+
 /*
  * A stream's records are no older than the second its name was made
  * ("<agent>[.<label>].<YYYYMMDDTHHMMSS>Z.<random>", ea_pipeline_stream_name):
@@ -118,8 +123,7 @@ int ea_cmd_verify(int argc, char **argv)
     memset(&res, 0, sizeof(res));
     memset(&one, 0, sizeof(one));
     rc = ea_cli_parse(&a, &cmd, argc, argv);
-    if (rc < 0 || a.help) {
-        if (a.help) ea_cli_help(stdout, &cmd);
+    if (rc < 0 || ea_cli_answer(stdout, &a, &cmd)) {
         goto out;
     }
     pubs = ea_cli_list(&a, &cmd, "pubkey", &npub);

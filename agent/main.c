@@ -8,8 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <evidence/version.h>
-
+#include "cli.h"
 #include "commands.h"
 #include "controls.h"
 #include "util/error.h"
@@ -17,33 +16,14 @@
 #include "util/mem.h"
 #include "util/text.h"
 
-static const struct {
-    const char *name;
-    int (*run)(int argc, char **argv);
-    const char *summary;
-} commands[] = {
-    {"keygen", ea_cmd_keygen, "create an Ed25519 signing key pair"},
-    {"collect", ea_cmd_collect, "run collectors, sign their records and store them"},
-    {"query", ea_cmd_query, "find evidence by control, period and kind"},
-    {"verify", ea_cmd_verify, "check signatures, IDs, schemas and completeness of a store"},
-    {"checkpoint", ea_cmd_checkpoint, "write a signed checkpoint of every stream of a store"},
-    {"report", ea_cmd_report, "the Statement of Applicability with live evidence per control"},
-    {"export", ea_cmd_export, "write an audit pack: records, keys, report and manifest"},
-    {"daemon", ea_cmd_daemon, "run as a sidecar: scheduled collectors, a spool, stores, HTTP"},
-    {"controls", ea_cmd_controls, "list or search the ISO/IEC 27001:2022 Annex A controls"},
-};
-
 static void usage(FILE *f)
 {
-    fprintf(f, "Usage: evidence-agent COMMAND [options]\n\n"
-               "Collects signed ISO/IEC 27001 evidence from CI/CD and lets auditors query and "
-               "verify it.\n\nCommands:\n");
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "Usage: evidence-agent COMMAND [options]\n\n%s\n\nCommands:\n", ea_program_summary);
+    for (const struct ea_command *c = ea_commands; c->name; c++)
+        fprintf(f, "  %-10s %s\n", c->name, c->summary);
     fprintf(f, "\nRun 'evidence-agent COMMAND --help' for a command's options, 'evidence-agent -V'\n"
                "(or --version) for the version.\n"
-               "Exit status: 0 ok, 1 runtime failure, 2 usage or configuration error,\n"
-               "3 verification failed, 4 policy gate failed.\n");
+               "Exit status: %s\n", ea_exit_statuses);
 }
 
 int main(int argc, char **argv)
@@ -67,12 +47,12 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0 ||
         strcmp(argv[1], "version") == 0) {
-        printf("evidence-agent %s (collector ABI %d)\n", EA_VERSION, EA_COLLECTOR_ABI);
+        ea_cli_version(stdout);
         return 0;
     }
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        if (strcmp(argv[1], commands[i].name) != 0) continue;
-        rc = commands[i].run(argc - 1, argv + 1);
+    for (const struct ea_command *c = ea_commands; c->name; c++) {
+        if (strcmp(argv[1], c->name) != 0) continue;
+        rc = c->run(argc - 1, argv + 1);
         if (rc < 0) ea_log(EA_LOG_LEVEL_ERROR, NULL, "%s", ea_error_message(rc));
         if (fflush(stdout) != 0 && rc >= 0) {
             ea_log(EA_LOG_LEVEL_ERROR, NULL, "cannot write to standard output");
@@ -83,11 +63,11 @@ int main(int argc, char **argv)
     {
         const char *best = NULL;
         size_t best_d = EA_TEXT_FAR;
-        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-            size_t d = ea_text_distance(argv[1], commands[i].name);
+        for (const struct ea_command *c = ea_commands; c->name; c++) {
+            size_t d = ea_text_distance(argv[1], c->name);
             if (d < best_d) {
                 best_d = d;
-                best = commands[i].name;
+                best = c->name;
             }
         }
         if (best && best_d <= 2)

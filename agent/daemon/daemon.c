@@ -92,6 +92,11 @@ static const struct ea_cli_cmd cmd = {
     .max_args = 0,
 };
 
+int ea_cmd_daemon_doc(ea_cli_cmd_cb cb, void *payload)
+{
+    return cb(&cmd, payload);
+}
+
 static void *scheduler_main(void *arg)
 {
     struct ea_daemon *d = arg;
@@ -341,8 +346,7 @@ int ea_cmd_daemon(int argc, char **argv)
 
     memset(&d, 0, sizeof(d));
     rc = ea_cli_parse(&a, &cmd, argc, argv);
-    if (rc < 0 || a.help) {
-        if (a.help) ea_cli_help(stdout, &cmd);
+    if (rc < 0 || ea_cli_answer(stdout, &a, &cmd)) {
         goto out;
     }
     path = ea_cli_value(&a, &cmd, "config");
