@@ -142,6 +142,30 @@ START_TEST(test_429_waits_as_long_as_retry_after_says)
 }
 END_TEST
 
+/* A caller that owns the retries (the daemon's shipper): one request, and the server's wait. */
+START_TEST(test_without_retries_one_request_names_the_servers_wait)
+{
+    struct ea_http_opts o = {.sleep_ms = fake_sleep, .retries_max = EA_HTTP_NO_RETRY};
+    struct ea_http *once;
+    struct ea_http_response r;
+    char url[256];
+
+    ck_assert_int_eq(ea_http_open(&once, &o), 0);
+    snprintf(url, sizeof(url), "%s/limited", srv.base_url);
+    ck_assert_int_eq(ea_http_get(once, &r, url, NULL), EA_ERETRY);
+    ck_assert_uint_eq(r.attempts, 1);
+    ck_assert_int_eq(nslept, 0);
+    ck_assert_int_eq(r.retry_after_ms, 7000);
+    ea_http_response_dispose(&r);
+    snprintf(url, sizeof(url), "%s/down", srv.base_url);
+    ck_assert_int_eq(ea_http_get(once, &r, url, NULL), EA_ERETRY);
+    ck_assert_int_eq(r.retry_after_ms, -1); /* it named none */
+    ea_http_response_dispose(&r);
+    ea_http_close(once);
+    ea_error_clear();
+}
+END_TEST
+
 static const struct {
     const char *path;
     int rc;
@@ -231,6 +255,7 @@ static Suite *http_suite(void)
     tcase_add_test(tc, test_a_next_link_to_another_host_is_not_followed);
     tcase_add_test(tc, test_5xx_is_retried_until_success);
     tcase_add_test(tc, test_429_waits_as_long_as_retry_after_says);
+    tcase_add_test(tc, test_without_retries_one_request_names_the_servers_wait);
     tcase_add_loop_test(tc, test_failures_have_clear_outcomes, 0,
                         sizeof(failures) / sizeof(failures[0]));
     tcase_add_test(tc, test_an_unreachable_server_is_a_retryable_failure);
