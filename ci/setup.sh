@@ -26,7 +26,7 @@ if [ "$build_only" = 0 ]; then packages+=(
     flawfinder jq
     chromium
     python3-yaml
-    lintian debootstrap file
+    lintian debootstrap file podman
 ); fi
 # flawfinder makes a real SARIF report in the scan tests; jq is their independent
 # counter and the benchmarks' peer; chromium renders the HTML report in its test.
@@ -34,7 +34,8 @@ if [ "$build_only" = 0 ]; then packages+=(
 if [ "${EA_WITH_FUZZ:-0}" = 1 ]; then packages+=(clang libclang-rt-14-dev); fi
 
 # python3-yaml parses the GitLab template in its test; lintian checks the .deb and debootstrap
-# makes the Debian root the package test installs it in (file: CPack's dependency scan).
+# makes the Debian root the package test installs it in (file: CPack's dependency scan);
+# podman builds the container image in its test.
 # Node.js and npm run s3rver, the S3 peer of the S3 store tests: from Debian when the machine
 # has no npm of its own (a nodejs from elsewhere is left alone).
 if [ "$build_only" = 0 ] && ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
