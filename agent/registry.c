@@ -2,7 +2,7 @@
 /*
  * Built-in collectors: one line each in the table below, in the order
  * `collect --help` lists them (a change's story: commit, run, review, scans,
- * configuration, protection, then exec). No generated code and no
+ * configuration, protection, access, then exec). No generated code and no
  * constructor tricks: what is compiled in is what is listed here.
  */
 #include "registry.h"
@@ -35,6 +35,7 @@ extern const struct ea_collector ea_collector_approvals;
 extern const struct ea_collector ea_collector_scan;
 extern const struct ea_collector ea_collector_config;
 extern const struct ea_collector ea_collector_branch_protection;
+extern const struct ea_collector ea_collector_access;
 extern const struct ea_collector ea_collector_exec;
 
 static const struct ea_collector *const builtins[] = {
@@ -44,6 +45,7 @@ static const struct ea_collector *const builtins[] = {
     &ea_collector_scan,              /* scanner reports */
     &ea_collector_config,            /* configuration files */
     &ea_collector_branch_protection, /* the forge's protection of a branch */
+    &ea_collector_access,            /* who may change the code and the pipeline */
     &ea_collector_exec,              /* any program that prints JSON */
     NULL,
 };

@@ -12,7 +12,7 @@ CC=clang cmake -S . -B build-fuzz -DEA_FUZZ=ON -DEA_SANITIZE=ON -DEA_WERROR=ON \
     -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link" >/dev/null
 cmake --build build-fuzz -j "$(nproc)" >/dev/null
 status=0
-for t in envelope statement control_id time redact log_scan change_request \
+for t in envelope statement control_id time redact log_scan change_request access \
     scan_sarif scan_trivy scan_grype scan_gitleaks scan_cyclonedx scan_zap scan_detect soa yaml \
     head checkpoint; do
     corpus=$(mktemp -d)

@@ -156,7 +156,7 @@ int ea_forge_connect(struct ea_forge *f, struct ea_ci_api *api, const struct ea_
                        "which repository (to read %s)? give --repo owner/name or set "
                        "GITHUB_REPOSITORY (GitHub Actions sets it)",
                        who);
-    if (!gitlab && !strchr(repo, '/')) {
+    if (!gitlab && !t->owner && !strchr(repo, '/')) {
         char shown[81];
         return ea_fail(EA_ECONFIG, "repository '%s' (--repo, else GITHUB_REPOSITORY) must be owner/name",
                        ea_redact_show(shown, sizeof(shown), repo, strlen(repo)));
@@ -256,6 +256,33 @@ static int get_pages(struct ea_forge *f, char *url, page_fn fn, json_t *acc, con
         pages++;
     }
     if (truncated) *truncated = url != NULL;
+    ea_free(url);
+    return rc;
+}
+
+int ea_forge_get_list(struct ea_forge *f, char *url, unsigned max_pages, json_t *items,
+                      long *status, bool *truncated, const char *what)
+{
+    unsigned pages = 0;
+    int rc = 0;
+
+    *status = 0;
+    *truncated = false;
+    if (!url) return ea_fail(EA_ENOMEM, "out of memory");
+    while (url && rc == 0 && pages < max_pages) {
+        json_t *body = NULL;
+        char *next = NULL;
+        rc = ea_forge_get(f, url, &body, &next, status, what);
+        if (rc == 0 && !json_is_array(body))
+            rc = ea_fail(EA_EINPUT, "%s: the answer is not a list", what ? what : "a list");
+        if (rc == 0 && json_array_extend(items, body) < 0) rc = ea_fail(EA_ENOMEM, "out of memory");
+        if (rc == 0) *status = 0;
+        json_decref(body);
+        ea_free(url);
+        url = next;
+        pages++;
+    }
+    *truncated = rc == 0 && url != NULL;
     ea_free(url);
     return rc;
 }

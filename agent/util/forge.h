@@ -47,6 +47,8 @@ struct ea_forge_target {
     char *repo;      /* owner/name, a GitLab project ID or group/project path */
     char *platform;  /* "github" or "gitlab" */
     long timeout_ms; /* every API request of the run, retries included */
+    bool owner;      /* repo names an organisation (GitHub) or a group (GitLab), not a
+                        repository: set by the collector after ea_forge_options */
 };
 
 #define EA_FORGE_TIMEOUT_DEFAULT_MS 60000L
@@ -117,6 +119,20 @@ int ea_forge_read(struct ea_forge *f, long number, json_t *data, json_t **review
  */
 int ea_forge_get(struct ea_forge *f, const char *url, json_t **out, char **next, long *status,
                  const char *what);
+
+/**
+ * GETs url and its next pages (at most max_pages), appending the items of each
+ * page (a JSON array) to items, so that a list is read whole or not at all.
+ * @param url       taken.
+ * @param items     array to fill (borrowed); left partly filled on failure.
+ * @param status    out: the HTTP status of the page that failed (0 without a response, or
+ *                  when none failed).
+ * @param truncated out: true when there were more than max_pages pages.
+ * @param what      as ea_forge_get's (NULL keeps the HTTP client's message).
+ * @return 0, EA_EINPUT when a page is not a list, or ea_forge_get's code.
+ */
+int ea_forge_get_list(struct ea_forge *f, char *url, unsigned max_pages, json_t *items,
+                      long *status, bool *truncated, const char *what);
 
 /** Whether a user is a bot: account type "Bot", GitLab's "bot": true, or a "[bot]" login. */
 bool ea_forge_is_bot(const json_t *user, const char *login);
