@@ -283,7 +283,11 @@ static int generate(const char *dir)
     fputs(bash_head, g.bash);
     for (const struct ea_command *c = ea_commands; c->name && rc == 0; c++) {
         g.command = c;
-        rc = c->doc(command_doc, &g);
+        rc = c->doc ? c->doc(command_doc, &g)
+                    : ea_fail(EA_EUSAGE,
+                              "docgen: the command %s hands over no option table (give it an "
+                              "ea_cmd_%s_doc in commands.c)",
+                              c->name, c->name);
     }
     fputs(bash_tail, g.bash);
     if (rc < 0) {
