@@ -50,6 +50,12 @@ static const struct ea_cli_opt opts[] = {
     {"gate", EA_CLI_FLAG, NULL,
      "exit 4 when a record's result is fail or error (block the"
      " pipeline)"},
+    {"tsa", EA_CLI_LIST, "URL",
+     "timestamp the records with this RFC 3161 TSA (repeat: the next is tried when one "
+     "fails)"},
+    {"tsa-required", EA_CLI_FLAG, NULL,
+     "with --tsa: exit 1 and store nothing when no TSA gives a token (default: warn and store)"},
+    {"tsa-policy", EA_CLI_VALUE, "OID", "with --tsa: ask for tokens under this TSA policy"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -300,6 +306,7 @@ int ea_cmd_collect(int argc, char **argv)
     struct ea_store *store = NULL;
     struct ea_key *key = NULL;
     struct ea_redactor *redactor = NULL;
+    struct ea_tsa *tsa = NULL;
     struct job *jobs = NULL;
     char agent_id[72];
     char stream[EA_STREAM_MAX + 1];
@@ -314,6 +321,7 @@ int ea_cmd_collect(int argc, char **argv)
 
     memset(&extra, 0, sizeof(extra));
     memset(&a, 0, sizeof(a));
+    memset(&p, 0, sizeof(p));
     rc = table_build(&t);
     if (rc == 0) rc = ea_cli_parse(&a, &t.cmd, argc, argv);
     if (rc == 0 && a.version) {
@@ -442,6 +450,14 @@ int ea_cmd_collect(int argc, char **argv)
         }
     }
     store_url = ea_config_store_url(ea_cli_value(&a, &t.cmd, "store"));
+    list = ea_cli_list(&a, &t.cmd, "tsa", &n);
+    if (n) {
+        rc = ea_tsa_open(&tsa, list, n, ea_cli_value(&a, &t.cmd, "tsa-policy"));
+        if (rc < 0) goto out;
+    } else if (ea_cli_flag(&a, &t.cmd, "tsa-required") || ea_cli_value(&a, &t.cmd, "tsa-policy")) {
+        rc = ea_fail(EA_EUSAGE, "--tsa-required and --tsa-policy need --tsa URL");
+        goto out;
+    }
     /* every input is checked (each collector's init) before any runs or anything is stored */
     rc = 0;
     for (size_t i = 0; i < a.npos; i++) {
@@ -475,6 +491,8 @@ int ea_cmd_collect(int argc, char **argv)
         .framework_refs = refs,
         .redactor = redactor,
         .made = made,
+        .tsa = dry ? NULL : tsa,
+        .tsa_required = ea_cli_flag(&a, &t.cmd, "tsa-required"),
     };
     ea_pipeline_init(&p, &po);
     for (size_t i = 0; i < a.npos; i++) {
@@ -496,6 +514,14 @@ int ea_cmd_collect(int argc, char **argv)
     else
         ea_log(EA_LOG_LEVEL_INFO, NULL, "%u record%s stored in %s (stream %s)", p.records,
                p.records == 1 ? "" : "s", store_url, stream);
+    if (tsa && !dry && p.unstamped)
+        ea_log(EA_LOG_LEVEL_WARN, NULL,
+               "%u of %u record%s stored without a timestamp (every TSA failed, named above; "
+               "--tsa-required makes this an error)",
+               p.unstamped, p.records, p.records == 1 ? "" : "s");
+    else if (tsa && !dry)
+        ea_log(EA_LOG_LEVEL_INFO, NULL, "%u record%s timestamped", p.stamped,
+               p.stamped == 1 ? "" : "s");
     if (made && (rc = print_made(made, dry ? NULL : store_url, stream, agent_id)) < 0) goto out;
     rc = 0;
     if (failed)
@@ -518,6 +544,8 @@ out:
     ea_free(jobs);
     json_decref(refs);
     json_decref(made);
+    ea_pipeline_dispose(&p);
+    ea_tsa_close(tsa);
     ea_store_close(store);
     ea_key_free(key);
     ea_log_set_redactor(NULL);

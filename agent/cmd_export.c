@@ -21,6 +21,11 @@
  *                    so a record removed from a stream shows
  *   streams/<s>.json the head of every stream a packed record belongs to, as stored
  *   checkpoints/...  every checkpoint of the store, as stored
+ *   timestamps/xx/<id>.json  the RFC 3161 token of each packed record the store holds one for
+ *   trust/tsa-ca.pem with --tsa-ca: the TSA's CA certificates; check.sh then requires every
+ *                    record's token and judges it offline (openssl ts -verify at its genTime)
+ *   trust/keys.json  with --keys: the key history (each key by fingerprint, its PEM in keys/),
+ *                    which check.sh applies at each record's time
  *
  * Every record is checked first (ID, schemas, signature with --pubkey); a
  * record that fails is named and nothing is written (exit 3). The pack is
@@ -52,6 +57,7 @@
 #include "util/hash.h"
 #include "util/mem.h"
 #include "dsse.h"
+#include "timestamp.h"
 #include "verify.h"
 #include "util/time.h"
 #include "util/yaml.h"
@@ -71,12 +77,21 @@ static const struct ea_cli_opt opts[] = {
     {"soa", EA_CLI_VALUE, "FILE",
      "judge the controls by this SoA (status, evidence kinds, max_age), as report does"},
     {"out", EA_CLI_VALUE, "FILE", "the pack to write (.tar.gz)"},
+    {"tsa-ca", EA_CLI_VALUE, "FILE",
+     "with --pubkey or --keys: every record's RFC 3161 token must verify against these TSA CA "
+     "certificates; they and the tokens go into the pack for check.sh"},
+    {"max-skew", EA_CLI_VALUE, "DURATION",
+     "with --tsa-ca: largest gap between collected_at and genTime (default 5m)"},
+    {"keys", EA_CLI_VALUE, "FILE",
+     "key history (YAML or JSON): each record's key must have been valid at its time; it goes "
+     "into the pack for check.sh"},
     {NULL, 0, NULL, NULL},
 };
 
 static const struct ea_cli_cmd cmd = {
     .name = "export",
     .usage = "--control ID... [--store URL] [--since T] [--until T] [--pubkey FILE]... "
+             "[--keys FILE] [--tsa-ca FILE [--max-skew D]] "
              "[--key FILE] [--soa FILE] --out PACK.tar.gz",
     .summary = "Writes an audit pack: the records of some controls, keys, report and manifest.",
     .opts = opts,
@@ -343,6 +358,98 @@ static int on_object(const struct ea_store_object *o, void *payload)
     ea_buf_dispose(&b);
     if (rc == 0 && json_array_append_new(c->checkpoints, json_string(o->key)) < 0)
         rc = ea_fail(EA_ENOMEM, "out of memory");
+    return rc;
+}
+
+/*
+ * Trusted time and key history for check.sh: the token of every packed record
+ * (as stored), the TSA's CA certificates, and the key history as JSON (each
+ * key by fingerprint; a key the history names that is not a --pubkey joins
+ * keys/ so check.sh can verify with it). Returns the manifest's entries.
+ */
+static int add_trust(struct pack *p, struct collect_ctx *c, const struct ea_verify_extra *x,
+                     json_t *keylist, json_t **tsa_out, json_t **hist_out)
+{
+    json_t *ids = json_object(), *e, *hist = NULL;
+    size_t i;
+    int rc = ids ? 0 : ea_fail(EA_ENOMEM, "out of memory");
+
+    *tsa_out = *hist_out = NULL;
+    json_array_foreach(c->records, i, e) { /* once per record, not per copy */
+        const char *id = json_string_value(json_object_get(e, "id"));
+        char key[EA_TIMESTAMP_KEY_LEN + 1];
+        struct ea_buf b;
+        if (rc < 0 || !id || json_object_get(ids, id)) continue;
+        if (json_object_set_new(ids, id, json_true()) < 0) {
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+            continue;
+        }
+        ea_timestamp_key(key, id);
+        ea_buf_init(&b, 0);
+        rc = ea_store_get(c->store, key, &b);
+        if (rc == 0) {
+            rc = add(p, key, b.data ? b.data : "", b.len);
+        } else if (rc == EA_ENOTFOUND && !x->tsa_trust) {
+            ea_error_clear(); /* verified without --tsa-ca: a record may have none */
+            rc = 0;
+        }
+        ea_buf_dispose(&b);
+    }
+    json_decref(ids);
+    if (rc == 0 && x->tsa_ca) {
+        struct ea_buf b;
+        if ((rc = ea_fs_read(&b, x->tsa_ca, 1 << 20, 0)) == 0)
+            rc = add(p, "trust/tsa-ca.pem", b.data ? b.data : "", b.len);
+        ea_buf_dispose(&b);
+        if (rc == 0 && !(*tsa_out = json_pack("{s:s, s:I}", "ca", "trust/tsa-ca.pem",
+                                              "max_skew_seconds",
+                                              (json_int_t)(x->max_skew_us / 1000000))))
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+    }
+    if (rc == 0 && x->history) {
+        json_t *list = json_array();
+        char *text = NULL;
+        hist = json_pack("{s:o}", "keys", list);
+        if (!hist) rc = ea_fail(EA_ENOMEM, "out of memory");
+        for (i = 0; rc == 0 && i < x->history->n; i++) {
+            const struct ea_key_period *k = &x->history->v[i];
+            const char *id = ea_key_id(k->key);
+            char t[3][EA_TIME_TEXT_MAX];
+            bool listed = false;
+            size_t j;
+            json_t *kl;
+            json_array_foreach(keylist, j, kl) listed |=
+                strcmp(json_string_value(json_object_get(kl, "sha256")), id) == 0;
+            if (!listed) { /* in keys/, as every key check.sh trusts */
+                char name[32], *pem = NULL;
+                snprintf(name, sizeof(name), "keys/%zu.pub", json_array_size(keylist) + 1);
+                rc = ea_key_public_pem(&pem, k->key);
+                if (rc == 0) rc = add(p, name, pem, strlen(pem));
+                ea_free(pem);
+                if (rc == 0 && json_array_append_new(keylist, json_pack("{s:s, s:s}", "path", name,
+                                                                        "sha256", id)) < 0)
+                    rc = ea_fail(EA_ENOMEM, "out of memory");
+            }
+            ea_time_format_rfc3339(t[0], k->not_before_us);
+            ea_time_format_rfc3339(t[1], k->not_after_us);
+            ea_time_format_rfc3339(t[2], k->revoked_at_us);
+            if (rc == 0 &&
+                json_array_append_new(
+                    list, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?}", "sha256", id, "not_before",
+                                    k->not_before_us == INT64_MIN ? NULL : t[0], "not_after",
+                                    k->not_after_us == INT64_MAX ? NULL : t[1], "revoked_at",
+                                    k->revoked_at_us == INT64_MAX ? NULL : t[2], "reason",
+                                    k->reason)) < 0)
+                rc = ea_fail(EA_ENOMEM, "out of memory");
+        }
+        text = rc == 0 ? json_dumps(hist, JSON_INDENT(1)) : NULL;
+        if (rc == 0 && !text) rc = ea_fail(EA_ENOMEM, "out of memory");
+        if (rc == 0) rc = add(p, "trust/keys.json", text, strlen(text));
+        free(text);
+        json_decref(hist);
+        if (rc == 0 && !(*hist_out = json_string("trust/keys.json")))
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+    }
     return rc;
 }
 
@@ -625,7 +732,8 @@ int ea_cmd_export(int argc, char **argv)
     struct ea_soa soa;
     const char *soa_path = NULL, *key_path;
     size_t exported = 0;
-    json_t *manifest = NULL, *ids = NULL, *keylist = NULL;
+    json_t *manifest = NULL, *ids = NULL, *keylist = NULL, *tsa = NULL, *hist = NULL;
+    struct ea_verify_extra x;
     const char *out;
     const char *const *controls, *const *pubs = NULL;
     size_t ncontrol, nkeys = 0;
@@ -634,6 +742,7 @@ int ea_cmd_export(int argc, char **argv)
 
     memset(&set, 0, sizeof(set));
     memset(&soa, 0, sizeof(soa));
+    memset(&x, 0, sizeof(x));
     rc = ea_cli_parse(&a, &cmd, argc, argv);
     if (rc < 0 || ea_cli_answer(stdout, &a, &cmd)) {
         goto out;
@@ -683,8 +792,16 @@ int ea_cmd_export(int argc, char **argv)
             goto out;
         }
     }
-    o.keys = keys;
-    o.nkeys = nkeys;
+    rc = ea_verify_extra_load(&x, ea_cli_value(&a, &cmd, "tsa-ca"), NULL,
+                              ea_cli_value(&a, &cmd, "max-skew"), ea_cli_value(&a, &cmd, "keys"));
+    if (rc == 0) rc = ea_verify_extra_keys(&x, keys, nkeys);
+    if (rc < 0) goto out;
+    if (x.tsa_trust && x.nkeys == 0) {
+        rc = ea_fail(EA_EUSAGE, "--tsa-ca needs --pubkey FILE or --keys FILE");
+        goto out;
+    }
+    o.keys = x.keys;
+    o.nkeys = x.nkeys;
     o.store_url = ea_config_store_url(ea_cli_value(&a, &cmd, "store"));
     if ((rc = ea_store_open(&store, o.store_url, 0)) < 0) goto out;
     o.store = store;
@@ -697,8 +814,8 @@ int ea_cmd_export(int argc, char **argv)
     }
     if ((rc = pack_soa(&soa, soa_path, &set)) < 0) goto out;
     c = (struct collect_ctx){.store = store,
-                             .keys = keys,
-                             .nkeys = nkeys,
+                             .keys = x.keys,
+                             .nkeys = x.nkeys,
                              .pack = &pack,
                              .records = json_array(),
                              .streams = json_object(),
@@ -725,7 +842,7 @@ int ea_cmd_export(int argc, char **argv)
         goto out;
     }
     /* the records are sound: now the store as a whole (heads, streams, checkpoints) */
-    if ((rc = ea_verify_gate(store, o.store_url, keys, nkeys)) < 0) {
+    if ((rc = ea_verify_gate_ex(store, o.store_url, x.keys, x.nkeys, &x)) < 0) {
         ea_fail_prefix("no pack written");
         goto out;
     }
@@ -741,19 +858,21 @@ int ea_cmd_export(int argc, char **argv)
         json_array_append_new(keylist,
                               json_pack("{s:s, s:s}", "path", name, "sha256", ea_key_id(keys[i])));
     }
+    if ((rc = add_trust(&pack, &c, &x, keylist, &tsa, &hist)) < 0) goto out;
     if ((rc = add_report(&pack, &soa, &o)) < 0) goto out;
     ea_time_format_rfc3339(t1, o.now_us);
     ea_time_format_rfc3339(t2, o.until_us);
     manifest = json_pack("{s:i, s:s, s:s, s:O, s:{s:o, s:s}, s:b, s:b, s:O, s:O}", "pack_version",
                          2, "created_at", t1, "store", o.store_url, "controls", ids, "period",
                          "since", o.since_us > INT64_MIN ? json_string("") : json_null(), "until",
-                         t2, "signatures_checked", nkeys > 0, "signed", signer != NULL, "keys",
+                         t2, "signatures_checked", x.nkeys > 0, "signed", signer != NULL, "keys",
                          keylist, "records", c.records);
     if (manifest && o.since_us > INT64_MIN) {
         ea_time_format_rfc3339(t1, o.since_us);
         json_object_set_new(json_object_get(manifest, "period"), "since", json_string(t1));
     }
-    if (!manifest) {
+    if (!manifest || (tsa && json_object_set(manifest, "tsa", tsa) < 0) ||
+        (hist && json_object_set(manifest, "key_history", hist) < 0)) {
         rc = ea_fail(EA_ENOMEM, "out of memory");
         goto out;
     }
@@ -764,7 +883,7 @@ int ea_cmd_export(int argc, char **argv)
     if ((rc = write_pack(out, &pack, o.now_us)) < 0) goto out;
     ea_log(EA_LOG_LEVEL_INFO, NULL, "%zu record%s of %zu control%s written to %s%s", exported,
            exported == 1 ? "" : "s", set.n, set.n == 1 ? "" : "s", out,
-           nkeys ? "" : " (signatures not checked: no --pubkey)");
+           x.nkeys ? "" : " (signatures not checked: no --pubkey)");
     if (!signer)
         ea_log(EA_LOG_LEVEL_WARN, NULL,
                "%s is not signed (no --key): its check.sh fails unless run with --unsigned", out);
@@ -772,6 +891,9 @@ out:
     json_decref(manifest);
     json_decref(ids);
     json_decref(keylist);
+    json_decref(tsa);
+    json_decref(hist);
+    ea_verify_extra_dispose(&x);
     json_decref(c.records);
     json_decref(c.streams);
     json_decref(c.packed);

@@ -30,13 +30,20 @@ static const struct ea_cli_opt opts[] = {
     {"kind", EA_CLI_VALUE, "KIND", "only this record kind (git_commit, scan_result, ...)"},
     {"format", EA_CLI_VALUE, "FMT", "table (default), json (one array) or ndjson"},
     {"pubkey", EA_CLI_LIST, "FILE", "also verify signatures with these public keys"},
+    {"tsa-ca", EA_CLI_VALUE, "FILE",
+     "with --pubkey or --keys: every record's RFC 3161 token must verify against these TSA "
+     "CA certificates (as verify --tsa-ca)"},
+    {"max-skew", EA_CLI_VALUE, "DURATION",
+     "with --tsa-ca: largest gap between collected_at and genTime (default 5m)"},
+    {"keys", EA_CLI_VALUE, "FILE",
+     "key history (YAML or JSON): a record's key must have been valid at its time"},
     {NULL, 0, NULL, NULL},
 };
 
 static const struct ea_cli_cmd cmd = {
     .name = "query",
     .usage = "[--store URL] [--control ID] [--since T] [--until T] [--kind K] [--format F] "
-             "[--pubkey FILE]...",
+             "[--pubkey FILE]... [--keys FILE] [--tsa-ca FILE [--max-skew D]]",
     .summary = "Finds evidence records by control, period and kind.",
     .opts = opts,
     .details = "JSON output: each element is {\"id\", \"key\", \"controls\", \"statement\"}, plus\n"
@@ -235,10 +242,13 @@ int ea_cmd_query(int argc, char **argv)
     const char *v;
     enum format f = FORMAT_TABLE;
     const char *const *pubs;
-    size_t npub;
+    struct ea_key **owned = NULL;
+    struct ea_verify_extra x;
+    size_t npub = 0;
     int rc;
 
     memset(&q, 0, sizeof(q));
+    memset(&x, 0, sizeof(x));
     memset(&one, 0, sizeof(one));
     rc = ea_cli_parse(&a, &cmd, argc, argv);
     if (rc < 0 || ea_cli_answer(stdout, &a, &cmd)) {
@@ -271,14 +281,26 @@ int ea_cmd_query(int argc, char **argv)
         goto out;
     }
     pubs = ea_cli_list(&a, &cmd, "pubkey", &npub);
-    rc = ea_config_public_keys(&q.keys, pubs, npub);
+    rc = ea_config_public_keys(&owned, pubs, npub);
+    if (rc < 0) {
+        npub = 0;
+        goto out;
+    }
+    rc = ea_verify_extra_load(&x, ea_cli_value(&a, &cmd, "tsa-ca"), NULL,
+                              ea_cli_value(&a, &cmd, "max-skew"), ea_cli_value(&a, &cmd, "keys"));
+    if (rc == 0) rc = ea_verify_extra_keys(&x, owned, npub);
     if (rc < 0) goto out;
-    q.nkeys = npub;
+    if (x.tsa_trust && x.nkeys == 0) {
+        rc = ea_fail(EA_EUSAGE, "--tsa-ca needs --pubkey FILE or --keys FILE");
+        goto out;
+    }
+    q.keys = x.keys;
+    q.nkeys = x.nkeys;
     q.store_url = ea_config_store_url(ea_cli_value(&a, &cmd, "store"));
     rc = ea_store_open(&q.store, q.store_url, 0);
     if (rc < 0) goto out;
     /* a tampered store answers nothing */
-    rc = ea_verify_gate(q.store, q.store_url, q.keys, q.nkeys);
+    rc = ea_verify_gate_ex(q.store, q.store_url, q.keys, q.nkeys, &x);
     if (rc < 0) goto out;
     rc = ea_store_list(q.store, &sel, on_entry, &q);
     if (rc < 0) goto out;
@@ -299,7 +321,8 @@ out:
     }
     ea_free(q.hits);
     ea_store_close(q.store);
-    ea_config_keys_free(q.keys, q.nkeys);
+    ea_config_keys_free(owned, npub);
+    ea_verify_extra_dispose(&x);
     ea_cli_args_dispose(&a);
     return rc;
 }

@@ -29,6 +29,13 @@ static const struct ea_cli_opt opts[] = {
     {"since", EA_CLI_VALUE, "TIME", "period start (RFC 3339 or YYYY-MM-DD; default: all)"},
     {"until", EA_CLI_VALUE, "TIME", "period end, and when freshness is judged (default: now)"},
     {"pubkey", EA_CLI_LIST, "FILE", "verify every counted record with these public keys"},
+    {"tsa-ca", EA_CLI_VALUE, "FILE",
+     "with --pubkey or --keys: every record's RFC 3161 token must verify against these TSA "
+     "CA certificates (as verify --tsa-ca)"},
+    {"max-skew", EA_CLI_VALUE, "DURATION",
+     "with --tsa-ca: largest gap between collected_at and genTime (default 5m)"},
+    {"keys", EA_CLI_VALUE, "FILE",
+     "key history (YAML or JSON): a record's key must have been valid at its time"},
     {"format", EA_CLI_VALUE, "FMT", "md (default), html, json or oscal"},
     {"out", EA_CLI_VALUE, "FILE", "write here instead of standard output"},
     {"gate", EA_CLI_FLAG, NULL,
@@ -44,7 +51,8 @@ static const struct ea_cli_opt opts[] = {
 static const struct ea_cli_cmd cmd = {
     .name = "report",
     .usage = "--soa FILE [--store URL] [--since T] [--until T] [--pubkey FILE]... "
-             "[--format md|html|json|oscal] [--out FILE] [--gate] [--framework F]",
+             "[--keys FILE] [--tsa-ca FILE [--max-skew D]] [--format md|html|json|oscal] "
+             "[--out FILE] [--gate] [--framework F]",
     .summary = "Reports, per control of the SoA, whether fresh, verified, passing evidence exists.",
     .opts = opts,
     .details =
@@ -125,9 +133,11 @@ int ea_cmd_report(int argc, char **argv)
     const char *const *pubs;
     size_t npub, nkeys = 0, k;
     const char *v;
+    struct ea_verify_extra x;
     int rc, gate = 0;
 
     memset(&soa, 0, sizeof(soa));
+    memset(&x, 0, sizeof(x));
     rc = ea_cli_parse(&a, &cmd, argc, argv);
     if (rc < 0 || ea_cli_answer(stdout, &a, &cmd)) {
         goto out;
@@ -179,14 +189,22 @@ int ea_cmd_report(int argc, char **argv)
     rc = ea_config_public_keys(&keys, pubs, npub);
     if (rc < 0) goto out;
     nkeys = npub;
-    o.keys = keys;
-    o.nkeys = nkeys;
+    rc = ea_verify_extra_load(&x, ea_cli_value(&a, &cmd, "tsa-ca"), NULL,
+                              ea_cli_value(&a, &cmd, "max-skew"), ea_cli_value(&a, &cmd, "keys"));
+    if (rc == 0) rc = ea_verify_extra_keys(&x, keys, nkeys);
+    if (rc < 0) goto out;
+    if (x.tsa_trust && x.nkeys == 0) {
+        rc = ea_fail(EA_EUSAGE, "--tsa-ca needs --pubkey FILE or --keys FILE");
+        goto out;
+    }
+    o.keys = x.keys;
+    o.nkeys = x.nkeys;
     o.store_url = ea_config_store_url(ea_cli_value(&a, &cmd, "store"));
     rc = ea_store_open(&store, o.store_url, 0);
     if (rc < 0) goto out;
     o.store = store;
     /* the store as a whole (heads, streams, checkpoints): its FAIL lines now, exit 3 at the end */
-    gate = ea_verify_gate(store, o.store_url, keys, nkeys);
+    gate = ea_verify_gate_ex(store, o.store_url, x.keys, x.nkeys, &x);
     if (gate < 0 && gate != EA_EVERIFY) {
         rc = gate;
         goto out;
@@ -225,6 +243,7 @@ out:
     json_decref(report);
     ea_store_close(store);
     ea_config_keys_free(keys, nkeys);
+    ea_verify_extra_dispose(&x);
     ea_soa_dispose(&soa);
     ea_cli_args_dispose(&a);
     return rc;

@@ -23,6 +23,7 @@
 #include "util/fs.h"
 #include "util/mem.h"
 #include "util/time.h"
+#include "timestamp.h"
 #include "verify.h"
 
 static const struct ea_cli_opt opts[] = {
@@ -45,14 +46,22 @@ static const struct ea_cli_opt opts[] = {
      "one-time migration: sign unsigned stream heads whose "
      "stream verified (needs --key)"},
     {"key", EA_CLI_VALUE, "FILE", "private key for --sign-heads (default $EVIDENCE_KEY)"},
+    {"tsa-ca", EA_CLI_VALUE, "FILE",
+     "the RFC 3161 TSA's CA certificates (PEM): every record needs a token that verifies, "
+     "and its genTime is reported"},
+    {"tsa-policy", EA_CLI_VALUE, "OID", "with --tsa-ca: every token carries this TSA policy"},
+    {"max-skew", EA_CLI_VALUE, "DURATION",
+     "with --tsa-ca: largest gap between collected_at and the token's genTime (default 5m)"},
+    {"keys", EA_CLI_VALUE, "FILE",
+     "key history (YAML or JSON): a record verifies only if its key was valid at its time"},
     {NULL, 0, NULL, NULL},
 };
 
 static const struct ea_cli_cmd cmd = {
     .name = "verify",
-    .usage = "--pubkey FILE [--store URL] [--control ID] [--since T] [--until T] "
+    .usage = "--pubkey FILE|--keys FILE [--store URL] [--control ID] [--since T] [--until T] "
              "[--stream NAME] [--agent-id ID] [--checkpoint FILE] [--save-checkpoint FILE] "
-             "[--sign-heads --key FILE]",
+             "[--sign-heads --key FILE] [--tsa-ca FILE [--max-skew D] [--tsa-policy OID]]",
     .summary = "Checks signatures, record IDs, schemas, stream continuity, stream heads and "
                "checkpoints of a store.",
     .opts = opts,
@@ -68,6 +77,13 @@ static const struct ea_cli_cmd cmd = {
                "check is reported whatever stream it claims (its claim cannot be trusted).\n"
                "Checkpoint chains, streams without records in the window and stray files are\n"
                "whole-store checks: run verify without these options (an audit) for those.\n"
+               "With --tsa-ca each record needs its RFC 3161 token (timestamps/<xx>/<id>.json):\n"
+               "the token must be over the record's signature, for the nonce sent, signed by\n"
+               "a TSA certificate valid at genTime that chains to --tsa-ca; a TIMESTAMP line\n"
+               "reports each genTime, and a collected_at further than --max-skew from it fails.\n"
+               "With --keys the key that signed a record must have been valid at its time:\n"
+               "the token's genTime when it verified, else collected_at (the line says which);\n"
+               "the keys file's keys are trusted like --pubkey ones.\n"
                "Exit status: 0 no problem, 3 any problem, 1 the store cannot be read, 2 usage "
                "error.\n",
     .min_args = 0,
@@ -112,9 +128,11 @@ int ea_cmd_verify(int argc, char **argv)
     struct ea_verify_result res;
     struct ea_control_set one;
     struct ea_key **keys = NULL;
+    struct ea_verify_extra x;
     struct ea_key *sign_key = NULL;
     struct ea_store *store = NULL;
     const char *c, *save;
+    char stamped[24];
     const char *const *pubs;
     size_t npub, nkeys = 0;
     int rc;
@@ -122,15 +140,26 @@ int ea_cmd_verify(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     memset(&res, 0, sizeof(res));
     memset(&one, 0, sizeof(one));
+    memset(&x, 0, sizeof(x));
     rc = ea_cli_parse(&a, &cmd, argc, argv);
     if (rc < 0 || ea_cli_answer(stdout, &a, &cmd)) {
         goto out;
     }
     pubs = ea_cli_list(&a, &cmd, "pubkey", &npub);
-    if (npub == 0) {
-        rc = ea_fail(EA_EUSAGE, "verify: --pubkey FILE is required (the .pub file from keygen)");
+    if (npub == 0 && !ea_cli_value(&a, &cmd, "keys")) {
+        rc = ea_fail(EA_EUSAGE, "verify: --pubkey FILE is required (the .pub file from keygen), "
+                                "or --keys FILE (a key history)");
         goto out;
     }
+    rc = ea_verify_extra_load(&x, ea_cli_value(&a, &cmd, "tsa-ca"),
+                              ea_cli_value(&a, &cmd, "tsa-policy"),
+                              ea_cli_value(&a, &cmd, "max-skew"), ea_cli_value(&a, &cmd, "keys"));
+    if (rc < 0) goto out;
+    o.tsa_trust = x.tsa_trust;
+    o.tsa_policy = x.tsa_policy;
+    o.max_skew_us = x.max_skew_us;
+    o.history = x.history;
+    o.report_times = x.tsa_trust != NULL;
     if ((c = ea_cli_value(&a, &cmd, "control"))) {
         rc = ea_controls_add(&one, c);
         if (rc < 0) goto out;
@@ -169,8 +198,10 @@ int ea_cmd_verify(int argc, char **argv)
     rc = ea_config_public_keys(&keys, pubs, npub);
     if (rc < 0) goto out;
     nkeys = npub;
-    o.keys = keys;
-    o.nkeys = nkeys;
+    /* the --pubkey keys, then the history's (it says when each may sign) */
+    if ((rc = ea_verify_extra_keys(&x, keys, nkeys)) < 0) goto out;
+    o.keys = x.keys;
+    o.nkeys = x.nkeys;
     o.out = stdout;
     o.store_url = ea_config_store_url(ea_cli_value(&a, &cmd, "store"));
     rc = ea_store_open(&store, o.store_url, 0);
@@ -179,10 +210,11 @@ int ea_cmd_verify(int argc, char **argv)
     rc = ea_verify_store(&o, &res);
     if (rc < 0) goto out;
     fprintf(stdout,
-            "%s %zu object%s, %zu record%s, %zu stream%s, %zu checkpoint%s%s: %u problem%s\n",
+            "%s %zu object%s, %zu record%s, %zu stream%s, %zu checkpoint%s%s%s%s: %u problem%s\n",
             res.problems ? "FAILED" : "OK", res.objects, res.objects == 1 ? "" : "s", res.records,
             res.records == 1 ? "" : "s", res.streams, res.streams == 1 ? "" : "s", res.checkpoints,
-            res.checkpoints == 1 ? "" : "s",
+            res.checkpoints == 1 ? "" : "s", x.tsa_trust ? ", timestamps verified: " : "",
+            x.tsa_trust ? (snprintf(stamped, sizeof(stamped), "%zu", res.timestamped), stamped) : "",
             o.control  ? " (continuity not checked for one control)"
             : o.window ? " (a window: checkpoints and other streams not read)"
                        : "",
@@ -224,6 +256,7 @@ out:
     ea_store_close(store);
     ea_key_free(sign_key);
     ea_config_keys_free(keys, nkeys);
+    ea_verify_extra_dispose(&x);
     ea_cli_args_dispose(&a);
     return rc;
 }

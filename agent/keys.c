@@ -313,6 +313,42 @@ int ea_key_load_public_file(struct ea_key **out, const char *path)
     return key_finish(out, pkey, false, path);
 }
 
+int ea_key_load_public_pem(struct ea_key **out, const char *pem, size_t len, const char *origin)
+{
+    EVP_PKEY *pkey = NULL;
+    BIO *bio;
+
+    *out = NULL;
+    if (len > KEY_FILE_MAX) return ea_fail(EA_EINPUT, "%s: too large to be a key", origin);
+    if (has_pem_block(pem, len) && strstr(pem, "PRIVATE KEY-----"))
+        return ea_fail(EA_ECONFIG, "%s: this is a private key; a public key is needed here",
+                       origin);
+    bio = BIO_new_mem_buf(pem, (int)len);
+    pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    openssl_clear();
+    if (!pkey) return ea_fail(EA_EINPUT, "%s: not a PEM public key, or corrupt", origin);
+    return key_finish(out, pkey, false, origin);
+}
+
+int ea_key_public_pem(char **out, const struct ea_key *key)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data = NULL;
+    long len;
+
+    *out = NULL;
+    if (!bio || !PEM_write_bio_PUBKEY(bio, key->pkey)) {
+        BIO_free(bio);
+        openssl_clear();
+        return ea_fail(EA_ENOMEM, "out of memory (encoding a public key)");
+    }
+    len = BIO_get_mem_data(bio, &data);
+    *out = len > 0 ? ea_strndup(data, (size_t)len) : NULL;
+    BIO_free(bio);
+    return *out ? 0 : ea_fail(EA_ENOMEM, "out of memory");
+}
+
 static int write_pem(const struct ea_key *key, const char *path, bool force, bool private_part)
 {
     BIO *bio = BIO_new(BIO_s_mem());

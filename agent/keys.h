@@ -28,10 +28,14 @@ int ea_key_load_private_pem(struct ea_key **out, const char *pem, size_t len, co
 int ea_key_load_private_file(struct ea_key **out, const char *path);
 /** Loads an SPKI PEM public key from a file; a private key is refused (EA_ECONFIG, with a hint). */
 int ea_key_load_public_file(struct ea_key **out, const char *path);
+/** Loads an SPKI PEM public key from text (NUL-terminated); origin names it in errors. */
+int ea_key_load_public_pem(struct ea_key **out, const char *pem, size_t len, const char *origin);
 /** Writes the private key, PKCS#8 PEM, mode 0600; refuses to replace a file unless force. */
 int ea_key_write_private(const struct ea_key *key, const char *path, bool force);
 /** Writes the public key, SPKI PEM, mode 0644; refuses to replace a file unless force. */
 int ea_key_write_public(const struct ea_key *key, const char *path, bool force);
+/** The public key as SPKI PEM text. @param out owned (ea_free). */
+int ea_key_public_pem(char **out, const struct ea_key *key);
 /** The key ID (64 hex). Borrowed; lives as long as key. */
 const char *ea_key_id(const struct ea_key *key);
 /** True when key holds a private part (can sign). */

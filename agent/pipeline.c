@@ -24,6 +24,7 @@
 #include "util/redact.h"
 #include "registry.h"
 #include "state.h"
+#include "timestamp.h"
 #include "util/hash.h"
 #include "util/mem.h"
 #include "util/time.h"
@@ -53,6 +54,9 @@ void ea_pipeline_dispose(struct ea_pipeline *p)
 {
     json_decref(p->state_pending);
     p->state_pending = NULL;
+    ea_free(p->leaves);
+    p->leaves = NULL;
+    p->nleaves = p->leaves_cap = 0;
 }
 
 struct sink_ctx {
@@ -198,6 +202,64 @@ static int resolve_controls(struct ea_control_set *set, const char *const *defau
     return 0;
 }
 
+/*
+ * One token for the records staged since the last commit, their companions
+ * staged beside them (so one sync makes both durable). Without a token the
+ * records go on unstamped, unless the token is required: then the commit
+ * fails and nothing of it is stored.
+ */
+static int stamp(struct ea_pipeline *p)
+{
+    size_t n = p->nleaves;
+    char **texts = NULL;
+    size_t *lens = NULL;
+    int rc;
+
+    if (!p->o.tsa || n == 0) return 0;
+    texts = ea_calloc(n, sizeof(*texts));
+    lens = ea_calloc(n, sizeof(*lens));
+    rc = texts && lens ? ea_tsa_stamp(p->o.tsa, texts, lens, p->leaves, n)
+                       : ea_fail(EA_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char key[EA_TIMESTAMP_KEY_LEN + 1];
+        ea_timestamp_key(key, p->leaves[i].id);
+        rc = ea_store_put_object(p->o.store, key, texts[i], lens[i]);
+    }
+    if (rc == 0) {
+        p->stamped += (unsigned)n;
+    } else if (rc != EA_ENOMEM && !p->o.tsa_required) {
+        EA_LOG_WARN("tsa", "%zu record%s stored without a timestamp: %s", n, n == 1 ? "" : "s",
+                    ea_error_message(rc));
+        ea_error_clear();
+        p->unstamped += (unsigned)n;
+        rc = 0;
+    }
+    for (size_t i = 0; texts && i < n; i++) ea_free(texts[i]);
+    ea_free(texts);
+    ea_free(lens);
+    p->nleaves = 0;
+    return rc;
+}
+
+/* Notes a staged record for the next commit's token. */
+static int add_leaf(struct ea_pipeline *p, const struct ea_envelope *env)
+{
+    struct ea_tsa_leaf *l;
+
+    if (p->nleaves == p->leaves_cap) {
+        size_t ncap = p->leaves_cap ? p->leaves_cap * 2 : 64;
+        struct ea_tsa_leaf *nv = ea_realloc(p->leaves, ncap * sizeof(*nv));
+        if (!nv) return ea_fail(EA_ENOMEM, "out of memory");
+        p->leaves = nv;
+        p->leaves_cap = ncap;
+    }
+    l = &p->leaves[p->nleaves];
+    memcpy(l->id, env->id, sizeof(l->id));
+    if (ea_tsa_envelope_sig(l->sig_sha256, env->json, env->json_len) < 0) return EA_EINPUT;
+    p->nleaves++;
+    return 0;
+}
+
 int ea_pipeline_flush(struct ea_pipeline *p)
 {
     struct ea_stream_head head = {p->o.stream, p->sequence, p->previous, NULL, 0};
@@ -216,6 +278,7 @@ int ea_pipeline_flush(struct ea_pipeline *p)
         ea_free(signed_head);
         return rc;
     }
+    if (rc == 0) rc = stamp(p);
     if (rc == 0 && !p->o.one_commit) rc = ea_store_sync(p->o.store); /* records, then head */
     if (rc == 0) rc = ea_store_put_stream(p->o.store, &head); /* one_commit: one atomic batch */
     if (rc == 0) rc = ea_store_sync(p->o.store);
@@ -223,6 +286,7 @@ int ea_pipeline_flush(struct ea_pipeline *p)
     if (rc < 0) {
         ea_fail_prefix("%u record%s not stored", p->staged, p->staged == 1 ? "" : "s");
         p->records -= p->staged;
+        p->nleaves = 0;
     }
     if (rc == 0 && p->o.state_dir) { /* committed: now it is the last state */
         const json_t *e;
@@ -352,6 +416,7 @@ int ea_pipeline_fact(struct ea_pipeline *p, const struct ea_collector *c,
 
     if (p->o.store) {
         rc = ea_store_put(p->o.store, &env);
+        if (rc == 0 && p->o.tsa) rc = add_leaf(p, &env);
         if (rc < 0) goto out;
     } else if (p->o.dry_run_out) {
         if (fwrite(env.json, 1, env.json_len, p->o.dry_run_out) != env.json_len ||

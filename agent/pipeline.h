@@ -19,6 +19,7 @@
 #include "registry.h"
 #include "dsse.h"
 #include "store/store.h"
+#include "tsa.h"
 
 struct ea_pipeline_opts {
     const struct ea_key *key;           /* borrowed; signs every record */
@@ -41,6 +42,11 @@ struct ea_pipeline_opts {
                                            kind and subject makes no record (counted in unchanged) */
     json_t *made;                       /* borrowed; NULL or an array: each record made is appended
                                            as {id, kind, controls, result, collector, sequence} */
+    struct ea_tsa *tsa;                 /* borrowed; NULL = no timestamps. Each commit asks for
+                                           one token over its records (tsa.h) and stores their
+                                           companions with them */
+    bool tsa_required;                  /* with tsa: no token, nothing committed (EA_ERETRY);
+                                           else the records are committed and counted unstamped */
 };
 
 struct ea_pipeline {
@@ -54,6 +60,10 @@ struct ea_pipeline {
     unsigned error_results;               /* records whose result is error */
     unsigned unchanged;                   /* facts not recorded again (skip_unchanged) */
     json_t *state_pending;                /* owned: [[statement, id]] written to state_dir on commit */
+    struct ea_tsa_leaf *leaves;           /* owned: the staged records to timestamp */
+    size_t nleaves, leaves_cap;
+    unsigned stamped;                     /* records committed with a token */
+    unsigned unstamped;                   /* records committed without one (TSA down) */
 };
 
 /**

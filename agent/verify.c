@@ -18,6 +18,7 @@
 #include "util/hash.h"
 #include "util/mem.h"
 #include "util/time.h"
+#include "timestamp.h"
 
 struct rec {
     char id[65];
@@ -56,7 +57,7 @@ struct ctx {
     size_t nentries, ecap;
     char (*bad)[65]; /* IDs of record files present but failing a check (sorted once walked) */
     size_t nbad, badcap;
-    struct list heads, checkpoints;
+    struct list heads, checkpoints, stamps;
     struct rec *recs;
     size_t nrecs, rcap;
     struct ea_checkpoint *cps; /* every checkpoint that parsed, for its claims */
@@ -236,6 +237,7 @@ static bool object_key(const char *k, size_t n)
         buf[n - 5] = '\0';
         return ea_store_stream_name_ok(name);
     }
+    if (strncmp(buf, "timestamps/", 11) == 0) return ea_timestamp_key_ok(buf);
     if (strncmp(buf, "checkpoints/", 12) == 0) {
         slash = strchr(buf + 12, '/');
         if (slash + 1 != name || strlen(name) != 17 || !digits(name, 12, '.') ||
@@ -312,9 +314,14 @@ static int on_object(const struct ea_store_object *ob, void *payload)
         problem(v, k, "not a checkpoint name (checkpoints/<agent>/<12 digits>.json): a stray file");
         return 0;
     }
+    if (strncmp(k, "timestamps/", 11) == 0) {
+        if (ea_timestamp_key_ok(k)) return list_add(&v->stamps, k);
+        problem(v, k, "not a timestamp name (timestamps/<2 hex>/<record ID>.json): a stray file");
+        return 0;
+    }
     problem(v, k,
-            "not part of an evidence store (controls/, streams/, checkpoints/): a stray "
-            "file");
+            "not part of an evidence store (controls/, streams/, checkpoints/, timestamps/): a "
+            "stray file");
     return 0;
 }
 
@@ -996,6 +1003,161 @@ void ea_verify_result_dispose(struct ea_verify_result *res)
     memset(res, 0, sizeof(*res));
 }
 
+static int cmp_entry_id(const void *a, const void *b)
+{
+    const struct entry *const *x = a, *const *y = b;
+    int c = strcmp((*x)->id, (*y)->id);
+    return c ? c : (*x < *y ? -1 : *x > *y);
+}
+
+/* The token of one sound record: verified, its genTime within max_skew of collected_at. */
+static int judge_token(struct ctx *v, const struct entry *e, const unsigned char *sig_sha,
+                       int64_t collected_us, int64_t *gen_us)
+{
+    char key[EA_TIMESTAMP_KEY_LEN + 1], skew[32], col[EA_TIME_TEXT_MAX];
+    struct ea_timestamp ts;
+    struct ea_timestamp_info info;
+    struct ea_buf b;
+    int64_t d;
+    int rc;
+
+    ea_timestamp_key(key, e->id);
+    rc = ea_store_get(v->o->store, key, &b);
+    if (rc == EA_ENOTFOUND) {
+        ea_error_clear();
+        ea_buf_dispose(&b);
+        problem(v, e->key,
+                "no timestamp token (%s is missing): the record's time is only the agent's own "
+                "clock (collect --tsa URL makes one)",
+                key);
+        return 0;
+    }
+    if (rc < 0) {
+        ea_buf_dispose(&b);
+        if (rc == EA_ENOMEM || rc == EA_EIO) return rc;
+        problem(v, key, "%s", ea_error_message(rc));
+        ea_error_clear();
+        return 0;
+    }
+    rc = ea_timestamp_parse(&ts, b.data ? b.data : "", b.len);
+    if (rc == 0)
+        rc = ea_timestamp_verify(&info, &ts, e->id, sig_sha, v->o->tsa_trust, v->o->tsa_policy);
+    ea_timestamp_dispose(&ts);
+    ea_buf_dispose(&b);
+    if (rc == EA_ENOMEM) return rc;
+    if (rc < 0) {
+        problem(v, key, "%s", ea_error_message(rc));
+        ea_error_clear();
+        return 0;
+    }
+    d = collected_us - info.gen_us;
+    ea_duration_format(skew, d < 0 ? -d : d);
+    ea_time_format_rfc3339(col, collected_us);
+    if (d > v->o->max_skew_us || -d > v->o->max_skew_us) {
+        char max[32];
+        ea_duration_format(max, v->o->max_skew_us);
+        problem(v, e->key,
+                "collected_at %s is %s %s the TSA's genTime %s (more than --max-skew %s): "
+                "the record was %s",
+                col, skew, d < 0 ? "before" : "after", info.gen_text, max,
+                d < 0 ? "back-dated, or timestamped late" : "dated after its own timestamp");
+        return 0;
+    }
+    *gen_us = info.gen_us;
+    v->res->timestamped++;
+    if (v->o->report_times)
+        fprintf(v->o->out, "TIMESTAMP %s/%s: genTime %s by %s (policy %s), collected_at %s%s%s\n",
+                v->o->store_url, e->key, info.gen_text, info.tsa_name, info.policy, col,
+                d ? ", skew " : "", d ? skew : "");
+    return 0;
+}
+
+/*
+ * Trusted time and key history, once per record (not per copy), for the
+ * records that passed every other check: which key signed it, when (the
+ * TSA's genTime when its token verified, else collected_at), and whether
+ * the key was valid then.
+ */
+static int check_times(struct ctx *v)
+{
+    const struct entry **idx = NULL;
+    int rc = 0;
+
+    if (!v->o->tsa_trust && !v->o->history) return 0;
+    if (v->nentries && !(idx = ea_calloc(v->nentries, sizeof(*idx))))
+        return ea_fail(EA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < v->nentries; i++) idx[i] = &v->entries[i];
+    if (v->nentries) qsort(idx, v->nentries, sizeof(*idx), cmp_entry_id);
+    for (size_t n = 0; n < v->nentries && rc == 0; n++) {
+        const struct entry *e = idx[n];
+        struct ea_store_entry se = {e->key, e->control, e->id, e->time_us};
+        struct ea_audit_record r;
+        struct ea_dsse d;
+        const struct ea_key *matched = NULL;
+        unsigned char sig_sha[EA_SHA256_LEN];
+        int64_t collected_us = 0, gen_us = INT64_MIN;
+        const char *at;
+
+        if (n && strcmp(idx[n - 1]->id, e->id) == 0) continue; /* another copy */
+        if (is_bad(v, e->id)) continue; /* reported already */
+        memset(&d, 0, sizeof(d));
+        rc = ea_audit_check_raw(&r, v->o->store, &se, v->o->keys, v->o->nkeys);
+        if (rc == 0 && (!v->o->window || wanted(v, r.statement))) {
+            at = json_string_value(json_object_get(json_object_get(r.statement, "predicate"),
+                                                   "collected_at"));
+            rc = ea_dsse_parse(&d, r.raw, r.raw_len);
+            if (rc == 0) rc = ea_dsse_verify(&d, v->o->keys, v->o->nkeys, &matched);
+            if (rc == 0 && d.nsigs) rc = ea_sha256(sig_sha, d.sigs[0].sig, d.sigs[0].sig_len);
+            if (rc == 0) rc = at ? ea_time_parse(&collected_us, at, false) : EA_EINPUT;
+            if (rc == 0 && v->o->tsa_trust) rc = judge_token(v, e, sig_sha, collected_us, &gen_us);
+            if (rc == 0 && v->o->history && matched) {
+                int hrc = ea_key_history_check(
+                    v->o->history, ea_key_id(matched), gen_us != INT64_MIN ? gen_us : collected_us,
+                    gen_us != INT64_MIN ? "its TSA genTime"
+                    : v->o->tsa_trust   ? "its collected_at: its token did not verify"
+                                        : "its collected_at: no trusted timestamp (give --tsa-ca)");
+                if (hrc < 0) {
+                    problem(v, e->key, "%s", ea_error_message(hrc));
+                    ea_error_clear();
+                }
+            }
+        }
+        ea_dsse_dispose(&d);
+        ea_audit_record_dispose(&r);
+        if (rc == EA_ENOMEM || rc == EA_EIO) break;
+        if (rc < 0) { /* judged by check_records already */
+            ea_error_clear();
+            rc = 0;
+        }
+    }
+    ea_free(idx);
+    return rc;
+}
+
+/* Every stored token belongs to a record the store holds (whole-store runs only). */
+static int check_orphan_stamps(struct ctx *v)
+{
+    char(*ids)[65] = NULL;
+
+    if (!v->stamps.n) return 0;
+    if (v->nrecs && !(ids = ea_calloc(v->nrecs, 65))) return ea_fail(EA_ENOMEM, "out of memory");
+    for (size_t j = 0; j < v->nrecs; j++) memcpy(ids[j], v->recs[j].id, 65);
+    if (v->nrecs) qsort(ids, v->nrecs, 65, cmp_id);
+    for (size_t i = 0; i < v->stamps.n; i++) {
+        const char *k = v->stamps.v[i];
+        char id[65];
+
+        memcpy(id, k + 14, 64);
+        id[64] = '\0';
+        if (is_bad(v, id) || (v->nrecs && bsearch(id, ids, v->nrecs, 65, cmp_id))) continue;
+        problem(v, k, "a timestamp of record %.12s, which the store does not hold (was the "
+                      "record deleted?)",
+                id);
+    }
+    ea_free(ids);
+    return 0;
+}
+
 int ea_verify_store(const struct ea_verify_opts *o, struct ea_verify_result *res)
 {
     struct ctx v;
@@ -1014,6 +1176,7 @@ int ea_verify_store(const struct ea_verify_opts *o, struct ea_verify_result *res
     }
     if (rc == 0) rc = check_records(&v);
     if (v.nbad) qsort(v.bad, v.nbad, 65, cmp_id);
+    if (rc == 0) rc = check_times(&v);
     res->records = v.nentries;
     if (rc == 0 && !o->control && o->window) {
         check_streams(&v);
@@ -1027,6 +1190,7 @@ int ea_verify_store(const struct ea_verify_opts *o, struct ea_verify_result *res
         if (rc == 0) rc = check_chains(&v);
         if (rc == 0 && o->checkpoint_file) rc = check_saved(&v);
         if (rc == 0) rc = check_claims(&v);
+        if (rc == 0) rc = check_orphan_stamps(&v);
     }
     if (rc == 0 && res->problems == 0 && v.latest.len)
         res->latest = ea_buf_take(&v.latest, &res->latest_len);
@@ -1041,6 +1205,7 @@ int ea_verify_store(const struct ea_verify_opts *o, struct ea_verify_result *res
     ea_free(v.cp_from);
     list_dispose(&v.heads);
     list_dispose(&v.checkpoints);
+    list_dispose(&v.stamps);
     ea_free(v.recs);
     ea_free(v.bad);
     return rc;
@@ -1048,12 +1213,24 @@ int ea_verify_store(const struct ea_verify_opts *o, struct ea_verify_result *res
 
 int ea_verify_gate(struct ea_store *st, const char *url, struct ea_key *const *keys, size_t nkeys)
 {
+    return ea_verify_gate_ex(st, url, keys, nkeys, NULL);
+}
+
+int ea_verify_gate_ex(struct ea_store *st, const char *url, struct ea_key *const *keys,
+                      size_t nkeys, const struct ea_verify_extra *extra)
+{
     struct ea_verify_opts o = {.store = st, .store_url = url, .keys = keys, .nkeys = nkeys,
                                .out = stderr};
     struct ea_verify_result res;
     int rc;
 
     if (nkeys == 0) return 0;
+    if (extra) {
+        o.tsa_trust = extra->tsa_trust;
+        o.tsa_policy = extra->tsa_policy;
+        o.max_skew_us = extra->max_skew_us;
+        o.history = extra->history;
+    }
     rc = ea_verify_store(&o, &res);
     if (rc == 0 && res.problems)
         rc = ea_fail(EA_EVERIFY,
@@ -1062,4 +1239,46 @@ int ea_verify_gate(struct ea_store *st, const char *url, struct ea_key *const *k
                      res.problems, res.problems == 1 ? "" : "s", url);
     ea_verify_result_dispose(&res);
     return rc;
+}
+
+int ea_verify_extra_load(struct ea_verify_extra *x, const char *tsa_ca, const char *tsa_policy,
+                         const char *max_skew, const char *keys_file)
+{
+    int rc;
+
+    memset(x, 0, sizeof(*x));
+    x->max_skew_us = 5 * 60 * INT64_C(1000000);
+    if ((max_skew || tsa_policy) && !tsa_ca)
+        return ea_fail(EA_EUSAGE, "--max-skew and --tsa-policy need --tsa-ca FILE");
+    if (max_skew && (rc = ea_duration_parse(&x->max_skew_us, max_skew)) < 0) {
+        ea_error_clear();
+        return ea_fail(EA_EUSAGE, "--max-skew %s: not a duration (30s, 5m, 2h, 1d)", max_skew);
+    }
+    if (tsa_ca && (rc = ea_timestamp_trust_load(&x->tsa_trust, tsa_ca)) < 0) return rc;
+    x->tsa_ca = tsa_ca;
+    x->tsa_policy = tsa_policy;
+    if (keys_file && (rc = ea_key_history_load(&x->history, keys_file)) < 0) return rc;
+    return 0;
+}
+
+int ea_verify_extra_keys(struct ea_verify_extra *x, struct ea_key *const *keys, size_t nkeys)
+{
+    size_t n = nkeys + (x->history ? x->history->n : 0);
+
+    ea_free(x->keys);
+    x->nkeys = 0;
+    if (!(x->keys = ea_calloc(n ? n : 1, sizeof(*x->keys))))
+        return ea_fail(EA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < nkeys; i++) x->keys[x->nkeys++] = keys[i];
+    for (size_t i = 0; x->history && i < x->history->n; i++)
+        x->keys[x->nkeys++] = x->history->v[i].key;
+    return 0;
+}
+
+void ea_verify_extra_dispose(struct ea_verify_extra *x)
+{
+    X509_STORE_free(x->tsa_trust);
+    ea_key_history_free(x->history);
+    ea_free(x->keys);
+    memset(x, 0, sizeof(*x));
 }

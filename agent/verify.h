@@ -12,7 +12,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <openssl/x509.h>
+
 #include "dsse.h"
+#include "key_history.h"
 #include "store/store.h"
 
 struct ea_verify_opts {
@@ -36,10 +39,21 @@ struct ea_verify_opts {
     bool until_given;           /* false: the window runs to now, so heads must end in it */
     const char *stream;         /* NULL, or only records of this stream */
     const char *agent_id;       /* NULL, or only records of this agent */
+    /*
+     * Trusted time (timestamp.h): with tsa_trust every record must have a
+     * companion token that verifies against it, and its collected_at must be
+     * within max_skew_us of the token's genTime.
+     */
+    X509_STORE *tsa_trust;                 /* borrowed; NULL: timestamps not judged */
+    const char *tsa_policy;                /* NULL, or the policy OID every token must carry */
+    int64_t max_skew_us;                   /* with tsa_trust */
+    const struct ea_key_history *history;  /* borrowed; NULL: any given key at any time */
+    bool report_times;                     /* one TIMESTAMP line per timestamped record */
 };
 
 struct ea_verify_result {
     size_t objects, records, streams, checkpoints;
+    size_t timestamped; /* records whose token verified (with tsa_trust) */
     unsigned problems;
     unsigned heads_signed;
     char *latest; /* owned (ea_free): each chain's latest checkpoint as stored, when all verified */
@@ -59,5 +73,36 @@ void ea_verify_result_dispose(struct ea_verify_result *res);
  * @return 0, EA_EVERIFY when anything failed, or the error of the run.
  */
 int ea_verify_gate(struct ea_store *st, const char *url, struct ea_key *const *keys, size_t nkeys);
+
+/** What verify, query, report and export may add: trusted time and key history. */
+struct ea_verify_extra {
+    X509_STORE *tsa_trust;         /* owned (ea_verify_extra_dispose); NULL: none */
+    const char *tsa_policy;        /* borrowed */
+    const char *tsa_ca;            /* borrowed: the file it came from */
+    int64_t max_skew_us;
+    struct ea_key_history *history; /* owned; NULL: none */
+    struct ea_key **keys;          /* owned array of borrowed keys: the caller's, then the
+                                      history's (ea_verify_extra_keys) */
+    size_t nkeys;
+};
+
+/**
+ * Loads what --tsa-ca, --tsa-policy, --max-skew and --keys ask for (each NULL when not
+ * given; --tsa-policy and --max-skew need --tsa-ca).
+ * @param x caller's storage; ea_verify_extra_dispose, also on error.
+ * @return 0, EA_EUSAGE, EA_ECONFIG or EA_EINPUT naming the option and file, EA_ENOMEM.
+ */
+int ea_verify_extra_load(struct ea_verify_extra *x, const char *tsa_ca, const char *tsa_policy,
+                         const char *max_skew, const char *keys_file);
+/**
+ * The keys a run trusts: keys (borrowed), then the key history's, into x->keys.
+ * @return 0 or EA_ENOMEM.
+ */
+int ea_verify_extra_keys(struct ea_verify_extra *x, struct ea_key *const *keys, size_t nkeys);
+void ea_verify_extra_dispose(struct ea_verify_extra *x);
+
+/** ea_verify_gate with trusted time and key history (extra may be NULL). */
+int ea_verify_gate_ex(struct ea_store *st, const char *url, struct ea_key *const *keys,
+                      size_t nkeys, const struct ea_verify_extra *extra);
 
 #endif

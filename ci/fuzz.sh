@@ -14,7 +14,7 @@ cmake --build build-fuzz -j "$(nproc)" >/dev/null
 status=0
 for t in envelope statement control_id time redact log_scan change_request access \
     scan_sarif scan_trivy scan_grype scan_gitleaks scan_cyclonedx scan_zap scan_detect soa yaml \
-    head checkpoint; do
+    head checkpoint timestamp; do
     corpus=$(mktemp -d)
     cp tests/fuzz/corpus/$t/* "$corpus"/ 2>/dev/null || true
     echo "== fuzz $t for ${secs}s"

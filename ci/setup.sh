@@ -24,6 +24,7 @@ if [ "$build_only" = 0 ]; then packages+=(
     python3 python3-jsonschema
     time
     flawfinder jq
+    faketime
     chromium
     python3-yaml
     lintian debootstrap file podman

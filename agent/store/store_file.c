@@ -382,7 +382,7 @@ static bool key_ok(const char *key)
     const char *seg = key;
 
     if (strncmp(key, "controls/", 9) != 0 && strncmp(key, "streams/", 8) != 0 &&
-        strncmp(key, "checkpoints/", 12) != 0)
+        strncmp(key, "checkpoints/", 12) != 0 && strncmp(key, "timestamps/", 11) != 0)
         return false;
     for (const char *p = key;; p++) {
         if (*p == '/' || *p == '\0') {

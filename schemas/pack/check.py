@@ -21,6 +21,15 @@
 # checkpoint chain when the pack has one, the manifest, and the report: its
 # verdicts are recomputed here from the records that passed and must equal
 # those of report.json and report.md. Exit 0 only when everything passed.
+#
+# When the pack was exported with --tsa-ca (manifest.json "tsa"), every record
+# needs its RFC 3161 token, timestamps/<xx>/<id>.json: over the record's own
+# signature (through its Merkle path when one token covers a batch), for the
+# nonce stored, verified by `openssl ts -verify` against trust/tsa-ca.pem as of
+# its genTime (so it still verifies after the TSA's certificate expired), and
+# its genTime within max_skew of collected_at. With --keys (manifest.json
+# "key_history"), the key that signed each record must have been valid, per
+# trust/keys.json, at the record's time: its token's genTime, else collected_at.
 import base64
 import datetime
 import hashlib
@@ -177,7 +186,8 @@ def check_record(path):
     raw = read_file(path)
     if raw is None:
         return None
-    payload, why = verify_envelope(raw, RECORD_TYPE)
+    signer = []
+    payload, why = verify_envelope(raw, RECORD_TYPE, signer)
     if payload is None:
         fail("no %s: %s" % (path, why))
         return None
@@ -189,7 +199,8 @@ def check_record(path):
         pred = st["predicate"]
         agent = pred["agent"]
         r = {"path": path, "control": control, "id": rid,
-             "time": rfc3339(pred["collected_at"]),
+             "time": rfc3339(pred["collected_at"]), "signer": signer[0],
+             "sig_sha256": hashlib.sha256(b64(json.loads(raw)["signatures"][0]["sig"])).digest(),
              "kind": pred["kind"], "result": pred["result"], "stream": agent["stream"],
              "sequence": agent["sequence"], "previous": agent["previous"]}
         if control not in pred["controls"]:
@@ -214,6 +225,140 @@ def check_record(path):
         return None
     print("yes %s" % path)
     return r
+
+
+def node(left, right):
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def merkle_root(leaf_of, index, size, path):
+    """RFC 9162 2.1.3.2: the root the inclusion path leads to, or None."""
+    if not (isinstance(index, int) and isinstance(size, int) and 0 <= index < size):
+        return None
+    fn, sn, r = index, size - 1, hashlib.sha256(b"\x00" + leaf_of).digest()
+    for p in path:
+        if sn == 0:
+            return None
+        if fn & 1 or fn == sn:
+            r = node(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node(r, p)
+        fn >>= 1
+        sn >>= 1
+    return r if sn == 0 else None
+
+
+GENTIME = re.compile(r"^Time stamp: (\w{3}) +(\d+) (\d{2}):(\d{2}):(\d{2})(?:\.(\d+))? (\d{4}) GMT$",
+                     re.M)
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def check_timestamp(r, tsa):
+    """The genTime of the record's token when it verifies (a "yes" line), else None."""
+    rid = r["id"]
+    path = "timestamps/%s/%s.json" % (rid[:2], rid)
+    if not os.path.lexists(path):
+        fail("no %s: no timestamp token (%s is missing): its time is only the agent's clock"
+             % (r["path"], path))
+        return None
+    raw = read_file(path)
+    if raw is None:
+        return None
+    try:
+        c = json.loads(raw)
+        if c["type"] != "application/vnd.evidence-agent.timestamp.v1+json" or c["record"] != rid:
+            fail("no %s: not the timestamp of record %s (swapped between records?)"
+                 % (path, rid[:12]))
+            return None
+        resp = b64(c["response"])
+        nonce = int(c["nonce"], 16)
+        if "merkle" in c:
+            m = c["merkle"]
+            imprint = merkle_root(r["sig_sha256"], m["index"], m["size"],
+                                  [bytes.fromhex(h) for h in m["path"]])
+            if imprint is None:
+                fail("no %s: its Merkle path is not a path of its tree" % path)
+                return None
+        else:
+            imprint = r["sig_sha256"]
+    except (ValueError, KeyError, TypeError):
+        fail("no %s: not a timestamp companion" % path)
+        return None
+    with tempfile.TemporaryDirectory(prefix="ea-check-") as tmp:
+        tsr = os.path.join(tmp, "token.tsr")
+        with open(tsr, "wb") as f:
+            f.write(resp)
+        out = subprocess.run(["openssl", "ts", "-reply", "-in", tsr, "-text"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        text = out.stdout.decode("utf-8", "replace")
+        g = GENTIME.search(text)
+        n = re.search(r"^Nonce: (?:0x)?([0-9A-Fa-f]+)$", text, re.M)
+        if out.returncode != 0 or not g:
+            fail("no %s: the response is not an RFC 3161 TimeStampResp" % path)
+            return None
+        if not n or int(n.group(1), 16) != nonce:
+            fail("no %s: the token answers another request (its nonce is not the one sent)"
+                 % path)
+            return None
+        mon, day, hh, mm, ss, frac, year = g.groups()
+        gen = datetime.datetime(int(year), MONTHS.index(mon) + 1, int(day), int(hh), int(mm),
+                                int(ss), int((frac or "0").ljust(6, "0")[:6]),
+                                tzinfo=datetime.timezone.utc)
+        v = subprocess.run(["openssl", "ts", "-verify", "-digest", imprint.hex(), "-in", tsr,
+                            "-CAfile", tsa["ca"], "-attime", str(int(gen.timestamp()))],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if v.returncode != 0:
+            why = [l for l in v.stdout.decode("utf-8", "replace").splitlines()
+                   if "rror" in l or "mismatch" in l]
+            fail("no %s: openssl ts -verify refuses it at its genTime %s (%s)"
+                 % (path, gen.isoformat(), "; ".join(why[:2]) or "no reason given"))
+            return None
+    skew = abs((r["time"] - gen).total_seconds())
+    if skew > tsa["max_skew_seconds"]:
+        fail("no %s: collected_at %s is %.1f s from the TSA's genTime %s (more than %d s): "
+             "back-dated, or timestamped late" % (r["path"], r["time"].isoformat(), skew,
+                                                  gen.isoformat(), tsa["max_skew_seconds"]))
+        return None
+    print("yes %s: genTime %s" % (path, gen.isoformat()))
+    return gen
+
+
+def check_key_times(records, tsa, hist_path):
+    """Each record's key was valid at its time (genTime when its token verified)."""
+    hist = {}
+    for e in json.loads(must_read(hist_path))["keys"]:
+        hist.setdefault(e["sha256"], []).append(e)
+    seen = set()
+    for r in records:
+        if r["id"] in seen:
+            continue
+        seen.add(r["id"])
+        gen = check_timestamp(r, tsa) if tsa else None
+        t, which = (gen, "its TSA genTime") if gen else \
+            (r["time"], "its collected_at: no trusted timestamp")
+        if hist_path is None:
+            continue
+        fp = FPR[r["signer"]]
+        entries = hist.get(fp)
+        if not entries:
+            fail("no %s: key %s is not in the key history" % (r["path"], fp[:12]))
+            continue
+        revoked = [rfc3339(e["revoked_at"]) for e in entries if e.get("revoked_at")]
+        revoked = [x for x in revoked if t >= x]
+        inside = [e for e in entries
+                  if (not e.get("not_before") or t >= rfc3339(e["not_before"]))
+                  and (not e.get("not_after") or t < rfc3339(e["not_after"]))]
+        if revoked:
+            fail("no %s: key %s was revoked at %s, before the record's time %s (%s)"
+                 % (r["path"], fp[:12], min(revoked).isoformat(), t.isoformat(), which))
+        elif not inside:
+            fail("no %s: key %s was not valid at the record's time %s (%s)"
+                 % (r["path"], fp[:12], t.isoformat(), which))
+        else:
+            print("yes %s: key %s valid at %s (%s)" % (r["path"], fp[:12], t.isoformat(), which))
 
 
 def read_head(stream):
@@ -608,6 +753,9 @@ def main():
     listed = sorted(e["path"] for e in manifest.get("records", []))
     if listed != paths:
         fail("no manifest.json: lists %d records, the pack holds %d" % (len(listed), len(paths)))
+    tsa = manifest.get("tsa")
+    if tsa or manifest.get("key_history"):
+        check_key_times(records, tsa, manifest.get("key_history"))
     streams, heads = check_streams(records, since, until)
     check_checkpoints(streams, heads)
     check_report(rep, records, manifest, since, until)
