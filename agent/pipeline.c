@@ -206,7 +206,7 @@ static int resolve_controls(struct ea_control_set *set, const char *const *defau
  * One token for the records staged since the last commit, their companions
  * staged beside them (so one sync makes both durable). Without a token the
  * records go on unstamped, unless the token is required: then the commit
- * fails and nothing of it is stored.
+ * fails and nothing of it is stored. @return 0, 1 (committed without a token), or an error.
  */
 static int stamp(struct ea_pipeline *p)
 {
@@ -232,12 +232,12 @@ static int stamp(struct ea_pipeline *p)
                     ea_error_message(rc));
         ea_error_clear();
         p->unstamped += (unsigned)n;
-        rc = 0;
+        rc = 1; /* committed unstamped: the caller tells tsa_unstamped once they are */
     }
     for (size_t i = 0; texts && i < n; i++) ea_free(texts[i]);
     ea_free(texts);
     ea_free(lens);
-    p->nleaves = 0;
+    if (rc != 1) p->nleaves = 0;
     return rc;
 }
 
@@ -264,6 +264,7 @@ int ea_pipeline_flush(struct ea_pipeline *p)
 {
     struct ea_stream_head head = {p->o.stream, p->sequence, p->previous, NULL, 0};
     char *signed_head = NULL;
+    bool unstamped = false;
     int rc;
 
     if (p->o.store ? p->staged == 0 : !p->o.dry_run_out || !p->unheaded) return 0;
@@ -278,10 +279,16 @@ int ea_pipeline_flush(struct ea_pipeline *p)
         ea_free(signed_head);
         return rc;
     }
-    if (rc == 0) rc = stamp(p);
+    if (rc == 0 && (rc = stamp(p)) == 1) {
+        unstamped = true;
+        rc = 0;
+    }
     if (rc == 0 && !p->o.one_commit) rc = ea_store_sync(p->o.store); /* records, then head */
     if (rc == 0) rc = ea_store_put_stream(p->o.store, &head); /* one_commit: one atomic batch */
     if (rc == 0) rc = ea_store_sync(p->o.store);
+    if (rc == 0 && unstamped && p->o.tsa_unstamped) /* committed: now they wait for a token */
+        p->o.tsa_unstamped(p->o.tsa_payload, p->leaves, p->nleaves);
+    p->nleaves = 0;
     ea_free(signed_head);
     if (rc < 0) {
         ea_fail_prefix("%u record%s not stored", p->staged, p->staged == 1 ? "" : "s");

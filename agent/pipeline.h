@@ -47,6 +47,10 @@ struct ea_pipeline_opts {
                                            companions with them */
     bool tsa_required;                  /* with tsa: no token, nothing committed (EA_ERETRY);
                                            else the records are committed and counted unstamped */
+    /* with tsa, not required: told of the records committed without a token (the daemon
+       keeps them to timestamp later); NULL: only counted */
+    void (*tsa_unstamped)(void *payload, const struct ea_tsa_leaf *leaves, size_t n);
+    void *tsa_payload;
 };
 
 struct ea_pipeline {

@@ -28,6 +28,7 @@
 #include "../util/text.h"
 #include "../util/time.h"
 #include "../util/yaml.h"
+#include "../tsa.h"
 
 #define DEFAULT_SPOOL_MAX ((uint64_t)256 << 20)
 #define DEFAULT_INGEST_MAX ((uint64_t)16 << 20)
@@ -265,6 +266,8 @@ void ea_dconfig_free(struct ea_dconfig *c)
     free_list(c->redact_env, c->nredact);
     ea_free(c->key_path);
     ea_free(c->key_env);
+    free_list(c->tsa, c->ntsa);
+    ea_free(c->tsa_policy);
     for (size_t i = 0; i < c->nstores; i++) {
         ea_free(c->stores[i].url);
         ea_free(c->stores[i].label);
@@ -356,7 +359,7 @@ static int parse_agent(struct ctx *x, struct ea_dconfig *c, const json_t *a)
 
 static int parse_signing(struct ctx *x, struct ea_dconfig *c, const json_t *sg)
 {
-    static const char *const keys[] = {"key", "key_env", NULL};
+    static const char *const keys[] = {"key", "key_env", "tsa", "tsa_policy", NULL};
     const char *s;
     int rc;
 
@@ -366,6 +369,21 @@ static int parse_signing(struct ctx *x, struct ea_dconfig *c, const json_t *sg)
     if ((rc = get_str(x, sg, "signing", "key_env", &s)) < 0) return rc;
     if (s && !(c->key_env = ea_strdup(s))) return ea_fail(EA_ENOMEM, "out of memory");
     if (c->key_path && c->key_env) return fail_at(x, "signing", "give key or key_env, not both");
+    if ((rc = get_list(x, sg, "signing", "tsa", false, &c->tsa, &c->ntsa)) < 0) return rc;
+    if ((rc = get_str(x, sg, "signing", "tsa_policy", &s)) < 0) return rc;
+    if (s && !c->ntsa) return fail_at(x, "signing/tsa_policy", "needs signing.tsa");
+    if (s && !(c->tsa_policy = ea_strdup(s))) return ea_fail(EA_ENOMEM, "out of memory");
+    if (c->ntsa) { /* the URLs and the OID, checked now as collect --tsa checks them */
+        struct ea_tsa *t = NULL;
+        rc = ea_tsa_open(&t, (const char *const *)c->tsa, c->ntsa, c->tsa_policy);
+        ea_tsa_close(t);
+        if (rc < 0) {
+            char why[256];
+            snprintf(why, sizeof(why), "%s", ea_error_message(rc));
+            ea_error_clear();
+            return fail_at(x, "signing/tsa", "%s", why);
+        }
+    }
     return 0;
 }
 

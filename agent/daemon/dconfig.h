@@ -62,6 +62,9 @@ struct ea_dconfig {
     size_t nredact;
     char *key_path; /* signing.key, or NULL */
     char *key_env;  /* signing.key_env, or NULL */
+    char **tsa;     /* signing.tsa: RFC 3161 TSA URLs, tried in order (none: no timestamps) */
+    size_t ntsa;
+    char *tsa_policy; /* signing.tsa_policy, or NULL */
     struct ea_dstore *stores;
     size_t nstores;
     struct ea_dcollector *collectors;

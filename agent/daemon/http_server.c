@@ -54,6 +54,7 @@
 #include "../util/text.h"
 #include "../util/time.h"
 #include "../util/redact.h"
+#include "../timestamp.h"
 
 #define HTTP_CONNECTIONS 128   /* open connections in all */
 #define HTTP_PER_CLIENT 16     /* open connections per client IP address */
@@ -300,11 +301,23 @@ static enum MHD_Result ingest_json(const struct view *d, struct MHD_Connection *
         if (rc == 0 && (rc = ea_spool_writer(rt->spool, &w)) == 0)
             rc = ea_spool_writer_put_raw(w, rq->body.data, len);
         records = 1;
+    } else if (json_is_string(json_object_get(doc, "type")) &&
+               strcmp(json_string_value(json_object_get(doc, "type")), EA_TIMESTAMP_TYPE) == 0) {
+        /* a record's RFC 3161 token: well-formed and filed under its record's ID; judged
+         * against the record and the TSA's CA by verify --tsa-ca, where the auditor's trust is */
+        struct ea_timestamp ts;
+        char key[EA_TIMESTAMP_KEY_LEN + 1];
+        rc = ea_timestamp_parse(&ts, rq->body.data, len);
+        if (rc == 0) ea_timestamp_key(key, ts.record);
+        ea_timestamp_dispose(&ts);
+        if (rc == 0 && (rc = ea_spool_writer(rt->spool, &w)) == 0)
+            rc = ea_store_put_object(w, key, rq->body.data, len);
     } else if (json_object_get(doc, "stream") && json_object_get(doc, "sequence")) {
         rc = ea_fail(EA_EVERIFY, "an unsigned stream head is refused: send the signed head that "
                                  "'evidence-agent collect' writes");
     } else {
-        rc = ea_fail(EA_EINPUT, "the body is neither a signed envelope nor a stream head");
+        rc = ea_fail(EA_EINPUT, "the body is neither a signed envelope, a stream head nor a "
+                                "timestamp token");
     }
     if (rc == 0) rc = ea_store_sync(w);
     ea_store_close(w);

@@ -11,15 +11,22 @@
 #include "runtime.h"
 
 #include <malloc.h>
+#include <openssl/rand.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../config.h"
 #include "../log.h"
 #include "../pipeline.h"
 #include "../registry.h"
 #include "../schema.h"
+#include "../timestamp.h"
+#include "../tsa.h"
 #include "../util/error.h"
+#include "../util/fs.h"
+#include "../util/hash.h"
 #include "../util/mem.h"
 #include "../util/time.h"
 
@@ -191,6 +198,173 @@ bool ea_runtime_ready(struct ea_runtime *rt, struct ea_metrics *metrics, char *w
     return ready;
 }
 
+/* ---- timestamps that could not be had when their records were committed ---- */
+
+#define TSA_PENDING "tsa-pending"
+#define TSA_RETRY_FILES_MAX 16 /* per run: a long outage is caught up over several runs */
+
+struct unstamped_ctx {
+    struct ea_runtime *rt;
+};
+
+/*
+ * Records committed without a token (every TSA down): their IDs and signature
+ * hashes wait in SPOOL/tsa-pending/ (written durably), and a later run asks
+ * again (ea_runtime_collect). The records themselves ship meanwhile: nothing
+ * waits on a TSA, nothing is dropped; a token got late has a genTime further
+ * from collected_at, which verify --max-skew then judges.
+ */
+static void keep_unstamped(void *payload, const struct ea_tsa_leaf *leaves, size_t n)
+{
+    struct unstamped_ctx *u = payload;
+    json_t *doc = json_array();
+    char *text = NULL, *dir = NULL, *path = NULL, hex[EA_SHA256_HEX_LEN + 1];
+    unsigned char rnd[4];
+    char rhex[9];
+    int rc = 0;
+
+    for (size_t i = 0; doc && i < n; i++) {
+        ea_hex_encode(hex, leaves[i].sig_sha256, EA_SHA256_LEN);
+        if (json_array_append_new(doc, json_pack("{s:s, s:s}", "id", leaves[i].id, "sig_sha256",
+                                                 hex)) < 0) {
+            json_decref(doc);
+            doc = NULL;
+        }
+    }
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) memset(rnd, 0, sizeof(rnd));
+    ea_hex_encode(rhex, rnd, sizeof(rnd));
+    text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    dir = ea_asprintf("%s/" TSA_PENDING, ea_spool_dir(u->rt->spool));
+    path = dir ? ea_asprintf("%s/%017lld-%s.json", dir, (long long)ea_time_now_us(), rhex) : NULL;
+    if (!text || !path)
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+    if (rc == 0) rc = ea_fs_mkdirs(dir);
+    if (rc == 0) rc = ea_fs_write_atomic(path, text, strlen(text), true);
+    if (rc < 0) {
+        EA_LOG_ERROR("tsa", "%zu record%s shipped without a timestamp and not kept for a later "
+                            "one: %s", n, n == 1 ? "" : "s", ea_error_message(rc));
+        ea_error_clear();
+    } else {
+        EA_LOG_WARN("tsa", "%zu record%s shipped without a timestamp for now: asked again at the "
+                           "next run", n, n == 1 ? "" : "s");
+    }
+    free(text);
+    ea_free(path);
+    ea_free(dir);
+    json_decref(doc);
+}
+
+static bool pending_name(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 5 && strcmp(name + n - 5, ".json") == 0 && name[0] != '.';
+}
+
+/* One kept file: claimed by renaming (two workers never ask for the same records). */
+static int retry_one(struct ea_runtime *rt, struct ea_tsa *tsa, const char *dir, const char *name)
+{
+    char *path = ea_asprintf("%s/%s", dir, name);
+    char *claimed = ea_asprintf("%s/.%s.claimed", dir, name);
+    struct ea_tsa_leaf *leaves = NULL;
+    struct ea_store *w = NULL;
+    struct ea_buf b;
+    json_t *doc = NULL, *e;
+    char **texts = NULL;
+    size_t *lens = NULL, n = 0, i;
+    int rc;
+
+    ea_buf_init(&b, 0);
+    if (!path || !claimed) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (rename(path, claimed) < 0) { /* another worker has it */
+        rc = 0;
+        goto out;
+    }
+    rc = ea_fs_read(&b, claimed, 16u << 20, EA_FS_NOFOLLOW);
+    if (rc == 0) doc = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
+    if (rc == 0 && !json_is_array(doc))
+        rc = ea_fail(EA_EINPUT, "%s: not a list of records", path);
+    n = rc == 0 ? json_array_size(doc) : 0;
+    if (rc == 0 && n && (!(leaves = ea_calloc(n, sizeof(*leaves))) ||
+                         !(texts = ea_calloc(n, sizeof(*texts))) ||
+                         !(lens = ea_calloc(n, sizeof(*lens)))))
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+    json_array_foreach(doc, i, e) {
+        const char *id = json_string_value(json_object_get(e, "id"));
+        const char *h = json_string_value(json_object_get(e, "sig_sha256"));
+        if (rc < 0) break;
+        if (!id || strlen(id) != EA_SHA256_HEX_LEN || !h || strlen(h) != EA_SHA256_HEX_LEN ||
+            !ea_is_hex(h, EA_SHA256_HEX_LEN)) {
+            rc = ea_fail(EA_EINPUT, "%s: record %zu is not {id, sig_sha256}", path, i + 1);
+            break;
+        }
+        memcpy(leaves[i].id, id, sizeof(leaves[i].id));
+        for (size_t k = 0; k < EA_SHA256_LEN; k++) {
+            unsigned v = 0;
+            for (int d = 0; d < 2; d++) {
+                char c = h[2 * k + (size_t)d];
+                v = v * 16 + (unsigned)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+            }
+            leaves[i].sig_sha256[k] = (unsigned char)v;
+        }
+    }
+    if (rc == 0 && n) rc = ea_tsa_stamp(tsa, texts, lens, leaves, n);
+    if (rc == 0 && n) rc = ea_spool_writer(rt->spool, &w);
+    for (i = 0; rc == 0 && i < n; i++) {
+        char key[EA_TIMESTAMP_KEY_LEN + 1];
+        ea_timestamp_key(key, leaves[i].id);
+        rc = ea_store_put_object(w, key, texts[i], lens[i]);
+    }
+    if (rc == 0 && w) rc = ea_store_sync(w); /* the tokens are spooled: the claim can go */
+    if (rc == 0) {
+        unlink(claimed);
+        if (n) EA_LOG_INFO("tsa", "%zu record%s timestamped late", n, n == 1 ? "" : "s");
+    } else if (rc == EA_EINPUT) { /* never usable: set aside, loudly */
+        EA_LOG_ERROR("tsa", "%s; left as %s", ea_error_message(rc), claimed);
+    } else {
+        rename(claimed, path); /* asked again at the next run */
+    }
+out:
+    for (i = 0; texts && i < n; i++) ea_free(texts[i]);
+    ea_free(texts);
+    ea_free(lens);
+    ea_free(leaves);
+    ea_store_close(w);
+    json_decref(doc);
+    ea_buf_dispose(&b);
+    ea_free(claimed);
+    ea_free(path);
+    return rc;
+}
+
+/* Asks again for the tokens of records that shipped without one (oldest first, bounded). */
+static void retry_unstamped(struct ea_runtime *rt, struct ea_tsa *tsa)
+{
+    char *dir = ea_asprintf("%s/" TSA_PENDING, ea_spool_dir(rt->spool));
+    char **names = NULL;
+    size_t n = 0;
+
+    if (!dir || !ea_fs_exists(dir) || ea_fs_list_dir(&names, &n, dir, pending_name) < 0) {
+        ea_error_clear();
+        ea_free(dir);
+        return;
+    }
+    for (size_t i = 0; i < n && i < TSA_RETRY_FILES_MAX; i++) {
+        int rc = retry_one(rt, tsa, dir, names[i]);
+        if (rc == EA_EINPUT) {
+            ea_error_clear(); /* logged, set aside */
+        } else if (rc < 0) {
+            EA_LOG_WARN("tsa", "records still without a timestamp: %s", ea_error_message(rc));
+            ea_error_clear();
+            break; /* the TSAs are still down: the others wait too */
+        }
+    }
+    ea_fs_names_free(names, n);
+    ea_free(dir);
+}
+
 /*
  * One run into the spool. A scheduled run (unchanged not NULL) keeps the local state
  * (SPOOL/state): the collector compares with it first (drift while no store answers),
@@ -203,12 +377,20 @@ int ea_runtime_collect(struct ea_runtime *rt, const struct ea_dcollector *dc, co
 {
     const struct ea_collector *c;
     struct ea_store *w = NULL;
+    struct ea_tsa *tsa = NULL;
     struct ea_pipeline p;
+    struct unstamped_ctx uc = {rt};
     char stream[EA_STREAM_MAX + 1];
     char *state_dir = NULL;
     int rc;
 
     if ((rc = ea_registry_find(&c, collector)) < 0) return rc;
+    if (rt->cfg->ntsa) { /* one client per run: runs may be on several threads */
+        rc = ea_tsa_open(&tsa, (const char *const *)rt->cfg->tsa, rt->cfg->ntsa,
+                         rt->cfg->tsa_policy);
+        if (rc < 0) return rc;
+        retry_unstamped(rt, tsa);
+    }
     if (unchanged && !(state_dir = ea_asprintf("%s/state", ea_spool_dir(rt->spool))))
         return ea_fail(EA_ENOMEM, "out of memory");
     if ((rc = ea_pipeline_stream_name(stream, sizeof(stream), rt->cfg->agent_id, dc->id)) < 0)
@@ -233,11 +415,15 @@ int ea_runtime_collect(struct ea_runtime *rt, const struct ea_dcollector *dc, co
                              .batch_max = tag ? (unsigned)-1 : 0,
                              .state_dir = state_dir,
                              .skip_unchanged = !dc->record_unchanged,
+                             .tsa = tsa,
+                             .tsa_unstamped = keep_unstamped,
+                             .tsa_payload = &uc,
                          });
     rc = ea_pipeline_run(&p, c, path ? path : dc->arg, options ? options : dc->options);
     if (unchanged) *unchanged = p.unchanged;
     ea_pipeline_dispose(&p);
     ea_store_close(w);
+    ea_tsa_close(tsa);
     ea_free(state_dir);
     return rc;
 }

@@ -77,6 +77,10 @@ static int ship_batch(struct ea_store *st, const struct ea_spool_batch *b)
 
     for (size_t i = 0; rc == 0 && i < b->n; i++) {
         if (b->items[i].is_head && !b->items[i].head.envelope) continue; /* unsigned: spool.h */
+        if (b->items[i].is_object) {
+            rc = ea_store_put_object(st, b->items[i].key, b->items[i].data, b->items[i].data_len);
+            continue;
+        }
         rc = b->items[i].is_head ? ea_store_put_stream(st, &b->items[i].head)
                                  : ea_store_put(st, &b->items[i].env);
         if (rc == EA_EINPUT && b->items[i].is_head) { /* behind the stored head: never stored */

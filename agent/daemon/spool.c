@@ -28,6 +28,7 @@
 #include "../util/fs.h"
 #include "../util/hash.h"
 #include "../util/mem.h"
+#include "../timestamp.h"
 #include "../util/time.h"
 
 #define BATCH_READ_MAX ((size_t)1 << 30)
@@ -352,10 +353,24 @@ static int w_walk(struct ea_store *st, ea_store_object_cb cb, void *p)
     return w_unsupported();
 }
 
+/* A record's token (the only object the pipeline stages): "T <key> <companion>". */
 static int w_put_object(struct ea_store *st, const char *key, const char *data, size_t len)
 {
-    (void)st, (void)key, (void)data, (void)len;
-    return w_unsupported();
+    struct writer *w = (struct writer *)st;
+    struct ea_buf line;
+    int rc;
+
+    if (!ea_timestamp_key_ok(key))
+        return ea_fail(EA_EINPUT, "'%s': the spool takes only timestamp objects", key);
+    while (len && data[len - 1] == '\n') len--;
+    ea_buf_init(&line, 0);
+    if (ea_buf_puts(&line, key) < 0 || ea_buf_append(&line, " ", 1) < 0 ||
+        ea_buf_append(&line, data, len) < 0)
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+    else
+        rc = w_put_line(w, 'T', line.data, line.len);
+    ea_buf_dispose(&line);
+    return rc;
 }
 
 static void w_close(struct ea_store *st)
@@ -410,7 +425,10 @@ int ea_spool_list(struct ea_spool *s, char ***out, size_t *n)
 void ea_spool_batch_dispose(struct ea_spool_batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
-        if (b->items[i].is_head) {
+        if (b->items[i].is_object) {
+            ea_free(b->items[i].key);
+            ea_free(b->items[i].data);
+        } else if (b->items[i].is_head) {
             ea_free((char *)b->items[i].head.stream);
             ea_free((char *)b->items[i].head.last_id);
             ea_free((char *)b->items[i].head.envelope);
@@ -421,6 +439,34 @@ void ea_spool_batch_dispose(struct ea_spool_batch *b)
     ea_free(b->items);
     ea_free(b->name);
     memset(b, 0, sizeof(*b));
+}
+
+/* "<key> <companion>": a well-formed companion filed under the key of the record it names. */
+static int parse_object(struct ea_spool_item *it, const char *text, size_t len)
+{
+    const char *sp = memchr(text, ' ', len);
+    struct ea_timestamp ts;
+    char want[EA_TIMESTAMP_KEY_LEN + 1];
+    int rc;
+
+    it->is_object = true;
+    if (!sp || (size_t)(sp - text) != EA_TIMESTAMP_KEY_LEN)
+        return ea_fail(EA_EINPUT, "a timestamp line has no key");
+    rc = ea_timestamp_parse(&ts, sp + 1, len - (size_t)(sp + 1 - text));
+    if (rc == 0) {
+        ea_timestamp_key(want, ts.record);
+        if (strncmp(want, text, EA_TIMESTAMP_KEY_LEN) != 0)
+            rc = ea_fail(EA_EINPUT, "a timestamp line's key is not its record's");
+    }
+    ea_timestamp_dispose(&ts);
+    if (rc < 0) return rc;
+    it->data_len = len - (size_t)(sp + 1 - text) + 1;
+    if (!(it->key = ea_strndup(text, EA_TIMESTAMP_KEY_LEN)) ||
+        !(it->data = ea_malloc(it->data_len)))
+        return ea_fail(EA_ENOMEM, "out of memory");
+    memcpy(it->data, sp + 1, it->data_len - 1);
+    it->data[it->data_len - 1] = '\n';
+    return 0;
 }
 
 /* A signed head as spooled (checked against the trusted keys before it was spooled). */
@@ -498,8 +544,10 @@ int ea_spool_parse(struct ea_spool_batch *out, const char *name, const char *dat
             rc = ea_audit_envelope(&it->env, line + 2, n - 2, NULL, 0);
         else if (n > 2 && line[0] == 'H' && line[1] == ' ')
             rc = parse_head(it, line + 2, n - 2);
+        else if (n > 2 && line[0] == 'T' && line[1] == ' ')
+            rc = parse_object(it, line + 2, n - 2);
         else
-            rc = ea_fail(EA_EINPUT, "a line is neither a record nor a stream head");
+            rc = ea_fail(EA_EINPUT, "a line is neither a record, a stream head nor a timestamp");
         if (rc < 0) ea_fail_prefix("%s: line %zu", name, out->n);
     }
     return rc;

@@ -282,6 +282,58 @@ printf 'keys:\n  - public_key: key.pub\n    revoked: 2020-01-01T00:00:00Z\n' >ke
 check "verify --keys: a misspelt field is refused" 2 "$EA" verify --store "$S" --keys keys-typo.yaml
 contains "typo: named" "$ERR" "keys[0].revoked: unknown field"
 
+# --- the daemon: signing.tsa; every TSA down: the record ships, its token follows ---
+wait_until() { # wait_until SECONDS CMD...: polls CMD every 0.2 s
+    local limit=$(($1 * 5))
+    shift
+    for _ in $(seq "$limit"); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    return 1
+}
+count() { find "$1" -name '*.json' 2>/dev/null | wc -l; }
+at_least() { [ "$(count "$1")" -ge "$2" ]; }
+none_in() { [ "$(count "$1")" -eq 0 ]; }
+cat >bad-tsa.yaml <<YAML
+agent: {spool: spool-bad}
+signing: {key: key.pem, tsa: [ftp://tsa.example]}
+stores: [$WORK/never]
+collectors: [{name: git, arg: repo, interval: 1h, controls: [A.8.32]}]
+YAML
+check "daemon --check-config: a TSA URL that is not http(s)" 2 "$EA" daemon --config bad-tsa.yaml --check-config
+contains "the bad TSA URL is named" "$ERR" "signing.tsa"
+export EA_TOKEN_T=tokenT-0123456789abcdef
+DS=$WORK/dstore
+cat >d.yaml <<YAML
+agent: {spool: spool-d, listen: "127.0.0.1:0", ingest_token_env: EA_TOKEN_T, trusted_keys: [key.pub]}
+signing: {key: key.pem, tsa: ["$TSA_URL"]}
+stores: [$DS]
+collectors: [{name: git, arg: repo, interval: 1s, jitter: 0s, controls: [A.8.32]}]
+YAML
+mode refuse
+"$EA" daemon --config d.yaml 2>>d.log &
+DPID=$!
+SERVERS="$SERVERS $DPID"
+wait_until 60 at_least "$DS/controls/A.8.32" 1 || fail "daemon: no record shipped while the TSA is down"
+wait_until 30 at_least spool-d/tsa-pending 1 || fail "daemon: the unstamped record was not kept"
+assert "daemon: no token while the TSA is down" test "$(count "$DS/timestamps")" -eq 0
+contains "daemon: says the record shipped without a timestamp for now" d.log "shipped without a timestamp for now"
+mode ok
+wait_until 60 at_least "$DS/timestamps" 1 || fail "daemon: the token did not follow once the TSA was back"
+wait_until 30 none_in spool-d/tsa-pending || fail "daemon: the pending list was not cleared"
+contains "daemon: says it timestamped late" d.log "timestamped late"
+PORT_D=$(sed -n 's/.*"listening on [^"]*(port \([0-9]*\))".*/\1/p' d.log | tail -1)
+check "collect --tsa into the daemon's ingest (http store)" 0 "$EA" collect --key key.pem --control A.8.32 \
+    --store "http://127.0.0.1:$PORT_D?token_env=EA_TOKEN_T" --tsa "$TSA_URL" "git=$WORK/repo"
+contains "collect: the token went with the record" "$ERR" "1 record timestamped"
+wait_until 30 at_least "$DS/timestamps" 2 || fail "the ingested token did not reach the store"
+kill -TERM "$DPID"
+wait "$DPID" 2>/dev/null
+check "the daemon's store verifies with --tsa-ca" 0 "$EA" verify --store "$DS" --pubkey key.pub \
+    --tsa-ca "$WORK/tsa/ca.pem"
+contains "daemon: every record has its token" "$OUT" "timestamps verified: $(count "$DS/timestamps")"
+
 # --- export: the tokens, the TSA's CA and the key history go into the pack ---
 check "export --tsa-ca --keys" 0 "$EA" export --store "$S" --control A.8.32 --pubkey key.pub --key key.pem \
     --tsa-ca "$WORK/tsa/ca.pem" --keys keys-ok.yaml --out pack.tar.gz

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Fuzz target: bytes as a spooled batch (envelope and stream-head lines). */
+/* Fuzz target: bytes as a spooled batch (envelope, stream-head and timestamp lines). */
 #include "daemon/spool.h"
 #include "util/error.h"
 #include "fuzz.h"
