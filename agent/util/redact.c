@@ -2370,14 +2370,70 @@ int ea_redact_text(const struct ea_redactor *r, struct ea_redact_stream *st, str
     return rc;
 }
 
-int ea_redact_clip(const struct ea_redactor *r, struct ea_redact_stream *st, struct ea_buf *out,
-                   const char *in, size_t len, bool cut, size_t max, unsigned *count)
+/*
+ * The spans of in[0..len) found when in is read with ahead[0..ahead_len)
+ * after it (a newline between), added to sp[0..*nsp) (owned, reallocated)
+ * and merged: what only a rule that looks ahead sees. No stream state moves.
+ */
+static int spans_ahead(const struct ea_redactor *r, const struct ea_redact_stream *st,
+                       const char *in, size_t len, const char *ahead, size_t ahead_len,
+                       struct ea_redact_span **sp, size_t *nsp)
+{
+    struct ea_redact_stream copy = {0};
+    struct ea_redact_span *more = NULL, *all = NULL;
+    size_t nmore = 0, nall = 0, k = 0, m = 0;
+    char *text = ea_malloc(len + 1 + ahead_len);
+    int rc;
+
+    if (!text) return ea_fail(EA_ENOMEM, "out of memory while redacting");
+    memcpy(text, in, len);
+    text[len] = '\n';
+    if (ahead_len) memcpy(text + len + 1, ahead, ahead_len);
+    if (st) copy = *st;
+    rc = ea_redact_spans(r, st ? &copy : NULL, text, len + 1 + ahead_len, &more, &nmore);
+    while (nmore && more[nmore - 1].start >= len) nmore--; /* only what falls in in */
+    if (rc == 0 && nmore && !(all = ea_malloc((*nsp + nmore) * sizeof(*all))))
+        rc = ea_fail(EA_ENOMEM, "out of memory while redacting");
+    while (rc == 0 && nmore && (k < *nsp || m < nmore)) { /* both sorted: merge, widen overlaps */
+        struct ea_redact_span x = m >= nmore || (k < *nsp && (*sp)[k].start <= more[m].start)
+                                      ? (*sp)[k++]
+                                      : more[m++];
+        if (x.end > len) x.end = len;
+        if (nall && x.start <= all[nall - 1].end) {
+            if (x.end > all[nall - 1].end) all[nall - 1].end = x.end;
+            continue;
+        }
+        all[nall++] = x;
+    }
+    if (rc == 0 && all) {
+        ea_free(*sp);
+        *sp = all;
+        *nsp = nall;
+        all = NULL;
+    }
+    ea_free(all);
+    ea_free(more);
+    ea_free(text);
+    return rc;
+}
+
+int ea_redact_clip_ahead(const struct ea_redactor *r, struct ea_redact_stream *st,
+                         struct ea_buf *out, const char *in, size_t len, const char *ahead,
+                         size_t ahead_len, bool cut, size_t max, unsigned *count)
 {
     struct ea_redact_span *sp;
     size_t nsp, w = len;
-    int rc = ea_redact_spans(r, st, in, len, &sp, &nsp);
+    struct ea_redact_stream before = {0};
+    int rc;
 
+    if (st) before = *st;
+    rc = ea_redact_spans(r, st, in, len, &sp, &nsp);
     if (rc < 0) return rc;
+    if (ahead) rc = spans_ahead(r, st ? &before : NULL, in, len, ahead, ahead_len, &sp, &nsp);
+    if (rc < 0) {
+        ea_free(sp);
+        return rc;
+    }
     if (cut) { /* the last word may be the start of a secret: mask it unless already masked */
         while (w > 0 && !strchr(" \t\r\n\"'", in[w - 1])) w--;
         if (w < len && (nsp == 0 || sp[nsp - 1].end < len)) {
@@ -2394,6 +2450,12 @@ int ea_redact_clip(const struct ea_redactor *r, struct ea_redact_stream *st, str
     rc = emit(out, in, len, sp, nsp, max, count);
     ea_free(sp);
     return rc;
+}
+
+int ea_redact_clip(const struct ea_redactor *r, struct ea_redact_stream *st, struct ea_buf *out,
+                   const char *in, size_t len, bool cut, size_t max, unsigned *count)
+{
+    return ea_redact_clip_ahead(r, st, out, in, len, NULL, 0, cut, max, count);
 }
 
 const char *ea_redact_show(char *dst, size_t size, const char *s, size_t len)

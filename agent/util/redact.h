@@ -104,6 +104,16 @@ int ea_redact_text(const struct ea_redactor *r, struct ea_redact_stream *st, str
 int ea_redact_clip(const struct ea_redactor *r, struct ea_redact_stream *st, struct ea_buf *out,
                    const char *in, size_t len, bool cut, size_t max, unsigned *count);
 /**
+ * As ea_redact_clip, for a line kept apart from the lines that followed it
+ * (a log's tail): rules that look ahead (an entry's "value:" whose secret
+ * "name:" comes on a later line) also read ahead[0..ahead_len) (borrowed;
+ * NULL: nothing follows) as the lines after in. Only in is written, and st
+ * moves over in only.
+ */
+int ea_redact_clip_ahead(const struct ea_redactor *r, struct ea_redact_stream *st,
+                         struct ea_buf *out, const char *in, size_t len, const char *ahead,
+                         size_t ahead_len, bool cut, size_t max, unsigned *count);
+/**
  * Copies s (len bytes) into dst[size], redacted by the built-in rules and
  * then cut to fit, NUL-terminated: for error messages that quote input.
  * @return dst

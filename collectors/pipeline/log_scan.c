@@ -60,30 +60,37 @@ static void load_hyperscan(void)
      * LINE_KEY: a key marker or an escape (7- or 8-bit), tracked when
      * key_candidate or the line's decoration-free view agrees (plain_opens);
      * LINE_SHAPE: a secret's name before the end of a line, `\\`, a YAML
-     * block indicator or comment (node properties before them), or an
-     * entry's name that is a secret's, tracked when the line has an opener's
-     * shape (opener_shape); LINE_OPEN: tracked (also any line continued with
-     * `\\`: a password flag's value may be on the next line).
+     * block indicator or comment, or the first byte of node properties, or
+     * any entry's name, tracked when the line has an opener's shape
+     * (opener_shape; the redactor then tells a secret's entry from others);
+     * LINE_OPEN: tracked (also any line continued with `\\`: a password
+     * flag's value may be on the next line). The words and the shapes are
+     * broad and plain because a pattern asserting more (word boundaries,
+     * repeated node properties) tripled the compile time and cost a third
+     * more to scan; every hit is checked in C anyway.
      */
     static const char *const exprs[] = {
-        "\\b(error|fatal)\\b",
-        "\\b(warning|warn)\\b",
+        "error",
+        "fatal",
+        "warning",
+        "warn",
         "::add-mask::",
         "PRIVATE KEY",
         "\\x1b[^\\n]*\\n",
         "\\x9b[^\\n]*\\n",
         "(pass|pw|secret|token|key|credential|auth)[a-z0-9_.-]*[\"']?[ \\t]*[:=]?[ \\t]*"
-        "([&!][^ \\t\\r\\n]*[ \\t]*)*(\\\\|[|>#]|\\r?\\n)",
-        "name[\"']?[ \\t]*:[ \\t]*[\"']?[a-z0-9_./-]*(pass|pw|secret|token|key|credential|auth)",
+        "[&!\\\\|>#\\r\\n]",
+        "name[\"']?[ \\t]*:",
         "Private-Lines:",
         "LS0tLS1CRUdJTi",
         "\\x00",
         "\\\\[ \\t]*\\r?\\n"};
-    static const unsigned flags[] = {HS_FLAG_CASELESS, HS_FLAG_CASELESS, 0, 0, 0, 0,
-                                     HS_FLAG_CASELESS, HS_FLAG_CASELESS, 0, 0, 0, 0};
-    static const unsigned ids[] = {LINE_ERROR, LINE_WARNING, LINE_ADD_MASK, LINE_KEY,
-                                   LINE_KEY,   LINE_KEY,     LINE_SHAPE,    LINE_SHAPE,
-                                   LINE_OPEN,  LINE_OPEN,    LINE_OPEN,     LINE_OPEN};
+    static const unsigned flags[] = {HS_FLAG_CASELESS, HS_FLAG_CASELESS, HS_FLAG_CASELESS,
+                                     HS_FLAG_CASELESS, 0, 0, 0, 0, HS_FLAG_CASELESS,
+                                     HS_FLAG_CASELESS, 0, 0, 0, 0};
+    static const unsigned ids[] = {LINE_ERROR, LINE_ERROR, LINE_WARNING, LINE_WARNING, LINE_ADD_MASK,
+                                   LINE_KEY,   LINE_KEY,   LINE_KEY,     LINE_SHAPE,   LINE_SHAPE,
+                                   LINE_OPEN,  LINE_OPEN,  LINE_OPEN,    LINE_OPEN};
     hs_compile_error_t *err = NULL;
 
     if (!(hs.lib = ea_hs_load())) return;
@@ -100,6 +107,12 @@ int ea_log_scan_init(struct ea_log_scan *s, size_t tail_lines, size_t matches_ma
     int rc;
 
     memset(s, 0, sizeof(*s));
+    if (pthread_mutex_init(&s->hash_lock, NULL) != 0) return ea_fail(EA_ENOMEM, "out of memory");
+    if (pthread_cond_init(&s->hash_cond, NULL) != 0) {
+        pthread_mutex_destroy(&s->hash_lock);
+        return ea_fail(EA_ENOMEM, "out of memory");
+    }
+    s->hash_sync = true;
     ea_buf_init(&s->partial, EA_LOG_LINE_KEEP + 1); /* one byte more: tells a cut line */
     s->tail_max = tail_lines > EA_LOG_TAIL_MAX ? EA_LOG_TAIL_MAX : tail_lines;
     s->matches_max = matches_max > EA_LOG_MATCH_MAX ? EA_LOG_MATCH_MAX : matches_max;
@@ -137,6 +150,19 @@ static int hash_wait(struct ea_log_scan *s);
 void ea_log_scan_dispose(struct ea_log_scan *s)
 {
     (void)hash_wait(s);
+    if (s->hasher_up) {
+        pthread_mutex_lock(&s->hash_lock);
+        s->hash_quit = true;
+        pthread_cond_broadcast(&s->hash_cond);
+        pthread_mutex_unlock(&s->hash_lock);
+        pthread_join(s->hasher, NULL);
+        s->hasher_up = false;
+    }
+    if (s->hash_sync) {
+        pthread_cond_destroy(&s->hash_cond);
+        pthread_mutex_destroy(&s->hash_lock);
+        s->hash_sync = false;
+    }
     if (s->scratch) hs.lib->free_scratch(s->scratch);
     s->scratch = NULL;
     ea_free(s->hits);
@@ -398,6 +424,26 @@ static bool opener_shape(const char *l, size_t n)
 }
 
 /*
+ * What the view of l[0, n) needs for plain_opens to hold, looked for in l
+ * itself (the view is l without some bytes, so it has nothing l lacks): a key
+ * marker needs '-', 'V' and 'Y'; "Private-Lines:" and "LS0tLS1CRUdJTi" an 'L'
+ * and an 'S' or ':'; a continued line a '\\'; an opener's shape a '\\' or a
+ * ':' other than those of a leading timestamp (kept in the view as they are,
+ * between digits, where no shape has them). Most decorated lines (a coloured
+ * command echoed by the runner) have none, and are not copied.
+ */
+static bool plain_may_open(const char *l, size_t n)
+{
+    size_t ts = timestamp_len(l, n);
+    const char *r = l + ts;
+    size_t rn = n - ts;
+
+    if (memchr(r, ':', rn) || memchr(l, '\\', n)) return true;
+    if (memchr(l, 'L', n) && memchr(l, 'S', n)) return true;
+    return memchr(l, '-', n) && memchr(l, 'V', n) && memchr(l, 'Y', n);
+}
+
+/*
  * Whether the decoration-free view of a decorated line (an escape or an
  * 8-bit CSI inside a marker, a name, "Private-Lines") may open a multi-line
  * secret: what the redactor, which matches on that view, will follow.
@@ -408,6 +454,7 @@ static bool plain_opens(const char *l, size_t n)
     size_t pn;
     bool t;
 
+    if (!plain_may_open(l, n)) return false;
     if (ea_redact_plain(l, n, &plain, &pn) < 0) {
         ea_error_clear();
         return true; /* out of memory: tracked, the redactor decides */
@@ -560,8 +607,24 @@ static int add_key_event(struct ea_log_scan *s, const char *data, size_t hit, un
 struct hit_list {
     struct ea_log_scan *s;
     const char *data;
+    size_t len;
     int failed;
 };
+
+/*
+ * Whether the error or warning word ending at data[to] is a whole word, as
+ * \\b would say: Hyperscan looks for the bare words (a third of the cost of
+ * asserting the boundaries itself), and every hit is checked here. The words
+ * of an id have one length, but for "warning", which never ends in "warn".
+ */
+static bool whole_word(const char *data, size_t len, size_t to, unsigned id)
+{
+    size_t w = id == LINE_ERROR ? 5 : to >= 7 && strncasecmp(data + to - 7, "warning", 7) == 0 ? 7 : 4;
+
+    if (to < w) return false;
+    if (to - w > 0 && letter((unsigned char)data[to - w - 1])) return false;
+    return to == len || !letter((unsigned char)data[to]);
+}
 
 static int on_hit(unsigned int id, unsigned long long from, unsigned long long to,
                   unsigned int flags, void *ctx)
@@ -571,6 +634,8 @@ static int on_hit(unsigned int id, unsigned long long from, unsigned long long t
 
     (void)from;
     (void)flags;
+    if ((id == LINE_ERROR || id == LINE_WARNING) && !whole_word(hl->data, hl->len, (size_t)to, id))
+        return 0;
     if (id == LINE_KEY || id == LINE_OPEN || id == LINE_SHAPE) {
         unsigned why = id == LINE_OPEN ? EA_LOG_KEV_OPEN : id == LINE_SHAPE ? EA_LOG_KEV_SHAPE : 0;
         if (add_key_event(s, hl->data, (size_t)to - 1, why) < 0) {
@@ -625,13 +690,44 @@ static void last_timestamp(struct ea_log_scan *s, const char *data, const char *
 }
 #define THREADED_HASH_MIN (256 * 1024)
 
-/* SHA-256 of a chunk on a second thread while this one scans it (both only read it). */
-static void *hash_worker(void *arg)
+static void hash_job(struct ea_log_hash_job *job)
 {
-    struct ea_log_hash_job *job = arg;
-
     job->ok = EVP_DigestUpdate(job->ctx, job->data, job->len) == 1;
+}
+
+/*
+ * The hasher: SHA-256 of each chunk on a second thread while this one scans
+ * it (both only read it), one job at a time, until told to quit.
+ */
+static void *hash_loop(void *arg)
+{
+    struct ea_log_scan *s = arg;
+
+    pthread_mutex_lock(&s->hash_lock);
+    for (;;) {
+        while (!s->hash_busy && !s->hash_quit) pthread_cond_wait(&s->hash_cond, &s->hash_lock);
+        if (!s->hash_busy) break;
+        pthread_mutex_unlock(&s->hash_lock);
+        hash_job(&s->job);
+        pthread_mutex_lock(&s->hash_lock);
+        s->hash_busy = false;
+        pthread_cond_broadcast(&s->hash_cond);
+    }
+    pthread_mutex_unlock(&s->hash_lock);
     return NULL;
+}
+
+/* Hands the chunk in s->job to the hasher, started on first use; false: hash it here. */
+static bool hash_start(struct ea_log_scan *s)
+{
+    if (s->job.len < THREADED_HASH_MIN) return false;
+    if (!s->hasher_up) s->hasher_up = pthread_create(&s->hasher, NULL, hash_loop, s) == 0;
+    if (!s->hasher_up) return false;
+    pthread_mutex_lock(&s->hash_lock);
+    s->hash_busy = true;
+    pthread_cond_broadcast(&s->hash_cond);
+    pthread_mutex_unlock(&s->hash_lock);
+    return true;
 }
 
 /* Newlines in p[0, n): eight bytes at a time (a zero byte of w ^ "\n\n..." is a newline). */
@@ -683,9 +779,16 @@ static void bulk_lines(struct ea_log_scan *s, const char *data, size_t a, size_t
     if (line != SIZE_MAX) apply_flags(s, data + line, kept_len(data + line, line_end - line), flags);
 }
 
-/* Puts the last tail_max lines of data[from, end) (end just past a newline) into the tail. */
+/*
+ * Puts the last tail_max lines of data[from, end) (end just past a newline)
+ * into the tail, each with the key state at its start. When the chunk's walk
+ * (live, c) has not passed the first of them, it is moved through them: one
+ * walk of the chunk. Otherwise (lines visited one by one) the tail's states
+ * are found again from key_at_from.
+ */
 static int tail_from_chunk(struct ea_log_scan *s, const char *data, size_t len, size_t from,
-                           size_t end, const struct ea_redact_stream *key_at_from)
+                           size_t end, const struct ea_redact_stream *key_at_from,
+                           struct ea_redact_stream *live, struct key_cursor *c)
 {
     size_t starts[EA_LOG_TAIL_MAX], n = 0, stop = end - 1; /* stop: a line's newline */
     struct key_cursor kc = {0, 0};
@@ -697,6 +800,15 @@ static int tail_from_chunk(struct ea_log_scan *s, const char *data, size_t len, 
         starts[n++] = nl ? (size_t)(nl - data) + 1 : from;
         if (!nl) break;
         stop = (size_t)(nl - data);
+    }
+    if (n && (c->next > from ? c->next : from) <= starts[n - 1]) {
+        for (size_t k = n; rc == 0 && k > 0; k--) {
+            size_t st = starts[k - 1];
+            const char *nl = memchr(data + st, '\n', end - st);
+            rc = key_state_to(s, data, len, from, live, c, st);
+            if (rc == 0) rc = tail_push(s, data + st, (size_t)(nl - (data + st)), false, live);
+        }
+        return rc;
     }
     for (size_t k = n; rc == 0 && k > 0; k--) {
         size_t st = starts[k - 1];
@@ -782,11 +894,28 @@ static int finish_partial(struct ea_log_scan *s)
     return rc;
 }
 
+/*
+ * The last timestamp and the tail lines among the whole lines
+ * [first_whole, complete_end) of a chunk, once they are all seen and before
+ * a line begun in this chunk and ended in the next moves s->key past them.
+ */
+static int chunk_tail(struct ea_log_scan *s, const char *data, size_t len, const char *first_whole,
+                      const char *complete_end, const struct ea_redact_stream *key_at_first,
+                      struct key_cursor *c)
+{
+    if (complete_end <= first_whole) return 0; /* not the end of a line begun before */
+    last_timestamp(s, first_whole, complete_end);
+    return tail_from_chunk(s, data, len, (size_t)(first_whole - data),
+                           (size_t)(complete_end - data), key_at_first, &s->key, c);
+}
+
 /* Waits for the previous chunk's hash. */
 static int hash_wait(struct ea_log_scan *s)
 {
     if (s->hashing) {
-        pthread_join(s->hasher, NULL);
+        pthread_mutex_lock(&s->hash_lock);
+        while (s->hash_busy) pthread_cond_wait(&s->hash_cond, &s->hash_lock);
+        pthread_mutex_unlock(&s->hash_lock);
         s->hashing = false;
         if (!s->job.ok) return ea_fail(EA_ERROR, "SHA-256 failed");
     }
@@ -796,19 +925,19 @@ static int hash_wait(struct ea_log_scan *s)
 int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
 {
     const char *p = data, *end = data + len;
-    struct hit_list hl = {s, data, 0};
+    struct hit_list hl = {s, data, len, 0};
     size_t next_hit = 0;
     struct key_cursor next_key = {0, 0};
     struct ea_redact_stream key_at_first = {0};
     const char *first_whole = NULL; /* start of this chunk's first line scanned in the chunk */
     const char *complete_end = data; /* end of the last whole line scanned in this chunk */
+    bool tail_done = false;
     int rc = hash_wait(s);
 
     if (rc < 0) return rc;
     s->job = (struct ea_log_hash_job){s->sha, data, len, 0};
-    s->hashing = len >= THREADED_HASH_MIN &&
-                 pthread_create(&s->hasher, NULL, hash_worker, &s->job) == 0;
-    if (!s->hashing && (hash_worker(&s->job), !s->job.ok))
+    s->hashing = hash_start(s);
+    if (!s->hashing && (hash_job(&s->job), !s->job.ok))
         return ea_fail(EA_ERROR, "SHA-256 failed");
     s->bytes += len;
     s->nhits = 0;
@@ -830,7 +959,11 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
 
         if (s->partial.len || s->partial_cut || !nl) {
             size_t room = EA_LOG_LINE_KEEP + 1 - s->partial.len;
-            if (first_whole) /* the whole lines before this one move the key state first */
+            if (first_whole && !tail_done) { /* before this line moves the key state */
+                rc = chunk_tail(s, data, len, first_whole, complete_end, &key_at_first, &next_key);
+                tail_done = true;
+            }
+            if (rc == 0 && first_whole) /* the whole lines before this one move the key state first */
                 rc = key_state_to(s, data, len, (size_t)(first_whole - data), &s->key, &next_key,
                                   (size_t)(p - data));
             if (!s->partial.len && !s->partial_cut) s->partial_key = s->key;
@@ -862,20 +995,17 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
                               false, &s->key);
         complete_end = p = nl + 1;
     }
+    if (rc == 0 && first_whole && !tail_done)
+        rc = chunk_tail(s, data, len, first_whole, complete_end, &key_at_first, &next_key);
     if (rc == 0 && first_whole)
         rc = key_state_to(s, data, len, (size_t)(first_whole - data), &s->key, &next_key,
                           (size_t)(complete_end - data));
-    if (rc == 0 && first_whole && complete_end > first_whole) /* not the end of a line begun before */
-        last_timestamp(s, first_whole, complete_end);
-    if (rc == 0 && first_whole && complete_end > first_whole)
-        rc = tail_from_chunk(s, data, len, (size_t)(first_whole - data),
-                             (size_t)(complete_end - data), &key_at_first);
-    return rc; /* the hash may still run: joined by the next feed, finish or dispose */
+    return rc; /* the hash may still run: waited for by the next feed, finish or dispose */
 }
 
 /* A kept line, redacted with everything the log declared, then cut: a JSON string. */
 static json_t *kept_json(struct ea_log_scan *s, struct ea_redact_stream *st,
-                         const struct ea_log_kept *k)
+                         const struct ea_log_kept *k, const char *ahead, size_t ahead_len)
 {
     struct ea_buf b;
     json_t *j = NULL;
@@ -894,11 +1024,38 @@ static json_t *kept_json(struct ea_log_scan *s, struct ea_redact_stream *st,
     if (k->key.b64_width && !st->b64_width) st->b64_width = k->key.b64_width;
     if (k->key.named_col && !st->named_col) st->named_col = k->key.named_col;
     ea_buf_init(&b, 0);
-    if (ea_redact_clip(s->redactor, st, &b, k->text, k->len, k->cut, EA_LOG_LINE_MAX,
-                       &s->masked) == 0)
+    if (ea_redact_clip_ahead(s->redactor, st, &b, k->text, k->len, ahead, ahead_len, k->cut,
+                             EA_LOG_LINE_MAX, &s->masked) == 0)
         j = ea_utf8_json(b.data ? b.data : "", b.len, EA_LOG_LINE_MAX * 2);
     ea_buf_dispose(&b);
     return j;
+}
+
+#define TAIL_AHEAD_LINES 64 /* as far as the redactor looks for an entry's name */
+
+/*
+ * The kept lines after tail line i, joined with newlines, into ahead (reset;
+ * left empty, its data NULL, unless line i has a "value" key): an entry's
+ * value written before its name is told by the lines after it, and each
+ * kept line is redacted on its own.
+ */
+static int tail_ahead(struct ea_log_scan *s, size_t i, struct ea_buf *ahead)
+{
+    const struct ea_log_kept *k = &s->tail[(s->tail_next + s->tail_max - s->tail_count + i) %
+                                           s->tail_max];
+    int rc = 0;
+
+    ea_buf_dispose(ahead);
+    ea_buf_init(ahead, 0);
+    if (!strcasestr(k->text, "value")) return 0;
+    for (size_t j = i + 1; rc == 0 && j < s->tail_count && j <= i + TAIL_AHEAD_LINES; j++) {
+        const struct ea_log_kept *n =
+            &s->tail[(s->tail_next + s->tail_max - s->tail_count + j) % s->tail_max];
+        if (j > i + 1) rc = ea_buf_append(ahead, "\n", 1);
+        if (rc == 0) rc = ea_buf_append(ahead, n->text, n->len);
+    }
+    if (rc == 0 && !ahead->data) rc = ea_buf_append(ahead, "", 0);
+    return rc;
 }
 
 int ea_log_scan_finish(struct ea_log_scan *s, json_t **out)
@@ -906,6 +1063,7 @@ int ea_log_scan_finish(struct ea_log_scan *s, json_t **out)
     unsigned char md[EA_SHA256_LEN];
     char hex[EA_SHA256_HEX_LEN + 1];
     struct ea_redact_stream st = {0};
+    struct ea_buf ahead;
     json_t *o = NULL, *tail = NULL, *matches = NULL;
     size_t i;
     int rc = 0;
@@ -917,15 +1075,20 @@ int ea_log_scan_finish(struct ea_log_scan *s, json_t **out)
     if ((rc = hash_wait(s)) < 0) return rc;
     if (EVP_DigestFinal_ex(s->sha, md, NULL) != 1) return ea_fail(EA_ERROR, "SHA-256 failed");
     ea_hex_encode(hex, md, sizeof(md));
+    ea_buf_init(&ahead, 0);
     tail = json_array();
     matches = json_array();
     for (i = 0; tail && matches && i < s->tail_count; i++) {
         size_t at = (s->tail_next + s->tail_max - s->tail_count + i) % s->tail_max;
-        if (json_array_append_new(tail, kept_json(s, &st, &s->tail[at])) < 0) break;
+        if (tail_ahead(s, i, &ahead) < 0) break;
+        if (json_array_append_new(tail, kept_json(s, &st, &s->tail[at], ahead.data, ahead.len)) <
+            0)
+            break;
     }
+    ea_buf_dispose(&ahead);
     for (size_t m = 0; tail && matches && i == s->tail_count && m < s->nmatches; m++) {
         struct ea_redact_stream ms = {0};
-        json_t *t = kept_json(s, &ms, &s->match[m]);
+        json_t *t = kept_json(s, &ms, &s->match[m], NULL, 0);
         if (!t || json_array_append_new(matches, json_pack("{s:I, s:o}", "line",
                                                            (json_int_t)s->match[m].line,
                                                            "text", t)) < 0) {

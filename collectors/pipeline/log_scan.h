@@ -67,8 +67,13 @@ struct ea_log_scan {
     size_t nhits, hits_cap;
     EVP_MD_CTX *sha;                /* owned */
     struct ea_log_hash_job job;     /* the SHA-256 of the last chunk, maybe still running */
-    pthread_t hasher;
-    bool hashing;                   /* hasher runs and must be joined */
+    pthread_t hasher;               /* one thread for the whole log, started on the first */
+    bool hasher_up;                 /* big chunk: a thread per chunk cost 7% of the scan */
+    bool hashing;                   /* job handed to the hasher: wait before the next */
+    bool hash_busy, hash_quit;      /* under hash_lock */
+    bool hash_sync;                 /* hash_lock and hash_cond are initialised */
+    pthread_mutex_t hash_lock;
+    pthread_cond_t hash_cond;
     uint64_t bytes, lines, errors, warnings;
     char first_ts[40], last_ts[40];
     struct ea_buf partial;          /* an unfinished line carried between chunks (bounded) */

@@ -261,6 +261,55 @@ END_TEST
 
 
 /*
+ * An environment entry written value first, its secret name on a later line
+ * (YAML and pretty-printed JSON): the value is masked in the kept tail as in
+ * the whole text, though each kept line is redacted on its own, whatever the
+ * decoration and the read size.
+ */
+START_TEST(test_a_value_before_its_secret_name_is_masked_in_the_tail)
+{
+    static const char *const forms[] = {
+        "env:\n- value: FAKEvalueFirst0123\n  name: DB_PASSWORD\n",
+        "env:\n  - value: FAKEvalueFirst0123\n    name: api-token\n",
+        "{\n  \"value\": \"FAKEvalueFirst0123\",\n  \"name\": \"DB_PASSWORD\"\n}\n",
+        "env:\n- value: FAKEvalueFirst0123\n  other: x\n  name: DB_PASSWORD\n"};
+    static const char *const prefix[] = {"", "2026-11-20T10:03:12.1234567Z ", "\x1b[32m"};
+    static const size_t steps[] = {7, 64, 65536};
+
+    for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+        struct ea_buf whole;
+        ea_buf_init(&whole, 0);
+        ck_assert_int_eq(ea_redact_text(NULL, NULL, &whole, forms[f], strlen(forms[f]), NULL), 0);
+        ck_assert_msg(!strstr(whole.data, "FAKEvalueFirst"), "form %zu: not masked in the text", f);
+        ea_buf_dispose(&whole);
+        for (size_t pf = 0; pf < sizeof(prefix) / sizeof(prefix[0]); pf++) {
+            struct ea_buf log;
+            const char *line = forms[f];
+            ea_buf_init(&log, 0);
+            ck_assert_int_eq(ea_buf_printf(&log, "%sstart\n", prefix[pf]), 0);
+            while (*line) {
+                const char *nl = strchr(line, '\n');
+                ck_assert_int_eq(ea_buf_printf(&log, "%s%.*s\n", prefix[pf], (int)(nl - line),
+                                               line), 0);
+                line = nl + 1;
+            }
+            ck_assert_int_eq(ea_buf_printf(&log, "%safter\n", prefix[pf]), 0);
+            for (size_t st = 0; st < sizeof(steps) / sizeof(steps[0]); st++) {
+                json_t *out = scan(log.data, log.len, steps[st], 20, NULL);
+                char *dump = json_dumps(out, 0);
+                ck_assert_msg(!strstr(dump, "FAKEvalueFirst"), "form %zu, prefix %zu, step %zu: %s",
+                              f, pf, steps[st], dump);
+                ck_assert_msg(strstr(dump, "after\""), "form %zu: the tail is incomplete", f);
+                free(dump);
+                json_decref(out);
+            }
+            ea_buf_dispose(&log);
+        }
+    }
+}
+END_TEST
+
+/*
  * A multi-line secret whose first line is not kept (YAML block value, PuTTY
  * key lines, a `\`-continued value, a named entry's later value, a UTF-16LE
  * key block): its lines in the tail and in the matches are masked, whatever
@@ -703,8 +752,10 @@ static Suite *pipeline_suite(void)
     tcase_add_test(tc, test_the_secret_corpus_is_masked_across_reads_and_at_the_line_limit);
     tcase_add_test(tc, test_a_key_block_is_masked_in_the_tail_and_in_matches);
     tcase_add_test(tc, test_multi_line_secrets_opened_before_the_tail_are_masked);
+    tcase_add_test(tc, test_a_value_before_its_secret_name_is_masked_in_the_tail);
     tcase_add_test(tc, test_openers_hidden_by_decoration_or_shape_are_followed);
     tcase_add_test(tc, test_bad_input_keeps_its_masks);
+    tcase_set_timeout(tc, 60); /* Check's 4 s default fails the corpus on a loaded machine */
     suite_add_tcase(s, tc);
     tc = tcase_create("collector");
     tcase_add_test(tc, test_in_github_actions_the_subject_is_the_built_commit);
