@@ -141,23 +141,103 @@ static bool secret_key(const char *k)
     return false;
 }
 
-/* Registers every string in v (a masked value) as a literal of lit; counts them in *n. */
-static void add_literals(struct ea_redactor *lit, const json_t *v, unsigned *n)
+/*
+ * Registers every string in v (a masked value) as a literal of lit; counts
+ * them in *n. A value the redactor cannot take (shorter than 4 bytes, which
+ * as a literal would mask ordinary text everywhere, or past its literal
+ * limit) goes to extra instead: the digests mask it themselves (see
+ * mask_extra), where masking too much costs nothing.
+ */
+static void add_literals(struct ea_redactor *lit, const json_t *v, unsigned *n, json_t *extra)
 {
     const char *k;
     json_t *x;
     size_t i;
 
     if (json_is_string(v)) {
-        if (ea_redactor_add_literal(lit, json_string_value(v), json_string_length(v)) == 0)
+        if (ea_redactor_add_literal(lit, json_string_value(v), json_string_length(v)) == 0) {
             (*n)++;
-        else
-            ea_error_clear(); /* too short to mask as a literal: the text keeps it */
+        } else {
+            ea_error_clear();
+            if (json_string_length(v) > 0) json_array_append(extra, (json_t *)v);
+        }
     } else if (json_is_array(v)) {
-        json_array_foreach(v, i, x) add_literals(lit, x, n);
+        json_array_foreach(v, i, x) add_literals(lit, x, n, extra);
     } else if (json_is_object(v)) {
-        json_object_foreach((json_t *)v, k, x) add_literals(lit, x, n);
+        json_object_foreach((json_t *)v, k, x) add_literals(lit, x, n, extra);
     }
+}
+
+/*
+ * A copy of s[0, n) (owned, NUL-terminated; *out_len its length) with every
+ * occurrence of every value in extra replaced by MASK: for digests only,
+ * never for text shown in a record. *hits counts the replacements.
+ */
+static char *mask_extra(const char *s, size_t n, const json_t *extra, size_t *out_len,
+                        unsigned *hits)
+{
+    struct ea_buf cur, next;
+    const json_t *v;
+    size_t i;
+
+    ea_buf_init(&cur, 0);
+    if (ea_buf_append(&cur, s, n) < 0) return NULL;
+    json_array_foreach(extra, i, v) {
+        const char *val = json_string_value(v), *p = cur.data, *hit;
+        size_t vl = json_string_length(v);
+        int rc = 0;
+        ea_buf_init(&next, 0);
+        while (rc == 0 && (hit = memmem(p, cur.len - (size_t)(p - cur.data), val, vl))) {
+            rc = ea_buf_append(&next, p, (size_t)(hit - p));
+            if (rc == 0) rc = ea_buf_puts(&next, MASK);
+            p = hit + vl;
+            (*hits)++;
+        }
+        if (rc == 0) rc = ea_buf_append(&next, p, cur.len - (size_t)(p - cur.data));
+        ea_buf_dispose(&cur);
+        cur = next;
+        if (rc < 0) {
+            ea_buf_dispose(&cur);
+            return NULL;
+        }
+    }
+    *out_len = cur.len;
+    return cur.data;
+}
+
+/* A copy of v (new reference) whose strings have the values in extra masked (mask_extra). */
+static json_t *mask_extra_json(const json_t *v, const json_t *extra)
+{
+    json_t *c = NULL, *x;
+    const char *k;
+    size_t i;
+
+    if (json_is_string(v)) {
+        size_t len = 0;
+        unsigned hits = 0;
+        char *m = mask_extra(json_string_value(v), json_string_length(v), extra, &len, &hits);
+        c = m ? json_stringn(m, len) : NULL;
+        ea_free(m);
+    } else if (json_is_array(v)) {
+        c = json_array();
+        json_array_foreach(v, i, x) {
+            if (c && json_array_append_new(c, mask_extra_json(x, extra)) < 0) {
+                json_decref(c);
+                c = NULL;
+            }
+        }
+    } else if (json_is_object(v)) {
+        c = json_object();
+        json_object_foreach((json_t *)v, k, x) {
+            if (c && json_object_set_new(c, k, mask_extra_json(x, extra)) < 0) {
+                json_decref(c);
+                c = NULL;
+            }
+        }
+    } else {
+        c = json_deep_copy(v);
+    }
+    return c;
 }
 
 /*
@@ -185,7 +265,7 @@ static bool secret_entry(json_t *o)
  * in place; each value masked is registered in lit (may be NULL), so that
  * the same value elsewhere (a YAML anchor's, a copy) is masked too.
  */
-static void mask_secret_keys(json_t *v, struct ea_redactor *lit, unsigned *n)
+static void mask_secret_keys(json_t *v, struct ea_redactor *lit, unsigned *n, json_t *extra)
 {
     const char *k;
     json_t *x;
@@ -193,15 +273,15 @@ static void mask_secret_keys(json_t *v, struct ea_redactor *lit, unsigned *n)
     bool entry;
 
     if (json_is_array(v))
-        json_array_foreach(v, i, x) mask_secret_keys(x, lit, n);
+        json_array_foreach(v, i, x) mask_secret_keys(x, lit, n, extra);
     if (!json_is_object(v)) return;
     entry = secret_entry(v);
     json_object_foreach(v, k, x) {
         if ((secret_key(k) || (entry && strcasecmp(k, "value") == 0)) && !json_is_null(x)) {
-            if (lit) add_literals(lit, x, n); /* whatever it holds: a list of tokens too */
+            if (lit) add_literals(lit, x, n, extra); /* whatever it holds: a list of tokens too */
             json_object_set_new(v, k, json_string(MASK));
         } else {
-            mask_secret_keys(x, lit, n);
+            mask_secret_keys(x, lit, n, extra);
         }
     }
 }
@@ -388,13 +468,25 @@ static int redacted_hash_feed(const struct ea_redactor *red, struct redacted_has
     return nl ? redacted_hash_flush(red, h, (size_t)(nl - h->pending.data) + 1) : 0;
 }
 
-/* The digest of text[0, len) redacted by red (the whole file, already read). */
-static int rehash(struct snapshot *sn, const struct ea_redactor *red, const char *text, size_t len)
+/*
+ * The digest of text[0, len) redacted by red (the whole file, already read),
+ * with the values in extra masked first.
+ */
+static int rehash(struct snapshot *sn, const struct ea_redactor *red, const json_t *extra,
+                  const char *text, size_t len)
 {
     struct redacted_hash h = {EVP_MD_CTX_new(), {0}, {0}, {0}, 0};
     unsigned char md[EA_SHA256_LEN];
+    char *masked = NULL;
     int rc = 0;
 
+    if (json_array_size(extra)) {
+        if (!(masked = mask_extra(text, len, extra, &len, &h.masked))) {
+            EVP_MD_CTX_free(h.sha);
+            return ea_fail(EA_ENOMEM, "out of memory");
+        }
+        text = masked;
+    }
     ea_buf_init(&h.pending, 0);
     ea_buf_init(&h.out, 0);
     if (!h.sha || EVP_DigestInit_ex(h.sha, EVP_sha256(), NULL) != 1)
@@ -410,6 +502,7 @@ static int rehash(struct snapshot *sn, const struct ea_redactor *red, const char
     EVP_MD_CTX_free(h.sha);
     ea_buf_dispose(&h.pending);
     ea_buf_dispose(&h.out);
+    ea_free(masked);
     return rc;
 }
 
@@ -502,25 +595,32 @@ static int snapshot(struct snapshot *sn, const char *path, size_t parse_max,
         struct ea_buf path_buf;
         unsigned masked = 0;
         json_t *canon = json_array_size(sn->docs) == 1 ? json_array_get(sn->docs, 0) : sn->docs;
+        json_t *extra = json_array(), *hashed = NULL;
         struct ea_redactor *lit = NULL;
         unsigned nlit = 0;
-        rc = ea_redactor_new(&lit);
-        if (rc == 0) mask_secret_keys(sn->docs, lit, &nlit);
+        rc = extra ? ea_redactor_new(&lit) : ea_fail(EA_ENOMEM, "out of memory");
+        if (rc == 0) mask_secret_keys(sn->docs, lit, &nlit, extra);
         /*
          * A value masked in the documents is a secret wherever the text shows
          * it (an anchor's value, a key no text rule knows): the file's digest
          * and the documents are redacted again with it as a literal, so that
          * neither confirms a guess.
          */
-        if (rc == 0 && nlit) rc = rehash(sn, lit, b.data ? b.data : "", b.len);
+        if (rc == 0 && (nlit || json_array_size(extra)))
+            rc = rehash(sn, lit, extra, b.data ? b.data : "", b.len);
         if (rc == 0) rc = ea_redact_json(nlit ? lit : red, sn->docs, &masked);
         ea_redactor_free(lit);
+        /* values too short for a literal: masked in a copy that is only hashed */
+        if (rc == 0 && json_array_size(extra) && !(canon = hashed = mask_extra_json(canon, extra)))
+            rc = ea_fail(EA_ENOMEM, "out of memory");
         if (rc == 0) rc = sha_of_json(sn->canonical, canon);
         sn->leaves = json_object();
         ea_buf_init(&path_buf, 0);
         if (rc == 0 && !sn->leaves) rc = ea_fail(EA_ENOMEM, "out of memory");
         if (rc == 0) rc = leaves(sn->leaves, canon, &path_buf, &sn->leaves_truncated, host);
         ea_buf_dispose(&path_buf);
+        json_decref(hashed);
+        json_decref(extra);
     }
 out:
     ea_buf_dispose(&b);

@@ -10,6 +10,7 @@
  * Outside CI the platform is "local" and only the log is described.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -170,6 +171,39 @@ static int scan_log(struct pipeline_state *s, json_t **out)
 }
 
 /*
+ * The log's digest, keyed: HMAC-SHA-256, under the agent's digest key (see
+ * ea_host.keyed_digest), of the lower-case hex SHA-256 of the log. A plain
+ * SHA-256 of a short log with a short secret in it would let anyone confirm
+ * a guess of the log by hashing it; the keyed one is the same for the same
+ * log and signing key, so the key's holder can still show which log a record
+ * describes (README "Secrets"). Without a signing key, the plain SHA-256
+ * stays ("sha256_of": "file"). Costs nothing: the log is hashed once anyway.
+ */
+static int key_log_digest(const struct ea_host *host, json_t *log)
+{
+    const char *hex = json_string_value(json_object_get(log, "sha256"));
+    unsigned char md[EA_SHA256_LEN];
+    char keyed[EA_SHA256_HEX_LEN + 1];
+    const char *of = "file";
+
+    if (hex && host &&
+        host->size >= offsetof(struct ea_host, keyed_digest) + sizeof(host->keyed_digest) &&
+        host->keyed_digest) {
+        if (host->keyed_digest(host->ctx, hex, strlen(hex), md) == 0) {
+            ea_hex_encode(keyed, md, sizeof(md));
+            if (json_object_set_new(log, "sha256", json_string(keyed)) < 0)
+                return ea_fail(EA_ENOMEM, "out of memory");
+            of = "keyed";
+        } else {
+            ea_error_clear(); /* no signing key: nothing is signed either */
+        }
+    }
+    if (json_object_set_new(log, "sha256_of", json_string(of)) < 0)
+        return ea_fail(EA_ENOMEM, "out of memory");
+    return 0;
+}
+
+/*
  * The run and its jobs from the CI's API, when a token is there; NULL
  * otherwise. An API failure is recorded (result error) and said once on
  * stderr, naming the API, the cause and the fix.
@@ -226,6 +260,7 @@ static int pipeline_collect(void *state, struct ea_sink *sink)
     rc = ea_ci_detect(&run, NULL, NULL);
     if (rc < 0) return rc;
     if (s->log_path) rc = scan_log(s, &log);
+    if (rc == 0 && log) rc = key_log_digest(s->host, log);
     if (rc < 0) goto out;
     rc = enrich(s, &run, &api_result);
     if (rc < 0) goto out;

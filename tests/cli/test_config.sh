@@ -339,6 +339,36 @@ assert seen == 3, seen
 PY
 lacks "config: no guessed secret in the records" guess.json "hunter2x"
 
+# --- nor one the redactor cannot take as a literal: shorter than 4 bytes, or past its 256th
+# value (review 13, residual leak b): two files differing only in that secret hash alike
+mkdir -p short1 short2
+for d in 1 2; do
+    v=$([ $d = 1 ] && echo ab1 || echo zq7)
+    printf 'db:\n  password_1: %s\n' "$v" >short$d/key.yaml
+    printf 'base: &pw %s\ndb:\n  password: *pw\n' "$v" >short$d/anchor.yaml
+    { for i in $(seq 1 300); do printf 'password_%d: value%04d%s\n' "$i" "$i" \
+        "$([ "$i" = 300 ] && echo "$v")"; done; } >short$d/many.yaml
+done
+check "config: short secrets, 1" 0 "$EA" collect --dry-run --key key.pem config='short1/*'
+payloads "$OUT" >short1.json
+check "config: short secrets, 2" 0 "$EA" collect --dry-run --key key.pem config='short2/*'
+payloads "$OUT" >short2.json
+assert "config: a short or 257th secret changes no digest" python3 - short1.json short2.json <<'PY'
+import json, sys
+def load(f):
+    out = {}
+    for l in open(f):
+        d = json.loads(l)["predicate"]["data"]
+        out[d["path"].rsplit("/", 1)[-1]] = d
+    return out
+a, b = load(sys.argv[1]), load(sys.argv[2])
+assert sorted(a) == ["anchor.yaml", "key.yaml", "many.yaml"], sorted(a)
+for name in a:
+    for field in ("sha256", "canonical_sha256"):
+        assert a[name][field] == b[name][field], (name, field)
+    assert a[name]["sha256_of"] == "redacted", name
+PY
+
 # parse_max: a sidecar with a small memory limit parses only small files; larger ones are hashed
 check "config: parse_max=100 (bytes) hashes the plan instead of parsing it" 0 "$EA" collect --dry-run \
     --key key.pem --set config.parse_max=100 config=repo/infra/plan.json
