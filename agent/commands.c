@@ -11,6 +11,8 @@ const struct ea_command ea_commands[] = {
     {"keygen", ea_cmd_keygen, ea_cmd_keygen_doc, "create an Ed25519 signing key pair"},
     {"collect", ea_cmd_collect, ea_cmd_collect_doc,
      "run collectors, sign their records and store them"},
+    {"attest", ea_cmd_attest, ea_cmd_attest_doc,
+     "sign a person's decision (access review, risk acceptance, ...)"},
     {"query", ea_cmd_query, ea_cmd_query_doc, "find evidence by control, period and kind"},
     {"verify", ea_cmd_verify, ea_cmd_verify_doc,
      "check signatures, IDs, schemas and completeness of a store"},

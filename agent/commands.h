@@ -14,6 +14,7 @@
 
 int ea_cmd_keygen(int argc, char **argv);
 int ea_cmd_collect(int argc, char **argv);
+int ea_cmd_attest(int argc, char **argv);
 int ea_cmd_query(int argc, char **argv);
 int ea_cmd_verify(int argc, char **argv);
 int ea_cmd_checkpoint(int argc, char **argv);
@@ -25,6 +26,7 @@ int ea_cmd_daemon(int argc, char **argv);
 /* Each calls cb once with the command's option table (collect's is built from the collectors'). */
 int ea_cmd_keygen_doc(ea_cli_cmd_cb cb, void *payload);
 int ea_cmd_collect_doc(ea_cli_cmd_cb cb, void *payload);
+int ea_cmd_attest_doc(ea_cli_cmd_cb cb, void *payload);
 int ea_cmd_query_doc(ea_cli_cmd_cb cb, void *payload);
 int ea_cmd_verify_doc(ea_cli_cmd_cb cb, void *payload);
 int ea_cmd_checkpoint_doc(ea_cli_cmd_cb cb, void *payload);

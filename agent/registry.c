@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "attest.h"
 #include "audit.h"
 #include "util/error.h"
 #include "state.h"
@@ -224,7 +225,7 @@ int ea_registry_find(const struct ea_collector **out, const char *name)
 
 int ea_registry_kind_check(const char *kind)
 {
-    const struct ea_collector *all[sizeof(builtins) / sizeof(builtins[0]) + PLUGINS_MAX];
+    const struct ea_collector *all[sizeof(builtins) / sizeof(builtins[0]) + PLUGINS_MAX + 1];
     const char *best = NULL;
     size_t n = 0, best_d = EA_TEXT_FAR, used = 0;
     char shown[65];
@@ -232,6 +233,7 @@ int ea_registry_kind_check(const char *kind)
 
     for (size_t i = 0; builtins[i]; i++) all[n++] = builtins[i];
     for (size_t i = 0; i < nplugins; i++) all[n++] = plugins[i];
+    all[n++] = &ea_attest_source; /* the agent's own kind: attest makes it, no collector */
     for (size_t i = 0; i < n; i++) {
         for (const char *const *k = all[i]->kinds; k && *k; k++) {
             size_t d;

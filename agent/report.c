@@ -4,8 +4,13 @@
  *   missing  no evidence of the asked kinds in the period;
  *   failing  its latest record's result is fail or error, or a record failed
  *            a check (signature, ID, schema: tampered or unreadable);
- *   stale    its latest record is older than max_age at the end of the period;
+ *   stale    its latest record is older than max_age at the end of the period,
+ *            or is an attestation whose expires_at has passed by then;
  *   ok       fresh, passing, and (with keys) verified.
+ * evidence.kinds asks for any one of its kinds, evidence.require for each of
+ * its kinds (all of): each is judged as above on its own latest record, and
+ * the control takes the worst verdict (failing, missing, stale, ok); each
+ * required kind's verdict is listed in the control's "requirements".
  * Planned and excluded controls are "n/a" and their evidence is not read.
  */
 #include "report.h"
@@ -13,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attest.h"
 #include "audit.h"
 #include "report_framework.h"
 #include "util/error.h"
@@ -32,16 +38,89 @@ static json_t *time_json(int64_t us)
     return json_string(t);
 }
 
-static bool kind_wanted(const json_t *kinds, const char *kind)
+/* True when a record of kind (and attestation kind sub, or NULL) is of the kind asked:
+ * "kind", or "kind:sub". */
+static bool kind_is(const char *want, const char *kind, const char *sub)
+{
+    const char *colon = strchr(want, ':');
+    size_t n = colon ? (size_t)(colon - want) : strlen(want);
+
+    if (!kind || strlen(kind) != n || strncmp(want, kind, n) != 0) return false;
+    return !colon || (sub && strcmp(colon + 1, sub) == 0);
+}
+
+static bool kind_in(const json_t *kinds, const char *kind, const char *sub)
 {
     const json_t *k;
     size_t i;
 
-    if (!kinds) return true;
     json_array_foreach(kinds, i, k) {
-        if (kind && strcmp(json_string_value(k), kind) == 0) return true;
+        if (kind_is(json_string_value(k), kind, sub)) return true;
     }
     return false;
+}
+
+/*
+ * What a control needs: one group per evidence.require entry (each must
+ * hold), and one for evidence.kinds (any of them) when given or when there
+ * is no require (any kind at all). Each group is judged on its own latest
+ * record; the control takes the worst verdict.
+ */
+struct group {
+    json_t *kinds;  /* owned: the kinds that satisfy it (NULL: any) */
+    json_t *latest; /* owned: its newest record's row */
+    int64_t latest_us;
+    bool expired;   /* that record is an attestation past its expires_at */
+};
+
+static int groups_make(struct group **out, size_t *n, const struct ea_soa_control *sc)
+{
+    size_t nreq = json_array_size(sc->require), k = 0;
+    struct group *g;
+
+    *n = nreq + (sc->kinds || !sc->require ? 1 : 0);
+    *out = g = ea_calloc(*n, sizeof(*g));
+    if (!g) return ea_fail(EA_ENOMEM, "out of memory");
+    for (; k < nreq; k++)
+        if (!(g[k].kinds = json_pack("[O]", json_array_get(sc->require, k))))
+            return ea_fail(EA_ENOMEM, "out of memory");
+    if (k < *n && sc->kinds && !(g[k].kinds = json_deep_copy(sc->kinds)))
+        return ea_fail(EA_ENOMEM, "out of memory");
+    return 0;
+}
+
+static void groups_free(struct group *g, size_t n)
+{
+    for (size_t i = 0; g && i < n; i++) {
+        json_decref(g[i].kinds);
+        json_decref(g[i].latest);
+    }
+    ea_free(g);
+}
+
+static const char *group_freshness(const struct group *g, const struct ea_soa_control *sc,
+                                   const struct ea_report_opts *o)
+{
+    if (!g->latest) return "missing";
+    return g->expired || o->until_us - g->latest_us > sc->max_age_us ? "stale" : "fresh";
+}
+
+static const char *group_verdict(const struct group *g, const char *freshness)
+{
+    const char *lr = json_string_value(json_object_get(g->latest, "result"));
+
+    if (!g->latest) return "missing";
+    if (lr && (strcmp(lr, "fail") == 0 || strcmp(lr, "error") == 0)) return "failing";
+    return strcmp(freshness, "stale") == 0 ? "stale" : "ok";
+}
+
+/* Rank of a verdict or a freshness, worst highest. */
+static int rank(const char *v)
+{
+    static const char *const order[] = {"ok", "fresh", "stale", "missing", "failing"};
+    for (int i = 0; i < 5; i++)
+        if (strcmp(order[i], v) == 0) return i < 2 ? 0 : i - 1;
+    return 0;
 }
 
 /* Reads the evidence of one applied control into c. */
@@ -52,23 +131,26 @@ static int read_evidence(json_t *c, const struct ea_soa_control *sc, const struc
     struct ea_store_items l = {0};
     json_t *evidence = json_array(), *results = json_pack("{s:i, s:i, s:i, s:i}", "pass", 0, "fail",
                                                           0, "error", 0, "info", 0);
-    json_t *latest = NULL;
-    int64_t latest_us = 0;
+    json_t *latest = NULL, *reqs = NULL;
+    struct group *groups = NULL;
+    size_t ngroups = 0;
     size_t count = 0, bad = 0, verified = 0;
-    const char *verdict, *freshness;
+    const char *verdict = "ok", *freshness = "fresh";
     int rc;
 
     if (!evidence || !results) {
         rc = ea_fail(EA_ENOMEM, "out of memory");
         goto out;
     }
+    if ((rc = groups_make(&groups, &ngroups, sc)) < 0) goto out;
     rc = ea_store_list_newest(o->store, &q, &l);
     if (rc < 0) goto out;
     for (size_t i = 0; i < l.n; i++) {
         struct ea_store_entry se = {l.v[i].key, sc->control->id, l.v[i].id, l.v[i].time_us};
         struct ea_audit_record ar;
         const json_t *pred;
-        const char *kind, *result;
+        const char *kind, *result, *sub;
+        bool wanted = false, expired;
         json_t *row;
 
         rc = ea_audit_check(&ar, o->store, &se, o->keys, o->nkeys);
@@ -94,12 +176,16 @@ static int read_evidence(json_t *c, const struct ea_soa_control *sc, const struc
         pred = json_object_get(ar.statement, "predicate");
         kind = json_string_value(json_object_get(pred, "kind"));
         result = json_string_value(json_object_get(pred, "result"));
-        if (!kind_wanted(sc->kinds, kind)) {
+        sub = ea_attest_kind_of(ar.statement);
+        for (size_t k = 0; k < ngroups; k++)
+            wanted |= !groups[k].kinds || kind_in(groups[k].kinds, kind, sub);
+        if (!wanted) {
             ea_audit_record_dispose(&ar);
             continue;
         }
         count++;
         verified += ar.signature_checked;
+        expired = ea_attest_expired(ar.statement, o->until_us);
         if (result && json_object_get(results, result))
             json_object_set_new(
                 results, result,
@@ -111,35 +197,49 @@ static int read_evidence(json_t *c, const struct ea_soa_control *sc, const struc
             json_object_get(json_array_get(json_object_get(ar.statement, "subject"), 0), "name"),
             "key", l.v[i].key, "verified",
             o->nkeys ? json_boolean(ar.signature_checked) : json_null());
-        ea_audit_record_dispose(&ar);
+        if (row && sub &&
+            (json_object_set_new(row, "attestation", json_string(sub)) < 0 ||
+             json_object_set(row, "expires_at",
+                             json_object_get(json_object_get(pred, "data"), "expires_at")) < 0 ||
+             json_object_set_new(row, "expired", json_boolean(expired)) < 0)) {
+            json_decref(row);
+            row = NULL;
+        }
         if (!row) {
+            ea_audit_record_dispose(&ar);
             rc = ea_fail(EA_ENOMEM, "out of memory");
             goto out;
         }
-        if (!latest) {
-            latest = json_incref(row);
-            latest_us = l.v[i].time_us;
+        if (!latest) latest = json_incref(row);
+        for (size_t k = 0; k < ngroups; k++) { /* newest first: the first match is the latest */
+            if (groups[k].latest || (groups[k].kinds && !kind_in(groups[k].kinds, kind, sub)))
+                continue;
+            groups[k].latest = json_incref(row);
+            groups[k].latest_us = l.v[i].time_us;
+            groups[k].expired = expired;
         }
+        ea_audit_record_dispose(&ar); /* kind and sub are borrowed from it */
         if (json_array_size(evidence) < EA_REPORT_EVIDENCE_MAX) json_array_append(evidence, row);
         json_decref(row);
     }
-    if (!latest)
-        freshness = "missing";
-    else
-        freshness = o->until_us - latest_us > sc->max_age_us ? "stale" : "fresh";
-    {
-        const char *lr = json_string_value(json_object_get(latest, "result"));
-        if (!latest && !bad)
-            verdict = "missing";
-        else if (bad || (lr && (strcmp(lr, "fail") == 0 || strcmp(lr, "error") == 0)))
-            verdict = "failing";
-        else if (!latest)
-            verdict = "missing";
-        else if (strcmp(freshness, "stale") == 0)
-            verdict = "stale";
-        else
-            verdict = "ok";
+    if (sc->require && !(reqs = json_array())) {
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+        goto out;
     }
+    for (size_t k = 0; k < ngroups; k++) {
+        const char *f = group_freshness(&groups[k], sc, o), *v = group_verdict(&groups[k], f);
+        if (rank(f) > rank(freshness)) freshness = f;
+        if (rank(v) > rank(verdict)) verdict = v;
+        if (reqs && json_array_append_new(
+                        reqs, json_pack("{s:O, s:s, s:s, s:O?}", "kinds", groups[k].kinds,
+                                        "verdict", v, "freshness", f, "latest",
+                                        groups[k].latest)) < 0) {
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    if (bad) verdict = "failing"; /* a record that fails a check proves nothing, and says so */
+    if (!count && !bad) verdict = freshness = "missing";
     if (json_object_set_new(c, "count", json_integer((json_int_t)count)) < 0 ||
         json_object_set(c, "results", results) < 0 ||
         json_object_set_new(c, "latest", latest ? json_incref(latest) : json_null()) < 0 ||
@@ -151,11 +251,14 @@ static int read_evidence(json_t *c, const struct ea_soa_control *sc, const struc
             0 ||
         json_object_set(c, "evidence", evidence) < 0 ||
         json_object_set_new(c, "evidence_truncated",
-                            json_boolean(count + bad > json_array_size(evidence))) < 0)
+                            json_boolean(count + bad > json_array_size(evidence))) < 0 ||
+        (reqs && json_object_set(c, "requirements", reqs) < 0))
         rc = ea_fail(EA_ENOMEM, "out of memory");
 out:
+    groups_free(groups, ngroups);
     ea_store_items_dispose(&l);
     json_decref(latest);
+    json_decref(reqs);
     json_decref(evidence);
     json_decref(results);
     return rc;
@@ -202,7 +305,8 @@ int ea_report_build(json_t **out, unsigned *problems, const struct ea_soa *soa,
                       text_or_null(sc->justification), "owner", text_or_null(sc->owner),
                       "implementation", sc->implementation, "evidence_kinds", sc->kinds, "max_age",
                       max_age, "soa_line", (json_int_t)sc->line);
-        if (!c || !controls || json_array_append_new(controls, c) < 0) {
+        if (!c || !controls || json_array_append_new(controls, c) < 0 ||
+            (sc->require && json_object_set(c, "evidence_require", sc->require) < 0)) {
             rc = ea_fail(EA_ENOMEM, "out of memory");
             break;
         }

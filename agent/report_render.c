@@ -49,6 +49,21 @@ static void md_list(FILE *f, const json_t *a)
     }
 }
 
+/* evidence.require: "; each of: KINDS (verdict), ..." (every row of requirements). */
+static void md_requirements(FILE *f, const json_t *reqs)
+{
+    const json_t *q;
+    size_t i;
+
+    if (!json_array_size(reqs)) return;
+    fputs("; each of: ", f);
+    json_array_foreach(reqs, i, q) {
+        if (i) fputs(", ", f);
+        md_list(f, json_object_get(q, "kinds"));
+        fprintf(f, " (%s)", json_string_value(json_object_get(q, "verdict")));
+    }
+}
+
 static const char *verdict_text(const char *v)
 {
     if (strcmp(v, "ok") == 0) return "fresh, passing";
@@ -106,6 +121,7 @@ int ea_report_write_md(FILE *f, const json_t *r)
                 fputs(" of ", f);
                 md_list(f, json_object_get(c, "evidence_kinds"));
             }
+            md_requirements(f, json_object_get(c, "requirements"));
             fprintf(f, ", max age %s | ", str(c, "max_age"));
             if (json_is_object(latest))
                 fprintf(f, "%s %s `%.12s`", str(latest, "time"), str(latest, "kind"),
@@ -218,9 +234,20 @@ int ea_report_write_html(FILE *f, const json_t *r)
                     "age %s</summary><ul>",
                     num(c, "count"), num(res, "pass"), num(res, "fail"), num(res, "error"),
                     str(c, "max_age"));
+            json_array_foreach(json_object_get(c, "requirements"), k, e) {
+                const json_t *y;
+                size_t j;
+                fputs("<li class=\"req\">required: ", f);
+                json_array_foreach(json_object_get(e, "kinds"), j, y) {
+                    if (j) fputs(" or ", f);
+                    ea_report_html_text(f, json_string_value(y));
+                }
+                fprintf(f, ": %s</li>", verdict_text(str(e, "verdict")));
+            }
             json_array_foreach(json_object_get(c, "evidence"), k, e) {
-                fprintf(f, "<li>%s <code>%.12s</code> %s %s ", str(e, "time"), str(e, "id"),
-                        str(e, "kind"), str(e, "result"));
+                fprintf(f, "<li>%s <code>%.12s</code> %s %s%s ", str(e, "time"), str(e, "id"),
+                        str(e, "kind"), str(e, "result"),
+                        json_is_true(json_object_get(e, "expired")) ? " EXPIRED" : "");
                 ea_report_html_text(f, json_is_string(json_object_get(e, "problem")) ? str(e, "problem")
                                                                            : str(e, "summary"));
                 fputs("</li>", f);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "attest.h"
 #include "util/error.h"
 #include "registry.h"
 #include "util/mem.h"
@@ -51,6 +52,55 @@ static int fail_line(const struct ea_soa *s, long line, const char *fmt, ...)
     va_end(ap);
     return line > 0 ? ea_fail(EA_EINPUT, "%s:%ld: %s", s->path, line, what)
                     : ea_fail(EA_EINPUT, "%s: %s", s->path, what);
+}
+
+/* One evidence kind: a record kind, or KIND:SUBKIND where the kind has subkinds. */
+static int kind_check(const char *text)
+{
+    const char *colon = strchr(text, ':');
+    char kind[64];
+    int rc;
+
+    if (!colon) return ea_registry_kind_check(text);
+    snprintf(kind, sizeof(kind), "%.*s", (int)(colon - text) < 63 ? (int)(colon - text) : 63,
+             text);
+    if ((rc = ea_registry_kind_check(kind)) < 0) return rc;
+    if (strcmp(kind, EA_ATTEST_RECORD_KIND) != 0)
+        return ea_fail(EA_EUSAGE,
+                       "'%s': only attestation has subkinds (attestation:KIND, KIND one of %s)",
+                       text, ea_attest_kinds_text());
+    rc = ea_attest_kind_check(colon + 1);
+    if (rc < 0) ea_fail_prefix("'%s'", text);
+    return rc;
+}
+
+/* evidence.kinds or evidence.require: a kind or a list of kinds, each checked (else MISSING
+ * forever); *out borrows the list the document now holds, or stays NULL when absent. */
+static int kind_list(struct ea_soa *s, const char *key, json_t *ev, const char *name, json_t **out)
+{
+    char where[32];
+    json_t *v = json_object_get(ev, name), *list;
+
+    *out = NULL;
+    if (!v) return 0;
+    snprintf(where, sizeof(where), "evidence/%s", name);
+    if (!(list = string_list(v)) || json_array_size(list) == 0) {
+        json_decref(list);
+        return fail_line(s, line_of(s, key, where),
+                         "control %s: evidence.%s must be a list of record kinds", key, name);
+    }
+    if (json_object_set_new(ev, name, list) < 0) return ea_fail(EA_ENOMEM, "out of memory");
+    *out = json_object_get(ev, name);
+    for (size_t n = 0; n < json_array_size(*out); n++) {
+        if (kind_check(json_string_value(json_array_get(*out, n))) < 0) {
+            char msg[700];
+            snprintf(msg, sizeof(msg), "%s", ea_error_message(EA_EUSAGE));
+            ea_error_clear();
+            return fail_line(s, line_of(s, key, where), "control %s: evidence.%s: %s", key, name,
+                             msg);
+        }
+    }
+    return 0;
 }
 
 static int load_control(struct ea_soa *s, const char *key, json_t *c, struct ea_soa_control *out)
@@ -125,26 +175,18 @@ static int load_control(struct ea_soa *s, const char *key, json_t *c, struct ea_
     out->max_age_us = EA_SOA_MAX_AGE_DEFAULT;
     if (ev && !json_is_object(ev) && !json_is_null(ev))
         return fail_line(s, line_of(s, key, "evidence"),
-                         "control %s: evidence must hold kinds "
-                         "and max_age",
-                         key);
-    if ((v = json_object_get(ev, "kinds"))) {
-        json_t *list = string_list(v);
-        if (!list)
-            return fail_line(s, line_of(s, key, "evidence/kinds"),
-                             "control %s: evidence.kinds must be a list of record kinds", key);
-        json_object_set_new((json_t *)ev, "kinds", list);
-        out->kinds = json_object_get(ev, "kinds");
-        for (size_t n = 0; n < json_array_size(out->kinds); n++) { /* else MISSING forever */
-            if (ea_registry_kind_check(json_string_value(json_array_get(out->kinds, n))) < 0) {
-                char msg[700];
-                snprintf(msg, sizeof(msg), "%s", ea_error_message(EA_EUSAGE));
-                ea_error_clear();
-                return fail_line(s, line_of(s, key, "evidence/kinds"),
-                                 "control %s: evidence.kinds: %s", key, msg);
-            }
+                         "control %s: evidence must hold kinds, require and max_age", key);
+    if (ev && json_is_object(ev)) {
+        json_object_foreach((json_t *)ev, k, v) {
+            if (strcmp(k, "kinds") != 0 && strcmp(k, "max_age") != 0 && strcmp(k, "require") != 0)
+                return fail_line(s, line_of(s, key, "evidence"),
+                                 "control %s: evidence: unknown key '%s' (kinds: any of them, "
+                                 "require: all of them, max_age)",
+                                 key, k);
         }
     }
+    if ((rc = kind_list(s, key, (json_t *)ev, "kinds", &out->kinds)) < 0) return rc;
+    if ((rc = kind_list(s, key, (json_t *)ev, "require", &out->require)) < 0) return rc;
     if ((v = json_object_get(ev, "max_age"))) {
         if (!json_is_string(v) || ea_duration_parse(&out->max_age_us, json_string_value(v)) < 0) {
             char msg[256];
@@ -277,9 +319,11 @@ int ea_soa_write_starter(FILE *out)
         "#   evidence-agent report --soa soa.yaml [--store URL] [--since T] [--pubkey key.pub]\n"
         "# For each control: status applied | planned | excluded; a justification (required\n"
         "# when excluded); owner; implementation (a text or a list); and, for applied\n"
-        "# controls, which evidence proves it: kinds (git_commit, pipeline_run, pr_approval,\n"
-        "# scan_result, config_state, custom; any when absent) and max_age (30s, 5m, 1h, 7d,\n"
-        "# 2w; 30d when absent): evidence older than max_age is stale.\n"
+        "# controls, which evidence proves it: kinds, any one of them (git_commit,\n"
+        "# pipeline_run, pr_approval, scan_result, config_state, attestation, custom, or\n"
+        "# attestation:access_review and the like; any kind when absent); require, each of\n"
+        "# them (all of); and max_age (30s, 5m, 1h, 7d, 2w; 30d when absent): evidence older\n"
+        "# than max_age, or an attestation past its expires_at, is stale.\n"
         "organisation: Example Ltd\n"
         "scope: CI/CD and production platform\n"
         "controls:\n");

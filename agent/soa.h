@@ -2,7 +2,9 @@
 /*
  * The Statement of Applicability as a control register: per Annex A control,
  * whether it is applied, why, who owns it, where it is implemented, and what
- * evidence proves it (kinds, how fresh). Read from YAML or JSON; every
+ * evidence proves it (kinds: any of them; require: all of them; how fresh).
+ * A kind is a record kind or KIND:SUBKIND (attestation:access_review: an
+ * attestation of that kind). Read from YAML or JSON; every
  * control ID goes through the catalogue and the 2013 -> 2022 map, and every
  * mistake names the file and the line.
  */
@@ -30,7 +32,8 @@ struct ea_soa_control {
     const char *justification; /* borrowed from the document, or NULL */
     const char *owner;         /* borrowed, or NULL */
     json_t *implementation;    /* borrowed array of strings (maybe empty) */
-    json_t *kinds;             /* borrowed array of kinds, or NULL for any */
+    json_t *kinds;             /* borrowed array of kinds, or NULL for any: one of them */
+    json_t *require;           /* borrowed array of kinds, or NULL: each of them (all of) */
     int64_t max_age_us;
     long line;
 };

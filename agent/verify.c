@@ -4,6 +4,8 @@
  * store without following links; each is then judged by what its key says
  * it is (record, stream head, checkpoint) and anything else is reported.
  * Records come first, since heads and checkpoints are judged against them.
+ * Blobs (attest --attach) come last: each must hash to its name, and each
+ * one a sound record names must be there.
  */
 #include "verify.h"
 
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attest.h"
 #include "audit.h"
 #include "util/error.h"
 #include "integrity.h"
@@ -58,6 +61,8 @@ struct ctx {
     char (*bad)[65]; /* IDs of record files present but failing a check (sorted once walked) */
     size_t nbad, badcap;
     struct list heads, checkpoints, stamps;
+    struct list blobs;                /* blob keys the walk found */
+    struct list blob_refs, ref_from;  /* blob keys sound records name, and those records' keys */
     struct rec *recs;
     size_t nrecs, rcap;
     struct ea_checkpoint *cps; /* every checkpoint that parsed, for its claims */
@@ -238,6 +243,7 @@ static bool object_key(const char *k, size_t n)
         return ea_store_stream_name_ok(name);
     }
     if (strncmp(buf, "timestamps/", 11) == 0) return ea_timestamp_key_ok(buf);
+    if (strncmp(buf, "blobs/", 6) == 0) return ea_store_is_blob_key(buf, NULL);
     if (strncmp(buf, "checkpoints/", 12) == 0) {
         slash = strchr(buf + 12, '/');
         if (slash + 1 != name || strlen(name) != 17 || !digits(name, 12, '.') ||
@@ -255,6 +261,9 @@ static bool is_temp(const char *k)
     const char *t = strstr(k, ".json.tmp.");
     const char *p;
 
+    if (!t && strncmp(k, "blobs/", 6) == 0 && strlen(k) > EA_BLOB_KEY_LEN &&
+        strncmp(k + EA_BLOB_KEY_LEN, ".tmp.", 5) == 0)
+        t = k + EA_BLOB_KEY_LEN - 5; /* a blob's name has no .json */
     if (!t) return false;
     p = t + 10;
     if (*p < '0' || *p > '9') return false;
@@ -319,9 +328,14 @@ static int on_object(const struct ea_store_object *ob, void *payload)
         problem(v, k, "not a timestamp name (timestamps/<2 hex>/<record ID>.json): a stray file");
         return 0;
     }
+    if (strncmp(k, "blobs/", 6) == 0) {
+        if (ea_store_is_blob_key(k, NULL)) return list_add(&v->blobs, k);
+        problem(v, k, "not a blob name (blobs/sha256/<64 lower-case hex digits>): a stray file");
+        return 0;
+    }
     problem(v, k,
-            "not part of an evidence store (controls/, streams/, checkpoints/, timestamps/): a "
-            "stray file");
+            "not part of an evidence store (controls/, streams/, checkpoints/, timestamps/, "
+            "blobs/): a stray file");
     return 0;
 }
 
@@ -411,6 +425,8 @@ static bool wanted(const struct ctx *v, const json_t *statement)
     return true;
 }
 
+static int note_blob(struct ctx *v, const json_t *statement, const char *record_key);
+
 static int check_records(struct ctx *v)
 {
     for (size_t i = 0; i < v->nentries; i++) {
@@ -446,9 +462,109 @@ static int check_records(struct ctx *v)
         fill_rec(x, r.statement);
         memcpy(x->id, r.id, sizeof(x->id));
         mark(x->filed, e->control);
+        rc = note_blob(v, r.statement, e->key);
         ea_audit_record_dispose(&r);
+        if (rc < 0) return rc;
     }
     return 0;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * A sound attestation that names a blob: the blob must be the one its
+ * data.file.sha256 says, and is checked once the records are read.
+ */
+static int note_blob(struct ctx *v, const json_t *statement, const char *record_key)
+{
+    const json_t *file;
+    const char *blob, *sha;
+    char want[EA_BLOB_KEY_LEN + 1];
+    int rc;
+
+    if (!ea_attest_kind_of(statement)) return 0;
+    file = json_object_get(json_object_get(json_object_get(statement, "predicate"), "data"),
+                           "file");
+    blob = json_string_value(json_object_get(file, "blob"));
+    sha = json_string_value(json_object_get(file, "sha256"));
+    if (!blob) return 0;
+    ea_store_blob_key(want, sha ? sha : "");
+    if (!sha || strcmp(blob, want) != 0) {
+        problem(v, record_key, "names the blob %s, which is not the blob of its file's SHA-256",
+                blob);
+        return 0;
+    }
+    if ((rc = list_add(&v->blob_refs, blob)) < 0) return rc;
+    return list_add(&v->ref_from, record_key);
+}
+
+/* Reads one blob and compares its SHA-256 with its name; *missing when it is not there. */
+static int check_blob(struct ctx *v, const char *key, bool *missing)
+{
+    struct ea_buf b;
+    char hex[65], got[EA_SHA256_HEX_LEN + 1];
+    int rc;
+
+    *missing = false;
+    ea_store_is_blob_key(key, hex);
+    rc = ea_store_get(v->o->store, key, &b);
+    if (rc == EA_ENOTFOUND) {
+        ea_error_clear();
+        *missing = true;
+        rc = 0;
+    } else if (rc == EA_ETOOBIG || rc == EA_EINPUT) {
+        problem(v, key, "%s", ea_error_message(rc));
+        ea_error_clear();
+        rc = 0;
+    } else if (rc == 0) {
+        rc = ea_sha256_hex(got, b.data ? b.data : "", b.len);
+        if (rc == 0 && strcmp(got, hex) != 0)
+            problem(v, key, "the blob's bytes hash to %.12s, not to its name (altered)", got);
+    }
+    ea_buf_dispose(&b);
+    return rc;
+}
+
+/*
+ * Every blob found hashes to its name; every blob a sound record names is
+ * there. Without a walk (a window, one control) the named blobs are read one
+ * by one.
+ */
+static int check_blobs(struct ctx *v, bool walked)
+{
+    bool missing;
+    int rc = 0;
+
+    if (v->blobs.n) qsort(v->blobs.v, v->blobs.n, sizeof(char *), cmp_key);
+    for (size_t i = 0; i < v->blobs.n && rc == 0; i++) {
+        rc = check_blob(v, v->blobs.v[i], &missing);
+        if (rc == 0 && missing) /* gone since the walk */
+            problem(v, v->blobs.v[i], "listed, then gone: the blob cannot be read");
+    }
+    for (size_t i = 0; i < v->blob_refs.n && rc == 0; i++) {
+        const char *key = v->blob_refs.v[i];
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++) seen = strcmp(v->blob_refs.v[k], key) == 0;
+        if (seen) continue; /* judged once */
+        if (walked) {
+            missing = !v->blobs.n ||
+                      !bsearch(&key, v->blobs.v, v->blobs.n, sizeof(char *), cmp_key);
+        } else {
+            rc = check_blob(v, key, &missing);
+            if (rc < 0) break;
+        }
+        for (size_t k = i; missing && k < v->blob_refs.n; k++) {
+            if (strcmp(v->blob_refs.v[k], key) == 0)
+                problem(v, v->ref_from.v[k],
+                        "names the attached file %s, which is not in the store (deleted, or "
+                        "never shipped)",
+                        key);
+        }
+    }
+    return rc;
 }
 
 static int cmp_rec(const void *a, const void *b)
@@ -1175,6 +1291,7 @@ int ea_verify_store(const struct ea_verify_opts *o, struct ea_verify_result *res
         rc = ea_store_walk(o->store, on_object, &v);
     }
     if (rc == 0) rc = check_records(&v);
+    if (rc == 0) rc = check_blobs(&v, !o->window && !o->control);
     if (v.nbad) qsort(v.bad, v.nbad, 65, cmp_id);
     if (rc == 0) rc = check_times(&v);
     res->records = v.nentries;
@@ -1206,6 +1323,9 @@ int ea_verify_store(const struct ea_verify_opts *o, struct ea_verify_result *res
     list_dispose(&v.heads);
     list_dispose(&v.checkpoints);
     list_dispose(&v.stamps);
+    list_dispose(&v.blobs);
+    list_dispose(&v.blob_refs);
+    list_dispose(&v.ref_from);
     ea_free(v.recs);
     ea_free(v.bad);
     return rc;

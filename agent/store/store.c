@@ -237,6 +237,43 @@ int ea_store_put_object(struct ea_store *st, const char *key, const char *data, 
     return st->ops->put_object(st, key, data, len);
 }
 
+void ea_store_blob_key(char out[EA_BLOB_KEY_LEN + 1], const char *hex)
+{
+    snprintf(out, EA_BLOB_KEY_LEN + 1, "blobs/sha256/%.64s", hex);
+}
+
+bool ea_store_is_blob_key(const char *key, char *hex)
+{
+    if (strncmp(key, "blobs/sha256/", 13) != 0 || strlen(key) != EA_BLOB_KEY_LEN ||
+        !ea_is_hex(key + 13, 64)) /* lower case only: one name per blob */
+        return false;
+    if (hex) snprintf(hex, 65, "%s", key + 13);
+    return true;
+}
+
+int ea_store_put_blob(struct ea_store *st, const char *hex, const void *data, size_t len)
+{
+    char key[EA_BLOB_KEY_LEN + 1];
+    char got[EA_SHA256_HEX_LEN + 1];
+    int rc;
+
+    if (len > EA_BLOB_MAX_BYTES)
+        return ea_fail(EA_ETOOBIG, "blob %.12s: %zu bytes, over the %zu-byte limit of a blob", hex,
+                       len, EA_BLOB_MAX_BYTES);
+    ea_store_blob_key(key, hex);
+    if (!ea_store_is_blob_key(key, NULL))
+        return ea_fail(EA_EINPUT, "'%s': a blob is named by 64 lower-case hex digits", hex);
+    if ((rc = ea_sha256_hex(got, data, len)) < 0) return rc;
+    if (strcmp(got, hex) != 0)
+        return ea_fail(EA_EINPUT, "blob %.12s: its bytes hash to %.12s, not to its name", hex, got);
+    return st->ops->put_object(st, key, (const char *)data, len);
+}
+
+size_t ea_store_object_max(const char *key)
+{
+    return strncmp(key, "blobs/", 6) == 0 ? EA_BLOB_MAX_BYTES : EA_STORE_OBJECT_MAX;
+}
+
 int ea_store_probe(struct ea_store *st)
 {
     return st->ops->probe ? st->ops->probe(st) : 0;

@@ -8,6 +8,8 @@
  *   controls/<control-id>/<YYYY>/<MM>/<DD>/<time>_<record-id>.json
  *   streams/<stream>.json                  a signed head (integrity.h)
  *   checkpoints/<agent-id>/<seq>.json      a signed checkpoint (integrity.h)
+ *   blobs/sha256/<hex>                     a file a record names by its SHA-256
+ *                                          (attest --attach), stored as it is
  *
  * Lexical order of keys is time order; the record ID is recoverable from the
  * key; putting the same record twice leaves one object per control.
@@ -171,6 +173,26 @@ int ea_store_sync(struct ea_store *st);
 int ea_store_walk(struct ea_store *st, ea_store_object_cb cb, void *payload);
 /** Stages a checkpoint object (key under checkpoints/). */
 int ea_store_put_object(struct ea_store *st, const char *key, const char *data, size_t len);
+
+/** Largest file stored as a blob (attest --attach); a bigger one is hashed, not stored. */
+#define EA_BLOB_MAX_BYTES ((size_t)16 * 1024 * 1024)
+/** Length of "blobs/sha256/<64 hex>" without its NUL. */
+#define EA_BLOB_KEY_LEN (13 + 64)
+/** The key of the blob whose SHA-256 is hex (64 lower-case hex digits), into out. */
+void ea_store_blob_key(char out[EA_BLOB_KEY_LEN + 1], const char *hex);
+/** True when key is "blobs/sha256/<64 lower-case hex>"; with hex, the digest is copied there. */
+bool ea_store_is_blob_key(const char *key, char *hex);
+/**
+ * Stages a blob under blobs/sha256/<hex>, like put: content-addressed, so
+ * putting it twice leaves one object. The bytes are hashed first: a blob is
+ * never stored under a digest that is not its own.
+ * @param hex the SHA-256 of data, 64 lower-case hex digits.
+ * @return 0, EA_EINPUT (hex is not data's digest), EA_ETOOBIG (over
+ *         EA_BLOB_MAX_BYTES) or the backend's code.
+ */
+int ea_store_put_blob(struct ea_store *st, const char *hex, const void *data, size_t len);
+/** The largest object a reader accepts under key: EA_BLOB_MAX_BYTES for a blob. */
+size_t ea_store_object_max(const char *key);
 
 /** Builds the key of env under control (into out, at least EA_STORE_KEY_MAX bytes). */
 #define EA_STORE_KEY_MAX 160

@@ -382,7 +382,8 @@ static bool key_ok(const char *key)
     const char *seg = key;
 
     if (strncmp(key, "controls/", 9) != 0 && strncmp(key, "streams/", 8) != 0 &&
-        strncmp(key, "checkpoints/", 12) != 0 && strncmp(key, "timestamps/", 11) != 0)
+        strncmp(key, "checkpoints/", 12) != 0 && strncmp(key, "timestamps/", 11) != 0 &&
+        strncmp(key, "blobs/", 6) != 0)
         return false;
     for (const char *p = key;; p++) {
         if (*p == '/' || *p == '\0') {
@@ -402,11 +403,11 @@ static int file_get(struct ea_store *st, const char *key, struct ea_buf *out)
     char *path;
     int rc;
 
-    ea_buf_init(out, EA_STORE_OBJECT_MAX);
+    ea_buf_init(out, ea_store_object_max(key));
     if (!key_ok(key)) return ea_fail(EA_EINPUT, "'%s': not a key of this store", key);
     path = ea_asprintf("%s/%s", fs->root, key);
     if (!path) return ea_fail(EA_ENOMEM, "out of memory");
-    rc = ea_fs_read(out, path, EA_STORE_OBJECT_MAX, EA_FS_NOFOLLOW);
+    rc = ea_fs_read(out, path, ea_store_object_max(key), EA_FS_NOFOLLOW);
     ea_free(path);
     return rc;
 }

@@ -234,7 +234,9 @@ static int put_object(struct s3_store *s, const char *key, const void *data, siz
 
     if (rc == 0 && lock && s->lock_mode) rc = lock_headers(s, data, len, mode, until, md5);
     if (rc == 0)
-        rc = request(s, &r, "PUT", url, data, len, "application/json",
+        rc = request(s, &r, "PUT", url, data, len,
+                     strncmp(key, "blobs/", 6) == 0 ? "application/octet-stream"
+                                                    : "application/json",
                      lock && s->lock_mode ? extra : NULL);
 
     if (url) ea_http_response_dispose(&r);
@@ -264,7 +266,7 @@ static int s3_get(struct ea_store *st, const char *key, struct ea_buf *out)
     char *k = full_key(s, key), *url = k ? object_url(s, k, NULL) : NULL;
     int rc;
 
-    ea_buf_init(out, EA_STORE_OBJECT_MAX);
+    ea_buf_init(out, ea_store_object_max(key));
     if (!url) {
         ea_free(k);
         return ea_fail(EA_ENOMEM, "out of memory");
