@@ -26,6 +26,9 @@
  *                    record's token and judges it offline (openssl ts -verify at its genTime)
  *   trust/keys.json  with --keys: the key history (each key by fingerprint, its PEM in keys/),
  *                    which check.sh applies at each record's time
+ *   blobs/sha256/<hex>  every file a packed attestation attached (attest --attach), as
+ *                    stored; one that is missing or does not hash to its name fails
+ *                    the export like a record that fails a check
  *
  * Every record is checked first (ID, schemas, signature with --pubkey); a
  * record that fails is named and nothing is written (exit 3). The pack is
@@ -41,6 +44,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attest.h"
 #include "audit.h"
 #include "cli.h"
 #include "commands.h"
@@ -182,6 +186,52 @@ static bool stream_of(const json_t *statement, const char **stream, json_int_t *
     return *stream && *seq > 0;
 }
 
+/*
+ * The blob a packed attestation names, into the pack once: read from the store
+ * and hashed, so a missing or altered blob is a problem named like a record's.
+ */
+static int pack_blob(struct collect_ctx *c, const struct ea_store_entry *e, const json_t *statement)
+{
+    const json_t *file = json_object_get(
+        json_object_get(json_object_get(statement, "predicate"), "data"), "file");
+    const char *blob = json_string_value(json_object_get(file, "blob"));
+    const char *sha = json_string_value(json_object_get(file, "sha256"));
+    char hex[EA_SHA256_HEX_LEN + 1], got[EA_SHA256_HEX_LEN + 1];
+    struct ea_buf b;
+    int rc;
+
+    if (!ea_attest_kind_of(statement) || !blob || json_object_get(c->packed, blob)) return 0;
+    if (!ea_store_is_blob_key(blob, hex) ||
+        strcmp(hex, sha ? sha : "") != 0) {
+        ea_log(EA_LOG_LEVEL_ERROR, NULL, "FAIL %s: names the blob %s, which is not the blob of "
+               "its file's SHA-256", e->key, blob);
+        c->problems++;
+        return 0;
+    }
+    rc = ea_store_get(c->store, blob, &b);
+    if (rc == 0 && (rc = ea_sha256_hex(got, b.data ? b.data : "", b.len)) == 0 &&
+        strcmp(got, hex) != 0) {
+        ea_log(EA_LOG_LEVEL_ERROR, NULL, "FAIL %s: the blob's bytes hash to %.12s, not to its "
+               "name (altered)", blob, got);
+        c->problems++;
+    } else if (rc == 0) {
+        rc = add(c->pack, blob, b.data ? b.data : "", b.len);
+        if (rc == 0 && json_object_set_new(c->packed, blob, json_true()) < 0)
+            rc = ea_fail(EA_ENOMEM, "out of memory");
+    } else if (rc == EA_ENOTFOUND || rc == EA_ETOOBIG || rc == EA_EINPUT) {
+        if (rc == EA_ENOTFOUND)
+            ea_log(EA_LOG_LEVEL_ERROR, NULL, "FAIL %s: names the attached file %s, which is not "
+                   "in the store", e->key, blob);
+        else
+            ea_log(EA_LOG_LEVEL_ERROR, NULL, "FAIL %s: %s", blob, ea_error_message(rc));
+        ea_error_clear();
+        c->problems++;
+        rc = 0;
+    }
+    ea_buf_dispose(&b);
+    return rc;
+}
+
 /* Adds a checked record to the pack and to its stream's bookkeeping. */
 static int pack_record(struct collect_ctx *c, const struct ea_store_entry *e,
                        const struct ea_audit_record *ar)
@@ -200,6 +250,7 @@ static int pack_record(struct collect_ctx *c, const struct ea_store_entry *e,
     if (rc == 0 && (!entry || json_array_append_new(c->records, entry) < 0 ||
                     json_object_set_new(c->packed, path, json_true()) < 0))
         rc = ea_fail(EA_ENOMEM, "out of memory");
+    if (rc == 0) rc = pack_blob(c, e, ar->statement);
     if (rc < 0 || !stream_of(ar->statement, &stream, &seq, &previous)) return rc;
     if (!(st = json_object_get(c->streams, stream))) {
         st = json_pack("{s:{}, s:{}, s:I, s:I}", "seqs", "prev", "head", (json_int_t)-1, "next",
@@ -583,10 +634,13 @@ static int manifest_fill(json_t *manifest, const struct pack *p, const struct ea
     for (size_t i = 0; rc == 0 && i < soa->n; i++) {
         const struct ea_soa_control *sc = &soa->controls[i];
         ea_duration_format(max_age, sc->max_age_us);
-        if (json_object_set_new(controls, sc->control->id,
-                                json_pack("{s:s, s:O?, s:s}", "status",
-                                          ea_soa_status_name(sc->status), "evidence_kinds",
-                                          sc->kinds, "max_age", max_age)) < 0)
+        json_t *one = json_pack("{s:s, s:O?, s:s}", "status", ea_soa_status_name(sc->status),
+                                "evidence_kinds", sc->kinds, "max_age", max_age);
+        if (one && sc->require && json_object_set(one, "evidence_require", sc->require) < 0) {
+            json_decref(one);
+            one = NULL;
+        }
+        if (!one || json_object_set_new(controls, sc->control->id, one) < 0)
             rc = ea_fail(EA_ENOMEM, "out of memory");
     }
     json_object_foreach((json_t *)streams, name, st) {

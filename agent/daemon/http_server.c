@@ -11,6 +11,9 @@
  *                     bearer token required; 202 once spooled; 400 bad
  *                     input, 401 no or wrong token, 413 over ingest_max,
  *                     503 spool full or unwritable (retry later)
+ *   POST /v1/blobs/sha256/<hex>   a file an attestation attached (attest --attach
+ *                     to an http(s) store): its bytes must hash to <hex>; spooled
+ *                     and shipped as blobs/sha256/<hex>; the same answers as ingest
  *
  * Requests are served one at a time: ingest is rare and small, and one
  * thread keeps the idle daemon's footprint flat.
@@ -336,8 +339,32 @@ static enum MHD_Result ingest_json(const struct view *d, struct MHD_Connection *
     return reply_json(c, 202, NULL, records, NULL, NULL);
 }
 
+/* A blob: its bytes must hash to the name it is posted under; spooled as one batch. */
+static enum MHD_Result ingest_blob(const struct view *d, struct MHD_Connection *c,
+                                   const struct request *rq, const char *hex)
+{
+    struct ea_store *w = NULL;
+    char msg[512];
+    int rc = ea_spool_writer(d->rt->spool, &w);
+
+    if (rc == 0)
+        rc = ea_store_put_blob(w, hex, rq->body.data ? rq->body.data : "", rq->body.len);
+    if (rc == 0) rc = ea_store_sync(w);
+    ea_store_close(w);
+    if (rc < 0) {
+        snprintf(msg, sizeof(msg), "%s", ea_error_message(rc));
+        ea_error_clear();
+        ea_metrics_ingest(d->metrics, status_of(rc), 0);
+        EA_LOG_WARN("ingest", "blob refused: %s", msg);
+        return reply_json(c, status_of(rc), msg, 0, NULL, NULL);
+    }
+    EA_LOG_INFO("ingest", "blob %.12s spooled (%zu bytes)", hex, rq->body.len);
+    ea_metrics_ingest(d->metrics, 202, 0);
+    return reply_json(c, 202, NULL, 0, NULL, NULL);
+}
+
 static enum MHD_Result on_ingest(const struct view *d, struct MHD_Connection *c, const char *upload,
-                                 size_t *upload_size, void **con_cls)
+                                 size_t *upload_size, void **con_cls, const char *blob)
 {
     struct ea_runtime *rt = d->rt;
     struct request *rq = *con_cls;
@@ -380,6 +407,7 @@ static enum MHD_Result on_ingest(const struct view *d, struct MHD_Connection *c,
         ea_metrics_ingest(d->metrics, 413, 0);
         return reply_json(c, 413, "the body is over agent.ingest_max", 0, NULL, NULL);
     }
+    if (blob) return ingest_blob(d, c, rq, blob);
     if (MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "collector"))
         return ingest_report(d, c, rq);
     {
@@ -427,7 +455,17 @@ static enum MHD_Result route(const struct view *d, struct MHD_Connection *c, con
     if (strcmp(url, "/v1/ingest") == 0) {
         if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
             return reply_json(c, 405, "use POST", 0, "Allow", "POST");
-        return on_ingest(d, c, upload, upload_size, con_cls);
+        return on_ingest(d, c, upload, upload_size, con_cls, NULL);
+    }
+    if (strncmp(url, "/v1/blobs/", 10) == 0) {
+        char hex[65];
+        if (!ea_store_is_blob_key(url + 4, hex))
+            return reply_json(c, 404, "no such endpoint: a blob is POSTed to "
+                                      "/v1/blobs/sha256/<64 lower-case hex digits>",
+                              0, NULL, NULL);
+        if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+            return reply_json(c, 405, "use POST", 0, "Allow", "POST");
+        return on_ingest(d, c, upload, upload_size, con_cls, url + 4 + 13);
     }
     if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0 ||
         strcmp(url, "/metrics") == 0) {
@@ -452,7 +490,9 @@ static enum MHD_Result route(const struct view *d, struct MHD_Connection *c, con
             return ret;
         }
     }
-    return reply_json(c, 404, "no such endpoint (/healthz, /readyz, /metrics, /v1/ingest)", 0, NULL,
+    return reply_json(c, 404,
+                      "no such endpoint (/healthz, /readyz, /metrics, /v1/ingest, /v1/blobs)", 0,
+                      NULL,
                       NULL);
 }
 

@@ -81,8 +81,13 @@ static int ship_batch(struct ea_store *st, const struct ea_spool_batch *b)
             rc = ea_store_put_object(st, b->items[i].key, b->items[i].data, b->items[i].data_len);
             continue;
         }
-        rc = b->items[i].is_head ? ea_store_put_stream(st, &b->items[i].head)
-                                 : ea_store_put(st, &b->items[i].env);
+        if (b->items[i].is_blob)
+            rc = ea_store_put_blob(st, b->items[i].blob_sha256,
+                                   b->items[i].blob ? (const void *)b->items[i].blob : "",
+                                   b->items[i].blob_len);
+        else
+            rc = b->items[i].is_head ? ea_store_put_stream(st, &b->items[i].head)
+                                     : ea_store_put(st, &b->items[i].env);
         if (rc == EA_EINPUT && b->items[i].is_head) { /* behind the stored head: never stored */
             EA_LOG_WARN("shipper", "%s; the head is dropped", ea_error_message(rc));
             ea_error_clear();

@@ -353,15 +353,26 @@ static int w_walk(struct ea_store *st, ea_store_object_cb cb, void *p)
     return w_unsupported();
 }
 
-/* A record's token (the only object the pipeline stages): "T <key> <companion>". */
+/*
+ * A blob (ea_store_put_blob checked its digest): "B <base64>", shipped like a record;
+ * a record's token (the only other object the pipeline stages): "T <key> <companion>".
+ */
 static int w_put_object(struct ea_store *st, const char *key, const char *data, size_t len)
 {
     struct writer *w = (struct writer *)st;
     struct ea_buf line;
     int rc;
 
+    if (ea_store_is_blob_key(key, NULL)) {
+        char *b64 = NULL;
+        size_t n = 0;
+        if ((rc = ea_base64_encode(&b64, &n, data, len)) < 0) return rc;
+        rc = w_put_line(w, 'B', b64, n);
+        ea_free(b64);
+        return rc;
+    }
     if (!ea_timestamp_key_ok(key))
-        return ea_fail(EA_EINPUT, "'%s': the spool takes only timestamp objects", key);
+        return ea_fail(EA_EINPUT, "'%s': the spool takes only timestamp and blob objects", key);
     while (len && data[len - 1] == '\n') len--;
     ea_buf_init(&line, 0);
     if (ea_buf_puts(&line, key) < 0 || ea_buf_append(&line, " ", 1) < 0 ||
@@ -425,7 +436,9 @@ int ea_spool_list(struct ea_spool *s, char ***out, size_t *n)
 void ea_spool_batch_dispose(struct ea_spool_batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
-        if (b->items[i].is_object) {
+        if (b->items[i].is_blob) {
+            ea_free(b->items[i].blob);
+        } else if (b->items[i].is_object) {
             ea_free(b->items[i].key);
             ea_free(b->items[i].data);
         } else if (b->items[i].is_head) {
@@ -491,6 +504,20 @@ static int parse_head(struct ea_spool_item *it, const char *text, size_t len)
     return rc;
 }
 
+/* A blob as spooled: its bytes, and their SHA-256, which names it in every store. */
+static int parse_blob(struct ea_spool_item *it, const char *text, size_t len)
+{
+    int rc;
+
+    it->is_blob = true;
+    rc = ea_base64_decode(&it->blob, &it->blob_len, text, len);
+    if (rc == 0 && it->blob_len > EA_BLOB_MAX_BYTES)
+        rc = ea_fail(EA_ETOOBIG, "a blob of %zu bytes, over the limit of a blob", it->blob_len);
+    if (rc == 0) rc = ea_sha256_hex(it->blob_sha256, it->blob ? it->blob : (unsigned char *)"",
+                                    it->blob_len);
+    return rc;
+}
+
 int ea_spool_read(struct ea_spool *s, const char *name, struct ea_spool_batch *out)
 {
     struct ea_buf b;
@@ -546,8 +573,11 @@ int ea_spool_parse(struct ea_spool_batch *out, const char *name, const char *dat
             rc = parse_head(it, line + 2, n - 2);
         else if (n > 2 && line[0] == 'T' && line[1] == ' ')
             rc = parse_object(it, line + 2, n - 2);
+        else if (n > 1 && line[0] == 'B' && line[1] == ' ')
+            rc = parse_blob(it, line + 2, n - 2);
         else
-            rc = ea_fail(EA_EINPUT, "a line is neither a record, a stream head nor a timestamp");
+            rc = ea_fail(EA_EINPUT,
+                         "a line is neither a record, a stream head, a timestamp nor a blob");
         if (rc < 0) ea_fail_prefix("%s: line %zu", name, out->n);
     }
     return rc;

@@ -6,6 +6,7 @@
  *   E <envelope JSON>                               a record
  *   H {"stream":..,"sequence":..,"last_id":..}       a stream head
  *   T <key> <companion JSON>                          a record's RFC 3161 token (timestamp.h)
+ *   B <base64 of a blob's bytes>                    a blob (attest --attach through ingest)
  *
  * written under a temporary name, fsynced and renamed into pending/, so a
  * batch is either wholly spooled or not at all. Batch names sort in the
@@ -64,12 +65,16 @@ void ea_spool_stats(struct ea_spool *s, struct ea_spool_stats *out);
 /** The pending batch names, oldest first. @param out free with ea_fs_names_free. */
 int ea_spool_list(struct ea_spool *s, char ***out, size_t *n);
 
-/** One line of a batch: an envelope (env filled) or a stream head. */
+/** One line of a batch: an envelope (env filled), a stream head or a blob. */
 struct ea_spool_item {
     bool is_head;
     bool is_object;             /* a T line: put under key (ea_store_put_object) */
     char *key, *data;           /* when is_object; owned; data ends in a newline */
     size_t data_len;
+    bool is_blob;                /* blob, blob_len and blob_sha256 filled; env and head empty */
+    unsigned char *blob;         /* owned by the batch */
+    size_t blob_len;
+    char blob_sha256[65];
     struct ea_envelope env;     /* when !is_head; owned by the batch */
     struct ea_stream_head head; /* when is_head; strings owned by the batch; envelope NULL for
                                    an unsigned head spooled by an older version (not shipped) */

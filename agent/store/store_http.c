@@ -4,7 +4,8 @@
  *
  *   http(s)://HOST[:PORT][/BASE]?token_env=NAME[&insecure=1]
  *
- * put POSTs the envelope to BASE/v1/ingest, put_stream POSTs the stream head;
+ * put POSTs the envelope to BASE/v1/ingest, put_stream POSTs the stream head,
+ * a blob (attest --attach) is POSTed to BASE/v1/blobs/sha256/<hex>;
  * the peer answers 202 once it has spooled them durably, so sync has nothing
  * left to do. The bearer token is read from the environment variable NAME
  * (default EVIDENCE_INGEST_TOKEN) and never logged. The store is write-only:
@@ -97,10 +98,11 @@ out:
     return 0;
 }
 
-static int post(struct http_store *s, const char *body, size_t len, const char *what)
+static int post_to(struct http_store *s, const char *url, const char *type, const char *body,
+                   size_t len, const char *what)
 {
-    const char *headers[] = {"Content-Type: application/json", s->auth, NULL};
-    struct ea_http_req req = {"POST", s->url, headers, body, len, NULL, NULL};
+    const char *headers[] = {type, s->auth, NULL};
+    struct ea_http_req req = {"POST", url, headers, body, len, NULL, NULL};
     struct ea_http_response r = {0};
     int rc = ea_http_request(s->http, &r, &req);
 
@@ -114,6 +116,11 @@ static int post(struct http_store *s, const char *body, size_t len, const char *
         ea_fail_prefix("%s: POST %s", s->where, what);
     ea_http_response_dispose(&r);
     return rc;
+}
+
+static int post(struct http_store *s, const char *body, size_t len, const char *what)
+{
+    return post_to(s, s->url, "Content-Type: application/json", body, len, what);
 }
 
 static int hs_put(struct ea_store *st, const struct ea_envelope *env)
@@ -165,11 +172,23 @@ static int hs_walk(struct ea_store *st, ea_store_object_cb cb, void *p)
     return hs_write_only(st);
 }
 
+/* A blob goes to the peer's /v1/blobs/sha256/<hex>; a checkpoint states a store, so the
+ * agent that owns it writes it. */
 static int hs_put_object(struct ea_store *st, const char *key, const char *data, size_t len)
 {
-    /* a record's token travels with it (the peer files it under the key it names) ... */
-    if (ea_timestamp_key_ok(key)) return post((struct http_store *)st, data, len, "timestamp");
-    return hs_write_only(st); /* ... a checkpoint states a store: the agent that owns it writes it */
+    struct http_store *s = (struct http_store *)st;
+    size_t n = strlen(s->url) - strlen("/v1/ingest");
+    char *url;
+    int rc;
+
+    /* a record's token travels with it (the peer files it under the key it names) */
+    if (ea_timestamp_key_ok(key)) return post(s, data, len, "timestamp");
+    if (!ea_store_is_blob_key(key, NULL)) return hs_write_only(st); /* a checkpoint: see above */
+    if (!(url = ea_asprintf("%.*s/v1/%s", (int)n, s->url, key)))
+        return ea_fail(EA_ENOMEM, "out of memory");
+    rc = post_to(s, url, "Content-Type: application/octet-stream", data, len, "attached file");
+    ea_free(url);
+    return rc;
 }
 
 /* GET /healthz of the peer agent (no token needed): it is there and answers. */

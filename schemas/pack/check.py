@@ -202,7 +202,19 @@ def check_record(path):
              "time": rfc3339(pred["collected_at"]), "signer": signer[0],
              "sig_sha256": hashlib.sha256(b64(json.loads(raw)["signatures"][0]["sig"])).digest(),
              "kind": pred["kind"], "result": pred["result"], "stream": agent["stream"],
-             "sequence": agent["sequence"], "previous": agent["previous"]}
+             "sequence": agent["sequence"], "previous": agent["previous"],
+             "sub": None, "expires": None, "blob": None}
+        if pred["kind"] == "attestation":  # attest: its kind, until when, the file it attached
+            data = pred["data"]
+            r["sub"] = data["kind"]
+            r["expires"] = rfc3339(data["expires_at"])
+            f = data.get("file")
+            if f and f.get("blob"):
+                if f["blob"] != "blobs/sha256/" + f["sha256"]:
+                    fail("no %s: names the blob %s, not the blob of its file's SHA-256"
+                         % (path, f["blob"]))
+                    return None
+                r["blob"] = f["blob"]
         if control not in pred["controls"]:
             fail("no %s: filed under %s, which it does not name" % (path, control))
             return None
@@ -512,6 +524,29 @@ def period(rep):
     return (rfc3339(per["since"]) if per.get("since") else None), rfc3339(per["until"])
 
 
+def kind_in(kinds, r):
+    """Whether record r is of one of kinds (None: any): KIND, or attestation:SUBKIND."""
+    if kinds is None:
+        return True
+    return any(k == r["kind"] or (r["sub"] is not None and k == r["kind"] + ":" + r["sub"])
+               for k in kinds)
+
+
+def check_blobs(records):
+    """Every file an attestation attached is packed, and hashes to its name."""
+    for b in sorted(set(r["blob"] for r in records if r["blob"])):
+        if not os.path.lexists(b):
+            fail("no %s: an attestation names it, the pack does not hold it" % b)
+            continue
+        raw = read_file(b)  # a link or a pipe fails there, with its line
+        if raw is None:
+            continue
+        if hashlib.sha256(raw).hexdigest() != b.rsplit("/", 1)[1]:
+            fail("no %s: its bytes do not hash to its name (altered)" % b)
+        else:
+            print("yes %s" % b)
+
+
 def check_report(rep, records, manifest, since, until):
     """Recomputes every verdict from the records that passed; report.json and report.md
     must say the same."""
@@ -527,23 +562,37 @@ def check_report(rep, records, manifest, since, until):
         if c["status"] != "applied":
             want[cid] = {"verdict": "n/a", "count": 0, "results": [0, 0, 0]}
         else:
-            kinds = c.get("evidence_kinds")
-            ev = [r for r in records if r["control"] == cid and
-                  (since is None or r["time"] >= since) and r["time"] <= until and
-                  (kinds is None or r["kind"] in kinds)]
+            # evidence_kinds: any one of them; evidence_require: each of them (all of); a
+            # kind is KIND or attestation:SUBKIND; the control takes the worst verdict
+            kinds, require = c.get("evidence_kinds"), c.get("evidence_require")
+            groups = [[k] for k in (require or [])]
+            if kinds is not None or not require:
+                groups.append(kinds)
+            mine = [r for r in records if r["control"] == cid and
+                    (since is None or r["time"] >= since) and r["time"] <= until]
+            ev = [r for r in mine if any(kind_in(g, r) for g in groups)]
             res = {k: sum(1 for r in ev if r["result"] == k) for k in ("pass", "fail", "error",
                                                                       "info")}
-            latest = max(ev, key=lambda r: (r["time"], r["id"])) if ev else None
+            newest = lambda rs: max(rs, key=lambda r: (r["time"], r["id"])) if rs else None
+            latest = newest(ev)
             max_age = duration(c.get("max_age"))
-            if latest is None:
+            rank = ["ok", "stale", "missing", "failing"]
+            verdict = "ok"
+            for g in groups:
+                last = newest([r for r in ev if kind_in(g, r)])
+                if last is None:
+                    v = "missing"
+                elif last["result"] in ("fail", "error"):
+                    v = "failing"
+                elif max_age is None or (until - last["time"]) / datetime.timedelta(
+                        microseconds=1) > max_age or \
+                        (last["expires"] is not None and last["expires"] <= until):
+                    v = "stale"  # too old, or an attestation past its expires_at
+                else:
+                    v = "ok"
+                verdict = max(verdict, v, key=rank.index)
+            if not ev:
                 verdict = "missing"
-            elif latest["result"] in ("fail", "error"):
-                verdict = "failing"
-            elif max_age is None or (until - latest["time"]) / datetime.timedelta(
-                    microseconds=1) > max_age:
-                verdict = "stale"
-            else:
-                verdict = "ok"
             counts[verdict] += 1
             want[cid] = {"verdict": verdict, "count": len(ev),
                          "results": [res["pass"], res["fail"], res["error"]]}
@@ -714,6 +763,8 @@ def check_soa(manifest, rep, signed):
                 for c in manifest["controls"]}
     for c in rep["controls"]:
         got = {k: c.get(k) for k in ("status", "evidence_kinds", "max_age")}
+        if "evidence_require" in c:  # an SoA's evidence.require, stated only when given
+            got["evidence_require"] = c["evidence_require"]
         if want.get(c["id"]) != got:
             fail("no report.json: %s: judged as %s, the SoA says %s" % (c["id"], got,
                                                                        want.get(c["id"])))
@@ -758,6 +809,7 @@ def main():
         check_key_times(records, tsa, manifest.get("key_history"))
     streams, heads = check_streams(records, since, until)
     check_checkpoints(streams, heads)
+    check_blobs(records)
     check_report(rep, records, manifest, since, until)
     print("%s: %d record%s, %d failure%s%s" % (
         "PASSED" if failures == 0 else "FAILED", len(paths), "" if len(paths) == 1 else "s",

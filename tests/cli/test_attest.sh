@@ -242,6 +242,90 @@ badsoa "an unknown kind in require" '{require: [acess]}' "evidence.require: 'ace
 badsoa "an empty require" '{require: []}' "evidence.require must be a list of record kinds"
 badsoa "a misspelt evidence key" '{requires: [git_commit]}' "evidence: unknown key 'requires' (kinds: any of them, require: all of them, max_age)"
 
+# export: the attached file travels in the pack, check.sh checks it and recomputes the
+# verdicts with evidence.require and attestation kinds.
+cat >soa2.yaml <<'EOF'
+controls:
+  A.5.18:
+    status: applied
+    justification: Access rights are reviewed every quarter
+    evidence: {require: ["attestation:access_review"], max_age: 90d}
+EOF
+check "export an attestation with its blob" 0 "$EA" export --store "$store" --control A.5.18 \
+    --soa soa2.yaml --pubkey key.pub --key key.pem --out att-pack.tar.gz
+mkdir att-pack && tar -xzf att-pack.tar.gz -C att-pack
+assert "the blob is in the pack, unchanged" cmp review.csv "att-pack/audit-pack/blobs/sha256/$sum"
+check "the pack checks itself" 0 att-pack/audit-pack/check.sh
+contains "check.sh checks the blob" "$OUT" "yes blobs/sha256/$sum"
+contains "check.sh recomputes the required attestation" "$OUT" "yes report: A.5.18 ok"
+contains "the manifest states evidence.require" att-pack/audit-pack/manifest.json '"evidence_require"'
+cp -r att-pack att-pack2
+printf 'mallory,admin,keep\n' >>"att-pack2/audit-pack/blobs/sha256/$sum"
+check "an altered blob fails the pack's check" 1 att-pack2/audit-pack/check.sh
+contains "the altered blob is named" "$OUT" "no blobs/sha256/$sum: its bytes do not hash to its name"
+check "export from a store missing the blob" 3 "$EA" export --store missing --control A.5.18 \
+    --pubkey key.pub --key key.pem --out none.tar.gz
+contains "export names the missing blob" "$ERR" "which is not in the store"
+assert "no pack written" test ! -e none.tar.gz
+
+# http(s) store: the blob goes to the peer agent's /v1/blobs/sha256/<hex>, through its spool,
+# into the store it ships to, beside the record.
+cat >d.yaml <<EOF
+agent: {id: central, spool: spool-d, listen: "127.0.0.1:0", ingest_token_env: EA_TOKEN_D,
+        trusted_keys: [key.pub]}
+signing: {key: key.pem}
+stores: [store-d]
+EOF
+export EA_TOKEN_D=token-for-the-attest-test
+"$EA" daemon --config d.yaml 2>>d.log &
+dpid=$!
+SERVERS="$SERVERS $dpid"
+dport=""
+for _ in $(seq 100); do
+    kill -0 "$dpid" 2>/dev/null || break
+    dport=$(sed -n 's/.*"listening on [^"]*(port \([0-9]*\))".*/\1/p' d.log | tail -1)
+    [ -n "$dport" ] && break
+    sleep 0.1
+done
+if [ -n "$dport" ]; then
+    pass
+    check "attest to another agent's ingest with an attached file" 0 "$EA" attest \
+        --store "http://127.0.0.1:$dport?token_env=EA_TOKEN_D" --key key.pem \
+        --kind access_review --control A.5.18 --file review.csv --attach --by jane --expires 90d
+    for _ in $(seq 100); do
+        [ -e "store-d/blobs/sha256/$sum" ] && [ -n "$(find store-d/controls -name '*.json' 2>/dev/null)" ] && break
+        sleep 0.2
+    done
+    assert "the peer stored the blob, byte for byte" cmp review.csv "store-d/blobs/sha256/$sum"
+    check "verify the peer's store: record and blob" 0 "$EA" verify --store store-d --pubkey key.pub
+    contains "the peer's store counts the blob" "$OUT" "0 problems"
+    printf 'not the file' >wrong.bin
+    got=$(curl -s -o "$OUT" -w '%{http_code}' -X POST -H "Authorization: Bearer $EA_TOKEN_D" \
+        --data-binary @wrong.bin "http://127.0.0.1:$dport/v1/blobs/sha256/$sum")
+    [ "$got" = 400 ] && pass || fail "a blob that does not hash to its name: $got, expected 400"
+    contains "the peer says why" "$OUT" "not to its name"
+    got=$(curl -s -o "$OUT" -w '%{http_code}' -X POST --data-binary @review.csv \
+        "http://127.0.0.1:$dport/v1/blobs/sha256/$sum")
+    [ "$got" = 401 ] && pass || fail "a blob without the token: $got, expected 401"
+    kill "$dpid" 2>/dev/null
+    wait "$dpid" 2>/dev/null
+else
+    fail "the ingest daemon did not start: $(tail -3 d.log)"
+fi
+
+# The README's worked example, run as written (the first sh block after its heading).
+mkdir example && cd example || exit 1
+cp ../key.pem ../key.pub . && printf 'person,access,decision\n' >q3-access-review.csv
+python3 - "$EA_SOURCE_DIR/README.md" >example.sh <<'PY'
+import sys
+text = open(sys.argv[1]).read().split("### Worked example: an access review", 1)[1]
+print(text.split("```sh\n", 1)[1].split("\n```", 1)[0])
+PY
+check "the README's worked example runs" 0 env PATH="$(dirname "$EA"):$PATH" bash -e example.sh
+contains "it reports the access review" "$OUT" "each of: attestation:access_review (ok)"
+contains "and the control passes" "$OUT" "fresh, passing"
+cd .. || exit 1
+
 # S3: the blob goes beside the records in the bucket, and verify reads it from there.
 S3RVER=${EA_TOOLS_DIR:-$EA_SOURCE_DIR/.tools}/node_modules/.bin/s3rver
 if [ -x "$S3RVER" ]; then
