@@ -134,8 +134,7 @@ int ea_cmd_attest(int argc, char **argv)
     memset(&file, 0, sizeof(file));
     memset(&in, 0, sizeof(in));
     rc = ea_cli_parse(&a, &cmd, argc, argv);
-    if (rc == 0 && a.help) ea_cli_help(stdout, &cmd);
-    if (rc < 0 || a.help) goto out;
+    if (rc < 0 || ea_cli_answer(stdout, &a, &cmd)) goto out;
 
     in.now_us = ea_time_now_us();
     if (!(kind = ea_cli_value(&a, &cmd, "kind"))) {
