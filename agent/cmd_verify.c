@@ -223,6 +223,11 @@ int ea_cmd_verify(int argc, char **argv)
     if (res.heads_signed)
         fprintf(stderr, "evidence-agent: signed %u stream head%s\n", res.heads_signed,
                 res.heads_signed == 1 ? "" : "s");
+    if (o.history && !o.tsa_trust)
+        fprintf(stderr,
+                "evidence-agent: warning: --keys without --tsa-ca judges each key at the "
+                "record's collected_at, which whoever holds the key writes: a record signed "
+                "after its key was revoked can claim an earlier time; give --tsa-ca\n");
     if (!o.control && !o.window && res.streams && res.checkpoints == 0)
         fprintf(stderr,
                 "evidence-agent: warning: the store has %zu stream%s but no checkpoint, so a "

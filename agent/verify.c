@@ -1223,7 +1223,20 @@ static int check_times(struct ctx *v)
                                                    "collected_at"));
             rc = ea_dsse_parse(&d, r.raw, r.raw_len);
             if (rc == 0) rc = ea_dsse_verify(&d, v->o->keys, v->o->nkeys, &matched);
-            if (rc == 0 && d.nsigs) rc = ea_sha256(sig_sha, d.sigs[0].sig, d.sigs[0].sig_len);
+            /* A token is over one signature and the key history judges one key: with more
+             * signatures, a signature that verifies could borrow another record's token (and
+             * its older genTime) from the one it does not. The agent writes exactly one. */
+            if (rc == 0 && d.nsigs != 1) {
+                problem(v, e->key,
+                        "%zu signatures: with --tsa-ca or --keys a record must carry exactly one "
+                        "(the agent writes one), so that its token and its key judge the "
+                        "signature that verified",
+                        (size_t)d.nsigs);
+                ea_dsse_dispose(&d);
+                ea_audit_record_dispose(&r);
+                continue;
+            }
+            if (rc == 0) rc = ea_sha256(sig_sha, d.sigs[0].sig, d.sigs[0].sig_len);
             if (rc == 0) rc = at ? ea_time_parse(&collected_us, at, false) : EA_EINPUT;
             if (rc == 0 && v->o->tsa_trust) rc = judge_token(v, e, sig_sha, collected_us, &gen_us);
             if (rc == 0 && v->o->history && matched) {

@@ -201,6 +201,7 @@ def check_record(path):
         r = {"path": path, "control": control, "id": rid,
              "time": rfc3339(pred["collected_at"]), "signer": signer[0],
              "sig_sha256": hashlib.sha256(b64(json.loads(raw)["signatures"][0]["sig"])).digest(),
+             "nsigs": len(json.loads(raw)["signatures"]),
              "kind": pred["kind"], "result": pred["result"], "stream": agent["stream"],
              "sequence": agent["sequence"], "previous": agent["previous"],
              "sub": None, "expires": None, "blob": None}
@@ -348,6 +349,12 @@ def check_key_times(records, tsa, hist_path):
         if r["id"] in seen:
             continue
         seen.add(r["id"])
+        # a token is over one signature, the history judges one key: with more, a signature
+        # that verifies could borrow another record's token (and older genTime)
+        if r["nsigs"] != 1:
+            fail("no %s: %d signatures: with a timestamp or key history a record must carry "
+                 "exactly one" % (r["path"], r["nsigs"]))
+            continue
         gen = check_timestamp(r, tsa) if tsa else None
         t, which = (gen, "its TSA genTime") if gen else \
             (r["time"], "its collected_at: no trusted timestamp")

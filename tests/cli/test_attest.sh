@@ -321,8 +321,29 @@ import sys
 text = open(sys.argv[1]).read().split("### Worked example: an access review", 1)[1]
 print(text.split("```sh\n", 1)[1].split("\n```", 1)[0])
 PY
-check "the README's worked example runs" 0 env PATH="$(dirname "$EA"):$PATH" bash -e example.sh
-contains "it reports the access review" "$OUT" "each of: attestation:access_review (ok)"
+# the forge's answers for step 1 (acme/payments: two people, 2FA required), on loopback
+cat >routes.json <<'JSON'
+{"routes": [
+ {"path": "/repos/acme/payments", "responses": [{"body": {"visibility": "private", "owner": {"login": "acme", "type": "Organization"}}}]},
+ {"path": "/repos/acme/payments/collaborators", "query": {"affiliation": "all"}, "responses": [{"body": [{"login": "alice", "role_name": "admin"}, {"login": "bob", "role_name": "write"}]}]},
+ {"path": "/repos/acme/payments/collaborators", "query": {"affiliation": "outside"}, "responses": [{"body": []}]},
+ {"path": "/repos/acme/payments/collaborators", "responses": [{"body": [{"login": "alice"}]}]},
+ {"path": "/repos/acme/payments/teams", "responses": [{"body": []}]},
+ {"path": "/repos/acme/payments/keys", "responses": [{"body": []}]},
+ {"path": "/repos/acme/payments/invitations", "responses": [{"body": []}]},
+ {"path": "/repos/acme/payments/actions/permissions", "responses": [{"body": {"enabled": true, "allowed_actions": "selected"}}]},
+ {"path": "/repos/acme/payments/actions/permissions/workflow", "responses": [{"body": {"default_workflow_permissions": "read", "can_approve_pull_request_reviews": false}}]},
+ {"path": "/repos/acme/payments/environments", "responses": [{"body": {"total_count": 0, "environments": []}}]},
+ {"path": "/orgs/acme", "responses": [{"body": {"login": "acme", "two_factor_requirement_enabled": true, "default_repository_permission": "read", "members_can_create_public_repositories": false}}]},
+ {"path": "/orgs/acme/members", "query": {"role": "admin"}, "responses": [{"body": [{"login": "alice"}]}]},
+ {"path": "/orgs/acme/members", "query": {"filter": "2fa_disabled"}, "responses": [{"body": []}]}
+]}
+JSON
+start_replay routes.json
+check "the README's worked example runs" 0 env PATH="$(dirname "$EA"):$PATH" \
+    GITHUB_TOKEN=ghp_CANARYexampleT0kenXXXXXXXXXXXXXXXXXXX GITHUB_API_URL="$REPLAY_URL" bash -e example.sh
+stop_replay
+contains "it reports the access record and the review" "$OUT" "each of: access (ok), attestation:access_review (ok)"
 contains "and the control passes" "$OUT" "fresh, passing"
 cd .. || exit 1
 

@@ -163,6 +163,29 @@ open(sys.argv[2],"w").write(json.dumps(a))' "$T/${C[0]}" "$T/${C[1]}"
 vt "a token over another record's signature fails"
 contains "wrong imprint: named" "$OUT" "wrong imprint: the token is over other bytes"
 
+# splice DIR TOKEN_A TOKEN_B: record B gets record A's signature in front of its own, and A's
+# token relabelled as B's: a signature that verifies (B's) borrows A's token and genTime
+splice() {
+    python3 -c '
+import json, sys, glob, os
+root, ca, cb = sys.argv[1], sys.argv[2], sys.argv[3]
+a = json.load(open(os.path.join(root, ca))); b = json.load(open(os.path.join(root, cb)))
+rid_a, rid_b = a["record"], b["record"]
+def copies(rid):
+    return [f for f in glob.glob(root + "/**/*" + rid + ".json", recursive=True)
+            if "/timestamps/" not in f]
+sig_a = json.load(open(copies(rid_a)[0]))["signatures"][0]
+for f in copies(rid_b):
+    e = json.load(open(f)); e["signatures"] = [sig_a] + e["signatures"]
+    open(f, "w").write(json.dumps(e))
+a["record"] = rid_b
+open(os.path.join(root, cb), "w").write(json.dumps(a))' "$1" "$2" "$3"
+}
+fresh spliced
+splice "$T" "${C[0]}" "${C[1]}"
+vt "a record with another record's signature and token in front fails"
+contains "spliced: named" "$OUT" "2 signatures: with --tsa-ca or --keys a record must carry exactly one"
+
 fresh nonce
 python3 -c '
 import json,sys
@@ -272,6 +295,7 @@ contains "revoked: named, with the reason" "$OUT" "was revoked at 2020-06-01T00:
 contains "revoked: judged at the TSA's time" "$OUT" "(its TSA genTime)"
 check "verify --keys without --tsa-ca judges collected_at" 3 "$EA" verify --store "$S" --keys keys-revoked.yaml
 contains "collected_at: said" "$OUT" "its collected_at: no trusted timestamp"
+contains "without --tsa-ca: warned" "$ERR" "warning: --keys without --tsa-ca judges each key"
 printf '{"keys":[{"public_key":"key.pub","not_before":"%s-12-31T00:00:00Z"}]}\n' $((now + 5)) >keys-future.json
 check "verify --keys (JSON): a key not yet valid" 3 "$EA" verify --store "$S" --keys keys-future.json
 contains "not yet valid key: named" "$OUT" "its not_before is"
@@ -367,7 +391,7 @@ with open("SHA256SUMS", "w") as f:
             if p != "SHA256SUMS":
                 f.write("%s  %s\n" % (hashlib.sha256(open(p, "rb").read()).hexdigest(), p))' "$1"
 }
-for case in nonce swap skew; do
+for case in nonce swap skew splice; do
     rm -rf "$WORK/u" && mkdir -p "$WORK/u" && tar xzf unsigned.tar.gz -C "$WORK/u"
     U=$WORK/u/audit-pack
     mapfile -t UC < <(cd "$U" && find timestamps -name '*.json' | sort)
@@ -381,6 +405,7 @@ open(sys.argv[1],"w").write(json.dumps(a))' "$U/${UC[0]}"; want="answers another
 import json,sys
 m=json.load(open(sys.argv[1])); m["tsa"]["max_skew_seconds"]=-1
 open(sys.argv[1],"w").write(json.dumps(m))' "$U/manifest.json"; want="back-dated, or timestamped late" ;;
+    splice) splice "$U" "${UC[0]}" "${UC[1]}"; want="2 signatures: with a timestamp or key history" ;;
     esac
     reseal "$U"
     check "check.sh --unsigned: a resealed pack with a $case token fails" 1 "$U/check.sh" --unsigned
