@@ -244,7 +244,8 @@ int ea_attest_build(json_t **out, char **summary, char **subject_name,
     if (in->statement && (rc = check_text("statement", in->statement, EA_ATTEST_STATEMENT_MAX)) < 0)
         return rc;
     if (!in->statement && !in->file)
-        return ea_fail(EA_EUSAGE, "say what is attested: --statement TEXT or --file FILE (or both)");
+        return ea_fail(EA_EUSAGE,
+                       "say what is attested: --statement TEXT or --file FILE (or both)");
     if (in->nsubjects > EA_ATTEST_SUBJECTS_MAX)
         return ea_fail(EA_EUSAGE, "%zu --subject flags: at most %d", in->nsubjects,
                        EA_ATTEST_SUBJECTS_MAX);
@@ -279,9 +280,9 @@ int ea_attest_build(json_t **out, char **summary, char **subject_name,
         rc = ea_sha256_hex(subject_sha256, in->statement, strlen(in->statement));
         if (rc < 0) goto fail;
     }
-    *summary = ea_asprintf("%.200s attests %s (%zu subject%s), valid until %s", in->by, in->kind,
-                           json_array_size(subjects), json_array_size(subjects) == 1 ? "" : "s",
-                           until);
+    *summary =
+        ea_asprintf("%.200s attests %s (%zu subject%s), valid until %s", in->by, in->kind,
+                    json_array_size(subjects), json_array_size(subjects) == 1 ? "" : "s", until);
     if (!*subject_name || !*summary) {
         rc = ea_fail(EA_ENOMEM, "out of memory");
         goto fail;

@@ -76,12 +76,12 @@ void ea_attest_file_dispose(struct ea_attest_file *f);
 
 /** What one attestation says. Every pointer borrowed. */
 struct ea_attest_input {
-    const char *kind;                /* checked by ea_attest_kind_check */
-    const char *statement;           /* NULL or the text */
+    const char *kind;                  /* checked by ea_attest_kind_check */
+    const char *statement;             /* NULL or the text */
     const struct ea_attest_file *file; /* NULL or the file named */
-    const char *blob_key;            /* NULL, or the blob key of file when attached */
-    const char *by;                  /* who attests */
-    const char *const *subjects;     /* "NAME=SHA256", nsubjects of them */
+    const char *blob_key;              /* NULL, or the blob key of file when attached */
+    const char *by;                    /* who attests */
+    const char *const *subjects;       /* "NAME=SHA256", nsubjects of them */
     size_t nsubjects;
     int64_t now_us, expires_us;
 };

@@ -17,10 +17,10 @@
 #include "store/store.h"
 
 struct ea_audit_record {
-    json_t *statement;                 /* new reference, or NULL when unreadable */
-    char id[EA_SHA256_HEX_LEN + 1];    /* recomputed from the payload ("" when unreadable) */
-    bool signature_checked;            /* keys were given and one verified */
-    char *raw;                         /* owned: with ea_audit_check_raw, the bytes checked */
+    json_t *statement;              /* new reference, or NULL when unreadable */
+    char id[EA_SHA256_HEX_LEN + 1]; /* recomputed from the payload ("" when unreadable) */
+    bool signature_checked;         /* keys were given and one verified */
+    char *raw;                      /* owned: with ea_audit_check_raw, the bytes checked */
     size_t raw_len;
 };
 
@@ -32,8 +32,8 @@ struct ea_audit_record {
  *         saying what is wrong (the caller prefixes the key); EA_EIO and
  *         EA_ENOMEM for failures of the reader itself.
  */
-int ea_audit_check(struct ea_audit_record *out, struct ea_store *st,
-                   const struct ea_store_entry *e, struct ea_key *const *keys, size_t nkeys);
+int ea_audit_check(struct ea_audit_record *out, struct ea_store *st, const struct ea_store_entry *e,
+                   struct ea_key *const *keys, size_t nkeys);
 /** As ea_audit_check, and keeps the object's bytes in out->raw (what was checked is what
  * the caller gets). */
 int ea_audit_check_raw(struct ea_audit_record *out, struct ea_store *st,

@@ -106,7 +106,8 @@ static int unknown_flag(const struct ea_cli_cmd *cmd, const char *flag)
         }
     }
     if (best && best_d <= 3)
-        return ea_fail(EA_EUSAGE, "%s: unknown option '--%s' (did you mean '--%s'? see '%s --help')",
+        return ea_fail(EA_EUSAGE,
+                       "%s: unknown option '--%s' (did you mean '--%s'? see '%s --help')",
                        cmd->name, name, best, cmd->name);
     return ea_fail(EA_EUSAGE, "%s: unknown option '--%s' (see 'evidence-agent %s --help')",
                    cmd->name, name, cmd->name);
@@ -158,8 +159,7 @@ int ea_cli_parse(struct ea_cli_args *a, const struct ea_cli_cmd *cmd, int argc, 
         const struct ea_cli_opt *o = &cmd->opts[k];
         const char *value = NULL;
         if (o->kind == EA_CLI_FLAG) {
-            if (eq)
-                return ea_fail(EA_EUSAGE, "%s: --%s takes no value", cmd->name, o->name);
+            if (eq) return ea_fail(EA_EUSAGE, "%s: --%s takes no value", cmd->name, o->name);
         } else if (eq) {
             value = eq + 1;
         } else if (i + 1 < argc) {

@@ -19,7 +19,7 @@ enum ea_cli_kind {
 };
 
 struct ea_cli_opt {
-    const char *name;    /* long name without dashes; NULL ends the table */
+    const char *name; /* long name without dashes; NULL ends the table */
     enum ea_cli_kind kind;
     const char *metavar; /* "URL"; NULL for flags */
     const char *help;    /* one line */
@@ -30,15 +30,15 @@ struct ea_cli_cmd {
     const char *usage;   /* "[options] COLLECTOR[=ARG]..." */
     const char *summary; /* one line */
     const struct ea_cli_opt *opts;
-    const char *details; /* text after the options, may be NULL */
+    const char *details;       /* text after the options, may be NULL */
     size_t min_args, max_args; /* positional bounds; max_args 0 = none allowed, SIZE_MAX = any */
 };
 
 /* What the command line gave for one option of the table (same index). */
 struct ea_cli_slot {
     bool set;
-    const char *value;  /* EA_CLI_VALUE: borrowed from argv (last one wins) */
-    const char **list;  /* EA_CLI_LIST: owned array of borrowed strings */
+    const char *value; /* EA_CLI_VALUE: borrowed from argv (last one wins) */
+    const char **list; /* EA_CLI_LIST: owned array of borrowed strings */
     size_t nlist;
 };
 
@@ -53,7 +53,7 @@ struct ea_cli_args {
     bool version;             /* -V or --version */
     struct ea_cli_slot *slot; /* owned: one per option of the table */
     size_t nslot;
-    const char **pos;         /* owned array of borrowed strings */
+    const char **pos; /* owned array of borrowed strings */
     size_t npos;
 };
 

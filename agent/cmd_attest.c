@@ -93,8 +93,8 @@ static int print_result(const json_t *made, const json_t *data, const char *stor
         "{s:O, s:s, s:O, s:O, s:O, s:O, s:O?, s:O?, s:s, s:s}", "id", json_object_get(r, "id"),
         "kind", EA_ATTEST_RECORD_KIND, "attestation", json_object_get(data, "kind"), "controls",
         json_object_get(r, "controls"), "by", json_object_get(data, "by"), "expires_at",
-        json_object_get(data, "expires_at"), "file_sha256", json_object_get(file, "sha256"),
-        "blob", json_object_get(file, "blob"), "store", store_url, "stream", stream);
+        json_object_get(data, "expires_at"), "file_sha256", json_object_get(file, "sha256"), "blob",
+        json_object_get(file, "blob"), "store", store_url, "stream", stream);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     int rc = 0;
 
@@ -202,8 +202,8 @@ int ea_cmd_attest(int argc, char **argv)
     store_url = ea_config_store_url(ea_cli_value(&a, &cmd, "store"));
     if ((rc = ea_store_open(&store, store_url, EA_STORE_CREATE)) < 0) goto out;
     if (attach) { /* staged first: the same commit makes it durable before the record's head */
-        rc = ea_store_put_blob(store, file.sha256, file.buf.data ? file.buf.data : "",
-                               file.buf.len);
+        rc =
+            ea_store_put_blob(store, file.sha256, file.buf.data ? file.buf.data : "", file.buf.len);
         if (rc < 0) {
             ea_fail_prefix("--attach %s", path);
             goto out;

@@ -79,7 +79,7 @@ struct table {
     struct ea_cli_opt *opts; /* owned, NULL-terminated */
     char **docs;             /* owned: the help of each generated row */
     size_t ndocs;
-    struct shorthand *rows;  /* owned: every collector's shorthands, in registry order */
+    struct shorthand *rows; /* owned: every collector's shorthands, in registry order */
     size_t nrows;
 };
 
@@ -188,25 +188,27 @@ static void print_help(const struct ea_cli_cmd *cmd)
     for (const struct ea_collector *const *c = ea_registry_builtins(); *c; c++) print_collector(*c);
     if (n) printf("\nPlug-ins (--plugin):\n");
     for (size_t i = 0; i < n; i++) print_collector(plugins[i]);
-    printf("\nEvery input is checked before any collector runs: a missing file, a folder or a\n"
-           "device where a file is needed is exit 2 with nothing stored. A collector that fails\n"
-           "while running gets a record of kind custom with result error, and the others go on.\n"
-           "\nOne line per record goes to stderr: id, kind, controls, result. With --output json\n"
-           "stdout gets one object once the run ends (also when a collector failed or the gate\n"
-           "failed): {\"store\", \"stream\", \"agent_id\", \"dry_run\", \"records\": [{\"id\",\n"
-           "\"kind\", \"controls\", \"result\", \"collector\", \"sequence\"}], \"results\": {\"pass\",\n"
-           "\"fail\", \"info\", \"error\"}, \"result\"} (result: the worst one; with --dry-run the\n"
-           "envelopes are not printed and store is null). Exit status: 0 ok,\n"
-           "1 runtime failure (a collector failed: its error record is stored), 2 usage,\n"
-           "configuration or input error, 4 with --gate when a record's\n"
-           "result is fail or error (the records are stored all the same).\n");
+    printf(
+        "\nEvery input is checked before any collector runs: a missing file, a folder or a\n"
+        "device where a file is needed is exit 2 with nothing stored. A collector that fails\n"
+        "while running gets a record of kind custom with result error, and the others go on.\n"
+        "\nOne line per record goes to stderr: id, kind, controls, result. With --output json\n"
+        "stdout gets one object once the run ends (also when a collector failed or the gate\n"
+        "failed): {\"store\", \"stream\", \"agent_id\", \"dry_run\", \"records\": [{\"id\",\n"
+        "\"kind\", \"controls\", \"result\", \"collector\", \"sequence\"}], \"results\": "
+        "{\"pass\",\n"
+        "\"fail\", \"info\", \"error\"}, \"result\"} (result: the worst one; with --dry-run the\n"
+        "envelopes are not printed and store is null). Exit status: 0 ok,\n"
+        "1 runtime failure (a collector failed: its error record is stored), 2 usage,\n"
+        "configuration or input error, 4 with --gate when a record's\n"
+        "result is fail or error (the records are stored all the same).\n");
 }
 
 struct job {
     const struct ea_collector *c;
-    char *arg;                 /* owned; NULL when none */
-    json_t *options;           /* owned: from --set */
-    struct ea_instance inst;   /* opened (init) before any job runs */
+    char *arg;               /* owned; NULL when none */
+    json_t *options;         /* owned: from --set */
+    struct ea_instance inst; /* opened (init) before any job runs */
 };
 
 /*
@@ -264,8 +266,7 @@ static int apply_set(struct job *jobs, size_t njobs, const char *text)
 static int print_made(json_t *made, const char *store_url, const char *stream, const char *agent)
 {
     static const char *const order[] = {"pass", "info", "fail", "error"}; /* worst last */
-    json_t *counts = json_pack("{s:i, s:i, s:i, s:i}", "pass", 0, "info", 0, "fail", 0, "error",
-                               0);
+    json_t *counts = json_pack("{s:i, s:i, s:i, s:i}", "pass", 0, "info", 0, "fail", 0, "error", 0);
     const char *worst = NULL;
     size_t i, w = 0;
     json_t *r, *doc;
@@ -531,8 +532,7 @@ int ea_cmd_collect(int argc, char **argv)
                      failed, a.npos, a.npos == 1 ? "" : "s", failed == 1 ? "its" : "their",
                      failed == 1 ? "" : "s", failed == 1 ? "is" : "are");
     else if (ea_cli_flag(&a, &t.cmd, "gate") && (p.failed_results || p.error_results))
-        rc = ea_fail(EA_EPOLICY,
-                     "gate: %u record%s failed and %u could not be judged (error); %s",
+        rc = ea_fail(EA_EPOLICY, "gate: %u record%s failed and %u could not be judged (error); %s",
                      p.failed_results, p.failed_results == 1 ? "" : "s", p.error_results,
                      dry ? "nothing was stored (dry run)" : "the records are stored");
 out:

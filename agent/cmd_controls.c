@@ -34,17 +34,16 @@ static const struct ea_cli_cmd cmd = {
     .summary = "Lists the 93 ISO/IEC 27001:2022 Annex A controls, or those matching TEXT, and "
                "their crosswalks.",
     .opts = opts,
-    .details =
-        "TEXT matches an ID (A.8.32), a 2013 ID (A.12.1.2 shows what it maps to), a word\n"
-        "of a title (change), or a theme (organizational, people, physical,\n"
-        "technological). With --framework F, TEXT matches a requirement's ID, a word of\n"
-        "its description or group, or an Annex A ID mapped to it. F is a name as the\n"
-        "reference data writes it (soc2-tsc-2017, nis2, cra-annex-i, nist-800-53r5,\n"
-        "nist-csf-2.0) or an alias (soc2, cra, 800-53, csf).\n"
-        "Every mapping is shown with its relationship and confidence: 'related' means the\n"
-        "source says the two correspond, not that one satisfies the other; 'low' rows are\n"
-        "transitive hints. A mapping is guidance, not certification.\n"
-        "Exit status 1 when nothing matches, 2 for an unknown framework or control.\n",
+    .details = "TEXT matches an ID (A.8.32), a 2013 ID (A.12.1.2 shows what it maps to), a word\n"
+               "of a title (change), or a theme (organizational, people, physical,\n"
+               "technological). With --framework F, TEXT matches a requirement's ID, a word of\n"
+               "its description or group, or an Annex A ID mapped to it. F is a name as the\n"
+               "reference data writes it (soc2-tsc-2017, nis2, cra-annex-i, nist-800-53r5,\n"
+               "nist-csf-2.0) or an alias (soc2, cra, 800-53, csf).\n"
+               "Every mapping is shown with its relationship and confidence: 'related' means the\n"
+               "source says the two correspond, not that one satisfies the other; 'low' rows are\n"
+               "transitive hints. A mapping is guidance, not certification.\n"
+               "Exit status 1 when nothing matches, 2 for an unknown framework or control.\n",
     .min_args = 0,
     .max_args = 1,
 };
@@ -121,8 +120,7 @@ static int list_framework(const char *name, const char *text)
         if (!requirement_matches(r, text)) continue;
         if (hits++ == 0) printf("# %s: %s\n%s", f->name, f->title, caveat);
         printf("%-10s %s\n", r->id, r->description);
-        if (r->nmaps == 0)
-            printf("           (no Annex A control mapped in the reference data)\n");
+        if (r->nmaps == 0) printf("           (no Annex A control mapped in the reference data)\n");
         for (size_t k = 0; k < r->nmaps; k++) {
             printf("           %-7s ", r->maps[k].control->id);
             print_strength(&r->maps[k]);
@@ -204,8 +202,8 @@ int ea_cmd_controls(int argc, char **argv)
     } else if (framework) {
         rc = list_framework(framework, text);
     } else if (ea_controls_search(text, print_control, NULL) == 0) {
-        rc = ea_fail(EA_ENOTFOUND, "no control matches '%s' (run 'evidence-agent controls' for all)",
-                     text);
+        rc = ea_fail(EA_ENOTFOUND,
+                     "no control matches '%s' (run 'evidence-agent controls' for all)", text);
     }
 out:
     ea_cli_args_dispose(&a);

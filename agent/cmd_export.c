@@ -192,8 +192,8 @@ static bool stream_of(const json_t *statement, const char **stream, json_int_t *
  */
 static int pack_blob(struct collect_ctx *c, const struct ea_store_entry *e, const json_t *statement)
 {
-    const json_t *file = json_object_get(
-        json_object_get(json_object_get(statement, "predicate"), "data"), "file");
+    const json_t *file =
+        json_object_get(json_object_get(json_object_get(statement, "predicate"), "data"), "file");
     const char *blob = json_string_value(json_object_get(file, "blob"));
     const char *sha = json_string_value(json_object_get(file, "sha256"));
     char hex[EA_SHA256_HEX_LEN + 1], got[EA_SHA256_HEX_LEN + 1];
@@ -201,18 +201,21 @@ static int pack_blob(struct collect_ctx *c, const struct ea_store_entry *e, cons
     int rc;
 
     if (!ea_attest_kind_of(statement) || !blob || json_object_get(c->packed, blob)) return 0;
-    if (!ea_store_is_blob_key(blob, hex) ||
-        strcmp(hex, sha ? sha : "") != 0) {
-        ea_log(EA_LOG_LEVEL_ERROR, NULL, "FAIL %s: names the blob %s, which is not the blob of "
-               "its file's SHA-256", e->key, blob);
+    if (!ea_store_is_blob_key(blob, hex) || strcmp(hex, sha ? sha : "") != 0) {
+        ea_log(EA_LOG_LEVEL_ERROR, NULL,
+               "FAIL %s: names the blob %s, which is not the blob of "
+               "its file's SHA-256",
+               e->key, blob);
         c->problems++;
         return 0;
     }
     rc = ea_store_get(c->store, blob, &b);
     if (rc == 0 && (rc = ea_sha256_hex(got, b.data ? b.data : "", b.len)) == 0 &&
         strcmp(got, hex) != 0) {
-        ea_log(EA_LOG_LEVEL_ERROR, NULL, "FAIL %s: the blob's bytes hash to %.12s, not to its "
-               "name (altered)", blob, got);
+        ea_log(EA_LOG_LEVEL_ERROR, NULL,
+               "FAIL %s: the blob's bytes hash to %.12s, not to its "
+               "name (altered)",
+               blob, got);
         c->problems++;
     } else if (rc == 0) {
         rc = add(c->pack, blob, b.data ? b.data : "", b.len);
@@ -220,8 +223,10 @@ static int pack_blob(struct collect_ctx *c, const struct ea_store_entry *e, cons
             rc = ea_fail(EA_ENOMEM, "out of memory");
     } else if (rc == EA_ENOTFOUND || rc == EA_ETOOBIG || rc == EA_EINPUT) {
         if (rc == EA_ENOTFOUND)
-            ea_log(EA_LOG_LEVEL_ERROR, NULL, "FAIL %s: names the attached file %s, which is not "
-                   "in the store", e->key, blob);
+            ea_log(EA_LOG_LEVEL_ERROR, NULL,
+                   "FAIL %s: names the attached file %s, which is not "
+                   "in the store",
+                   e->key, blob);
         else
             ea_log(EA_LOG_LEVEL_ERROR, NULL, "FAIL %s: %s", blob, ea_error_message(rc));
         ea_error_clear();
@@ -452,9 +457,9 @@ static int add_trust(struct pack *p, struct collect_ctx *c, const struct ea_veri
         if ((rc = ea_fs_read(&b, x->tsa_ca, 1 << 20, 0)) == 0)
             rc = add(p, "trust/tsa-ca.pem", b.data ? b.data : "", b.len);
         ea_buf_dispose(&b);
-        if (rc == 0 && !(*tsa_out = json_pack("{s:s, s:I}", "ca", "trust/tsa-ca.pem",
-                                              "max_skew_seconds",
-                                              (json_int_t)(x->max_skew_us / 1000000))))
+        if (rc == 0 &&
+            !(*tsa_out = json_pack("{s:s, s:I}", "ca", "trust/tsa-ca.pem", "max_skew_seconds",
+                                   (json_int_t)(x->max_skew_us / 1000000))))
             rc = ea_fail(EA_ENOMEM, "out of memory");
     }
     if (rc == 0 && x->history) {
@@ -469,8 +474,8 @@ static int add_trust(struct pack *p, struct collect_ctx *c, const struct ea_veri
             bool listed = false;
             size_t j;
             json_t *kl;
-            json_array_foreach(keylist, j, kl) listed |=
-                strcmp(json_string_value(json_object_get(kl, "sha256")), id) == 0;
+            json_array_foreach(keylist, j, kl)
+                listed |= strcmp(json_string_value(json_object_get(kl, "sha256")), id) == 0;
             if (!listed) { /* in keys/, as every key check.sh trusts */
                 char name[32], *pem = NULL;
                 snprintf(name, sizeof(name), "keys/%zu.pub", json_array_size(keylist) + 1);
@@ -710,14 +715,27 @@ static int add_sums(struct pack *p)
  * into the binary it (with libxml2, ICU and libstdc++ behind it) cost every
  * command, and the idle daemon, about 2 MiB of resident memory.
  */
+/* one entry point per line, as clang-format leaves it */
+/* clang-format off */
 #define ARCHIVE_FNS(X)                                                                             \
     X(archive_write_new)                                                                           \
-    X(archive_entry_new) X(archive_write_add_filter_gzip)                                          \
-        X(archive_write_set_format_pax_restricted) X(archive_write_open_filename)                  \
-            X(archive_error_string) X(archive_entry_clear) X(archive_entry_set_pathname)           \
-                X(archive_entry_set_size) X(archive_entry_set_filetype) X(archive_entry_set_perm)  \
-                    X(archive_entry_set_mtime) X(archive_write_header) X(archive_write_data)       \
-                        X(archive_write_close) X(archive_write_free) X(archive_entry_free)
+    X(archive_entry_new)                                                                           \
+    X(archive_write_add_filter_gzip)                                                               \
+    X(archive_write_set_format_pax_restricted)                                                     \
+    X(archive_write_open_filename)                                                                 \
+    X(archive_error_string)                                                                        \
+    X(archive_entry_clear)                                                                         \
+    X(archive_entry_set_pathname)                                                                  \
+    X(archive_entry_set_size)                                                                      \
+    X(archive_entry_set_filetype)                                                                  \
+    X(archive_entry_set_perm)                                                                      \
+    X(archive_entry_set_mtime)                                                                     \
+    X(archive_write_header)                                                                        \
+    X(archive_write_data)                                                                          \
+    X(archive_write_close)                                                                         \
+    X(archive_write_free)                                                                          \
+    X(archive_entry_free)
+/* clang-format on */
 
 struct archive_fns {
 #define ARCHIVE_FIELD(f) __typeof__(&f) f;

@@ -46,9 +46,10 @@ static const struct ea_cli_cmd cmd = {
              "[--pubkey FILE]... [--keys FILE] [--tsa-ca FILE [--max-skew D]]",
     .summary = "Finds evidence records by control, period and kind.",
     .opts = opts,
-    .details = "JSON output: each element is {\"id\", \"key\", \"controls\", \"statement\"}, plus\n"
-               "\"verified\" with --pubkey.\nExit status: 0 ok, 1 runtime failure, 2 usage error, 3 a "
-               "record failed a check.\n",
+    .details =
+        "JSON output: each element is {\"id\", \"key\", \"controls\", \"statement\"}, plus\n"
+        "\"verified\" with --pubkey.\nExit status: 0 ok, 1 runtime failure, 2 usage error, 3 a "
+        "record failed a check.\n",
     .min_args = 0,
     .max_args = 0,
 };

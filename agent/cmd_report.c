@@ -212,8 +212,7 @@ int ea_cmd_report(int argc, char **argv)
     ea_error_clear();
     rc = ea_report_build(&report, &problems, &soa, &o);
     if (rc == 0 && fw) rc = ea_report_framework_build(&fw_report, report, fw);
-    if (rc == 0)
-        rc = write_out(ea_cli_value(&a, &cmd, "out"), fn, fw ? fw_report : report, false);
+    if (rc == 0) rc = write_out(ea_cli_value(&a, &cmd, "out"), fn, fw ? fw_report : report, false);
     if (rc < 0) goto out;
     if (problems)
         rc = ea_fail(EA_EVERIFY,
@@ -224,8 +223,9 @@ int ea_cmd_report(int argc, char **argv)
         rc = ea_fail(EA_EVERIFY, "the store failed verification (named above): records may be "
                                  "missing from this report (run 'evidence-agent verify')");
     else if (ea_cli_flag(&a, &cmd, "gate") && fw && ea_report_framework_not_covered(fw_report))
-        rc = ea_fail(EA_EPOLICY, "gate: %zu requirement%s of %s in scope not covered (partial or "
-                                 "uncovered)",
+        rc = ea_fail(EA_EPOLICY,
+                     "gate: %zu requirement%s of %s in scope not covered (partial or "
+                     "uncovered)",
                      ea_report_framework_not_covered(fw_report),
                      ea_report_framework_not_covered(fw_report) == 1 ? "" : "s", fw->name);
     else if (ea_cli_flag(&a, &cmd, "gate") && !fw && !ea_report_not_ready(report) &&

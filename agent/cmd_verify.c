@@ -214,12 +214,12 @@ int ea_cmd_verify(int argc, char **argv)
             res.problems ? "FAILED" : "OK", res.objects, res.objects == 1 ? "" : "s", res.records,
             res.records == 1 ? "" : "s", res.streams, res.streams == 1 ? "" : "s", res.checkpoints,
             res.checkpoints == 1 ? "" : "s", x.tsa_trust ? ", timestamps verified: " : "",
-            x.tsa_trust ? (snprintf(stamped, sizeof(stamped), "%zu", res.timestamped), stamped) : "",
+            x.tsa_trust ? (snprintf(stamped, sizeof(stamped), "%zu", res.timestamped), stamped)
+                        : "",
             o.control  ? " (continuity not checked for one control)"
             : o.window ? " (a window: checkpoints and other streams not read)"
                        : "",
-            res.problems,
-            res.problems == 1 ? "" : "s");
+            res.problems, res.problems == 1 ? "" : "s");
     if (res.heads_signed)
         fprintf(stderr, "evidence-agent: signed %u stream head%s\n", res.heads_signed,
                 res.heads_signed == 1 ? "" : "s");

@@ -101,8 +101,15 @@ void ea_config_keys_free(struct ea_key **keys, size_t n)
 }
 
 static const char *const own_secrets[] = {
-    "GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN", "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN", "EVIDENCE_KEY_PEM", "EA_INGEST_TOKEN", NULL,
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "GITLAB_TOKEN",
+    "CI_JOB_TOKEN",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "EVIDENCE_KEY_PEM",
+    "EA_INGEST_TOKEN",
+    NULL,
 };
 
 static int add_env_value(struct ea_redactor *r, const char *name, bool named_by_user)

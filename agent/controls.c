@@ -250,8 +250,7 @@ int ea_controls_add(struct ea_control_set *set, const char *text)
     while (isspace((unsigned char)*text)) text++;
     len = strlen(text);
     while (len && isspace((unsigned char)text[len - 1])) len--;
-    if (len == 0)
-        return ea_fail(EA_EINPUT, "empty control ID (give an Annex A ID such as A.8.32)");
+    if (len == 0) return ea_fail(EA_EINPUT, "empty control ID (give an Annex A ID such as A.8.32)");
     if (len >= 2 && toupper((unsigned char)text[0]) == 'A' && text[1] == '.') {
         snprintf(id, sizeof(id), "A.%.*s", (int)(len - 2), text + 2);
     } else {
@@ -280,8 +279,8 @@ size_t ea_controls_search(const char *text, void (*cb)(const struct ea_control *
 
     if (ea_controls_init() < 0) return 0;
     if (text && *text) {
-        snprintf(id, sizeof(id), "%s%s", (text[0] == 'A' || text[0] == 'a') && text[1] == '.'
-                                               ? "" : "A.", text);
+        snprintf(id, sizeof(id), "%s%s",
+                 (text[0] == 'A' || text[0] == 'a') && text[1] == '.' ? "" : "A.", text);
         if (id[0] == 'a') id[0] = 'A';
         m = map_find(id);
     }

@@ -30,9 +30,12 @@ static void roff(FILE *f, const char *text)
 
     for (const char *p = text; *p; p++) {
         if (line_start && (*p == '.' || *p == '\'')) fputs("\\&", f);
-        if (*p == '\\') fputs("\\e", f);
-        else if (*p == '-') fputs("\\-", f);
-        else fputc(*p, f);
+        if (*p == '\\')
+            fputs("\\e", f);
+        else if (*p == '-')
+            fputs("\\-", f);
+        else
+            fputc(*p, f);
         line_start = *p == '\n';
     }
 }
@@ -90,7 +93,8 @@ static void verbatim(FILE *f, const char *text)
 static void collectors_section(FILE *f)
 {
     fputs(".SH COLLECTORS\n", f);
-    roff_line(f, "Built in; NAME or NAME=ARG on the command line, options with --set NAME.KEY=VALUE.");
+    roff_line(f,
+              "Built in; NAME or NAME=ARG on the command line, options with --set NAME.KEY=VALUE.");
     for (const struct ea_collector *const *b = ea_registry_builtins(); *b; b++) {
         const struct ea_collector *c = *b;
         fputs(".TP\n\\fB", f);

@@ -82,7 +82,8 @@ static int b64_field(unsigned char **out, size_t *out_len, const json_t *v, cons
 {
     int rc;
 
-    if (!json_is_string(v)) return ea_fail(EA_EINPUT, "envelope: %s is missing or not a string", what);
+    if (!json_is_string(v))
+        return ea_fail(EA_EINPUT, "envelope: %s is missing or not a string", what);
     rc = ea_base64_decode(out, out_len, json_string_value(v), json_string_length(v));
     if (rc < 0) ea_fail_prefix("envelope: %s", what);
     return rc;
@@ -170,8 +171,7 @@ int ea_dsse_verify(const struct ea_dsse *d, struct ea_key *const *keys, size_t n
             for (size_t k = 0; k < nkeys && rc < 0; k++) {
                 bool hinted = d->sigs[s].keyid && strcmp(d->sigs[s].keyid, ea_key_id(keys[k])) == 0;
                 if (hinted != (pass == 0)) continue;
-                if (ea_key_verify(keys[k], d->sigs[s].sig, d->sigs[s].sig_len, pae.data,
-                                   pae.len)) {
+                if (ea_key_verify(keys[k], d->sigs[s].sig, d->sigs[s].sig_len, pae.data, pae.len)) {
                     if (matched) *matched = keys[k];
                     ea_error_clear();
                     rc = 0;

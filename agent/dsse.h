@@ -39,13 +39,13 @@ int ea_dsse_sign_envelope(struct ea_envelope *env, const struct ea_record_bytes 
 
 /** A parsed (not yet verified) DSSE envelope. Caller's storage. */
 struct ea_dsse {
-    char *payload_type;      /* owned */
-    unsigned char *payload;  /* owned: decoded payload bytes */
+    char *payload_type;     /* owned */
+    unsigned char *payload; /* owned: decoded payload bytes */
     size_t payload_len;
     size_t nsigs;
     struct {
-        char *keyid;         /* owned; may be NULL (keyid is only a hint) */
-        unsigned char *sig;  /* owned: decoded signature */
+        char *keyid;        /* owned; may be NULL (keyid is only a hint) */
+        unsigned char *sig; /* owned: decoded signature */
         size_t sig_len;
     } sigs[EA_DSSE_SIGS_MAX];
 };

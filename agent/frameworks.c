@@ -28,13 +28,13 @@ static const struct {
     const char *name;
     const char *alias;
 } fw_table[] = {
-    {"soc2-tsc-2017", "soc2"}, {"nis2", NULL},   {"cra-annex-i", "cra"},
+    {"soc2-tsc-2017", "soc2"},   {"nis2", NULL},          {"cra-annex-i", "cra"},
     {"nist-800-53r5", "800-53"}, {"nist-csf-2.0", "csf"},
 };
 #define FW_COUNT (sizeof(fw_table) / sizeof(fw_table[0]))
 
-static const char *const relationships[] = {"equal", "subset", "superset", "intersect", "related",
-                                            NULL};
+static const char *const relationships[] = {"equal",     "subset",  "superset",
+                                            "intersect", "related", NULL};
 static const char *const confidences[] = {"high", "medium", "low", NULL};
 
 /* Written once under pthread_once, read-only afterwards. */
@@ -294,8 +294,7 @@ int ea_framework_ref_add(struct ea_control_set *set, const struct ea_framework *
     if (req_out) *req_out = NULL;
     shown_text(shown, sizeof(shown), text);
     if (!colon || strlen(text) > EA_FRAMEWORK_REF_MAX)
-        return ea_fail(EA_EINPUT, "'%s': not FRAMEWORK:ID (e.g. soc2:CC8.1, nis2:21(2)(e))",
-                       shown);
+        return ea_fail(EA_EINPUT, "'%s': not FRAMEWORK:ID (e.g. soc2:CC8.1, nis2:21(2)(e))", shown);
     snprintf(name, sizeof(name), "%.*s", (int)(colon - text), text);
     rc = ea_framework_lookup(&f, name);
     if (rc < 0) return rc;

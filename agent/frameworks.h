@@ -38,19 +38,19 @@ struct ea_fw_map {
 };
 
 struct ea_fw_requirement {
-    const char *id;          /* "CC8.1", "21(2)(e)", "CM-3", "PR.PS-01", "I.2(a)" */
-    const char *group;       /* "CC8 Change management" */
-    const char *description; /* short, in the reference's words */
+    const char *id;               /* "CC8.1", "21(2)(e)", "CM-3", "PR.PS-01", "I.2(a)" */
+    const char *group;            /* "CC8 Change management" */
+    const char *description;      /* short, in the reference's words */
     const struct ea_fw_map *maps; /* its mapping rows (borrowed), nmaps of them */
     size_t nmaps;
 };
 
 struct ea_framework {
-    const char *name;             /* "soc2-tsc-2017", as the reference writes it */
-    const char *alias;            /* "soc2", or NULL when the name is short already */
-    const char *title;            /* the catalogue's long name */
-    const char *source;           /* where the catalogue's IDs come from */
-    const char *description_note; /* whose words the descriptions are */
+    const char *name;                     /* "soc2-tsc-2017", as the reference writes it */
+    const char *alias;                    /* "soc2", or NULL when the name is short already */
+    const char *title;                    /* the catalogue's long name */
+    const char *source;                   /* where the catalogue's IDs come from */
+    const char *description_note;         /* whose words the descriptions are */
     const struct ea_fw_requirement *reqs; /* in catalogue order */
     size_t nreqs;
     size_t nmaps; /* mapping rows in all */

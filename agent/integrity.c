@@ -31,8 +31,7 @@ static int open_envelope(json_t **doc, const char *json, size_t len, size_t max,
     int rc;
 
     *doc = NULL;
-    if (len > max)
-        return ea_fail(EA_EVERIFY, "not a %s: %zu bytes (at most %zu)", what, len, max);
+    if (len > max) return ea_fail(EA_EVERIFY, "not a %s: %zu bytes (at most %zu)", what, len, max);
     rc = ea_dsse_parse(&d, json, len);
     if (rc == EA_ENOMEM) return rc;
     if (rc < 0) {

@@ -16,8 +16,8 @@
 #include "util/time.h"
 #include "util/yaml.h"
 
-static const char *const fields[] = {"public_key", "not_before", "not_after", "revoked_at",
-                                     "reason", NULL};
+static const char *const fields[] = {"public_key", "not_before", "not_after",
+                                     "revoked_at", "reason",     NULL};
 
 static int time_field(int64_t *out, const json_t *e, const char *name, int64_t absent,
                       const char *path, size_t i)
@@ -32,8 +32,8 @@ static int time_field(int64_t *out, const json_t *e, const char *name, int64_t a
     rc = ea_time_parse(out, json_string_value(v), false);
     if (rc < 0) {
         ea_error_clear();
-        return ea_fail(EA_EINPUT, "%s: keys[%zu].%s: '%s' is not an RFC 3339 time", path, i,
-                       name, json_string_value(v));
+        return ea_fail(EA_EINPUT, "%s: keys[%zu].%s: '%s' is not an RFC 3339 time", path, i, name,
+                       json_string_value(v));
     }
     return 0;
 }
@@ -75,8 +75,9 @@ int ea_key_history_load(struct ea_key_history **out, const char *path)
     keys = json_object_get(doc, "keys");
     if (!json_is_array(keys) || json_array_size(keys) == 0 ||
         json_array_size(keys) > EA_KEY_HISTORY_MAX) {
-        rc = ea_fail(EA_ECONFIG, "%s: needs 'keys:', a list of 1 to %d entries ({public_key, "
-                                 "not_before, not_after, revoked_at, reason})",
+        rc = ea_fail(EA_ECONFIG,
+                     "%s: needs 'keys:', a list of 1 to %d entries ({public_key, "
+                     "not_before, not_after, revoked_at, reason})",
                      path, EA_KEY_HISTORY_MAX);
         goto out;
     }
@@ -102,8 +103,9 @@ int ea_key_history_load(struct ea_key_history **out, const char *path)
             size_t f = 0;
             while (fields[f] && strcmp(fields[f], name) != 0) f++;
             if (!fields[f]) {
-                rc = ea_fail(EA_ECONFIG, "%s: keys[%zu].%s: unknown field (public_key, "
-                                         "not_before, not_after, revoked_at, reason)",
+                rc = ea_fail(EA_ECONFIG,
+                             "%s: keys[%zu].%s: unknown field (public_key, "
+                             "not_before, not_after, revoked_at, reason)",
                              path, i, name);
                 goto out;
             }
@@ -163,11 +165,10 @@ int ea_key_history_check(const struct ea_key_history *h, const char *key_id, int
     ea_time_format_rfc3339(when, t_us);
     if (revoked) {
         ea_time_format_rfc3339(limit, revoked->revoked_at_us);
-        return ea_fail(EA_EVERIFY,
-                       "key %.12s was revoked at %s%s%s%s, before the record's time %s (%s)",
-                       key_id, limit, revoked->reason ? " (" : "",
-                       revoked->reason ? revoked->reason : "", revoked->reason ? ")" : "", when,
-                       which);
+        return ea_fail(
+            EA_EVERIFY, "key %.12s was revoked at %s%s%s%s, before the record's time %s (%s)",
+            key_id, limit, revoked->reason ? " (" : "", revoked->reason ? revoked->reason : "",
+            revoked->reason ? ")" : "", when, which);
     }
     if (inside) return 0;
     if (outside) {

@@ -27,17 +27,17 @@
 #define EA_KEY_HISTORY_MAX 1024
 
 struct ea_key_period {
-    struct ea_key *key;      /* owned */
-    int64_t not_before_us;   /* INT64_MIN when not given */
-    int64_t not_after_us;    /* INT64_MAX when not given */
-    int64_t revoked_at_us;   /* INT64_MAX when not revoked */
-    char *reason;            /* owned, or NULL */
+    struct ea_key *key;    /* owned */
+    int64_t not_before_us; /* INT64_MIN when not given */
+    int64_t not_after_us;  /* INT64_MAX when not given */
+    int64_t revoked_at_us; /* INT64_MAX when not revoked */
+    char *reason;          /* owned, or NULL */
 };
 
 struct ea_key_history {
     struct ea_key_period *v; /* owned */
     size_t n;
-    char *path;              /* owned: the file, for messages */
+    char *path; /* owned: the file, for messages */
 };
 
 /**

@@ -27,7 +27,7 @@
 
 struct ea_key {
     EVP_PKEY *pkey;
-    EVP_MD_CTX *sign_proto;   /* initialised once; copied per signature (see md_for) */
+    EVP_MD_CTX *sign_proto; /* initialised once; copied per signature (see md_for) */
     EVP_MD_CTX *verify_proto;
     bool has_private;
     char id[EA_SHA256_HEX_LEN + 1];
@@ -265,7 +265,7 @@ int ea_key_load_private_file(struct ea_key **out, const char *path)
                            path, path);
         if (rc == EA_ETOOBIG) return ea_fail(EA_EINPUT, "%s: too large to be a key", path);
         if (rc == EA_EINPUT) return rc; /* not a regular file: the message names it */
-        return EA_ECONFIG; /* the message set by ea_fs_read names path and cause */
+        return EA_ECONFIG;              /* the message set by ea_fs_read names path and cause */
     }
     rc = ea_key_load_private_pem(out, b.data, b.len, path);
     ea_free_secret(b.data, b.cap);
@@ -290,7 +290,7 @@ int ea_key_load_public_file(struct ea_key **out, const char *path)
             return ea_fail(EA_ECONFIG, "%s: no such public key file (check --pubkey)", path);
         if (rc == EA_ETOOBIG) return ea_fail(EA_EINPUT, "%s: too large to be a key", path);
         if (rc == EA_EINPUT) return rc; /* not a regular file: the message names it */
-        return EA_ECONFIG; /* the message set by ea_fs_read names path and cause */
+        return EA_ECONFIG;              /* the message set by ea_fs_read names path and cause */
     }
     bio = BIO_new_mem_buf(b.data, (int)b.len);
     pkey = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
@@ -307,8 +307,9 @@ int ea_key_load_public_file(struct ea_key **out, const char *path)
     }
     ea_free_secret(b.data, b.cap);
     if (!pkey)
-        return ea_fail(EA_EINPUT, "%s: not a PEM public key, or corrupt (use the .pub file "
-                                  "written by 'evidence-agent keygen')",
+        return ea_fail(EA_EINPUT,
+                       "%s: not a PEM public key, or corrupt (use the .pub file "
+                       "written by 'evidence-agent keygen')",
                        path);
     return key_finish(out, pkey, false, path);
 }

@@ -21,9 +21,11 @@ static void usage(FILE *f)
     fprintf(f, "Usage: evidence-agent COMMAND [options]\n\n%s\n\nCommands:\n", ea_program_summary);
     for (const struct ea_command *c = ea_commands; c->name; c++)
         fprintf(f, "  %-10s %s\n", c->name, c->summary);
-    fprintf(f, "\nRun 'evidence-agent COMMAND --help' for a command's options, 'evidence-agent -V'\n"
-               "(or --version) for the version.\n"
-               "Exit status: %s\n", ea_exit_statuses);
+    fprintf(f,
+            "\nRun 'evidence-agent COMMAND --help' for a command's options, 'evidence-agent -V'\n"
+            "(or --version) for the version.\n"
+            "Exit status: %s\n",
+            ea_exit_statuses);
 }
 
 int main(int argc, char **argv)

@@ -129,8 +129,9 @@ static int build_predicate(json_t *pred, const struct ea_fact *f, const struct e
     ea_time_format_rfc3339(when, m->collected_us);
     rc = set_str(pred, "collected_at", when, "collected_at");
     if (rc < 0) return rc;
-    rc = set_new(pred, "collector", json_pack("{s:s, s:s}", "name", m->collector_name, "version",
-                                              m->collector_version));
+    rc = set_new(
+        pred, "collector",
+        json_pack("{s:s, s:s}", "name", m->collector_name, "version", m->collector_version));
     if (rc < 0) return rc;
 
     source = json_object();
@@ -159,9 +160,9 @@ static int build_predicate(json_t *pred, const struct ea_fact *f, const struct e
     rc = set_new(pred, "data", json_deep_copy(f->data));
     if (rc < 0) return rc;
 
-    agent = json_pack("{s:s, s:s, s:s, s:I, s:s?}", "id", m->agent_id, "version",
-                      m->agent_version, "stream", m->stream, "sequence", (json_int_t)m->sequence,
-                      "previous", m->previous);
+    agent = json_pack("{s:s, s:s, s:s, s:I, s:s?}", "id", m->agent_id, "version", m->agent_version,
+                      "stream", m->stream, "sequence", (json_int_t)m->sequence, "previous",
+                      m->previous);
     if (agent && !m->previous) json_object_set_new(agent, "previous", json_null());
     return set_new(pred, "agent", agent);
 }

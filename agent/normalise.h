@@ -24,9 +24,9 @@ struct ea_record_meta {
     const char *agent_id;
     const char *agent_version;
     const char *stream;
-    uint64_t sequence;      /* 1-based position in the stream */
-    const char *previous;   /* record ID of sequence - 1, or NULL for the first */
-    int64_t collected_us;   /* microseconds since the epoch */
+    uint64_t sequence;    /* 1-based position in the stream */
+    const char *previous; /* record ID of sequence - 1, or NULL for the first */
+    int64_t collected_us; /* microseconds since the epoch */
     const struct ea_control_set *controls;
     const json_t *framework_refs; /* borrowed; NULL or [{framework, id, controls}]: the
                                      framework IDs that asked for some of the controls */

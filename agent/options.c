@@ -107,7 +107,8 @@ static void convert(const struct ea_option *o, const json_t *v, json_t **out, co
         break;
     case EA_OPTION_DURATION:
         us = -1; /* 0 after a parse that failed: a duration of zero */
-        if (t && ea_duration_parse(&us, t) == 0) *out = json_incref((json_t *)v);
+        if (t && ea_duration_parse(&us, t) == 0)
+            *out = json_incref((json_t *)v);
         else {
             *why = us == 0 ? zero_duration : "must be a duration (30s, 5m, 1h)";
             ea_error_clear();
@@ -126,16 +127,22 @@ static void convert(const struct ea_option *o, const json_t *v, json_t **out, co
         if (!*out) *why = "must be an integer";
         break;
     case EA_OPTION_BOOL:
-        if (json_is_boolean(v)) *out = json_incref((json_t *)v);
-        else if (t && strcmp(t, "true") == 0) *out = json_true();
-        else if (t && strcmp(t, "false") == 0) *out = json_false();
-        else *why = "must be true or false";
+        if (json_is_boolean(v))
+            *out = json_incref((json_t *)v);
+        else if (t && strcmp(t, "true") == 0)
+            *out = json_true();
+        else if (t && strcmp(t, "false") == 0)
+            *out = json_false();
+        else
+            *why = "must be true or false";
         break;
     case EA_OPTION_SIZE:
-        if (json_is_integer(v) && json_integer_value(v) >= 0) *out = json_incref((json_t *)v);
+        if (json_is_integer(v) && json_integer_value(v) >= 0)
+            *out = json_incref((json_t *)v);
         else if (t && ea_size_parse(&size, t) == 0 && size <= (uint64_t)INT64_MAX)
             *out = json_integer((json_int_t)size);
-        else *why = "must be a size in bytes (512, 64KiB, 16MiB, 1GiB)";
+        else
+            *why = "must be a size in bytes (512, 64KiB, 16MiB, 1GiB)";
         break;
     case EA_OPTION_LIST:
         if (json_is_array(v)) {
@@ -152,8 +159,10 @@ static void convert(const struct ea_option *o, const json_t *v, json_t **out, co
             }
         } else {
             json_t *s = as_text(v);
-            if (s) *out = json_pack("[o]", s);
-            else *why = "must be a text or a list of texts";
+            if (s)
+                *out = json_pack("[o]", s);
+            else
+                *why = "must be a text or a list of texts";
         }
         if (*why) {
             json_decref(*out);
@@ -164,8 +173,8 @@ static void convert(const struct ea_option *o, const json_t *v, json_t **out, co
     }
 }
 
-int ea_options_check(json_t **out, const struct ea_collector *c, const json_t *options,
-                     char *bad, size_t cap)
+int ea_options_check(json_t **out, const struct ea_collector *c, const json_t *options, char *bad,
+                     size_t cap)
 {
     const char *key;
     json_t *v;

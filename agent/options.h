@@ -28,8 +28,8 @@ const struct ea_option *ea_option_find(const struct ea_collector *c, const char 
  * @return 0, EA_EUSAGE "COLLECTOR has no option 'KEY' (did you mean ...)" or
  *         "COLLECTOR option KEY: must be ...", or EA_ENOMEM.
  */
-int ea_options_check(json_t **out, const struct ea_collector *c, const json_t *options,
-                     char *bad, size_t cap);
+int ea_options_check(json_t **out, const struct ea_collector *c, const json_t *options, char *bad,
+                     size_t cap);
 
 /** Writes c's options, one per line, each indented by indent spaces. */
 void ea_options_help(FILE *f, const struct ea_collector *c, int indent);

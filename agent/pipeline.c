@@ -161,10 +161,9 @@ int ea_pipeline_error_record(struct ea_pipeline *p, const struct ea_collector *c
     fact.result = EA_RESULT_ERROR;
     fact.summary = summary;
     fact.data = data;
-    rc = ea_pipeline_fact(p, c,
-                          c->default_controls && c->default_controls[0] ? c->default_controls
-                                                                        : fallback,
-                          &fact);
+    rc = ea_pipeline_fact(
+        p, c, c->default_controls && c->default_controls[0] ? c->default_controls : fallback,
+        &fact);
     if (rc == 0) rc = ea_pipeline_flush(p);
 out:
     json_decref(data);

@@ -36,17 +36,17 @@ struct ea_pipeline_opts {
     struct ea_store *read_store;        /* borrowed; where host->latest looks (NULL = store) */
     bool no_history;                    /* host->latest finds nothing (no readable store) */
     bool one_commit;                    /* the store commits records and head in one sync (spool) */
-    const char *state_dir;              /* borrowed; NULL = none: the daemon's local state (state.h),
-                                           where host->latest looks first, updated on each commit */
-    bool skip_unchanged;                /* with state_dir: a fact equal to the last record of its
-                                           kind and subject makes no record (counted in unchanged) */
-    json_t *made;                       /* borrowed; NULL or an array: each record made is appended
-                                           as {id, kind, controls, result, collector, sequence} */
-    struct ea_tsa *tsa;                 /* borrowed; NULL = no timestamps. Each commit asks for
-                                           one token over its records (tsa.h) and stores their
-                                           companions with them */
-    bool tsa_required;                  /* with tsa: no token, nothing committed (EA_ERETRY);
-                                           else the records are committed and counted unstamped */
+    const char *state_dir; /* borrowed; NULL = none: the daemon's local state (state.h),
+                              where host->latest looks first, updated on each commit */
+    bool skip_unchanged;   /* with state_dir: a fact equal to the last record of its
+                              kind and subject makes no record (counted in unchanged) */
+    json_t *made;          /* borrowed; NULL or an array: each record made is appended
+                              as {id, kind, controls, result, collector, sequence} */
+    struct ea_tsa *tsa;    /* borrowed; NULL = no timestamps. Each commit asks for
+                              one token over its records (tsa.h) and stores their
+                              companions with them */
+    bool tsa_required;     /* with tsa: no token, nothing committed (EA_ERETRY);
+                              else the records are committed and counted unstamped */
     /* with tsa, not required: told of the records committed without a token (the daemon
        keeps them to timestamp later); NULL: only counted */
     void (*tsa_unstamped)(void *payload, const struct ea_tsa_leaf *leaves, size_t n);
@@ -63,11 +63,11 @@ struct ea_pipeline {
     unsigned failed_results;              /* records whose result is fail */
     unsigned error_results;               /* records whose result is error */
     unsigned unchanged;                   /* facts not recorded again (skip_unchanged) */
-    json_t *state_pending;                /* owned: [[statement, id]] written to state_dir on commit */
-    struct ea_tsa_leaf *leaves;           /* owned: the staged records to timestamp */
+    json_t *state_pending;      /* owned: [[statement, id]] written to state_dir on commit */
+    struct ea_tsa_leaf *leaves; /* owned: the staged records to timestamp */
     size_t nleaves, leaves_cap;
-    unsigned stamped;                     /* records committed with a token */
-    unsigned unstamped;                   /* records committed without one (TSA down) */
+    unsigned stamped;   /* records committed with a token */
+    unsigned unstamped; /* records committed without one (TSA down) */
 };
 
 /**

@@ -85,8 +85,9 @@ int ea_record_meta_from_statement(struct ea_envelope *env, const json_t *st)
     json_array_foreach(json_object_get(pred, "controls"), i, c) {
         const struct ea_control *ctl = ea_controls_find(json_string_value(c));
         if (!ctl)
-            return ea_fail(EA_EINPUT, "predicate.controls[%zu]: '%s' is not an Annex A 2022 control",
-                           i, json_string_value(c) ? json_string_value(c) : "?");
+            return ea_fail(EA_EINPUT,
+                           "predicate.controls[%zu]: '%s' is not an Annex A 2022 control", i,
+                           json_string_value(c) ? json_string_value(c) : "?");
         ea_control_set_put(&env->controls, ctl->id);
     }
     if (!stream || strlen(stream) > EA_STREAM_MAX)

@@ -17,10 +17,10 @@ struct ea_store;
 struct ea_key;
 
 struct ea_host_ctx {
-    const char *collector_name; /* borrowed; prefixes log lines */
-    struct ea_store *store;     /* borrowed; NULL on a dry run (latest finds nothing) */
-    const char *state_dir;      /* borrowed; NULL, or the daemon's local state, looked at first */
-    const struct ea_key *key;   /* borrowed; the signing key (keyed digests), or NULL */
+    const char *collector_name;   /* borrowed; prefixes log lines */
+    struct ea_store *store;       /* borrowed; NULL on a dry run (latest finds nothing) */
+    const char *state_dir;        /* borrowed; NULL, or the daemon's local state, looked at first */
+    const struct ea_key *key;     /* borrowed; the signing key (keyed digests), or NULL */
     unsigned char digest_key[64]; /* derived from key on first use */
     bool digest_key_set;
 };

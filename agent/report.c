@@ -70,7 +70,7 @@ struct group {
     json_t *kinds;  /* owned: the kinds that satisfy it (NULL: any) */
     json_t *latest; /* owned: its newest record's row */
     int64_t latest_us;
-    bool expired;   /* that record is an attestation past its expires_at */
+    bool expired; /* that record is an attestation past its expires_at */
 };
 
 static int groups_make(struct group **out, size_t *n, const struct ea_soa_control *sc)
@@ -230,10 +230,10 @@ static int read_evidence(json_t *c, const struct ea_soa_control *sc, const struc
         const char *f = group_freshness(&groups[k], sc, o), *v = group_verdict(&groups[k], f);
         if (rank(f) > rank(freshness)) freshness = f;
         if (rank(v) > rank(verdict)) verdict = v;
-        if (reqs && json_array_append_new(
-                        reqs, json_pack("{s:O, s:s, s:s, s:O?}", "kinds", groups[k].kinds,
-                                        "verdict", v, "freshness", f, "latest",
-                                        groups[k].latest)) < 0) {
+        if (reqs &&
+            json_array_append_new(reqs, json_pack("{s:O, s:s, s:s, s:O?}", "kinds", groups[k].kinds,
+                                                  "verdict", v, "freshness", f, "latest",
+                                                  groups[k].latest)) < 0) {
             rc = ea_fail(EA_ENOMEM, "out of memory");
             goto out;
         }

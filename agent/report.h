@@ -44,7 +44,8 @@ int ea_report_write_md(FILE *f, const json_t *report);
 
 /* Text of one Markdown table cell: pipes escaped, newlines folded. Shared by every md writer. */
 void ea_report_md_cell(FILE *f, const char *s);
-/* Text for HTML element content or a quoted attribute: < > & " escaped. Shared by every html writer. */
+/* Text for HTML element content or a quoted attribute: < > & " escaped. Shared by every html
+ * writer. */
 void ea_report_html_text(FILE *f, const char *s);
 int ea_report_write_html(FILE *f, const json_t *report);
 /** OSCAL 1.0.6 assessment-results: one observation per record used, one finding per control. */

@@ -108,11 +108,11 @@ static json_t *mapping_json(const json_t *report, const struct ea_fw_map *m)
 {
     const json_t *c = soa_row(report, m->control->id);
 
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:I}", "control", m->control->id,
-                     "title", m->control->title, "relationship", m->relationship, "confidence",
-                     m->confidence, "source", m->source, "via", m->via, "status",
-                     c ? str(c, "status") : "not in the SoA", "verdict",
-                     c ? str(c, "verdict") : "n/a", "records", (json_int_t)(c ? num(c, "count") : 0));
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:s, s:I}", "control", m->control->id, "title",
+        m->control->title, "relationship", m->relationship, "confidence", m->confidence, "source",
+        m->source, "via", m->via, "status", c ? str(c, "status") : "not in the SoA", "verdict",
+        c ? str(c, "verdict") : "n/a", "records", (json_int_t)(c ? num(c, "count") : 0));
 }
 
 int ea_report_framework_build(json_t **out, const json_t *report, const struct ea_framework *fw)
@@ -143,27 +143,26 @@ int ea_report_framework_build(json_t **out, const json_t *report, const struct e
                 maps = NULL;
             }
         }
-        row = maps ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:o}", "id", r->id, "group",
-                               r->group, "description", r->description, "verdict", verdict, "note",
-                               note.data ? note.data : "", "best_confidence", best, "mappings",
-                               maps)
-                   : NULL;
+        row = maps
+                  ? json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:o}", "id", r->id, "group",
+                              r->group, "description", r->description, "verdict", verdict, "note",
+                              note.data ? note.data : "", "best_confidence", best, "mappings", maps)
+                  : NULL;
         if (!row || json_array_append_new(reqs, row) < 0) rc = ea_fail(EA_ENOMEM, "out of memory");
     }
     if (rc == 0 && reqs)
-        doc = json_pack("{s:i, s:O, s:O, s:O, s:O, s:O, s:{s:s, s:s?, s:s, s:s, s:s}, s:s, "
-                        "s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:O}",
-                        "report_version", 1, "generated_at", json_object_get(report, "generated_at"),
-                        "soa", json_object_get(report, "soa"), "store",
-                        json_object_get(report, "store"), "period",
-                        json_object_get(report, "period"), "signatures_checked",
-                        json_object_get(report, "signatures_checked"), "framework", "name",
-                        fw->name, "alias", fw->alias, "title", fw->title, "source", fw->source,
-                        "description_note", fw->description_note, "caveat", caveat, "summary",
-                        "requirements", (json_int_t)fw->nreqs, "covered", (json_int_t)counts[0],
-                        "partial", (json_int_t)counts[1], "uncovered", (json_int_t)counts[2],
-                        "n/a", (json_int_t)counts[3], "unmapped", (json_int_t)counts[4],
-                        "requirements", reqs);
+        doc = json_pack(
+            "{s:i, s:O, s:O, s:O, s:O, s:O, s:{s:s, s:s?, s:s, s:s, s:s}, s:s, "
+            "s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:O}",
+            "report_version", 1, "generated_at", json_object_get(report, "generated_at"), "soa",
+            json_object_get(report, "soa"), "store", json_object_get(report, "store"), "period",
+            json_object_get(report, "period"), "signatures_checked",
+            json_object_get(report, "signatures_checked"), "framework", "name", fw->name, "alias",
+            fw->alias, "title", fw->title, "source", fw->source, "description_note",
+            fw->description_note, "caveat", caveat, "summary", "requirements",
+            (json_int_t)fw->nreqs, "covered", (json_int_t)counts[0], "partial",
+            (json_int_t)counts[1], "uncovered", (json_int_t)counts[2], "n/a", (json_int_t)counts[3],
+            "unmapped", (json_int_t)counts[4], "requirements", reqs);
     if (rc == 0 && !doc) rc = ea_fail(EA_ENOMEM, "out of memory");
     json_decref(reqs);
     ea_buf_dispose(&note);
@@ -221,10 +220,8 @@ static const char *verdict_text(const char *v)
 static void md_mapping(FILE *f, const json_t *m)
 {
     fprintf(f, "%s %s %s (%s, %s%s%s)", str(m, "control"), str(m, "status"), str(m, "verdict"),
-            str(m, "relationship"), str(m, "confidence"), json_is_string(json_object_get(m, "via"))
-                                                              ? ", via "
-                                                              : "",
-            str(m, "via"));
+            str(m, "relationship"), str(m, "confidence"),
+            json_is_string(json_object_get(m, "via")) ? ", via " : "", str(m, "via"));
 }
 
 int ea_report_framework_write_md(FILE *f, const json_t *fr)
@@ -256,7 +253,8 @@ int ea_report_framework_write_md(FILE *f, const json_t *fr)
         fprintf(f, "| %s ", str(r, "id"));
         ea_report_md_cell(f, str(r, "description"));
         fprintf(f, " | %s", verdict_text(str(r, "verdict")));
-        if (strcmp(str(r, "best_confidence"), "low") == 0) fputs(" (low-confidence mapping only)", f);
+        if (strcmp(str(r, "best_confidence"), "low") == 0)
+            fputs(" (low-confidence mapping only)", f);
         fputs(" | ", f);
         ea_report_md_cell(f, str(r, "note"));
         fputs(" | ", f);
@@ -330,8 +328,7 @@ int ea_report_framework_write_html(FILE *f, const json_t *fr)
         ea_report_html_text(f, str(r, "id"));
         fputs("</b> ", f);
         ea_report_html_text(f, str(r, "description"));
-        fprintf(f, "</td><td class=\"v %s\">%s", strcmp(v, "n/a") == 0 ? "na" : v,
-                verdict_text(v));
+        fprintf(f, "</td><td class=\"v %s\">%s", strcmp(v, "n/a") == 0 ? "na" : v, verdict_text(v));
         if (strcmp(str(r, "best_confidence"), "low") == 0)
             fputs("<br><small>low-confidence mapping only</small>", f);
         fputs("<br><small>", f);
@@ -360,9 +357,10 @@ void ea_report_frameworks_write_md(FILE *f, const json_t *report)
     size_t i, k;
 
     if (!json_array_size(json_object_get(report, "frameworks"))) return;
-    fprintf(f, "\n## Frameworks\n\n%s Per requirement: 'evidence-agent report --framework F'.\n\n"
-               "| Framework | requirements | covered | partial | uncovered | n/a | unmapped | not "
-               "covered |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    fprintf(f,
+            "\n## Frameworks\n\n%s Per requirement: 'evidence-agent report --framework F'.\n\n"
+            "| Framework | requirements | covered | partial | uncovered | n/a | unmapped | not "
+            "covered |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
             caveat);
     json_array_foreach(json_object_get(report, "frameworks"), i, x) {
         const json_t *s = json_object_get(x, "summary");

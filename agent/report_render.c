@@ -248,8 +248,9 @@ int ea_report_write_html(FILE *f, const json_t *r)
                 fprintf(f, "<li>%s <code>%.12s</code> %s %s%s ", str(e, "time"), str(e, "id"),
                         str(e, "kind"), str(e, "result"),
                         json_is_true(json_object_get(e, "expired")) ? " EXPIRED" : "");
-                ea_report_html_text(f, json_is_string(json_object_get(e, "problem")) ? str(e, "problem")
-                                                                           : str(e, "summary"));
+                ea_report_html_text(f, json_is_string(json_object_get(e, "problem"))
+                                           ? str(e, "problem")
+                                           : str(e, "summary"));
                 fputs("</li>", f);
             }
             fputs("</ul></details>", f);

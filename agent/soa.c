@@ -62,8 +62,7 @@ static int kind_check(const char *text)
     int rc;
 
     if (!colon) return ea_registry_kind_check(text);
-    snprintf(kind, sizeof(kind), "%.*s", (int)(colon - text) < 63 ? (int)(colon - text) : 63,
-             text);
+    snprintf(kind, sizeof(kind), "%.*s", (int)(colon - text) < 63 ? (int)(colon - text) : 63, text);
     if ((rc = ea_registry_kind_check(kind)) < 0) return rc;
     if (strcmp(kind, EA_ATTEST_RECORD_KIND) != 0)
         return ea_fail(EA_EUSAGE,
@@ -201,15 +200,17 @@ static int load_control(struct ea_soa *s, const char *key, json_t *c, struct ea_
 /* frameworks: [soc2, nis2] (or one name): each a known framework, once. */
 static int load_frameworks(struct ea_soa *s, const json_t *v)
 {
-    long line = (long)json_integer_value(json_array_get(json_object_get(s->lines, "frameworks"), 0));
+    long line =
+        (long)json_integer_value(json_array_get(json_object_get(s->lines, "frameworks"), 0));
     json_t *list = json_is_null(v) ? json_array() : string_list(v);
     const json_t *x;
     size_t i;
     int rc = 0;
 
     if (!list)
-        return fail_line(s, line, "frameworks must be a list of framework names, e.g. [soc2, nis2] "
-                                  "('evidence-agent controls --frameworks' lists them)");
+        return fail_line(s, line,
+                         "frameworks must be a list of framework names, e.g. [soc2, nis2] "
+                         "('evidence-agent controls --frameworks' lists them)");
     json_array_foreach(list, i, x) {
         const struct ea_framework *f;
         if ((rc = ea_framework_lookup(&f, json_string_value(x))) < 0) {

@@ -121,8 +121,9 @@ int ea_timestamp_parse(struct ea_timestamp *out, const char *json, size_t len)
             json_integer_value(ji) < 0 || json_integer_value(js) < 2 ||
             json_integer_value(ji) >= json_integer_value(js) ||
             json_array_size(path) > EA_TIMESTAMP_PATH_MAX) {
-            rc = ea_fail(EA_EINPUT, "timestamp: \"merkle\" needs index < size (size >= 2) and "
-                                    "a path of at most %d hashes",
+            rc = ea_fail(EA_EINPUT,
+                         "timestamp: \"merkle\" needs index < size (size >= 2) and "
+                         "a path of at most %d hashes",
                          EA_TIMESTAMP_PATH_MAX);
             goto out;
         }
@@ -167,8 +168,8 @@ void ea_timestamp_dispose(struct ea_timestamp *ts)
 
 int ea_timestamp_build(char **out, size_t *out_len, const char *id,
                        const unsigned char sig_sha256[EA_SHA256_LEN], const char *tsa_url,
-                       const unsigned char *nonce, size_t nonce_len, uint64_t index,
-                       uint64_t size, const unsigned char (*path)[EA_SHA256_LEN], size_t npath,
+                       const unsigned char *nonce, size_t nonce_len, uint64_t index, uint64_t size,
+                       const unsigned char (*path)[EA_SHA256_LEN], size_t npath,
                        const unsigned char *response, size_t response_len)
 {
     char sig_hex[EA_SHA256_HEX_LEN + 1], nonce_hex[2 * 32 + 1], h[EA_SHA256_HEX_LEN + 1];
@@ -232,7 +233,8 @@ static void node(unsigned char out[EA_SHA256_LEN], const unsigned char *l, const
     ea_sha256(out, buf, sizeof(buf));
 }
 
-void ea_timestamp_leaf(unsigned char out[EA_SHA256_LEN], const unsigned char sig_sha256[EA_SHA256_LEN])
+void ea_timestamp_leaf(unsigned char out[EA_SHA256_LEN],
+                       const unsigned char sig_sha256[EA_SHA256_LEN])
 {
     unsigned char buf[1 + EA_SHA256_LEN];
 
@@ -261,9 +263,9 @@ static void tree(unsigned char out[EA_SHA256_LEN], const unsigned char (*leaves)
     node(out, l, r);
 }
 
-int ea_timestamp_tree(unsigned char root[EA_SHA256_LEN], const unsigned char (*leaves)[EA_SHA256_LEN],
-                      size_t n, unsigned char (*paths)[EA_TIMESTAMP_PATH_MAX][EA_SHA256_LEN],
-                      size_t *npaths)
+int ea_timestamp_tree(unsigned char root[EA_SHA256_LEN],
+                      const unsigned char (*leaves)[EA_SHA256_LEN], size_t n,
+                      unsigned char (*paths)[EA_TIMESTAMP_PATH_MAX][EA_SHA256_LEN], size_t *npaths)
 {
     if (n == 0 || n > ((size_t)1 << 20))
         return ea_fail(EA_EINPUT, "timestamp: a batch of %zu records (1 to 2^20)", n);
@@ -302,8 +304,9 @@ int ea_timestamp_expected_imprint(unsigned char out[EA_SHA256_LEN], const struct
     }
     if (sn == 0) return 0;
 bad:
-    return ea_fail(EA_EVERIFY, "timestamp: the Merkle path (leaf %llu of %llu) is not a path of "
-                               "that tree",
+    return ea_fail(EA_EVERIFY,
+                   "timestamp: the Merkle path (leaf %llu of %llu) is not a path of "
+                   "that tree",
                    (unsigned long long)ts->index, (unsigned long long)ts->size);
 }
 
@@ -337,8 +340,8 @@ static int64_t asn1_time_us(const ASN1_GENERALIZEDTIME *t)
     char text[40];
 
     if (!ASN1_TIME_to_tm(t, &tm)) return INT64_MIN;
-    snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
     if (ea_time_parse(&us, text, false) < 0) {
         ea_error_clear();
         return INT64_MIN;
@@ -367,7 +370,7 @@ static void cert_name(char *out, size_t cap, X509 *c)
 /* Checks the token's signing certificate was valid at genTime (messages name it). */
 static int cert_at(PKCS7 *token, time_t gen, char *name, size_t cap)
 {
-    STACK_OF(X509) *signers;
+    STACK_OF(X509) * signers;
     X509 *c;
     char nb[40], na[40];
     int rc = 0;
@@ -394,8 +397,8 @@ static int cert_at(PKCS7 *token, time_t gen, char *name, size_t cap)
         rc = ea_fail(EA_EVERIFY,
                      "timestamp: TSA certificate %s was %s at the token's genTime (valid from %s "
                      "to %s)",
-                     name, X509_cmp_time(X509_get0_notBefore(c), &gen) > 0 ? "not yet valid"
-                                                                           : "expired",
+                     name,
+                     X509_cmp_time(X509_get0_notBefore(c), &gen) > 0 ? "not yet valid" : "expired",
                      nb, na);
     }
     sk_X509_free(signers);
@@ -516,8 +519,7 @@ int ea_timestamp_check_response(struct ea_timestamp_info *out, const unsigned ch
         goto out;
     }
     out->gen_us = asn1_time_us(TS_TST_INFO_get_time(tst));
-    if (out->gen_us == INT64_MIN ||
-        ea_time_format_rfc3339(out->gen_text, out->gen_us) < 0) {
+    if (out->gen_us == INT64_MIN || ea_time_format_rfc3339(out->gen_text, out->gen_us) < 0) {
         ea_error_clear();
         rc = ea_fail(EA_EVERIFY, "timestamp: the token's genTime is not a time");
         goto out;
@@ -551,8 +553,9 @@ int ea_timestamp_verify(struct ea_timestamp_info *out, const struct ea_timestamp
 
     memset(out, 0, sizeof(*out));
     if (strcmp(ts->record, record_id) != 0)
-        return ea_fail(EA_EVERIFY, "timestamp: the companion is of record %.12s, not of this "
-                                   "record (swapped between records)",
+        return ea_fail(EA_EVERIFY,
+                       "timestamp: the companion is of record %.12s, not of this "
+                       "record (swapped between records)",
                        ts->record);
     if ((rc = ea_timestamp_expected_imprint(imprint, ts, sig_sha256)) < 0) return rc;
     return ea_timestamp_check_response(out, ts->response, ts->response_len, imprint, ts->nonce,
@@ -571,8 +574,9 @@ int ea_timestamp_trust_load(X509_STORE **out, const char *file)
     if (!(b = BIO_new_file(file, "r"))) {
         ERR_clear_error();
         X509_STORE_free(st);
-        return ea_fail(EA_ECONFIG, "--tsa-ca %s: cannot be read (a PEM file of the TSA's CA "
-                                   "certificates)",
+        return ea_fail(EA_ECONFIG,
+                       "--tsa-ca %s: cannot be read (a PEM file of the TSA's CA "
+                       "certificates)",
                        file);
     }
     while ((c = PEM_read_bio_X509(b, NULL, NULL, NULL))) {

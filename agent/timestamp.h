@@ -45,24 +45,24 @@
 /** A parsed (not yet verified) companion. Caller's storage. */
 struct ea_timestamp {
     char record[EA_SHA256_HEX_LEN + 1];
-    char *tsa;                /* owned */
-    unsigned char nonce[32];  /* big-endian, as requested */
+    char *tsa;               /* owned */
+    unsigned char nonce[32]; /* big-endian, as requested */
     size_t nonce_len;
     bool batched;
-    uint64_t index, size;     /* batched only */
+    uint64_t index, size; /* batched only */
     unsigned char path[EA_TIMESTAMP_PATH_MAX][EA_SHA256_LEN];
     size_t npath;
-    unsigned char *response;  /* owned: DER TimeStampResp */
+    unsigned char *response; /* owned: DER TimeStampResp */
     size_t response_len;
 };
 
 /** What a verified token says. */
 struct ea_timestamp_info {
-    int64_t gen_us;           /* genTime (whole seconds and the fraction the TSA gave) */
-    char gen_text[40];        /* RFC 3339 */
-    char policy[128];         /* the TSA's policy OID */
-    char tsa_name[256];       /* the signing certificate's subject (one line), when present */
-    bool chain_checked;       /* signature and chain verified against trust */
+    int64_t gen_us;     /* genTime (whole seconds and the fraction the TSA gave) */
+    char gen_text[40];  /* RFC 3339 */
+    char policy[128];   /* the TSA's policy OID */
+    char tsa_name[256]; /* the signing certificate's subject (one line), when present */
+    bool chain_checked; /* signature and chain verified against trust */
 };
 
 /** Writes the store key of record id's companion into out (EA_TIMESTAMP_KEY_LEN + 1). */
@@ -85,20 +85,21 @@ void ea_timestamp_dispose(struct ea_timestamp *ts);
  */
 int ea_timestamp_build(char **out, size_t *out_len, const char *id,
                        const unsigned char sig_sha256[EA_SHA256_LEN], const char *tsa_url,
-                       const unsigned char *nonce, size_t nonce_len, uint64_t index,
-                       uint64_t size, const unsigned char (*path)[EA_SHA256_LEN], size_t npath,
+                       const unsigned char *nonce, size_t nonce_len, uint64_t index, uint64_t size,
+                       const unsigned char (*path)[EA_SHA256_LEN], size_t npath,
                        const unsigned char *response, size_t response_len);
 
 /** Leaf hash of a signature: SHA-256(0x00 || SHA-256(signature)). */
-void ea_timestamp_leaf(unsigned char out[EA_SHA256_LEN], const unsigned char sig_sha256[EA_SHA256_LEN]);
+void ea_timestamp_leaf(unsigned char out[EA_SHA256_LEN],
+                       const unsigned char sig_sha256[EA_SHA256_LEN]);
 /**
  * The Merkle root over n leaves and the inclusion path of every leaf.
  * @param paths   caller's storage: n * EA_TIMESTAMP_PATH_MAX hashes (row i is leaf i's path).
  * @param npaths  caller's storage: n lengths.
  */
-int ea_timestamp_tree(unsigned char root[EA_SHA256_LEN], const unsigned char (*leaves)[EA_SHA256_LEN],
-                      size_t n, unsigned char (*paths)[EA_TIMESTAMP_PATH_MAX][EA_SHA256_LEN],
-                      size_t *npaths);
+int ea_timestamp_tree(unsigned char root[EA_SHA256_LEN],
+                      const unsigned char (*leaves)[EA_SHA256_LEN], size_t n,
+                      unsigned char (*paths)[EA_TIMESTAMP_PATH_MAX][EA_SHA256_LEN], size_t *npaths);
 
 /**
  * The message imprint a companion's token must carry for a record whose

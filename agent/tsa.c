@@ -210,8 +210,7 @@ int ea_tsa_stamp(struct ea_tsa *t, char **texts, size_t *lens, const struct ea_t
         rc = ea_timestamp_build(&texts[i], &lens[i], leaves[i].id, leaves[i].sig_sha256, used,
                                 nonce, sizeof(nonce), i, n,
                                 n > 1 ? (const unsigned char(*)[EA_SHA256_LEN])paths[i] : NULL,
-                                n > 1 ? npaths[i] : 0, (const unsigned char *)resp.data,
-                                resp.len);
+                                n > 1 ? npaths[i] : 0, (const unsigned char *)resp.data, resp.len);
         if (rc < 0) goto out;
     }
 out:

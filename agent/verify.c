@@ -61,8 +61,8 @@ struct ctx {
     char (*bad)[65]; /* IDs of record files present but failing a check (sorted once walked) */
     size_t nbad, badcap;
     struct list heads, checkpoints, stamps;
-    struct list blobs;                /* blob keys the walk found */
-    struct list blob_refs, ref_from;  /* blob keys sound records name, and those records' keys */
+    struct list blobs;               /* blob keys the walk found */
+    struct list blob_refs, ref_from; /* blob keys sound records name, and those records' keys */
     struct rec *recs;
     size_t nrecs, rcap;
     struct ea_checkpoint *cps; /* every checkpoint that parsed, for its claims */
@@ -415,8 +415,7 @@ static void place_bad(struct ctx *v, const struct entry *e)
 /* In a window: true when the (verified) record is of the asked stream and agent. */
 static bool wanted(const struct ctx *v, const json_t *statement)
 {
-    const json_t *agent =
-        json_object_get(json_object_get(statement, "predicate"), "agent");
+    const json_t *agent = json_object_get(json_object_get(statement, "predicate"), "agent");
     const char *stream = json_string_value(json_object_get(agent, "stream"));
     const char *id = json_string_value(json_object_get(agent, "id"));
 
@@ -486,8 +485,8 @@ static int note_blob(struct ctx *v, const json_t *statement, const char *record_
     int rc;
 
     if (!ea_attest_kind_of(statement)) return 0;
-    file = json_object_get(json_object_get(json_object_get(statement, "predicate"), "data"),
-                           "file");
+    file =
+        json_object_get(json_object_get(json_object_get(statement, "predicate"), "data"), "file");
     blob = json_string_value(json_object_get(file, "blob"));
     sha = json_string_value(json_object_get(file, "sha256"));
     if (!blob) return 0;
@@ -550,8 +549,8 @@ static int check_blobs(struct ctx *v, bool walked)
         for (size_t k = 0; k < i && !seen; k++) seen = strcmp(v->blob_refs.v[k], key) == 0;
         if (seen) continue; /* judged once */
         if (walked) {
-            missing = !v->blobs.n ||
-                      !bsearch(&key, v->blobs.v, v->blobs.n, sizeof(char *), cmp_key);
+            missing =
+                !v->blobs.n || !bsearch(&key, v->blobs.v, v->blobs.n, sizeof(char *), cmp_key);
         } else {
             rc = check_blob(v, key, &missing);
             if (rc < 0) break;
@@ -1215,12 +1214,12 @@ static int check_times(struct ctx *v)
         const char *at;
 
         if (n && strcmp(idx[n - 1]->id, e->id) == 0) continue; /* another copy */
-        if (is_bad(v, e->id)) continue; /* reported already */
+        if (is_bad(v, e->id)) continue;                        /* reported already */
         memset(&d, 0, sizeof(d));
         rc = ea_audit_check_raw(&r, v->o->store, &se, v->o->keys, v->o->nkeys);
         if (rc == 0 && (!v->o->window || wanted(v, r.statement))) {
-            at = json_string_value(json_object_get(json_object_get(r.statement, "predicate"),
-                                                   "collected_at"));
+            at = json_string_value(
+                json_object_get(json_object_get(r.statement, "predicate"), "collected_at"));
             rc = ea_dsse_parse(&d, r.raw, r.raw_len);
             if (rc == 0) rc = ea_dsse_verify(&d, v->o->keys, v->o->nkeys, &matched);
             /* A token is over one signature and the key history judges one key: with more
@@ -1279,8 +1278,9 @@ static int check_orphan_stamps(struct ctx *v)
         memcpy(id, k + 14, 64);
         id[64] = '\0';
         if (is_bad(v, id) || (v->nrecs && bsearch(id, ids, v->nrecs, 65, cmp_id))) continue;
-        problem(v, k, "a timestamp of record %.12s, which the store does not hold (was the "
-                      "record deleted?)",
+        problem(v, k,
+                "a timestamp of record %.12s, which the store does not hold (was the "
+                "record deleted?)",
                 id);
     }
     ea_free(ids);
@@ -1352,8 +1352,8 @@ int ea_verify_gate(struct ea_store *st, const char *url, struct ea_key *const *k
 int ea_verify_gate_ex(struct ea_store *st, const char *url, struct ea_key *const *keys,
                       size_t nkeys, const struct ea_verify_extra *extra)
 {
-    struct ea_verify_opts o = {.store = st, .store_url = url, .keys = keys, .nkeys = nkeys,
-                               .out = stderr};
+    struct ea_verify_opts o = {
+        .store = st, .store_url = url, .keys = keys, .nkeys = nkeys, .out = stderr};
     struct ea_verify_result res;
     int rc;
 

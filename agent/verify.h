@@ -44,11 +44,11 @@ struct ea_verify_opts {
      * companion token that verifies against it, and its collected_at must be
      * within max_skew_us of the token's genTime.
      */
-    X509_STORE *tsa_trust;                 /* borrowed; NULL: timestamps not judged */
-    const char *tsa_policy;                /* NULL, or the policy OID every token must carry */
-    int64_t max_skew_us;                   /* with tsa_trust */
-    const struct ea_key_history *history;  /* borrowed; NULL: any given key at any time */
-    bool report_times;                     /* one TIMESTAMP line per timestamped record */
+    X509_STORE *tsa_trust;                /* borrowed; NULL: timestamps not judged */
+    const char *tsa_policy;               /* NULL, or the policy OID every token must carry */
+    int64_t max_skew_us;                  /* with tsa_trust */
+    const struct ea_key_history *history; /* borrowed; NULL: any given key at any time */
+    bool report_times;                    /* one TIMESTAMP line per timestamped record */
 };
 
 struct ea_verify_result {
@@ -76,13 +76,13 @@ int ea_verify_gate(struct ea_store *st, const char *url, struct ea_key *const *k
 
 /** What verify, query, report and export may add: trusted time and key history. */
 struct ea_verify_extra {
-    X509_STORE *tsa_trust;         /* owned (ea_verify_extra_dispose); NULL: none */
-    const char *tsa_policy;        /* borrowed */
-    const char *tsa_ca;            /* borrowed: the file it came from */
+    X509_STORE *tsa_trust;  /* owned (ea_verify_extra_dispose); NULL: none */
+    const char *tsa_policy; /* borrowed */
+    const char *tsa_ca;     /* borrowed: the file it came from */
     int64_t max_skew_us;
     struct ea_key_history *history; /* owned; NULL: none */
-    struct ea_key **keys;          /* owned array of borrowed keys: the caller's, then the
-                                      history's (ea_verify_extra_keys) */
+    struct ea_key **keys;           /* owned array of borrowed keys: the caller's, then the
+                                       history's (ea_verify_extra_keys) */
     size_t nkeys;
 };
 

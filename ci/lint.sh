@@ -3,7 +3,8 @@
 # Checks the rules a compiler does not: banned functions, // comments, exit or
 # abort outside main.c, getenv outside the few readers of the environment, a
 # collector including anything but <evidence/...>, "util/..." and its own
-# folder's headers, and an SPDX line at the top of every source file.
+# folder's headers, an SPDX line at the top of every source file, and the layout of
+# .clang-format (clang-format --dry-run -Werror).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fail=0
@@ -47,5 +48,15 @@ for f in $files; do
         echo "lint: $f lacks the SPDX line" >&2; fail=1
     fi
 done
+# The layout is .clang-format's, checked, never drifting: `clang-format -i FILE` fixes a file.
+if command -v clang-format >/dev/null; then
+    # shellcheck disable=SC2086 # the list is meant to be split
+    if ! clang-format --dry-run -Werror $files; then
+        echo "lint: the files above are not as .clang-format lays them out (run clang-format -i on them)" >&2
+        fail=1
+    fi
+else
+    echo "lint: clang-format is not installed (ci/setup.sh installs it)" >&2; fail=1
+fi
 [ $fail -eq 0 ] && echo "lint: $(echo "$files" | wc -w) files clean"
 exit $fail

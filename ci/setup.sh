@@ -20,7 +20,7 @@ packages=(
     libyajl-dev libyaml-dev libmicrohttpd-dev libarchive-dev
 )
 if [ "$build_only" = 0 ]; then packages+=(
-    curl check
+    curl check clang-format
     python3 python3-jsonschema
     time
     flawfinder jq

@@ -54,8 +54,8 @@
 
 /* The daemon's state: the running runtime and the workers on it. */
 struct ea_daemon {
-    struct ea_runtime *rt;    /* owned: the running configuration */
-    pthread_rwlock_t rt_lock; /* HTTP handlers read rt under it; a reload swaps rt under it */
+    struct ea_runtime *rt;      /* owned: the running configuration */
+    pthread_rwlock_t rt_lock;   /* HTTP handlers read rt under it; a reload swaps rt under it */
     struct ea_metrics *metrics; /* owned: kept across reloads */
     struct ea_stop stop;        /* the scheduler's and the shipper's */
     struct ea_scheduler sched;  /* its last starts are kept across reloads (the schedule) */
@@ -247,10 +247,10 @@ static int check_config(const char *path, bool offline)
         int crc;
         if (strcmp(dc->name, "watch") == 0) { /* made when missing; a file there cannot be */
             struct stat st;
-            crc = stat(dc->arg, &st) == 0 && !S_ISDIR(st.st_mode)
-                      ? ea_fail(EA_ECONFIG, "%s: not a folder (the drop folder must be one)",
-                                dc->arg)
-                      : 0;
+            crc =
+                stat(dc->arg, &st) == 0 && !S_ISDIR(st.st_mode)
+                    ? ea_fail(EA_ECONFIG, "%s: not a folder (the drop folder must be one)", dc->arg)
+                    : 0;
         } else {
             crc = ea_registry_find(&c, dc->name);
             if (crc == 0) crc = ea_instance_open(&in, c, dc->arg, dc->options);
@@ -269,7 +269,8 @@ static int check_config(const char *path, bool offline)
         snprintf(what, sizeof(what), "stores.%zu (%s)", i, rt->cfg->stores[i].label);
         check_problem(path, rt->cfg->stores[i].line, what, ea_error_message(src));
         ea_error_clear();
-        if (!problems++) rc = src == EA_ENOMEM ? src : ea_exit_status(src) == 2 ? EA_ECONFIG : EA_ERROR;
+        if (!problems++)
+            rc = src == EA_ENOMEM ? src : ea_exit_status(src) == 2 ? EA_ECONFIG : EA_ERROR;
     }
     if (problems) {
         rc = ea_fail(rc, "%s: %u problem%s (named above)%s", path, problems,

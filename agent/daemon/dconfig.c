@@ -38,7 +38,6 @@
 #define STORES_MAX 16
 #define INTERVAL_MIN_US 1000000LL
 
-
 struct ctx {
     const char *file;
     char *dir; /* the file's folder, for relative paths */
@@ -547,9 +546,8 @@ static int parse_collector(struct ctx *x, struct ea_dcollector *dc, const json_t
     if (arg) {
         /* a path is resolved against the config's folder: the drop folder, or an ARG
          * its collector's descriptor marks EA_ARG_PATH */
-        bool is_path = strcmp(name, "watch") == 0 ||
-                       (found && EA_COLLECTOR_HAS(found, arg_flags) &&
-                        (found->arg_flags & EA_ARG_PATH));
+        bool is_path = strcmp(name, "watch") == 0 || (found && EA_COLLECTOR_HAS(found, arg_flags) &&
+                                                      (found->arg_flags & EA_ARG_PATH));
         dc->arg = is_path && strcmp(arg, "-") != 0 ? resolve(x, arg) : ea_strdup(arg);
         if (!dc->arg) return ea_fail(EA_ENOMEM, "out of memory");
     } else if (strcmp(name, "watch") == 0 || strcmp(name, "exec") == 0) {

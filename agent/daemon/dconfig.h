@@ -24,7 +24,7 @@ struct ea_dcollector {
     char *name; /* a collector, or "watch" for the drop folder */
     char *arg;  /* resolved against the config's folder; NULL when none */
     int64_t interval_us, jitter_us;
-    bool record_unchanged; /* record facts equal to the last record too (default false) */
+    bool record_unchanged;          /* record facts equal to the last record too (default false) */
     struct ea_control_set controls; /* added to every record it makes */
     json_t *framework_refs;         /* owned; NULL or the FRAMEWORK:IDs among controls:, said in
                                        every record it makes (frameworks.h) */
@@ -36,9 +36,9 @@ struct ea_dcollector {
 
 /** One store records are shipped to. */
 struct ea_dstore {
-    char *url;   /* owned; the open URL with the entry's options as query parameters */
-    char *label; /* owned; for logs and metrics: no credentials, no query */
-    long line, column; /* where the entry is in the file (0 when unknown) */
+    char *url;                /* owned; the open URL with the entry's options as query parameters */
+    char *label;              /* owned; for logs and metrics: no credentials, no query */
+    long line, column;        /* where the entry is in the file (0 when unknown) */
     int64_t unready_after_us; /* failing longer than this makes /readyz 503; default 15m */
 };
 

@@ -347,8 +347,7 @@ static enum MHD_Result ingest_blob(const struct view *d, struct MHD_Connection *
     char msg[512];
     int rc = ea_spool_writer(d->rt->spool, &w);
 
-    if (rc == 0)
-        rc = ea_store_put_blob(w, hex, rq->body.data ? rq->body.data : "", rq->body.len);
+    if (rc == 0) rc = ea_store_put_blob(w, hex, rq->body.data ? rq->body.data : "", rq->body.len);
     if (rc == 0) rc = ea_store_sync(w);
     ea_store_close(w);
     if (rc < 0) {
@@ -460,8 +459,9 @@ static enum MHD_Result route(const struct view *d, struct MHD_Connection *c, con
     if (strncmp(url, "/v1/blobs/", 10) == 0) {
         char hex[65];
         if (!ea_store_is_blob_key(url + 4, hex))
-            return reply_json(c, 404, "no such endpoint: a blob is POSTed to "
-                                      "/v1/blobs/sha256/<64 lower-case hex digits>",
+            return reply_json(c, 404,
+                              "no such endpoint: a blob is POSTed to "
+                              "/v1/blobs/sha256/<64 lower-case hex digits>",
                               0, NULL, NULL);
         if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
             return reply_json(c, 405, "use POST", 0, "Allow", "POST");
@@ -492,8 +492,7 @@ static enum MHD_Result route(const struct view *d, struct MHD_Connection *c, con
     }
     return reply_json(c, 404,
                       "no such endpoint (/healthz, /readyz, /metrics, /v1/ingest, /v1/blobs)", 0,
-                      NULL,
-                      NULL);
+                      NULL, NULL);
 }
 
 static bool same_address(const struct sockaddr_storage *a, const struct sockaddr *b)

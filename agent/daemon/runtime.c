@@ -79,8 +79,10 @@ int ea_runtime_prepare(struct ea_runtime **out, const char *path, enum ea_runtim
     if ((rc = load_key(rt)) < 0) goto out;
     if ((rc = ea_config_public_keys(&rt->trusted, (const char *const *)c->trusted_keys,
                                     c->ntrusted)) < 0) {
-        if (c->trusted_line) ea_fail_prefix("%s:%ld: agent.trusted_keys", path, c->trusted_line);
-        else ea_fail_prefix("%s: agent.trusted_keys", path);
+        if (c->trusted_line)
+            ea_fail_prefix("%s:%ld: agent.trusted_keys", path, c->trusted_line);
+        else
+            ea_fail_prefix("%s: agent.trusted_keys", path);
         goto out;
     }
     rt->ntrusted = c->ntrusted;
@@ -225,8 +227,8 @@ static void keep_unstamped(void *payload, const struct ea_tsa_leaf *leaves, size
 
     for (size_t i = 0; doc && i < n; i++) {
         ea_hex_encode(hex, leaves[i].sig_sha256, EA_SHA256_LEN);
-        if (json_array_append_new(doc, json_pack("{s:s, s:s}", "id", leaves[i].id, "sig_sha256",
-                                                 hex)) < 0) {
+        if (json_array_append_new(
+                doc, json_pack("{s:s, s:s}", "id", leaves[i].id, "sig_sha256", hex)) < 0) {
             json_decref(doc);
             doc = NULL;
         }
@@ -236,17 +238,20 @@ static void keep_unstamped(void *payload, const struct ea_tsa_leaf *leaves, size
     text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     dir = ea_asprintf("%s/" TSA_PENDING, ea_spool_dir(u->rt->spool));
     path = dir ? ea_asprintf("%s/%017lld-%s.json", dir, (long long)ea_time_now_us(), rhex) : NULL;
-    if (!text || !path)
-        rc = ea_fail(EA_ENOMEM, "out of memory");
+    if (!text || !path) rc = ea_fail(EA_ENOMEM, "out of memory");
     if (rc == 0) rc = ea_fs_mkdirs(dir);
     if (rc == 0) rc = ea_fs_write_atomic(path, text, strlen(text), true);
     if (rc < 0) {
-        EA_LOG_ERROR("tsa", "%zu record%s shipped without a timestamp and not kept for a later "
-                            "one: %s", n, n == 1 ? "" : "s", ea_error_message(rc));
+        EA_LOG_ERROR("tsa",
+                     "%zu record%s shipped without a timestamp and not kept for a later "
+                     "one: %s",
+                     n, n == 1 ? "" : "s", ea_error_message(rc));
         ea_error_clear();
     } else {
-        EA_LOG_WARN("tsa", "%zu record%s shipped without a timestamp for now: asked again at the "
-                           "next run", n, n == 1 ? "" : "s");
+        EA_LOG_WARN("tsa",
+                    "%zu record%s shipped without a timestamp for now: asked again at the "
+                    "next run",
+                    n, n == 1 ? "" : "s");
     }
     free(text);
     ea_free(path);
@@ -284,12 +289,11 @@ static int retry_one(struct ea_runtime *rt, struct ea_tsa *tsa, const char *dir,
     }
     rc = ea_fs_read(&b, claimed, 16u << 20, EA_FS_NOFOLLOW);
     if (rc == 0) doc = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
-    if (rc == 0 && !json_is_array(doc))
-        rc = ea_fail(EA_EINPUT, "%s: not a list of records", path);
+    if (rc == 0 && !json_is_array(doc)) rc = ea_fail(EA_EINPUT, "%s: not a list of records", path);
     n = rc == 0 ? json_array_size(doc) : 0;
-    if (rc == 0 && n && (!(leaves = ea_calloc(n, sizeof(*leaves))) ||
-                         !(texts = ea_calloc(n, sizeof(*texts))) ||
-                         !(lens = ea_calloc(n, sizeof(*lens)))))
+    if (rc == 0 && n &&
+        (!(leaves = ea_calloc(n, sizeof(*leaves))) || !(texts = ea_calloc(n, sizeof(*texts))) ||
+         !(lens = ea_calloc(n, sizeof(*lens)))))
         rc = ea_fail(EA_ENOMEM, "out of memory");
     json_array_foreach(doc, i, e) {
         const char *id = json_string_value(json_object_get(e, "id"));

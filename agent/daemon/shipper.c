@@ -155,10 +155,9 @@ static bool ship_round(const struct shipper *d, struct ship_state *s)
             failed[j] = true; /* later batches wait: each store gets them in order */
             s->attempt[j]++;
             {
-                long wait = ea_http_backoff_ms(s->attempt[j], SHIP_BACKOFF_BASE_MS,
-                                               SHIP_BACKOFF_CAP_MS,
-                                               ea_store_retry_after_ms(rt->stores[j]),
-                                               ea_random32());
+                long wait =
+                    ea_http_backoff_ms(s->attempt[j], SHIP_BACKOFF_BASE_MS, SHIP_BACKOFF_CAP_MS,
+                                       ea_store_retry_after_ms(rt->stores[j]), ea_random32());
                 s->next_try[j] = ea_time_now_us() + (int64_t)wait * 1000;
                 EA_LOG_WARN("shipper", "store %s: %s (attempt %u; retrying in %ld ms)", label,
                             ea_error_message(rc), s->attempt[j], wait);

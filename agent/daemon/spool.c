@@ -513,8 +513,9 @@ static int parse_blob(struct ea_spool_item *it, const char *text, size_t len)
     rc = ea_base64_decode(&it->blob, &it->blob_len, text, len);
     if (rc == 0 && it->blob_len > EA_BLOB_MAX_BYTES)
         rc = ea_fail(EA_ETOOBIG, "a blob of %zu bytes, over the limit of a blob", it->blob_len);
-    if (rc == 0) rc = ea_sha256_hex(it->blob_sha256, it->blob ? it->blob : (unsigned char *)"",
-                                    it->blob_len);
+    if (rc == 0)
+        rc =
+            ea_sha256_hex(it->blob_sha256, it->blob ? it->blob : (unsigned char *)"", it->blob_len);
     return rc;
 }
 

@@ -68,11 +68,11 @@ int ea_spool_list(struct ea_spool *s, char ***out, size_t *n);
 /** One line of a batch: an envelope (env filled), a stream head or a blob. */
 struct ea_spool_item {
     bool is_head;
-    bool is_object;             /* a T line: put under key (ea_store_put_object) */
-    char *key, *data;           /* when is_object; owned; data ends in a newline */
+    bool is_object;   /* a T line: put under key (ea_store_put_object) */
+    char *key, *data; /* when is_object; owned; data ends in a newline */
     size_t data_len;
-    bool is_blob;                /* blob, blob_len and blob_sha256 filled; env and head empty */
-    unsigned char *blob;         /* owned by the batch */
+    bool is_blob;        /* blob, blob_len and blob_sha256 filled; env and head empty */
+    unsigned char *blob; /* owned by the batch */
     size_t blob_len;
     char blob_sha256[65];
     struct ea_envelope env;     /* when !is_head; owned by the batch */

@@ -264,7 +264,8 @@ static void one_file(const struct pass *d, const struct ea_dcollector *dc, const
     if (ea_spool_tag_seen(d->rt->spool, tag)) { /* spooled before a crash: only the move is left */
         EA_LOG_INFO(dc->id, "%s was spooled already; moving it to done/", name);
     } else {
-        rc = is_envelopes(fdpath) ? ingest_envelopes(d, fdpath, tag) : report(d, dc, fdpath, name, tag);
+        rc = is_envelopes(fdpath) ? ingest_envelopes(d, fdpath, tag)
+                                  : report(d, dc, fdpath, name, tag);
         if (rc < 0) {
             name_in(why, sizeof(why), ea_error_message(rc), fdpath, name);
             ea_error_clear();

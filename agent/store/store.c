@@ -231,8 +231,8 @@ int ea_store_put_stream(struct ea_store *st, const struct ea_stream_head *head)
 
 int ea_store_put_object(struct ea_store *st, const char *key, const char *data, size_t len)
 {
-    if ((strncmp(key, "checkpoints/", 12) != 0 && !ea_timestamp_key_ok(key)) ||
-        strstr(key, "..") || strstr(key, "//"))
+    if ((strncmp(key, "checkpoints/", 12) != 0 && !ea_timestamp_key_ok(key)) || strstr(key, "..") ||
+        strstr(key, "//"))
         return ea_fail(EA_EINPUT, "'%s': not a checkpoint or timestamp key", key);
     return st->ops->put_object(st, key, data, len);
 }

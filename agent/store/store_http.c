@@ -25,9 +25,9 @@
 struct http_store {
     struct ea_store base;
     struct ea_http *http;
-    char *url;   /* .../v1/ingest */
-    char *auth;  /* "Authorization: Bearer ..." (secret) */
-    char *where; /* for messages: the URL without userinfo or query */
+    char *url;           /* .../v1/ingest */
+    char *auth;          /* "Authorization: Bearer ..." (secret) */
+    char *where;         /* for messages: the URL without userinfo or query */
     long retry_after_ms; /* what the last answer asked for (EA_STORE_NO_RETRY), -1 none */
 };
 

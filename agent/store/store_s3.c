@@ -525,13 +525,14 @@ static int s3_probe(struct ea_store *st)
     char *full = full_key(s, "streams/"), *ep = full ? escape(full, true) : NULL;
     char *query = ep ? ea_asprintf("list-type=2&max-keys=1&prefix=%s", ep) : NULL;
     char *url = query ? object_url(s, NULL, query) : NULL;
-    int rc = url ? request(s, &r, "GET", url, NULL, 0, NULL, NULL)
-                 : ea_fail(EA_ENOMEM, "out of memory");
+    int rc =
+        url ? request(s, &r, "GET", url, NULL, 0, NULL, NULL) : ea_fail(EA_ENOMEM, "out of memory");
 
     if (url) ea_http_response_dispose(&r);
     if (rc == EA_ENOTFOUND)
-        rc = ea_fail(EA_ENOTFOUND, "s3://%s: no such bucket at %s (create it, or check the "
-                                   "bucket name, endpoint and region)",
+        rc = ea_fail(EA_ENOTFOUND,
+                     "s3://%s: no such bucket at %s (create it, or check the "
+                     "bucket name, endpoint and region)",
                      s->bucket, s->endpoint);
     else if (rc < 0)
         ea_fail_prefix("s3://%s: reading the bucket", s->bucket);

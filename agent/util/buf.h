@@ -11,9 +11,9 @@
 #include <stddef.h>
 
 struct ea_buf {
-    char *data;      /* owned; NULL until the first append */
-    size_t len;      /* bytes used, excluding the NUL */
-    size_t cap;      /* bytes allocated */
+    char *data;       /* owned; NULL until the first append */
+    size_t len;       /* bytes used, excluding the NUL */
+    size_t cap;       /* bytes allocated */
     size_t max_bytes; /* bound on len; 0 means SIZE_MAX */
 };
 

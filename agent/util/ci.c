@@ -23,7 +23,7 @@
 
 struct platform {
     const char *name;
-    const char *detect;        /* variable that must be set (non-empty) */
+    const char *detect; /* variable that must be set (non-empty) */
     const char *field[EA_CI_FIELDS];
 };
 
@@ -31,38 +31,44 @@ struct platform {
  * event, ref, sha, actor, runner_os, runner_name, change_request (GitHub's comes from
  * GITHUB_REF refs/pull/N/merge, see ea_ci_detect). */
 static const struct platform platforms[] = {
-    {"github", "GITHUB_ACTIONS",
+    {"github",
+     "GITHUB_ACTIONS",
      {"{GITHUB_SERVER_URL}", "{GITHUB_REPOSITORY}", "{GITHUB_RUN_ID}", "{GITHUB_RUN_ATTEMPT}",
       "{GITHUB_SERVER_URL}/{GITHUB_REPOSITORY}/actions/runs/{GITHUB_RUN_ID}", "{GITHUB_WORKFLOW}",
       "{GITHUB_JOB}", "{GITHUB_EVENT_NAME}", "{GITHUB_REF}", "{GITHUB_SHA}", "{GITHUB_ACTOR}",
       "{RUNNER_OS}", "{RUNNER_NAME}"}},
-    {"gitlab", "GITLAB_CI",
+    {"gitlab",
+     "GITLAB_CI",
      {"{CI_SERVER_URL}", "{CI_PROJECT_PATH}", "{CI_PIPELINE_ID}", NULL, "{CI_PIPELINE_URL}",
       "{CI_PIPELINE_NAME}", "{CI_JOB_NAME}", "{CI_PIPELINE_SOURCE}", "{CI_COMMIT_REF_NAME}",
       "{CI_COMMIT_SHA}", "{GITLAB_USER_LOGIN}", "{CI_RUNNER_EXECUTABLE_ARCH}",
       "{CI_RUNNER_DESCRIPTION}", "{CI_MERGE_REQUEST_IID}"}},
-    {"jenkins", "JENKINS_URL",
+    {"jenkins",
+     "JENKINS_URL",
      {"{JENKINS_URL}", "{GIT_URL}", "{BUILD_NUMBER}", NULL, "{BUILD_URL}", "{JOB_NAME}",
-      "{STAGE_NAME}", NULL, "{GIT_BRANCH}", "{GIT_COMMIT}", "{BUILD_USER_ID}", NULL,
-      "{NODE_NAME}", "{CHANGE_ID}"}},
-    {"azure", "TF_BUILD",
-     {"{SYSTEM_COLLECTIONURI}", "{BUILD_REPOSITORY_NAME}", "{BUILD_BUILDID}",
-      "{SYSTEM_JOBATTEMPT}",
+      "{STAGE_NAME}", NULL, "{GIT_BRANCH}", "{GIT_COMMIT}", "{BUILD_USER_ID}", NULL, "{NODE_NAME}",
+      "{CHANGE_ID}"}},
+    {"azure",
+     "TF_BUILD",
+     {"{SYSTEM_COLLECTIONURI}", "{BUILD_REPOSITORY_NAME}", "{BUILD_BUILDID}", "{SYSTEM_JOBATTEMPT}",
       "{SYSTEM_COLLECTIONURI}{SYSTEM_TEAMPROJECT}/_build/results?buildId={BUILD_BUILDID}",
-      "{BUILD_DEFINITIONNAME}", "{SYSTEM_JOBDISPLAYNAME}", "{BUILD_REASON}",
-      "{BUILD_SOURCEBRANCH}", "{BUILD_SOURCEVERSION}", "{BUILD_REQUESTEDFOR}", "{AGENT_OS}",
-      "{AGENT_NAME}", "{SYSTEM_PULLREQUEST_PULLREQUESTNUMBER}"}},
-    {"circleci", "CIRCLECI",
+      "{BUILD_DEFINITIONNAME}", "{SYSTEM_JOBDISPLAYNAME}", "{BUILD_REASON}", "{BUILD_SOURCEBRANCH}",
+      "{BUILD_SOURCEVERSION}", "{BUILD_REQUESTEDFOR}", "{AGENT_OS}", "{AGENT_NAME}",
+      "{SYSTEM_PULLREQUEST_PULLREQUESTNUMBER}"}},
+    {"circleci",
+     "CIRCLECI",
      {"https://circleci.com", "{CIRCLE_PROJECT_USERNAME}/{CIRCLE_PROJECT_REPONAME}",
       "{CIRCLE_WORKFLOW_ID}", NULL, "{CIRCLE_BUILD_URL}", NULL, "{CIRCLE_JOB}", NULL,
       "{CIRCLE_BRANCH}", "{CIRCLE_SHA1}", "{CIRCLE_USERNAME}", NULL, NULL, "{CIRCLE_PR_NUMBER}"}},
-    {"bitbucket", "BITBUCKET_BUILD_NUMBER",
+    {"bitbucket",
+     "BITBUCKET_BUILD_NUMBER",
      {"https://bitbucket.org", "{BITBUCKET_REPO_FULL_NAME}", "{BITBUCKET_BUILD_NUMBER}", NULL,
       "https://bitbucket.org/{BITBUCKET_REPO_FULL_NAME}/pipelines/results/"
       "{BITBUCKET_BUILD_NUMBER}",
       NULL, "{BITBUCKET_STEP_UUID}", NULL, "{BITBUCKET_BRANCH}", "{BITBUCKET_COMMIT}",
       "{BITBUCKET_STEP_TRIGGERER_UUID}", NULL, NULL, "{BITBUCKET_PR_ID}"}},
-    {"buildkite", "BUILDKITE",
+    {"buildkite",
+     "BUILDKITE",
      {"https://buildkite.com", "{BUILDKITE_REPO}", "{BUILDKITE_BUILD_ID}",
       "{BUILDKITE_RETRY_COUNT}", "{BUILDKITE_BUILD_URL}", "{BUILDKITE_PIPELINE_SLUG}",
       "{BUILDKITE_LABEL}", "{BUILDKITE_SOURCE}", "{BUILDKITE_BRANCH}", "{BUILDKITE_COMMIT}",
@@ -70,9 +76,9 @@ static const struct platform platforms[] = {
 };
 
 static const char *const field_names[EA_CI_FIELDS] = {
-    "server_url", "repository", "run_id", "run_attempt", "run_url",  "workflow",    "job",
-    "event",      "ref",        "sha",    "actor",       "runner_os", "runner_name",
-    "change_request",
+    "server_url",  "repository",     "run_id", "run_attempt", "run_url", "workflow",
+    "job",         "event",          "ref",    "sha",         "actor",   "runner_os",
+    "runner_name", "change_request",
 };
 
 const char *ea_ci_field_name(enum ea_ci_field f)
@@ -154,8 +160,7 @@ static int derive(struct ea_ci_run *out, ea_ci_env_cb env, void *payload)
         const char *ev = env("GITHUB_EVENT_PATH", payload);
         if (ref && strncmp(ref, "refs/pull/", 10) == 0) {
             size_t n = strspn(ref + 10, "0123456789");
-            if (n > 0 && n < 20 && ref[10 + n] == '/' && !(*cr = ea_strndup(ref + 10, n)))
-                goto oom;
+            if (n > 0 && n < 20 && ref[10 + n] == '/' && !(*cr = ea_strndup(ref + 10, n))) goto oom;
         }
         if (ev && *ev && !(out->event_path = ea_strdup(ev))) goto oom;
     }
@@ -249,9 +254,9 @@ int ea_ci_api_lookup(struct ea_ci_api *out, const struct ea_ci_run *run, ea_ci_e
         if ((!private_token && !job_token) || !project) return 0;
         base = first_set(env, payload, "CI_API_V4_URL", NULL);
         out->base_url = base ? ea_strdup(base)
-                             : run->fields[EA_CI_SERVER_URL]
-                                   ? ea_asprintf("%s/api/v4", run->fields[EA_CI_SERVER_URL])
-                                   : ea_strdup("https://gitlab.com/api/v4");
+                        : run->fields[EA_CI_SERVER_URL]
+                            ? ea_asprintf("%s/api/v4", run->fields[EA_CI_SERVER_URL])
+                            : ea_strdup("https://gitlab.com/api/v4");
         out->auth_header = private_token ? ea_asprintf("PRIVATE-TOKEN: %s", private_token)
                                          : ea_asprintf("JOB-TOKEN: %s", job_token);
         out->project_id = ea_strdup(project);

@@ -34,9 +34,9 @@ typedef const char *(*ea_ci_env_cb)(const char *name, void *payload);
 
 /** A detected run. Caller's storage; ea_ci_run_dispose frees the fields. */
 struct ea_ci_run {
-    const char *platform;         /* static: "github", "gitlab", ..., or "local" */
-    char *fields[EA_CI_FIELDS];   /* owned; NULL when the CI did not say */
-    char *event_path;             /* owned: GitHub's GITHUB_EVENT_PATH (not recorded); or NULL */
+    const char *platform;       /* static: "github", "gitlab", ..., or "local" */
+    char *fields[EA_CI_FIELDS]; /* owned; NULL when the CI did not say */
+    char *event_path;           /* owned: GitHub's GITHUB_EVENT_PATH (not recorded); or NULL */
 };
 
 /** The JSON names of the fields ("server_url", "repository", ...). Static. */

@@ -19,8 +19,8 @@ static int load(struct ea_dl *dl, char *why, size_t cap)
     h = dlopen(dl->soname, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         err = dlerror();
-        snprintf(why, cap, "cannot load %s, needed %s (%s): install %s%s", dl->soname,
-                 dl->purpose, err ? err : "not found",
+        snprintf(why, cap, "cannot load %s, needed %s (%s): install %s%s", dl->soname, dl->purpose,
+                 err ? err : "not found",
                  dl->package[0] ? "the package " : "the package that provides ",
                  dl->package[0] ? dl->package : dl->soname);
         return -1;

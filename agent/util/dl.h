@@ -30,7 +30,10 @@ struct ea_dl_sym {
 };
 
 /** Names the member f of the table type T, whose symbol is also called f. */
-#define EA_DL_SYM(T, f) {#f, offsetof(T, f)}
+#define EA_DL_SYM(T, f)                                                                            \
+    {                                                                                              \
+#f, offsetof(T, f)                                                                         \
+    }
 
 /** One optional library. Built with EA_DL_INIT; the fields after `size` are private. */
 struct ea_dl {
@@ -50,10 +53,10 @@ struct ea_dl {
  * (EA_SONAME_<LIB>, EA_PACKAGE_<LIB>); syms is an array; table a struct variable.
  */
 #define EA_DL_INIT(soname_, package_, purpose_, syms_, table_)                                     \
-    {(soname_),           (package_),       (purpose_),                                            \
-     (syms_),             sizeof(syms_) / sizeof((syms_)[0]),                                      \
-     &(table_),           sizeof(table_),   PTHREAD_MUTEX_INITIALIZER,                             \
-     NULL}
+    {                                                                                              \
+        (soname_), (package_), (purpose_), (syms_), sizeof(syms_) / sizeof((syms_)[0]), &(table_), \
+            sizeof(table_), PTHREAD_MUTEX_INITIALIZER, NULL                                        \
+    }
 
 /**
  * Loads the library and fills its table, unless it is loaded already.

@@ -73,7 +73,7 @@ void ea_fail_prefix(const char *fmt, ...)
 const char *ea_strerror(int code)
 {
     switch (code) {
-#define EA_ERROR_MSG_(c, value, exit_status, msg) \
+#define EA_ERROR_MSG_(c, value, exit_status, msg)                                                  \
     case value: return msg;
         EA_ERRORS(EA_ERROR_MSG_)
 #undef EA_ERROR_MSG_
@@ -84,7 +84,7 @@ const char *ea_strerror(int code)
 int ea_exit_status(int code)
 {
     switch (code) {
-#define EA_ERROR_EXIT_(c, value, exit_status, msg) \
+#define EA_ERROR_EXIT_(c, value, exit_status, msg)                                                 \
     case value: return exit_status;
         EA_ERRORS(EA_ERROR_EXIT_)
 #undef EA_ERROR_EXIT_

@@ -158,7 +158,8 @@ int ea_forge_connect(struct ea_forge *f, struct ea_ci_api *api, const struct ea_
                        who);
     if (!gitlab && !t->owner && !strchr(repo, '/')) {
         char shown[81];
-        return ea_fail(EA_ECONFIG, "repository '%s' (--repo, else GITHUB_REPOSITORY) must be owner/name",
+        return ea_fail(EA_ECONFIG,
+                       "repository '%s' (--repo, else GITHUB_REPOSITORY) must be owner/name",
                        ea_redact_show(shown, sizeof(shown), repo, strlen(repo)));
     }
     if ((rc = ea_forge_open(f, gitlab, api->base_url, api->auth_header, repo)) < 0) return rc;
@@ -357,8 +358,8 @@ int ea_forge_github_reviews(json_t *reviews, const json_t *page)
         json_t *o = json_object();
         if (!o || json_array_append_new(reviews, o) < 0 ||
             ea_json_put(o, "reviewer", ea_json_text(user, "login")) < 0 ||
-            ea_json_put(o, "bot",
-                        json_boolean(ea_forge_is_bot(user, ea_json_str(user, "login")))) < 0 ||
+            ea_json_put(o, "bot", json_boolean(ea_forge_is_bot(user, ea_json_str(user, "login")))) <
+                0 ||
             ea_json_put(o, "state", json_string(review_state(ea_json_str(r, "state")))) < 0 ||
             ea_json_put(o, "at", ea_json_text(r, "submitted_at")) < 0 ||
             ea_json_put(o, "commit", ea_json_text(r, "commit_id")) < 0)
@@ -434,8 +435,7 @@ json_t *ea_forge_gitlab_mr(const json_t *mr)
                                                                         : "closed")) < 0 ||
         ea_json_put(o, "author", ea_json_text(author, "username")) < 0 ||
         ea_json_put(o, "author_bot",
-                    json_boolean(ea_forge_is_bot(author, ea_json_str(author, "username")))) <
-            0 ||
+                    json_boolean(ea_forge_is_bot(author, ea_json_str(author, "username")))) < 0 ||
         ea_json_put(o, "merged", json_boolean(merged)) < 0 ||
         ea_json_put(o, "merged_by", merged ? ea_json_text(merger, "username") : json_null()) < 0 ||
         ea_json_put(o, "merged_at", ea_json_text(mr, "merged_at")) < 0 ||
@@ -467,8 +467,7 @@ int ea_forge_gitlab_approvals(json_t *reviews, const json_t *body)
         if (!o || json_array_append_new(reviews, o) < 0 ||
             ea_json_put(o, "reviewer", ea_json_text(user, "username")) < 0 ||
             ea_json_put(o, "bot",
-                        json_boolean(ea_forge_is_bot(user, ea_json_str(user, "username")))) <
-                0 ||
+                        json_boolean(ea_forge_is_bot(user, ea_json_str(user, "username")))) < 0 ||
             ea_json_put(o, "state", json_string("APPROVED")) < 0 ||
             ea_json_put(o, "at", ea_json_text(a, "approved_at")) < 0 ||
             ea_json_put(o, "commit", json_null()) < 0)

@@ -54,13 +54,15 @@ struct ea_forge_target {
 #define EA_FORGE_TIMEOUT_DEFAULT_MS 60000L
 
 /* The option-table rows of the options ea_forge_options reads, for a collector that uses it. */
-#define EA_FORGE_OPTIONS                                                                       \
-    {"repo", EA_OPTION_STRING, 0, NULL,                                                        \
-     "owner/name (GitHub), project ID or path (GitLab); default from the CI"},                 \
-    {"platform", EA_OPTION_STRING, 0, NULL,                                                    \
-     "github or gitlab; default from the CI, else the token found"},                           \
-    {"timeout", EA_OPTION_DURATION, 0, "60s",                                                  \
-     "every API request of the run, retries included (1s to 1h); then result error"}
+#define EA_FORGE_OPTIONS                                                                           \
+    {"repo", EA_OPTION_STRING, 0, NULL,                                                            \
+     "owner/name (GitHub), project ID or path (GitLab); default from the CI"},                     \
+        {"platform", EA_OPTION_STRING, 0, NULL,                                                    \
+         "github or gitlab; default from the CI, else the token found"},                           \
+    {                                                                                              \
+        "timeout", EA_OPTION_DURATION, 0, "60s",                                                   \
+            "every API request of the run, retries included (1s to 1h); then result error"         \
+    }
 
 /**
  * Reads and checks the "repo", "platform" and "timeout" options.

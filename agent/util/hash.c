@@ -59,7 +59,8 @@ int ea_base64_encode(char **out, size_t *out_len, const void *p, size_t n)
     int len;
 
     *out = NULL;
-    if (n > (size_t)0x7fffffff / 2) return ea_fail(EA_ETOOBIG, "base64 input of %zu bytes is too large", n);
+    if (n > (size_t)0x7fffffff / 2)
+        return ea_fail(EA_ETOOBIG, "base64 input of %zu bytes is too large", n);
     s = ea_malloc(cap);
     if (!s) return ea_fail(EA_ENOMEM, "out of memory encoding base64");
     len = EVP_EncodeBlock((unsigned char *)s, p, (int)n);
@@ -82,14 +83,17 @@ int ea_base64_decode(unsigned char **out, size_t *out_len, const char *s, size_t
 
     *out = NULL;
     *out_len = 0;
-    if (n > (size_t)0x7fffffff / 2) return ea_fail(EA_ETOOBIG, "base64 text of %zu bytes is too large", n);
+    if (n > (size_t)0x7fffffff / 2)
+        return ea_fail(EA_ETOOBIG, "base64 text of %zu bytes is too large", n);
     /* Map URL-safe to standard and restore padding; reject anything else. */
     norm = ea_malloc(n + 4);
     if (!norm) return ea_fail(EA_ENOMEM, "out of memory decoding base64");
     for (i = 0, m = 0; i < n; i++) {
         char c = s[i];
-        if (c == '-') c = '+';
-        else if (c == '_') c = '/';
+        if (c == '-')
+            c = '+';
+        else if (c == '_')
+            c = '/';
         if (c == '=') {
             pad++;
             continue;

@@ -71,12 +71,12 @@ static long min_long(long a, long b)
 /* What the header callback gathers for one attempt. */
 struct attempt {
     struct ea_buf *body;
-    long retry_after_ms;   /* -1 when absent */
-    long ratelimit_reset;  /* epoch seconds, 0 when absent */
-    bool ratelimit_empty;  /* X-RateLimit-Remaining: 0 */
+    long retry_after_ms;  /* -1 when absent */
+    long ratelimit_reset; /* epoch seconds, 0 when absent */
+    bool ratelimit_empty; /* X-RateLimit-Remaining: 0 */
     char link_next[URL_MAX];
-    long next_page;        /* X-Next-Page, 0 when absent */
-    bool too_big;          /* the body passed its bound */
+    long next_page; /* X-Next-Page, 0 when absent */
+    bool too_big;   /* the body passed its bound */
 };
 
 /*
@@ -136,8 +136,7 @@ void ea_http_url_display(char *out, size_t cap, const char *url)
              (int)(path - host), host, (int)path_len, path);
 }
 
-long ea_http_backoff_ms(unsigned attempt, long base_ms, long cap_ms, long hint_ms,
-                        uint32_t random)
+long ea_http_backoff_ms(unsigned attempt, long base_ms, long cap_ms, long hint_ms, uint32_t random)
 {
     long step = base_ms;
 
@@ -153,8 +152,7 @@ static void trim(const char **v, size_t *n)
         (*v)++;
         (*n)--;
     }
-    while (*n && ((*v)[*n - 1] == '\r' || (*v)[*n - 1] == '\n' || (*v)[*n - 1] == ' '))
-        (*n)--;
+    while (*n && ((*v)[*n - 1] == '\r' || (*v)[*n - 1] == '\n' || (*v)[*n - 1] == ' ')) (*n)--;
 }
 
 static bool header_is(const char *line, size_t n, const char *name, const char **value,
@@ -410,7 +408,8 @@ int ea_http_request(struct ea_http *h, struct ea_http_response *out, const struc
         cu.easy_reset(h->curl);
         cu.easy_setopt(h->curl, CURLOPT_URL, url);
         cu.easy_setopt(h->curl, CURLOPT_HTTPHEADER, list);
-        cu.easy_setopt(h->curl, CURLOPT_USERAGENT, h->o.user_agent ? h->o.user_agent : h->user_agent);
+        cu.easy_setopt(h->curl, CURLOPT_USERAGENT,
+                       h->o.user_agent ? h->o.user_agent : h->user_agent);
         cu.easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, min_long(h->o.timeout_ms, left));
         cu.easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, min_long(h->o.connect_timeout_ms, left));
         cu.easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
@@ -446,8 +445,10 @@ int ea_http_request(struct ea_http *h, struct ea_http_response *out, const struc
         if (cc == CURLE_OK && out->status >= 200 && out->status <= 299) {
             if (a.link_next[0] && !same_origin(url, a.link_next)) {
                 /* request headers (tokens) go only where the caller sent them */
-                rc = ea_fail(EA_EINPUT, "%s: the next page's link points to another host; "
-                                        "not followed", shown);
+                rc = ea_fail(EA_EINPUT,
+                             "%s: the next page's link points to another host; "
+                             "not followed",
+                             shown);
                 break;
             }
             out->next_url = next_url(url, &a);
@@ -458,14 +459,20 @@ int ea_http_request(struct ea_http *h, struct ea_http_response *out, const struc
         if (cc == CURLE_OK && !retryable_status(out->status) &&
             !(out->status == 403 && a.ratelimit_empty)) {
             if (out->status == 401)
-                rc = ea_fail(EA_ECONFIG, "%s: 401 Unauthorized (the token is missing, expired or "
-                                         "wrong; check it)", shown);
+                rc = ea_fail(EA_ECONFIG,
+                             "%s: 401 Unauthorized (the token is missing, expired or "
+                             "wrong; check it)",
+                             shown);
             else if (out->status == 403)
-                rc = ea_fail(EA_ECONFIG, "%s: 403 Forbidden (the token lacks the permission for "
-                                         "this; grant read access)", shown);
+                rc = ea_fail(EA_ECONFIG,
+                             "%s: 403 Forbidden (the token lacks the permission for "
+                             "this; grant read access)",
+                             shown);
             else if (out->status == 404)
-                rc = ea_fail(EA_ENOTFOUND, "%s: 404 Not Found (check the repository and IDs, or "
-                                           "the token's access to them)", shown);
+                rc = ea_fail(EA_ENOTFOUND,
+                             "%s: 404 Not Found (check the repository and IDs, or "
+                             "the token's access to them)",
+                             shown);
             else
                 rc = ea_fail(EA_EINPUT, "%s: HTTP %ld", shown, out->status);
             break;
@@ -476,8 +483,10 @@ int ea_http_request(struct ea_http *h, struct ea_http_response *out, const struc
             rc = ea_fail(EA_EINPUT, "%s: %s", shown, cu.easy_strerror(cc));
             break;
         }
-        if (cc != CURLE_OK) snprintf(cause, sizeof(cause), "%s", cu.easy_strerror(cc));
-        else snprintf(cause, sizeof(cause), "HTTP %ld", out->status);
+        if (cc != CURLE_OK)
+            snprintf(cause, sizeof(cause), "%s", cu.easy_strerror(cc));
+        else
+            snprintf(cause, sizeof(cause), "HTTP %ld", out->status);
         if (budget_left(h) <= 0) { /* the last attempt used what was left of the budget */
             rc = ea_fail(EA_ERETRY,
                          "%s: %s; the timeout of %lds ran out after %u attempt%s (is the server "
@@ -496,8 +505,10 @@ int ea_http_request(struct ea_http *h, struct ea_http_response *out, const struc
         out->retry_after_ms = hint;
         if (attempt_no > h->o.retries_max) {
             if (cc != CURLE_OK)
-                rc = ea_fail(EA_ERETRY, "%s: %s after %u attempts (is the server up and "
-                                        "reachable?)", shown, cu.easy_strerror(cc), attempt_no);
+                rc = ea_fail(EA_ERETRY,
+                             "%s: %s after %u attempts (is the server up and "
+                             "reachable?)",
+                             shown, cu.easy_strerror(cc), attempt_no);
             else
                 rc = ea_fail(EA_ERETRY, "%s: HTTP %ld after %u attempts (try again later)", shown,
                              out->status, attempt_no);
@@ -516,8 +527,8 @@ int ea_http_request(struct ea_http *h, struct ea_http_response *out, const struc
     return rc;
 }
 
-int ea_http_get_json(struct ea_http *h, const char *const *headers, const char *url,
-                     json_t **out, char **next, long *status)
+int ea_http_get_json(struct ea_http *h, const char *const *headers, const char *url, json_t **out,
+                     char **next, long *status)
 {
     struct ea_http_response r;
     json_error_t err;

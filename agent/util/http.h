@@ -24,17 +24,18 @@
 #include "buf.h"
 
 struct ea_http_opts {
-    long timeout_ms;          /* whole request; 0 = 30000 */
-    long connect_timeout_ms;  /* 0 = 10000 */
-    size_t body_max_bytes;    /* 0 = 32 MiB */
-    unsigned retries_max;     /* retries after the first attempt; 0 = 4 (set EA_HTTP_NO_RETRY for none) */
-    long retry_wait_max_ms;   /* cap on one wait, also on Retry-After; 0 = 60000 */
-    long backoff_base_ms;     /* first backoff step; 0 = 500 */
-    long budget_ms;           /* every request through the handle, retries and waits
-                                 included, ends within this of ea_http_open (or of
-                                 ea_http_set_budget); 0 = no bound but the per-request ones */
-    bool insecure;            /* disable TLS verification (only when the user asked) */
-    const char *user_agent;   /* borrowed; NULL = "evidence-agent/<version>" */
+    long timeout_ms;         /* whole request; 0 = 30000 */
+    long connect_timeout_ms; /* 0 = 10000 */
+    size_t body_max_bytes;   /* 0 = 32 MiB */
+    unsigned
+        retries_max; /* retries after the first attempt; 0 = 4 (set EA_HTTP_NO_RETRY for none) */
+    long retry_wait_max_ms; /* cap on one wait, also on Retry-After; 0 = 60000 */
+    long backoff_base_ms;   /* first backoff step; 0 = 500 */
+    long budget_ms;         /* every request through the handle, retries and waits
+                               included, ends within this of ea_http_open (or of
+                               ea_http_set_budget); 0 = no bound but the per-request ones */
+    bool insecure;          /* disable TLS verification (only when the user asked) */
+    const char *user_agent; /* borrowed; NULL = "evidence-agent/<version>" */
     /* Test hook: called instead of sleeping (NULL = nanosleep). */
     void (*sleep_ms)(long ms, void *payload);
     void *sleep_payload;
@@ -46,13 +47,13 @@ struct ea_http;
 
 /** One response. Caller's storage; dispose with ea_http_response_dispose. */
 struct ea_http_response {
-    long status;            /* HTTP status of the final attempt */
-    struct ea_buf body;     /* bounded by body_max_bytes */
-    char *next_url;         /* owned; the next page's URL, or NULL */
-    unsigned attempts;      /* how many requests this took */
-    long retry_after_ms;    /* the wait the final answer asked for (Retry-After, or a spent
-                               rate limit's reset), for a caller that owns the retries;
-                               -1 when it named none */
+    long status;         /* HTTP status of the final attempt */
+    struct ea_buf body;  /* bounded by body_max_bytes */
+    char *next_url;      /* owned; the next page's URL, or NULL */
+    unsigned attempts;   /* how many requests this took */
+    long retry_after_ms; /* the wait the final answer asked for (Retry-After, or a spent
+                            rate limit's reset), for a caller that owns the retries;
+                            -1 when it named none */
 };
 
 /** @param out owned; close with ea_http_close. */
@@ -81,13 +82,13 @@ void ea_http_response_dispose(struct ea_http_response *r);
 
 /** Any request (ea_http_get is a GET without body). All strings borrowed. */
 struct ea_http_req {
-    const char *method;           /* NULL or "GET", "PUT", "POST", "DELETE", "HEAD" */
+    const char *method; /* NULL or "GET", "PUT", "POST", "DELETE", "HEAD" */
     const char *url;
-    const char *const *headers;   /* NULL-terminated "Name: value", may hold secrets */
-    const void *body;             /* with body_len; NULL for none */
+    const char *const *headers; /* NULL-terminated "Name: value", may hold secrets */
+    const void *body;           /* with body_len; NULL for none */
     size_t body_len;
-    const char *aws_sigv4;        /* "aws:amz:REGION:s3" to sign with AWS SigV4, else NULL */
-    const char *userpwd;          /* with aws_sigv4: "ACCESS_KEY:SECRET_KEY" (secret) */
+    const char *aws_sigv4; /* "aws:amz:REGION:s3" to sign with AWS SigV4, else NULL */
+    const char *userpwd;   /* with aws_sigv4: "ACCESS_KEY:SECRET_KEY" (secret) */
 };
 
 /** As ea_http_get, for any method, body and signing. Retries are for idempotent requests. */
@@ -100,8 +101,8 @@ int ea_http_request(struct ea_http *h, struct ea_http_response *out, const struc
  * @param status when not NULL, gets the final HTTP status (0 without a response).
  * @return as ea_http_get, or EA_EINPUT when the body is not JSON.
  */
-int ea_http_get_json(struct ea_http *h, const char *const *headers, const char *url,
-                     json_t **out, char **next, long *status);
+int ea_http_get_json(struct ea_http *h, const char *const *headers, const char *url, json_t **out,
+                     char **next, long *status);
 
 /** Writes url without userinfo, query or fragment into out (for messages). */
 void ea_http_url_display(char *out, size_t cap, const char *url);
@@ -111,7 +112,6 @@ void ea_http_url_display(char *out, size_t cap, const char *url);
  * exponential step, or the server's hint when it gave one (hint_ms >= 0),
  * never more than cap_ms. Exposed for tests.
  */
-long ea_http_backoff_ms(unsigned attempt, long base_ms, long cap_ms, long hint_ms,
-                        uint32_t random);
+long ea_http_backoff_ms(unsigned attempt, long base_ms, long cap_ms, long hint_ms, uint32_t random);
 
 #endif

@@ -46,9 +46,8 @@
 
 #define LITERALS_MAX 256
 #define KEY_MAX 64
-#define PREFILTER_MIN                                                                              \
-    16384 /* shorter texts (record strings, log lines): matchers on every byte                     \
-           */
+/* shorter texts (record strings, log lines): matchers on every byte */
+#define PREFILTER_MIN 16384
 #define SCRATCH_MAX 8
 #define CONTEXT_MAX 4096 /* how far back a flag looks for its tool on the line */
 #define MARK "[REDACTED:"
@@ -1087,8 +1086,8 @@ static int named_value(struct scan *sc, size_t a, unsigned col)
         b = cs + run_of(s, le, cs, is_blank);
         kb = b < le && (s[b] == '"' || s[b] == '\'') ? b + 1 : b;
         a = le;
-        if (b == le) continue;                   /* a blank line */
-        if (kb - cs < col) break;                /* the entry ended */
+        if (b == le) continue;    /* a blank line */
+        if (kb - cs < col) break; /* the entry ended */
         if (kb - cs > col || le - kb < 5 || strncasecmp(s + kb, "value", 5) != 0) continue;
         b = kb + 5;
         if (b < le && kb != cs + run_of(s, le, cs, is_blank) && (s[b] == '"' || s[b] == '\''))
@@ -1249,7 +1248,7 @@ static int match_pair(struct scan *sc, size_t i, size_t *next)
         if (numbers_are_settings(norm, m) && w < n && digit((unsigned char)s[w]) &&
             (w + run_of(s, n, w, digit) == n ||
              !is_key_char((unsigned char)s[w + run_of(s, n, w, digit)])))
-            return 0; /* Pass: 12 */
+            return 0;                 /* Pass: 12 */
         if (s[i] == ':' && line_form) /* YAML node properties first: an anchor, a tag */
             w = yaml_properties(s, n, w);
         if (s[i] == ':' && line_form && w < n && (s[w] == '|' || s[w] == '>')) {
@@ -1657,8 +1656,8 @@ static int scan_range(struct scan *sc, size_t a, size_t b, size_t *pos)
 /* ---- the view ---- */
 
 struct seg {
-    size_t v, r;     /* view offset v is original offset r, up to the next segment */
-    size_t stride;   /* 1, or 2 for UTF-16LE text: each view byte had a NUL after it */
+    size_t v, r;   /* view offset v is original offset r, up to the next segment */
+    size_t stride; /* 1, or 2 for UTF-16LE text: each view byte had a NUL after it */
 };
 
 struct view {
@@ -2082,7 +2081,8 @@ static int scan_prefiltered(const struct ea_redactor *r, struct scan *sc, size_t
     if (sc->n < PREFILTER_MIN || sc->n > 0xffffffffu) return 1;
     pthread_once(&hs_once, load_hyperscan);
     if (!hs.db || !(scratch = scratch_take(r))) return 1;
-    if (hs.lib->scan(hs.db, sc->s, (unsigned)sc->n, 0, scratch, on_prefilter_hit, &rg) != HS_SUCCESS &&
+    if (hs.lib->scan(hs.db, sc->s, (unsigned)sc->n, 0, scratch, on_prefilter_hit, &rg) !=
+            HS_SUCCESS &&
         !rg.failed)
         rc = 1;
     scratch_give(r, scratch);
@@ -2395,9 +2395,8 @@ static int spans_ahead(const struct ea_redactor *r, const struct ea_redact_strea
     if (rc == 0 && nmore && !(all = ea_malloc((*nsp + nmore) * sizeof(*all))))
         rc = ea_fail(EA_ENOMEM, "out of memory while redacting");
     while (rc == 0 && nmore && (k < *nsp || m < nmore)) { /* both sorted: merge, widen overlaps */
-        struct ea_redact_span x = m >= nmore || (k < *nsp && (*sp)[k].start <= more[m].start)
-                                      ? (*sp)[k++]
-                                      : more[m++];
+        struct ea_redact_span x =
+            m >= nmore || (k < *nsp && (*sp)[k].start <= more[m].start) ? (*sp)[k++] : more[m++];
         if (x.end > len) x.end = len;
         if (nall && x.start <= all[nall - 1].end) {
             if (x.end > all[nall - 1].end) all[nall - 1].end = x.end;

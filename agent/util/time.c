@@ -199,8 +199,10 @@ int ea_time_parse_key(int64_t *out, const char *text)
 static const struct {
     char unit;
     int64_t us;
-} duration_units[] = {{'w', 7 * S_PER_DAY * US_PER_S}, {'d', S_PER_DAY * US_PER_S},
-                      {'h', 3600 * US_PER_S},          {'m', 60 * US_PER_S},
+} duration_units[] = {{'w', 7 * S_PER_DAY *US_PER_S},
+                      {'d', S_PER_DAY *US_PER_S},
+                      {'h', 3600 * US_PER_S},
+                      {'m', 60 * US_PER_S},
                       {'s', US_PER_S}};
 
 int ea_duration_parse(int64_t *out_us, const char *text)
@@ -221,8 +223,9 @@ int ea_duration_parse(int64_t *out_us, const char *text)
         }
     }
 bad:
-    return ea_fail(EA_EINPUT, "duration '%s': use a whole number and s, m, h, d or w "
-                              "(30s, 5m, 1h, 7d, 2w)",
+    return ea_fail(EA_EINPUT,
+                   "duration '%s': use a whole number and s, m, h, d or w "
+                   "(30s, 5m, 1h, 7d, 2w)",
                    ea_redact_show(shown, sizeof(shown), text ? text : "", text ? strlen(text) : 0));
 }
 
@@ -230,7 +233,8 @@ void ea_duration_format(char out[32], int64_t us)
 {
     for (size_t i = 1; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) { /* not w */
         if (us > 0 && us % duration_units[i].us == 0) {
-            snprintf(out, 32, "%lld%c", (long long)(us / duration_units[i].us), duration_units[i].unit);
+            snprintf(out, 32, "%lld%c", (long long)(us / duration_units[i].us),
+                     duration_units[i].unit);
             return;
         }
     }

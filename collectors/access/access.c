@@ -39,7 +39,7 @@
 #include "util/mem.h"
 #include "util/redact.h"
 
-#define ACCESS_PAGES_MAX 50 /* of 100: 5,000 members, then the list is unreadable */
+#define ACCESS_PAGES_MAX 50    /* of 100: 5,000 members, then the list is unreadable */
 #define DRIFT_CONTROL "A.5.15" /* where access records are always filed */
 
 enum scope { SCOPE_DEFAULT, SCOPE_REPO, SCOPE_ORG, SCOPE_PROJECT, SCOPE_GROUP };
@@ -171,7 +171,8 @@ static int access_init(void **state, const char *arg, const json_t *options,
     rc = ea_forge_options(&s->target, options);
     if (rc == 0) rc = parse_scope(s, arg);
     if (rc == 0) rc = parse_policy(s, options);
-    if (rc == 0) rc = ea_forge_preflight(&s->target, "access rights", " (with administration: read)");
+    if (rc == 0)
+        rc = ea_forge_preflight(&s->target, "access rights", " (with administration: read)");
     if (rc < 0) {
         access_free(s);
         return rc;
@@ -322,10 +323,11 @@ static int read_github(struct run *r, enum scope scope)
         rc = fetch(r, "org_2fa_disabled", true, "the organisation's members without 2FA", GH_OWNER,
                    "/orgs/%s/members?filter=2fa_disabled&per_page=100", org);
     if (rc == 0 && json_object_get(r->raw, "org") &&
-        !json_is_boolean(json_object_get(json_object_get(r->raw, "org"),
-                                         "two_factor_requirement_enabled")))
-        rc = not_read(r, "the organisation's 2FA requirement and base permission (GitHub shows "
-                         "them to its owners only)",
+        !json_is_boolean(
+            json_object_get(json_object_get(r->raw, "org"), "two_factor_requirement_enabled")))
+        rc = not_read(r,
+                      "the organisation's 2FA requirement and base permission (GitHub shows "
+                      "them to its owners only)",
                       200, GH_OWNER);
     return rc;
 }
@@ -425,7 +427,8 @@ static char *summarise(const json_t *data, const char *scope, const char *name, 
                  (long long)json_integer_value(json_object_get(c, "teams")),
                  gitlab ? "groups" : "teams");
     if (json_is_string(json_object_get(d, "previous_id")))
-        snprintf(since, sizeof(since), "; since the last record %zu added, %zu removed, %zu changed",
+        snprintf(since, sizeof(since),
+                 "; since the last record %zu added, %zu removed, %zu changed",
                  json_array_size(json_object_get(d, "added")),
                  json_array_size(json_object_get(d, "removed")),
                  json_array_size(json_object_get(d, "changed")));
@@ -437,7 +440,8 @@ static char *summarise(const json_t *data, const char *scope, const char *name, 
                        name, gitlab ? "GitLab" : "GitHub", who, since, ea_result_name(result),
                        result == EA_RESULT_PASS ? ""
                        : nreasons == 1          ? " (1 reason)"
-                                                : nreasons ? " (see the reasons)" : "");
+                       : nreasons               ? " (see the reasons)"
+                                                : "");
 }
 
 static int access_collect(void *state, struct ea_sink *sink)
@@ -549,7 +553,7 @@ out:
 
 static const char *const kinds[] = {"access", NULL};
 static const char *const defaults[] = {"A.5.15", "A.5.18", "A.8.2", "A.5.17", "A.8.5",
-                                       "A.8.31", "A.8.30", "A.8.3",  NULL};
+                                       "A.8.31", "A.8.30", "A.8.3", NULL};
 
 static const struct ea_option options[] = {
     EA_FORGE_OPTIONS,

@@ -62,9 +62,9 @@ const char *ea_access_gitlab_role(long level)
     static const struct {
         long level;
         const char *role;
-    } roles[] = {{0, "no_access"},  {5, "minimal_access"}, {10, "guest"},
-                 {15, "planner"},   {20, "reporter"},      {30, "developer"},
-                 {40, "maintainer"}, {50, "owner"},        {60, "admin"}};
+    } roles[] = {{0, "no_access"},   {5, "minimal_access"}, {10, "guest"},
+                 {15, "planner"},    {20, "reporter"},      {30, "developer"},
+                 {40, "maintainer"}, {50, "owner"},         {60, "admin"}};
 
     for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
         if (roles[i].level == level) return roles[i].role;
@@ -83,8 +83,10 @@ static const char *gh_role_word(const char *p)
 /* A collaborator's role: role_name, else the highest of its permissions. */
 static const char *gh_collaborator_role(const json_t *c)
 {
-    static const char *const order[][2] = {{"admin", "admin"}, {"maintain", "maintain"},
-                                           {"push", "write"},   {"triage", "triage"},
+    static const char *const order[][2] = {{"admin", "admin"},
+                                           {"maintain", "maintain"},
+                                           {"push", "write"},
+                                           {"triage", "triage"},
                                            {"pull", "read"}};
     const json_t *perms = json_object_get(c, "permissions");
     const char *r = gh_role_word(ea_json_str(c, "role_name"));
@@ -110,9 +112,9 @@ static int add_grant(json_t *access, const char *type, json_t *name, const char 
     }
     if (ea_json_put(o, "type", json_string(type)) < 0 || ea_json_put(o, "name", name) < 0 ||
         ea_json_put(o, "role", role ? json_string(role) : json_null()) < 0 ||
-        ea_json_put(o, "access_level", level) < 0 || ea_json_put(o, "admin", json_boolean(admin)) < 0 ||
-        ea_json_put(o, "direct", direct) < 0 || ea_json_put(o, "outside", outside) < 0 ||
-        ea_json_put(o, "bot", json_boolean(bot)) < 0)
+        ea_json_put(o, "access_level", level) < 0 ||
+        ea_json_put(o, "admin", json_boolean(admin)) < 0 || ea_json_put(o, "direct", direct) < 0 ||
+        ea_json_put(o, "outside", outside) < 0 || ea_json_put(o, "bot", json_boolean(bot)) < 0)
         return EA_ENOMEM;
     return 0;
 }
@@ -150,8 +152,7 @@ static int gh_access(json_t *data, const char *scope, const json_t *raw, json_t 
             const char *login = ea_json_str(x, "login");
             if (!login || listed(members, "login", login)) continue;
             rc = add_grant(access, "user", ea_json_text(x, "login"), "outside_collaborator",
-                           json_null(), false, json_null(), json_true(),
-                           ea_forge_is_bot(x, login));
+                           json_null(), false, json_null(), json_true(), ea_forge_is_bot(x, login));
             if (rc < 0) goto out;
         }
     } else {
@@ -226,9 +227,9 @@ static json_t *gh_ci(const json_t *raw)
 {
     const json_t *a = object_of(raw, "actions"), *w = object_of(raw, "workflow");
     const char *repos = ea_json_str(a, "enabled_repositories");
-    json_t *enabled = json_is_boolean(json_object_get(a, "enabled"))
-                          ? bool_of(a, "enabled")
-                          : repos ? json_boolean(strcmp(repos, "none") != 0) : json_null();
+    json_t *enabled = json_is_boolean(json_object_get(a, "enabled")) ? bool_of(a, "enabled")
+                      : repos ? json_boolean(strcmp(repos, "none") != 0)
+                              : json_null();
 
     return json_pack("{s:o, s:o, s:o, s:o}", "actions_enabled", enabled, "allowed_actions",
                      ea_json_text(a, "allowed_actions"), "default_token_permissions",
@@ -262,14 +263,14 @@ static json_t *gh_environments(const json_t *raw)
                 json_array_foreach(json_object_get(r, "reviewers"), m, rv) {
                     const json_t *who = json_object_get(rv, "reviewer");
                     const char *t = ea_json_str(rv, "type");
-                    const char *n = ea_json_str(who, "login") ? ea_json_str(who, "login")
+                    const char *n = ea_json_str(who, "login")  ? ea_json_str(who, "login")
                                     : ea_json_str(who, "slug") ? ea_json_str(who, "slug")
                                                                : ea_json_str(who, "name");
                     if (n && strlen(n) <= EA_JSON_TEXT_MAX)
                         json_array_append_new(
-                            reviewers, json_sprintf("%s:%s",
-                                                    t && strcmp(t, "Team") == 0 ? "team" : "user",
-                                                    n));
+                            reviewers,
+                            json_sprintf("%s:%s", t && strcmp(t, "Team") == 0 ? "team" : "user",
+                                         n));
                 }
             } else if (strcmp(type, "wait_timer") == 0) {
                 json_decref(wait);
@@ -278,11 +279,12 @@ static json_t *gh_environments(const json_t *raw)
         }
         o = json_pack("{s:o, s:o, s:I, s:o, s:o, s:s, s:n}", "name", ea_json_text(e, "name"),
                       "required_reviewers", reviewers, "required_approvals",
-                      (json_int_t)(json_array_size(reviewers) ? 1 : 0), "prevent_self_review",
-                      self, "wait_timer", wait, "branch_policy",
+                      (json_int_t)(json_array_size(reviewers) ? 1 : 0), "prevent_self_review", self,
+                      "wait_timer", wait, "branch_policy",
                       !json_is_object(bp) ? "all"
-                      : json_is_true(json_object_get(bp, "protected_branches")) ? "protected_branches"
-                                                                                : "custom",
+                      : json_is_true(json_object_get(bp, "protected_branches"))
+                          ? "protected_branches"
+                          : "custom",
                       "deployers");
         if (!o || json_array_append_new(out, o) < 0) {
             json_decref(out);
@@ -312,7 +314,8 @@ static int gl_access(const char *scope, const json_t *raw, json_t **out)
     const json_t *direct = list_of(raw, group_scope ? "group_members_direct" : "members_direct");
     const json_t *group_members = list_of(raw, "group_members");
     const json_t *owner = object_of(raw, group_scope ? "group" : "project"), *x;
-    const char *ns_kind = ea_json_str(json_object_get(object_of(raw, "project"), "namespace"), "kind");
+    const char *ns_kind =
+        ea_json_str(json_object_get(object_of(raw, "project"), "namespace"), "kind");
     json_t *access;
     size_t i;
     int rc;
@@ -369,8 +372,8 @@ static json_t *gl_organisation(const json_t *raw)
     return json_pack("{s:o, s:o, s:o, s:n, s:n, s:n, s:o, s:o, s:o}", "name",
                      ea_json_text(g, "full_path"), "two_factor_required",
                      bool_of(g, "require_two_factor_authentication"), "two_factor_grace_period",
-                     int_of(g, "two_factor_grace_period"), "members_without_2fa",
-                     "base_permission", "members_can_create_public_repositories", "visibility",
+                     int_of(g, "two_factor_grace_period"), "members_without_2fa", "base_permission",
+                     "members_can_create_public_repositories", "visibility",
                      ea_json_text(g, "visibility"), "owners", owners, "members",
                      members ? json_integer((json_int_t)json_array_size(members)) : json_null());
 }
@@ -399,13 +402,18 @@ static json_t *gl_environments(const json_t *raw)
             if (d && strlen(d) <= EA_JSON_TEXT_MAX)
                 json_array_append_new(reviewers, json_string(d));
             else if (json_is_integer(json_object_get(r, "user_id")))
-                json_array_append_new(reviewers, json_sprintf("user:%lld", (long long)json_integer_value(json_object_get(r, "user_id"))));
+                json_array_append_new(
+                    reviewers, json_sprintf("user:%lld", (long long)json_integer_value(
+                                                             json_object_get(r, "user_id"))));
             else if (json_is_integer(json_object_get(r, "group_id")))
-                json_array_append_new(reviewers, json_sprintf("group:%lld", (long long)json_integer_value(json_object_get(r, "group_id"))));
+                json_array_append_new(
+                    reviewers, json_sprintf("group:%lld", (long long)json_integer_value(
+                                                              json_object_get(r, "group_id"))));
         }
         json_array_foreach(json_object_get(e, "deploy_access_levels"), k, r) {
             const char *d = ea_json_str(r, "access_level_description");
-            if (d && strlen(d) <= EA_JSON_TEXT_MAX) json_array_append_new(deployers, json_string(d));
+            if (d && strlen(d) <= EA_JSON_TEXT_MAX)
+                json_array_append_new(deployers, json_string(d));
         }
         o = json_pack("{s:o, s:o, s:I, s:n, s:n, s:n, s:o}", "name", ea_json_text(e, "name"),
                       "required_reviewers", reviewers, "required_approvals",
@@ -435,8 +443,9 @@ static json_t *deploy_keys(const json_t *raw, bool gitlab)
         if (!json_is_object(k)) continue;
         o = json_pack("{s:o, s:o, s:o, s:o}", "id", ea_json_text(k, "id"), "title",
                       ea_json_text(k, "title"), "read_only",
-                      json_is_boolean(ro) ? json_boolean(gitlab ? json_is_false(ro) : json_is_true(ro))
-                                          : json_null(),
+                      json_is_boolean(ro)
+                          ? json_boolean(gitlab ? json_is_false(ro) : json_is_true(ro))
+                          : json_null(),
                       "created_at", ea_json_text(k, "created_at"));
         if (!o || json_array_append_new(out, o) < 0) {
             json_decref(out);
@@ -457,10 +466,11 @@ static json_t *invitations(const json_t *raw, bool gitlab)
     json_array_foreach(list, i, x) {
         const json_t *invitee = json_object_get(x, "invitee");
         const char *role = gitlab ? gl_role(x, "access_level")
-                           : ea_json_str(x, "permissions") ? gh_role_word(ea_json_str(x, "permissions"))
-                                                           : gh_role_word(ea_json_str(x, "role"));
-        json_t *who = ea_json_str(invitee, "login") ? ea_json_text(invitee, "login")
-                      : ea_json_str(x, "login")     ? ea_json_text(x, "login")
+                           : ea_json_str(x, "permissions")
+                               ? gh_role_word(ea_json_str(x, "permissions"))
+                               : gh_role_word(ea_json_str(x, "role"));
+        json_t *who = ea_json_str(invitee, "login")    ? ea_json_text(invitee, "login")
+                      : ea_json_str(x, "login")        ? ea_json_text(x, "login")
                       : ea_json_str(x, "invite_email") ? ea_json_text(x, "invite_email")
                                                        : ea_json_text(x, "email");
         json_t *o = json_pack("{s:o, s:s?, s:o, s:o}", "invitee", who, "role", role, "created_at",
@@ -543,23 +553,21 @@ int ea_access_build(json_t *data, bool gitlab, const char *scope_type, const jso
             snprintf(name, sizeof(name), "%.*s", (int)strcspn(scope_name, "/"), scope_name);
         org = gh_organisation(name[0] ? name : NULL, raw);
     }
-    if (ea_json_put(data, "visibility",
-                    whole ? (gitlab ? ea_json_text(object_of(raw, "group"), "visibility")
-                                    : json_null())
-                    : ea_json_str(repo, "visibility")
-                        ? ea_json_text(repo, "visibility")
-                        : json_is_boolean(json_object_get(repo, "private"))
-                              ? json_string(json_is_true(json_object_get(repo, "private"))
-                                                ? "private"
-                                                : "public")
-                              : json_null()) < 0 ||
+    if (ea_json_put(
+            data, "visibility",
+            whole ? (gitlab ? ea_json_text(object_of(raw, "group"), "visibility") : json_null())
+            : ea_json_str(repo, "visibility") ? ea_json_text(repo, "visibility")
+            : json_is_boolean(json_object_get(repo, "private"))
+                ? json_string(json_is_true(json_object_get(repo, "private")) ? "private" : "public")
+                : json_null()) < 0 ||
         ea_json_put(data, "owner_type", owner_type ? json_string(owner_type) : json_null()) < 0 ||
-        ea_json_put(data, "access", access) < 0 ||
-        ea_json_put(data, "deploy_keys", keys) < 0 || ea_json_put(data, "invitations", inv) < 0 ||
-        ea_json_put(data, "organisation", org) < 0 ||
+        ea_json_put(data, "access", access) < 0 || ea_json_put(data, "deploy_keys", keys) < 0 ||
+        ea_json_put(data, "invitations", inv) < 0 || ea_json_put(data, "organisation", org) < 0 ||
         ea_json_put(data, "ci", gitlab ? json_null() : gh_ci(raw)) < 0 ||
         ea_json_put(data, "environments",
-                    whole ? json_null() : gitlab ? gl_environments(raw) : gh_environments(raw)) < 0 ||
+                    whole    ? json_null()
+                    : gitlab ? gl_environments(raw)
+                             : gh_environments(raw)) < 0 ||
         ea_json_put(data, "counts",
                     counts(json_object_get(data, "access"), json_object_get(data, "deploy_keys"),
                            json_object_get(data, "invitations"))) < 0)
@@ -714,7 +722,8 @@ int ea_access_judge(json_t *data, bool gitlab, const struct ea_access_policy *po
     if (pol->max_admins >= 0) {
         json_array_clear(list);
         json_array_foreach(access, i, x) {
-            if (strcmp(ea_json_str(x, "type"), "user") == 0 && json_is_true(json_object_get(x, "admin")))
+            if (strcmp(ea_json_str(x, "type"), "user") == 0 &&
+                json_is_true(json_object_get(x, "admin")))
                 json_array_append(list, json_object_get(x, "name"));
         }
         if (!json_is_array(access))
@@ -729,12 +738,14 @@ int ea_access_judge(json_t *data, bool gitlab, const struct ea_access_policy *po
         const json_t *req = json_object_get(org, "two_factor_required");
         const json_t *without = json_object_get(org, "members_without_2fa");
         if (owner_type && strcmp(owner_type, "user") == 0)
-            rc = reason(broken, "require_2fa: the %s belongs to a personal account, so no %s "
-                                "requires two-factor authentication",
+            rc = reason(broken,
+                        "require_2fa: the %s belongs to a personal account, so no %s "
+                        "requires two-factor authentication",
                         gitlab ? "project" : "repository", gitlab ? "group" : "organisation");
         else if (!json_is_boolean(req))
-            rc = reason(unknown, "require_2fa: whether the %s requires two-factor authentication "
-                                 "could not be read (%s)",
+            rc = reason(unknown,
+                        "require_2fa: whether the %s requires two-factor authentication "
+                        "could not be read (%s)",
                         gitlab ? "group" : "organisation",
                         gitlab ? "the token needs read_api on the group"
                                : "GitHub shows it to organisation owners only: a token with "
@@ -769,11 +780,13 @@ int ea_access_judge(json_t *data, bool gitlab, const struct ea_access_policy *po
     for (i = 0; pol->envs[i]; i++) {
         const json_t *e = find_env(envs, pol->envs[i]);
         if (whole)
-            rc = reason(unknown, "require_environment_reviewers: environments belong to a "
-                                 "repository or project, not to the %s scope",
+            rc = reason(unknown,
+                        "require_environment_reviewers: environments belong to a "
+                        "repository or project, not to the %s scope",
                         scope);
         else if (!json_is_array(envs))
-            rc = reason(unknown, "require_environment_reviewers: the environments could not be read");
+            rc = reason(unknown,
+                        "require_environment_reviewers: the environments could not be read");
         else if (!e)
             rc = reason(broken, "environment %s does not exist%s", pol->envs[i],
                         gitlab ? " as a protected environment" : "");
@@ -790,8 +803,9 @@ int ea_access_judge(json_t *data, bool gitlab, const struct ea_access_policy *po
             rc = reason(unknown, "token_permissions: the default GITHUB_TOKEN permissions could "
                                  "not be read (the token needs administration: read)");
         else if (strcmp(perm, "read") != 0)
-            rc = reason(broken, "the default GITHUB_TOKEN permissions are %.32s, the policy "
-                                "requires read",
+            rc = reason(broken,
+                        "the default GITHUB_TOKEN permissions are %.32s, the policy "
+                        "requires read",
                         perm);
         if (rc == 0 && json_is_true(approve))
             rc = reason(broken, "GitHub Actions may approve pull requests");
@@ -801,25 +815,27 @@ int ea_access_judge(json_t *data, bool gitlab, const struct ea_access_policy *po
         if (rc < 0) goto oom;
     }
     json_array_foreach(json_object_get(data, "unreadable"), i, x) {
-        if (reason(unknown, "not read: %.200s", ea_json_str(x, "what") ? ea_json_str(x, "what") : "?") < 0)
+        if (reason(unknown, "not read: %.200s",
+                   ea_json_str(x, "what") ? ea_json_str(x, "what") : "?") < 0)
             goto oom;
     }
-    *result = json_array_size(broken)                     ? EA_RESULT_FAIL
+    *result = json_array_size(broken)                   ? EA_RESULT_FAIL
               : json_array_size(unknown) || some_unread ? EA_RESULT_ERROR
-                                                          : EA_RESULT_PASS;
+                                                        : EA_RESULT_PASS;
     json_array_foreach(unknown, i, x) {
         char text[1100];
         snprintf(text, sizeof(text), "unknown: %s", json_string_value(x));
         if (json_array_append_new(broken, json_string(text)) < 0) goto oom;
     }
     envlist = json_array();
-    for (i = 0; envlist && pol->envs[i]; i++) json_array_append_new(envlist, json_string(pol->envs[i]));
+    for (i = 0; envlist && pol->envs[i]; i++)
+        json_array_append_new(envlist, json_string(pol->envs[i]));
     if (ea_json_put(data, "policy",
                     json_pack("{s:o, s:b, s:b, s:o, s:o}", "max_admins",
                               pol->max_admins >= 0 ? json_integer(pol->max_admins) : json_null(),
                               "require_2fa", pol->require_2fa, "allow_outside_admins",
-                              pol->allow_outside_admins, "require_environment_reviewers",
-                              envlist, "token_permissions",
+                              pol->allow_outside_admins, "require_environment_reviewers", envlist,
+                              "token_permissions",
                               pol->token_read ? json_string("read") : json_null())) < 0)
         goto oom;
     rc = ea_json_put(data, "reasons", broken);

@@ -20,14 +20,20 @@
 #define EA_ACCESS_ENVS_MAX 32 /* names in require_environment_reviewers */
 
 struct ea_access_policy {
-    long max_admins;            /* -1: no limit (the default: checked only when set) */
-    bool require_2fa;           /* default true */
-    bool allow_outside_admins;  /* default false */
-    bool token_read;            /* token_permissions=read: default token and no PR approval */
+    long max_admins;           /* -1: no limit (the default: checked only when set) */
+    bool require_2fa;          /* default true */
+    bool allow_outside_admins; /* default false */
+    bool token_read;           /* token_permissions=read: default token and no PR approval */
     const char *envs[EA_ACCESS_ENVS_MAX + 1]; /* borrowed, NULL-terminated */
 };
 
-#define EA_ACCESS_POLICY_DEFAULT {-1, true, false, false, {NULL}}
+#define EA_ACCESS_POLICY_DEFAULT                                                                   \
+    {                                                                                              \
+        -1, true, false, false,                                                                    \
+        {                                                                                          \
+            NULL                                                                                   \
+        }                                                                                          \
+    }
 
 /**
  * Builds the facts of data from raw, a bundle of the forge's answers:

@@ -117,7 +117,8 @@ static int approvals_init(void **state, const char *arg, const json_t *options,
                                      "branch's dismiss_stale_reviews decides; the default)");
     }
     if (rc == 0) rc = ea_forge_options(&s->target, options);
-    if (rc == 0) rc = ea_forge_preflight(&s->target, "pull request reviews", ""); /* a token, a repository */
+    if (rc == 0)
+        rc = ea_forge_preflight(&s->target, "pull request reviews", ""); /* a token, a repository */
     if (rc < 0) {
         approvals_free(s);
         return rc;
@@ -167,10 +168,10 @@ static int error_data(json_t *data, const struct ea_approval_policy *pol, const 
     json_t *reasons = json_array();
 
     if (!reasons ||
-        json_array_append_new(reasons, json_sprintf("the forge's API could not be "
-                                                    "read: %s",
-                                                    ea_redact_show(shown, sizeof(shown), why,
-                                                                   strlen(why)))) < 0 ||
+        json_array_append_new(
+            reasons, json_sprintf("the forge's API could not be "
+                                  "read: %s",
+                                  ea_redact_show(shown, sizeof(shown), why, strlen(why)))) < 0 ||
         ea_json_put(data, "change_request", json_null()) < 0 ||
         ea_json_put(data, "reviews", json_array()) < 0 ||
         ea_json_put(data, "approvals", json_array()) < 0 ||
@@ -251,9 +252,10 @@ static int approvals_collect(void *state, struct ea_sink *sink)
     gitlab = forge.gitlab;
     repo = forge.repo;
     if (rc == 0) rc = resolve_target(s, &run, gitlab, &t);
-    if (rc == 0 && (ea_json_put(data, "platform", json_string(gitlab ? "gitlab" : "github")) < 0 ||
-                    ea_json_put(data, "repository", ea_redact_utf8_json(repo, strlen(repo), 256)) < 0 ||
-                    ea_json_put(data, "found_by", json_string(t.found_by)) < 0))
+    if (rc == 0 &&
+        (ea_json_put(data, "platform", json_string(gitlab ? "gitlab" : "github")) < 0 ||
+         ea_json_put(data, "repository", ea_redact_utf8_json(repo, strlen(repo), 256)) < 0 ||
+         ea_json_put(data, "found_by", json_string(t.found_by)) < 0))
         rc = EA_ENOMEM;
     if (rc < 0) goto out;
 
@@ -280,7 +282,8 @@ static int approvals_collect(void *state, struct ea_sink *sink)
                      gitlab ? "GitLab" : "GitHub", why);
         json_object_clear(data);
         rc = ea_json_put(data, "platform", json_string(gitlab ? "gitlab" : "github"));
-        if (rc == 0) rc = ea_json_put(data, "repository", ea_redact_utf8_json(repo, strlen(repo), 256));
+        if (rc == 0)
+            rc = ea_json_put(data, "repository", ea_redact_utf8_json(repo, strlen(repo), 256));
         if (rc == 0) rc = ea_json_put(data, "found_by", json_string(t.found_by));
         ea_approvals_settle_stale(&s->policy, NULL, gitlab);
         if (rc == 0) rc = error_data(data, &s->policy, why);
@@ -358,11 +361,14 @@ static const struct ea_option options[] = {
     EA_FORGE_OPTIONS,
     {"min_approvals", EA_OPTION_INT, 0, "1", "independent approvals needed (0 to 100)"},
     {"require_independent", EA_OPTION_BOOL, 0, "true", "the author's own approval does not count"},
-    {"allow_stale", EA_OPTION_STRING, 0, "protection", "count approvals given on an older commit: false, true or protection (as the base branch's dismiss_stale_reviews says)"},
+    {"allow_stale", EA_OPTION_STRING, 0, "protection",
+     "count approvals given on an older commit: false, true or protection (as the base branch's "
+     "dismiss_stale_reviews says)"},
     {NULL, 0, 0, NULL, NULL},
 };
 
-/* collect's flags for these options (collect --help lists them; --repo is branch-protection's too) */
+/* collect's flags for these options (collect --help lists them; --repo is branch-protection's too)
+ */
 static const struct ea_shorthand shorthands[] = {
     {"repo", "repo", NULL, "OWNER/NAME",
      "repository (GitLab: project ID or path); default from the CI"},

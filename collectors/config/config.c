@@ -52,8 +52,8 @@
 #define MASK "[MASKED]"
 
 struct config_state {
-    char *pattern;  /* owned */
-    char *baseline; /* owned, or NULL */
+    char *pattern;    /* owned */
+    char *baseline;   /* owned, or NULL */
     size_t parse_max; /* larger files are hashed, not parsed */
     const struct ea_host *host;
 };
@@ -578,8 +578,7 @@ static int snapshot(struct snapshot *sn, const char *path, size_t parse_max,
                 char *near = strstr(err.text, " near '");
                 if (near) *near = '\0';
                 sn->error = ea_asprintf("%s:%d:%d: %s", path, err.line, err.column, err.text);
-            }
-            else
+            } else
                 sn->format = "text";
         } else if (ends_with(path, ".yaml") || ends_with(path, ".yml")) {
             sn->format = "yaml";
@@ -732,11 +731,11 @@ static int one_file(struct config_state *s, const char *file, const struct snaps
         "{s:o, s:o, s:s, s:s, s:I, s:s, s:o, s:s, s:I, s:o, s:O?, s:b, s:o, s:o, s:o}",
         "repository", ea_redact_utf8_json(repo, strlen(repo), 1024), "path",
         ea_redact_utf8_json(rel, strlen(rel), 2048), "sha256", sn.sha, "sha256_of",
-        sn.sha_redacted ? "redacted" : "file", "bytes", (json_int_t)sn.bytes, "format", sn.format, "canonical_sha256",
-        *sn.canonical ? json_string(sn.canonical) : json_null(), "kind", kind, "documents",
-        (json_int_t)json_array_size(sn.docs), "facts", facts ? facts : json_null(), "leaves",
-        sn.leaves, "leaves_truncated", sn.leaves_truncated, "drift", drift ? drift : json_null(),
-        "baseline", bdrift ? bdrift : json_null(), "error",
+        sn.sha_redacted ? "redacted" : "file", "bytes", (json_int_t)sn.bytes, "format", sn.format,
+        "canonical_sha256", *sn.canonical ? json_string(sn.canonical) : json_null(), "kind", kind,
+        "documents", (json_int_t)json_array_size(sn.docs), "facts", facts ? facts : json_null(),
+        "leaves", sn.leaves, "leaves_truncated", sn.leaves_truncated, "drift",
+        drift ? drift : json_null(), "baseline", bdrift ? bdrift : json_null(), "error",
         sn.error ? ea_redact_utf8_json(sn.error, strlen(sn.error), 1024) : json_null());
     facts = drift = bdrift = NULL;
     if (data && !json_object_get(data, "leaves")) json_object_set_new(data, "leaves", json_null());
@@ -834,7 +833,8 @@ static const char *const kinds[] = {"config_state", NULL};
 static const char *const defaults[] = {"A.8.9", NULL};
 
 static const struct ea_option options[] = {
-    {"baseline", EA_OPTION_PATH, EA_OPTION_RELATIVE, NULL, "the approved file; drift from it is a fail"},
+    {"baseline", EA_OPTION_PATH, EA_OPTION_RELATIVE, NULL,
+     "the approved file; drift from it is a fail"},
     {"parse_max", EA_OPTION_SIZE, 0, "64MiB",
      "larger files are hashed, not parsed (1 to 64MiB; a parse needs ~14x the file in memory)"},
     {NULL, 0, 0, NULL, NULL},

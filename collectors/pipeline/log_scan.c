@@ -31,8 +31,8 @@
 #define LINE_ERROR 1
 #define LINE_WARNING 2
 #define LINE_ADD_MASK 4
-#define LINE_KEY 8   /* may open a multi-line secret (a key marker, a YAML key, ...) or hide one */
-#define LINE_OPEN 16 /* opens one or may (PuTTY's Private-Lines, a base64 key, a NUL) */
+#define LINE_KEY 8    /* may open a multi-line secret (a key marker, a YAML key, ...) or hide one */
+#define LINE_OPEN 16  /* opens one or may (PuTTY's Private-Lines, a base64 key, a NUL) */
 #define LINE_SHAPE 32 /* names a secret: an opener if it ends like one (opener_shape) */
 #define LINE_UNKNOWN (-1)
 
@@ -85,12 +85,23 @@ static void load_hyperscan(void)
         "LS0tLS1CRUdJTi",
         "\\x00",
         "\\\\[ \\t]*\\r?\\n"};
-    static const unsigned flags[] = {HS_FLAG_CASELESS, HS_FLAG_CASELESS, HS_FLAG_CASELESS,
-                                     HS_FLAG_CASELESS, 0, 0, 0, 0, HS_FLAG_CASELESS,
-                                     HS_FLAG_CASELESS, 0, 0, 0, 0};
-    static const unsigned ids[] = {LINE_ERROR, LINE_ERROR, LINE_WARNING, LINE_WARNING, LINE_ADD_MASK,
-                                   LINE_KEY,   LINE_KEY,   LINE_KEY,     LINE_SHAPE,   LINE_SHAPE,
-                                   LINE_OPEN,  LINE_OPEN,  LINE_OPEN,    LINE_OPEN};
+    static const unsigned flags[] = {HS_FLAG_CASELESS,
+                                     HS_FLAG_CASELESS,
+                                     HS_FLAG_CASELESS,
+                                     HS_FLAG_CASELESS,
+                                     0,
+                                     0,
+                                     0,
+                                     0,
+                                     HS_FLAG_CASELESS,
+                                     HS_FLAG_CASELESS,
+                                     0,
+                                     0,
+                                     0,
+                                     0};
+    static const unsigned ids[] = {
+        LINE_ERROR, LINE_ERROR, LINE_WARNING, LINE_WARNING, LINE_ADD_MASK, LINE_KEY,  LINE_KEY,
+        LINE_KEY,   LINE_SHAPE, LINE_SHAPE,   LINE_OPEN,    LINE_OPEN,     LINE_OPEN, LINE_OPEN};
     hs_compile_error_t *err = NULL;
 
     if (!(hs.lib = ea_hs_load())) return;
@@ -134,8 +145,9 @@ int ea_log_scan_init(struct ea_log_scan *s, size_t tail_lines, size_t matches_ma
         }
         if (regcomp(&s->patterns[s->npatterns], patterns[i], REG_EXTENDED | REG_NOSUB) != 0) {
             char shown[81];
-            rc = ea_fail(EA_ECONFIG, "match pattern '%s' is not a POSIX extended regular "
-                                     "expression",
+            rc = ea_fail(EA_ECONFIG,
+                         "match pattern '%s' is not a POSIX extended regular "
+                         "expression",
                          ea_redact_show(shown, sizeof(shown), patterns[i], strlen(patterns[i])));
             break;
         }
@@ -249,14 +261,15 @@ static int classify(const char *l, size_t n, size_t limit)
     return found;
 }
 
-
 /* Flags of a line found by the per-byte path (lines that span chunks). */
 static int line_flags(const char *l, size_t n)
 {
     size_t limit = n > EA_LOG_LINE_MAX ? EA_LOG_LINE_MAX : n;
     int c = classify(l, n, limit);
 
-    return (c == 2 ? LINE_ERROR : c == 1 ? LINE_WARNING : 0) |
+    return (c == 2   ? LINE_ERROR
+            : c == 1 ? LINE_WARNING
+                     : 0) |
            (limit >= 12 && memmem(l, limit, "::add-mask::", 12) ? LINE_ADD_MASK : 0);
 }
 
@@ -285,8 +298,10 @@ static void apply_flags(struct ea_log_scan *s, const char *l, size_t n, int flag
         if (ea_redactor_scan_add_mask(s->redactor, l, n) < 0)
             ea_error_clear(); /* a value too short to mask is not a log error */
     }
-    if (flags & LINE_ERROR) s->errors++;
-    else if (flags & LINE_WARNING) s->warnings++;
+    if (flags & LINE_ERROR)
+        s->errors++;
+    else if (flags & LINE_WARNING)
+        s->warnings++;
 }
 
 /* Stores a copy of a line (at most EA_LOG_LINE_KEEP bytes, without its CR) in k. */
@@ -494,7 +509,8 @@ static int process_line(struct ea_log_scan *s, const char *l, size_t n, int flag
     char text[EA_LOG_LINE_MAX + 1];
 
     if (n > 0 && l[n - 1] == '\r') n--;
-    if (flags == LINE_UNKNOWN) flags = line_flags(l, n); /* before the cut: it needs one more byte */
+    if (flags == LINE_UNKNOWN)
+        flags = line_flags(l, n); /* before the cut: it needs one more byte */
     if (n > EA_LOG_LINE_MAX) n = EA_LOG_LINE_MAX;
     s->lines++;
     if (!s->first_ts[0] || !in_chunk) (void)note_timestamp(s, l, n);
@@ -619,7 +635,9 @@ struct hit_list {
  */
 static bool whole_word(const char *data, size_t len, size_t to, unsigned id)
 {
-    size_t w = id == LINE_ERROR ? 5 : to >= 7 && strncasecmp(data + to - 7, "warning", 7) == 0 ? 7 : 4;
+    size_t w = id == LINE_ERROR                                           ? 5
+               : to >= 7 && strncasecmp(data + to - 7, "warning", 7) == 0 ? 7
+                                                                          : 4;
 
     if (to < w) return false;
     if (to - w > 0 && letter((unsigned char)data[to - w - 1])) return false;
@@ -742,7 +760,7 @@ static uint64_t count_newlines(const char *p, size_t n)
         memcpy(&w, p + i, 8);
         w ^= nl;
         w = ~(((w & ones7) + ones7) | w | ones7) >> 7; /* 1 in each newline byte, else 0 */
-        count += (w * 0x0101010101010101ULL) >> 56;     /* the sum of the eight bytes */
+        count += (w * 0x0101010101010101ULL) >> 56;    /* the sum of the eight bytes */
     }
     for (; i < n; i++) count += p[i] == '\n';
     return count;
@@ -754,8 +772,7 @@ static uint64_t count_newlines(const char *p, size_t n)
  * newlines are counted eight bytes at a time and only the lines that hold a
  * hit are looked at. Gives the same counts as process_line on each line.
  */
-static void bulk_lines(struct ea_log_scan *s, const char *data, size_t a, size_t b,
-                       size_t *next)
+static void bulk_lines(struct ea_log_scan *s, const char *data, size_t a, size_t b, size_t *next)
 {
     size_t line = SIZE_MAX, line_end = 0;
     int flags = 0;
@@ -776,7 +793,8 @@ static void bulk_lines(struct ea_log_scan *s, const char *data, size_t a, size_t
         if (e <= line + (line_end - line > EA_LOG_LINE_MAX ? EA_LOG_LINE_MAX : line_end - line))
             flags |= s->hits[*next].flag; /* as classify: only words within the kept bytes */
     }
-    if (line != SIZE_MAX) apply_flags(s, data + line, kept_len(data + line, line_end - line), flags);
+    if (line != SIZE_MAX)
+        apply_flags(s, data + line, kept_len(data + line, line_end - line), flags);
 }
 
 /*
@@ -929,7 +947,7 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
     size_t next_hit = 0;
     struct key_cursor next_key = {0, 0};
     struct ea_redact_stream key_at_first = {0};
-    const char *first_whole = NULL; /* start of this chunk's first line scanned in the chunk */
+    const char *first_whole = NULL;  /* start of this chunk's first line scanned in the chunk */
     const char *complete_end = data; /* end of the last whole line scanned in this chunk */
     bool tail_done = false;
     int rc = hash_wait(s);
@@ -937,8 +955,7 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
     if (rc < 0) return rc;
     s->job = (struct ea_log_hash_job){s->sha, data, len, 0};
     s->hashing = hash_start(s);
-    if (!s->hashing && (hash_job(&s->job), !s->job.ok))
-        return ea_fail(EA_ERROR, "SHA-256 failed");
+    if (!s->hashing && (hash_job(&s->job), !s->job.ok)) return ea_fail(EA_ERROR, "SHA-256 failed");
     s->bytes += len;
     s->nhits = 0;
     s->nkev = 0;
@@ -963,7 +980,8 @@ int ea_log_scan_feed(struct ea_log_scan *s, const char *data, size_t len)
                 rc = chunk_tail(s, data, len, first_whole, complete_end, &key_at_first, &next_key);
                 tail_done = true;
             }
-            if (rc == 0 && first_whole) /* the whole lines before this one move the key state first */
+            if (rc == 0 &&
+                first_whole) /* the whole lines before this one move the key state first */
                 rc = key_state_to(s, data, len, (size_t)(first_whole - data), &s->key, &next_key,
                                   (size_t)(p - data));
             if (!s->partial.len && !s->partial_cut) s->partial_key = s->key;
@@ -1041,8 +1059,8 @@ static json_t *kept_json(struct ea_log_scan *s, struct ea_redact_stream *st,
  */
 static int tail_ahead(struct ea_log_scan *s, size_t i, struct ea_buf *ahead)
 {
-    const struct ea_log_kept *k = &s->tail[(s->tail_next + s->tail_max - s->tail_count + i) %
-                                           s->tail_max];
+    const struct ea_log_kept *k =
+        &s->tail[(s->tail_next + s->tail_max - s->tail_count + i) % s->tail_max];
     int rc = 0;
 
     ea_buf_dispose(ahead);
@@ -1081,17 +1099,16 @@ int ea_log_scan_finish(struct ea_log_scan *s, json_t **out)
     for (i = 0; tail && matches && i < s->tail_count; i++) {
         size_t at = (s->tail_next + s->tail_max - s->tail_count + i) % s->tail_max;
         if (tail_ahead(s, i, &ahead) < 0) break;
-        if (json_array_append_new(tail, kept_json(s, &st, &s->tail[at], ahead.data, ahead.len)) <
-            0)
+        if (json_array_append_new(tail, kept_json(s, &st, &s->tail[at], ahead.data, ahead.len)) < 0)
             break;
     }
     ea_buf_dispose(&ahead);
     for (size_t m = 0; tail && matches && i == s->tail_count && m < s->nmatches; m++) {
         struct ea_redact_stream ms = {0};
         json_t *t = kept_json(s, &ms, &s->match[m], NULL, 0);
-        if (!t || json_array_append_new(matches, json_pack("{s:I, s:o}", "line",
-                                                           (json_int_t)s->match[m].line,
-                                                           "text", t)) < 0) {
+        if (!t || json_array_append_new(matches,
+                                        json_pack("{s:I, s:o}", "line",
+                                                  (json_int_t)s->match[m].line, "text", t)) < 0) {
             i = SIZE_MAX;
             break;
         }
@@ -1101,8 +1118,8 @@ int ea_log_scan_finish(struct ea_log_scan *s, json_t **out)
                       "bytes", (json_int_t)s->bytes, "lines", (json_int_t)s->lines,
                       "first_timestamp", s->first_ts[0] ? s->first_ts : NULL, "last_timestamp",
                       s->last_ts[0] ? s->last_ts : NULL, "error_lines", (json_int_t)s->errors,
-                      "warning_lines", (json_int_t)s->warnings, "tail", tail, "matches",
-                      matches, "matches_truncated", s->matches_truncated);
+                      "warning_lines", (json_int_t)s->warnings, "tail", tail, "matches", matches,
+                      "matches_truncated", s->matches_truncated);
     json_decref(tail);
     json_decref(matches);
     if (!o) return ea_fail(EA_ENOMEM, "out of memory");

@@ -84,7 +84,8 @@ static int pipeline_init(void **state, const char *arg, const json_t *options,
     }
     rc = size_option(options, "tail_lines", TAIL_DEFAULT, EA_LOG_TAIL_MAX, &s->tail_lines);
     if (rc == 0)
-        rc = size_option(options, "max_matches", MATCHES_DEFAULT, EA_LOG_MATCH_MAX, &s->matches_max);
+        rc =
+            size_option(options, "max_matches", MATCHES_DEFAULT, EA_LOG_MATCH_MAX, &s->matches_max);
     if (rc == 0 && (match = json_object_get(options, "timeout"))) { /* a checked duration */
         int64_t us = 0;
         ea_duration_parse(&us, json_string_value(match));
@@ -99,14 +100,15 @@ static int pipeline_init(void **state, const char *arg, const json_t *options,
             json_array_size(match) > EA_LOG_PATTERNS_MAX)
             rc = ea_fail(EA_ECONFIG, "match must be a pattern or a list of at most %d patterns",
                          EA_LOG_PATTERNS_MAX);
-        else if (!s->options_copy ||
-                 !(s->patterns = ea_calloc(json_array_size(s->options_copy) + 1,
-                                           sizeof(*s->patterns))))
+        else if (!s->options_copy || !(s->patterns = ea_calloc(json_array_size(s->options_copy) + 1,
+                                                               sizeof(*s->patterns))))
             rc = ea_fail(EA_ENOMEM, "out of memory");
         json_array_foreach(s->options_copy, i, m) {
             if (rc < 0) break;
-            if (!json_is_string(m)) rc = ea_fail(EA_ECONFIG, "match[%zu] is not a string", i);
-            else s->patterns[i] = json_string_value(m);
+            if (!json_is_string(m))
+                rc = ea_fail(EA_ECONFIG, "match[%zu] is not a string", i);
+            else
+                s->patterns[i] = json_string_value(m);
         }
     }
     if (rc == 0 && s->patterns) { /* compile once now so a bad pattern fails before any work */
@@ -142,8 +144,10 @@ static int scan_log(struct pipeline_state *s, json_t **out)
     if (rc < 0) return rc;
     buf[0] = ea_malloc(CHUNK);
     buf[1] = ea_malloc(CHUNK);
-    if (!buf[0] || !buf[1]) rc = ea_fail(EA_ENOMEM, "out of memory");
-    else if (strcmp(s->log_path, "-") == 0) fd = STDIN_FILENO;
+    if (!buf[0] || !buf[1])
+        rc = ea_fail(EA_ENOMEM, "out of memory");
+    else if (strcmp(s->log_path, "-") == 0)
+        fd = STDIN_FILENO;
     else if ((rc = ea_fs_open_read(&fd, NULL, s->log_path, EA_FS_STREAM)) < 0) {
         /* a regular file or a named pipe (a documented stream); never /dev/zero or a folder */
         if (rc != EA_EINPUT) {
@@ -216,8 +220,8 @@ static int enrich(const struct pipeline_state *s, const struct ea_ci_run *run, j
     *out = NULL;
     rc = ea_ci_api_lookup(&api, run, NULL, NULL);
     if (rc == 0 && api.base_url) rc = ea_pipeline_api_fetch(out, run, &api, s->timeout_ms);
-    if (rc == 0 && *out && strcmp(ea_json_str(*out, "status") ? ea_json_str(*out, "status") : "",
-                                  "ok") != 0)
+    if (rc == 0 && *out &&
+        strcmp(ea_json_str(*out, "status") ? ea_json_str(*out, "status") : "", "ok") != 0)
         s->host->log(s->host->ctx, EA_LOG_LEVEL_WARN,
                      "the %s API did not describe run %s: %s; the record's result is error",
                      strcmp(run->platform, "gitlab") == 0 ? "GitLab" : "GitHub",
@@ -334,7 +338,8 @@ static const char *const defaults[] = {"A.8.32", "A.8.25", NULL};
 
 static const struct ea_option options[] = {
     {"tail_lines", EA_OPTION_INT, 0, "20", "last log lines kept, redacted (at most 200)"},
-    {"match", EA_OPTION_LIST, 0, NULL, "POSIX extended regular expressions: matching lines are kept"},
+    {"match", EA_OPTION_LIST, 0, NULL,
+     "POSIX extended regular expressions: matching lines are kept"},
     {"max_matches", EA_OPTION_INT, 0, "50", "most matching lines kept (at most 100)"},
     {"timeout", EA_OPTION_DURATION, 0, "60s",
      "the CI API's whole answer, retries included (1s to 1h); then result error"},

@@ -196,10 +196,9 @@ int ea_pipeline_api_fetch(json_t **out, const struct ea_ci_run *run, const struc
         json_object_clear(result);
         rc = ea_json_put(result, "status", json_string("error"));
         if (rc == 0)
-            rc = ea_json_put(
-                result, "error",
-                ea_redact_utf8_json(ea_error_message(EA_ERROR), strlen(ea_error_message(EA_ERROR)),
-                                    1024));
+            rc = ea_json_put(result, "error",
+                             ea_redact_utf8_json(ea_error_message(EA_ERROR),
+                                                 strlen(ea_error_message(EA_ERROR)), 1024));
         ea_error_clear();
     } else {
         rc = ea_json_put(result, "status", json_string("ok"));

@@ -480,11 +480,13 @@ static const char *const defaults[] = {"A.8.32", "A.8.4", "A.5.15", NULL};
 
 static const struct ea_option options[] = {
     EA_FORGE_OPTIONS,
-    {"require_approvals", EA_OPTION_INT, 0, "1", "approving reviews the protection must require (0 to 100)"},
+    {"require_approvals", EA_OPTION_INT, 0, "1",
+     "approving reviews the protection must require (0 to 100)"},
     {"require_code_owner", EA_OPTION_BOOL, 0, "false", "code owners' review must be required"},
     {"require_signed", EA_OPTION_BOOL, 0, "false", "signed commits must be required"},
     {"require_status_checks", EA_OPTION_BOOL, 0, "false", "status checks must be required"},
-    {"require_admin_enforcement", EA_OPTION_BOOL, 0, "false", "the rules must apply to administrators"},
+    {"require_admin_enforcement", EA_OPTION_BOOL, 0, "false",
+     "the rules must apply to administrators"},
     {"allow_force_push", EA_OPTION_BOOL, 0, "false", "force pushes may be allowed"},
     {"allow_deletion", EA_OPTION_BOOL, 0, "false", "deleting the branch may be allowed"},
     {NULL, 0, 0, NULL, NULL},

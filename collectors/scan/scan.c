@@ -353,8 +353,8 @@ static int scan_collect(void *state, struct ea_sink *sink)
         ea_json_put(data, "reasons", reasons) < 0 ||
         ea_json_put(data, "report",
                     json_pack("{s:o, s:s, s:I}", "path",
-                              ea_redact_utf8_json(report_name(s), strlen(report_name(s)), 1024), "sha256", hex, "bytes",
-                              (json_int_t)bytes)) < 0) {
+                              ea_redact_utf8_json(report_name(s), strlen(report_name(s)), 1024),
+                              "sha256", hex, "bytes", (json_int_t)bytes)) < 0) {
         rc = ea_fail(EA_ENOMEM, "out of memory");
         goto out;
     }
@@ -378,8 +378,7 @@ static int scan_collect(void *state, struct ea_sink *sink)
         "%s%s%s report on %s (%s): %lld critical, %lld high, %lld medium, %lld low, %lld info, "
         "%lld unknown; %lld suppressed: %s.",
         tool ? tool : "scanner", said || !format ? "" : " ", said || !format ? "" : format, what,
-        category,
-        (long long)json_integer_value(json_object_get(counts, "critical")),
+        category, (long long)json_integer_value(json_object_get(counts, "critical")),
         (long long)json_integer_value(json_object_get(counts, "high")),
         (long long)json_integer_value(json_object_get(counts, "medium")),
         (long long)json_integer_value(json_object_get(counts, "low")),
@@ -415,10 +414,13 @@ static const char *const kinds[] = {"scan_result", NULL};
 static const char *const defaults[] = {NULL}; /* by category, see category_controls */
 
 static const struct ea_option options[] = {
-    {"format", EA_OPTION_STRING, 0, "detected", "the report's format, when detection is not wanted"},
-    {"fail_on", EA_OPTION_STRING, 0, "high", "lowest severity that fails: critical, high, medium, low or none"},
+    {"format", EA_OPTION_STRING, 0, "detected",
+     "the report's format, when detection is not wanted"},
+    {"fail_on", EA_OPTION_STRING, 0, "high",
+     "lowest severity that fails: critical, high, medium, low or none"},
     {"max_findings", EA_OPTION_INT, 0, "100", "most findings kept in the record (at most 1000)"},
-    {"category", EA_OPTION_STRING, 0, NULL, "file the report as sast, sca, secrets, dast, iac, sbom or license"},
+    {"category", EA_OPTION_STRING, 0, NULL,
+     "file the report as sast, sca, secrets, dast, iac, sbom or license"},
     {"name", EA_OPTION_STRING, 0, NULL,
      "the report's name in the record and messages (default its path; the daemon sets it)"},
     {NULL, 0, 0, NULL, NULL},

@@ -162,8 +162,7 @@ struct ea_collector {
      * @param host    borrowed; lives as long as the instance.
      * @return 0 or a negative EA_E* code with the message set through host->fail.
      */
-    int (*init)(void **state, const char *arg, const json_t *options,
-                const struct ea_host *host);
+    int (*init)(void **state, const char *arg, const json_t *options, const struct ea_host *host);
     /**
      * Collects and emits facts.
      * @param state the instance state from init().
@@ -181,7 +180,7 @@ struct ea_collector {
 };
 
 /** Whether c has the field called member (it was built against a minor that has it). */
-#define EA_COLLECTOR_HAS(c, member)                                                            \
+#define EA_COLLECTOR_HAS(c, member)                                                                \
     ((c)->size >= offsetof(struct ea_collector, member) + sizeof((c)->member))
 
 /** Builds the abi and size fields of a descriptor. */

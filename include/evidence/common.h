@@ -18,18 +18,18 @@
 #endif
 
 /*  code           value exit message */
-#define EA_ERRORS(X)                                            \
-    X(EA_ERROR,       -1,  1, "failed")                         \
-    X(EA_EUSAGE,      -2,  2, "usage error")                    \
-    X(EA_ECONFIG,     -3,  2, "configuration error")            \
-    X(EA_EINPUT,      -4,  2, "invalid input")                  \
-    X(EA_ETOOBIG,     -5,  2, "input over its size limit")      \
-    X(EA_ENOTFOUND,   -6,  1, "not found")                      \
-    X(EA_ENOMEM,      -7,  1, "out of memory")                  \
-    X(EA_EIO,         -8,  1, "I/O error")                      \
-    X(EA_ERETRY,      -9,  1, "temporary failure, retry later") \
-    X(EA_EVERIFY,    -10,  3, "verification failed")            \
-    X(EA_EPOLICY,    -11,  4, "policy gate failed")
+#define EA_ERRORS(X)                                                                               \
+    X(EA_ERROR, -1, 1, "failed")                                                                   \
+    X(EA_EUSAGE, -2, 2, "usage error")                                                             \
+    X(EA_ECONFIG, -3, 2, "configuration error")                                                    \
+    X(EA_EINPUT, -4, 2, "invalid input")                                                           \
+    X(EA_ETOOBIG, -5, 2, "input over its size limit")                                              \
+    X(EA_ENOTFOUND, -6, 1, "not found")                                                            \
+    X(EA_ENOMEM, -7, 1, "out of memory")                                                           \
+    X(EA_EIO, -8, 1, "I/O error")                                                                  \
+    X(EA_ERETRY, -9, 1, "temporary failure, retry later")                                          \
+    X(EA_EVERIFY, -10, 3, "verification failed")                                                   \
+    X(EA_EPOLICY, -11, 4, "policy gate failed")
 
 /** The error codes. 0 is success; every code is negative. */
 enum ea_error {

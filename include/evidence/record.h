@@ -54,9 +54,9 @@ struct ea_fact {
 };
 
 /** Initialiser for struct ea_fact: size set, everything else zero. */
-#define EA_FACT_INIT                                                                   \
-    {                                                                                  \
-        .size = (uint32_t)sizeof(struct ea_fact), .kind = NULL, .result = EA_RESULT_INFO \
+#define EA_FACT_INIT                                                                               \
+    {                                                                                              \
+        .size = (uint32_t)sizeof(struct ea_fact), .kind = NULL, .result = EA_RESULT_INFO           \
     }
 
 /** Returns the predicate.result string of r ("pass", "fail", "info", "error"). */
