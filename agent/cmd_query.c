@@ -287,14 +287,10 @@ int ea_cmd_query(int argc, char **argv)
         npub = 0;
         goto out;
     }
-    rc = ea_verify_extra_load(&x, ea_cli_value(&a, &cmd, "tsa-ca"), NULL,
-                              ea_cli_value(&a, &cmd, "max-skew"), ea_cli_value(&a, &cmd, "keys"));
-    if (rc == 0) rc = ea_verify_extra_keys(&x, owned, npub);
+    rc = ea_verify_extra_setup(&x, ea_cli_value(&a, &cmd, "tsa-ca"),
+                               ea_cli_value(&a, &cmd, "max-skew"), ea_cli_value(&a, &cmd, "keys"),
+                               owned, npub);
     if (rc < 0) goto out;
-    if (x.tsa_trust && x.nkeys == 0) {
-        rc = ea_fail(EA_EUSAGE, "--tsa-ca needs --pubkey FILE or --keys FILE");
-        goto out;
-    }
     q.keys = x.keys;
     q.nkeys = x.nkeys;
     q.store_url = ea_config_store_url(ea_cli_value(&a, &cmd, "store"));

@@ -1408,6 +1408,17 @@ int ea_verify_extra_keys(struct ea_verify_extra *x, struct ea_key *const *keys, 
     return 0;
 }
 
+int ea_verify_extra_setup(struct ea_verify_extra *x, const char *tsa_ca, const char *max_skew,
+                          const char *keys_file, struct ea_key *const *keys, size_t nkeys)
+{
+    int rc = ea_verify_extra_load(x, tsa_ca, NULL, max_skew, keys_file);
+
+    if (rc == 0) rc = ea_verify_extra_keys(x, keys, nkeys);
+    if (rc == 0 && x->tsa_trust && x->nkeys == 0)
+        rc = ea_fail(EA_EUSAGE, "--tsa-ca needs --pubkey FILE or --keys FILE");
+    return rc;
+}
+
 void ea_verify_extra_dispose(struct ea_verify_extra *x)
 {
     X509_STORE_free(x->tsa_trust);

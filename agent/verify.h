@@ -99,6 +99,13 @@ int ea_verify_extra_load(struct ea_verify_extra *x, const char *tsa_ca, const ch
  * @return 0 or EA_ENOMEM.
  */
 int ea_verify_extra_keys(struct ea_verify_extra *x, struct ea_key *const *keys, size_t nkeys);
+/**
+ * What query, report and export take: ea_verify_extra_load (no --tsa-policy), then
+ * ea_verify_extra_keys, and a usage error when --tsa-ca leaves no key to judge with.
+ * @return as ea_verify_extra_load; EA_EUSAGE for --tsa-ca without a key.
+ */
+int ea_verify_extra_setup(struct ea_verify_extra *x, const char *tsa_ca, const char *max_skew,
+                          const char *keys_file, struct ea_key *const *keys, size_t nkeys);
 void ea_verify_extra_dispose(struct ea_verify_extra *x);
 
 /** ea_verify_gate with trusted time and key history (extra may be NULL). */
