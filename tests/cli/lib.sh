@@ -105,6 +105,28 @@ while True:
     SILENT_URL="http://127.0.0.1:$(cat "$port_file")"
 }
 
+# start_s3rver PORT: s3rver (npm, installed into .tools/ by ci/setup.sh) on loopback PORT,
+# its bucket "evidence" kept in $WORK/s3data (so a restart on the same port finds it again),
+# stopped at exit; sets S3PID. Returns 1 when it is not installed or does not answer.
+S3RVER=${EA_TOOLS_DIR:-$EA_SOURCE_DIR/.tools}/node_modules/.bin/s3rver
+start_s3rver() {
+    [ -x "$S3RVER" ] || return 1
+    mkdir -p "$WORK/s3data"
+    # s3rver makes its ListObjectsV2 continuation tokens with DES, which Node's OpenSSL 3 only
+    # has in its legacy provider: without it, every truncated listing answers 500.
+    NODE_OPTIONS=--openssl-legacy-provider "$S3RVER" --directory "$WORK/s3data" --port "$1" \
+        --address 127.0.0.1 --configure-bucket evidence --silent >>"$WORK/s3rver.log" 2>&1 &
+    S3PID=$!
+    SERVERS="$SERVERS $S3PID"
+    for _ in $(seq 100); do
+        python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2)' \
+            "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "s3rver did not start on port $1" >&2
+    return 1
+}
+
 stop_replay() {
     kill "$REPLAY_PID" 2>/dev/null
 }

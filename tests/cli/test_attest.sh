@@ -348,18 +348,9 @@ contains "and the control passes" "$OUT" "fresh, passing"
 cd .. || exit 1
 
 # S3: the blob goes beside the records in the bucket, and verify reads it from there.
-S3RVER=${EA_TOOLS_DIR:-$EA_SOURCE_DIR/.tools}/node_modules/.bin/s3rver
 if [ -x "$S3RVER" ]; then
     port=$(closed_port)
-    mkdir s3data
-    NODE_OPTIONS=--openssl-legacy-provider "$S3RVER" --directory "$WORK/s3data" --port "$port" \
-        --address 127.0.0.1 --configure-bucket evidence --silent >s3rver.log 2>&1 &
-    SERVERS="$SERVERS $!"
-    for _ in $(seq 100); do
-        python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2)' "$port" \
-            2>/dev/null && break
-        sleep 0.1
-    done
+    start_s3rver "$port"
     export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
     url="s3://evidence/prod?endpoint=http://127.0.0.1:$port&region=us-east-1&path_style=1"
     check "attest to S3 with an attached file" 0 "$EA" attest --store "$url" --key key.pem \

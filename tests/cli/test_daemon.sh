@@ -12,7 +12,6 @@
 # retries per path (the shipper in the daemon, the HTTP client in a one-shot collect).
 . "$(dirname "$0")/lib.sh"
 EA=$EA_BIN
-S3RVER=${EA_TOOLS_DIR:-$EA_SOURCE_DIR/.tools}/node_modules/.bin/s3rver
 : "${EA_PLUGIN:?EA_PLUGIN must name the sample plug-in}"
 : "${EA_PLUGIN_WRONG_ABI:?EA_PLUGIN_WRONG_ABI must name the wrong-ABI plug-in}"
 cd "$WORK" || exit 1
@@ -30,17 +29,7 @@ S3URL="s3://evidence/prod?endpoint=http://127.0.0.1:$S3PORT&region=us-east-1&pat
 mkdir -p s3data inbox
 
 S3PID=""
-start_s3() {
-    NODE_OPTIONS=--openssl-legacy-provider "$S3RVER" --directory "$WORK/s3data" --port "$S3PORT" \
-        --address 127.0.0.1 --configure-bucket evidence --silent >>s3rver.log 2>&1 &
-    S3PID=$!
-    SERVERS="$SERVERS $S3PID"
-    for _ in $(seq 100); do
-        curl -s -o /dev/null "http://127.0.0.1:$S3PORT/" && return 0
-        sleep 0.1
-    done
-    echo "s3rver did not start" >&2
-}
+start_s3() { start_s3rver "$S3PORT"; }
 stop_s3() { kill "$S3PID" 2>/dev/null; wait "$S3PID" 2>/dev/null; }
 
 # start_daemon NAME CONFIG: runs the daemon in the background (log NAME.log); sets

@@ -7,7 +7,6 @@
 # credentials and an unreachable endpoint are clear errors.
 . "$(dirname "$0")/lib.sh"
 EA=$EA_BIN
-S3RVER=${EA_TOOLS_DIR:-$EA_SOURCE_DIR/.tools}/node_modules/.bin/s3rver
 cd "$WORK" || exit 1
 if [ ! -x "$S3RVER" ]; then
     echo "FAIL: s3rver is not installed at $S3RVER (run ci/setup.sh, which installs it with npm)"
@@ -16,17 +15,7 @@ fi
 "$EA" keygen --private key.pem --public key.pub 2>/dev/null || { echo "keygen failed"; exit 1; }
 make_repo repo
 port=$(closed_port)
-mkdir s3data
-# s3rver makes its ListObjectsV2 continuation tokens with DES, which Node's OpenSSL 3 only
-# has in its legacy provider: without it, every truncated listing answers 500.
-NODE_OPTIONS=--openssl-legacy-provider "$S3RVER" --directory "$WORK/s3data" --port "$port" \
-    --address 127.0.0.1 --configure-bucket evidence --silent >s3rver.log 2>&1 &
-SERVERS="$SERVERS $!"
-for _ in $(seq 100); do
-    python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2)' "$port" \
-        2>/dev/null && break
-    sleep 0.1
-done
+start_s3rver "$port"
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 url="s3://evidence/prod?endpoint=http://127.0.0.1:$port&region=us-east-1&path_style=1"
 
