@@ -51,8 +51,9 @@ static int set_new(json_t *o, const char *key, json_t *v)
 
 static bool kind_declared(const char *kind)
 {
-    static const char *const kinds[] = {"pipeline_run", "git_commit", "pr_approval", "scan_result",
-                                        "config_state", "access",     "attestation", "custom"};
+    static const char *const kinds[] = {"pipeline_run", "git_commit",   "pr_approval",
+                                        "scan_result",  "config_state", "access",
+                                        "attestation",  "incident",     "custom"};
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         if (strcmp(kinds[i], kind) == 0) return true;
     }
